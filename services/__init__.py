@@ -1,0 +1,1 @@
+"""The boxops services, one package each; `python -m services.<name>` runs one."""

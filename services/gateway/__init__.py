@@ -1,0 +1,1 @@
+"""The gateway: the HTTP face of boxops; owns nothing."""

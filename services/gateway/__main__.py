@@ -1,0 +1,9 @@
+import uvicorn
+
+from services.gateway.app import build_app
+from services.gateway.settings import GatewaySettings
+from shared.service import configure_logging
+
+configure_logging()
+settings = GatewaySettings()
+uvicorn.run(build_app(settings), host=settings.host, port=settings.port, log_level="warning")

@@ -1,0 +1,10 @@
+from pydantic import Field
+
+from shared.settings import BoxopsSettings
+
+
+class GatewaySettings(BoxopsSettings):
+    host: str = Field("127.0.0.1", description="Address the HTTP server binds.")
+    port: int = Field(8765, ge=0, le=65535, description="HTTP port.")
+    api_token: str = Field("", description="Bearer token required on /v1; empty disables auth.")
+    query_timeout_s: float = Field(5.0, gt=0, description="How long to wait for a service reply.")

@@ -1,0 +1,1 @@
+"""The scheduler: single writer of run state; queue, placement, dispatch."""

@@ -1,0 +1,8 @@
+import asyncio
+
+from services.scheduler.app import build_app
+from services.scheduler.settings import SchedulerSettings
+from shared.service import configure_logging, serve
+
+configure_logging()
+asyncio.run(serve(build_app(SchedulerSettings())))

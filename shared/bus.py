@@ -1,0 +1,206 @@
+"""The event bus: FastStream's NATS broker, JetStream streams, durable consumers, dead letters."""
+
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from faststream.middlewares import AckPolicy
+from faststream.nats import ConsumerConfig, DeliverPolicy, JStream, NatsBroker, NatsMessage
+from nats.js.api import StreamConfig
+from nats.js.errors import BadRequestError
+
+from shared.envelope import Envelope, EnvelopeError, body_for, headers_for, parse
+from shared.events import Event
+
+log = logging.getLogger(__name__)
+
+E = TypeVar("E", bound=Event)
+Handler = Callable[[Envelope[E]], Awaitable[None]]
+
+DAY = 24 * 3600
+
+
+@dataclass(frozen=True)
+class Stream:
+    name: str
+    subjects: tuple[str, ...]
+    max_age_s: int
+    max_bytes: int = -1
+
+
+EVENTS = Stream(
+    "BOXOPS_EVENTS",
+    (
+        "run.>",
+        "dataset.>",
+        "model.>",
+        "component.>",
+        "pipeline.>",
+        "trigger.>",
+        "artifact.>",
+        "executor.run.>",
+        "metric.below_threshold",
+        "metric.above_threshold",
+    ),
+    max_age_s=14 * DAY,
+)
+TELEMETRY = Stream(
+    "BOXOPS_TELEMETRY",
+    ("log.>", "metric.logged", "executor.heartbeat"),
+    max_age_s=2 * DAY,
+    max_bytes=2 * 1024**3,
+)
+DEAD_LETTERS = Stream("BOXOPS_DLQ", ("dlq.>",), max_age_s=90 * DAY)
+STREAMS = (EVENTS, TELEMETRY, DEAD_LETTERS)
+
+
+def stream_of(subject: str) -> Stream:
+    for stream in STREAMS:
+        for pattern in stream.subjects:
+            if _matches(pattern, subject):
+                return stream
+    raise LookupError(f"no boxops stream holds subject {subject!r}")
+
+
+def _matches(pattern: str, subject: str) -> bool:
+    p, s = pattern.split("."), subject.split(".")
+    if p[-1] == ">":
+        return len(s) >= len(p) and all(a in ("*", b) for a, b in zip(p[:-1], s, strict=False))
+    return len(p) == len(s) and all(a in ("*", b) for a, b in zip(p, s, strict=True))
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Bus:
+    """Publishes envelopes and subscribes idempotency-ready handlers for one service."""
+
+    def __init__(self, broker: NatsBroker, source: str) -> None:
+        self.broker = broker
+        self.source = source
+
+    async def declare_streams(self) -> None:
+        """Create or update the streams; safe to run from every service at every start."""
+        js = self.broker.config.connection_state.stream  # type: ignore[attr-defined]
+        for stream in STREAMS:
+            config = StreamConfig(
+                name=stream.name,
+                subjects=list(stream.subjects),
+                max_age=stream.max_age_s,
+                max_bytes=stream.max_bytes,
+                duplicate_window=120,
+            )
+            try:
+                await js.add_stream(config)
+            except BadRequestError:
+                await js.update_stream(config)
+
+    def envelope(self, data: E, *, id: str | None = None, depth: int = 0) -> Envelope[E]:
+        return Envelope(
+            id=id or new_id(), source=self.source, time=now(), data=data, causation_depth=depth
+        )
+
+    async def publish(self, data: Event, *, id: str | None = None) -> str:
+        envelope = self.envelope(data, id=id)
+        await self.publish_raw(data.nats_subject(), body_for(envelope), headers_for(envelope))
+        return envelope.id
+
+    async def publish_raw(self, subject: str, body: bytes, headers: dict[str, str]) -> None:
+        await self.broker.publish(
+            body, subject, headers=headers, stream=stream_of(subject).name, timeout=5.0
+        )
+
+    async def dead_letter(
+        self, subject: str, body: bytes, headers: dict[str, str], reason: str
+    ) -> None:
+        dlq_headers = {k: v for k, v in headers.items() if k.lower() != "nats-msg-id"}
+        dlq_headers["boxops-dlq-reason"] = reason[:4000]
+        dlq_headers["boxops-dlq-consumer"] = self.source
+        log.warning("dead-lettered %s: %s", subject, reason)
+        await self.broker.publish(
+            body, f"dlq.{subject}", headers=dlq_headers, stream=DEAD_LETTERS.name, timeout=5.0
+        )
+
+    def consume(
+        self,
+        model: type[E] | tuple[type[Event], ...],
+        *,
+        durable: str,
+        subject: str | None = None,
+        max_deliver: int = 5,
+        max_workers: int = 1,
+        deliver_new_only: bool = False,
+    ) -> Callable[[Handler[E]], Handler[E]]:
+        """Subscribe `handler(envelope)` to a durable consumer with explicit acks.
+
+        Unparseable messages go to dlq.<subject> with the reason; a handler that raises is
+        redelivered with backoff, and after `max_deliver` attempts is dead-lettered too.
+        """
+        models = model if isinstance(model, tuple) else (model,)
+        subject = subject or models[0].subject
+        config = ConsumerConfig(
+            max_deliver=max_deliver + 1,  # one spare: the last delivery dead-letters, never drops
+            ack_wait=30,
+            max_ack_pending=1000,
+        )
+        policy = DeliverPolicy.NEW if deliver_new_only else None
+
+        def decorate(handler: Handler[E]) -> Handler[E]:
+            async def on_message(msg: NatsMessage) -> None:
+                await self._deliver(models, handler, msg, max_deliver)
+
+            on_message.__name__ = f"{durable}_{handler.__name__}"
+            self.broker.subscriber(
+                subject,
+                stream=JStream(stream_of(subject.replace("*", "x")).name, declare=False),
+                durable=durable,
+                queue=durable,
+                config=config,
+                deliver_policy=policy,
+                ack_policy=AckPolicy.MANUAL,
+                max_workers=max_workers,
+            )(on_message)
+            return handler
+
+        return decorate
+
+    async def _deliver(
+        self,
+        models: tuple[type[Event], ...],
+        handler: Handler[Any],
+        msg: NatsMessage,
+        max_deliver: int,
+    ) -> None:
+        raw: Any = msg.raw_message
+        headers = dict(raw.headers or {})
+        model = next((m for m in models if raw.subject.startswith(m.subject)), models[0])
+        try:
+            envelope = parse(model, headers, raw.data, new_id=new_id(), now=now())
+        except EnvelopeError as err:
+            # Retrying cannot make it parse: keep it in the DLQ stream and move on.
+            await self.dead_letter(raw.subject, raw.data, headers, str(err))
+            await msg.ack()
+            return
+        try:
+            await handler(envelope)
+        except Exception as err:
+            attempt = raw.metadata.num_delivered if raw.metadata else 1
+            if attempt >= max_deliver:
+                # Out of retries: the DLQ keeps it with the reason, the consumer goes on.
+                reason = f"handler failed {attempt} times: {type(err).__name__}: {err}"
+                await self.dead_letter(raw.subject, raw.data, headers, reason)
+                await msg.ack()
+            else:
+                # A transient failure (database busy, NATS blip): redeliver after a backoff.
+                log.exception("handler failed on %s (attempt %d)", raw.subject, attempt)
+                await msg.nack(delay=min(0.2 * 2**attempt, 10.0))
+            return
+        await msg.ack()  # the effect committed (with its inbox row): done

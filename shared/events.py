@@ -1,0 +1,284 @@
+"""The event catalog: one pydantic model per subject.
+
+Contracts evolve additively: new fields are optional, nothing is renamed, unknown
+fields are ignored. `proto/` is generated from this module (`python -m shared.proto`).
+"""
+
+from datetime import datetime
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+RunState = Literal["pending", "running", "completed", "failed", "aborted"]
+
+
+class Event(BaseModel):
+    """Base of every event body; `subject` is where it is published."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    subject: ClassVar[str]
+    summary: ClassVar[str] = ""
+
+    def nats_subject(self) -> str:
+        return self.subject
+
+
+class Cause(BaseModel):
+    """Why a run was requested."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    kind: Literal["manual", "schedule", "event"] = Field("manual", description="What started it.")
+    trigger: str | None = Field(None, description="Name of the trigger that fired, if any.")
+    event_id: str | None = Field(None, description="Id of the event that caused it, if any.")
+    tick: datetime | None = Field(None, description="Schedule tick (UTC) that caused it.")
+    user: str | None = Field(None, description="Who asked, for manual runs.")
+
+
+class Resources(BaseModel):
+    """What a run needs, or what an executor offers."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    cpu: float = Field(1.0, ge=0, description="CPU cores.")
+    memory_mb: int = Field(512, ge=0, description="Memory in MiB.")
+    gpu: int = Field(0, ge=0, description="GPUs.")
+
+
+class RunRequested(Event):
+    subject = "run.requested"
+    summary = "A command: start a run of an inline command, a component or a pipeline."
+
+    run_id: str | None = Field(None, description="Id to give the run; the event id if absent.")
+    command: list[str] | None = Field(
+        None, min_length=1, description="Inline command and arguments (ad-hoc run)."
+    )
+    component: str | None = Field(None, description="Component reference NAME[@VERSION].")
+    pipeline: str | None = Field(None, description="Pipeline reference NAME[@VERSION].")
+    params: dict[str, Any] = Field(default_factory=dict, description="Run parameters.")
+    inputs: dict[str, str] = Field(default_factory=dict, description="Input name → reference.")
+    env: dict[str, str] = Field(default_factory=dict, description="Extra environment variables.")
+    resources: Resources = Field(default_factory=Resources, description="Resources needed.")
+    priority: int = Field(0, description="Higher runs first.")
+    cause: Cause = Field(default_factory=Cause, description="Why the run was requested.")
+
+    @model_validator(mode="after")
+    def _one_target(self) -> "RunRequested":
+        targets = [t for t in (self.command, self.component, self.pipeline) if t]
+        if len(targets) != 1:
+            raise ValueError("give exactly one of command, component or pipeline")
+        return self
+
+
+class RunAbortRequested(Event):
+    subject = "run.abort.requested"
+    summary = "A command: stop a run."
+
+    run_id: str = Field(description="Run to abort.")
+    reason: str = Field("aborted by user", description="Why.")
+
+
+class RunTransition(Event):
+    """A change of a run's state, published only by the scheduler."""
+
+    run_id: str = Field(description="The run.")
+    state: RunState = Field(description="Public state after the transition.")
+    substate: str | None = Field(None, description="Recorded sub-state (queued, dispatched…).")
+    at: datetime = Field(description="When the scheduler recorded it.")
+    reason: str = Field("", description="Why the transition happened.")
+
+
+class RunPending(RunTransition):
+    subject = "run.pending"
+    summary = "The scheduler accepted a run; it waits for inputs or resources."
+
+
+class RunDispatched(RunTransition):
+    subject = "run.dispatched"
+    summary = "A run was placed on an executor; published on run.dispatched.<executor_id>."
+
+    executor_id: str = Field(description="Executor that must start it.")
+    command: list[str] = Field(description="Command to run.")
+    env: dict[str, str] = Field(default_factory=dict, description="Environment to add.")
+    resources: Resources = Field(default_factory=Resources, description="Resources granted.")
+
+    def nats_subject(self) -> str:
+        return f"{self.subject}.{self.executor_id}"
+
+
+class RunRunning(RunTransition):
+    subject = "run.running"
+    summary = "The run's process started."
+
+    executor_id: str = Field(description="Executor running it.")
+
+
+class RunCompleted(RunTransition):
+    subject = "run.completed"
+    summary = "The run ended successfully."
+
+    exit_code: int = Field(0, description="Process exit code.")
+    outputs: dict[str, Any] = Field(default_factory=dict, description="Declared outputs.")
+
+
+class RunFailed(RunTransition):
+    subject = "run.failed"
+    summary = "The run ended in failure, or could not be started."
+
+    exit_code: int | None = Field(None, description="Process exit code, if it ran.")
+    error: str = Field("", description="Last lines of stderr or the error.")
+
+
+class RunAborted(RunTransition):
+    subject = "run.aborted"
+    summary = "The run was stopped on request."
+
+
+class ExecutorRunStarted(Event):
+    subject = "executor.run.started"
+    summary = "Executor report: the run's process started."
+
+    run_id: str = Field(description="The run.")
+    executor_id: str = Field(description="The reporting executor.")
+    pid: int | None = Field(None, description="Process id (local backend).")
+    at: datetime = Field(description="When the process started.")
+
+
+class ExecutorRunEnded(Event):
+    subject = "executor.run.ended"
+    summary = "Executor report: the run's process ended."
+
+    run_id: str = Field(description="The run.")
+    executor_id: str = Field(description="The reporting executor.")
+    exit_code: int | None = Field(None, description="Exit code; None if it never started.")
+    reason: str = Field("", description="Why it ended, e.g. 'exit code 3' or 'command not found'.")
+    stderr_tail: str = Field("", description="Last lines of stderr.")
+    at: datetime = Field(description="When the process ended.")
+
+
+class ExecutorHeartbeat(Event):
+    subject = "executor.heartbeat"
+    summary = "An executor is alive; its capacity and what it runs."
+
+    executor_id: str = Field(description="The executor.")
+    backends: list[str] = Field(default_factory=lambda: ["local"], description="Backends offered.")
+    capacity: Resources = Field(default_factory=Resources, description="Total resources.")
+    slots: int = Field(4, ge=0, description="How many runs it takes at once.")
+    running: list[str] = Field(default_factory=list, description="Runs it is running.")
+    labels: dict[str, str] = Field(default_factory=dict, description="Placement labels.")
+    at: datetime = Field(description="When it was sent.")
+
+
+class LogLine(BaseModel):
+    t: datetime = Field(description="When the line was read.")
+    stream: Literal["stdout", "stderr"] = Field(description="Which stream.")
+    line: str = Field(description="The line, without its newline.")
+
+
+class LogChunk(Event):
+    subject = "log"
+    summary = "Lines a run printed; published on log.<run_id>."
+
+    run_id: str = Field(description="The run.")
+    seq: int = Field(ge=0, description="Chunk number within the run, from 0.")
+    lines: list[LogLine] = Field(description="Lines in the order they were read.")
+
+    def nats_subject(self) -> str:
+        return f"{self.subject}.{self.run_id}"
+
+
+class DatasetVersionCreated(Event):
+    subject = "dataset.version.created"
+    summary = "A dataset got a new version (recorded by boxops or announced by another system)."
+
+    dataset: str = Field(min_length=1, description="Dataset name.")
+    version: int | None = Field(None, description="Version number, once recorded.")
+    uri: str | None = Field(None, description="Where the data lives (external versions).")
+    digest: str | None = Field(None, description="Content digest, e.g. sha256:….")
+    previous_version: int | None = Field(None, description="The version before this one.")
+    run_id: str | None = Field(None, description="Run that produced it.")
+    metadata: dict[str, Any] = Field(default_factory=dict, description="Extracted metadata.")
+
+
+class ModelVersionCreated(Event):
+    subject = "model.version.created"
+    summary = "A model got a new version."
+
+    model: str = Field(min_length=1, description="Model name.")
+    version: int = Field(ge=1, description="Version number.")
+    run_id: str | None = Field(None, description="Run that produced it.")
+    metrics: dict[str, float] = Field(default_factory=dict, description="Metrics snapshot.")
+
+
+class MetricLogged(Event):
+    subject = "metric.logged"
+    summary = "A metric value from a run or from outside."
+
+    name: str = Field(min_length=1, description="Metric name.")
+    value: float = Field(description="Value.")
+    step: int | None = Field(None, description="Step or epoch.")
+    run_id: str | None = Field(None, description="Run that logged it, if any.")
+    at: datetime | None = Field(None, description="When it was measured.")
+    labels: dict[str, str] = Field(default_factory=dict, description="Extra labels.")
+
+
+class ThresholdCrossed(Event):
+    monitor: str = Field(description="Monitor that fired.")
+    metric: str = Field(description="Metric name.")
+    value: float = Field(description="Value that crossed.")
+    threshold: float = Field(description="The threshold.")
+    run_id: str | None = Field(None, description="Run the metric came from, if any.")
+
+
+class MetricBelowThreshold(ThresholdCrossed):
+    subject = "metric.below_threshold"
+    summary = "A monitored metric fell below its threshold."
+
+
+class MetricAboveThreshold(ThresholdCrossed):
+    subject = "metric.above_threshold"
+    summary = "A monitored metric rose above its threshold."
+
+
+class TriggerFired(Event):
+    subject = "trigger.fired"
+    summary = "A trigger fired and requested a run."
+
+    trigger: str = Field(description="Trigger name.")
+    run_id: str | None = Field(None, description="Run requested.")
+    cause: Cause = Field(description="What made it fire.")
+
+
+CATALOG: tuple[type[Event], ...] = (
+    RunRequested,
+    RunAbortRequested,
+    RunPending,
+    RunDispatched,
+    RunRunning,
+    RunCompleted,
+    RunFailed,
+    RunAborted,
+    ExecutorRunStarted,
+    ExecutorRunEnded,
+    ExecutorHeartbeat,
+    LogChunk,
+    DatasetVersionCreated,
+    ModelVersionCreated,
+    MetricLogged,
+    MetricBelowThreshold,
+    MetricAboveThreshold,
+    TriggerFired,
+)
+
+
+_BY_SUBJECT = {model.subject: model for model in CATALOG}
+_SUFFIXED: tuple[type[Event], ...] = (RunDispatched, LogChunk)
+
+
+def model_for(subject: str) -> type[Event] | None:
+    """The contract of a concrete subject (`run.dispatched.ex1` → RunDispatched)."""
+    if subject in _BY_SUBJECT:
+        return _BY_SUBJECT[subject]
+    base, _, suffix = subject.rpartition(".")
+    return next((m for m in _SUFFIXED if m.subject == base and suffix), None)

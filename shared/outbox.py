@@ -1,0 +1,147 @@
+"""Transactional outbox and idempotency inbox, one pair of tables in every service's database.
+
+A state change and the events it causes commit in one transaction (`stage`); the events
+are published right after commit (`Outbox.publish`), and a relay re-publishes whatever a
+crash left behind. JetStream drops the duplicates a re-publish can make (Nats-Msg-Id).
+"""
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import Field, SQLModel, col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from shared.db import UTCDateTime
+from shared.envelope import Envelope, body_for, headers_for
+
+log = logging.getLogger(__name__)
+
+Publish = Callable[[str, bytes, dict[str, str]], Awaitable[None]]
+
+
+class OutboxRow(SQLModel, table=True):
+    __tablename__ = "outbox"
+
+    id: str = Field(primary_key=True)
+    subject: str
+    headers: str
+    body: bytes
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    published_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+
+
+class InboxRow(SQLModel, table=True):
+    __tablename__ = "inbox"
+
+    consumer: str = Field(primary_key=True)
+    event_id: str = Field(primary_key=True)
+    processed_at: datetime = Field(sa_type=UTCDateTime)
+
+
+def create_tables() -> None:
+    """Migration step every service's first revision runs."""
+    op.create_table(
+        "outbox",
+        sa.Column("id", sa.String(), primary_key=True),
+        sa.Column("subject", sa.String(), nullable=False),
+        sa.Column("headers", sa.Text(), nullable=False),
+        sa.Column("body", sa.LargeBinary(), nullable=False),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("published_at", UTCDateTime(), nullable=True),
+    )
+    op.create_index("ix_outbox_published_at", "outbox", ["published_at"])
+    op.create_table(
+        "inbox",
+        sa.Column("consumer", sa.String(), primary_key=True),
+        sa.Column("event_id", sa.String(), primary_key=True),
+        sa.Column("processed_at", UTCDateTime(), nullable=False),
+    )
+
+
+def stage(session: AsyncSession, envelopes: Iterable[Envelope], *, now: datetime) -> list[str]:
+    """Add events to the session's transaction; returns their ids for `Outbox.publish`."""
+    ids = []
+    for envelope in envelopes:
+        session.add(
+            OutboxRow(
+                id=envelope.id,
+                subject=envelope.data.nats_subject(),
+                headers=json.dumps(headers_for(envelope)),
+                body=body_for(envelope),
+                created_at=now,
+            )
+        )
+        ids.append(envelope.id)
+    return ids
+
+
+async def already_processed(
+    session: AsyncSession, consumer: str, event_id: str, *, now: datetime
+) -> bool:
+    """True if this consumer saw the event; otherwise records it in the current transaction."""
+    if await session.get(InboxRow, (consumer, event_id)) is not None:
+        return True
+    session.add(InboxRow(consumer=consumer, event_id=event_id, processed_at=now))
+    return False
+
+
+class Outbox:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], publish: Publish) -> None:
+        self._sessions = sessions
+        self._publish = publish
+        self._lock = asyncio.Lock()
+
+    async def publish(self, ids: Sequence[str]) -> None:
+        """Publish committed rows in order; on failure the relay retries them later."""
+        if not ids:
+            return
+        async with self._sessions() as session:
+            rows = (await session.exec(select(OutboxRow).where(col(OutboxRow.id).in_(ids)))).all()
+            by_id = {row.id: row for row in rows}
+            await self._send(session, [by_id[i] for i in ids if i in by_id])
+
+    async def relay_once(self, *, older_than: timedelta = timedelta(seconds=2)) -> int:
+        """Publish rows a crash or a NATS outage left unpublished."""
+        cutoff = datetime.now(UTC) - older_than
+        async with self._sessions() as session:
+            query = (
+                select(OutboxRow)
+                .where(col(OutboxRow.published_at).is_(None))
+                .where(col(OutboxRow.created_at) < cutoff)
+                .order_by(col(OutboxRow.created_at))
+                .limit(500)
+            )
+            rows = list((await session.exec(query)).all())
+            await self._send(session, rows)
+            return len(rows)
+
+    async def relay_forever(self, interval: float = 1.0) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.relay_once()
+            except Exception:
+                # The relay must outlive a NATS or database outage; it tries again next tick.
+                log.exception("outbox relay failed; retrying in %.1fs", interval)
+
+    async def _send(self, session: AsyncSession, rows: Sequence[OutboxRow]) -> None:
+        async with self._lock:  # keeps events of one service in commit order on the wire
+            published = []
+            for row in rows:
+                if row.published_at is not None:
+                    continue
+                await self._publish(row.subject, row.body, json.loads(row.headers))
+                published.append(row.id)
+            if published:
+                await session.exec(  # type: ignore[call-overload]
+                    sa.update(OutboxRow)
+                    .where(col(OutboxRow.id).in_(published))
+                    .values(published_at=datetime.now(UTC))
+                )
+                await session.commit()

