@@ -16,6 +16,7 @@ ENV_DIR = Path(__file__).parent / "migrations"
 def alembic_config(url: str, schema: str, versions: Path) -> Config:
     config = Config()
     config.set_main_option("script_location", str(ENV_DIR))
+    config.set_main_option("path_separator", "os")
     config.set_main_option("version_locations", str(versions))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     config.attributes["schema"] = schema

@@ -101,7 +101,7 @@ async def _ask(request: Request, subject: str, query: BaseModel) -> Any:
     broker = request.app.state.service.broker
     timeout = request.app.state.settings.query_timeout_s
     try:
-        message = await broker.request(query.model_dump_json(), subject, timeout=timeout)
+        message = await broker.request(query, subject, timeout=timeout)
     except TimeoutError:
         service = subject.split(".")[1]
         raise HTTPException(503, f"no answer from {service} within {timeout}s") from None
