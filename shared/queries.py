@@ -11,6 +11,10 @@ RUNS_GET = "svc.scheduler.runs.get"
 RUNS_LIST = "svc.scheduler.runs.list"
 
 
+def health_subject(service: str) -> str:
+    return f"svc.{service}.health"
+
+
 class TransitionView(BaseModel):
     state: str = Field(description="Public state after the transition.")
     substate: str | None = Field(None, description="Recorded sub-state.")

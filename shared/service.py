@@ -20,6 +20,7 @@ from shared.bus import Bus, now
 from shared.db import create_engine, sessionmaker, wait_for_database
 from shared.migrate import upgrade
 from shared.outbox import Outbox
+from shared.queries import health_subject
 from shared.settings import BoxopsSettings
 from shared.telemetry import middlewares, tracer_provider
 
@@ -27,10 +28,6 @@ log = logging.getLogger(__name__)
 
 # FastStream warns about durable push consumers; ours always set a queue group as well.
 warnings.filterwarnings("ignore", message="The JetStream Push consumer with the `durable`")
-
-
-def health_subject(service: str) -> str:
-    return f"svc.{service}.health"
 
 
 def make_broker(settings: BoxopsSettings, provider: TracerProvider | None) -> NatsBroker:

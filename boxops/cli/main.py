@@ -1,0 +1,152 @@
+"""`boxops`: start the embedded stack, see its state, work with runs."""
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from boxops.cli.output import print_json
+from boxops.cli.runs import runs_app
+from boxops.home import home, read_state, state_file
+from boxops.stack import SERVICES, Stack, ask_health
+
+app = typer.Typer(help="boxops: record, compose and trigger machine-learning black boxes.")
+app.add_typer(runs_app, name="runs")
+console = Console()
+err = Console(stderr=True)
+
+
+@app.command()
+def up(
+    port: Annotated[int, typer.Option(help="Gateway HTTP port.")] = 8765,
+    detach: Annotated[
+        bool, typer.Option(help="Run in the background; return when healthy.")
+    ] = False,
+) -> None:
+    """Start the embedded stack: NATS with JetStream and every service, on this machine."""
+    root = home()
+    running = read_state(root)
+    if running:
+        err.print(f"boxops already runs under {root} (pid {running.pid}, {running.gateway_url})")
+        raise typer.Exit(1)
+    if detach:
+        _up_detached(root, port)
+        return
+    stack = Stack(root, port, report=lambda line: err.print(f"[yellow]{line}"))
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        stack.start()
+        health = asyncio.run(stack.wait_healthy())
+        _print_status(stack.nats_url, stack.gateway_url, health)
+        console.print("boxops is up; Ctrl-C stops it.")
+        while not stopping:
+            stack.supervise_once()
+            time.sleep(0.2)
+    except RuntimeError as error:
+        err.print(f"[red]{error}")
+        raise typer.Exit(1) from None
+    finally:
+        stack.stop()
+        console.print("boxops stopped.")
+
+
+def _up_detached(root: Path, port: int) -> None:
+    log = root / "logs" / "up.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("ab") as out:
+        child = subprocess.Popen(
+            [sys.executable, "-m", "boxops.cli.main", "up", "--port", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,  # outlives this shell and its Ctrl-C
+        )
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if child.poll() is not None:
+            err.print(f"[red]boxops up failed; see {log}:\n" + _tail(log))
+            raise typer.Exit(1)
+        state = read_state(root)
+        if state and state.pid == child.pid:
+            health = asyncio.run(ask_health(state.nats_url, SERVICES, timeout=0.5))
+            if all(health.values()):
+                _print_status(state.nats_url, state.gateway_url, health)
+                return
+        time.sleep(0.05)
+    err.print(f"[red]boxops did not become healthy within 90 s; see {log}")
+    raise typer.Exit(1)
+
+
+@app.command()
+def down() -> None:
+    """Stop the embedded stack started by `boxops up`."""
+    root = home()
+    state = read_state(root)
+    if state is None:
+        console.print(f"boxops is not running under {root}.")
+        return
+    os.kill(state.pid, signal.SIGTERM)
+    deadline = time.monotonic() + 60
+    while state_file(root).exists() and read_state(root) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if read_state(root):
+        err.print(f"[red]boxops (pid {state.pid}) did not stop within 60 s")
+        raise typer.Exit(1)
+    console.print("boxops stopped.")
+
+
+@app.command()
+def status(json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Each service's state; exits 0 only if every service answers."""
+    root = home()
+    state = read_state(root)
+    nats_url = os.environ.get("BOXOPS_NATS_URL") or (state.nats_url if state else "")
+    gateway_url = os.environ.get("BOXOPS_GATEWAY_URL") or (state.gateway_url if state else "")
+    health = asyncio.run(ask_health(nats_url, SERVICES)) if nats_url else dict.fromkeys(SERVICES)
+    if json_out:
+        services = {name: _state(reply) for name, reply in health.items()}
+        print_json({"nats_url": nats_url, "gateway_url": gateway_url, "services": services})
+    else:
+        _print_status(nats_url or "-", gateway_url or "-", health)
+    if not all(health.values()):
+        raise typer.Exit(1)
+
+
+def _state(reply: bytes | None) -> dict[str, object]:
+    if reply is None:
+        return {"status": "down"}
+    return json.loads(reply)  # type: ignore[no-any-return]
+
+
+def _print_status(nats_url: str, gateway_url: str, health: dict[str, bytes | None]) -> None:
+    table = Table("service", "state", "since")
+    for name, reply in health.items():
+        info = _state(reply)
+        colour = "green" if info["status"] == "ok" else "red"
+        table.add_row(name, f"[{colour}]{info['status']}", str(info.get("started_at") or "-"))
+    console.print(table)
+    console.print(f"gateway  {gateway_url}\nnats     {nats_url}")
+
+
+def _tail(path: Path, lines: int = 20) -> str:
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,75 @@
+"""A small HTTP client of the gateway, for the CLI and the SDK."""
+
+import os
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from boxops.home import api_token, read_state
+
+TERMINAL = ("completed", "failed", "aborted")
+
+
+class GatewayError(Exception):
+    """The gateway could not be reached or refused the request; the text says why."""
+
+
+class Client:
+    def __init__(self, base_url: str, token: str = "", timeout: float = 30.0) -> None:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self.base_url = base_url
+        self.http = httpx.Client(base_url=base_url, headers=headers, timeout=timeout)
+
+    @classmethod
+    def from_env(cls, root: Path) -> "Client":
+        """BOXOPS_GATEWAY_URL (+ BOXOPS_API_TOKEN), else the stack running under root."""
+        url = os.environ.get("BOXOPS_GATEWAY_URL")
+        if url:
+            return cls(url.rstrip("/"), os.environ.get("BOXOPS_API_TOKEN", ""))
+        state = read_state(root)
+        if state is None:
+            raise GatewayError(f"boxops is not running under {root}: start it with `boxops up`")
+        return cls(state.gateway_url, api_token(root))
+
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        try:
+            response = self.http.request(method, path, **kwargs)
+        except httpx.TransportError as err:
+            raise GatewayError(f"cannot reach the gateway at {self.base_url}: {err}") from None
+        if response.status_code >= 400:
+            raise GatewayError(f"{response.status_code}: {_detail(response)}")
+        return response
+
+    def submit(self, command: list[str], env: dict[str, str] | None = None) -> dict[str, Any]:
+        body = {"command": command, "env": env or {}}
+        return self.request("POST", "/v1/runs", json=body).json()  # type: ignore[no-any-return]
+
+    def run(self, run_id: str) -> dict[str, Any] | None:
+        """The run, or None while the scheduler has not recorded it yet."""
+        try:
+            return self.request("GET", f"/v1/runs/{run_id}").json()  # type: ignore[no-any-return]
+        except GatewayError as err:
+            if str(err).startswith("404"):
+                return None
+            raise
+
+    def runs(self, state: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        params: dict[str, Any] = {"limit": limit} | ({"state": state} if state else {})
+        return self.request("GET", "/v1/runs", params=params).json()  # type: ignore[no-any-return]
+
+    def logs(self, run_id: str) -> list[dict[str, Any]]:
+        lines = self.request("GET", f"/v1/runs/{run_id}/logs").json()["lines"]
+        return lines  # type: ignore[no-any-return]
+
+
+def _detail(response: httpx.Response) -> str:
+    try:
+        detail = response.json().get("detail", response.text)
+    except ValueError:
+        return response.text
+    if isinstance(detail, list):  # FastAPI's validation errors: name each field
+        return "; ".join(
+            f"{'.'.join(str(p) for p in d.get('loc', [])[1:])}: {d.get('msg')}" for d in detail
+        )
+    return str(detail)

