@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import importlib
 import os
 import shutil
 import signal
@@ -9,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -74,42 +76,84 @@ async def ask_health(
 
 @dataclass
 class Child:
+    """A supervised process: `command` runs through exec, a service name through a fork."""
+
     name: str
-    command: list[str]
     env: dict[str, str]
     log: Path
-    process: subprocess.Popen[bytes] | None = None
+    command: list[str] | None = None
+    pid: int | None = None
+    code: int | None = None
     restarts: int = 0
     next_start: float = 0.0
 
     def start(self) -> None:
         self.log.parent.mkdir(parents=True, exist_ok=True)
-        with self.log.open("ab") as out:
-            self.process = subprocess.Popen(
-                self.command,
-                env=self.env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,  # Ctrl-C reaches the supervisor, which stops in order
-            )
+        self.code = None
+        if self.command:
+            with self.log.open("ab") as out:
+                self.pid = subprocess.Popen(
+                    self.command,
+                    env=self.env,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    start_new_session=True,
+                ).pid
+            return
+        self.pid = os.fork()
+        if self.pid == 0:
+            os._exit(_run_service(self.name, self.env, self.log))
 
     @property
     def exit_code(self) -> int | None:
-        return self.process.poll() if self.process else None
+        if self.pid is not None and self.code is None:
+            with contextlib.suppress(ChildProcessError):
+                pid, status = os.waitpid(self.pid, os.WNOHANG)
+                if pid:
+                    self.code = os.waitstatus_to_exitcode(status)
+        return self.code
 
     def terminate(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
+        if self.pid and self.exit_code is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGTERM)
 
     def wait(self, deadline: float) -> None:
-        if not self.process:
-            return
-        try:
-            self.process.wait(max(0.0, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        while self.pid and self.exit_code is None:
+            if time.monotonic() > deadline:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(self.pid, signal.SIGKILL)
+                os.waitpid(self.pid, 0)
+                return
+            time.sleep(0.02)
+
+
+def _run_service(name: str, env: dict[str, str], log: Path) -> int:
+    """In the forked child: become the service's own process and run it until it stops."""
+    try:
+        os.setsid()  # Ctrl-C reaches the supervisor only, which stops services in order
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, signal.SIG_DFL)
+        out = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        os.dup2(out, 1)
+        os.dup2(out, 2)
+        os.environ.clear()
+        os.environ.update(env)
+        importlib.import_module(f"services.{name}.__main__").main()
+        return 0
+    except BaseException:
+        traceback.print_exc()
+        return 1
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+
+
+def preload() -> None:
+    """Import every service once here, so each forked service starts without paying for it."""
+    for name in SERVICES:
+        importlib.import_module(f"services.{name}.__main__")
 
 
 @dataclass
@@ -130,28 +174,15 @@ class Stack:
         nats_port = DEFAULT_NATS_PORT if port_free(DEFAULT_NATS_PORT) else free_port()
         self.nats_url = f"nats://127.0.0.1:{nats_port}"
         logs = self.home / "logs"
-        nats_server = Child(
-            "nats",
-            [
-                nats_binary(),
-                "-js",
-                "-a",
-                "127.0.0.1",
-                "-p",
-                str(nats_port),
-                "-sd",
-                str(self.home / "nats"),
-            ],
-            dict(os.environ),
-            logs / "nats.log",
-        )
+        server = [nats_binary(), "-js", "-a", "127.0.0.1", "-p", str(nats_port)]
+        server += ["-sd", str(self.home / "nats")]
+        nats_server = Child("nats", dict(os.environ), logs / "nats.log", server)
+        env = self._env()
         self.children = [nats_server] + [
-            Child(
-                name, [sys.executable, "-m", f"services.{name}"], self._env(), logs / f"{name}.log"
-            )
-            for name in SERVICES
+            Child(name, env, logs / f"{name}.log") for name in SERVICES
         ]
         nats_server.start()
+        preload()  # while nats-server starts
         _wait_port(nats_port)
         for child in self.children[1:]:
             child.start()

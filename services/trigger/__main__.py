@@ -4,5 +4,11 @@ from services.trigger.app import build_app
 from shared.service import configure_logging, serve
 from shared.settings import BoxopsSettings
 
-configure_logging()
-asyncio.run(serve(build_app(BoxopsSettings())))
+
+def main() -> None:
+    configure_logging()
+    asyncio.run(serve(build_app(BoxopsSettings())))
+
+
+if __name__ == "__main__":
+    main()

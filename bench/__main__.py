@@ -1,0 +1,14 @@
+"""`python -m bench [NAME …]`: run the benchmarks (all by default) and print their figures."""
+
+import argparse
+import asyncio
+
+from bench import runs
+
+BENCHMARKS = {"runs": runs.main}
+
+parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+parser.add_argument("names", nargs="*", choices=[*BENCHMARKS, []], help="benchmarks to run")
+arguments = parser.parse_args()
+for name in arguments.names or BENCHMARKS:
+    asyncio.run(BENCHMARKS[name]())

@@ -1,0 +1,83 @@
+"""The walking skeleton's figures on the embedded stack (SQLite, local executor).
+
+- `boxops up --detach` until every service answers its health request;
+- 200 trivial runs (`true`) submitted one after another: HTTP accepted → process started,
+  and HTTP accepted → run.completed seen on the bus.
+"""
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+import nats
+
+from bench.stats import summary
+from boxops.home import api_token, read_state
+
+RUNS = 200
+
+
+def boxops(env: dict[str, str], *args: str) -> None:
+    command = [sys.executable, "-m", "boxops.cli.main", *args]
+    subprocess.run(command, env=env, check=True, capture_output=True)
+
+
+async def main() -> None:
+    with tempfile.TemporaryDirectory() as directory:
+        home = Path(directory)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("BOXOPS_")}
+        env["BOXOPS_HOME"] = str(home)
+        began = time.perf_counter()
+        boxops(env, "up", "--detach", "--port", str(_free_port()))
+        up_s = time.perf_counter() - began
+        print(f"{'boxops up --detach → all healthy':<40} {up_s:.2f} s")
+        try:
+            await _runs(home)
+        finally:
+            boxops(env, "down")
+
+
+async def _runs(home: Path) -> None:
+    state = read_state(home)
+    assert state
+    bus = await nats.connect(state.nats_url)
+    completed: dict[str, asyncio.Future[float]] = {}
+
+    async def on_completed(msg: nats.aio.msg.Msg) -> None:
+        run_id = json.loads(msg.data)["run_id"]
+        completed.setdefault(run_id, asyncio.get_running_loop().create_future())
+        if not completed[run_id].done():
+            completed[run_id].set_result(time.time())
+
+    await bus.subscribe("run.completed", cb=on_completed)
+    headers = {"Authorization": f"Bearer {api_token(home)}"}
+    to_started, to_completed = [], []
+    async with httpx.AsyncClient(base_url=state.gateway_url, headers=headers) as http:
+        for _ in range(RUNS):
+            accepted = time.time()  # request sent: the gateway's handling counts too
+            response = await http.post("/v1/runs", json={"command": ["true"]})
+            run_id = response.json()["id"]
+            future = completed.setdefault(run_id, asyncio.get_running_loop().create_future())
+            done = await asyncio.wait_for(future, 30)
+            run = (await http.get(f"/v1/runs/{run_id}")).json()
+            running = next(t for t in run["history"] if t["state"] == "running")
+            to_started.append(datetime.fromisoformat(running["at"]).timestamp() - accepted)
+            to_completed.append(done - accepted)
+    await bus.close()
+    print(summary("accepted → process started", to_started))
+    print(summary("accepted → run.completed recorded", to_completed))
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
