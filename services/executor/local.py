@@ -15,7 +15,7 @@ from shared.events import LogChunk, LogLine, RunDispatched
 
 log = logging.getLogger(__name__)
 
-Ship = Callable[[LogChunk], Awaitable[None]]
+Ship = Callable[[LogChunk], Awaitable[object]]
 STDERR_TAIL = 20
 
 
