@@ -3,6 +3,7 @@
 import asyncio
 import contextlib
 import importlib
+import json
 import os
 import shutil
 import signal
@@ -72,6 +73,11 @@ async def ask_health(
         s: None if isinstance(r, BaseException) else r.data
         for s, r in zip(services, replies, strict=True)
     }
+
+
+def all_ok(health: dict[str, bytes | None]) -> bool:
+    """Every service answered and has finished starting."""
+    return all(reply and json.loads(reply).get("status") == "ok" for reply in health.values())
 
 
 @dataclass
@@ -210,7 +216,7 @@ class Stack:
         deadline = time.monotonic() + timeout
         while True:
             health = await ask_health(self.nats_url, SERVICES, timeout=0.5)
-            if all(health.values()):
+            if all_ok(health):
                 return health
             dead = [c for c in self.children if c.exit_code is not None]
             if dead or time.monotonic() > deadline:

@@ -8,7 +8,14 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from faststream.middlewares import AckPolicy
-from faststream.nats import ConsumerConfig, DeliverPolicy, JStream, NatsBroker, NatsMessage
+from faststream.nats import (
+    ConsumerConfig,
+    DeliverPolicy,
+    JStream,
+    NatsBroker,
+    NatsMessage,
+    PullSub,
+)
 from nats.js.api import StreamConfig
 from nats.js.errors import BadRequestError
 
@@ -136,7 +143,6 @@ class Bus:
         durable: str,
         subject: str | None = None,
         max_deliver: int = 5,
-        max_workers: int = 1,
         deliver_new_only: bool = False,
     ) -> Callable[[Handler[E]], Handler[E]]:
         """Subscribe `handler(envelope)` to a durable consumer with explicit acks.
@@ -148,7 +154,7 @@ class Bus:
         subject = subject or models[0].subject
         config = ConsumerConfig(
             max_deliver=max_deliver + 1,  # one spare: the last delivery dead-letters, never drops
-            ack_wait=30,
+            ack_wait=10,  # a handler is a few DB writes; a stranded message returns in 10 s
             max_ack_pending=1000,
         )
         policy = DeliverPolicy.NEW if deliver_new_only else None
@@ -162,11 +168,12 @@ class Bus:
                 subject,
                 stream=JStream(stream_of(subject.replace("*", "x")).name, declare=False),
                 durable=durable,
-                queue=durable,
+                # Pull, one message per request: replicas share the durable consumer, messages
+                # stay in order, and a stopping service strands at most the one it fetched.
+                pull_sub=PullSub(batch_size=1, timeout=5.0),
                 config=config,
                 deliver_policy=policy,
                 ack_policy=AckPolicy.MANUAL,
-                max_workers=max_workers,
             )(on_message)
             return handler
 

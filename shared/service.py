@@ -3,6 +3,7 @@
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import warnings
 from collections.abc import Awaitable, Callable, Coroutine
@@ -61,7 +62,8 @@ class Service:
             return {
                 "service": self.name,
                 "instance": self.settings.instance,
-                "status": "ok",
+                "pid": os.getpid(),
+                "status": "ok" if self.started_at else "starting",
                 "started_at": self.started_at.isoformat() if self.started_at else None,
             }
 

@@ -17,7 +17,7 @@ from rich.table import Table
 from boxops.cli.output import print_json
 from boxops.cli.runs import runs_app
 from boxops.home import home, read_state, state_file
-from boxops.stack import SERVICES, Stack, ask_health
+from boxops.stack import SERVICES, Stack, all_ok, ask_health
 
 app = typer.Typer(help="boxops: record, compose and trigger machine-learning black boxes.")
 app.add_typer(runs_app, name="runs")
@@ -85,7 +85,7 @@ def _up_detached(root: Path, port: int) -> None:
         state = read_state(root)
         if state and state.pid == child.pid:
             health = asyncio.run(ask_health(state.nats_url, SERVICES, timeout=0.5))
-            if all(health.values()):
+            if all_ok(health):
                 _print_status(state.nats_url, state.gateway_url, health)
                 return
         time.sleep(0.05)
@@ -124,7 +124,7 @@ def status(json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")]
         print_json({"nats_url": nats_url, "gateway_url": gateway_url, "services": services})
     else:
         _print_status(nats_url or "-", gateway_url or "-", health)
-    if not all(health.values()):
+    if not all_ok(health):
         raise typer.Exit(1)
 
 

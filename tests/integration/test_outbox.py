@@ -1,0 +1,74 @@
+"""The outbox on a real database and a real JetStream: publish after commit, relay after a crash."""
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+from faststream.nats import NatsBroker
+
+from shared.bus import EVENTS, Bus, now
+from shared.db import create_engine, sessionmaker
+from shared.events import RunAbortRequested
+from shared.migrate import upgrade
+from shared.outbox import Outbox, already_processed, stage
+
+SCHEDULER_MIGRATIONS = Path("services/scheduler/migrations/versions")
+
+
+async def stream_messages(broker: NatsBroker) -> int:
+    js = broker.config.connection_state.stream
+    return int((await js.stream_info(EVENTS.name)).state.messages)
+
+
+async def test_rows_a_crash_left_unpublished_are_relayed_once(
+    nats_url: str, db: tuple[str, str]
+) -> None:
+    url, schema = db
+    await upgrade(url, schema, SCHEDULER_MIGRATIONS)
+    engine = create_engine(url, schema)
+    broker = NatsBroker(nats_url)
+    bus = Bus(broker, "test")
+    await broker.connect()
+    await bus.declare_streams()
+    outbox = Outbox(sessionmaker(engine), bus.publish_raw)
+    try:
+        envelopes = [bus.envelope(RunAbortRequested(run_id=f"r{i}")) for i in range(3)]
+        async with sessionmaker(engine)() as session:
+            ids = stage(session, envelopes, now=envelopes[0].time)
+            await session.commit()  # ...and the process dies before publishing
+
+        assert await stream_messages(broker) == 0
+        assert await outbox.relay_once(older_than=timedelta(0)) == 3
+        assert await stream_messages(broker) == 3
+        assert await outbox.relay_once(older_than=timedelta(0)) == 0
+
+        js = broker.config.connection_state.stream
+        last = await js.get_last_msg(EVENTS.name, "run.abort.requested")
+        assert json.loads(last.data)["run_id"] == "r2"  # published in commit order
+
+        # A publish racing the relay re-sends the same ids: JetStream drops the duplicates.
+        for row_id in ids:
+            await bus.publish(RunAbortRequested(run_id="r-dup"), id=row_id)
+        assert await stream_messages(broker) == 3
+    finally:
+        await broker.stop()
+        await engine.dispose()
+
+
+async def test_the_inbox_remembers_an_event_only_once_it_commits(db: tuple[str, str]) -> None:
+    url, schema = db
+    await upgrade(url, schema, SCHEDULER_MIGRATIONS)
+    engine = create_engine(url, schema)
+    sessions = sessionmaker(engine)
+    try:
+        async with sessions() as session:
+            assert not await already_processed(session, "c", "e1", now=now())
+            await session.rollback()  # the effect failed: the event must be processed again
+        async with sessions() as session:
+            assert not await already_processed(session, "c", "e1", now=now())
+            await session.commit()
+        async with sessions() as session:
+            assert await already_processed(session, "c", "e1", now=now())
+            assert not await already_processed(session, "other-consumer", "e1", now=now())
+    finally:
+        await engine.dispose()
