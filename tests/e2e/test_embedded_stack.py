@@ -2,14 +2,19 @@
 
 import json
 import os
+import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
 from tests.conftest import free_port
+
+T = TypeVar("T")
 
 
 def boxops(
@@ -76,3 +81,52 @@ def test_the_cli_says_when_no_stack_runs(home_env: dict[str, str]) -> None:
     result = boxops(home_env, "runs", "list")
     assert result.returncode == 2
     assert "boxops is not running" in result.stderr
+
+
+def test_up_in_the_foreground_restarts_a_dead_service_and_stops_on_sigterm(
+    home_env: dict[str, str],
+) -> None:
+    up = subprocess.Popen(
+        [sys.executable, "-m", "boxops.cli.main", "up", "--port", str(free_port())],
+        env=home_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        before = wait_until(lambda: running_pids(home_env))
+        os.kill(before["executor"], signal.SIGKILL)
+        after = wait_until(
+            lambda: (
+                (pids := running_pids(home_env)) and pids["executor"] != before["executor"] and pids
+            )
+        )
+        run = boxops(home_env, "runs", "submit", "--wait", "--", "true")
+        assert run.returncode == 0, run.stderr  # the restarted executor takes work
+    finally:
+        up.send_signal(signal.SIGTERM)
+        out, err = up.communicate(timeout=60)
+    assert up.returncode == 0, err
+    assert "executor exited with code -9; restarting" in err
+    assert all(name in out for name in after)  # the table of services
+    assert boxops(home_env, "status").returncode == 1
+    for pid in after.values():
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+
+
+def running_pids(env: dict[str, str]) -> dict[str, int] | None:
+    """Each service's pid once all six answer healthy, else None."""
+    status = boxops(env, "status", "--json")
+    if status.returncode != 0:
+        return None
+    return {name: s["pid"] for name, s in json.loads(status.stdout)["services"].items()}
+
+
+def wait_until(check: Callable[[], T | None], timeout: float = 60.0) -> T:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := check():
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"condition not met within {timeout}s")
