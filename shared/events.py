@@ -46,6 +46,38 @@ class Resources(BaseModel):
     gpu: int = Field(0, ge=0, description="GPUs.")
 
 
+class FileEntry(BaseModel):
+    """One file of a dataset version, model version or output, stored by digest."""
+
+    path: str = Field(description="Relative path, '/'-separated.")
+    size: int = Field(ge=0, description="Bytes.")
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="Content digest (blob id).")
+
+
+class InputRef(BaseModel):
+    """A resolved input of a run: exactly which version it read."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    type: Literal["dataset", "model", "file"] = Field(description="What kind of input.")
+    name: str = Field(description="Dataset or model name, or the file's blob id.")
+    version: int | None = Field(None, description="Version number, for datasets and models.")
+    uri: str | None = Field(None, description="Where it lives (external datasets).")
+    digest: str | None = Field(None, description="Content digest of the version.")
+
+
+class RunOutput(BaseModel):
+    """What a run wrote under $BOXOPS_OUTPUTS/<name>, as uploaded by the executor."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    type: Literal["dataset", "model", "file", "metrics"] = Field(description="Declared kind.")
+    name: str | None = Field(None, description="Dataset or model name to record it under.")
+    files: list[FileEntry] = Field(default_factory=list, description="Uploaded files.")
+    metrics: dict[str, float] = Field(default_factory=dict, description="For metrics outputs.")
+    metadata: dict[str, Any] = Field(default_factory=dict, description="Extracted metadata.")
+
+
 class RunRequested(Event):
     subject = "run.requested"
     summary = "A command: start a run of an inline command, a component or a pipeline."
@@ -119,7 +151,12 @@ class RunCompleted(RunTransition):
     summary = "The run ended successfully."
 
     exit_code: int = Field(0, description="Process exit code.")
-    outputs: dict[str, Any] = Field(default_factory=dict, description="Declared outputs.")
+    outputs: dict[str, RunOutput] = Field(default_factory=dict, description="Declared outputs.")
+    inputs: dict[str, InputRef] = Field(default_factory=dict, description="Resolved inputs.")
+    component: str | None = Field(None, description="Component NAME@VERSION, if any.")
+    pipeline: str | None = Field(None, description="Pipeline NAME@VERSION, if any.")
+    parent_run_id: str | None = Field(None, description="Pipeline run of a step run.")
+    metrics: dict[str, float] = Field(default_factory=dict, description="Last value per metric.")
 
 
 class RunFailed(RunTransition):

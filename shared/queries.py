@@ -8,6 +8,11 @@ from pydantic import BaseModel, Field
 from shared.events import Cause, Resources
 
 RUNS_GET = "svc.scheduler.runs.get"
+# Registry lookups: body RefQuery; result the record as JSON (see services/registry).
+COMPONENT_GET = "svc.registry.components.get"  # NAME[@VERSION] → spec + version + digest
+PIPELINE_GET = "svc.registry.pipelines.get"  # NAME[@VERSION] → spec + resolved components
+DATASET_VERSION_GET = "svc.registry.datasets.version"  # NAME[@VERSION] (latest if none)
+MODEL_VERSION_GET = "svc.registry.models.version"  # NAME@VERSION | NAME@ALIAS
 RUNS_LIST = "svc.scheduler.runs.list"
 
 
@@ -36,6 +41,10 @@ class RunView(BaseModel):
     error: str = ""
     created_at: datetime
     history: list[TransitionView] = Field(default_factory=list)
+
+
+class RefQuery(BaseModel):
+    ref: str = Field(description="NAME, NAME@VERSION or NAME@ALIAS.")
 
 
 class RunGet(BaseModel):

@@ -1,0 +1,181 @@
+"""Spec models (`kind: component | pipeline`), shared by the registry, scheduler and CLI.
+
+YAML is read with line numbers so a validation error names the field and its line:
+`steps.train.component (line 12): Field required`.
+"""
+
+import re
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from shared.events import Resources
+
+NAME = r"^[a-z0-9][a-z0-9._-]{0,99}$"
+Name = Annotated[str, Field(pattern=NAME, description="Lower-case name: a-z 0-9 . _ -")]
+REFERENCE = re.compile(r"\{\{\s*([a-zA-Z0-9_.\-]+)\s*\}\}")
+
+ComponentType = Literal[
+    "data-processing", "training", "evaluation", "batch-inference", "test", "hpo", "custom"
+]
+ParamType = Literal["str", "int", "float", "bool", "list", "dict"]
+InputKind = Literal["dataset", "model", "file"]
+OutputKind = Literal["dataset", "model", "file", "metrics"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Param(Strict):
+    type: ParamType = Field("str", description="Value type; values are checked against it.")
+    default: Any = Field(None, description="Value when the run gives none.")
+    required: bool = Field(False, description="A run must give it (ignored with a default).")
+    description: str = ""
+
+
+class Input(Strict):
+    type: InputKind = Field(description="dataset, model or file.")
+    required: bool = Field(True, description="A run must bind it.")
+    description: str = ""
+
+
+class Output(Strict):
+    type: OutputKind = Field(description="dataset, model, file or metrics.")
+    name: str | None = Field(
+        None, description="Dataset or model name the output is recorded under (default: own)."
+    )
+    description: str = ""
+
+
+class CodeRef(Strict):
+    repo: str | None = Field(None, description="Git remote URL.")
+    commit: str | None = Field(None, description="Commit id.")
+    branch: str | None = None
+    path: str | None = Field(None, description="Path of the component within the repo.")
+    dirty: bool = False
+
+
+class ComponentSpec(Strict):
+    kind: Literal["component"] = "component"
+    name: Name
+    type: ComponentType = "custom"
+    description: str = ""
+    command: list[str] = Field(min_length=1, description="Entrypoint; may use {{ params.x }}.")
+    image: str | None = Field(None, description="Container image (docker backend).")
+    backend: Literal["local", "docker"] = "local"
+    network: bool = Field(False, description="Network access in the container.")
+    env: dict[str, str] = Field(default_factory=dict)
+    resources: Resources = Field(default_factory=Resources)
+    inputs: dict[str, Input] = Field(default_factory=dict)
+    outputs: dict[str, Output] = Field(default_factory=dict)
+    params: dict[str, Param] = Field(default_factory=dict)
+    timeout: float | None = Field(None, gt=0, description="Seconds before the run is stopped.")
+    retries: int = Field(0, ge=0, le=20)
+    retry_backoff: float = Field(5.0, ge=0, description="Seconds before the first retry; doubles.")
+    cache: bool = Field(False, description="Reuse an earlier run with the same inputs/params.")
+    code: CodeRef | None = None
+    labels: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("inputs", "outputs", "params")
+    @classmethod
+    def _names(cls, value: dict[str, Any]) -> dict[str, Any]:
+        for key in value:
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,63}", key):
+                raise ValueError(f"{key!r} is not a valid name (letters, digits, _)")
+        return value
+
+
+class Step(Strict):
+    component: str = Field(description="Component reference NAME[@VERSION].")
+    inputs: dict[str, str] = Field(
+        default_factory=dict,
+        description="Input → `{{ inputs.x }}`, `{{ steps.s.outputs.y }}` or NAME@VERSION.",
+    )
+    params: dict[str, Any] = Field(default_factory=dict, description="May use {{ params.x }}.")
+    after: list[str] = Field(default_factory=list, description="Extra ordering dependencies.")
+    cache: bool | None = Field(None, description="Overrides the component's cache setting.")
+    continue_on_failure: bool = False
+
+
+class PipelineSpec(Strict):
+    kind: Literal["pipeline"] = "pipeline"
+    name: Name
+    description: str = ""
+    params: dict[str, Param] = Field(default_factory=dict)
+    inputs: dict[str, Input] = Field(default_factory=dict)
+    steps: dict[str, Step] = Field(min_length=1)
+    outputs: dict[str, str] = Field(default_factory=dict, description="→ step outputs.")
+    labels: dict[str, str] = Field(default_factory=dict)
+
+    def dependencies(self) -> dict[str, set[str]]:
+        """Each step's upstream steps: those it reads outputs from, plus `after`."""
+        graph = {}
+        for name, step in self.steps.items():
+            refs = set(step.after)
+            for value in [*step.inputs.values(), *map(str, step.params.values())]:
+                for ref in REFERENCE.findall(value):
+                    parts = ref.split(".")
+                    if parts[0] == "steps" and len(parts) >= 2:
+                        refs.add(parts[1])
+            graph[name] = refs
+        return graph
+
+
+Spec = ComponentSpec | PipelineSpec
+KINDS: dict[str, type[BaseModel]] = {"component": ComponentSpec, "pipeline": PipelineSpec}
+
+
+class SpecError(ValueError):
+    """A spec that cannot be used; `problems` lists `field (line N): message`."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+def load(text: str, kinds: dict[str, type[BaseModel]] = KINDS) -> BaseModel:
+    """Parse one YAML spec into the model its `kind` names."""
+    try:
+        node = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        raise SpecError([f"not valid YAML: {err}"]) from None
+    if not isinstance(data, dict):
+        raise SpecError(["a spec is a YAML mapping with a `kind` field"])
+    kind = data.get("kind")
+    if kind not in kinds:
+        line = _line(node, ("kind",))
+        raise SpecError([f"kind{line}: must be one of {', '.join(kinds)}, got {kind!r}"])
+    try:
+        return kinds[kind].model_validate(data)
+    except ValidationError as err:
+        raise SpecError(
+            [f"{_path(e['loc'])}{_line(node, e['loc'])}: {e['msg']}" for e in err.errors()]
+        ) from None
+
+
+def _path(loc: tuple[Any, ...]) -> str:
+    return ".".join(str(part) for part in loc) or "(spec)"
+
+
+def _line(node: yaml.Node | None, loc: tuple[Any, ...]) -> str:
+    """` (line N)` of the deepest YAML node the error location reaches."""
+    found = node
+    for part in loc:
+        child = _child(found, part)
+        if child is None:
+            break
+        found = child
+    return f" (line {found.start_mark.line + 1})" if found is not None else ""
+
+
+def _child(node: yaml.Node | None, part: Any) -> yaml.Node | None:
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if key.value == str(part):
+                return value  # type: ignore[no-any-return]
+    if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+        return node.value[part]  # type: ignore[no-any-return]
+    return None
