@@ -1,0 +1,31 @@
+# syntax=docker/dockerfile:1
+# One image for all six services; docker-compose.yml picks one per container with `command`,
+# e.g. `docker run boxops python -m services.scheduler`.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_NO_CACHE_DIR=1
+
+WORKDIR /build
+
+# Dependencies first, against empty packages, so a code change does not reinstall them.
+COPY pyproject.toml README.md ./
+RUN mkdir boxops shared services \
+    && touch boxops/__init__.py shared/__init__.py services/__init__.py \
+    && pip install . \
+    && pip uninstall --yes boxops
+
+COPY boxops boxops
+COPY shared shared
+COPY services services
+RUN pip install --no-deps . && rm -rf /build
+
+RUN useradd --create-home --uid 10001 --user-group boxops
+USER boxops
+# Run from the home directory so imports come from the installed package, not a source tree.
+WORKDIR /home/boxops
+
+EXPOSE 8765
+CMD ["python", "-m", "services.gateway"]

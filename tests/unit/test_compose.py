@@ -1,0 +1,102 @@
+"""docker-compose.yml cannot run here, so check it against the code it starts."""
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from pydantic_settings import BaseSettings
+
+from services.executor.settings import ExecutorSettings
+from services.gateway.settings import GatewaySettings
+from services.scheduler.settings import SchedulerSettings
+from shared.service import health_subject
+from shared.settings import BoxopsSettings
+
+COMPOSE = Path(__file__).resolve().parents[2] / "docker-compose.yml"
+SETTINGS: dict[str, type[BaseSettings]] = {
+    "registry": BoxopsSettings,
+    "artifact": BoxopsSettings,
+    "scheduler": SchedulerSettings,
+    "trigger": BoxopsSettings,
+    "executor": ExecutorSettings,
+    "gateway": GatewaySettings,
+}
+# The S3 client settings arrive with the artifact service's own settings class.
+PENDING = {
+    "artifact": {"BOXOPS_S3_ENDPOINT_URL", "BOXOPS_S3_ACCESS_KEY", "BOXOPS_S3_SECRET_KEY"},
+}
+
+
+@pytest.fixture(scope="module")
+def services() -> dict[str, dict[str, Any]]:
+    compose = yaml.safe_load(COMPOSE.read_text(encoding="utf-8"))
+    return dict(compose["services"])
+
+
+def environment(service: dict[str, Any]) -> dict[str, str]:
+    env = service.get("environment") or {}
+    if isinstance(env, list):
+        env = dict(item.split("=", 1) for item in env)
+    return {key: str(value) for key, value in env.items()}
+
+
+def boxops_env(service: dict[str, Any]) -> dict[str, str]:
+    return {k: v for k, v in environment(service).items() if k.startswith("BOXOPS_")}
+
+
+def interpolated(value: str) -> str:
+    """What compose would pass: `${VAR:-default}` becomes its default, anything else a word."""
+    return re.sub(r"\$\{\w+(?::?-([^}]*))?[^}]*\}", lambda m: m.group(1) or "secret", value)
+
+
+def test_every_service_runs_its_own_module(services: dict[str, dict[str, Any]]) -> None:
+    for name in SETTINGS:
+        command = services[name]["command"]
+        command = " ".join(command) if isinstance(command, list) else command
+        assert command == f"python -m services.{name}"
+
+
+def test_every_boxops_variable_is_a_settings_field(services: dict[str, dict[str, Any]]) -> None:
+    for name, settings in SETTINGS.items():
+        fields = {f"BOXOPS_{field.upper()}" for field in settings.model_fields}
+        unknown = set(boxops_env(services[name])) - fields - PENDING.get(name, set())
+        assert not unknown, f"{name} sets variables its settings ignore: {sorted(unknown)}"
+
+
+def test_every_service_environment_validates(
+    services: dict[str, dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, settings in SETTINGS.items():
+        with monkeypatch.context() as env:
+            for key in [k for k in os.environ if k.startswith("BOXOPS_")]:
+                env.delenv(key)
+            for key, value in boxops_env(services[name]).items():
+                env.setenv(key, interpolated(value))
+            settings()
+
+
+def test_depends_on_names_existing_services(services: dict[str, dict[str, Any]]) -> None:
+    for name, service in services.items():
+        missing = set(service.get("depends_on") or ()) - set(services)
+        assert not missing, f"{name} depends on unknown services {sorted(missing)}"
+
+
+def test_each_service_has_its_own_database_schema(services: dict[str, dict[str, Any]]) -> None:
+    schemas = [
+        env["BOXOPS_DB_SCHEMA"]
+        for env in map(boxops_env, services.values())
+        if "BOXOPS_DB_SCHEMA" in env
+    ]
+    assert len(schemas) == len(set(schemas)), schemas
+    for name, service in services.items():
+        env = boxops_env(service)
+        assert ("BOXOPS_DB_URL" in env) == ("BOXOPS_DB_SCHEMA" in env), name
+
+
+def test_health_probes_ask_the_service_they_run_in(services: dict[str, dict[str, Any]]) -> None:
+    for name in SETTINGS:
+        subject = environment(services[name]).get("HEALTH_SUBJECT")
+        assert subject in (None, health_subject(name)), name
