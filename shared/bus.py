@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from faststream import Context
 from faststream.middlewares import AckPolicy
 from faststream.nats import (
     ConsumerConfig,
@@ -16,6 +17,7 @@ from faststream.nats import (
     NatsMessage,
     PullSub,
 )
+from faststream.nats.message import NatsBatchMessage
 from nats.js.api import StreamConfig
 from nats.js.errors import BadRequestError
 
@@ -26,6 +28,7 @@ log = logging.getLogger(__name__)
 
 E = TypeVar("E", bound=Event)
 Handler = Callable[[Envelope[E]], Awaitable[None]]
+BatchHandler = Callable[[list[Envelope[E]]], Awaitable[None]]
 
 DAY = 24 * 3600
 
@@ -164,20 +167,93 @@ class Bus:
                 await self._deliver(models, handler, msg, max_deliver)
 
             on_message.__name__ = f"{durable}_{handler.__name__}"
-            self.broker.subscriber(
-                subject,
-                stream=JStream(stream_of(subject.replace("*", "x")).name, declare=False),
-                durable=durable,
-                # Pull, one message per request: replicas share the durable consumer, messages
-                # stay in order, and a stopping service strands at most the one it fetched.
-                pull_sub=PullSub(batch_size=1, timeout=5.0),
-                config=config,
-                deliver_policy=policy,
-                ack_policy=AckPolicy.MANUAL,
-            )(on_message)
+            # Pull, one message per request: replicas share the durable consumer, messages
+            # stay in order, and a stopping service strands at most the one it fetched.
+            self._subscribe(subject, durable, PullSub(batch_size=1, timeout=5.0), policy, config)(
+                on_message
+            )
             return handler
 
         return decorate
+
+    def consume_batch(
+        self,
+        model: type[E],
+        *,
+        durable: str,
+        batch_size: int = 500,
+        max_deliver: int = 5,
+    ) -> Callable[[BatchHandler[E]], BatchHandler[E]]:
+        """Like `consume`, for high-volume subjects: `handler(envelopes)` gets up to
+        `batch_size` messages at once so it can write them in one transaction."""
+        config = ConsumerConfig(
+            max_deliver=max_deliver + 1, ack_wait=30, max_ack_pending=20 * batch_size
+        )
+
+        def decorate(handler: BatchHandler[E]) -> BatchHandler[E]:
+            async def on_messages(msg: NatsBatchMessage = Context("message")) -> None:  # noqa: B008
+                await self._deliver_batch(model, handler, msg.raw_message, max_deliver)
+
+            on_messages.__name__ = f"{durable}_{handler.__name__}"
+            pull = PullSub(batch_size=batch_size, timeout=0.2, batch=True)
+            self._subscribe(model.subject, durable, pull, None, config)(on_messages)
+            return handler
+
+        return decorate
+
+    def _subscribe(
+        self,
+        subject: str,
+        durable: str,
+        pull: PullSub[Any],
+        policy: DeliverPolicy | None,
+        config: ConsumerConfig,
+    ) -> Callable[[Callable[..., Awaitable[None]]], Any]:
+        return self.broker.subscriber(  # type: ignore[no-any-return]
+            subject,
+            stream=JStream(stream_of(subject.replace("*", "x")).name, declare=False),
+            durable=durable,
+            pull_sub=pull,
+            config=config,
+            deliver_policy=policy,
+            ack_policy=AckPolicy.MANUAL,
+        )
+
+    async def _deliver_batch(
+        self, model: type[E], handler: BatchHandler[E], raws: list[Any], max_deliver: int
+    ) -> None:
+        envelopes, accepted = [], []
+        for raw in raws:
+            headers = dict(raw.headers or {})
+            try:
+                envelopes.append(parse(model, headers, raw.data, new_id=new_id(), now=now()))
+                accepted.append(raw)
+            except EnvelopeError as err:
+                # Retrying cannot make it parse: keep it in the DLQ stream and move on.
+                await self.dead_letter(raw.subject, raw.data, headers, str(err))
+                await raw.ack()
+        if not envelopes:
+            return
+        try:
+            await handler(envelopes)
+        except Exception as err:
+            log.exception("batch handler failed on %s", model.subject)
+            for raw in accepted:
+                await self._retry_or_dead_letter(raw, err, max_deliver)
+            return
+        for raw in accepted:
+            await raw.ack()  # the batch committed (idempotently keyed by event id): done
+
+    async def _retry_or_dead_letter(self, raw: Any, err: Exception, max_deliver: int) -> None:
+        attempt = raw.metadata.num_delivered if raw.metadata else 1
+        if attempt >= max_deliver:
+            # Out of retries: the DLQ keeps it with the reason, the consumer goes on.
+            reason = f"handler failed {attempt} times: {type(err).__name__}: {err}"
+            await self.dead_letter(raw.subject, raw.data, dict(raw.headers or {}), reason)
+            await raw.ack()
+        else:
+            # A transient failure (database busy, NATS blip): redeliver after a backoff.
+            await raw.nak(delay=min(0.2 * 2**attempt, 10.0))
 
     async def _deliver(
         self,
@@ -199,15 +275,7 @@ class Bus:
         try:
             await handler(envelope)
         except Exception as err:
-            attempt = raw.metadata.num_delivered if raw.metadata else 1
-            if attempt >= max_deliver:
-                # Out of retries: the DLQ keeps it with the reason, the consumer goes on.
-                reason = f"handler failed {attempt} times: {type(err).__name__}: {err}"
-                await self.dead_letter(raw.subject, raw.data, headers, reason)
-                await msg.ack()
-            else:
-                # A transient failure (database busy, NATS blip): redeliver after a backoff.
-                log.exception("handler failed on %s (attempt %d)", raw.subject, attempt)
-                await msg.nack(delay=min(0.2 * 2**attempt, 10.0))
+            log.exception("handler failed on %s", raw.subject)
+            await self._retry_or_dead_letter(raw, err, max_deliver)
             return
         await msg.ack()  # the effect committed (with its inbox row): done

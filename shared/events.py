@@ -64,6 +64,17 @@ class InputRef(BaseModel):
     version: int | None = Field(None, description="Version number, for datasets and models.")
     uri: str | None = Field(None, description="Where it lives (external datasets).")
     digest: str | None = Field(None, description="Content digest of the version.")
+    files: list[FileEntry] = Field(default_factory=list, description="Files to materialise.")
+    run_id: str | None = Field(None, description="Run whose output it is (pipeline wiring).")
+
+
+class DeclaredOutput(BaseModel):
+    """An output a component declares; the executor uploads what the run writes there."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    type: Literal["dataset", "model", "file", "metrics"] = Field(description="Declared kind.")
+    name: str | None = Field(None, description="Dataset or model name to record it under.")
 
 
 class RunOutput(BaseModel):
@@ -94,6 +105,14 @@ class RunRequested(Event):
     resources: Resources = Field(default_factory=Resources, description="Resources needed.")
     priority: int = Field(0, description="Higher runs first.")
     cause: Cause = Field(default_factory=Cause, description="Why the run was requested.")
+    timeout_s: float | None = Field(None, gt=0, description="Stop the run after this long.")
+    retries: int | None = Field(None, ge=0, le=20, description="Retries after a failure.")
+    retry_backoff_s: float | None = Field(None, ge=0, description="First retry delay; doubles.")
+    concurrency_key: str | None = Field(None, description="Runs sharing a key share a limit.")
+    max_concurrency: int | None = Field(None, ge=1, description="Limit of active runs per key.")
+    selector: dict[str, str] = Field(
+        default_factory=dict, description="Labels an executor must have to take the run."
+    )
 
     @model_validator(mode="after")
     def _one_target(self) -> "RunRequested":
@@ -131,9 +150,33 @@ class RunDispatched(RunTransition):
     summary = "A run was placed on an executor; published on run.dispatched.<executor_id>."
 
     executor_id: str = Field(description="Executor that must start it.")
-    command: list[str] = Field(description="Command to run.")
+    command: list[str] = Field(description="Command to run, params already rendered.")
     env: dict[str, str] = Field(default_factory=dict, description="Environment to add.")
     resources: Resources = Field(default_factory=Resources, description="Resources granted.")
+    attempt: int = Field(1, ge=1, description="1 for the first try, 2 for the first retry…")
+    params: dict[str, Any] = Field(default_factory=dict, description="Resolved params.")
+    inputs: dict[str, InputRef] = Field(default_factory=dict, description="Resolved inputs.")
+    outputs: dict[str, DeclaredOutput] = Field(
+        default_factory=dict, description="Declared outputs."
+    )
+    image: str | None = Field(None, description="Container image (docker backend).")
+    backend: str = Field("local", description="Executor backend: local or docker.")
+    network: bool = Field(False, description="Network access (docker backend).")
+    timeout_s: float | None = Field(None, description="The scheduler stops it after this long.")
+    component: str | None = Field(None, description="Component NAME@VERSION, if any.")
+
+    def nats_subject(self) -> str:
+        return f"{self.subject}.{self.executor_id}"
+
+
+class RunStopRequested(Event):
+    subject = "run.stop.requested"
+    summary = "The scheduler asks an executor to stop a run; on run.stop.requested.<executor>."
+
+    run_id: str = Field(description="The run.")
+    executor_id: str = Field(description="Executor running it.")
+    reason: str = Field(description="Why: 'aborted by user', 'timeout after 600 s'.")
+    grace_s: float = Field(10.0, ge=0, description="Seconds between SIGTERM and SIGKILL.")
 
     def nats_subject(self) -> str:
         return f"{self.subject}.{self.executor_id}"
@@ -192,6 +235,11 @@ class ExecutorRunEnded(Event):
     reason: str = Field("", description="Why it ended, e.g. 'exit code 3' or 'command not found'.")
     stderr_tail: str = Field("", description="Last lines of stderr.")
     at: datetime = Field(description="When the process ended.")
+    outputs: dict[str, RunOutput] = Field(default_factory=dict, description="Uploaded outputs.")
+    metrics: dict[str, float] = Field(default_factory=dict, description="Last value per metric.")
+    provenance: dict[str, Any] = Field(
+        default_factory=dict, description="Code provenance: repo, branch, commit, dirty."
+    )
 
 
 class ExecutorHeartbeat(Event):
@@ -290,6 +338,7 @@ class TriggerFired(Event):
 CATALOG: tuple[type[Event], ...] = (
     RunRequested,
     RunAbortRequested,
+    RunStopRequested,
     RunPending,
     RunDispatched,
     RunRunning,
@@ -310,7 +359,7 @@ CATALOG: tuple[type[Event], ...] = (
 
 
 _BY_SUBJECT = {model.subject: model for model in CATALOG}
-_SUFFIXED: tuple[type[Event], ...] = (RunDispatched, LogChunk)
+_SUFFIXED: tuple[type[Event], ...] = (RunDispatched, RunStopRequested, LogChunk)
 
 
 def model_for(subject: str) -> type[Event] | None:

@@ -27,7 +27,11 @@ SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 PAYLOAD_FORMAT = "application/schema+json;version=draft-2020-12"
 
 # Published on `<subject>.<field value>`, see each model's nats_subject().
-SUFFIX_FIELDS = {"run.dispatched": "executor_id", "log": "run_id"}
+SUFFIX_FIELDS = {
+    "run.dispatched": "executor_id",
+    "run.stop.requested": "executor_id",
+    "log": "run_id",
+}
 
 HEADERS: dict[str, dict[str, Any]] = {
     "ce-specversion": {

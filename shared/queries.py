@@ -5,7 +5,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from shared.events import Cause, Resources
+from shared.events import Cause, InputRef, Resources, RunOutput
 
 RUNS_GET = "svc.scheduler.runs.get"
 # Registry lookups: body RefQuery; result the record as JSON (see services/registry).
@@ -14,6 +14,7 @@ PIPELINE_GET = "svc.registry.pipelines.get"  # NAME[@VERSION] → spec + resolve
 DATASET_VERSION_GET = "svc.registry.datasets.version"  # NAME[@VERSION] (latest if none)
 MODEL_VERSION_GET = "svc.registry.models.version"  # NAME@VERSION | NAME@ALIAS
 RUNS_LIST = "svc.scheduler.runs.list"
+RUNS_METRICS = "svc.scheduler.runs.metrics"
 
 
 def health_subject(service: str) -> str:
@@ -27,20 +28,63 @@ class TransitionView(BaseModel):
     reason: str = Field("", description="Why.")
 
 
+class StepView(BaseModel):
+    step: str
+    run_id: str
+    state: str
+    substate: str | None = None
+    reason: str = ""
+
+
+class MetricSummary(BaseModel):
+    last: float
+    min: float
+    max: float
+    count: int
+    last_step: int | None = None
+
+
 class RunView(BaseModel):
     id: str
+    kind: str = Field("command", description="command, component or pipeline.")
     state: str = Field(description="pending, running, completed, failed or aborted.")
     substate: str | None = None
+    reason: str = Field("", description="Why the run is in its state.")
     command: list[str]
+    component: str | None = None
+    pipeline: str | None = None
+    parent_id: str | None = None
+    step: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+    inputs: dict[str, InputRef] = Field(default_factory=dict)
+    outputs: dict[str, RunOutput] = Field(default_factory=dict)
     env: dict[str, str] = Field(default_factory=dict)
     resources: Resources = Field(default_factory=Resources)
     priority: int = 0
     cause: Cause = Field(default_factory=Cause)
     executor_id: str | None = None
+    attempt: int = 1
+    retries: int = 0
+    timeout_s: float | None = None
     exit_code: int | None = None
     error: str = ""
+    provenance: dict[str, Any] = Field(default_factory=dict)
     created_at: datetime
     history: list[TransitionView] = Field(default_factory=list)
+    steps: list[StepView] = Field(default_factory=list, description="A pipeline's step runs.")
+    metrics: dict[str, MetricSummary] = Field(default_factory=dict)
+
+
+class MetricPoint(BaseModel):
+    step: int | None = None
+    value: float
+    at: datetime
+
+
+class RunMetrics(BaseModel):
+    run_id: str
+    summary: dict[str, MetricSummary]
+    series: dict[str, list[MetricPoint]]
 
 
 class RefQuery(BaseModel):
@@ -53,8 +97,13 @@ class RunGet(BaseModel):
 
 class RunList(BaseModel):
     state: str | None = None
-    limit: int = Field(50, ge=1, le=1000)
+    component: str | None = None
+    pipeline: str | None = None
+    trigger: str | None = None
+    parent_id: str | None = None
+    since: datetime | None = None
     before: datetime | None = None
+    limit: int = Field(50, ge=1, le=1000)
 
 
 class Reply(BaseModel):

@@ -75,6 +75,10 @@ class ComponentSpec(Strict):
     retries: int = Field(0, ge=0, le=20)
     retry_backoff: float = Field(5.0, ge=0, description="Seconds before the first retry; doubles.")
     cache: bool = Field(False, description="Reuse an earlier run with the same inputs/params.")
+    max_concurrency: int | None = Field(None, ge=1, description="Active runs at most at once.")
+    selector: dict[str, str] = Field(
+        default_factory=dict, description="Labels an executor must have to take the run."
+    )
     code: CodeRef | None = None
     labels: dict[str, str] = Field(default_factory=dict)
 
@@ -105,9 +109,18 @@ class PipelineSpec(Strict):
     description: str = ""
     params: dict[str, Param] = Field(default_factory=dict)
     inputs: dict[str, Input] = Field(default_factory=dict)
-    steps: dict[str, Step] = Field(min_length=1)
+    steps: dict[str, Step] = Field(min_length=1, description="Step name → step.")
     outputs: dict[str, str] = Field(default_factory=dict, description="→ step outputs.")
+    max_concurrency: int | None = Field(None, ge=1, description="Active runs at most at once.")
     labels: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("steps")
+    @classmethod
+    def _step_names(cls, value: dict[str, Step]) -> dict[str, Step]:
+        for key in value:
+            if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", key):
+                raise ValueError(f"step name {key!r} may only hold letters, digits, _ and -")
+        return value
 
     def dependencies(self) -> dict[str, set[str]]:
         """Each step's upstream steps: those it reads outputs from, plus `after`."""

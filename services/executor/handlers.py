@@ -7,7 +7,14 @@ from services.executor import local
 from services.executor.settings import ExecutorSettings
 from shared.bus import Bus, now
 from shared.envelope import Envelope
-from shared.events import ExecutorHeartbeat, ExecutorRunEnded, ExecutorRunStarted, RunDispatched
+from shared.events import (
+    ExecutorHeartbeat,
+    ExecutorRunEnded,
+    ExecutorRunStarted,
+    Resources,
+    RunDispatched,
+    RunStopRequested,
+)
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +27,8 @@ class Executor:
         self.workdirs = settings.home / "executor" / "runs"
         self.processes: dict[str, asyncio.subprocess.Process] = {}
         self.watchers: dict[str, asyncio.Task[None]] = {}
+        self.stop_reasons: dict[str, str] = {}
+        self.stoppers: set[asyncio.Task[None]] = set()
         self.stopping = False
 
     async def on_dispatched(self, envelope: Envelope[RunDispatched]) -> None:
@@ -43,7 +52,9 @@ class Executor:
         shipper = local.LogShipper(run_id, self.bus.publish, self.settings.log_flush_s)
         try:
             code = await local.watch(process, shipper)
-            reason = "executor shut down" if self.stopping else f"exit code {code}"
+            reason = self.stop_reasons.pop(run_id, None) or (
+                "executor shut down" if self.stopping else f"exit code {code}"
+            )
             await self._ended(run_id, code, reason, "\n".join(shipper.stderr_tail))
         except Exception:
             log.exception("watching run %s failed", run_id)
@@ -65,12 +76,28 @@ class Executor:
         )
 
     def heartbeat(self) -> ExecutorHeartbeat:
+        settings = self.settings
         return ExecutorHeartbeat(
             executor_id=self.id,
-            slots=self.settings.slots,
+            slots=settings.slots,
+            capacity=Resources(cpu=settings.cpu, memory_mb=settings.memory_mb, gpu=settings.gpu),
+            labels=settings.labels,
+            backends=["local"],
             running=sorted(self.processes),
             at=now(),
         )
+
+    async def on_stop_requested(self, envelope: Envelope[RunStopRequested]) -> None:
+        """Stop a run's process tree (SIGTERM, then SIGKILL after the grace period)."""
+        request = envelope.data
+        process = self.processes.get(request.run_id)
+        if process is None:
+            return  # already ended; its end report says how
+        self.stop_reasons[request.run_id] = request.reason
+        # The stop runs in the background: the watcher reports the end when the tree is gone.
+        stopper = asyncio.create_task(local.terminate(process, request.grace_s))
+        self.stoppers.add(stopper)
+        stopper.add_done_callback(self.stoppers.discard)
 
     async def heartbeat_forever(self) -> None:
         while True:

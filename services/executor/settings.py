@@ -10,6 +10,10 @@ from shared.settings import BoxopsSettings
 class ExecutorSettings(BoxopsSettings):
     executor_id: str = Field(default_factory=socket.gethostname, description="Unique per machine.")
     slots: int = Field(default_factory=lambda: max(2, 2 * (os.cpu_count() or 1)), ge=1)
+    cpu: float = Field(default_factory=lambda: float(os.cpu_count() or 1), gt=0)
+    memory_mb: int = Field(default_factory=lambda: _memory_mb(), gt=0)
+    gpu: int = Field(0, ge=0, description="GPUs this executor offers.")
+    labels: dict[str, str] = Field(default_factory=dict, description='JSON, e.g. {"zone": "eu"}')
     heartbeat_s: float = 1.0
     stop_grace_s: float = 10.0
     log_flush_s: float = 0.05
@@ -22,3 +26,14 @@ class ExecutorSettings(BoxopsSettings):
         if not token:
             raise ValueError(f"executor id {value!r} has no usable characters")
         return token
+
+
+def _memory_mb() -> int:
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemTotal:"):
+                    return int(line.split()[1]) // 1024
+    except OSError:
+        pass
+    return 4096

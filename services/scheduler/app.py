@@ -1,13 +1,23 @@
-"""Wiring of the scheduler: broker, database, outbox, subscriptions."""
+"""Wiring of the scheduler: broker, database, outbox, subscriptions, the ticker."""
 
 from pathlib import Path
 
 from opentelemetry.sdk.trace import TracerProvider
 
 from services.scheduler.handlers import Scheduler
+from services.scheduler.metrics import MetricWriter
+from services.scheduler.reads import Reads
+from services.scheduler.resolver import Registry
 from services.scheduler.settings import SchedulerSettings
-from shared.events import ExecutorHeartbeat, ExecutorRunEnded, ExecutorRunStarted, RunRequested
-from shared.queries import RUNS_GET, RUNS_LIST, Reply, RunGet, RunList
+from shared.events import (
+    ExecutorHeartbeat,
+    ExecutorRunEnded,
+    ExecutorRunStarted,
+    MetricLogged,
+    RunAbortRequested,
+    RunRequested,
+)
+from shared.queries import RUNS_GET, RUNS_LIST, RUNS_METRICS, Reply, RunGet, RunList
 from shared.service import Service, attach_database, build_service
 
 NAME = "scheduler"
@@ -18,22 +28,33 @@ def build_app(settings: SchedulerSettings, *, tracing: TracerProvider | None = N
     service = build_service(NAME, settings, tracing)
     broker, bus = service.broker, service.bus
     db = attach_database(service, MIGRATIONS, settings.relay_interval_s)
-    scheduler = Scheduler(bus, db.sessions, db.outbox)
+    registry = Registry(broker, settings.registry_timeout_s)
+    scheduler = Scheduler(bus, db.sessions, db.outbox, registry)
+    reads = Reads(db.sessions)
 
-    bus.consume(RunRequested, durable=NAME)(scheduler.on_run_requested)
+    # Registry outages are retried for minutes (backoff capped at 10 s) before a request
+    # is dead-lettered, so a registry restart never loses a run request.
+    bus.consume(RunRequested, durable=NAME, max_deliver=20)(scheduler.on_run_requested)
+    bus.consume(RunAbortRequested, durable=f"{NAME}-aborts")(scheduler.on_abort_requested)
     bus.consume(
         (ExecutorRunStarted, ExecutorRunEnded), durable=f"{NAME}-reports", subject="executor.run.*"
     )(scheduler.on_executor_report)
     bus.consume(ExecutorHeartbeat, durable=f"{NAME}-heartbeats", deliver_new_only=True)(
         scheduler.on_heartbeat
     )
+    bus.consume_batch(MetricLogged, durable=f"{NAME}-metrics")(MetricWriter(db.sessions).on_metrics)
 
     @broker.subscriber(RUNS_GET, queue=NAME)
     async def get_run(query: RunGet) -> Reply:
-        return await scheduler.get_run(query)
+        return await reads.get_run(query)
 
     @broker.subscriber(RUNS_LIST, queue=NAME)
     async def list_runs(query: RunList) -> Reply:
-        return await scheduler.list_runs(query)
+        return await reads.list_runs(query)
 
+    @broker.subscriber(RUNS_METRICS, queue=NAME)
+    async def run_metrics(query: RunGet) -> Reply:
+        return await reads.run_metrics(query)
+
+    service.background.append(lambda: scheduler.tick_forever(settings.tick_s))
     return service

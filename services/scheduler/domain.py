@@ -1,16 +1,24 @@
-"""The run state machine and placement: pure logic, no I/O; time comes in as an argument."""
+"""The run state machine: pure logic, no I/O; time comes in as an argument.
+
+Public states: pending → running → completed | failed | aborted. Sub-states record the
+finer steps (queued, dispatched, retrying, skipped, cached) without widening the API.
+"""
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from shared.events import (
     Cause,
+    DeclaredOutput,
+    InputRef,
     Resources,
     RunAborted,
     RunCompleted,
     RunDispatched,
     RunFailed,
+    RunOutput,
     RunPending,
     RunRunning,
     RunTransition,
@@ -26,13 +34,17 @@ class RunState(StrEnum):
 
 
 TERMINAL = frozenset({RunState.COMPLETED, RunState.FAILED, RunState.ABORTED})
+ACTIVE_SUBSTATES = frozenset({"dispatched"})
 
 ALLOWED: dict[RunState, frozenset[RunState]] = {
-    # pending → pending records a sub-state change (queued → dispatched).
+    # pending → pending records a sub-state change (queued → dispatched → retrying).
     RunState.PENDING: frozenset(
-        {RunState.PENDING, RunState.RUNNING, RunState.FAILED, RunState.ABORTED}
+        {RunState.PENDING, RunState.RUNNING, RunState.COMPLETED, RunState.FAILED, RunState.ABORTED}
     ),
-    RunState.RUNNING: frozenset({RunState.COMPLETED, RunState.FAILED, RunState.ABORTED}),
+    # running → pending is a retry: the run waits for its next attempt.
+    RunState.RUNNING: frozenset(
+        {RunState.PENDING, RunState.COMPLETED, RunState.FAILED, RunState.ABORTED}
+    ),
     RunState.COMPLETED: frozenset(),
     RunState.FAILED: frozenset(),
     RunState.ABORTED: frozenset(),
@@ -57,79 +69,135 @@ class Run:
     id: str
     command: tuple[str, ...]
     created_at: datetime
+    kind: str = "command"  # command | component | pipeline
     env: dict[str, str] = field(default_factory=dict)
     resources: Resources = field(default_factory=Resources)
     priority: int = 0
     cause: Cause = field(default_factory=Cause)
+    params: dict[str, Any] = field(default_factory=dict)
+    inputs: dict[str, InputRef] = field(default_factory=dict)
+    declared_outputs: dict[str, DeclaredOutput] = field(default_factory=dict)
+    outputs: dict[str, RunOutput] = field(default_factory=dict)
+    spec: dict[str, Any] = field(default_factory=dict)
+    component: str | None = None
+    pipeline: str | None = None
+    parent_id: str | None = None
+    step: str | None = None
+    image: str | None = None
+    backend: str = "local"
+    network: bool = False
+    selector: dict[str, str] = field(default_factory=dict)
+    timeout_s: float | None = None
+    retries: int = 0
+    retry_backoff_s: float = 5.0
+    attempt: int = 1
+    not_before: datetime | None = None
+    concurrency_key: str | None = None
+    max_concurrency: int | None = None
+    cache_key: str | None = None
     state: RunState = RunState.PENDING
     substate: str | None = None
+    reason: str = ""
     executor_id: str | None = None
+    started_at: datetime | None = None
+    stop_reason: str | None = None
     exit_code: int | None = None
     error: str = ""
+    provenance: dict[str, Any] = field(default_factory=dict)
     history: tuple[Transition, ...] = ()
 
     @property
     def finished(self) -> bool:
         return self.state in TERMINAL
 
+    @property
+    def on_executor(self) -> bool:
+        """Dispatched to or running on an executor."""
+        return self.executor_id is not None and (
+            self.state is RunState.RUNNING or self.substate == "dispatched"
+        )
 
-def transition(
-    run: Run,
-    to: RunState,
-    *,
-    at: datetime,
-    reason: str,
-    substate: str | None = None,
-    executor_id: str | None = None,
-    exit_code: int | None = None,
-    error: str = "",
-) -> tuple[Run, RunTransition]:
-    """Apply one transition; returns the new run and the event that announces it."""
+
+def transition(run: Run, to: RunState, *, at: datetime, reason: str, **changes: Any) -> Run:
+    """Apply one transition, recording it in the history; raises IllegalTransition."""
     if to not in ALLOWED[run.state]:
         raise IllegalTransition(run.id, run.state, to)
-    changed = replace(
-        run,
-        state=to,
-        substate=substate,
-        executor_id=executor_id or run.executor_id,
-        exit_code=exit_code if exit_code is not None else run.exit_code,
-        error=error or run.error,
-        history=(*run.history, Transition(to, substate, at, reason)),
+    substate = changes.pop("substate", None)
+    step = Transition(to, substate, at, reason)
+    return replace(
+        run, state=to, substate=substate, reason=reason, history=(*run.history, step), **changes
     )
-    return changed, _event(changed, at, reason)
 
 
-def _event(run: Run, at: datetime, reason: str) -> RunTransition:
-    common = {"run_id": run.id, "state": run.state.value, "substate": run.substate, "at": at}
-    common["reason"] = reason
+def event_for(run: Run) -> RunTransition:
+    """The `run.<state>` event announcing the run's latest transition."""
+    last = run.history[-1]
+    common: dict[str, Any] = {
+        "run_id": run.id,
+        "state": run.state.value,
+        "substate": run.substate,
+        "at": last.at,
+        "reason": last.reason,
+    }
     match run.state:
         case RunState.PENDING if run.substate == "dispatched":
-            assert run.executor_id
-            return RunDispatched(
-                **common,
-                executor_id=run.executor_id,
-                command=list(run.command),
-                env=run.env,
-                resources=run.resources,
-            )
+            return _dispatched(run, common)
         case RunState.PENDING:
             return RunPending(**common)
         case RunState.RUNNING:
-            assert run.executor_id
-            return RunRunning(**common, executor_id=run.executor_id)
+            return RunRunning(**common, executor_id=run.executor_id or "")
         case RunState.COMPLETED:
-            return RunCompleted(**common, exit_code=run.exit_code or 0)
+            return RunCompleted(
+                **common,
+                exit_code=run.exit_code or 0,
+                outputs=run.outputs,
+                inputs=run.inputs,
+                component=run.component,
+                pipeline=run.pipeline,
+                parent_run_id=run.parent_id,
+            )
         case RunState.FAILED:
             return RunFailed(**common, exit_code=run.exit_code, error=run.error)
         case _:
             return RunAborted(**common)
 
 
-def accept(run: Run, *, at: datetime) -> tuple[Run, RunTransition]:
+def _dispatched(run: Run, common: dict[str, Any]) -> RunDispatched:
+    return RunDispatched(
+        **common,
+        executor_id=run.executor_id or "",
+        command=list(run.command),
+        env=run.env,
+        resources=run.resources,
+        attempt=run.attempt,
+        params=run.params,
+        inputs=run.inputs,
+        outputs=run.declared_outputs,
+        image=run.image,
+        backend=run.backend,
+        network=run.network,
+        timeout_s=run.timeout_s,
+        component=run.component,
+    )
+
+
+def accept(run: Run, *, at: datetime) -> Run:
     return transition(run, RunState.PENDING, at=at, reason="accepted", substate="queued")
 
 
-def dispatch(run: Run, executor_id: str, *, at: datetime) -> tuple[Run, RunTransition]:
+def reject(run: Run, reason: str, *, at: datetime) -> Run:
+    """A request that cannot run (unknown component, bad param…): failed, with the reason."""
+    return transition(run, RunState.FAILED, at=at, reason=reason, substate="rejected", error=reason)
+
+
+def wait(run: Run, reason: str, *, at: datetime) -> Run | None:
+    """Record why a queued run cannot be placed yet; None if the reason is unchanged."""
+    if run.reason == reason:
+        return None
+    return transition(run, RunState.PENDING, at=at, reason=reason, substate=run.substate)
+
+
+def dispatch(run: Run, executor_id: str, *, at: datetime) -> Run:
     return transition(
         run,
         RunState.PENDING,
@@ -140,69 +208,88 @@ def dispatch(run: Run, executor_id: str, *, at: datetime) -> tuple[Run, RunTrans
     )
 
 
-def started(run: Run, executor_id: str, *, at: datetime) -> tuple[Run, RunTransition]:
+def begin_pipeline(run: Run, steps: list[str], *, at: datetime) -> Run:
+    return transition(run, RunState.RUNNING, at=at, reason=f"started steps {', '.join(steps)}")
+
+
+def start(run: Run, executor_id: str, *, at: datetime) -> Run:
     return transition(
-        run, RunState.RUNNING, at=at, reason="process started", executor_id=executor_id
+        run,
+        RunState.RUNNING,
+        at=at,
+        reason="process started",
+        executor_id=executor_id,
+        started_at=at,
     )
 
 
-def ended(
-    run: Run, *, exit_code: int | None, reason: str, stderr_tail: str, at: datetime
-) -> list[tuple[Run, RunTransition]]:
+def end(
+    run: Run,
+    *,
+    exit_code: int | None,
+    reason: str,
+    stderr_tail: str,
+    outputs: dict[str, RunOutput],
+    at: datetime,
+) -> Run:
     """The executor says the process ended (or never started)."""
-    steps = []
     if run.state is RunState.PENDING and exit_code is not None:
         # The start report was lost; the end report proves the process ran.
-        run, event = transition(run, RunState.RUNNING, at=at, reason="process started")
-        steps.append((run, event))
-    if exit_code == 0:
-        steps.append(transition(run, RunState.COMPLETED, at=at, reason="exit code 0", exit_code=0))
-    else:
-        steps.append(
-            transition(
-                run,
-                RunState.FAILED,
-                at=at,
-                reason=reason or f"exit code {exit_code}",
-                exit_code=exit_code,
-                error=stderr_tail or reason,
-            )
+        run = start(run, run.executor_id or "", at=at)
+    if run.stop_reason == "aborted by user":
+        return transition(run, RunState.ABORTED, at=at, reason=run.stop_reason, exit_code=exit_code)
+    if exit_code == 0 and run.stop_reason is None:
+        return transition(
+            run, RunState.COMPLETED, at=at, reason="exit code 0", exit_code=0, outputs=outputs
         )
-    return steps
+    why = run.stop_reason or reason or f"exit code {exit_code}"
+    return fail(run, why, at=at, exit_code=exit_code, error=stderr_tail or why)
 
 
-@dataclass(frozen=True)
-class Executor:
-    id: str
-    slots: int
-    capacity: Resources
-    backends: tuple[str, ...]
-    last_seen: datetime
+def fail(run: Run, reason: str, *, at: datetime, **changes: Any) -> Run:
+    """Fail the run, or send it back to wait for another attempt if it has retries left."""
+    if run.attempt <= run.retries:
+        delay = run.retry_backoff_s * 2 ** (run.attempt - 1)
+        return transition(
+            run,
+            RunState.PENDING,
+            at=at,
+            reason=f"retry {run.attempt}/{run.retries} in {delay:g} s after {reason}",
+            substate="retrying",
+            attempt=run.attempt + 1,
+            not_before=at + timedelta(seconds=delay),
+            executor_id=None,
+            stop_reason=None,
+            started_at=None,
+        )
+    changes.setdefault("error", reason)
+    return transition(run, RunState.FAILED, at=at, reason=reason, **changes)
 
 
-HEARTBEAT_INTERVAL = timedelta(seconds=1)
-LOST_AFTER = 3 * HEARTBEAT_INTERVAL
+def request_stop(run: Run, reason: str) -> Run:
+    """Remember why the executor was asked to stop, so its end report can be read right."""
+    return replace(run, stop_reason=reason)
 
 
-def alive(executor: Executor, *, at: datetime) -> bool:
-    return at - executor.last_seen <= LOST_AFTER
+def abort(run: Run, reason: str, *, at: datetime, substate: str | None = None) -> Run:
+    return transition(run, RunState.ABORTED, at=at, reason=reason, substate=substate)
 
 
-def choose_executor(
-    run: Run, executors: list[Executor], busy: dict[str, int], *, at: datetime
-) -> Executor | None:
-    """The live executor with a free slot and enough resources, least busy first."""
-    fitting = [
-        e
-        for e in executors
-        if alive(e, at=at)
-        and busy.get(e.id, 0) < e.slots
-        and e.capacity.gpu >= run.resources.gpu
-        and "local" in e.backends
-    ]
-    return min(fitting, key=lambda e: (busy.get(e.id, 0) / max(e.slots, 1), e.id), default=None)
+def complete_from_cache(run: Run, source: "Run", *, at: datetime) -> Run:
+    return transition(
+        run,
+        RunState.COMPLETED,
+        at=at,
+        reason=f"completed (cached from {source.id})",
+        substate="cached",
+        exit_code=0,
+        outputs=source.outputs,
+    )
 
 
-def placement_order(runs: list[Run]) -> list[Run]:
-    """Higher priority first, then the oldest."""
-    return sorted(runs, key=lambda r: (-r.priority, r.created_at))
+def finish_pipeline(run: Run, outcome: RunState, reason: str, *, at: datetime) -> Run:
+    if outcome is RunState.COMPLETED:
+        return transition(run, RunState.COMPLETED, at=at, reason=reason, exit_code=0)
+    if outcome is RunState.ABORTED:
+        return abort(run, reason, at=at)
+    return transition(run, RunState.FAILED, at=at, reason=reason, error=reason)

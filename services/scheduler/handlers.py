@@ -2,104 +2,188 @@
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.scheduler import domain, store
-from services.scheduler.domain import Executor, Run, RunState
+from services.scheduler import domain, intake, placement, progression, store
+from services.scheduler.domain import Run, RunState
+from services.scheduler.placement import Executor, Occupancy
+from services.scheduler.plan import PlanError
+from services.scheduler.resolver import Registry
 from shared.bus import Bus, now
 from shared.envelope import Envelope
 from shared.events import (
+    Event,
     ExecutorHeartbeat,
     ExecutorRunEnded,
     ExecutorRunStarted,
+    RunAbortRequested,
     RunRequested,
-    RunTransition,
+    RunStopRequested,
 )
 from shared.outbox import Outbox, already_processed, stage
-from shared.queries import Reply, RunGet, RunList, RunView, TransitionView
 
 log = logging.getLogger(__name__)
+STOP_GRACE_S = 10.0
+
+
+@dataclass
+class Tx:
+    """One write: the runs it changed (latest version each) and the events to publish."""
+
+    session: AsyncSession
+    runs: dict[str, Run] = field(default_factory=dict)
+    events: list[Event] = field(default_factory=list)
+
+    def record(self, run: Run) -> Run:
+        self.runs[run.id] = run
+        self.events.append(domain.event_for(run))
+        return run
+
+    async def get(self, run_id: str) -> Run | None:
+        return self.runs.get(run_id) or await store.load(self.session, run_id)
+
+    async def seen(self, consumer: str, event_id: str) -> bool:
+        return await already_processed(self.session, consumer, event_id, now=now())
 
 
 class Scheduler:
     def __init__(
-        self, bus: Bus, sessions: async_sessionmaker[AsyncSession], outbox: Outbox
+        self,
+        bus: Bus,
+        sessions: async_sessionmaker[AsyncSession],
+        outbox: Outbox,
+        registry: Registry,
     ) -> None:
         self.bus = bus
         self.sessions = sessions
         self.outbox = outbox
+        self.registry = registry
         self.executors: dict[str, Executor] = {}
-        # One writer at a time: placement reads free slots and writes dispatches, and two
+        self.occupancy = Occupancy()
+        self.started_at = now()
+        # One writer at a time: placement reads free capacity and writes dispatches, and two
         # interleaved handlers would hand the same slot out twice.
         self.lock = asyncio.Lock()
 
+    @asynccontextmanager
+    async def writing(self) -> AsyncIterator[Tx]:
+        async with self.lock, self.sessions() as session:
+            tx = Tx(session)
+            try:
+                yield tx
+                for run in tx.runs.values():
+                    await store.save(session, run, now=now())
+                envelopes = [self.bus.envelope(event) for event in tx.events]
+                ids = stage(session, envelopes, now=now())
+                await session.commit()
+            except BaseException:
+                await self.rebuild(session)  # the in-memory occupancy may be ahead of the DB
+                raise
+            for run in tx.runs.values():
+                self.occupancy.update(run)
+            await self.outbox.publish(ids)
+
+    async def rebuild(self, session: AsyncSession | None = None) -> None:
+        async with self.sessions() as fresh:
+            self.occupancy = Occupancy()
+            for run in await store.active(fresh):
+                self.occupancy.update(run)
+
+    # --- intake -------------------------------------------------------------------------
+
     async def on_run_requested(self, envelope: Envelope[RunRequested]) -> None:
-        """Record a requested run as pending and place it if an executor has room."""
+        """Record a requested run as pending, or refuse it with the reason; then place it."""
         request = envelope.data
         run_id = request.run_id or envelope.id
-        async with self.lock, self.sessions() as session:
-            if await already_processed(session, "run.requested", envelope.id, now=now()):
+        refused = None
+        try:
+            run = await intake.build(run_id, request, self.registry, now())
+        except PlanError as err:
+            run, refused = intake.base_run(run_id, request, now()), str(err)
+        async with self.writing() as tx:
+            if await tx.seen("run.requested", envelope.id) or await tx.get(run_id):
                 return
-            if await store.load(session, run_id) is not None:
-                log.warning("run %s requested again under event %s", run_id, envelope.id)
-                await session.commit()
+            run = tx.record(domain.accept(run, at=now()))
+            if refused:
+                tx.record(domain.reject(run, refused, at=now()))
+            elif run.kind == "pipeline":
+                await progression.advance(tx, run, self)
+            else:
+                await self.place(tx, [run])
+
+    async def on_abort_requested(self, envelope: Envelope[RunAbortRequested]) -> None:
+        """Abort a run: at once if it has not started, through its executor if it has."""
+        async with self.writing() as tx:
+            if await tx.seen("run.abort.requested", envelope.id):
                 return
-            assert request.command, "component and pipeline runs arrive with the scheduler issue"
-            run = Run(
-                id=run_id,
-                command=tuple(request.command),
-                created_at=now(),
-                env=request.env,
-                resources=request.resources,
-                priority=request.priority,
-                cause=request.cause,
+            run = await tx.get(envelope.data.run_id)
+            if run is None or run.finished:
+                return
+            await self.abort(tx, run, envelope.data.reason)
+
+    async def abort(self, tx: Tx, run: Run, reason: str) -> None:
+        if run.kind == "pipeline":
+            tx.runs[run.id] = domain.request_stop(run, reason)
+            for child in await store.children(tx.session, run.id):
+                child = tx.runs.get(child.id, child)
+                if not child.finished:
+                    await self.abort(tx, child, reason)
+            await progression.advance(tx, tx.runs[run.id], self)
+        elif run.on_executor:
+            self.stop(tx, run, reason)
+        else:
+            tx.record(domain.abort(run, reason, at=now()))
+
+    def stop(self, tx: Tx, run: Run, reason: str) -> None:
+        assert run.executor_id
+        tx.runs[run.id] = domain.request_stop(run, reason)
+        tx.events.append(
+            RunStopRequested(
+                run_id=run.id, executor_id=run.executor_id, reason=reason, grace_s=STOP_GRACE_S
             )
-            run, accepted = domain.accept(run, at=now())
-            placed = await self._place(session, [run])
-            run, dispatched = placed[0] if placed else (run, None)
-            await store.save(session, run, now=now())
-            await self._commit(session, [accepted, dispatched] if dispatched else [accepted])
+        )
+
+    # --- executors ----------------------------------------------------------------------
 
     async def on_executor_report(
         self, envelope: Envelope[ExecutorRunStarted | ExecutorRunEnded]
     ) -> None:
         """Apply what an executor says about a run's process."""
         report = envelope.data
-        async with self.lock, self.sessions() as session:
-            if await already_processed(session, "executor.run", envelope.id, now=now()):
+        async with self.writing() as tx:
+            if await tx.seen("executor.run", envelope.id):
                 return
-            run = await store.load(session, report.run_id)
-            steps = self._apply(run, report) if run else []
-            if not steps:
+            run = await tx.get(report.run_id)
+            if run is None or run.finished or run.executor_id != report.executor_id:
                 log.warning("ignored %s for run %s", report.subject, report.run_id)
-                await session.commit()
                 return
-            await store.save(session, steps[-1][0], now=now())
-            events = [event for _, event in steps]
-            if isinstance(report, ExecutorRunEnded):
-                events += await self._save_placed(session, await store.queued(session))
-            await self._commit(session, events)
+            if isinstance(report, ExecutorRunStarted):
+                if run.state is RunState.PENDING:
+                    tx.record(domain.start(run, report.executor_id, at=report.at))
+                return
+            ended = domain.end(
+                run,
+                exit_code=report.exit_code,
+                reason=report.reason,
+                stderr_tail=report.stderr_tail,
+                outputs=report.outputs,
+                at=report.at,
+            )
+            ended = tx.record(replace(ended, provenance=report.provenance))
+            await self.after_end(tx, ended)
+            await self.place(tx, await store.waiting(tx.session, limit=self.free_slots() * 4 + 20))
 
-    @staticmethod
-    def _apply(
-        run: Run, report: ExecutorRunStarted | ExecutorRunEnded
-    ) -> list[tuple[Run, RunTransition]]:
-        if run.finished:
-            return []
-        if isinstance(report, ExecutorRunStarted):
-            if run.state is not RunState.PENDING:
-                return []  # a redelivered start report
-            return [domain.started(run, report.executor_id, at=report.at)]
-        return domain.ended(
-            run,
-            exit_code=report.exit_code,
-            reason=report.reason,
-            stderr_tail=report.stderr_tail,
-            at=report.at,
-        )
+    async def after_end(self, tx: Tx, run: Run) -> None:
+        if run.finished and run.parent_id:
+            parent = await tx.get(run.parent_id)
+            if parent and not parent.finished:
+                await progression.advance(tx, parent, self)
 
     async def on_heartbeat(self, envelope: Envelope[ExecutorHeartbeat]) -> None:
         """Remember the executor; a new one may take runs that were waiting."""
@@ -107,77 +191,106 @@ class Scheduler:
         known = self.executors.get(beat.executor_id)
         self.executors[beat.executor_id] = Executor(
             id=beat.executor_id,
-            slots=beat.slots,
             capacity=beat.capacity,
+            slots=beat.slots,
             backends=tuple(beat.backends),
+            labels=dict(beat.labels),
             last_seen=max(beat.at, now()),
         )
-        if known is None or not domain.alive(known, at=now()):
-            await self.place_queued()
+        if known is None or not placement.alive(known, at=now()):
+            async with self.writing() as tx:
+                await self.place(tx, await store.waiting(tx.session, limit=10_000))
 
-    async def place_queued(self) -> None:
-        async with self.lock, self.sessions() as session:
-            events = await self._save_placed(session, await store.queued(session))
-            await self._commit(session, events)
+    def free_slots(self) -> int:
+        loads = self.occupancy.loads()
+        at = now()
+        return sum(
+            max(0, e.slots - loads.get(e.id, placement.Load()).runs)
+            for e in self.executors.values()
+            if placement.alive(e, at=at)
+        )
 
-    async def _place(
-        self, session: AsyncSession, runs: Iterable[Run]
-    ) -> list[tuple[Run, RunTransition]]:
-        """Dispatch queued runs onto live executors with free slots, by priority then age."""
-        busy = await store.busy_by_executor(session)
-        executors = list(self.executors.values())
-        placed = []
-        for run in domain.placement_order(list(runs)):
-            executor = domain.choose_executor(run, executors, busy, at=now())
-            if executor is None:
+    # --- placement ----------------------------------------------------------------------
+
+    async def place(self, tx: Tx, candidates: Iterable[Run]) -> None:
+        """Dispatch waiting runs by priority then age onto executors with room."""
+        at = now()
+        loads = self.occupancy.loads()
+        keys: dict[str, int] = {}
+        for run in placement.placement_order(tx.runs.get(r.id, r) for r in candidates):
+            if run.finished or run.on_executor or (run.not_before and run.not_before > at):
                 continue
-            placed.append(domain.dispatch(run, executor.id, at=now()))
-            busy[executor.id] = busy.get(executor.id, 0) + 1
-        return placed
+            if run.concurrency_key and run.max_concurrency:
+                taken = self.occupancy.active_with(run.concurrency_key) + keys.get(
+                    run.concurrency_key, 0
+                )
+                if taken >= run.max_concurrency:
+                    self._wait(
+                        tx,
+                        run,
+                        f"concurrency limit {run.max_concurrency} reached "
+                        f"for {run.concurrency_key}",
+                        at,
+                    )
+                    continue
+            executor = placement.choose(run, self.executors.values(), loads, at=at)
+            if executor is None:
+                reason = placement.why_waiting(run, self.executors.values(), at=at)
+                if reason != "waiting for a free executor":  # the ordinary queue says enough
+                    self._wait(tx, run, reason, at)
+                continue
+            tx.record(domain.dispatch(run, executor.id, at=at))
+            loads.setdefault(executor.id, placement.Load()).add(run.resources)
+            if run.concurrency_key:
+                keys[run.concurrency_key] = keys.get(run.concurrency_key, 0) + 1
 
-    async def _save_placed(self, session: AsyncSession, runs: list[Run]) -> list[RunTransition]:
-        events = []
-        for run, event in await self._place(session, runs):
-            await store.save(session, run, now=now())
-            events.append(event)
-        return events
+    @staticmethod
+    def _wait(tx: Tx, run: Run, reason: str, at: datetime) -> None:
+        waited = domain.wait(run, reason, at=at)
+        if waited:
+            tx.record(waited)
 
-    async def _commit(self, session: AsyncSession, events: list[RunTransition]) -> None:
-        ids = stage(session, [self.bus.envelope(event) for event in events], now=now())
-        await session.commit()
-        await self.outbox.publish(ids)
+    # --- time ---------------------------------------------------------------------------
 
-    async def get_run(self, query: RunGet) -> Reply:
-        async with self.sessions() as session:
-            run = await store.load_with_history(session, query.run_id)
-        if run is None:
-            return Reply(ok=False, status=404, error=f"no run with id {query.run_id!r}")
-        return Reply(result=view(run).model_dump(mode="json"))
+    async def tick(self) -> None:
+        """Timeouts, lost executors, retries that are due, and reasons for waiting runs."""
+        at = now()
+        async with self.writing() as tx:
+            for run in await store.active(tx.session):
+                run = tx.runs.get(run.id, run)
+                if run.finished:
+                    continue
+                if self._timed_out(run, at):
+                    self.stop(tx, run, f"timeout after {run.timeout_s:g} s")
+                elif run.on_executor and self._lost(run.executor_id or "", at):
+                    lost = domain.fail(run, "executor lost", at=at)
+                    tx.record(lost)
+                    await self.after_end(tx, lost)
+            await self.place(tx, await store.waiting(tx.session, limit=10_000))
 
-    async def list_runs(self, query: RunList) -> Reply:
-        async with self.sessions() as session:
-            runs = await store.listing(
-                session, state=query.state, limit=query.limit, before=query.before
-            )
-        return Reply(result=[view(run).model_dump(mode="json") for run in runs])
+    @staticmethod
+    def _timed_out(run: Run, at: datetime) -> bool:
+        return bool(
+            run.state is RunState.RUNNING
+            and run.timeout_s
+            and run.started_at
+            and run.stop_reason is None
+            and (at - run.started_at).total_seconds() > run.timeout_s
+        )
 
+    def _lost(self, executor_id: str, at: datetime) -> bool:
+        executor = self.executors.get(executor_id)
+        if executor is not None:
+            return not placement.alive(executor, at=at)
+        # Unknown since this scheduler started: give it time to send its first heartbeat.
+        return (at - self.started_at) > placement.LOST_AFTER
 
-def view(run: Run) -> RunView:
-    return RunView(
-        id=run.id,
-        state=run.state.value,
-        substate=run.substate,
-        command=list(run.command),
-        env=run.env,
-        resources=run.resources,
-        priority=run.priority,
-        cause=run.cause,
-        executor_id=run.executor_id,
-        exit_code=run.exit_code,
-        error=run.error,
-        created_at=run.created_at,
-        history=[
-            TransitionView(state=t.state.value, substate=t.substate, at=t.at, reason=t.reason)
-            for t in run.history
-        ],
-    )
+    async def tick_forever(self, interval_s: float = 0.5) -> None:
+        await self.rebuild()
+        while True:
+            await asyncio.sleep(interval_s)
+            try:
+                await self.tick()
+            except Exception:
+                # A database hiccup must not end the loop; the next tick tries again.
+                log.exception("scheduler tick failed")

@@ -1,33 +1,62 @@
 """Runs in the database: loading, saving with their transitions, queries."""
 
 from collections.abc import Sequence
+from dataclasses import fields
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func
+from pydantic import TypeAdapter
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.scheduler.domain import Run, RunState, Transition
-from services.scheduler.tables import RunRow, TransitionRow
-from shared.events import Cause, Resources
+from services.scheduler.tables import MetricRow, RunRow, TransitionRow
+from shared.events import Cause, DeclaredOutput, InputRef, Resources, RunOutput
+
+_INPUTS = TypeAdapter(dict[str, InputRef])
+_DECLARED = TypeAdapter(dict[str, DeclaredOutput])
+_OUTPUTS = TypeAdapter(dict[str, RunOutput])
+_SIMPLE = {f.name for f in fields(Run)} - {
+    "command",
+    "resources",
+    "cause",
+    "inputs",
+    "declared_outputs",
+    "outputs",
+    "state",
+    "history",
+}
+ACTIVE = (RunState.PENDING.value, RunState.RUNNING.value)
 
 
 def to_domain(row: RunRow, history: Sequence[TransitionRow] = ()) -> Run:
     return Run(
-        id=row.id,
+        **{name: getattr(row, name) for name in _SIMPLE},
         command=tuple(row.command),
-        created_at=row.created_at,
-        env=dict(row.env),
         resources=Resources.model_validate(row.resources),
-        priority=row.priority,
         cause=Cause.model_validate(row.cause),
+        inputs=_INPUTS.validate_python(row.inputs),
+        declared_outputs=_DECLARED.validate_python(row.declared_outputs),
+        outputs=_OUTPUTS.validate_python(row.outputs),
         state=RunState(row.state),
-        substate=row.substate,
-        executor_id=row.executor_id,
-        exit_code=row.exit_code,
-        error=row.error,
         history=tuple(Transition(RunState(t.state), t.substate, t.at, t.reason) for t in history),
     )
+
+
+def _columns(run: Run) -> dict[str, Any]:
+    return {
+        **{name: getattr(run, name) for name in _SIMPLE},
+        "command": list(run.command),
+        "resources": run.resources.model_dump(),
+        "cause": run.cause.model_dump(mode="json", exclude_none=True),
+        "trigger": run.cause.trigger,
+        "inputs": _INPUTS.dump_python(run.inputs, mode="json"),
+        "declared_outputs": _DECLARED.dump_python(run.declared_outputs, mode="json"),
+        "outputs": _OUTPUTS.dump_python(run.outputs, mode="json"),
+        "state": run.state.value,
+    }
 
 
 async def load(session: AsyncSession, run_id: str) -> Run | None:
@@ -50,23 +79,11 @@ async def save(session: AsyncSession, run: Run, *, now: datetime) -> None:
     """Upsert the run and insert its (new) history entries, in the caller's transaction."""
     row = await session.get(RunRow, run.id)
     if row is None:
-        row = RunRow(
-            id=run.id,
-            state=run.state.value,
-            command=list(run.command),
-            env=run.env,
-            resources=run.resources.model_dump(),
-            priority=run.priority,
-            cause=run.cause.model_dump(mode="json", exclude_none=True),
-            created_at=run.created_at,
-            updated_at=now,
-        )
-    row.state = run.state.value
-    row.substate = run.substate
-    row.executor_id = run.executor_id
-    row.exit_code = run.exit_code
-    row.error = run.error
-    row.updated_at = now
+        row = RunRow(**_columns(run), updated_at=now)
+    else:
+        for name, value in _columns(run).items():
+            setattr(row, name, value)
+        row.updated_at = now
     session.add(row)
     for step in run.history:
         session.add(
@@ -78,34 +95,84 @@ async def save(session: AsyncSession, run: Run, *, now: datetime) -> None:
                 reason=step.reason,
             )
         )
+    await session.flush()
 
 
-async def queued(session: AsyncSession) -> list[Run]:
+async def _runs(session: AsyncSession, query: Any) -> list[Run]:
+    return [to_domain(row) for row in (await session.exec(query)).all()]
+
+
+async def waiting(session: AsyncSession, *, limit: int) -> list[Run]:
+    """Runs waiting to be placed (queued, or back for a retry), first in line first."""
     query = (
         select(RunRow)
         .where(RunRow.state == RunState.PENDING.value)
-        .where(RunRow.substate == "queued")
+        .where(col(RunRow.substate).in_(["queued", "retrying"]))
+        .where(RunRow.kind != "pipeline")
+        .order_by(col(RunRow.priority).desc(), col(RunRow.created_at))
+        .limit(limit)
     )
-    return [to_domain(row) for row in (await session.exec(query)).all()]
+    return await _runs(session, query)
 
 
-async def busy_by_executor(session: AsyncSession) -> dict[str, int]:
-    """Runs dispatched to or running on each executor."""
+async def active(session: AsyncSession) -> list[Run]:
+    """Runs that are pending or running (pipelines included)."""
+    return await _runs(session, select(RunRow).where(col(RunRow.state).in_(ACTIVE)))
+
+
+async def children(session: AsyncSession, parent_id: str) -> list[Run]:
+    query = select(RunRow).where(RunRow.parent_id == parent_id).order_by(col(RunRow.created_at))
+    return await _runs(session, query)
+
+
+async def cached(session: AsyncSession, key: str) -> Run | None:
     query = (
-        select(RunRow.executor_id, func.count())
-        .where(col(RunRow.state).in_([RunState.PENDING.value, RunState.RUNNING.value]))
-        .where(col(RunRow.executor_id).is_not(None))
-        .group_by(col(RunRow.executor_id))
+        select(RunRow)
+        .where(RunRow.cache_key == key)
+        .where(RunRow.state == RunState.COMPLETED.value)
+        .order_by(col(RunRow.created_at).desc())
+        .limit(1)
     )
-    return {executor: count for executor, count in (await session.exec(query)).all() if executor}
+    runs = await _runs(session, query)
+    return runs[0] if runs else None
 
 
-async def listing(
-    session: AsyncSession, *, state: str | None, limit: int, before: datetime | None
-) -> list[Run]:
+async def listing(session: AsyncSession, *, limit: int, **filters: Any) -> list[Run]:
     query = select(RunRow).order_by(col(RunRow.created_at).desc()).limit(limit)
-    if state:
-        query = query.where(RunRow.state == state)
-    if before:
-        query = query.where(col(RunRow.created_at) < before)
-    return [to_domain(row) for row in (await session.exec(query)).all()]
+    for name in ("state", "component", "pipeline", "trigger", "parent_id"):
+        if filters.get(name):
+            column = col(getattr(RunRow, name))
+            value = filters[name]
+            query = (
+                query.where(column.like(f"{value}@%") | (column == value))
+                if name
+                in (
+                    "component",
+                    "pipeline",
+                )
+                else query.where(column == value)
+            )
+    if filters.get("since"):
+        query = query.where(col(RunRow.created_at) >= filters["since"])
+    if filters.get("before"):
+        query = query.where(col(RunRow.created_at) < filters["before"])
+    return await _runs(session, query)
+
+
+async def add_metrics(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Insert a batch; points seen before (same event id) are skipped, not doubled."""
+    if not rows:
+        return
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(MetricRow).values(rows).on_conflict_do_nothing(index_elements=["id"])
+    await session.exec(statement)  # type: ignore[call-overload]
+
+
+async def metric_series(session: AsyncSession, run_id: str) -> list[MetricRow]:
+    query = (
+        select(MetricRow)
+        .where(MetricRow.run_id == run_id)
+        .order_by(col(MetricRow.name), col(MetricRow.step), col(MetricRow.at))
+    )
+    return list((await session.exec(query)).all())

@@ -9,20 +9,51 @@ from sqlmodel import Field, SQLModel
 from shared.db import UTCDateTime
 
 
+def json_column() -> Any:
+    return Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
 class RunRow(SQLModel, table=True):
     __tablename__ = "runs"
 
     id: str = Field(primary_key=True)
+    kind: str = "command"
     state: str = Field(index=True)
     substate: str | None = None
+    reason: str = ""
     command: list[str] = Field(sa_column=Column(JSON, nullable=False))
-    env: dict[str, str] = Field(sa_column=Column(JSON, nullable=False))
-    resources: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    env: dict[str, str] = json_column()
+    resources: dict[str, Any] = json_column()
     priority: int = 0
-    cause: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    cause: dict[str, Any] = json_column()
+    trigger: str | None = Field(default=None, index=True)
+    params: dict[str, Any] = json_column()
+    inputs: dict[str, Any] = json_column()
+    declared_outputs: dict[str, Any] = json_column()
+    outputs: dict[str, Any] = json_column()
+    spec: dict[str, Any] = json_column()
+    component: str | None = Field(default=None, index=True)
+    pipeline: str | None = Field(default=None, index=True)
+    parent_id: str | None = Field(default=None, index=True)
+    step: str | None = None
+    image: str | None = None
+    backend: str = "local"
+    network: bool = False
+    selector: dict[str, str] = json_column()
+    timeout_s: float | None = None
+    retries: int = 0
+    retry_backoff_s: float = 5.0
+    attempt: int = 1
+    not_before: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    concurrency_key: str | None = Field(default=None, index=True)
+    max_concurrency: int | None = None
+    cache_key: str | None = Field(default=None, index=True)
     executor_id: str | None = Field(default=None, index=True)
+    started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    stop_reason: str | None = None
     exit_code: int | None = None
     error: str = ""
+    provenance: dict[str, Any] = json_column()
     created_at: datetime = Field(sa_type=UTCDateTime, index=True)
     updated_at: datetime = Field(sa_type=UTCDateTime)
 
@@ -36,3 +67,14 @@ class TransitionRow(SQLModel, table=True):
     substate: str | None = None
     at: datetime = Field(sa_type=UTCDateTime)
     reason: str = ""
+
+
+class MetricRow(SQLModel, table=True):
+    __tablename__ = "run_metrics"
+
+    id: str = Field(primary_key=True)  # the metric.logged event id: redelivery adds nothing
+    run_id: str = Field(index=True)
+    name: str
+    step: int | None = None
+    value: float
+    at: datetime = Field(sa_type=UTCDateTime)

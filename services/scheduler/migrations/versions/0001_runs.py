@@ -1,4 +1,4 @@
-"""Runs, their transitions, the outbox and the inbox.
+"""Runs, their transitions and metrics, the outbox and the inbox.
 
 Revision ID: scheduler_0001
 Revises:
@@ -11,6 +11,30 @@ from alembic import op
 from shared.db import UTCDateTime
 from shared.outbox import create_tables
 
+JSON_COLUMNS = (
+    "env",
+    "resources",
+    "cause",
+    "params",
+    "inputs",
+    "declared_outputs",
+    "outputs",
+    "spec",
+    "selector",
+    "provenance",
+)
+INDEXED = (
+    "state",
+    "trigger",
+    "component",
+    "pipeline",
+    "parent_id",
+    "concurrency_key",
+    "cache_key",
+    "executor_id",
+    "created_at",
+)
+
 revision = "scheduler_0001"
 down_revision = None
 branch_labels = None
@@ -22,22 +46,39 @@ def upgrade() -> None:
     op.create_table(
         "runs",
         sa.Column("id", sa.String(), primary_key=True),
+        sa.Column("kind", sa.String(), nullable=False, server_default="command"),
         sa.Column("state", sa.String(), nullable=False),
         sa.Column("substate", sa.String(), nullable=True),
+        sa.Column("reason", sa.Text(), nullable=False, server_default=""),
         sa.Column("command", sa.JSON(), nullable=False),
-        sa.Column("env", sa.JSON(), nullable=False),
-        sa.Column("resources", sa.JSON(), nullable=False),
+        *[sa.Column(name, sa.JSON(), nullable=False) for name in JSON_COLUMNS],
         sa.Column("priority", sa.Integer(), nullable=False, server_default="0"),
-        sa.Column("cause", sa.JSON(), nullable=False),
+        sa.Column("trigger", sa.String(), nullable=True),
+        sa.Column("component", sa.String(), nullable=True),
+        sa.Column("pipeline", sa.String(), nullable=True),
+        sa.Column("parent_id", sa.String(), nullable=True),
+        sa.Column("step", sa.String(), nullable=True),
+        sa.Column("image", sa.String(), nullable=True),
+        sa.Column("backend", sa.String(), nullable=False, server_default="local"),
+        sa.Column("network", sa.Boolean(), nullable=False, server_default=sa.false()),
+        sa.Column("timeout_s", sa.Float(), nullable=True),
+        sa.Column("retries", sa.Integer(), nullable=False, server_default="0"),
+        sa.Column("retry_backoff_s", sa.Float(), nullable=False, server_default="5"),
+        sa.Column("attempt", sa.Integer(), nullable=False, server_default="1"),
+        sa.Column("not_before", UTCDateTime(), nullable=True),
+        sa.Column("concurrency_key", sa.String(), nullable=True),
+        sa.Column("max_concurrency", sa.Integer(), nullable=True),
+        sa.Column("cache_key", sa.String(), nullable=True),
         sa.Column("executor_id", sa.String(), nullable=True),
+        sa.Column("started_at", UTCDateTime(), nullable=True),
+        sa.Column("stop_reason", sa.Text(), nullable=True),
         sa.Column("exit_code", sa.Integer(), nullable=True),
         sa.Column("error", sa.Text(), nullable=False, server_default=""),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.Column("updated_at", UTCDateTime(), nullable=False),
     )
-    op.create_index("ix_runs_state", "runs", ["state"])
-    op.create_index("ix_runs_executor_id", "runs", ["executor_id"])
-    op.create_index("ix_runs_created_at", "runs", ["created_at"])
+    for column in INDEXED:
+        op.create_index(f"ix_runs_{column}", "runs", [column])
     op.create_table(
         "run_transitions",
         sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
@@ -48,9 +89,20 @@ def upgrade() -> None:
         sa.Column("reason", sa.Text(), nullable=False, server_default=""),
     )
     op.create_index("ix_run_transitions_run_id", "run_transitions", ["run_id"])
+    op.create_table(
+        "run_metrics",
+        sa.Column("id", sa.String(), primary_key=True),
+        sa.Column("run_id", sa.String(), nullable=False),
+        sa.Column("name", sa.String(), nullable=False),
+        sa.Column("step", sa.Integer(), nullable=True),
+        sa.Column("value", sa.Float(), nullable=False),
+        sa.Column("at", UTCDateTime(), nullable=False),
+    )
+    op.create_index("ix_run_metrics_run_id", "run_metrics", ["run_id"])
 
 
 def downgrade() -> None:
+    op.drop_table("run_metrics")
     op.drop_table("run_transitions")
     op.drop_table("runs")
     op.drop_table("inbox")

@@ -1,0 +1,134 @@
+"""From `run.requested` to a run: inline commands as they are, components and pipelines
+resolved through the registry and checked. A request that cannot run becomes a run that
+is refused with the reason, never one stuck in pending."""
+
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from services.scheduler import plan
+from services.scheduler.domain import Run
+from services.scheduler.plan import PlanError
+from services.scheduler.resolver import Registry
+from shared.events import InputRef, RunRequested
+from shared.specs import REFERENCE, ComponentSpec, PipelineSpec
+
+
+def base_run(run_id: str, request: RunRequested, at: datetime) -> Run:
+    return Run(
+        id=run_id,
+        command=tuple(request.command or ()),
+        created_at=at,
+        env=dict(request.env),
+        resources=request.resources,
+        priority=request.priority,
+        cause=request.cause,
+        selector=dict(request.selector),
+        timeout_s=request.timeout_s,
+        retries=request.retries or 0,
+        retry_backoff_s=request.retry_backoff_s if request.retry_backoff_s is not None else 5.0,
+        concurrency_key=request.concurrency_key,
+        max_concurrency=request.max_concurrency,
+    )
+
+
+async def build(run_id: str, request: RunRequested, registry: Registry, at: datetime) -> Run:
+    """The run to record; raises PlanError (the reason to refuse it) or RegistryUnavailable."""
+    run = base_run(run_id, request, at)
+    if request.component:
+        found = await registry.component(request.component)
+        inputs = {
+            name: await _input(registry, ComponentSpec.model_validate(found["spec"]), name, ref)
+            for name, ref in request.inputs.items()
+        }
+        return component_run(run, found, request.params, inputs, request)
+    if request.pipeline:
+        return await pipeline_run(run, await registry.pipeline(request.pipeline), request, registry)
+    return run
+
+
+async def _input(registry: Registry, spec: ComponentSpec, name: str, ref: str) -> InputRef:
+    if name not in spec.inputs:
+        known = ", ".join(sorted(spec.inputs)) or "none"
+        raise PlanError(f"unknown input {name!r} for {spec.name} (it takes: {known})")
+    return await registry.input(spec.inputs[name].type, ref)
+
+
+def component_run(
+    run: Run,
+    found: dict[str, Any],
+    params: dict[str, Any],
+    inputs: dict[str, InputRef],
+    request: RunRequested | None = None,
+) -> Run:
+    """A run of one component version with checked params and inputs (pure)."""
+    spec = ComponentSpec.model_validate(found["spec"])
+    ref = f"{found['name']}@{found['version']}"
+    typed = plan.typed_params(spec.params, params, ref)
+    plan.check_inputs(spec, inputs, ref)
+    key = plan.cache_key(ref, found.get("digest", ""), typed, inputs)
+    return replace(
+        run,
+        kind="component",
+        component=ref,
+        spec=found["spec"],
+        command=tuple(plan.render(spec.command, typed, run.id)),
+        params=typed,
+        inputs=inputs,
+        declared_outputs=plan.declared_outputs(spec),
+        env={**spec.env, **plan.param_env(typed), **run.env},
+        resources=request.resources
+        if request and "resources" in request.model_fields_set
+        else spec.resources,
+        image=spec.image,
+        backend=spec.backend,
+        network=spec.network,
+        selector={**spec.selector, **run.selector},
+        timeout_s=run.timeout_s or spec.timeout,
+        retries=run.retries or spec.retries,
+        retry_backoff_s=spec.retry_backoff
+        if request is None or request.retry_backoff_s is None
+        else run.retry_backoff_s,
+        cache_key=key,
+        concurrency_key=run.concurrency_key
+        or (f"component:{spec.name}" if spec.max_concurrency else None),
+        max_concurrency=run.max_concurrency or spec.max_concurrency,
+    )
+
+
+async def pipeline_run(
+    run: Run, found: dict[str, Any], request: RunRequested, registry: Registry
+) -> Run:
+    spec = PipelineSpec.model_validate(found["spec"])
+    ref = f"{found['name']}@{found['version']}"
+    params = plan.typed_params(spec.params, request.params, ref)
+    unknown = sorted(set(request.inputs) - set(spec.inputs))
+    if unknown:
+        raise PlanError(f"unknown input {unknown[0]!r} for {ref}")
+    inputs = {}
+    for name, declared in spec.inputs.items():
+        if name in request.inputs:
+            inputs[name] = await registry.input(declared.type, request.inputs[name])
+        elif declared.required:
+            raise PlanError(f"missing required input {name!r} ({declared.type}) for {ref}")
+    # Literal NAME@VERSION inputs of steps are resolved now, so the pipeline later
+    # progresses without asking the registry (and without waiting on it).
+    literals: dict[str, dict[str, Any]] = {}
+    for step_name, step in spec.steps.items():
+        component = ComponentSpec.model_validate(found["components"][step_name]["spec"])
+        for name, value in step.inputs.items():
+            if not REFERENCE.search(value):
+                resolved = await _input(registry, component, name, value)
+                literals.setdefault(step_name, {})[name] = resolved.model_dump(mode="json")
+    return replace(
+        run,
+        kind="pipeline",
+        pipeline=ref,
+        spec={**found, "literals": literals},
+        command=(),
+        params=params,
+        inputs=inputs,
+        concurrency_key=run.concurrency_key
+        or (f"pipeline:{spec.name}" if spec.max_concurrency else None),
+        max_concurrency=run.max_concurrency or spec.max_concurrency,
+    )

@@ -1,0 +1,168 @@
+"""Placement: which live executor has room for a run. Pure logic."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from services.scheduler.domain import Run
+from shared.events import Resources
+
+HEARTBEAT_INTERVAL = timedelta(seconds=1)
+LOST_AFTER = 3 * HEARTBEAT_INTERVAL
+
+
+@dataclass(frozen=True)
+class Executor:
+    id: str
+    capacity: Resources
+    slots: int
+    backends: tuple[str, ...] = ("local",)
+    labels: dict[str, str] = field(default_factory=dict)
+    last_seen: datetime | None = None
+
+
+@dataclass
+class Load:
+    """What runs placed on one executor hold."""
+
+    runs: int = 0
+    cpu: float = 0.0
+    memory_mb: int = 0
+    gpu: int = 0
+
+    def add(self, needs: Resources) -> None:
+        self.runs += 1
+        self.cpu += needs.cpu
+        self.memory_mb += needs.memory_mb
+        self.gpu += needs.gpu
+
+
+def alive(executor: Executor, *, at: datetime) -> bool:
+    return executor.last_seen is not None and at - executor.last_seen <= LOST_AFTER
+
+
+def loads(runs: Iterable[Run]) -> dict[str, Load]:
+    """Load per executor from the runs dispatched to or running on it."""
+    result: dict[str, Load] = {}
+    for run in runs:
+        if run.on_executor and run.executor_id:
+            result.setdefault(run.executor_id, Load()).add(run.resources)
+    return result
+
+
+def could_ever_take(run: Run, executor: Executor) -> bool:
+    needs, has = run.resources, executor.capacity
+    return (
+        run.backend in executor.backends
+        and all(executor.labels.get(k) == v for k, v in run.selector.items())
+        and needs.cpu <= has.cpu
+        and needs.memory_mb <= has.memory_mb
+        and needs.gpu <= has.gpu
+    )
+
+
+def has_room(run: Run, executor: Executor, load: Load) -> bool:
+    needs, has = run.resources, executor.capacity
+    return (
+        load.runs < executor.slots
+        and load.cpu + needs.cpu <= has.cpu + 1e-9
+        and load.memory_mb + needs.memory_mb <= has.memory_mb
+        and load.gpu + needs.gpu <= has.gpu
+    )
+
+
+def choose(
+    run: Run, executors: Iterable[Executor], load: dict[str, Load], *, at: datetime
+) -> Executor | None:
+    """The live executor that can take the run now, the least loaded first."""
+    fitting = [
+        e
+        for e in executors
+        if alive(e, at=at) and could_ever_take(run, e) and has_room(run, e, load.get(e.id, Load()))
+    ]
+    return min(
+        fitting, key=lambda e: (load.get(e.id, Load()).runs / max(e.slots, 1), e.id), default=None
+    )
+
+
+def why_waiting(run: Run, executors: Iterable[Executor], *, at: datetime) -> str:
+    """Why `choose` found nothing: busy executors, or none that could ever take the run."""
+    live = [e for e in executors if alive(e, at=at)]
+    if not live:
+        return "waiting for an executor: none is alive"
+    if any(could_ever_take(run, e) for e in live):
+        return "waiting for a free executor"
+    return "; ".join(_unmet(run, live))
+
+
+def _unmet(run: Run, live: list[Executor]) -> list[str]:
+    needs = run.resources
+    problems = []
+    if not any(run.backend in e.backends for e in live):
+        problems.append(f"needs backend {run.backend}; no executor offers it")
+    if needs.gpu and not any(e.capacity.gpu >= needs.gpu for e in live):
+        most = max(e.capacity.gpu for e in live)
+        has = "no executor has a gpu" if most == 0 else f"the most any executor has is {most}"
+        problems.append(f"needs gpu={needs.gpu}; {has}")
+    if not any(e.capacity.cpu >= needs.cpu for e in live):
+        most_cpu = max(e.capacity.cpu for e in live)
+        problems.append(f"needs cpu={needs.cpu:g}; the most any executor has is {most_cpu:g}")
+    if not any(e.capacity.memory_mb >= needs.memory_mb for e in live):
+        most_memory = max(e.capacity.memory_mb for e in live)
+        problems.append(
+            f"needs memory_mb={needs.memory_mb}; the most any executor has is {most_memory}"
+        )
+    if run.selector and not any(
+        all(e.labels.get(k) == v for k, v in run.selector.items()) for e in live
+    ):
+        wanted = ",".join(f"{k}={v}" for k, v in sorted(run.selector.items()))
+        problems.append(f"needs labels {wanted}; no executor has them")
+    return problems or ["no single executor meets all of its needs"]
+
+
+def placement_order(runs: Iterable[Run]) -> list[Run]:
+    """Higher priority first, then the oldest."""
+    return sorted(runs, key=lambda r: (-r.priority, r.created_at))
+
+
+@dataclass(frozen=True)
+class Holding:
+    executor_id: str
+    resources: Resources
+    concurrency_key: str | None
+
+
+class Occupancy:
+    """Who holds what: runs on executors (load) and active runs per concurrency key.
+
+    Kept in memory so placing a run costs O(executors), not a scan of all active runs;
+    rebuilt from the database at start and whenever a write fails.
+    """
+
+    def __init__(self) -> None:
+        self.holdings: dict[str, Holding] = {}
+        self.by_key: dict[str, set[str]] = {}
+
+    def update(self, run: Run) -> None:
+        self.remove(run.id)
+        if run.on_executor and run.executor_id:
+            self.holdings[run.id] = Holding(run.executor_id, run.resources, run.concurrency_key)
+        if run.concurrency_key and not run.finished and (run.on_executor or run.kind == "pipeline"):
+            self.by_key.setdefault(run.concurrency_key, set()).add(run.id)
+
+    def remove(self, run_id: str) -> None:
+        self.holdings.pop(run_id, None)
+        for members in self.by_key.values():
+            members.discard(run_id)
+
+    def loads(self) -> dict[str, Load]:
+        result: dict[str, Load] = {}
+        for holding in self.holdings.values():
+            result.setdefault(holding.executor_id, Load()).add(holding.resources)
+        return result
+
+    def active_with(self, key: str) -> int:
+        return len(self.by_key.get(key, ()))
+
+    def runs_on(self, executor_id: str) -> list[str]:
+        return [run_id for run_id, h in self.holdings.items() if h.executor_id == executor_id]

@@ -1,0 +1,93 @@
+"""Answers to queries about runs: one run with its steps and metrics, lists, series."""
+
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.scheduler import store
+from services.scheduler.domain import Run
+from services.scheduler.metrics import summarize
+from shared.queries import (
+    MetricPoint,
+    Reply,
+    RunGet,
+    RunList,
+    RunMetrics,
+    RunView,
+    StepView,
+    TransitionView,
+)
+
+
+class Reads:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.sessions = sessions
+
+    async def get_run(self, query: RunGet) -> Reply:
+        async with self.sessions() as session:
+            run = await store.load_with_history(session, query.run_id)
+            if run is None:
+                return Reply(ok=False, status=404, error=f"no run with id {query.run_id!r}")
+            children = await store.children(session, run.id)
+            points = await store.metric_series(session, run.id)
+        view = to_view(run)
+        view.steps = [
+            StepView(
+                step=c.step or "", run_id=c.id, state=c.state, substate=c.substate, reason=c.reason
+            )
+            for c in children
+        ]
+        view.metrics = summarize(points)
+        return Reply(result=view.model_dump(mode="json"))
+
+    async def list_runs(self, query: RunList) -> Reply:
+        filters = query.model_dump(exclude={"limit"})
+        async with self.sessions() as session:
+            runs = await store.listing(session, limit=query.limit, **filters)
+        return Reply(result=[to_view(run).model_dump(mode="json") for run in runs])
+
+    async def run_metrics(self, query: RunGet) -> Reply:
+        async with self.sessions() as session:
+            if await store.load(session, query.run_id) is None:
+                return Reply(ok=False, status=404, error=f"no run with id {query.run_id!r}")
+            points = await store.metric_series(session, query.run_id)
+        series: dict[str, list[MetricPoint]] = {}
+        for point in points:
+            series.setdefault(point.name, []).append(
+                MetricPoint(step=point.step, value=point.value, at=point.at)
+            )
+        metrics = RunMetrics(run_id=query.run_id, summary=summarize(points), series=series)
+        return Reply(result=metrics.model_dump(mode="json"))
+
+
+def to_view(run: Run) -> RunView:
+    return RunView(
+        id=run.id,
+        kind=run.kind,
+        state=run.state.value,
+        substate=run.substate,
+        reason=run.reason,
+        command=list(run.command),
+        component=run.component,
+        pipeline=run.pipeline,
+        parent_id=run.parent_id,
+        step=run.step,
+        params=run.params,
+        inputs=run.inputs,
+        outputs=run.outputs,
+        env=run.env,
+        resources=run.resources,
+        priority=run.priority,
+        cause=run.cause,
+        executor_id=run.executor_id,
+        attempt=run.attempt,
+        retries=run.retries,
+        timeout_s=run.timeout_s,
+        exit_code=run.exit_code,
+        error=run.error,
+        provenance=run.provenance,
+        created_at=run.created_at,
+        history=[
+            TransitionView(state=t.state.value, substate=t.substate, at=t.at, reason=t.reason)
+            for t in run.history
+        ],
+    )

@@ -1,0 +1,83 @@
+"""Looking things up in the registry over NATS request/reply."""
+
+import re
+from typing import Any
+
+from faststream.nats import NatsBroker
+from nats.errors import NoRespondersError
+
+from services.scheduler.plan import PlanError
+from shared.events import FileEntry, InputRef
+from shared.queries import (
+    COMPONENT_GET,
+    DATASET_VERSION_GET,
+    MODEL_VERSION_GET,
+    PIPELINE_GET,
+    RefQuery,
+    Reply,
+)
+
+BLOB = re.compile(r"^(sha256:)?([0-9a-f]{64})$")
+
+
+class RegistryUnavailable(Exception):
+    """No answer from the registry: worth retrying later, not a reason to fail the run."""
+
+
+class Registry:
+    def __init__(self, broker: NatsBroker, timeout_s: float = 5.0) -> None:
+        self.broker = broker
+        self.timeout_s = timeout_s
+
+    async def _ask(self, subject: str, ref: str, what: str) -> dict[str, Any]:
+        try:
+            message = await self.broker.request(RefQuery(ref=ref), subject, timeout=self.timeout_s)
+        except (TimeoutError, NoRespondersError) as err:
+            raise RegistryUnavailable(f"registry did not answer for {what} {ref!r}") from err
+        reply = Reply.model_validate(await message.decode())
+        if not reply.ok:
+            raise PlanError(f"unknown {what} {ref!r}: {reply.error}")
+        result: dict[str, Any] = reply.result
+        return result
+
+    async def component(self, ref: str) -> dict[str, Any]:
+        return await self._ask(COMPONENT_GET, ref, "component")
+
+    async def pipeline(self, ref: str) -> dict[str, Any]:
+        return await self._ask(PIPELINE_GET, ref, "pipeline")
+
+    async def input(self, kind: str, ref: str) -> InputRef:
+        """Resolve `NAME[@VERSION]`, `NAME@ALIAS` or a blob id to exactly what will be read."""
+        if kind == "file":
+            return _blob(ref)
+        if kind == "model":
+            found = await self._ask(MODEL_VERSION_GET, ref, "model version")
+            return InputRef(
+                type="model",
+                name=found["model"],
+                version=found["version"],
+                digest=found.get("digest"),
+                files=[FileEntry.model_validate(f) for f in found.get("files", [])],
+            )
+        found = await self._ask(DATASET_VERSION_GET, ref, "dataset version")
+        return InputRef(
+            type="dataset",
+            name=found["dataset"],
+            version=found["version"],
+            uri=found.get("uri"),
+            digest=found.get("digest"),
+            files=[FileEntry.model_validate(f) for f in found.get("files", [])],
+        )
+
+
+def _blob(ref: str) -> InputRef:
+    match = BLOB.match(ref)
+    if not match:
+        raise PlanError(f"a file input is a blob id (sha256:<64 hex>), got {ref!r}")
+    digest = match.group(2)
+    return InputRef(
+        type="file",
+        name=digest,
+        digest=f"sha256:{digest}",
+        files=[FileEntry(path=digest, size=0, sha256=digest)],
+    )
