@@ -41,9 +41,18 @@ class Client:
             raise GatewayError(f"{response.status_code}: {_detail(response)}")
         return response
 
-    def submit(self, command: list[str], env: dict[str, str] | None = None) -> dict[str, Any]:
-        body = {"command": command, "env": env or {}}
+    def submit(self, **body: Any) -> dict[str, Any]:
+        """POST /v1/runs with command=[…] or component=…/pipeline=… (+ params, inputs…)."""
         return self.request("POST", "/v1/runs", json=body).json()  # type: ignore[no-any-return]
+
+    def abort(self, run_id: str) -> dict[str, Any]:
+        return self.request("POST", f"/v1/runs/{run_id}/abort").json()  # type: ignore[no-any-return]
+
+    def retry(self, run_id: str) -> dict[str, Any]:
+        return self.request("POST", f"/v1/runs/{run_id}/retry").json()  # type: ignore[no-any-return]
+
+    def metrics(self, run_id: str) -> dict[str, Any]:
+        return self.request("GET", f"/v1/runs/{run_id}/metrics").json()  # type: ignore[no-any-return]
 
     def run(self, run_id: str) -> dict[str, Any] | None:
         """The run, or None while the scheduler has not recorded it yet."""
@@ -54,8 +63,8 @@ class Client:
                 return None
             raise
 
-    def runs(self, state: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
-        params: dict[str, Any] = {"limit": limit} | ({"state": state} if state else {})
+    def runs(self, limit: int = 50, **filters: str | None) -> list[dict[str, Any]]:
+        params = {"limit": limit} | {k: v for k, v in filters.items() if v}
         return self.request("GET", "/v1/runs", params=params).json()  # type: ignore[no-any-return]
 
     def logs(self, run_id: str) -> list[dict[str, Any]]:

@@ -34,6 +34,8 @@ class Cause(BaseModel):
     event_id: str | None = Field(None, description="Id of the event that caused it, if any.")
     tick: datetime | None = Field(None, description="Schedule tick (UTC) that caused it.")
     user: str | None = Field(None, description="Who asked, for manual runs.")
+    retry_of: str | None = Field(None, description="Run this one retries, if any.")
+    depth: int = Field(0, ge=0, description="Length of the trigger chain that led here.")
 
 
 class Resources(BaseModel):

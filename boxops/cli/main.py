@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from boxops.cli.output import print_json
+from boxops.cli.common import print_json
 from boxops.cli.runs import runs_app
 from boxops.home import home, read_state, state_file
 from boxops.stack import SERVICES, Stack, all_ok, ask_health

@@ -1,87 +1,90 @@
-"""`boxops runs`: submit, list, show and follow runs."""
+"""`boxops runs`: submit, list, show, follow, abort and retry runs."""
 
+import json
+import sys
 import time
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
+from rich.live import Live
 from rich.table import Table
 
-from boxops.cli.output import print_json
-from boxops.client import TERMINAL, Client, GatewayError
-from boxops.home import home
+from boxops.cli.common import JsonOption, call, client, console, err, pairs, print_json
+from boxops.client import TERMINAL, Client
 
 runs_app = typer.Typer(help="Submit runs and see what they did.")
-console = Console()
-err = Console(stderr=True)
-
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+COLOURS = {"completed": "green", "failed": "red", "aborted": "yellow", "running": "cyan"}
 
 
-def _client() -> Client:
-    try:
-        return Client.from_env(home())
-    except GatewayError as error:
-        err.print(f"[red]{error}")
-        raise typer.Exit(2) from None
-
-
-def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
-    try:
-        return fn(*args, **kwargs)
-    except GatewayError as error:
-        err.print(f"[red]{error}")
-        raise typer.Exit(2) from None
-
-
-@runs_app.command(context_settings={"allow_interspersed_args": False})
+@runs_app.command()
 def submit(
-    command: Annotated[list[str], typer.Argument(help="Command and arguments, after --.")],
-    env: Annotated[list[str], typer.Option("--env", "-e", help="NAME=VALUE, repeatable.")] = [],  # noqa: B006
+    target: Annotated[
+        list[str],
+        typer.Argument(help="COMPONENT[@VERSION] or PIPELINE[@VERSION]; or -- CMD ARGS…"),
+    ],
+    param: Annotated[list[str], typer.Option("--param", "-p", help="NAME=VALUE.")] = [],  # noqa: B006
+    input: Annotated[list[str], typer.Option("--input", "-i", help="NAME=REF.")] = [],  # noqa: B006
+    env: Annotated[list[str], typer.Option("--env", "-e", help="NAME=VALUE.")] = [],  # noqa: B006
+    pipeline: Annotated[bool, typer.Option(help="TARGET is a pipeline.")] = False,
     wait: Annotated[
         bool, typer.Option(help="Wait for the run to end; exit 0 only if it completed.")
     ] = False,
     json_out: JsonOption = False,
 ) -> None:
-    """Run an inline command: `boxops runs submit --wait -- python train.py`."""
-    client = _client()
-    variables = dict(_pair(item) for item in env)
-    accepted = _call(client.submit, command, variables)
-    run_id = accepted["id"]
-    if not wait:
-        print_json(accepted) if json_out else console.print(run_id)
-        return
-    with console.status(f"run {run_id}: pending", spinner="dots") as spinner:
-        run = _wait(client, run_id, lambda state: spinner.update(f"run {run_id}: {state}"))
-    if json_out:
-        print_json(run)
+    """Run a component or pipeline (`boxops runs submit train -p lr=0.1 -i data=iris@2`),
+    or an inline command (`boxops runs submit --wait -- python train.py`)."""
+    body: dict[str, Any] = {"env": pairs(env, "--env")}
+    if "--" in sys.argv:  # everything after -- is a command, even a single word
+        body["command"] = target
     else:
-        _print_run(run)
+        if len(target) != 1:
+            raise typer.BadParameter("give one COMPONENT or PIPELINE, or a command after --")
+        body["pipeline" if pipeline else "component"] = target[0]
+        body["params"] = {k: _value(v) for k, v in pairs(param, "--param").items()}
+        body["inputs"] = pairs(input, "--input")
+    gateway = client()
+    accepted = call(gateway.submit, **body)
+    if not wait:
+        print_json(accepted) if json_out else console.print(accepted["id"])
+        return
+    run = _follow(gateway, accepted["id"], quiet=json_out)
+    print_json(run) if json_out else _print_run(run)
     if run["state"] != "completed":
         raise typer.Exit(1)
 
 
-def _wait(client: Client, run_id: str, progress: Any) -> dict[str, Any]:
-    while True:
-        run = _call(client.run, run_id)
-        if run:
-            progress(run["state"])
-            if run["state"] in TERMINAL:
+def _value(text: str) -> Any:
+    """`-p n=3` gives 3 and `-p tags=[1,2]` a list; anything else stays a string."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _follow(gateway: Client, run_id: str, *, quiet: bool) -> dict[str, Any]:
+    """Poll until the run ends, showing its state and, for a pipeline, each step's."""
+    with Live(console=console, transient=True, auto_refresh=False) as live:
+        while True:
+            run = call(gateway.run, run_id)
+            if run and not quiet:
+                live.update(_progress(run), refresh=True)
+            if run and run["state"] in TERMINAL:
                 return run  # type: ignore[no-any-return]
-        time.sleep(0.1)
+            time.sleep(0.2)
 
 
-def _pair(item: str) -> tuple[str, str]:
-    name, sep, value = item.partition("=")
-    if not sep or not name:
-        raise typer.BadParameter(f"expected NAME=VALUE, got {item!r}", param_hint="--env")
-    return name, value
+def _progress(run: dict[str, Any]) -> Table:
+    table = Table("run", "state", "reason", box=None)
+    table.add_row(run["id"], _coloured(run["state"]), run.get("reason", ""))
+    for step in run.get("steps", []):
+        table.add_row(f"  {step['step']}", _coloured(step["state"]), step.get("reason", ""))
+    return table
 
 
 @runs_app.command()
 def show(run_id: str, json_out: JsonOption = False) -> None:
-    """A run's state, command, exit code and status history."""
-    run = _call(_client().run, run_id)
+    """A run's state, cause, inputs, outputs, metrics, steps and status history."""
+    run = call(client().run, run_id)
     if run is None:
         err.print(f"[red]no run with id {run_id!r}")
         raise typer.Exit(1)
@@ -89,44 +92,84 @@ def show(run_id: str, json_out: JsonOption = False) -> None:
 
 
 def _print_run(run: dict[str, Any]) -> None:
-    console.print(f"[bold]run {run['id']}[/bold]  {_coloured(run['state'])}")
-    console.print(f"command   {' '.join(run['command'])}")
-    console.print(f"executor  {run.get('executor_id') or '-'}")
+    target = run.get("pipeline") or run.get("component") or " ".join(run["command"])
+    console.print(
+        f"[bold]run {run['id']}[/bold]  {_coloured(run['state'])}  {run.get('reason', '')}"
+    )
+    console.print(f"what      {target}")
+    if run.get("step"):
+        console.print(f"step      {run['step']} of pipeline run {run['parent_id']}")
+    console.print(f"cause     {_cause(run['cause'])}")
+    console.print(f"executor  {run.get('executor_id') or '-'}   attempt {run.get('attempt', 1)}")
     console.print(f"exit code {run['exit_code'] if run['exit_code'] is not None else '-'}")
-    console.print(f"cause     {run['cause'].get('kind', 'manual')}")
+    for name, value in run.get("params", {}).items():
+        console.print(f"param     {name} = {value}")
+    for name, ref in run.get("inputs", {}).items():
+        version = f"@{ref['version']}" if ref.get("version") else ""
+        console.print(f"input     {name} ← {ref['type']} {ref['name']}{version}")
+    for name, output in run.get("outputs", {}).items():
+        console.print(f"output    {name} → {output['type']} {output.get('name') or ''}")
+    for name, m in run.get("metrics", {}).items():
+        console.print(f"metric    {name}: last {m['last']:g}  min {m['min']:g}  max {m['max']:g}")
     if run.get("error"):
         console.print(f"[red]error[/red]\n{run['error']}")
+    if run.get("steps"):
+        console.print(_progress(run))
     table = Table("at", "state", "sub-state", "reason")
     for step in run["history"]:
         table.add_row(step["at"], step["state"], step.get("substate") or "", step["reason"])
     console.print(table)
 
 
+def _cause(cause: dict[str, Any]) -> str:
+    parts = [cause.get("kind", "manual")]
+    for key in ("trigger", "event_id", "tick", "retry_of"):
+        if cause.get(key):
+            parts.append(f"{key.replace('_', ' ')} {cause[key]}")
+    return ", ".join(parts)
+
+
 def _coloured(state: str) -> str:
-    colour = {"completed": "green", "failed": "red", "aborted": "yellow"}.get(state, "cyan")
+    colour = COLOURS.get(state, "white")
     return f"[{colour}]{state}[/{colour}]"
 
 
 @runs_app.command("list")
 def list_runs(
-    state: Annotated[str | None, typer.Option(help="Only runs in this state.")] = None,
+    status: Annotated[
+        str | None, typer.Option("--status", "--state", help="Only this state.")
+    ] = None,
+    component: Annotated[str | None, typer.Option(help="Only runs of this component.")] = None,
+    pipeline: Annotated[str | None, typer.Option(help="Only runs of this pipeline.")] = None,
+    trigger: Annotated[str | None, typer.Option(help="Only runs this trigger started.")] = None,
+    since: Annotated[str | None, typer.Option(help="ISO time: created at or after.")] = None,
     limit: Annotated[int, typer.Option(help="At most this many.")] = 50,
     json_out: JsonOption = False,
 ) -> None:
     """Runs, newest first."""
-    runs = _call(_client().runs, state, limit)
+    runs = call(
+        client().runs,
+        limit=limit,
+        state=status,
+        component=component,
+        pipeline=pipeline,
+        trigger=trigger,
+        since=since,
+    )
     if json_out:
         print_json(runs)
         return
-    table = Table("id", "state", "command", "created", "exit")
+    table = Table("id", "state", "what", "created", "exit", "reason")
     for run in runs:
         exit_code = "" if run["exit_code"] is None else str(run["exit_code"])
+        what = run.get("pipeline") or run.get("component") or " ".join(run["command"])
         table.add_row(
             run["id"],
             _coloured(run["state"]),
-            " ".join(run["command"])[:60],
-            run["created_at"],
+            what[:40],
+            run["created_at"][:19],
             exit_code,
+            run.get("reason", "")[:40],
         )
     console.print(table)
 
@@ -139,14 +182,41 @@ def logs(
     ] = False,
 ) -> None:
     """What the run printed (stdout and stderr, in order)."""
-    client = _client()
+    gateway = client()
     shown = 0
     while True:
-        run = _call(client.run, run_id) if follow else None
-        lines = _call(client.logs, run_id)
+        run = call(gateway.run, run_id) if follow else None
+        lines = call(gateway.logs, run_id)
         for line in lines[shown:]:
             print(line["line"], flush=True)
         shown = len(lines)
         if not follow or (run and run["state"] in TERMINAL):
             return
         time.sleep(0.2)
+
+
+@runs_app.command()
+def abort(run_id: str) -> None:
+    """Stop a run: its process tree or container, or a pipeline's running steps."""
+    call(client().abort, run_id)
+    console.print(f"abort of {run_id} requested")
+
+
+@runs_app.command()
+def retry(run_id: str, json_out: JsonOption = False) -> None:
+    """Start a new run doing what RUN_ID was asked to do, with the same inputs."""
+    accepted = call(client().retry, run_id)
+    print_json(accepted) if json_out else console.print(accepted["id"])
+
+
+@runs_app.command()
+def metrics(run_id: str, json_out: JsonOption = False) -> None:
+    """A run's metrics: summary, or every point with --json."""
+    found = call(client().metrics, run_id)
+    if json_out:
+        print_json(found)
+        return
+    table = Table("metric", "last", "min", "max", "points")
+    for name, m in found["summary"].items():
+        table.add_row(name, f"{m['last']:g}", f"{m['min']:g}", f"{m['max']:g}", str(m["count"]))
+    console.print(table)

@@ -1,31 +1,65 @@
-"""/v1/runs: submit runs, read their state, history and logs."""
+"""/v1/runs: submit, abort and retry runs; read their state, history, logs and metrics."""
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import PlainTextResponse
+from nats.errors import NoRespondersError
 from nats.js.errors import NotFoundError
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.bus import TELEMETRY, Bus, new_id
-from shared.events import LogChunk, LogLine, Resources, RunRequested
-from shared.queries import RUNS_GET, RUNS_LIST, Reply, RunGet, RunList, RunView
+from shared.events import (
+    Cause,
+    LogChunk,
+    LogLine,
+    Resources,
+    RunAbortRequested,
+    RunRequested,
+)
+from shared.queries import (
+    RUNS_GET,
+    RUNS_LIST,
+    RUNS_METRICS,
+    Reply,
+    RunGet,
+    RunList,
+    RunMetrics,
+    RunView,
+)
 
 router = APIRouter(tags=["runs"])
 STATES = "^(pending|running|completed|failed|aborted)$"
 
 
 class RunCreate(BaseModel):
-    """An ad-hoc run of an inline command."""
+    """A run of an inline command, a registered component, or a registered pipeline."""
 
     model_config = ConfigDict(extra="forbid")
 
-    command: list[Annotated[str, Field(min_length=1)]] = Field(
-        min_length=1, description="Command and arguments."
+    command: list[Annotated[str, Field(min_length=1)]] | None = Field(
+        None, min_length=1, description="Inline command and arguments."
+    )
+    component: str | None = Field(None, min_length=1, description="NAME[@VERSION].")
+    pipeline: str | None = Field(None, min_length=1, description="NAME[@VERSION].")
+    params: dict[str, Any] = Field(default_factory=dict, description="Run parameters.")
+    inputs: dict[str, str] = Field(
+        default_factory=dict, description="Input → NAME[@VERSION], NAME@ALIAS or a blob id."
     )
     env: dict[str, str] = Field(default_factory=dict, description="Extra environment variables.")
-    resources: Resources = Field(default_factory=Resources, description="Resources needed.")
+    resources: Resources | None = Field(None, description="Resources needed.")
     priority: int = Field(0, description="Higher runs first.")
+    timeout_s: float | None = Field(None, gt=0, description="Stop the run after this long.")
+    retries: int | None = Field(None, ge=0, le=20, description="Retries after a failure.")
+    selector: dict[str, str] = Field(default_factory=dict, description="Executor labels needed.")
+
+    @model_validator(mode="after")
+    def _one_target(self) -> "RunCreate":
+        given = [n for n in ("command", "component", "pipeline") if getattr(self, n) is not None]
+        if len(given) != 1:
+            raise ValueError(f"give exactly one of command, component or pipeline (got {given})")
+        return self
 
 
 class RunAccepted(BaseModel):
@@ -41,34 +75,84 @@ class RunLogs(BaseModel):
 
 @router.post("/runs", status_code=202, response_model=RunAccepted)
 async def submit_run(body: RunCreate, request: Request) -> RunAccepted:
-    """Accept a run; the scheduler records it as pending right after."""
+    """Accept a run; the scheduler records it as pending (or refused, with the reason)."""
+    fields = body.model_dump(exclude_none=True)
+    return await _submit(request, RunRequested(**fields, cause=Cause(kind="manual")))
+
+
+async def _submit(request: Request, run: RunRequested) -> RunAccepted:
     bus: Bus = request.app.state.service.bus
     run_id = new_id()
-    await bus.publish(
-        RunRequested(
-            run_id=run_id,
-            command=body.command,
-            env=body.env,
-            resources=body.resources,
-            priority=body.priority,
-        ),
-        id=run_id,
-    )
+    await bus.publish(run.model_copy(update={"run_id": run_id}), id=run_id)
     return RunAccepted(id=run_id, url=f"/v1/runs/{run_id}")
+
+
+@router.post("/runs/{run_id}/abort", status_code=202)
+async def abort_run(run_id: str, request: Request) -> dict[str, str]:
+    """Stop the run (its process tree or container, and a pipeline's running steps)."""
+    run = await _ask(request, RUNS_GET, RunGet(run_id=run_id))
+    if run["state"] in ("completed", "failed", "aborted"):
+        raise HTTPException(409, f"run {run_id} already ended: {run['state']}")
+    await request.app.state.service.bus.publish(RunAbortRequested(run_id=run_id))
+    return {"id": run_id, "state": run["state"], "abort": "requested"}
+
+
+@router.post("/runs/{run_id}/retry", status_code=202, response_model=RunAccepted)
+async def retry_run(run_id: str, request: Request) -> RunAccepted:
+    """Start a new run with what the given run was asked to do, and the same inputs."""
+    run = RunView.model_validate(await _ask(request, RUNS_GET, RunGet(run_id=run_id)))
+    if run.parent_id:
+        raise HTTPException(409, f"run {run_id} is a pipeline step: retry its pipeline")
+    inputs = {
+        name: f"{ref.name}@{ref.version}" if ref.version else ref.digest or ref.name
+        for name, ref in run.inputs.items()
+    }
+    target: dict[str, Any] = (
+        {"component": run.component, "params": run.params, "inputs": inputs}
+        if run.kind == "component"
+        else {"pipeline": run.pipeline, "params": run.params, "inputs": inputs}
+        if run.kind == "pipeline"
+        else {"command": run.command, "env": run.env, "resources": run.resources}
+    )
+    cause = Cause(kind="manual", retry_of=run_id)
+    return await _submit(request, RunRequested(**target, priority=run.priority, cause=cause))
 
 
 @router.get("/runs", response_model=list[RunView])
 async def list_runs(
     request: Request,
     state: Annotated[str | None, Query(pattern=STATES)] = None,
+    component: str | None = None,
+    pipeline: str | None = None,
+    trigger: str | None = None,
+    parent_id: str | None = None,
+    since: datetime | None = None,
+    before: datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
 ) -> Any:
-    return await _ask(request, RUNS_LIST, RunList(state=state, limit=limit))
+    """Runs, newest first, filtered by state, component, pipeline, trigger and time."""
+    query = RunList(
+        state=state,
+        component=component,
+        pipeline=pipeline,
+        trigger=trigger,
+        parent_id=parent_id,
+        since=since,
+        before=before,
+        limit=limit,
+    )
+    return await _ask(request, RUNS_LIST, query)
 
 
 @router.get("/runs/{run_id}", response_model=RunView)
 async def get_run(run_id: str, request: Request) -> Any:
     return await _ask(request, RUNS_GET, RunGet(run_id=run_id))
+
+
+@router.get("/runs/{run_id}/metrics", response_model=RunMetrics)
+async def get_metrics(run_id: str, request: Request) -> Any:
+    """Each metric's series and its summary (last, min, max, count)."""
+    return await _ask(request, RUNS_METRICS, RunGet(run_id=run_id))
 
 
 @router.get("/runs/{run_id}/logs", response_model=RunLogs)
@@ -102,7 +186,7 @@ async def _ask(request: Request, subject: str, query: BaseModel) -> Any:
     timeout = request.app.state.settings.query_timeout_s
     try:
         message = await broker.request(query, subject, timeout=timeout)
-    except TimeoutError:
+    except (TimeoutError, NoRespondersError):
         service = subject.split(".")[1]
         raise HTTPException(503, f"no answer from {service} within {timeout}s") from None
     reply = Reply.model_validate(await message.decode())

@@ -1,0 +1,50 @@
+"""What every CLI command group shares: consoles, JSON output, the gateway client."""
+
+import json
+import sys
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from boxops.client import Client, GatewayError
+from boxops.home import home
+
+console = Console()
+err = Console(stderr=True)
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+def print_json(value: Any) -> None:
+    """Machine-readable output: plain JSON, never wrapped or coloured."""
+    sys.stdout.write(json.dumps(value, indent=2) + "\n")
+
+
+def client() -> Client:
+    """The gateway of the running stack (or BOXOPS_GATEWAY_URL); exit 2 if there is none."""
+    try:
+        return Client.from_env(home())
+    except GatewayError as error:
+        err.print(f"[red]{error}")
+        raise typer.Exit(2) from None
+
+
+def call(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """Call the gateway; a refusal or an unreachable gateway is a message and exit 2."""
+    try:
+        return fn(*args, **kwargs)
+    except GatewayError as error:
+        err.print(f"[red]{error}")
+        raise typer.Exit(2) from None
+
+
+def pairs(items: list[str], option: str) -> dict[str, str]:
+    """NAME=VALUE options into a dict."""
+    result = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise typer.BadParameter(f"expected NAME=VALUE, got {item!r}", param_hint=option)
+        result[name] = value
+    return result
