@@ -52,6 +52,7 @@ class RunCreate(BaseModel):
     priority: int = Field(0, description="Higher runs first.")
     timeout_s: float | None = Field(None, gt=0, description="Stop the run after this long.")
     retries: int | None = Field(None, ge=0, le=20, description="Retries after a failure.")
+    retry_backoff_s: float | None = Field(None, ge=0, description="First retry delay; doubles.")
     selector: dict[str, str] = Field(default_factory=dict, description="Executor labels needed.")
 
     @model_validator(mode="after")

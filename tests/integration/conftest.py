@@ -3,6 +3,7 @@
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -16,6 +17,9 @@ from services.gateway.settings import GatewaySettings
 from services.scheduler.app import build_app as build_scheduler
 from services.scheduler.settings import SchedulerSettings
 from shared.service import Service
+from tests.conftest import eventually
+
+TERMINAL = ("completed", "failed", "aborted")
 
 
 @dataclass
@@ -59,3 +63,23 @@ async def stack(nats_url: str, db: tuple[str, str], tmp_path: Path) -> AsyncIter
     running = await start_stack(nats_url, db, tmp_path / "home")
     yield running
     await stop_stack(running)
+
+
+async def wait_run(
+    http: httpx.AsyncClient, run_id: str, states: tuple[str, ...] = TERMINAL, timeout: float = 20
+) -> dict[str, Any]:
+    """GET the run until its state is one of `states`."""
+
+    async def check() -> dict[str, Any] | None:
+        response = await http.get(f"/v1/runs/{run_id}")
+        if response.status_code == 200 and response.json()["state"] in states:
+            return response.json()  # type: ignore[no-any-return]
+        return None
+
+    return await eventually(check, timeout=timeout)  # type: ignore[return-value]
+
+
+async def submit(http: httpx.AsyncClient, **body: Any) -> str:
+    response = await http.post("/v1/runs", json=body)
+    assert response.status_code == 202, response.text
+    return response.json()["id"]  # type: ignore[no-any-return]
