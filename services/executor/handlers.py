@@ -34,9 +34,13 @@ class Executor:
     async def on_dispatched(self, envelope: Envelope[RunDispatched]) -> None:
         """Start the run's process and report it; a redelivered dispatch starts nothing."""
         run = envelope.data
-        if run.run_id in self.watchers or self.stopping:
+        if self.stopping:
+            # Not acked: after the restart (or on another executor) it is delivered again.
+            raise RuntimeError(f"executor {self.id} is stopping; run {run.run_id} must wait")
+        workdir = self.workdirs / run.run_id / f"attempt-{run.attempt}"
+        if run.run_id in self.watchers or workdir.exists():
+            log.info("run %s attempt %d already started here", run.run_id, run.attempt)
             return
-        workdir = self.workdirs / run.run_id
         try:
             process = await local.start(run, workdir)
         except OSError as err:

@@ -25,7 +25,7 @@ TERMINAL = ("completed", "failed", "aborted")
 @dataclass
 class Stack:
     scheduler: Service
-    executor: Service
+    executor: Service | None
     gateway: FastAPI
     http: httpx.AsyncClient
 
@@ -35,18 +35,28 @@ class Stack:
 
 
 async def start_stack(
-    nats_url: str, db: tuple[str, str], home: Path, tracing: TracerProvider | None = None
+    nats_url: str,
+    db: tuple[str, str],
+    home: Path,
+    tracing: TracerProvider | None = None,
+    *,
+    with_executor: bool = True,
 ) -> Stack:
     common = {"nats_url": nats_url, "home": home}
     scheduler = build_scheduler(
         SchedulerSettings(**common, db_url=db[0], db_schema=db[1]), tracing=tracing
     )
-    executor = build_executor(
-        ExecutorSettings(**common, executor_id="ex1", log_flush_s=0.02), tracing=tracing
+    executor = (
+        build_executor(
+            ExecutorSettings(**common, executor_id="ex1", log_flush_s=0.02), tracing=tracing
+        )
+        if with_executor
+        else None
     )
     gateway = build_gateway(GatewaySettings(**common), tracing=tracing)
     for service in (scheduler, executor, gateway.state.service):
-        await service.start()
+        if service:
+            await service.start()
     transport = httpx.ASGITransport(app=gateway)
     http = httpx.AsyncClient(transport=transport, base_url="http://gateway")
     return Stack(scheduler, executor, gateway, http)
@@ -55,7 +65,8 @@ async def start_stack(
 async def stop_stack(stack: Stack) -> None:
     await stack.http.aclose()
     for service in (stack.gateway_service, stack.executor, stack.scheduler):
-        await service.stop()
+        if service:
+            await service.stop()
 
 
 @pytest.fixture
