@@ -148,8 +148,9 @@ class SpecError(ValueError):
         self.problems = problems
 
 
-def load(text: str, kinds: dict[str, type[BaseModel]] = KINDS) -> BaseModel:
+def load(text: str, kinds: dict[str, type[BaseModel]] | None = None) -> BaseModel:
     """Parse one YAML spec into the model its `kind` names."""
+    kinds = kinds or all_kinds()
     try:
         node = yaml.compose(text)
         data = yaml.safe_load(text)
@@ -192,3 +193,9 @@ def _child(node: yaml.Node | None, part: Any) -> yaml.Node | None:
     if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
         return node.value[part]  # type: ignore[no-any-return]
     return None
+
+
+def all_kinds() -> dict[str, type[BaseModel]]:
+    from shared.trigger_specs import MonitorSpec, TriggerSpec
+
+    return {**KINDS, "trigger": TriggerSpec, "monitor": MonitorSpec}
