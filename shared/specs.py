@@ -166,8 +166,12 @@ def load(text: str, kinds: dict[str, type[BaseModel]] | None = None) -> BaseMode
         return kinds[kind].model_validate(data)
     except ValidationError as err:
         raise SpecError(
-            [f"{_path(e['loc'])}{_line(node, e['loc'])}: {e['msg']}" for e in err.errors()]
+            [f"{_path(e['loc'])}{_line(node, e['loc'])}: {_message(e)}" for e in err.errors()]
         ) from None
+
+
+def _message(error: Any) -> str:
+    return str(error["msg"]).removeprefix("Value error, ")
 
 
 def _path(loc: tuple[Any, ...]) -> str:
