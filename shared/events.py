@@ -275,6 +275,31 @@ class LogChunk(Event):
         return f"{self.subject}.{self.run_id}"
 
 
+class DatasetChanges(BaseModel):
+    """What a dataset version changed against the version before it (None: not known)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    files_added: int | None = Field(None, ge=0, description="Files the previous version lacked.")
+    files_removed: int | None = Field(None, ge=0, description="Files no longer present.")
+    files_modified: int | None = Field(None, ge=0, description="Files whose content changed.")
+    added: list[str] = Field(default_factory=list, description="Added paths (the first 100).")
+    removed: list[str] = Field(default_factory=list, description="Removed paths (the first 100).")
+    modified: list[str] = Field(default_factory=list, description="Modified paths (the first 100).")
+    bytes_delta: int | None = Field(None, description="Change of the total size in bytes.")
+    rows_delta: int | None = Field(None, description="Change of the row count, where known.")
+
+
+class DatasetCreated(Event):
+    subject = "dataset.created"
+    summary = "A dataset name was registered."
+
+    dataset: str = Field(min_length=1, description="Dataset name.")
+    type: str = Field("other", description="table, image, audio, video, text or other.")
+    description: str = Field("", description="What it holds.")
+    tags: list[str] = Field(default_factory=list, description="Free-form tags.")
+
+
 class DatasetVersionCreated(Event):
     subject = "dataset.version.created"
     summary = "A dataset got a new version (recorded by boxops or announced by another system)."
@@ -286,6 +311,15 @@ class DatasetVersionCreated(Event):
     previous_version: int | None = Field(None, description="The version before this one.")
     run_id: str | None = Field(None, description="Run that produced it.")
     metadata: dict[str, Any] = Field(default_factory=dict, description="Extracted metadata.")
+    managed: bool | None = Field(
+        None, description="True if boxops stores the files, False if the data lives at `uri`."
+    )
+    parents: list[str] = Field(
+        default_factory=list, description="Versions it was derived from, as NAME@VERSION."
+    )
+    changes: DatasetChanges | None = Field(
+        None, description="What changed against the previous version, once recorded."
+    )
 
 
 class ModelVersionCreated(Event):
@@ -296,6 +330,44 @@ class ModelVersionCreated(Event):
     version: int = Field(ge=1, description="Version number.")
     run_id: str | None = Field(None, description="Run that produced it.")
     metrics: dict[str, float] = Field(default_factory=dict, description="Metrics snapshot.")
+    digest: str | None = Field(None, description="Digest of its file manifest, sha256:….")
+    format: str | None = Field(None, description="File format, e.g. onnx, pickle, safetensors.")
+    framework: str | None = Field(None, description="Framework, e.g. sklearn, pytorch.")
+    parents: list[str] = Field(
+        default_factory=list, description="Versions it was derived from, as NAME@VERSION."
+    )
+
+
+class ModelAliasSet(Event):
+    subject = "model.alias.set"
+    summary = "A model alias (production, staging, any name) now points at a version."
+
+    model: str = Field(min_length=1, description="Model name.")
+    alias: str = Field(min_length=1, description="Alias name.")
+    version: int = Field(ge=1, description="Version the alias points at now.")
+    previous_version: int | None = Field(None, description="Version it pointed at before.")
+
+
+class ComponentRegistered(Event):
+    subject = "component.registered"
+    summary = "A component version was registered."
+
+    name: str = Field(description="Component name.")
+    version: int = Field(ge=1, description="Version number.")
+    digest: str = Field(description="Digest of its spec, sha256:….")
+    type: str = Field("custom", description="Component type, e.g. training.")
+
+
+class PipelineRegistered(Event):
+    subject = "pipeline.registered"
+    summary = "A pipeline version was registered."
+
+    name: str = Field(description="Pipeline name.")
+    version: int = Field(ge=1, description="Version number.")
+    digest: str = Field(description="Digest of its spec and pinned components, sha256:….")
+    components: dict[str, str] = Field(
+        default_factory=dict, description="Step → component NAME@VERSION it runs."
+    )
 
 
 class MetricLogged(Event):
@@ -357,6 +429,10 @@ CATALOG: tuple[type[Event], ...] = (
     MetricBelowThreshold,
     MetricAboveThreshold,
     TriggerFired,
+    DatasetCreated,
+    ModelAliasSet,
+    ComponentRegistered,
+    PipelineRegistered,
 )
 
 
