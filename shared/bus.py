@@ -39,6 +39,7 @@ class Stream:
     subjects: tuple[str, ...]
     max_age_s: int
     max_bytes: int = -1
+    dynamic: bool = False  # its subjects grow at run time: declared once, never reset
 
 
 EVENTS = Stream(
@@ -64,7 +65,9 @@ TELEMETRY = Stream(
     max_bytes=2 * 1024**3,
 )
 DEAD_LETTERS = Stream("BOXOPS_DLQ", ("dlq.>",), max_age_s=90 * DAY)
-STREAMS = (EVENTS, TELEMETRY, DEAD_LETTERS)
+# Subjects of other systems that triggers listen on; the trigger service adds them.
+CUSTOM = Stream("BOXOPS_CUSTOM", ("ext.>",), max_age_s=14 * DAY, dynamic=True)
+STREAMS = (EVENTS, TELEMETRY, DEAD_LETTERS, CUSTOM)
 
 
 def stream_of(subject: str) -> Stream:
@@ -111,7 +114,8 @@ class Bus:
             try:
                 await js.add_stream(config)
             except BadRequestError:
-                await js.update_stream(config)
+                if not stream.dynamic:
+                    await js.update_stream(config)
 
     def envelope(self, data: E, *, id: str | None = None, depth: int = 0) -> Envelope[E]:
         return Envelope(
@@ -147,6 +151,7 @@ class Bus:
         subject: str | None = None,
         max_deliver: int = 5,
         deliver_new_only: bool = False,
+        stream: Stream | None = None,
     ) -> Callable[[Handler[E]], Handler[E]]:
         """Subscribe `handler(envelope)` to a durable consumer with explicit acks.
 
@@ -169,9 +174,8 @@ class Bus:
             on_message.__name__ = f"{durable}_{handler.__name__}"
             # Pull, one message per request: replicas share the durable consumer, messages
             # stay in order, and a stopping service strands at most the one it fetched.
-            self._subscribe(subject, durable, PullSub(batch_size=1, timeout=5.0), policy, config)(
-                on_message
-            )
+            pull = PullSub(batch_size=1, timeout=5.0)
+            self._subscribe(subject, durable, pull, policy, config, stream)(on_message)
             return handler
 
         return decorate
@@ -208,10 +212,12 @@ class Bus:
         pull: PullSub[Any],
         policy: DeliverPolicy | None,
         config: ConsumerConfig,
+        stream: Stream | None = None,
     ) -> Callable[[Callable[..., Awaitable[None]]], Any]:
+        stream = stream or stream_of(subject.replace("*", "x"))
         return self.broker.subscriber(  # type: ignore[no-any-return]
             subject,
-            stream=JStream(stream_of(subject.replace("*", "x")).name, declare=False),
+            stream=JStream(stream.name, declare=False),
             durable=durable,
             pull_sub=pull,
             config=config,
@@ -226,7 +232,9 @@ class Bus:
         for raw in raws:
             headers = dict(raw.headers or {})
             try:
-                envelopes.append(parse(model, headers, raw.data, new_id=new_id(), now=now()))
+                envelopes.append(
+                    parse(model, headers, raw.data, new_id=new_id(), now=now(), subject=raw.subject)
+                )
                 accepted.append(raw)
             except EnvelopeError as err:
                 # Retrying cannot make it parse: keep it in the DLQ stream and move on.
@@ -266,7 +274,9 @@ class Bus:
         headers = dict(raw.headers or {})
         model = next((m for m in models if raw.subject.startswith(m.subject)), models[0])
         try:
-            envelope = parse(model, headers, raw.data, new_id=new_id(), now=now())
+            envelope = parse(
+                model, headers, raw.data, new_id=new_id(), now=now(), subject=raw.subject
+            )
         except EnvelopeError as err:
             # Retrying cannot make it parse: keep it in the DLQ stream and move on.
             await self.dead_letter(raw.subject, raw.data, headers, str(err))

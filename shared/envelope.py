@@ -32,10 +32,11 @@ class Envelope(Generic[E]):
     data: E
     traceparent: str | None = None
     causation_depth: int = 0
+    subject: str = ""  # the NATS subject it arrived on, when it arrived
 
     @property
     def type(self) -> str:
-        return TYPE_PREFIX + self.data.subject
+        return TYPE_PREFIX + (self.subject or self.data.subject)
 
 
 def headers_for(envelope: Envelope[Any]) -> dict[str, str]:
@@ -65,6 +66,7 @@ def parse(
     *,
     new_id: str,
     now: datetime,
+    subject: str = "",
 ) -> Envelope[E]:
     """Read a message in any of the three accepted shapes into a validated envelope."""
     headers = {k.lower(): v for k, v in (headers or {}).items()}
@@ -85,6 +87,7 @@ def parse(
         data=_validate(model, data),
         traceparent=headers.get("traceparent"),
         causation_depth=_depth(attributes.get("boxopsdepth")),
+        subject=subject,
     )
 
 
@@ -99,6 +102,9 @@ def _json(body: bytes) -> Any:
 
 def _is_structured(headers: Mapping[str, str], document: Any) -> bool:
     if headers.get("content-type", "").startswith(STRUCTURED):
+        if not isinstance(document, dict):
+            kind = type(document).__name__
+            raise EnvelopeError(f"a structured CloudEvent must be a JSON object, got {kind}")
         return True
     return isinstance(document, dict) and "specversion" in document and "data" in document
 
@@ -134,5 +140,5 @@ def _time(value: Any, now: datetime) -> datetime:
 def _depth(value: Any) -> int:
     try:
         return max(0, int(value or 0))
-    except ValueError:
+    except (TypeError, ValueError):
         raise EnvelopeError(f"boxopsdepth is not an integer: {value!r}") from None

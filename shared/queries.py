@@ -113,3 +113,38 @@ class Reply(BaseModel):
     status: int = 200
     error: str = ""
     result: Any = None
+
+
+# The trigger service (triggers and monitors).
+TRIGGERS_APPLY = "svc.trigger.apply"
+TRIGGERS_LIST = "svc.trigger.list"
+TRIGGERS_GET = "svc.trigger.get"
+TRIGGERS_ENABLE = "svc.trigger.enable"
+TRIGGERS_FIRE = "svc.trigger.fire"
+TRIGGERS_HISTORY = "svc.trigger.history"
+TRIGGERS_TEST = "svc.trigger.test"
+
+
+class ApplySpec(BaseModel):
+    text: str = Field(description="The YAML spec (kind: trigger or kind: monitor).")
+    kind: str | None = Field(None, description="The kind the spec must be, if any.")
+
+
+class Named(BaseModel):
+    name: str
+    kind: str = Field("trigger", pattern="^(trigger|monitor)$")
+    limit: int = Field(50, ge=1, le=1000)
+
+
+class Enable(Named):
+    enabled: bool
+
+
+class Fire(BaseModel):
+    name: str
+    params: dict[str, Any] = Field(default_factory=dict, description="Override target params.")
+
+
+class DryRun(BaseModel):
+    text: str = Field(description="A trigger spec that need not be applied.")
+    since_s: float = Field(86400, gt=0, description="Replay events of this last period.")

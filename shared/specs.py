@@ -14,6 +14,7 @@ from shared.events import Resources
 
 NAME = r"^[a-z0-9][a-z0-9._-]{0,99}$"
 Name = Annotated[str, Field(pattern=NAME, description="Lower-case name: a-z 0-9 . _ -")]
+SUBJECT_TOKEN = re.compile(r"[A-Za-z0-9_-]+")
 REFERENCE = re.compile(r"\{\{\s*([a-zA-Z0-9_.\-]+)\s*\}\}")
 
 ComponentType = Literal[

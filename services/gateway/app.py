@@ -9,7 +9,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.trace import SpanKind
 
-from services.gateway import runs
+from services.gateway import events, runs, triggers
 from services.gateway.settings import GatewaySettings
 from shared.service import build_service
 from shared.telemetry import tracer, tracer_provider
@@ -31,7 +31,8 @@ def build_app(settings: GatewaySettings, *, tracing: TracerProvider | None = Non
     app.state.service = service
     app.state.settings = settings
     app.middleware("http")(_traced(provider))
-    app.include_router(runs.router, prefix="/v1", dependencies=[Depends(_authorized)])
+    for module in (runs, triggers, events):
+        app.include_router(module.router, prefix="/v1", dependencies=[Depends(_authorized)])
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:

@@ -5,10 +5,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import PlainTextResponse
-from nats.errors import NoRespondersError
 from nats.js.errors import NotFoundError
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from services.gateway.ask import ask
 from shared.bus import TELEMETRY, Bus, new_id
 from shared.events import (
     Cause,
@@ -22,7 +22,6 @@ from shared.queries import (
     RUNS_GET,
     RUNS_LIST,
     RUNS_METRICS,
-    Reply,
     RunGet,
     RunList,
     RunMetrics,
@@ -91,7 +90,7 @@ async def _submit(request: Request, run: RunRequested) -> RunAccepted:
 @router.post("/runs/{run_id}/abort", status_code=202)
 async def abort_run(run_id: str, request: Request) -> dict[str, str]:
     """Stop the run (its process tree or container, and a pipeline's running steps)."""
-    run = await _ask(request, RUNS_GET, RunGet(run_id=run_id))
+    run = await ask(request, RUNS_GET, RunGet(run_id=run_id))
     if run["state"] in ("completed", "failed", "aborted"):
         raise HTTPException(409, f"run {run_id} already ended: {run['state']}")
     await request.app.state.service.bus.publish(RunAbortRequested(run_id=run_id))
@@ -101,7 +100,7 @@ async def abort_run(run_id: str, request: Request) -> dict[str, str]:
 @router.post("/runs/{run_id}/retry", status_code=202, response_model=RunAccepted)
 async def retry_run(run_id: str, request: Request) -> RunAccepted:
     """Start a new run with what the given run was asked to do, and the same inputs."""
-    run = RunView.model_validate(await _ask(request, RUNS_GET, RunGet(run_id=run_id)))
+    run = RunView.model_validate(await ask(request, RUNS_GET, RunGet(run_id=run_id)))
     if run.parent_id:
         raise HTTPException(409, f"run {run_id} is a pipeline step: retry its pipeline")
     inputs = {
@@ -142,18 +141,18 @@ async def list_runs(
         before=before,
         limit=limit,
     )
-    return await _ask(request, RUNS_LIST, query)
+    return await ask(request, RUNS_LIST, query)
 
 
 @router.get("/runs/{run_id}", response_model=RunView)
 async def get_run(run_id: str, request: Request) -> Any:
-    return await _ask(request, RUNS_GET, RunGet(run_id=run_id))
+    return await ask(request, RUNS_GET, RunGet(run_id=run_id))
 
 
 @router.get("/runs/{run_id}/metrics", response_model=RunMetrics)
 async def get_metrics(run_id: str, request: Request) -> Any:
     """Each metric's series and its summary (last, min, max, count)."""
-    return await _ask(request, RUNS_METRICS, RunGet(run_id=run_id))
+    return await ask(request, RUNS_METRICS, RunGet(run_id=run_id))
 
 
 @router.get("/runs/{run_id}/logs", response_model=RunLogs)
@@ -180,17 +179,3 @@ async def read_logs(bus: Bus, run_id: str) -> list[LogLine]:
         seq = (message.seq or seq) + 1
     chunks.sort(key=lambda chunk: chunk.seq)
     return [line for chunk in chunks for line in chunk.lines]
-
-
-async def _ask(request: Request, subject: str, query: BaseModel) -> Any:
-    broker = request.app.state.service.broker
-    timeout = request.app.state.settings.query_timeout_s
-    try:
-        message = await broker.request(query, subject, timeout=timeout)
-    except (TimeoutError, NoRespondersError):
-        service = subject.split(".")[1]
-        raise HTTPException(503, f"no answer from {service} within {timeout}s") from None
-    reply = Reply.model_validate(await message.decode())
-    if not reply.ok:
-        raise HTTPException(reply.status, reply.error)
-    return reply.result

@@ -38,11 +38,12 @@ class Tx:
 
     session: AsyncSession
     runs: dict[str, Run] = field(default_factory=dict)
-    events: list[Event] = field(default_factory=list)
+    # Each event with the causation depth of its run, so a chain of triggers can be cut.
+    events: list[tuple[Event, int]] = field(default_factory=list)
 
     def record(self, run: Run) -> Run:
         self.runs[run.id] = run
-        self.events.append(domain.event_for(run))
+        self.events.append((domain.event_for(run), run.cause.depth))
         return run
 
     async def get(self, run_id: str) -> Run | None:
@@ -79,7 +80,7 @@ class Scheduler:
                 yield tx
                 for run in tx.runs.values():
                     await store.save(session, run, now=now())
-                envelopes = [self.bus.envelope(event) for event in tx.events]
+                envelopes = [self.bus.envelope(e, depth=depth) for e, depth in tx.events]
                 ids = stage(session, envelopes, now=now())
                 await session.commit()
             except BaseException:
@@ -143,11 +144,10 @@ class Scheduler:
     def stop(self, tx: Tx, run: Run, reason: str) -> None:
         assert run.executor_id
         tx.runs[run.id] = domain.request_stop(run, reason)
-        tx.events.append(
-            RunStopRequested(
-                run_id=run.id, executor_id=run.executor_id, reason=reason, grace_s=STOP_GRACE_S
-            )
+        stop = RunStopRequested(
+            run_id=run.id, executor_id=run.executor_id, reason=reason, grace_s=STOP_GRACE_S
         )
+        tx.events.append((stop, run.cause.depth))
 
     # --- executors ----------------------------------------------------------------------
 

@@ -1,17 +1,99 @@
-"""Wiring of the trigger service: its database (migrated at start), outbox and health."""
+"""Wiring of the trigger service: every event and metric in, runs and threshold events out."""
 
+import asyncio
+import logging
 from pathlib import Path
 
 from opentelemetry.sdk.trace import TracerProvider
 
+from services.trigger.clock import fire_schedules
+from services.trigger.commands import Commands
+from services.trigger.dryrun import dry_run
+from services.trigger.handlers import Incoming, Triggers
+from services.trigger.settings import TriggerSettings
+from services.trigger.watch import Monitors
+from shared.bus import CUSTOM, EVENTS
+from shared.events import MetricLogged
+from shared.queries import (
+    TRIGGERS_APPLY,
+    TRIGGERS_ENABLE,
+    TRIGGERS_FIRE,
+    TRIGGERS_GET,
+    TRIGGERS_HISTORY,
+    TRIGGERS_LIST,
+    TRIGGERS_TEST,
+    ApplySpec,
+    DryRun,
+    Enable,
+    Fire,
+    Named,
+    Reply,
+)
 from shared.service import Service, attach_database, build_service
-from shared.settings import BoxopsSettings
 
 NAME = "trigger"
 MIGRATIONS = Path(__file__).parent / "migrations" / "versions"
+log = logging.getLogger(__name__)
 
 
-def build_app(settings: BoxopsSettings, *, tracing: TracerProvider | None = None) -> Service:
+def build_app(settings: TriggerSettings, *, tracing: TracerProvider | None = None) -> Service:
     service = build_service(NAME, settings, tracing)
-    attach_database(service, MIGRATIONS)
+    broker, bus = service.broker, service.bus
+    db = attach_database(service, MIGRATIONS, settings.relay_interval_s)
+    triggers = Triggers(bus, db.sessions, db.outbox)
+    monitors = Monitors(triggers)
+    commands = Commands(triggers, monitors)
+
+    bus.consume(Incoming, durable=f"{NAME}-events", subject=">", stream=EVENTS)(triggers.on_event)
+    bus.consume(Incoming, durable=f"{NAME}-custom", subject=">", stream=CUSTOM)(triggers.on_event)
+    bus.consume_batch(MetricLogged, durable=f"{NAME}-metrics")(monitors.on_metrics)
+
+    @broker.subscriber(TRIGGERS_APPLY, queue=NAME)
+    async def apply(request: ApplySpec) -> Reply:
+        return await commands.apply(request)
+
+    @broker.subscriber(TRIGGERS_LIST, queue=NAME)
+    async def listing(query: Named) -> Reply:
+        return await commands.listing(query)
+
+    @broker.subscriber(TRIGGERS_GET, queue=NAME)
+    async def show(query: Named) -> Reply:
+        return await commands.show(query)
+
+    @broker.subscriber(TRIGGERS_ENABLE, queue=NAME)
+    async def enable(query: Enable) -> Reply:
+        return await commands.enable(query)
+
+    @broker.subscriber(TRIGGERS_FIRE, queue=NAME)
+    async def fire(query: Fire) -> Reply:
+        return await commands.fire(query)
+
+    @broker.subscriber(TRIGGERS_HISTORY, queue=NAME)
+    async def history(query: Named) -> Reply:
+        return await commands.history(query)
+
+    @broker.subscriber(TRIGGERS_TEST, queue=NAME)
+    async def test(request: DryRun) -> Reply:
+        return await dry_run(bus, request)
+
+    async def load() -> None:
+        await triggers.reload()
+        await monitors.reload()
+
+    async def tick_forever() -> None:
+        while True:
+            await asyncio.sleep(settings.tick_s)
+            try:
+                await triggers.reload()
+                await monitors.reload()
+                await fire_schedules(triggers)
+                await triggers.close_debounces()
+                await monitors.check_durations()
+            except Exception:
+                # A lost race with another replica or a database hiccup: the next tick
+                # retries, and the unique (trigger, tick) keeps a tick from firing twice.
+                log.exception("trigger tick failed; retrying")
+
+    service.on_start.append(load)
+    service.background.append(tick_forever)
     return service

@@ -1,0 +1,58 @@
+"""/v1/events/{subject}: other systems publish events over HTTP."""
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from nats.js.errors import NoStreamResponseError
+
+from shared.bus import Bus, new_id, now
+from shared.envelope import Envelope, EnvelopeError, body_for, headers_for, parse
+from shared.events import Event, model_for
+from shared.specs import SUBJECT_TOKEN
+
+router = APIRouter(tags=["events"])
+
+
+class AnyEvent(Event):
+    """An event of a subject outside the catalog: kept as it came."""
+
+    model_config = Event.model_config | {"extra": "allow"}
+    subject = "external"
+
+
+@router.post("/events/{subject}", status_code=202)
+async def publish(subject: str, request: Request) -> dict[str, Any]:
+    """Accepts a bare JSON body, a structured CloudEvent, or binary ce-* headers."""
+    if not all(SUBJECT_TOKEN.fullmatch(t) for t in subject.split(".")):
+        raise HTTPException(422, f"{subject!r} is not a subject: tokens of letters, digits, _ -")
+    model = model_for(subject) or AnyEvent
+    headers = {k: v for k, v in request.headers.items() if k.lower().startswith("ce-")}
+    headers["content-type"] = request.headers.get("content-type", "application/json")
+    try:
+        envelope: Envelope[Any] = parse(
+            model, headers, await request.body(), new_id=new_id(), now=now(), subject=subject
+        )
+    except EnvelopeError as err:
+        raise HTTPException(422, str(err)) from None
+    bus: Bus = request.app.state.service.bus
+    js = bus.broker.config.connection_state.stream  # type: ignore[attr-defined]
+    outgoing = Envelope(
+        id=envelope.id,
+        source=envelope.source,
+        time=envelope.time,
+        data=envelope.data,
+        causation_depth=envelope.causation_depth,
+        subject=subject,
+    )
+    body = body_for(outgoing)
+    try:
+        ack = await js.publish(subject, body, headers=headers_for(outgoing) | _type(subject))
+    except NoStreamResponseError:
+        raise HTTPException(
+            404, f"no stream keeps {subject!r}: apply a trigger that listens on it first"
+        ) from None
+    return {"id": envelope.id, "subject": subject, "stream": ack.stream, "seq": ack.seq}
+
+
+def _type(subject: str) -> dict[str, str]:
+    return {"ce-type": f"dev.boxops.{subject}"}

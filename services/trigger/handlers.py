@@ -1,0 +1,264 @@
+"""The trigger service's handlers: events in → matching triggers decide → runs requested.
+
+Every decision is a firing row (fired, skipped, queued, debounced), written with the
+events it publishes in one transaction, so `history` answers why a run did or did not start.
+"""
+
+import asyncio
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import ConfigDict
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.trigger import store
+from services.trigger.matcher import Matcher
+from services.trigger.policy import Decision, admit, decide
+from services.trigger.tables import FiringRow, SeenRow
+from shared.bus import Bus, new_id, now
+from shared.envelope import Envelope
+from shared.events import Cause, Event, RunAbortRequested, RunRequested, TriggerFired
+from shared.outbox import Outbox, already_processed, stage
+from shared.trigger_specs import TriggerSpec
+
+log = logging.getLogger(__name__)
+RUN_STATES = {"run.pending", "run.running", "run.completed", "run.failed", "run.aborted"}
+TERMINAL = {"completed", "failed", "aborted"}
+STATUS = {"fire": "fired", "skip": "skipped", "queue": "queued", "debounce": "debounced"}
+
+
+class Incoming(Event):
+    """Any event: triggers may name any subject, so the body is kept as it came."""
+
+    model_config = ConfigDict(extra="allow")
+    subject = ">"
+
+
+@dataclass
+class Tx:
+    session: AsyncSession
+    events: list[tuple[Event, int]] = field(default_factory=list)
+
+    def publish(self, event: Event, depth: int = 0) -> None:
+        self.events.append((event, depth))
+
+
+class Triggers:
+    def __init__(
+        self, bus: Bus, sessions: async_sessionmaker[AsyncSession], outbox: Outbox
+    ) -> None:
+        self.bus = bus
+        self.sessions = sessions
+        self.outbox = outbox
+        self.specs: dict[str, TriggerSpec] = {}
+        self.matcher = Matcher([])
+        self.loaded_at: datetime | None = None
+        self.watched: set[str] = set()  # runs triggers started that have not ended
+        # Handlers of one replica write one at a time; replicas are kept apart by the
+        # unique (trigger, key) of firings and by the inbox.
+        self.lock = asyncio.Lock()
+
+    @asynccontextmanager
+    async def writing(self) -> AsyncIterator[Tx]:
+        async with self.lock, self.sessions() as session:
+            tx = Tx(session)
+            yield tx
+            ids = stage(session, [self.bus.envelope(e, depth=d) for e, d in tx.events], now=now())
+            await session.commit()
+        await self.outbox.publish(ids)
+
+    async def reload(self) -> None:
+        """Pick up triggers applied, and runs started, through any replica."""
+        async with self.sessions() as session:
+            self.watched = set(await store.all_active_runs(session))
+            changed = await store.last_change(session)
+            if self.loaded_at is not None and changed == self.loaded_at:
+                return
+            specs = await store.enabled_triggers(session)
+        self.specs = {spec.name: spec for spec in specs}
+        self.matcher = Matcher(specs)
+        self.loaded_at = changed
+
+    # --- events -------------------------------------------------------------------------
+
+    async def on_event(self, envelope: Envelope[Incoming]) -> None:
+        """Match an event against every trigger; track the runs triggers started."""
+        data = envelope.data.model_dump()
+        matched = self.matcher.match(envelope.subject, data)
+        tracked = envelope.subject in RUN_STATES and data.get("run_id") in self.watched
+        if not matched and not tracked:
+            return
+        async with self.writing() as tx:
+            if await already_processed(tx.session, "trigger-events", envelope.id, now=now()):
+                return
+            if tracked:
+                await self._track_run(tx, str(data["run_id"]), str(data.get("state")))
+            for spec, condition in matched:
+                context = await self._context(tx, spec, condition, envelope, data)
+                if context is not None:
+                    await self.act(tx, spec, context, key=f"event:{envelope.id}", envelope=envelope)
+
+    async def _context(
+        self,
+        tx: Tx,
+        spec: TriggerSpec,
+        condition: str,
+        envelope: Envelope[Incoming],
+        data: dict[str, Any],
+    ) -> dict[str, Any] | None:
+        base = {"trigger": {"name": spec.name}}
+        if spec.all_of is None:
+            return base | {"event": data}
+        # all_of: remember this condition's event; fire once all are seen within the window
+        await tx.session.merge(
+            SeenRow(
+                trigger=spec.name,
+                condition=condition,
+                event_id=envelope.id,
+                data=data,
+                at=envelope.time,
+            )
+        )
+        await tx.session.flush()
+        since = now() - timedelta(seconds=spec.all_of.window)
+        seen = await store.seen(tx.session, spec.name, since)
+        if set(seen) != set(spec.all_of.events):
+            return None
+        await store.forget_seen(tx.session, spec.name)
+        return base | {"events": {name: row.data for name, row in seen.items()}}
+
+    async def act(
+        self,
+        tx: Tx,
+        spec: TriggerSpec,
+        context: dict[str, Any],
+        *,
+        key: str,
+        envelope: Envelope[Incoming] | None = None,
+        tick: datetime | None = None,
+    ) -> FiringRow | None:
+        """Decide and record; None when another replica already decided this key."""
+        depth = envelope.causation_depth if envelope else 0
+        active = await store.active_runs(tx.session, spec.name)
+        decision = decide(spec, context, depth=depth, active_runs=active)
+        if decision.action == "debounce":
+            open_window = await store.open_debounce(tx.session, spec.name)
+            if open_window is not None:  # later events in the window: keep the last bindings
+                open_window.params, open_window.inputs = decision.params, decision.inputs
+                open_window.event_id = envelope.id if envelope else None
+                tx.session.add(open_window)
+                return open_window
+        firing = FiringRow(
+            id=new_id(),
+            trigger=spec.name,
+            key=key,
+            status=STATUS[decision.action],
+            reason=decision.reason,
+            at=now(),
+            due_at=now() + timedelta(seconds=spec.debounce) if spec.debounce else None,
+            event_id=envelope.id if envelope else None,
+            tick=tick,
+            depth=depth,
+            params=decision.params,
+            inputs=decision.inputs,
+        )
+        if not await _insert(tx.session, firing):
+            return None
+        if decision.action == "fire":
+            self._fire(tx, spec, firing, decision)
+        return firing
+
+    def _fire(self, tx: Tx, spec: TriggerSpec, firing: FiringRow, decision: Decision) -> None:
+        """Request the run; its id comes from the firing, so a re-sent request is one run."""
+        run_id = uuid.uuid5(uuid.NAMESPACE_URL, f"boxops:firing:{firing.id}").hex
+        kind = "schedule" if firing.tick else "event" if firing.event_id else "manual"
+        cause = Cause(
+            kind=kind,
+            trigger=spec.name,
+            event_id=firing.event_id,
+            tick=firing.tick,
+            depth=firing.depth + 1,
+        )
+        target = spec.target
+        tx.publish(
+            RunRequested(
+                run_id=run_id,
+                component=target.component,
+                pipeline=target.pipeline,
+                params=firing.params,
+                inputs=firing.inputs,
+                priority=target.priority,
+                cause=cause,
+            ),
+            firing.depth + 1,
+        )
+        tx.publish(TriggerFired(trigger=spec.name, run_id=run_id, cause=cause), firing.depth)
+        for old in decision.replaces:
+            tx.publish(RunAbortRequested(run_id=old, reason=f"replaced by run {run_id}"))
+        firing.status, firing.run_id, firing.run_state = "fired", run_id, "requested"
+        tx.session.add(firing)
+        self.watched.add(run_id)
+
+    async def _track_run(self, tx: Tx, run_id: str, state: str) -> None:
+        firing = (
+            await tx.session.exec(select(FiringRow).where(FiringRow.run_id == run_id))
+        ).first()
+        if firing is None:
+            return
+        firing.run_state = state
+        tx.session.add(firing)
+        if state in TERMINAL:
+            self.watched.discard(run_id)
+            await self._release_queue(tx, firing.trigger)
+
+    async def _release_queue(self, tx: Tx, trigger: str) -> None:
+        """The trigger's active run ended: start the oldest queued firing, if any."""
+        spec = self.specs.get(trigger)
+        queued = await store.oldest_queued(tx.session, trigger)
+        if spec is None or queued is None or await store.active_runs(tx.session, trigger):
+            return
+        self._fire(tx, spec, queued, Decision("fire", "", queued.params, queued.inputs))
+        queued.reason = "started after the previous run ended"
+
+    # --- time ---------------------------------------------------------------------------
+
+    async def close_debounces(self) -> None:
+        """Windows that ended fire once, with the last event's bindings."""
+        async with self.writing() as tx:
+            for firing in await store.due_debounces(tx.session, now()):
+                spec = self.specs.get(firing.trigger)
+                if spec is None:
+                    firing.status, firing.reason = "skipped", "trigger removed or disabled"
+                    tx.session.add(firing)
+                    continue
+                active = await store.active_runs(tx.session, spec.name)
+                decision = admit(spec, active, firing.params, firing.inputs)
+                if decision.action == "fire":
+                    self._fire(tx, spec, firing, decision)
+                else:
+                    firing.status = "queued" if decision.action == "queue" else "skipped"
+                    firing.reason = decision.reason
+                    tx.session.add(firing)
+
+
+async def _insert(session: AsyncSession, firing: FiringRow) -> bool:
+    """Insert unless this (trigger, key) was decided before. Two replicas racing past the
+    check both flush; the unique constraint fails one whole transaction, which is then
+    retried (redelivery or the next tick) and finds the other's row."""
+    exists = await session.exec(
+        select(col(FiringRow.id))
+        .where(FiringRow.trigger == firing.trigger)
+        .where(FiringRow.key == firing.key)
+    )
+    if exists.first() is not None:
+        return False
+    session.add(firing)
+    await session.flush()
+    return True

@@ -1,0 +1,58 @@
+"""What a trigger does with a match: skip, wait (debounce, queue) or fire. Pure."""
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from services.trigger.bindings import MissingBinding, render
+from shared.trigger_specs import TriggerSpec
+
+Action = Literal["fire", "skip", "queue", "debounce"]
+
+
+@dataclass(frozen=True)
+class Decision:
+    action: Action
+    reason: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
+    inputs: dict[str, str] = field(default_factory=dict)
+    replaces: tuple[str, ...] = ()
+
+
+def decide(
+    spec: TriggerSpec,
+    context: dict[str, Any],
+    *,
+    depth: int,
+    active_runs: list[str],
+    debounced: bool = False,
+) -> Decision:
+    """Depth limit, then bindings, then debounce, then concurrency."""
+    """`context` holds what bindings may use: event/events, tick, trigger, fire."""
+    if depth >= spec.max_depth:
+        return Decision(
+            "skip", f"causation depth {depth} reached the limit {spec.max_depth}: not firing"
+        )
+    try:
+        params = render(spec.target.params, context)
+        inputs = {name: str(render(ref, context)) for name, ref in spec.target.inputs.items()}
+    except MissingBinding as missing:
+        return Decision("skip", str(missing))
+    if spec.debounce and not debounced:
+        return Decision("debounce", f"debouncing for {spec.debounce:g} s", params, inputs)
+    return admit(spec, active_runs, params, inputs)
+
+
+def admit(
+    spec: TriggerSpec, active_runs: list[str], params: dict[str, Any], inputs: dict[str, str]
+) -> Decision:
+    """The concurrency policy, for a firing whose bindings are settled."""
+    if active_runs:
+        match spec.concurrency:
+            case "skip":
+                return Decision("skip", f"run {active_runs[0]} of this trigger is still active")
+            case "queue":
+                return Decision("queue", f"waiting for run {active_runs[0]}", params, inputs)
+            case "replace":
+                reason = f"replacing run {', '.join(active_runs)}"
+                return Decision("fire", reason, params, inputs, tuple(active_runs))
+    return Decision("fire", "", params, inputs)

@@ -1,0 +1,129 @@
+"""Triggers, monitors, firings and their state in the database."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.trigger.tables import (
+    FiringRow,
+    MonitorEventRow,
+    MonitorStateRow,
+    ScheduleRow,
+    SeenRow,
+    TriggerRow,
+)
+from shared.trigger_specs import MonitorSpec, TriggerSpec
+
+ACTIVE_RUN = ("requested", "pending", "running")
+
+
+async def last_change(session: AsyncSession) -> datetime | None:
+    result = await session.exec(select(func.max(TriggerRow.updated_at)))
+    return result.first()
+
+
+async def rows(session: AsyncSession, kind: str) -> list[TriggerRow]:
+    query = select(TriggerRow).where(TriggerRow.kind == kind).order_by(col(TriggerRow.name))
+    return list((await session.exec(query)).all())
+
+
+async def enabled_triggers(session: AsyncSession) -> list[TriggerSpec]:
+    return [
+        TriggerSpec.model_validate(row.spec)
+        for row in await rows(session, "trigger")
+        if row.enabled
+    ]
+
+
+async def enabled_monitors(session: AsyncSession) -> list[MonitorSpec]:
+    return [
+        MonitorSpec.model_validate(row.spec)
+        for row in await rows(session, "monitor")
+        if row.enabled
+    ]
+
+
+async def get(session: AsyncSession, name: str, kind: str) -> TriggerRow | None:
+    row = await session.get(TriggerRow, name)
+    return row if row is not None and row.kind == kind else None
+
+
+async def seen(session: AsyncSession, trigger: str, since: datetime) -> dict[str, SeenRow]:
+    query = select(SeenRow).where(SeenRow.trigger == trigger).where(col(SeenRow.at) >= since)
+    return {row.condition: row for row in (await session.exec(query)).all()}
+
+
+async def forget_seen(session: AsyncSession, trigger: str) -> None:
+    await session.exec(delete(SeenRow).where(col(SeenRow.trigger) == trigger))  # type: ignore[call-overload]
+
+
+async def active_runs(session: AsyncSession, trigger: str) -> list[str]:
+    query = (
+        select(FiringRow.run_id)
+        .where(FiringRow.trigger == trigger)
+        .where(col(FiringRow.run_state).in_(ACTIVE_RUN))
+        .order_by(col(FiringRow.at))
+    )
+    return [run_id for run_id in (await session.exec(query)).all() if run_id]
+
+
+async def all_active_runs(session: AsyncSession) -> list[str]:
+    query = select(FiringRow.run_id).where(col(FiringRow.run_state).in_(ACTIVE_RUN))
+    return [run_id for run_id in (await session.exec(query)).all() if run_id]
+
+
+async def open_debounce(session: AsyncSession, trigger: str) -> FiringRow | None:
+    query = (
+        select(FiringRow).where(FiringRow.trigger == trigger).where(FiringRow.status == "debounced")
+    )
+    return (await session.exec(query)).first()
+
+
+async def due_debounces(session: AsyncSession, at: datetime) -> list[FiringRow]:
+    query = (
+        select(FiringRow).where(FiringRow.status == "debounced").where(col(FiringRow.due_at) <= at)
+    )
+    return list((await session.exec(query)).all())
+
+
+async def oldest_queued(session: AsyncSession, trigger: str) -> FiringRow | None:
+    query = (
+        select(FiringRow)
+        .where(FiringRow.trigger == trigger)
+        .where(FiringRow.status == "queued")
+        .order_by(col(FiringRow.at))
+        .limit(1)
+    )
+    return (await session.exec(query)).first()
+
+
+async def history(session: AsyncSession, trigger: str, limit: int) -> list[FiringRow]:
+    query = (
+        select(FiringRow)
+        .where(FiringRow.trigger == trigger)
+        .order_by(col(FiringRow.at).desc())
+        .limit(limit)
+    )
+    return list((await session.exec(query)).all())
+
+
+async def last_tick(session: AsyncSession, trigger: str) -> ScheduleRow | None:
+    return await session.get(ScheduleRow, trigger)
+
+
+async def monitor_state(session: AsyncSession, monitor: str) -> dict[str, Any] | None:
+    row = await session.get(MonitorStateRow, monitor)
+    return row.state if row else None
+
+
+async def monitor_history(session: AsyncSession, monitor: str, limit: int) -> list[MonitorEventRow]:
+    query = (
+        select(MonitorEventRow)
+        .where(MonitorEventRow.monitor == monitor)
+        .order_by(col(MonitorEventRow.at).desc())
+        .limit(limit)
+    )
+    return list((await session.exec(query)).all())

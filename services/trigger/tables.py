@@ -1,0 +1,81 @@
+"""The trigger service's tables."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from shared.db import UTCDateTime
+
+
+class TriggerRow(SQLModel, table=True):
+    __tablename__ = "triggers"
+
+    name: str = Field(primary_key=True)
+    kind: str = "trigger"  # trigger | monitor
+    spec: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    version: int = 1
+    enabled: bool = True
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class FiringRow(SQLModel, table=True):
+    """One decision of a trigger: fired (with its run), skipped, queued or debounced."""
+
+    __tablename__ = "firings"
+    __table_args__ = (UniqueConstraint("trigger", "key", name="uq_firings_trigger_key"),)
+
+    id: str = Field(primary_key=True)
+    trigger: str = Field(index=True)
+    key: str  # what makes it unique: an event id, a schedule tick, a manual request id
+    status: str = Field(index=True)  # fired | skipped | queued | debounced | superseded
+    reason: str = ""
+    at: datetime = Field(sa_type=UTCDateTime, index=True)
+    due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    event_id: str | None = None
+    tick: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    depth: int = 0
+    params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    inputs: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    run_id: str | None = Field(default=None, index=True)
+    run_state: str | None = None
+
+
+class SeenRow(SQLModel, table=True):
+    """The latest event seen for each condition of an all_of trigger."""
+
+    __tablename__ = "all_of_seen"
+
+    trigger: str = Field(primary_key=True)
+    condition: str = Field(primary_key=True)
+    event_id: str
+    data: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    at: datetime = Field(sa_type=UTCDateTime)
+
+
+class ScheduleRow(SQLModel, table=True):
+    __tablename__ = "schedule_state"
+
+    trigger: str = Field(primary_key=True)
+    last_tick: datetime = Field(sa_type=UTCDateTime)
+
+
+class MonitorStateRow(SQLModel, table=True):
+    __tablename__ = "monitor_state"
+
+    monitor: str = Field(primary_key=True)
+    state: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+
+
+class MonitorEventRow(SQLModel, table=True):
+    __tablename__ = "monitor_events"
+
+    id: str = Field(primary_key=True)
+    monitor: str = Field(index=True)
+    at: datetime = Field(sa_type=UTCDateTime)
+    kind: str  # below | above | recovered
+    value: float
+    threshold: float
+    run_id: str | None = None

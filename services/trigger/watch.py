@@ -1,0 +1,111 @@
+"""Monitors over metric streams: state per monitor, one threshold event per crossing."""
+
+from datetime import datetime
+from typing import Any
+
+from services.trigger import store
+from services.trigger.handlers import Triggers, Tx
+from services.trigger.monitors import MonitorState, Point, Verdict, evaluate, observe
+from services.trigger.tables import MonitorEventRow, MonitorStateRow
+from shared.bus import new_id, now
+from shared.envelope import Envelope
+from shared.events import MetricAboveThreshold, MetricBelowThreshold, MetricLogged
+from shared.trigger_specs import MonitorSpec
+
+
+class Monitors:
+    def __init__(self, triggers: Triggers) -> None:
+        self.triggers = triggers
+        self.specs: dict[str, MonitorSpec] = {}
+
+    async def reload(self) -> None:
+        async with self.triggers.sessions() as session:
+            self.specs = {spec.name: spec for spec in await store.enabled_monitors(session)}
+
+    async def on_metrics(self, envelopes: list[Envelope[MetricLogged]]) -> None:
+        """Feed each point to the monitors that watch it."""
+        if not self.specs:
+            return
+        async with self.triggers.writing() as tx:
+            states: dict[str, MonitorState] = {}
+            for envelope in envelopes:
+                point = envelope.data
+                labels = {**point.labels, **({"run_id": point.run_id} if point.run_id else {})}
+                for spec in self.specs.values():
+                    if spec.metric != point.name or any(
+                        labels.get(k) != v for k, v in spec.where.items()
+                    ):
+                        continue
+                    state = states.get(spec.name) or await _load(tx, spec.name)
+                    at = point.at or envelope.time
+                    verdict = observe(spec, state, Point(at, point.value))
+                    states[spec.name] = verdict.state
+                    _record(tx, spec, verdict, at, point.run_id)
+            for name, state in states.items():
+                await tx.session.merge(MonitorStateRow(monitor=name, state=_dump(state)))
+
+    async def check_durations(self) -> None:
+        """A `for` duration can run out between points: check breached monitors on the clock."""
+        async with self.triggers.writing() as tx:
+            for spec in self.specs.values():
+                state = await _load(tx, spec.name)
+                if state.breached_since is None or state.fired:
+                    continue
+                verdict = evaluate(spec, state, now())
+                _record(tx, spec, verdict, now(), None)
+                await tx.session.merge(
+                    MonitorStateRow(monitor=spec.name, state=_dump(verdict.state))
+                )
+
+
+def _record(tx: Tx, spec: MonitorSpec, verdict: Verdict, at: datetime, run_id: str | None) -> None:
+    if verdict.crossing:
+        crossing = verdict.crossing
+        model = MetricBelowThreshold if crossing.direction == "below" else MetricAboveThreshold
+        tx.publish(
+            model(
+                monitor=spec.name,
+                metric=spec.metric,
+                value=crossing.value,
+                threshold=crossing.threshold,
+                run_id=run_id,
+            )
+        )
+        kind, value, threshold = crossing.direction, crossing.value, crossing.threshold
+    elif verdict.recovered:
+        kind, value = "recovered", verdict.state.points[-1].value
+        threshold = spec.below if spec.below is not None else spec.above or 0.0
+    else:
+        return
+    tx.session.add(
+        MonitorEventRow(
+            id=new_id(),
+            monitor=spec.name,
+            at=at,
+            kind=kind,
+            value=value,
+            threshold=threshold,
+            run_id=run_id,
+        )
+    )
+
+
+async def _load(tx: Tx, name: str) -> MonitorState:
+    raw = await store.monitor_state(tx.session, name)
+    if not raw:
+        return MonitorState()
+    return MonitorState(
+        points=tuple(Point(datetime.fromisoformat(at), value) for at, value in raw["points"]),
+        breached_since=datetime.fromisoformat(raw["breached_since"])
+        if raw.get("breached_since")
+        else None,
+        fired=raw["fired"],
+    )
+
+
+def _dump(state: MonitorState) -> dict[str, Any]:
+    return {
+        "points": [[p.at.isoformat(), p.value] for p in state.points],
+        "breached_since": state.breached_since.isoformat() if state.breached_since else None,
+        "fired": state.fired,
+    }
