@@ -91,6 +91,22 @@ class RunOutput(BaseModel):
     metadata: dict[str, Any] = Field(default_factory=dict, description="Extracted metadata.")
 
 
+class RunArtifact(BaseModel):
+    """A file a run logged through the SDK (a DataFrame, an array, a curve…), as uploaded."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    name: str = Field(description="Name the run gave it.")
+    kind: str = Field(
+        description="file, dataframe, array, json, confusion_matrix, curve or sdk_buffer."
+    )
+    path: str = Field(description="Relative path within the run's artifacts.")
+    size: int = Field(ge=0, description="Bytes.")
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="Content digest (blob id).")
+    media_type: str = Field("application/octet-stream", description="Content type.")
+    metadata: dict[str, Any] = Field(default_factory=dict, description="Preview and shape.")
+
+
 class RunRequested(Event):
     subject = "run.requested"
     summary = "A command: start a run of an inline command, a component or a pipeline."
@@ -241,6 +257,18 @@ class ExecutorRunEnded(Event):
     metrics: dict[str, float] = Field(default_factory=dict, description="Last value per metric.")
     provenance: dict[str, Any] = Field(
         default_factory=dict, description="Code provenance: repo, branch, commit, dirty."
+    )
+    params: dict[str, Any] = Field(
+        default_factory=dict, description="Params the run logged itself (::param, SDK)."
+    )
+    tags: dict[str, str] = Field(
+        default_factory=dict, description="Tags the run set itself (::tag, SDK)."
+    )
+    logs: FileEntry | None = Field(
+        None, description="Archive of the run's output (JSON lines: t, stream, line)."
+    )
+    artifacts: list[RunArtifact] = Field(
+        default_factory=list, description="Artifacts the run logged through the SDK."
     )
 
 

@@ -1,8 +1,13 @@
-"""Wiring of the executor: broker, its dispatch subscription, heartbeats."""
+"""Wiring of the executor: backends, artifact store, subscriptions, heartbeats."""
 
 from opentelemetry.sdk.trace import TracerProvider
 
+from services.executor.backends import Backend
+from services.executor.backends.cgroups import usable
+from services.executor.backends.local import LocalBackend
 from services.executor.handlers import Executor
+from services.executor.inputs import BlobStore, Inputs
+from services.executor.runner import Context
 from services.executor.settings import ExecutorSettings
 from shared.events import RunDispatched, RunStopRequested
 from shared.service import Service, build_service
@@ -10,9 +15,32 @@ from shared.service import Service, build_service
 NAME = "executor"
 
 
-def build_app(settings: ExecutorSettings, *, tracing: TracerProvider | None = None) -> Service:
+def build_app(
+    settings: ExecutorSettings,
+    *,
+    tracing: TracerProvider | None = None,
+    blobs: BlobStore | None = None,
+) -> Service:
     service = build_service(NAME, settings, tracing, source=f"boxops/{NAME}/{settings.executor_id}")
-    executor = Executor(settings, service.bus)
+    blobs = blobs or artifact_store(settings)
+    cache = settings.home / "executor" / "cache"
+    ctx = Context(settings, service.bus, Inputs(cache, blobs), blobs)
+    backends: dict[str, Backend] = {
+        "local": LocalBackend(rlimit_memory=settings.local_rlimit_memory, cgroups=usable())
+    }
+    executor = Executor(ctx, backends)
+
+    async def connect_docker() -> None:
+        if not settings.docker:
+            return
+        from services.executor.backends.docker import DockerBackend  # aiodocker only if used
+
+        docker = await DockerBackend.connect(settings.docker_url, user=settings.docker_user)
+        if docker is not None:
+            backends["docker"] = docker
+            service.on_stop.append(docker.close)
+
+    service.on_start.append(connect_docker)
     service.bus.consume(
         RunDispatched,
         durable=f"{NAME}-{settings.executor_id}",
@@ -26,3 +54,8 @@ def build_app(settings: ExecutorSettings, *, tracing: TracerProvider | None = No
     service.before_stop.append(executor.stop_all)
     service.background.append(executor.heartbeat_forever)
     return service
+
+
+def artifact_store(settings: ExecutorSettings) -> BlobStore | None:
+    """The gateway's artifact API, once configured; None leaves runs without blobs."""
+    return None  # the artifact client (issue 3) plugs in here

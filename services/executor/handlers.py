@@ -1,16 +1,16 @@
-"""The executor's handlers: start dispatched runs, report their lives, heartbeat."""
+"""The executor's handlers: start dispatched runs as attempts, stop them, heartbeat."""
 
 import asyncio
 import logging
 
-from services.executor import local
-from services.executor.settings import ExecutorSettings
-from shared.bus import Bus, now
+from services.executor.backends import Backend
+from services.executor.contract import Layout
+from services.executor.runner import Attempt, Context
+from shared.bus import now
 from shared.envelope import Envelope
 from shared.events import (
     ExecutorHeartbeat,
     ExecutorRunEnded,
-    ExecutorRunStarted,
     Resources,
     RunDispatched,
     RunStopRequested,
@@ -20,64 +20,56 @@ log = logging.getLogger(__name__)
 
 
 class Executor:
-    def __init__(self, settings: ExecutorSettings, bus: Bus) -> None:
-        self.settings = settings
-        self.bus = bus
-        self.id = settings.executor_id
-        self.workdirs = settings.home / "executor" / "runs"
-        self.processes: dict[str, asyncio.subprocess.Process] = {}
-        self.watchers: dict[str, asyncio.Task[None]] = {}
-        self.stop_reasons: dict[str, str] = {}
-        self.stoppers: set[asyncio.Task[None]] = set()
+    def __init__(self, ctx: Context, backends: dict[str, Backend]) -> None:
+        self.ctx = ctx
+        self.settings = ctx.settings
+        self.id = ctx.settings.executor_id
+        self.backends = backends
+        self.workdirs = ctx.settings.home / "executor" / "runs"
+        self.attempts: dict[str, Attempt] = {}
+        self.tasks: set[asyncio.Task[None]] = set()
         self.stopping = False
 
     async def on_dispatched(self, envelope: Envelope[RunDispatched]) -> None:
-        """Start the run's process and report it; a redelivered dispatch starts nothing."""
+        """Start the run's attempt; a redelivered dispatch starts nothing."""
         run = envelope.data
         if self.stopping:
             # Not acked: after the restart (or on another executor) it is delivered again.
             raise RuntimeError(f"executor {self.id} is stopping; run {run.run_id} must wait")
-        workdir = self.workdirs / run.run_id / f"attempt-{run.attempt}"
-        if run.run_id in self.watchers or workdir.exists():
+        root = self.workdirs / run.run_id / f"attempt-{run.attempt}"
+        if run.run_id in self.attempts or root.exists():
             log.info("run %s attempt %d already started here", run.run_id, run.attempt)
             return
-        try:
-            process = await local.start(run, workdir)
-        except OSError as err:
-            await self._ended(run.run_id, None, f"cannot start {run.command[0]!r}: {err.strerror}")
+        backend = self.backends.get(run.backend)
+        if backend is None:
+            offered = ", ".join(sorted(self.backends))
+            await self._refuse(run, f"backend {run.backend!r} not offered here (only {offered})")
             return
-        self.processes[run.run_id] = process
-        await self.bus.publish(
-            ExecutorRunStarted(run_id=run.run_id, executor_id=self.id, pid=process.pid, at=now())
-        )
-        self.watchers[run.run_id] = asyncio.create_task(self._watch(run.run_id, process))
+        root.mkdir(parents=True)
+        attempt = Attempt(self.ctx, run, backend, Layout(root))
+        self.attempts[run.run_id] = attempt
+        task = asyncio.create_task(attempt.live())
+        self.tasks.add(task)
+        task.add_done_callback(lambda _: self._forget(run.run_id, task))
 
-    async def _watch(self, run_id: str, process: asyncio.subprocess.Process) -> None:
-        shipper = local.LogShipper(run_id, self.bus.publish, self.settings.log_flush_s)
-        try:
-            code = await local.watch(process, shipper)
-            reason = self.stop_reasons.pop(run_id, None) or (
-                "executor shut down" if self.stopping else f"exit code {code}"
-            )
-            await self._ended(run_id, code, reason, "\n".join(shipper.stderr_tail))
-        except Exception:
-            log.exception("watching run %s failed", run_id)
-            raise
-        finally:
-            self.processes.pop(run_id, None)
-            self.watchers.pop(run_id, None)
+    def _forget(self, run_id: str, task: "asyncio.Task[None]") -> None:
+        self.tasks.discard(task)
+        self.attempts.pop(run_id, None)
 
-    async def _ended(self, run_id: str, code: int | None, reason: str, tail: str = "") -> None:
-        await self.bus.publish(
-            ExecutorRunEnded(
-                run_id=run_id,
-                executor_id=self.id,
-                exit_code=code,
-                reason=reason,
-                stderr_tail=tail,
-                at=now(),
-            )
+    async def _refuse(self, run: RunDispatched, reason: str) -> None:
+        await self.ctx.bus.publish(
+            ExecutorRunEnded(run_id=run.run_id, executor_id=self.id, reason=reason, at=now())
         )
+
+    async def on_stop_requested(self, envelope: Envelope[RunStopRequested]) -> None:
+        """Stop a run (SIGTERM, then SIGKILL after the grace period), in the background."""
+        request = envelope.data
+        attempt = self.attempts.get(request.run_id)
+        if attempt is None:
+            return  # already ended; its end report says how
+        task = asyncio.create_task(attempt.stop(request.reason, request.grace_s))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
 
     def heartbeat(self) -> ExecutorHeartbeat:
         settings = self.settings
@@ -86,36 +78,24 @@ class Executor:
             slots=settings.slots,
             capacity=Resources(cpu=settings.cpu, memory_mb=settings.memory_mb, gpu=settings.gpu),
             labels=settings.labels,
-            backends=["local"],
-            running=sorted(self.processes),
+            backends=sorted(self.backends),
+            running=sorted(self.attempts),
             at=now(),
         )
-
-    async def on_stop_requested(self, envelope: Envelope[RunStopRequested]) -> None:
-        """Stop a run's process tree (SIGTERM, then SIGKILL after the grace period)."""
-        request = envelope.data
-        process = self.processes.get(request.run_id)
-        if process is None:
-            return  # already ended; its end report says how
-        self.stop_reasons[request.run_id] = request.reason
-        # The stop runs in the background: the watcher reports the end when the tree is gone.
-        stopper = asyncio.create_task(local.terminate(process, request.grace_s))
-        self.stoppers.add(stopper)
-        stopper.add_done_callback(self.stoppers.discard)
 
     async def heartbeat_forever(self) -> None:
         while True:
             try:
-                await self.bus.publish(self.heartbeat())
+                await self.ctx.bus.publish(self.heartbeat())
             except Exception:
                 # A missed beat is harmless; the next one follows in a second.
                 log.exception("heartbeat failed")
             await asyncio.sleep(self.settings.heartbeat_s)
 
     async def stop_all(self) -> None:
-        """On shutdown: stop every run's process tree and report how it ended."""
+        """On shutdown: stop every run and report how it ended."""
         self.stopping = True
-        await asyncio.gather(
-            *(local.terminate(p, self.settings.stop_grace_s) for p in self.processes.values())
-        )
-        await asyncio.gather(*self.watchers.values(), return_exceptions=True)
+        reason = "executor shut down"
+        grace = self.settings.stop_grace_s
+        await asyncio.gather(*(a.stop(reason, grace) for a in list(self.attempts.values())))
+        await asyncio.gather(*list(self.tasks), return_exceptions=True)

@@ -17,6 +17,17 @@ class ExecutorSettings(BoxopsSettings):
     heartbeat_s: float = 1.0
     stop_grace_s: float = 10.0
     log_flush_s: float = 0.05
+    log_limit_mb: float = Field(64, gt=0, description="Output recorded per run; the rest dropped.")
+    metric_flush_s: float = Field(0.1, gt=0, description="Pause between metric batches.")
+    gateway_url: str = Field("", description="Gateway URL for artifacts and the SDK.")
+    api_token: str = Field("", description="The gateway's bearer token (artifacts).")
+    run_token_secret: str = Field("", description="Signs the run-scoped SDK tokens.")
+    docker: bool = Field(True, description="Offer the docker backend when a daemon answers.")
+    docker_url: str = Field("", description="Docker daemon URL; empty: the default socket.")
+    docker_user: str = Field("", description="Run containers as this user, e.g. 65534:65534.")
+    local_rlimit_memory: bool = Field(
+        False, description="Without cgroup v2: cap a local run's address space at its memory."
+    )
 
     @field_validator("executor_id")
     @classmethod

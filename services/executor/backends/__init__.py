@@ -1,0 +1,61 @@
+"""Backends run a laid-out attempt somewhere: a local process group, a Docker container.
+
+Every backend honours the same run contract (see `services/executor/contract.py`), so the
+contract tests run the same cases on each.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from services.executor.contract import Layout
+from shared.events import Resources
+
+Sink = Callable[[str, bytes], None]  # (stream name, bytes read) → captured
+
+
+class StartError(Exception):
+    """The run could not be started; the text is the failed run's reason."""
+
+
+@dataclass(frozen=True)
+class Launch:
+    """What a backend starts: the contract's parts, already prepared on the host."""
+
+    run_id: str
+    command: list[str]  # templates filled with the paths the run sees
+    env: dict[str, str]  # the run's variables; a backend adds its own base (PATH…)
+    host: Layout
+    resources: Resources = field(default_factory=Resources)
+    image: str | None = None
+    network: bool = False
+    mounts: dict[str, Path] = field(default_factory=dict)  # input name → external host path
+
+
+class Running(Protocol):
+    """A started run: its output, its exit and how to stop it."""
+
+    pid: int | None
+
+    async def stream(self, sink: Sink) -> None:
+        """Feed the output to `sink` until both streams end."""
+
+    async def wait(self) -> int:
+        """The exit code, once the run ended."""
+
+    async def terminate(self, grace_s: float) -> None:
+        """SIGTERM, then SIGKILL after `grace_s`; returns once it has ended."""
+
+    async def cleanup(self) -> None:
+        """After the end: nothing of the run is left running (children, container)."""
+
+
+class Backend(Protocol):
+    name: str
+
+    def seen(self, host: Layout) -> Layout:
+        """The attempt's paths as the run sees them."""
+
+    async def start(self, launch: Launch) -> Running:
+        """Start the run; raises StartError with a clear reason when it cannot."""

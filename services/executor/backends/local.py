@@ -1,0 +1,106 @@
+"""The local backend: a run is a subprocess in its own process group and work dir.
+
+Limits: with a writable cgroup v2 hierarchy (`/sys/fs/cgroup`, memory and cpu controllers)
+each run gets its own cgroup with `memory.max` and `cpu.max`; without one, memory can be
+capped as address space (RLIMIT_AS, opt-in: `BOXOPS_LOCAL_RLIMIT_MEMORY=true`) and the CPU
+share is not enforced.
+"""
+
+import asyncio
+import contextlib
+import os
+import resource
+import signal
+from pathlib import Path
+
+from services.executor.backends import Launch, Sink, StartError
+from services.executor.backends.cgroups import Cgroup
+from services.executor.contract import Layout
+
+READ = 64 * 1024
+
+
+class LocalRun:
+    def __init__(self, process: asyncio.subprocess.Process, cgroup: Cgroup | None) -> None:
+        self.process = process
+        self.pid: int | None = process.pid
+        self.cgroup = cgroup
+
+    async def stream(self, sink: Sink) -> None:
+        assert self.process.stdout and self.process.stderr
+        await asyncio.gather(
+            _pump(self.process.stdout, "stdout", sink), _pump(self.process.stderr, "stderr", sink)
+        )
+
+    async def wait(self) -> int:
+        code = await self.process.wait()
+        # Children it left behind would hold the pipes open: the run is over, so is its group.
+        self._kill_group(signal.SIGKILL)
+        return code
+
+    async def terminate(self, grace_s: float) -> None:
+        self._kill_group(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(self.process.wait(), grace_s)
+        except TimeoutError:
+            self._kill_group(signal.SIGKILL)
+            await self.process.wait()
+
+    async def cleanup(self) -> None:
+        self._kill_group(signal.SIGKILL)
+        if self.cgroup:
+            await self.cgroup.remove()
+
+    def _kill_group(self, sig: signal.Signals) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.process.pid, sig)
+        if self.cgroup:
+            self.cgroup.kill()  # those that left the group (setsid) are still in the cgroup
+
+
+async def _pump(stream: asyncio.StreamReader, name: str, sink: Sink) -> None:
+    while chunk := await stream.read(READ):
+        sink(name, chunk)
+
+
+class LocalBackend:
+    name = "local"
+
+    def __init__(self, *, rlimit_memory: bool = False, cgroups: Path | None = None) -> None:
+        self.rlimit_memory = rlimit_memory
+        self.cgroups = cgroups
+
+    def seen(self, host: Layout) -> Layout:
+        return host
+
+    async def start(self, launch: Launch) -> LocalRun:
+        cgroup = Cgroup.create(self.cgroups, launch.run_id, launch.resources)
+        memory = launch.resources.memory_mb * 1024 * 1024 if self.rlimit_memory else None
+
+        def in_child() -> None:  # runs in the child between fork and exec
+            if cgroup:
+                cgroup.join()
+            if memory and not cgroup:
+                resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+
+        try:
+            process = await asyncio.create_subprocess_exec(
+                *launch.command,
+                cwd=launch.host.work,
+                env=_base_env() | launch.env,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                start_new_session=True,  # its own process group, so a stop reaches its children
+                preexec_fn=in_child if (cgroup or memory) else None,
+            )
+        except OSError as err:
+            if cgroup:
+                await cgroup.remove()
+            raise StartError(f"cannot start {launch.command[0]!r}: {err.strerror}") from None
+        return LocalRun(process, cgroup)
+
+
+def _base_env() -> dict[str, str]:
+    """The executor's environment without its own BOXOPS_* settings (and secrets)."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("BOXOPS_")}

@@ -1,0 +1,103 @@
+"""The run contract, as paths and variables a black box sees: pure logic.
+
+A run's attempt dir holds what the black box reads and writes, each part mounted on
+its own in a container:
+
+    params.json      the params as JSON                  ($BOXOPS_PARAMS)
+    inputs/<name>/   materialised inputs, read-only      ($BOXOPS_INPUTS)
+    outputs/<name>/  declared outputs, uploaded at the end ($BOXOPS_OUTPUTS)
+    work/            the current directory               ($BOXOPS_WORKDIR)
+    sdk/             the SDK's buffer of metrics, params, tags and artifacts
+    logs.jsonl       the executor's archive of the output (never visible to the run)
+"""
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import PurePath
+from typing import Any
+
+from shared.events import RunDispatched
+
+TEMPLATE = re.compile(r"\{\{\s*(inputs|outputs)\.([A-Za-z0-9_\-]+)\s*\}\}")
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where the parts of one attempt live, on the host or inside a container."""
+
+    root: PurePath
+
+    @property
+    def params(self) -> PurePath:
+        return self.root / "params.json"
+
+    @property
+    def inputs(self) -> PurePath:
+        return self.root / "inputs"
+
+    @property
+    def outputs(self) -> PurePath:
+        return self.root / "outputs"
+
+    @property
+    def work(self) -> PurePath:
+        return self.root / "work"
+
+    @property
+    def sdk(self) -> PurePath:
+        return self.root / "sdk"
+
+    @property
+    def logs(self) -> PurePath:
+        return self.root / "logs.jsonl"
+
+
+class ContractError(ValueError):
+    """The dispatched run cannot be laid out; the text says why."""
+
+
+def render(command: list[str], run: RunDispatched, seen: Layout) -> list[str]:
+    """Fill `{{ inputs.x }}` / `{{ outputs.x }}` with the paths the black box sees."""
+
+    def fill(match: re.Match[str]) -> str:
+        kind, name = match.group(1), match.group(2)
+        declared = run.inputs if kind == "inputs" else run.outputs
+        if name not in declared:
+            raise ContractError(f"command refers to {kind}.{name}, which the run does not declare")
+        return str((seen.inputs if kind == "inputs" else seen.outputs) / name)
+
+    return [TEMPLATE.sub(fill, part) for part in command]
+
+
+def env_name(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]", "_", name).upper()
+
+
+def run_env(
+    run: RunDispatched, seen: Layout, *, api_url: str, token: str, uris: dict[str, str]
+) -> dict[str, str]:
+    """The BOXOPS_* variables of the contract (the run's own env comes first, then these)."""
+    env = dict(run.env)
+    env.update({f"BOXOPS_PARAM_{env_name(k)}": _text(v) for k, v in run.params.items()})
+    env.update({f"BOXOPS_INPUT_{env_name(k)}_URI": uri for k, uri in uris.items()})
+    env.update(
+        BOXOPS_RUN_ID=run.run_id,
+        BOXOPS_ATTEMPT=str(run.attempt),
+        BOXOPS_PARAMS=str(seen.params),
+        BOXOPS_INPUTS=str(seen.inputs),
+        BOXOPS_OUTPUTS=str(seen.outputs),
+        BOXOPS_WORKDIR=str(seen.work),
+        BOXOPS_SDK_DIR=str(seen.sdk),
+    )
+    if api_url:
+        env.update(BOXOPS_API_URL=api_url, BOXOPS_RUN_TOKEN=token)
+    return env
+
+
+def params_json(params: dict[str, Any]) -> str:
+    return json.dumps(params, indent=2, sort_keys=True, default=str)
+
+
+def _text(value: Any) -> str:
+    return json.dumps(value) if isinstance(value, (dict, list)) else str(value)

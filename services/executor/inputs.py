@@ -1,0 +1,113 @@
+"""Materialising a run's inputs under inputs/<name>/: managed versions downloaded once per
+digest into the executor's cache and hard-linked (read-only); external file:// URIs linked
+(or mounted, in a container); any other URI handed over as BOXOPS_INPUT_<NAME>_URI."""
+
+import asyncio
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Protocol
+from urllib.parse import unquote, urlparse
+
+from shared.events import FileEntry, InputRef
+
+
+class BlobStore(Protocol):
+    async def get(self, sha256: str, dest: Path) -> None:
+        """Download a blob to dest, checking its digest; raises on any mismatch."""
+
+    async def put(self, path: Path) -> FileEntry:
+        """Upload a file; its digest and size as stored."""
+
+
+class InputError(Exception):
+    """An input cannot be materialised; the text is the failed run's reason."""
+
+
+@dataclass
+class Materialised:
+    uris: dict[str, str] = field(default_factory=dict)  # name → external URI
+    mounts: dict[str, Path] = field(default_factory=dict)  # name → external host path
+
+
+class Inputs:
+    def __init__(self, cache: Path, blobs: BlobStore | None) -> None:
+        self.cache = cache
+        self.blobs = blobs
+        self.locks: dict[str, asyncio.Lock] = {}  # one download per digest at a time
+
+    async def materialise(
+        self, inputs: dict[str, InputRef], root: Path, *, link_external: bool
+    ) -> Materialised:
+        done = Materialised()
+        for name, ref in inputs.items():
+            target = root / name
+            if ref.uri and not ref.files:
+                done.uris[name] = ref.uri
+                path = _local_path(ref.uri)
+                if path is not None and link_external:
+                    await asyncio.to_thread(_link_dir, path, target)
+                    continue
+                if path is not None:
+                    done.mounts[name] = path
+                await asyncio.to_thread(target.mkdir, parents=True, exist_ok=True)
+                continue
+            for entry in ref.files:
+                await self._file(name, entry, target)
+        return done
+
+    async def _file(self, name: str, entry: FileEntry, target: Path) -> None:
+        dest = target / _relative(name, entry.path)
+        cached = await self._cached(name, entry)
+        await asyncio.to_thread(_place, cached, dest)
+
+    async def _cached(self, name: str, entry: FileEntry) -> Path:
+        path = self.cache / entry.sha256
+        async with self.locks.setdefault(entry.sha256, asyncio.Lock()):
+            if await asyncio.to_thread(path.exists):
+                return path
+            if self.blobs is None:
+                raise InputError(f"input {name!r}: no artifact store to download from")
+            partial = path.with_suffix(f".{os.getpid()}.part")
+            await asyncio.to_thread(self.cache.mkdir, parents=True, exist_ok=True)
+            try:
+                await self.blobs.get(entry.sha256, partial)
+            except Exception as err:
+                await asyncio.to_thread(partial.unlink, missing_ok=True)
+                raise InputError(f"input {name!r}: cannot fetch {entry.path}: {err}") from err
+            await asyncio.to_thread(_seal, partial, path)
+        return path
+
+
+def _relative(name: str, path: str) -> PurePosixPath:
+    relative = PurePosixPath(path)
+    if relative.is_absolute() or ".." in relative.parts or not relative.parts:
+        raise InputError(f"input {name!r}: file path {path!r} escapes its directory")
+    return relative
+
+
+def _local_path(uri: str) -> Path | None:
+    parsed = urlparse(uri)
+    return Path(unquote(parsed.path)) if parsed.scheme == "file" else None
+
+
+def _link_dir(path: Path, target: Path) -> None:
+    if not path.exists():
+        raise InputError(f"external input {path} does not exist on this executor")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.symlink_to(path)
+
+
+def _seal(partial: Path, path: Path) -> None:
+    partial.chmod(0o444)  # runs get hard links to it: none may change the cached copy
+    partial.replace(path)
+
+
+def _place(cached: Path, dest: Path) -> None:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(cached, dest)
+    except OSError:  # another file system: a copy instead
+        shutil.copyfile(cached, dest)
+        dest.chmod(0o444)

@@ -1,0 +1,261 @@
+"""One attempt of a run on this executor, from dispatch to end report:
+lay out → materialise inputs → start → capture → end → collect outputs → report."""
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from services.executor import contract, outputs, provenance, sdk_buffer
+from services.executor.backends import Backend, Launch, Running, StartError
+from services.executor.capture import Capture, LogShipper
+from services.executor.contract import ContractError, Layout
+from services.executor.inputs import BlobStore, InputError, Inputs
+from services.executor.outputs import OutputRefused
+from services.executor.recorder import Recorder
+from services.executor.settings import ExecutorSettings
+from shared.bus import Bus, now
+from shared.events import (
+    ExecutorRunEnded,
+    ExecutorRunStarted,
+    FileEntry,
+    RunArtifact,
+    RunDispatched,
+    RunOutput,
+)
+from shared.run_token import run_token
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Context:
+    """What every attempt on this executor shares."""
+
+    settings: ExecutorSettings
+    bus: Bus
+    inputs: Inputs
+    blobs: BlobStore | None
+
+
+@dataclass
+class Attempt:
+    ctx: Context
+    run: RunDispatched
+    backend: Backend
+    host: Layout
+    running: Running | None = None
+    stop_reason: str | None = None
+    ended: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def root(self) -> Path:
+        return Path(self.host.root)
+
+    async def live(self) -> None:
+        """The whole attempt; it always ends with an end report, whatever happened."""
+        try:
+            await self._live()
+        except Exception as err:
+            log.exception("run %s failed in the executor", self.run.run_id)
+            await self.report(None, f"executor error: {type(err).__name__}: {err}")
+        finally:
+            self.ended.set()
+
+    async def _live(self) -> None:
+        try:
+            launch = await self.prepare()
+            if self.stop_reason:
+                await self.report(None, self.stop_reason)
+                return
+            self.running = await self.backend.start(launch)
+        except (StartError, InputError, ContractError) as err:
+            await self.report(None, str(err))
+            return
+        await self.ctx.bus.publish(
+            ExecutorRunStarted(
+                run_id=self.run.run_id,
+                executor_id=self.ctx.settings.executor_id,
+                pid=self.running.pid,
+                at=now(),
+            )
+        )
+        await self.watch(self.running)
+
+    async def prepare(self) -> Launch:
+        host, run = self.host, self.run
+        await asyncio.to_thread(_lay_out, host, run)
+        link = self.backend.name == "local"
+        found = await self.ctx.inputs.materialise(run.inputs, Path(host.inputs), link_external=link)
+        seen = self.backend.seen(host)
+        settings = self.ctx.settings
+        secret = settings.run_token_secret
+        env = contract.run_env(
+            run,
+            seen,
+            api_url=settings.gateway_url,
+            token=run_token(secret, run.run_id) if secret else "",
+            uris=found.uris,
+        )
+        return Launch(
+            run_id=run.run_id,
+            command=contract.render(run.command, run, seen),
+            env=env,
+            host=host,
+            resources=run.resources,
+            image=run.image,
+            network=run.network,
+            mounts=found.mounts,
+        )
+
+    async def watch(self, running: Running) -> None:
+        settings, run = self.ctx.settings, self.run
+        recorder = Recorder(self.ctx.bus, run.run_id, self.labels(), settings.metric_flush_s)
+        shipper = LogShipper(run.run_id, self.ctx.bus.publish, settings.log_flush_s)
+        limit = int(settings.log_limit_mb * 1024 * 1024)
+        capture = Capture(shipper, Path(self.host.logs), recorder.on_marker, limit)
+        code_of = self._provenance()
+        tasks = [
+            asyncio.create_task(shipper.flush_forever()),
+            asyncio.create_task(recorder.flush_forever()),
+        ]
+        streaming = asyncio.create_task(running.stream(capture))
+        try:
+            code = await running.wait()
+            await _settle(streaming)
+        finally:
+            await running.cleanup()
+            streaming.cancel()
+            for task in tasks:
+                task.cancel()
+        await recorder.close(tasks[1])
+        reason = self.stop_reason or f"exit code {code}"
+        found, refused = await self.collect(recorder, capture)
+        capture.close()
+        await shipper.flush()
+        await self.report(
+            None if refused else code,
+            f"exit code {code}, but {refused}" if refused and not self.stop_reason else reason,
+            tail="\n".join(capture.stderr_tail),
+            outputs=found,
+            recorder=recorder,
+            provenance=await code_of,
+            logs=await self.upload_logs(),
+            artifacts=await self.artifacts(recorder),
+        )
+
+    def _provenance(self) -> "asyncio.Task[dict[str, Any]]":
+        if self.backend.name != "local":
+            return asyncio.create_task(_nothing())
+        return asyncio.create_task(provenance.of_command(self.run.command, Path(self.host.work)))
+
+    def labels(self) -> dict[str, str]:
+        labels = {"run_id": self.run.run_id, "executor": self.ctx.settings.executor_id}
+        if self.run.component:
+            labels["component"] = self.run.component
+        return labels
+
+    async def collect(
+        self, recorder: Recorder, capture: Capture
+    ) -> tuple[dict[str, RunOutput], str | None]:
+        """Every declared output, uploaded; or the reason one was refused."""
+        await sdk_buffer.replay(Path(self.host.sdk), recorder)
+        await recorder.flush()
+        found = {}
+        for name, declared in self.run.outputs.items():
+            try:
+                collected = await asyncio.to_thread(outputs.collect, Path(self.host.outputs), name)
+            except OutputRefused as err:
+                capture.note(f"refused: {err}")
+                return {}, f"refused: {err}"
+            files = [await self.upload(path, relative) for relative, path in collected.files]
+            metrics = (
+                {**recorder.last_values(), **outputs.metrics_of(collected)}
+                if declared.type == "metrics"
+                else {}
+            )
+            found[name] = RunOutput(
+                type=declared.type,
+                name=declared.name,
+                files=files,
+                metrics=metrics,
+                metadata={"files": len(files), "bytes": sum(f.size for f in files)},
+            )
+        return found, None
+
+    async def upload(self, path: Path, relative: str) -> FileEntry:
+        if self.ctx.blobs is None:
+            raise RuntimeError("no artifact store configured (BOXOPS_GATEWAY_URL)")
+        stored = await self.ctx.blobs.put(path)
+        return FileEntry(path=relative, size=stored.size, sha256=stored.sha256)
+
+    async def upload_logs(self) -> FileEntry | None:
+        logs = Path(self.host.logs)
+        if self.ctx.blobs is None or not await asyncio.to_thread(logs.exists):
+            return None
+        try:
+            return await self.upload(logs, "logs.jsonl")
+        except Exception:
+            # The live chunks stay in the telemetry stream; only the archive is missing.
+            log.exception("archiving the logs of run %s failed", self.run.run_id)
+            return None
+
+    async def artifacts(self, recorder: Recorder) -> list[RunArtifact]:
+        if self.ctx.blobs is None:
+            return []
+        return await sdk_buffer.upload_artifacts(Path(self.host.sdk), self.ctx.blobs)
+
+    async def report(
+        self,
+        code: int | None,
+        reason: str,
+        *,
+        tail: str = "",
+        outputs: dict[str, RunOutput] | None = None,
+        recorder: Recorder | None = None,
+        provenance: dict[str, Any] | None = None,
+        logs: FileEntry | None = None,
+        artifacts: list[RunArtifact] | None = None,
+    ) -> None:
+        await self.ctx.bus.publish(
+            ExecutorRunEnded(
+                run_id=self.run.run_id,
+                executor_id=self.ctx.settings.executor_id,
+                exit_code=code,
+                reason=reason,
+                stderr_tail=tail,
+                at=now(),
+                outputs=outputs or {},
+                metrics=recorder.last_values() if recorder else {},
+                params=recorder.params if recorder else {},
+                tags=recorder.tags if recorder else {},
+                provenance=provenance or {},
+                logs=logs,
+                artifacts=artifacts or [],
+            )
+        )
+
+    async def stop(self, reason: str, grace_s: float) -> None:
+        self.stop_reason = self.stop_reason or reason
+        if self.running is not None:
+            await self.running.terminate(grace_s)
+
+
+def _lay_out(host: Layout, run: RunDispatched) -> None:
+    for part in (host.inputs, host.outputs, host.work, host.sdk):
+        Path(part).mkdir(parents=True, exist_ok=True)
+    for name in run.outputs:
+        Path(host.outputs, name).mkdir(exist_ok=True)
+    Path(host.params).write_text(contract.params_json(run.params))
+
+
+async def _settle(streaming: "asyncio.Task[None]", grace_s: float = 5.0) -> None:
+    """Let the last output arrive; a stream still open after the end is cut off."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(asyncio.shield(streaming), grace_s)
+
+
+async def _nothing() -> dict[str, Any]:
+    return {}
