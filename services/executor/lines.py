@@ -14,8 +14,9 @@ class LineSplitter:
         *complete, self._partial = data.split(b"\n")
         lines = [piece for line in complete for piece in _cut(line)]
         while len(self._partial) > MAX_LINE:
-            lines.append(_text(self._partial[:MAX_LINE]))
-            self._partial = self._partial[MAX_LINE:]
+            end = _cut_point(self._partial)
+            lines.append(_text(self._partial[:end]))
+            self._partial = self._partial[end:]
         return lines
 
     def close(self) -> list[str]:
@@ -24,7 +25,20 @@ class LineSplitter:
 
 
 def _cut(line: bytes) -> list[str]:
-    return [_text(line[i : i + MAX_LINE]) for i in range(0, max(len(line), 1), MAX_LINE)]
+    pieces = []
+    while len(line) > MAX_LINE:
+        end = _cut_point(line)
+        pieces.append(_text(line[:end]))
+        line = line[end:]
+    return [*pieces, _text(line)]
+
+
+def _cut_point(data: bytes) -> int:
+    """MAX_LINE, or up to 3 bytes less so a multi-byte UTF-8 character stays whole."""
+    end = MAX_LINE
+    while end > MAX_LINE - 3 and data[end] & 0xC0 == 0x80:  # a continuation byte
+        end -= 1
+    return end
 
 
 def _text(raw: bytes) -> str:
