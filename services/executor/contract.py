@@ -96,7 +96,7 @@ def run_env(
 
 
 def params_json(params: dict[str, Any]) -> str:
-    return json.dumps(params, indent=2, sort_keys=True, default=str)
+    return json.dumps(params, indent=2, sort_keys=True, default=str) + "\n"
 
 
 def _text(value: Any) -> str:
