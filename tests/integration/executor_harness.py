@@ -120,6 +120,12 @@ class Harness:
     def output(self, run_id: str) -> list[str]:
         return [line.line for _, line in self.lines.get(run_id, [])]
 
+    async def printed(self, run_id: str, text: str, timeout: float = 10) -> None:
+        async def check() -> bool:
+            return text in self.output(run_id)
+
+        await eventually(check, timeout=timeout)
+
     async def stop(
         self, run_id: str, grace_s: float = 1.0, reason: str = "aborted by user"
     ) -> None:
@@ -176,8 +182,8 @@ async def start_harness(
     return harness
 
 
-@pytest.fixture(params=["local", "docker"])
-async def executor(
+@pytest.fixture(name="executor", params=["local", "docker"])
+async def executor_fixture(
     request: pytest.FixtureRequest, nats_url: str, tmp_path: Path
 ) -> AsyncIterator[Harness]:
     """The same contract cases on each backend."""

@@ -4,7 +4,7 @@ import asyncio
 import json
 
 from shared.events import InputRef
-from tests.integration.executor_harness import Harness, executor  # noqa: F401 - fixture
+from tests.integration.executor_harness import Harness, executor_fixture  # noqa: F401
 
 
 async def test_params_arrive_as_variables_and_as_a_json_file(executor: Harness) -> None:
@@ -116,11 +116,7 @@ async def test_a_stop_request_ends_a_run_that_ignores_sigterm(executor: Harness)
     run_id = await executor.dispatch(["sh", "-c", "trap '' TERM; echo ready; sleep 60 & wait"])
     await executor.started(run_id)
 
-    async def ready() -> bool:
-        return "ready" in executor.output(run_id)
-
-    while not await ready():
-        await asyncio.sleep(0.02)
+    await executor.printed(run_id, "ready")
     loop = asyncio.get_running_loop()
     asked = loop.time()
     await executor.stop(run_id, grace_s=1)
