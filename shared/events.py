@@ -437,6 +437,17 @@ class TriggerFired(Event):
     cause: Cause = Field(description="What made it fire.")
 
 
+class ArtifactStored(Event):
+    subject = "artifact.stored"
+    summary = "A blob was stored (its bytes verified against its sha256), once per content."
+
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="Content digest (blob id).")
+    size: int = Field(ge=0, description="Bytes.")
+    name: str | None = Field(None, description="File name given at upload.")
+    media_type: str | None = Field(None, description="Media type given at upload.")
+    preview_kind: str | None = Field(None, description="Kind of preview computed, if any.")
+
+
 CATALOG: tuple[type[Event], ...] = (
     RunRequested,
     RunAbortRequested,
@@ -461,6 +472,7 @@ CATALOG: tuple[type[Event], ...] = (
     ModelAliasSet,
     ComponentRegistered,
     PipelineRegistered,
+    ArtifactStored,
 )
 
 
