@@ -90,6 +90,8 @@ def run_env(
         BOXOPS_WORKDIR=str(seen.work),
         BOXOPS_SDK_DIR=str(seen.sdk),
     )
+    if run.component:
+        env["BOXOPS_COMPONENT"] = run.component
     if api_url:
         env.update(BOXOPS_API_URL=api_url, BOXOPS_RUN_TOKEN=token)
     return env

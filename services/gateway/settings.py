@@ -8,3 +8,4 @@ class GatewaySettings(BoxopsSettings):
     port: int = Field(8765, ge=0, le=65535, description="HTTP port.")
     api_token: str = Field("", description="Bearer token required on /v1; empty disables auth.")
     query_timeout_s: float = Field(5.0, gt=0, description="How long to wait for a service reply.")
+    run_token_secret: str = Field("", description="Checks the run-scoped tokens of the SDK.")
