@@ -156,7 +156,7 @@ def load(text: str, kinds: dict[str, type[BaseModel]] | None = None) -> BaseMode
         node = yaml.compose(text)
         data = yaml.safe_load(text)
     except yaml.YAMLError as err:
-        raise SpecError([f"not valid YAML: {err}"]) from None
+        raise SpecError([_yaml_problem(err)]) from None
     if not isinstance(data, dict):
         raise SpecError(["a spec is a YAML mapping with a `kind` field"])
     kind = data.get("kind")
@@ -169,6 +169,13 @@ def load(text: str, kinds: dict[str, type[BaseModel]] | None = None) -> BaseMode
         raise SpecError(
             [f"{_path(e['loc'])}{_line(node, e['loc'])}: {_message(e)}" for e in err.errors()]
         ) from None
+
+
+def _yaml_problem(err: yaml.YAMLError) -> str:
+    """One line: where the parser gave up and why."""
+    if isinstance(err, yaml.MarkedYAMLError) and err.problem_mark is not None:
+        return f"not valid YAML (line {err.problem_mark.line + 1}): {err.problem}"
+    return f"not valid YAML: {err}"
 
 
 def _message(error: Any) -> str:
@@ -204,3 +211,12 @@ def all_kinds() -> dict[str, type[BaseModel]]:
     from shared.trigger_specs import MonitorSpec, TriggerSpec
 
     return {**KINDS, "trigger": TriggerSpec, "monitor": MonitorSpec}
+
+
+def problem(text: str, loc: tuple[Any, ...], message: str) -> str:
+    """`field (line N): message` for a problem found after the schema (a pipeline's wiring)."""
+    try:
+        node = yaml.compose(text)
+    except yaml.YAMLError:
+        node = None
+    return f"{_path(loc)}{_line(node, loc)}: {message}"

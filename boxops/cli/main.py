@@ -15,12 +15,20 @@ from rich.console import Console
 from rich.table import Table
 
 from boxops.cli.common import print_json
+from boxops.cli.components import components_app
+from boxops.cli.datasets import datasets_app
+from boxops.cli.models import models_app
+from boxops.cli.pipelines import pipelines_app
 from boxops.cli.runs import runs_app
 from boxops.home import home, read_state, state_file
 from boxops.stack import SERVICES, Stack, all_ok, ask_health
 
 app = typer.Typer(help="boxops: record, compose and trigger machine-learning black boxes.")
 app.add_typer(runs_app, name="runs")
+app.add_typer(datasets_app, name="datasets")
+app.add_typer(models_app, name="models")
+app.add_typer(components_app, name="components")
+app.add_typer(pipelines_app, name="pipelines")
 console = Console()
 err = Console(stderr=True)
 

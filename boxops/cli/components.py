@@ -1,0 +1,121 @@
+"""`boxops components`: register YAML specs as immutable versions, list and show them."""
+
+import subprocess
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import yaml
+from rich.table import Table
+
+from boxops.cli.common import JsonOption, console, err, print_json
+from boxops.cli.registry import LimitOption, OffsetOption, gateway_call, listing, when
+from shared.specs import ComponentSpec, PipelineSpec, SpecError, load
+
+components_app = typer.Typer(help="Reusable black boxes: register, list, show.")
+
+
+def register_spec(
+    file: Path, kind: str, json_out: bool, extra: dict[str, Any] | None = None
+) -> None:
+    """Check the spec here (same models as the registry), then register it."""
+    text = file.read_text(encoding="utf-8")
+    model = ComponentSpec if kind == "component" else PipelineSpec
+    try:
+        load(text, {kind: model})
+    except SpecError as error:
+        err.print(f"[red]{file}: invalid {kind} spec")
+        for problem in error.problems:
+            err.print(f"  {problem}")
+        raise typer.Exit(2) from None
+    if extra:
+        text = yaml.safe_dump({**yaml.safe_load(text), **extra}, sort_keys=False)
+    found = gateway_call(
+        "POST", f"/v1/{kind}s", content=text.encode(), headers={"content-type": "application/yaml"}
+    )
+    if json_out:
+        print_json(found)
+    elif found["created"]:
+        console.print(f"registered {kind} [bold]{found['name']}@{found['version']}[/bold]")
+    else:
+        console.print(
+            f"{kind} [bold]{found['name']}@{found['version']}[/bold] unchanged: "
+            "the same spec is registered already"
+        )
+
+
+def code_of(file: Path) -> dict[str, Any] | None:
+    """Repo, commit, branch and path of the spec's folder, when it lies in a git checkout."""
+    folder = file.resolve().parent
+
+    def git(*args: str) -> str:
+        done = subprocess.run(
+            ["git", "-C", str(folder), *args], capture_output=True, text=True, check=False
+        )
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    top = git("rev-parse", "--show-toplevel")
+    commit = git("rev-parse", "HEAD")
+    if not top or not commit:
+        return None
+    return {
+        "repo": git("remote", "get-url", "origin") or top,
+        "commit": commit,
+        "branch": git("rev-parse", "--abbrev-ref", "HEAD") or None,
+        "path": folder.relative_to(Path(top).resolve()).as_posix(),
+        "dirty": bool(git("status", "--porcelain", "--", ".")),
+    }
+
+
+@components_app.command()
+def register(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="YAML spec.")],
+    git: Annotated[
+        bool, typer.Option(help="Record the git repo, commit and path the spec lies in.")
+    ] = True,
+    json_out: JsonOption = False,
+) -> None:
+    """Register a component; the same content keeps its version, changed content gets a new
+    one. From a git checkout the repo, commit and path are recorded with it."""
+    spec = yaml.safe_load(file.read_text(encoding="utf-8"))
+    code = code_of(file) if git and isinstance(spec, dict) and "code" not in spec else None
+    register_spec(file, "component", json_out, {"code": code} if code else None)
+
+
+@components_app.command("list")
+def list_components(
+    type: Annotated[str | None, typer.Option(help="Only this type, e.g. training.")] = None,
+    prefix: Annotated[str | None, typer.Option(help="Only names starting so.")] = None,
+    limit: LimitOption = 50,
+    offset: OffsetOption = 0,
+    json_out: JsonOption = False,
+) -> None:
+    """The latest version of each component."""
+    items = listing(
+        "/v1/components", json_out, type=type, prefix=prefix, limit=limit, offset=offset
+    )
+    if items is None:
+        return
+    table = Table("name", "version", "type", "registered", "description")
+    for c in items:
+        table.add_row(
+            c["name"], str(c["version"]), c["type"], when(c["created_at"]), c["description"]
+        )
+    console.print(table)
+
+
+@components_app.command()
+def show(
+    ref: Annotated[str, typer.Argument(help="NAME or NAME@VERSION.")],
+    json_out: JsonOption = False,
+) -> None:
+    """A component version and its spec."""
+    found = gateway_call("GET", f"/v1/components/{ref.replace('@', '/versions/', 1)}")
+    if json_out:
+        print_json(found)
+        return
+    console.print(
+        f"[bold]{found['name']}@{found['version']}[/bold]  {found['type']}  {found['digest']}"
+    )
+    console.print(f"registered {when(found['created_at'])}")
+    console.print(yaml.safe_dump(found["spec"], sort_keys=False).rstrip())

@@ -1,0 +1,246 @@
+"""`boxops datasets`: push, link, pull, list, show, verify and trace datasets."""
+
+import json
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from boxops.cli.common import JsonOption, console, err, pairs, print_json
+from boxops.cli.registry import (
+    LimitOption,
+    OffsetOption,
+    gateway_call,
+    lineage,
+    listing,
+    size,
+    split_ref,
+    when,
+)
+
+datasets_app = typer.Typer(help="Datasets and their immutable, numbered versions.")
+TYPES = "table, image, audio, video, text or other"
+MetaOption = Annotated[list[str], typer.Option("--meta", help="KEY=VALUE metadata.")]
+ParentOption = Annotated[list[str], typer.Option("--parent", help="NAME@VERSION it came from.")]
+TypeOption = Annotated[str | None, typer.Option("--type", help=f"Type if new: {TYPES}.")]
+
+
+@datasets_app.command()
+def create(
+    name: str,
+    type: TypeOption = None,
+    description: Annotated[str | None, typer.Option(help="What it holds.")] = None,
+    tag: Annotated[list[str], typer.Option("--tag", help="A tag; repeat for more.")] = [],  # noqa: B006
+    json_out: JsonOption = False,
+) -> None:
+    """Create a dataset, or change its type, description or tags."""
+    body = {"type": type, "description": description, "tags": tag or None}
+    found = gateway_call("PUT", f"/v1/datasets/{name}", json=body)
+    print_json(found) if json_out else console.print(
+        f"dataset [bold]{found['name']}[/bold] ({found['type']})"
+    )
+
+
+@datasets_app.command()
+def link(
+    name: str,
+    uri: Annotated[str, typer.Argument(help="s3://…, hdfs://…, gs://…, file://…, https://…")],
+    digest: Annotated[str | None, typer.Option(help="Content digest, e.g. sha256:….")] = None,
+    meta: MetaOption = [],  # noqa: B006
+    parent: ParentOption = [],  # noqa: B006
+    type: TypeOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Record a version that lives elsewhere, without copying it; it is pinned where the
+    source allows (file size and mtime or digest, an ETag) so `verify` can see drift."""
+    body = {
+        "uri": uri,
+        "digest": digest,
+        "metadata": {k: _value(v) for k, v in pairs(meta, "--meta").items()},
+        "parents": parent,
+        "type": type,
+    }
+    report(gateway_call("POST", f"/v1/datasets/{name}/versions", json=body), json_out)
+
+
+def _value(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def report(version: dict[str, Any], json_out: bool) -> None:
+    """What a push or link did: a new version with its changes, or the existing one."""
+    if json_out:
+        print_json(version)
+        return
+    ref = f"{version['dataset']}@{version['version']}"
+    if not version.get("created"):
+        console.print(f"no new version: the same data is [bold]{ref}[/bold] already")
+        return
+    console.print(f"recorded [bold]{ref}[/bold]{_changes(version)}")
+
+
+def _changes(version: dict[str, Any]) -> str:
+    changes = version.get("changes") or {}
+    if version.get("previous_version") is None:
+        return ""
+    parts = [
+        f"{changes[k]} {word}"
+        for k, word in (
+            ("files_added", "added"),
+            ("files_removed", "removed"),
+            ("files_modified", "modified"),
+        )
+        if changes.get(k)
+    ]
+    if changes.get("rows_delta") is not None:
+        parts.append(f"rows {changes['rows_delta']:+d}")
+    detail = ", ".join(parts) or "content changed"
+    return f" (after {version['previous_version']}: {detail})"
+
+
+@datasets_app.command("list")
+def list_datasets(
+    type: Annotated[str | None, typer.Option("--type", help=f"Only this type: {TYPES}.")] = None,
+    tag: Annotated[str | None, typer.Option(help="Only datasets with this tag.")] = None,
+    prefix: Annotated[str | None, typer.Option(help="Only names starting so.")] = None,
+    limit: LimitOption = 50,
+    offset: OffsetOption = 0,
+    json_out: JsonOption = False,
+) -> None:
+    """Datasets by name, with their latest version."""
+    params = {"type": type, "tag": tag, "prefix": prefix, "limit": limit, "offset": offset}
+    items = listing("/v1/datasets", json_out, **params)
+    if items is None:
+        return
+    table = Table("name", "type", "latest", "versions", "created", "tags")
+    for d in items:
+        latest = str(d["latest_version"]) if d["latest_version"] else "-"
+        tags = ", ".join(d["tags"])
+        table.add_row(d["name"], d["type"], latest, str(d["versions"]), when(d["created_at"]), tags)
+    console.print(table)
+
+
+@datasets_app.command()
+def show(
+    ref: Annotated[str, typer.Argument(help="NAME (its versions) or NAME@VERSION.")],
+    files: Annotated[bool, typer.Option(help="List the version's files.")] = False,
+    limit: LimitOption = 50,
+    offset: OffsetOption = 0,
+    json_out: JsonOption = False,
+) -> None:
+    """A dataset and its versions, or one version: metadata, changes, pin, lineage parents."""
+    name, version = split_ref(ref)
+    if version is None:
+        _show_dataset(name, limit, offset, json_out)
+        return
+    found = gateway_call("GET", f"/v1/datasets/{name}/versions/{version}")
+    listed = _files(name, version, limit, offset) if files else None
+    if json_out:
+        print_json({**found, "files": listed} if files else found)
+        return
+    _print_version(found)
+    if listed:
+        table = Table("path", "size", "sha256")
+        for f in listed:
+            table.add_row(f["path"], size(f["size"]), f["sha256"][:16])
+        console.print(table)
+
+
+def _files(name: str, version: str, limit: int, offset: int) -> list[dict[str, Any]]:
+    page = gateway_call(
+        "GET",
+        f"/v1/datasets/{name}/versions/{version}/files",
+        params={"limit": limit, "offset": offset},
+    )
+    return page["items"]  # type: ignore[no-any-return]
+
+
+def _show_dataset(name: str, limit: int, offset: int, json_out: bool) -> None:
+    dataset = gateway_call("GET", f"/v1/datasets/{name}")
+    params = {"limit": limit, "offset": offset}
+    page = gateway_call("GET", f"/v1/datasets/{name}/versions", params=params)
+    if json_out:
+        print_json({**dataset, "version_list": page["items"]})
+        return
+    console.print(f"[bold]{dataset['name']}[/bold]  {dataset['type']}  {dataset['description']}")
+    table = Table("version", "kind", "where", "files", "size", "rows", "source", "created")
+    for v in page["items"]:
+        meta = v["metadata"]
+        table.add_row(
+            str(v["version"]),
+            "managed" if v["managed"] else "external",
+            v["uri"] or (v["digest"] or "")[:19],
+            str(meta.get("files", v["file_count"]) or "-"),
+            size(meta.get("bytes")),
+            str(meta.get("rows", "-")),
+            v["source"],
+            when(v["created_at"]),
+        )
+    console.print(table)
+
+
+def _print_version(v: dict[str, Any]) -> None:
+    kind = "managed" if v["managed"] else "external"
+    console.print(f"[bold]{v['dataset']}@{v['version']}[/bold]  {kind}  {when(v['created_at'])}")
+    for label, value in (
+        ("uri", v.get("uri")),
+        ("digest", v.get("digest")),
+        ("run", v.get("run_id")),
+        ("parents", ", ".join(v.get("parents") or []) or None),
+        ("previous", v.get("previous_version")),
+    ):
+        if value is not None:
+            console.print(f"{label:<9} {value}")
+    meta = dict(v["metadata"])
+    columns = meta.pop("columns", None)
+    for key, value in meta.items():
+        console.print(f"{key:<9} {value}")
+    if columns:
+        console.print("columns   " + ", ".join(f"{c['name']}:{c['type']}" for c in columns))
+    if v.get("previous_version") is not None:
+        console.print(f"changes  {_changes({**v, 'created': True}).strip(' ()')}")
+    if v.get("pin"):
+        console.print(f"pinned    {json.dumps(v['pin'])}")
+
+
+@datasets_app.command()
+def verify(
+    ref: Annotated[str, typer.Argument(help="NAME@VERSION.")],
+    json_out: JsonOption = False,
+) -> None:
+    """Has the data behind an external version changed since it was recorded? Exit 1 if so
+    (or if it cannot be read any more)."""
+    name, version = split_ref(ref)
+    found = gateway_call("POST", f"/v1/datasets/{name}/versions/{version or 'latest'}/verify")
+    if json_out:
+        print_json(found)
+    else:
+        colour = {"ok": "green", "drift": "red", "unreachable": "red"}.get(
+            found["status"], "yellow"
+        )
+        console.print(f"{found['ref']}: [{colour}]{found['status']}[/{colour}]")
+        for line in found["differences"]:
+            console.print(f"  {line}")
+    if found["status"] in ("drift", "unreachable"):
+        raise typer.Exit(1)
+
+
+@datasets_app.command("lineage")
+def show_lineage(
+    ref: Annotated[str, typer.Argument(help="NAME@VERSION.")],
+    depth: Annotated[int, typer.Option(help="Edges to follow each way.")] = 5,
+    json_out: JsonOption = False,
+) -> None:
+    """Where a version came from and what was made from it: datasets → runs → datasets/models."""
+    name, version = split_ref(ref)
+    path = f"/v1/lineage/datasets/{name}/{version or 'latest'}"
+    found = gateway_call("GET", path, params={"depth": depth})
+    print_json(found) if json_out else lineage(found)
+
+
+def fail(message: str) -> None:
+    err.print(f"[red]{message}")
+    raise typer.Exit(1)

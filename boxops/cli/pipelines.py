@@ -1,0 +1,63 @@
+"""`boxops pipelines`: register DAGs of component steps, list and show them."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import yaml
+from rich.table import Table
+
+from boxops.cli.common import JsonOption, console, print_json
+from boxops.cli.components import register_spec
+from boxops.cli.registry import LimitOption, OffsetOption, gateway_call, listing, when
+
+pipelines_app = typer.Typer(help="DAGs of component steps: register, list, show.")
+
+
+@pipelines_app.command()
+def register(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="YAML spec.")],
+    json_out: JsonOption = False,
+) -> None:
+    """Register a pipeline. It is refused with each problem named (cycles, unknown steps or
+    components, outputs wired to inputs of another kind, missing required inputs); its
+    steps are pinned to the component versions registered now."""
+    register_spec(file, "pipeline", json_out)
+
+
+@pipelines_app.command("list")
+def list_pipelines(
+    prefix: Annotated[str | None, typer.Option(help="Only names starting so.")] = None,
+    limit: LimitOption = 50,
+    offset: OffsetOption = 0,
+    json_out: JsonOption = False,
+) -> None:
+    """The latest version of each pipeline."""
+    items = listing("/v1/pipelines", json_out, prefix=prefix, limit=limit, offset=offset)
+    if items is None:
+        return
+    table = Table("name", "version", "steps", "registered", "description")
+    for p in items:
+        steps = ", ".join(f"{s}={c['name']}@{c['version']}" for s, c in p["components"].items())
+        table.add_row(p["name"], str(p["version"]), steps, when(p["created_at"]), p["description"])
+    console.print(table)
+
+
+@pipelines_app.command()
+def show(
+    ref: Annotated[str, typer.Argument(help="NAME or NAME@VERSION.")],
+    json_out: JsonOption = False,
+) -> None:
+    """A pipeline version: its steps, the component versions they run, its spec."""
+    found = gateway_call("GET", f"/v1/pipelines/{ref.replace('@', '/versions/', 1)}")
+    if json_out:
+        print_json(found)
+        return
+    console.print(f"[bold]{found['name']}@{found['version']}[/bold]  {found['digest']}")
+    table = Table("step", "component", "after")
+    graph = found["spec"]["steps"]
+    for step, component in found["components"].items():
+        after = ", ".join(graph[step].get("after", []))
+        table.add_row(step, f"{component['name']}@{component['version']}", after)
+    console.print(table)
+    console.print(yaml.safe_dump(found["spec"], sort_keys=False).rstrip())

@@ -1,0 +1,96 @@
+"""/v1/models: models, their versions and aliases."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import BaseModel, Field
+
+from services.gateway.ask import ask
+from services.gateway.created import ask_created
+from shared.events import FileEntry
+from shared.queries import MODEL_VERSION_GET, RefQuery
+from shared.registry_api import (
+    MODEL_ALIAS_SET,
+    MODEL_GET,
+    MODEL_VERSION_CREATE,
+    MODEL_VERSIONS,
+    MODELS_LIST,
+    AliasSet,
+    ListQuery,
+    ModelVersionCreate,
+    ModelVersionView,
+    ModelView,
+    NameQuery,
+    Page,
+    VersionsQuery,
+)
+
+router = APIRouter(tags=["models"])
+Limit = Annotated[int, Query(ge=1, le=1000)]
+Offset = Annotated[int, Query(ge=0)]
+
+
+class ModelVersionBody(BaseModel):
+    """Files already in the artifact store, with what is known about them."""
+
+    files: list[FileEntry] = Field(min_length=1)
+    format: str | None = Field(None, description="onnx, pickle, safetensors…")
+    framework: str | None = Field(None, description="sklearn, pytorch…")
+    metrics: dict[str, float] = Field(default_factory=dict, description="Metrics snapshot.")
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    parents: list[str] = Field(default_factory=list, description="Datasets it was trained on.")
+    run_id: str | None = Field(None, description="Run that produced it.")
+    description: str | None = Field(None, description="Description of the model.")
+
+
+class AliasBody(BaseModel):
+    version: int = Field(ge=1)
+
+
+@router.get("/models", response_model=Page)
+async def list_models(
+    request: Request,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    prefix: str | None = None,
+    tag: str | None = None,
+) -> Any:
+    """Models by name, with latest version, number of versions and aliases."""
+    query = ListQuery(limit=limit, offset=offset, prefix=prefix, tag=tag)
+    return await ask(request, MODELS_LIST, query)
+
+
+@router.get("/models/{name}", response_model=ModelView)
+async def get_model(name: str, request: Request) -> Any:
+    return await ask(request, MODEL_GET, NameQuery(name=name))
+
+
+@router.get("/models/{name}/versions", response_model=Page)
+async def list_versions(
+    name: str, request: Request, limit: Limit = 50, offset: Offset = 0, digest: str | None = None
+) -> Any:
+    query = VersionsQuery(name=name, limit=limit, offset=offset, digest=digest)
+    return await ask(request, MODEL_VERSIONS, query)
+
+
+@router.post("/models/{name}/versions", response_model=ModelVersionView)
+async def create_version(
+    name: str, body: ModelVersionBody, request: Request, response: Response
+) -> Any:
+    """Record a version: 201 if new, 200 with the existing one for the same files."""
+    create = ModelVersionCreate(model=name, **body.model_dump())
+    return await ask_created(request, response, MODEL_VERSION_CREATE, create)
+
+
+@router.get("/models/{name}/versions/{ref}", response_model=ModelVersionView)
+async def get_version(name: str, ref: str, request: Request) -> Any:
+    """A version by number, by alias (`production`) or `latest`."""
+    return await ask(request, MODEL_VERSION_GET, RefQuery(ref=f"{name}@{ref}"))
+
+
+@router.put("/models/{name}/aliases/{alias}", response_model=ModelView)
+async def set_alias(name: str, alias: str, body: AliasBody, request: Request) -> Any:
+    """Point an alias (production, staging, any name) at a version; publishes model.alias.set."""
+    return await ask(
+        request, MODEL_ALIAS_SET, AliasSet(model=name, alias=alias, version=body.version)
+    )

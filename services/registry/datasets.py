@@ -1,0 +1,158 @@
+"""Datasets and their versions: recording one (from the CLI, an event or a run), finding one."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.registry.domain import manifests, versions
+from services.registry.domain.lineage import Node
+from services.registry.domain.manifests import ManifestError
+from services.registry.domain.refs import RefError, check_name
+from services.registry.errors import Invalid
+from services.registry.store import datasets as store
+from services.registry.store import lineage as edges
+from services.registry.tables import DatasetRow, DatasetVersionRow
+from services.registry.tx import Tx
+from shared.bus import now
+from shared.events import DatasetChanges, DatasetCreated, DatasetVersionCreated, FileEntry
+
+NO_PREVIOUS = {"files": 0, "bytes": 0, "rows": 0}
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A version to record: managed (files) or external (uri), with where it came from."""
+
+    dataset: str
+    source: str  # cli | event | run
+    files: list[FileEntry] | None = None
+    uri: str | None = None
+    digest: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    parents: list[str] = field(default_factory=list)  # dataset:NAME@N / model:NAME@N keys
+    run_id: str | None = None
+    pin: dict[str, Any] = field(default_factory=dict)
+    type: str | None = None
+
+    @property
+    def managed(self) -> bool:
+        return self.files is not None
+
+
+@dataclass(frozen=True)
+class Recorded:
+    dataset: DatasetRow
+    version: DatasetVersionRow
+    created: bool
+
+
+async def ensure(tx: Tx, name: str, type: str | None = None) -> DatasetRow:
+    """The dataset, created (and announced) on first use."""
+    found = await store.dataset(tx.session, name)
+    if found:
+        return found
+    try:
+        check_name(name, "dataset name")
+    except RefError as err:
+        raise Invalid(str(err)) from None
+    row = await store.add(tx.session, DatasetRow(name=name, type=type or "other", created_at=now()))
+    tx.emit(DatasetCreated(dataset=name, type=row.type))
+    return row
+
+
+async def record(tx: Tx, draft: Draft) -> Recorded:
+    """Record a version unless one with the same identity exists; the same content (or the
+    same pinned external data) never makes two versions."""
+    files = _checked(draft.files) if draft.files is not None else []
+    digest = manifests.digest(files) if draft.managed else draft.digest
+    identity = versions.identity(digest=digest, pin=draft.pin, uri=draft.uri)
+    metadata = {**(manifests.summary(files) if draft.managed else {}), **draft.metadata}
+    guessed = draft.type or manifests.guess_type(_paths(draft, files), metadata)
+    dataset = await ensure(tx, draft.dataset, guessed)
+    assert dataset.id is not None
+    existing = await store.by_identity(tx.session, dataset.id, identity)
+    if existing:
+        await _link(tx, dataset.name, existing, draft)
+        return Recorded(dataset, existing, False)
+    previous = await store.latest(tx.session, dataset.id)
+    changes = manifests.changes(
+        await _signatures(tx.session, previous) if previous else {},
+        manifests.signatures(files) if draft.managed else draft.pin.get("listing"),
+        previous.meta if previous else NO_PREVIOUS,
+        metadata,
+    )
+    row = DatasetVersionRow(
+        dataset_id=dataset.id,
+        version=versions.next_version(previous.version if previous else None),
+        identity=identity,
+        digest=digest,
+        uri=draft.uri,
+        managed=draft.managed,
+        file_count=len(files) if draft.managed else int(metadata.get("files") or 0),
+        meta=metadata,
+        pin=draft.pin,
+        changes=changes.model_dump(),
+        parents=[_ref(p) for p in draft.parents],
+        previous_version=previous.version if previous else None,
+        run_id=draft.run_id,
+        source=draft.source,
+        created_at=now(),
+    )
+    await store.add_version(tx.session, row, files)
+    await _link(tx, dataset.name, row, draft)
+    tx.emit(announcement(dataset.name, row))
+    return Recorded(dataset, row, True)
+
+
+def announcement(name: str, row: DatasetVersionRow) -> DatasetVersionCreated:
+    return DatasetVersionCreated(
+        dataset=name,
+        version=row.version,
+        uri=row.uri,
+        digest=row.digest,
+        previous_version=row.previous_version,
+        run_id=row.run_id,
+        metadata=row.meta,
+        managed=row.managed,
+        parents=row.parents,
+        changes=DatasetChanges.model_validate(row.changes) if row.changes else None,
+    )
+
+
+def _checked(files: list[FileEntry]) -> list[FileEntry]:
+    if not files:
+        raise Invalid("a managed version holds at least one file")
+    try:
+        return manifests.check(files)
+    except ManifestError as err:
+        raise Invalid(str(err)) from None
+
+
+def _paths(draft: Draft, files: list[FileEntry]) -> list[str]:
+    if files:
+        return [f.path for f in files]
+    listing = draft.pin.get("listing")
+    return list(listing) if isinstance(listing, dict) else [draft.uri or ""]
+
+
+async def _signatures(session: AsyncSession, row: DatasetVersionRow) -> dict[str, str] | None:
+    """What the previous version's files were, in the form its successor is compared in."""
+    if row.managed:
+        assert row.id is not None
+        return manifests.signatures(await store.files(session, row.id))
+    listing = row.pin.get("listing")
+    return listing if isinstance(listing, dict) else None
+
+
+async def _link(tx: Tx, name: str, row: DatasetVersionRow, draft: Draft) -> None:
+    """Lineage: parents → version, producing run → version (also for a version seen before)."""
+    key = Node("dataset", name, row.version).key
+    # A run's output hangs off the run, which hangs off its inputs: no shortcut edges.
+    sources = [Node("run", draft.run_id).key] if draft.run_id else list(draft.parents)
+    await edges.add_edges(tx.session, [(source, key) for source in sources if source != key])
+
+
+def _ref(key: str) -> str:
+    """`dataset:iris@3` → `iris@3`; a model parent keeps its kind: `model:clf@2`."""
+    return key.removeprefix("dataset:")

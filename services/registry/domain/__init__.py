@@ -1,0 +1,1 @@
+"""The registry's pure logic: references, URIs, manifests, pipeline checks, lineage trees."""

@@ -1,0 +1,63 @@
+"""References: `NAME`, `NAME@VERSION`, `NAME@ALIAS` (`latest` is the newest version)."""
+
+import re
+from dataclasses import dataclass
+
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
+ALIAS = re.compile(r"^[A-Za-z][A-Za-z0-9._-]{0,63}$")
+LATEST = "latest"
+
+
+class RefError(ValueError):
+    """The text is not a reference; the message says why."""
+
+
+@dataclass(frozen=True)
+class Ref:
+    name: str
+    version: int | None = None
+    alias: str | None = None
+
+    @property
+    def latest(self) -> bool:
+        return self.version is None and self.alias is None
+
+    def __str__(self) -> str:
+        if self.version is not None:
+            return f"{self.name}@{self.version}"
+        return f"{self.name}@{self.alias}" if self.alias else self.name
+
+
+def check_name(name: str, what: str = "name") -> str:
+    if not NAME.match(name):
+        raise RefError(
+            f"{what} {name!r} must start with a letter or digit and hold only "
+            "letters, digits, '.', '_' and '-' (at most 200)"
+        )
+    return name
+
+
+def check_alias(alias: str) -> str:
+    if not ALIAS.match(alias) or alias == LATEST:
+        raise RefError(
+            f"alias {alias!r} must start with a letter, hold letters, digits, "
+            "'.', '_' and '-', and not be 'latest'"
+        )
+    return alias
+
+
+def parse_ref(text: str) -> Ref:
+    """`iris` → latest, `iris@3` → version 3, `clf@production` → the alias."""
+    name, at, tail = text.strip().partition("@")
+    check_name(name)
+    if not at or tail == LATEST:
+        return Ref(name)
+    if tail.isdigit() and int(tail) >= 1:
+        return Ref(name, version=int(tail))
+    if not ALIAS.match(tail):
+        raise RefError(f"{text!r}: after @ comes a version number or an alias")
+    return Ref(name, alias=tail)
+
+
+def pinned(name: str, version: int) -> str:
+    return f"{name}@{version}"

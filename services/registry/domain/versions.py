@@ -1,0 +1,54 @@
+"""Numbering, identity and drift of versions."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from services.registry.domain.manifests import diff
+
+# Pin fields that say nothing about the content: they never count as drift.
+NOT_CONTENT = frozenset({"kind", "checked_at", "listing", "note"})
+
+
+def next_version(latest: int | None) -> int:
+    return (latest or 0) + 1
+
+
+def identity(*, digest: str | None, pin: Mapping[str, Any] | None, uri: str | None) -> str:
+    """What makes two announcements the same version: the digest when one is known, else what
+    the source says about the data (size and mtime, ETag), else the URI itself."""
+    if digest:
+        return digest
+    fingerprint = (pin or {}).get("fingerprint")
+    if fingerprint:
+        return f"{uri}#{fingerprint}"
+    return uri or ""
+
+
+@dataclass(frozen=True)
+class Drift:
+    status: str  # ok | drift | unpinned | unreachable
+    differences: list[str]
+
+
+def drift(recorded: Mapping[str, Any] | None, current: Mapping[str, Any]) -> Drift:
+    """Compare a pin taken at registration with one taken now."""
+    if not recorded or recorded.get("kind") in (None, "none"):
+        return Drift("unpinned", [str((recorded or {}).get("note", "nothing was pinned"))])
+    if current.get("kind") == "unreachable":
+        return Drift("unreachable", [str(current.get("note", "cannot read the source"))])
+    ignored = NOT_CONTENT
+    if recorded.get("sha256") and recorded.get("sha256") == current.get("sha256"):
+        ignored = ignored | {"mtime_ns"}  # touched, not changed: the digest proves it
+    differences = [
+        f"{key}: {recorded.get(key)!r} → {current.get(key)!r}"
+        for key in sorted(set(recorded) | set(current))
+        if key not in ignored and recorded.get(key) != current.get(key)
+    ]
+    before, after = recorded.get("listing"), current.get("listing")
+    if isinstance(before, dict) and isinstance(after, dict):
+        added, removed, modified = diff(before, after)
+        differences += [f"added {p}" for p in added[:20]]
+        differences += [f"removed {p}" for p in removed[:20]]
+        differences += [f"modified {p}" for p in modified[:20]]
+    return Drift("drift" if differences else "ok", differences)

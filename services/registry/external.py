@@ -1,0 +1,100 @@
+"""dataset.version.created from other systems: recorded as external versions, idempotently.
+
+The registry's own announcements come back on the same subject (one subscription sees
+both); they carry the registry as their source and are skipped.
+"""
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import model_validator
+
+from services.registry import datasets
+from services.registry.domain.refs import RefError, check_name
+from services.registry.domain.uris import UriError, parse_uri
+from services.registry.errors import CatalogError
+from services.registry.lookup import parent_keys
+from services.registry.pins import Pinner
+from services.registry.tx import Writer
+from shared.bus import Bus
+from shared.envelope import Envelope, body_for, headers_for
+from shared.events import DatasetVersionCreated
+
+log = logging.getLogger(__name__)
+CONSUMER = "dataset.version.created"
+PINS_AT_ONCE = 32
+
+
+class Announced(DatasetVersionCreated):
+    """The contract as the registry reads it: a name it can keep, a URI it can parse.
+
+    Anything else cannot become a version however often it is retried: it is dead-lettered
+    with the reason when it is read."""
+
+    @model_validator(mode="after")
+    def _recordable(self) -> "Announced":
+        try:
+            check_name(self.dataset, "dataset name")
+        except RefError as err:
+            raise ValueError(str(err)) from None
+        if self.uri is not None:
+            try:
+                parse_uri(self.uri)
+            except UriError as err:
+                raise ValueError(f"uri: {err}") from None
+        elif self.version is None:
+            raise ValueError("uri: an announced version needs the URI of its data")
+        return self
+
+
+@dataclass
+class External:
+    bus: Bus
+    writer: Writer
+    pinner: Pinner
+
+    async def on_announced(self, envelopes: list[Envelope[Announced]]) -> None:
+        """Pin what can be pinned (outside the transaction), then record the batch at once."""
+        todo = [e for e in envelopes if self._foreign(e)]
+        pins = await self._pins(todo)
+        rejected: list[tuple[Envelope[Announced], str]] = []
+        async with self.writer.writing() as tx:
+            for envelope, (pin, extracted) in zip(todo, pins, strict=True):
+                if await tx.seen(CONSUMER, envelope.id):
+                    continue
+                data = envelope.data
+                try:
+                    parents = await parent_keys(tx.session, data.parents)
+                    draft = datasets.Draft(
+                        dataset=data.dataset,
+                        source="event",
+                        uri=data.uri,
+                        digest=data.digest,
+                        metadata={**extracted, **data.metadata},
+                        parents=parents,
+                        run_id=data.run_id,
+                        pin=pin,
+                    )
+                    await datasets.record(tx, draft)
+                except CatalogError as err:
+                    rejected.append((envelope, str(err)))
+        for envelope, reason in rejected:
+            # Checked before any write: retrying cannot help, so it is kept with the reason.
+            await self.bus.dead_letter(CONSUMER, body_for(envelope), headers_for(envelope), reason)
+
+    def _foreign(self, envelope: Envelope[Announced]) -> bool:
+        """Not one of the registry's own announcements, and something to record."""
+        return envelope.source != self.bus.source and envelope.data.uri is not None
+
+    async def _pins(
+        self, envelopes: list[Envelope[Announced]]
+    ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+        gate = asyncio.Semaphore(PINS_AT_ONCE)
+
+        async def pin(uri: str) -> tuple[dict[str, Any], dict[str, Any]]:
+            async with gate:
+                return await self.pinner.pin(uri)
+
+        return list(await asyncio.gather(*(pin(e.data.uri or "") for e in envelopes)))

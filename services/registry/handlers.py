@@ -1,0 +1,242 @@
+"""The registry's handlers: a request or event in → the use case in one transaction → reply."""
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+from faststream.nats import NatsBroker
+
+from services.registry import datasets, lookup, models, reads, runs, specs, views
+from services.registry.domain import versions
+from services.registry.errors import CatalogError, Invalid
+from services.registry.pins import Pinner
+from services.registry.store import datasets as dataset_store
+from services.registry.tables import DatasetRow
+from services.registry.tx import Writer
+from shared.bus import now
+from shared.envelope import Envelope
+from shared.events import DatasetCreated, RunCompleted
+from shared.queries import RefQuery, Reply
+from shared.registry_api import (
+    AliasSet,
+    DatasetUpsert,
+    DatasetVersionCreate,
+    FilesChunk,
+    ModelVersionCreate,
+    NameQuery,
+    SpecRegister,
+    VerifyView,
+    VersionQuery,
+)
+
+log = logging.getLogger(__name__)
+REPLY_MARGIN = 4096  # bytes a reply's envelope adds to its result
+
+
+class Handlers:
+    def __init__(
+        self, broker: NatsBroker, writer: Writer, pinner: Pinner, staged_ttl_s: float
+    ) -> None:
+        self.broker = broker
+        self.writer = writer
+        self.pinner = pinner
+        self.staged_ttl = timedelta(seconds=staged_ttl_s)
+
+    async def answer(self, work: Callable[[], Awaitable[Any]]) -> Reply:
+        """A result, or the refusal with its status; a reply too big for NATS says so."""
+        try:
+            result = views.dump(await work())
+        except CatalogError as err:
+            problems = {"problems": err.problems} if err.problems else None
+            return Reply(ok=False, status=err.status, error=str(err), result=problems)
+        size = len(json.dumps(result, default=str))
+        limit = self._max_payload()
+        if size + REPLY_MARGIN > limit:
+            return Reply(
+                ok=False,
+                status=413,
+                error=f"the answer ({size} bytes) exceeds what NATS carries ({limit} bytes); "
+                "page through the version's files instead",
+            )
+        return Reply(result=result)
+
+    def _max_payload(self) -> int:
+        connection = self.broker.config.connection_state.connection  # type: ignore[attr-defined]
+        return int(getattr(connection, "max_payload", 1024 * 1024))
+
+    async def read(self, query: Callable[..., Awaitable[Any]], *args: Any) -> Reply:
+        async def work() -> Any:
+            async with self.writer.reading() as session:
+                return await query(session, *args)
+
+        return await self.answer(work)
+
+    # --- datasets ---------------------------------------------------------------------------
+
+    async def upsert_dataset(self, body: DatasetUpsert) -> Reply:
+        async def work() -> Any:
+            async with self.writer.writing() as tx:
+                row = await datasets.ensure(tx, body.name, body.type)
+                _update(row, body)
+                tx.session.add(row)
+                _reannounce(tx.events, row)
+            async with self.writer.reading() as session:
+                return await reads.dataset(session, NameQuery(name=body.name))
+
+        return await self.answer(work)
+
+    async def create_dataset_version(self, body: DatasetVersionCreate) -> Reply:
+        """A managed version (its manifest inline or staged) or an external one (pinned)."""
+
+        async def work() -> Any:
+            pin, extracted = await self._pin(body.uri)
+            async with self.writer.writing() as tx:
+                files = body.files
+                if body.upload_id:
+                    files = await dataset_store.staged(tx.session, body.upload_id)
+                    await dataset_store.drop_staged(
+                        tx.session, upload_id=body.upload_id, before=now() - self.staged_ttl
+                    )
+                draft = datasets.Draft(
+                    dataset=body.dataset,
+                    source="api",
+                    files=files,
+                    uri=body.uri,
+                    digest=body.digest,
+                    metadata={**extracted, **body.metadata},
+                    parents=await lookup.parent_keys(tx.session, body.parents),
+                    run_id=body.run_id,
+                    pin=pin,
+                    type=body.type,
+                )
+                recorded = await datasets.record(tx, draft)
+            view = views.dataset_version(recorded.dataset.name, recorded.version)
+            return view.model_copy(update={"created": recorded.created})
+
+        return await self.answer(work)
+
+    async def _pin(self, uri: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
+        if uri is None:
+            return {}, {}
+        try:
+            return await self.pinner.pin(uri)
+        except ValueError as err:  # the URI does not parse
+            raise Invalid(str(err)) from None
+
+    async def stage_files(self, chunk: FilesChunk) -> Reply:
+        async def work() -> Any:
+            async with self.writer.writing() as tx:
+                await dataset_store.stage(
+                    tx.session, chunk.upload_id, chunk.seq, chunk.files, now()
+                )
+            return {"upload_id": chunk.upload_id, "seq": chunk.seq, "files": len(chunk.files)}
+
+        return await self.answer(work)
+
+    async def verify(self, query: VersionQuery) -> Reply:
+        """Does the data behind the version still match what was pinned at registration?"""
+
+        async def work() -> Any:
+            async with self.writer.reading() as session:
+                dataset, row = await lookup.dataset_version(session, query.ref)
+            ref = f"{dataset.name}@{row.version}"
+            if row.managed or row.uri is None:
+                note = "managed: its files are stored by content digest and cannot change"
+                return VerifyView(ref=ref, uri=None, status="ok", differences=[note])
+            current, _ = await self.pinner.pin(row.uri)
+            found = versions.drift(row.pin, current)
+            return VerifyView(
+                ref=ref,
+                uri=row.uri,
+                status=found.status,  # type: ignore[arg-type]
+                differences=found.differences,
+                recorded=_short(row.pin),
+                current=_short(current),
+            )
+
+        return await self.answer(work)
+
+    # --- models -----------------------------------------------------------------------------
+
+    async def create_model_version(self, body: ModelVersionCreate) -> Reply:
+        async def work() -> Any:
+            async with self.writer.writing() as tx:
+                draft = models.Draft(
+                    model=body.model,
+                    files=body.files,
+                    source="api",
+                    format=body.format,
+                    framework=body.framework,
+                    metrics=body.metrics,
+                    metadata=body.metadata,
+                    parents=await lookup.parent_keys(tx.session, body.parents),
+                    run_id=body.run_id,
+                    description=body.description,
+                )
+                recorded = await models.record(tx, draft)
+            async with self.writer.reading() as session:
+                ref = f"{recorded.model.name}@{recorded.version.version}"
+                view = await reads.model_version(session, RefQuery(ref=ref))
+            return view.model_copy(update={"created": recorded.created})
+
+        return await self.answer(work)
+
+    async def set_alias(self, body: AliasSet) -> Reply:
+        async def work() -> Any:
+            async with self.writer.writing() as tx:
+                await models.set_alias(tx, body.model, body.alias, body.version)
+            async with self.writer.reading() as session:
+                return await reads.model(session, NameQuery(name=body.model))
+
+        return await self.answer(work)
+
+    # --- components and pipelines -----------------------------------------------------------
+
+    async def register_component(self, body: SpecRegister) -> Reply:
+        async def work() -> Any:
+            async with self.writer.writing() as tx:
+                row, created = await specs.register_component(tx, body.text)
+            return views.component(row).model_copy(update={"created": created})
+
+        return await self.answer(work)
+
+    async def register_pipeline(self, body: SpecRegister) -> Reply:
+        async def work() -> Any:
+            async with self.writer.writing() as tx:
+                row, components, created = await specs.register_pipeline(tx, body.text)
+            return views.pipeline(row, components).model_copy(update={"created": created})
+
+        return await self.answer(work)
+
+    # --- events -----------------------------------------------------------------------------
+
+    async def on_run_completed(self, envelope: Envelope[RunCompleted]) -> None:
+        """Record the versions a run produced and its place in the lineage graph."""
+        async with self.writer.writing() as tx:
+            if await tx.seen("run.completed", envelope.id):
+                return
+            await runs.record(tx, envelope.data)
+
+
+def _update(row: DatasetRow, body: DatasetUpsert) -> None:
+    if body.type is not None:
+        row.type = body.type
+    if body.description is not None:
+        row.description = body.description
+    if body.tags is not None:
+        row.tags = sorted(set(body.tags))
+
+
+def _reannounce(events: list[Any], row: DatasetRow) -> None:
+    """A dataset created by this request is announced with the fields it was given."""
+    for i, event in enumerate(events):
+        if isinstance(event, DatasetCreated) and event.dataset == row.name:
+            events[i] = DatasetCreated(
+                dataset=row.name, type=row.type, description=row.description, tags=row.tags
+            )
+
+
+def _short(pin: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in pin.items() if k != "listing"}

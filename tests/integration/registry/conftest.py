@@ -1,0 +1,88 @@
+"""The registry and the gateway on a real nats-server and a real database (SQLite or
+PostgreSQL); events published and dead letters read through JetStream itself."""
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from services.gateway.app import build_app as build_gateway
+from services.gateway.settings import GatewaySettings
+from services.registry.app import build_app as build_registry
+from services.registry.settings import RegistrySettings
+from shared.bus import DEAD_LETTERS, EVENTS, Bus
+from shared.service import Service
+from tests.conftest import eventually
+
+
+@dataclass
+class Registry:
+    service: Service
+    gateway: FastAPI
+    http: httpx.AsyncClient
+
+    @property
+    def bus(self) -> Bus:
+        return self.gateway.state.service.bus  # type: ignore[no-any-return]
+
+    @property
+    def js(self) -> Any:
+        return self.bus.broker.config.connection_state.stream  # type: ignore[attr-defined]
+
+    async def publish(self, subject: str, data: Any, headers: dict[str, str] | None = None) -> None:
+        """As another system would: a bare body, headers only if given."""
+        body = data if isinstance(data, bytes) else json.dumps(data).encode()
+        await self.js.publish(subject, body, headers=headers or None, stream=EVENTS.name)
+
+    async def events(self, subject: str) -> list[dict[str, Any]]:
+        """Every event on `subject` so far, oldest first."""
+        return [json.loads(m.data) for m in await self.messages(EVENTS.name, subject)]
+
+    async def dead_letters(self, count: int) -> list[Any]:
+        async def enough() -> list[Any] | None:
+            found = await self.messages(DEAD_LETTERS.name, "dlq.>")
+            return found if len(found) >= count else None
+
+        return await eventually(enough)  # type: ignore[return-value]
+
+    async def messages(self, stream: str, subject: str) -> list[Any]:
+        from nats.js.errors import NotFoundError
+
+        found, seq = [], 1
+        while True:
+            try:
+                message = await self.js.get_msg(stream, seq=seq, next=True, subject=subject)
+            except NotFoundError:
+                return found
+            found.append(message)
+            seq = (message.seq or seq) + 1
+
+
+async def start_registry(nats_url: str, db: tuple[str, str], home: Path) -> Registry:
+    url, schema = db
+    service = build_registry(
+        RegistrySettings(nats_url=nats_url, home=home, db_url=url, db_schema=schema)
+    )
+    gateway = build_gateway(GatewaySettings(nats_url=nats_url, home=home))
+    await service.start()
+    await gateway.state.service.start()
+    http = httpx.AsyncClient(transport=httpx.ASGITransport(app=gateway), base_url="http://gw")
+    return Registry(service, gateway, http)
+
+
+async def stop_registry(registry: Registry) -> None:
+    await registry.http.aclose()
+    await registry.gateway.state.service.stop()
+    await registry.service.stop()
+
+
+@pytest.fixture
+async def registry(nats_url: str, db: tuple[str, str], tmp_path: Path) -> AsyncIterator[Registry]:
+    running = await start_registry(nats_url, db, tmp_path / "home")
+    yield running
+    await stop_registry(running)
