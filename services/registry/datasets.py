@@ -6,7 +6,7 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.registry.domain import manifests, versions
-from services.registry.domain.lineage import Node
+from services.registry.domain.lineage import Node, parent_ref
 from services.registry.domain.manifests import ManifestError
 from services.registry.domain.refs import RefError, check_name
 from services.registry.errors import Invalid
@@ -93,7 +93,7 @@ async def record(tx: Tx, draft: Draft) -> Recorded:
         meta=metadata,
         pin=draft.pin,
         changes=changes.model_dump(),
-        parents=[_ref(p) for p in draft.parents],
+        parents=[parent_ref(p) for p in draft.parents],
         previous_version=previous.version if previous else None,
         run_id=draft.run_id,
         source=draft.source,
@@ -151,8 +151,3 @@ async def _link(tx: Tx, name: str, row: DatasetVersionRow, draft: Draft) -> None
     # A run's output hangs off the run, which hangs off its inputs: no shortcut edges.
     sources = [Node("run", draft.run_id).key] if draft.run_id else list(draft.parents)
     await edges.add_edges(tx.session, [(source, key) for source in sources if source != key])
-
-
-def _ref(key: str) -> str:
-    """`dataset:iris@3` → `iris@3`; a model parent keeps its kind: `model:clf@2`."""
-    return key.removeprefix("dataset:")

@@ -9,7 +9,8 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import model_validator
+from pydantic import field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from services.registry import datasets
 from services.registry.domain.refs import RefError, check_name
@@ -33,20 +34,32 @@ class Announced(DatasetVersionCreated):
     Anything else cannot become a version however often it is retried: it is dead-lettered
     with the reason when it is read."""
 
+    @field_validator("dataset")
+    @classmethod
+    def _name(cls, name: str) -> str:
+        try:
+            return check_name(name, "dataset name")
+        except RefError as err:
+            raise _refused(err) from None
+
+    @field_validator("uri")
+    @classmethod
+    def _uri(cls, uri: str | None) -> str | None:
+        try:
+            return uri if uri is None else parse_uri(uri).text
+        except UriError as err:
+            raise _refused(err) from None
+
     @model_validator(mode="after")
     def _recordable(self) -> "Announced":
-        try:
-            check_name(self.dataset, "dataset name")
-        except RefError as err:
-            raise ValueError(str(err)) from None
-        if self.uri is not None:
-            try:
-                parse_uri(self.uri)
-            except UriError as err:
-                raise ValueError(f"uri: {err}") from None
-        elif self.version is None:
-            raise ValueError("uri: an announced version needs the URI of its data")
+        if self.uri is None and self.version is None:
+            raise _refused("an announced version needs the uri of its data")
         return self
+
+
+def _refused(reason: object) -> PydanticCustomError:
+    """The reason as it is, without pydantic's 'Value error, ' in front."""
+    return PydanticCustomError("unrecordable", "{reason}", {"reason": str(reason)})
 
 
 @dataclass

@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from services.registry.domain import manifests, versions
-from services.registry.domain.lineage import Node
+from services.registry.domain.lineage import Node, parent_ref
 from services.registry.domain.manifests import ManifestError
 from services.registry.domain.refs import RefError, check_alias, check_name
 from services.registry.errors import Invalid, NotFound
@@ -81,7 +81,7 @@ async def record(tx: Tx, draft: Draft) -> Recorded:
             run_id=draft.run_id,
             metrics=draft.metrics,
             meta={**manifests.summary(files), **draft.metadata},
-            parents=draft.parents,
+            parents=[parent_ref(p) for p in draft.parents],
             created_at=now(),
         ),
     )

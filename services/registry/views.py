@@ -2,6 +2,8 @@
 
 from typing import Any
 
+from pydantic import BaseModel
+
 from services.registry.tables import (
     ComponentRow,
     DatasetRow,
@@ -115,4 +117,4 @@ def pinned(row: ComponentRow) -> PinnedComponent:
 
 
 def dump(view: Any) -> Any:
-    return view.model_dump(mode="json")
+    return view.model_dump(mode="json") if isinstance(view, BaseModel) else view

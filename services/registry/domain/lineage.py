@@ -32,6 +32,11 @@ def parse_node(key: str) -> Node:
     return Node(kind, name, int(version))  # type: ignore[arg-type]
 
 
+def parent_ref(key: str) -> str:
+    """How a version names its parents: `iris@3` for a dataset, `model:clf@2` for a model."""
+    return key.removeprefix("dataset:")
+
+
 @dataclass
 class Tree:
     node: Node
