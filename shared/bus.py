@@ -1,5 +1,7 @@
 """The event bus: FastStream's NATS broker, JetStream streams, durable consumers, dead letters."""
 
+import asyncio
+import contextlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -7,7 +9,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from faststream import Context
 from faststream.middlewares import AckPolicy
 from faststream.nats import (
     ConsumerConfig,
@@ -17,9 +18,11 @@ from faststream.nats import (
     NatsMessage,
     PullSub,
 )
-from faststream.nats.message import NatsBatchMessage
+from nats.errors import ConnectionClosedError
+from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js.api import AckPolicy as AckPolicyJS
 from nats.js.api import StreamConfig
-from nats.js.errors import BadRequestError
+from nats.js.errors import BadRequestError, ServiceUnavailableError
 
 from shared.envelope import Envelope, EnvelopeError, body_for, headers_for, parse
 from shared.events import Event
@@ -93,12 +96,86 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+def stored_at(raw: Any) -> datetime:
+    """When JetStream stored the message: the time of an event that came without one."""
+    metadata = getattr(raw, "metadata", None)
+    stamp = getattr(metadata, "timestamp", None)
+    return stamp.astimezone(UTC) if isinstance(stamp, datetime) else now()
+
+
+class BatchLoop:
+    """A durable pull consumer read in batches.
+
+    Its own loop rather than FastStream's batch mode: it blocks for the first message
+    (so a lone message is handled at once) and then takes whatever else is waiting.
+    """
+
+    def __init__(
+        self,
+        subject: str,
+        stream: str,
+        config: ConsumerConfig,
+        batch_size: int,
+        deliver: Callable[[list[Any]], Awaitable[None]],
+    ) -> None:
+        self.subject, self.stream, self.config = subject, stream, config
+        self.batch_size, self.deliver = batch_size, deliver
+        self.running = False
+        self.task: asyncio.Task[None] | None = None
+        # Everything stored before this moment has been handed to `deliver`.
+        self.caught_up_at: datetime | None = None
+
+    async def start(self, js: Any) -> None:
+        self.subscription = await js.pull_subscribe(
+            self.subject, durable=self.config.durable_name, stream=self.stream, config=self.config
+        )
+        self.running = True
+        self.task = asyncio.create_task(self._loop())
+
+    async def stop(self) -> None:
+        """Let the batch in hand finish (it is acked), then stop fetching."""
+        self.running = False
+        if self.task:
+            try:
+                await asyncio.wait_for(self.task, 15)
+            except TimeoutError:
+                self.task.cancel()  # its unacked messages are redelivered
+        with contextlib.suppress(Exception):  # the connection may be gone already
+            await self.subscription.unsubscribe()
+
+    async def _loop(self) -> None:
+        while self.running:
+            fetched_at = now()
+            try:
+                first = await self.subscription.fetch(1, timeout=1.0)
+            except (TimeoutError, NatsTimeoutError):
+                self.caught_up_at = fetched_at
+                continue
+            except (ConnectionClosedError, ServiceUnavailableError):
+                await asyncio.sleep(0.5)  # reconnecting: try again shortly
+                continue
+            rest = []
+            with contextlib.suppress(TimeoutError, NatsTimeoutError):
+                rest = await self.subscription.fetch(self.batch_size - 1, timeout=0.005)
+            try:
+                await self.deliver(first + rest)
+            except Exception:
+                # Not acked: redelivered after ack_wait. The loop must go on.
+                log.exception("batch of %s failed", self.subject)
+                continue
+            batch = first + rest
+            pending = getattr(batch[-1].metadata, "num_pending", None)
+            if pending == 0:  # the stream held nothing more for us when this was sent
+                self.caught_up_at = fetched_at
+
+
 class Bus:
     """Publishes envelopes and subscribes idempotency-ready handlers for one service."""
 
     def __init__(self, broker: NatsBroker, source: str) -> None:
         self.broker = broker
         self.source = source
+        self.batches: list[BatchLoop] = []
 
     async def declare_streams(self) -> None:
         """Create or update the streams; safe to run from every service at every start."""
@@ -187,23 +264,39 @@ class Bus:
         durable: str,
         batch_size: int = 500,
         max_deliver: int = 5,
+        subject: str | None = None,
+        stream: Stream | None = None,
     ) -> Callable[[BatchHandler[E]], BatchHandler[E]]:
-        """Like `consume`, for high-volume subjects: `handler(envelopes)` gets up to
-        `batch_size` messages at once so it can write them in one transaction."""
+        """Like `consume`, for high-volume subjects: `handler(envelopes)` gets what is
+        waiting (up to `batch_size`) at once, so it can write it in one transaction."""
+        subject = subject or model.subject
         config = ConsumerConfig(
-            max_deliver=max_deliver + 1, ack_wait=30, max_ack_pending=20 * batch_size
+            durable_name=durable,
+            filter_subject=subject,
+            ack_policy=AckPolicyJS.EXPLICIT,
+            max_deliver=max_deliver + 1,
+            ack_wait=30,
+            max_ack_pending=20 * batch_size,
         )
 
         def decorate(handler: BatchHandler[E]) -> BatchHandler[E]:
-            async def on_messages(msg: NatsBatchMessage = Context("message")) -> None:  # noqa: B008
-                await self._deliver_batch(model, handler, msg.raw_message, max_deliver)
+            async def deliver(raws: list[Any]) -> None:
+                await self._deliver_batch(model, handler, raws, max_deliver)
 
-            on_messages.__name__ = f"{durable}_{handler.__name__}"
-            pull = PullSub(batch_size=batch_size, timeout=0.2, batch=True)
-            self._subscribe(model.subject, durable, pull, None, config)(on_messages)
+            stream_name = (stream or stream_of(subject.replace("*", "x"))).name
+            self.batches.append(BatchLoop(subject, stream_name, config, batch_size, deliver))
             return handler
 
         return decorate
+
+    async def start_batches(self) -> None:
+        js = self.broker.config.connection_state.stream  # type: ignore[attr-defined]
+        for loop in self.batches:
+            await loop.start(js)
+
+    async def stop_batches(self) -> None:
+        for loop in self.batches:
+            await loop.stop()
 
     def _subscribe(
         self,
@@ -233,7 +326,14 @@ class Bus:
             headers = dict(raw.headers or {})
             try:
                 envelopes.append(
-                    parse(model, headers, raw.data, new_id=new_id(), now=now(), subject=raw.subject)
+                    parse(
+                        model,
+                        headers,
+                        raw.data,
+                        new_id=new_id(),
+                        now=stored_at(raw),
+                        subject=raw.subject,
+                    )
                 )
                 accepted.append(raw)
             except EnvelopeError as err:
@@ -275,7 +375,7 @@ class Bus:
         model = next((m for m in models if raw.subject.startswith(m.subject)), models[0])
         try:
             envelope = parse(
-                model, headers, raw.data, new_id=new_id(), now=now(), subject=raw.subject
+                model, headers, raw.data, new_id=new_id(), now=stored_at(raw), subject=raw.subject
             )
         except EnvelopeError as err:
             # Retrying cannot make it parse: keep it in the DLQ stream and move on.

@@ -73,13 +73,18 @@ class Service:
         for hook in self.on_start:
             await hook()
         await self.broker.start()
+        await self.bus.start_batches()
         self._tasks = [asyncio.create_task(job()) for job in self.background]
         self.started_at = now()
         log.info("%s started", self.name)
 
     async def stop(self) -> None:
+        if self.started_at is None:
+            return  # never started, or stopped already
+        self.started_at = None
         for hook in self.before_stop:
             await hook()
+        await self.bus.stop_batches()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:

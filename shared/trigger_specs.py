@@ -93,14 +93,15 @@ class AllOf(Strict):
 class Target(Strict):
     component: str | None = Field(None, description="Component NAME[@VERSION].")
     pipeline: str | None = Field(None, description="Pipeline NAME[@VERSION].")
+    command: list[str] | None = Field(None, min_length=1, description="Inline command.")
     params: dict[str, Any] = Field(default_factory=dict, description="May use bindings.")
     inputs: dict[str, str] = Field(default_factory=dict, description="May use bindings.")
     priority: int = 0
 
     @model_validator(mode="after")
     def _one(self) -> "Target":
-        if bool(self.component) == bool(self.pipeline):
-            raise ValueError("give exactly one of component or pipeline")
+        if sum(bool(t) for t in (self.component, self.pipeline, self.command)) != 1:
+            raise ValueError("give exactly one of component, pipeline or command")
         return self
 
 
@@ -124,7 +125,9 @@ class TriggerSpec(Strict):
             raise ValueError(f"give at most one of schedule, event, all_of (got {given})")
         allowed = {"event": ("event.",), "all_of": ("events.",)}.get(self.type, ())
         allowed = (*allowed, "trigger.", "tick", "fire.")
-        for value in [*self.target.inputs.values(), *map(str, self.target.params.values())]:
+        target = self.target
+        templated = [*target.inputs.values(), *map(str, target.params.values())]
+        for value in [*templated, *(target.command or [])]:
             for ref in REFERENCE.findall(value):
                 if not ref.startswith(allowed):
                     raise ValueError(

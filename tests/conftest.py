@@ -68,8 +68,22 @@ async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[tu
     url, schema = await _pg_schema_url()
     yield url, schema
     connection = await asyncpg.connect(PG_URL)
-    await connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    names = await connection.fetch(
+        "SELECT nspname FROM pg_namespace WHERE nspname = $1 OR nspname LIKE $2",
+        schema,
+        f"{schema}\\_%",
+    )
+    for row in names:  # the test's schema and those of its other services
+        await connection.execute(f'DROP SCHEMA IF EXISTS "{row["nspname"]}" CASCADE')
     await connection.close()
+
+
+def service_db(db: tuple[str, str], service: str) -> tuple[str, str]:
+    """Another service's own database beside `db`: a sibling SQLite file or schema."""
+    url, schema = db
+    if url.startswith("sqlite"):
+        return url.rsplit("/", 1)[0] + f"/{service}.db", schema
+    return url, f"{schema}_{service}"
 
 
 async def eventually(

@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from boxops.cli import triggers
 from boxops.cli.common import print_json
 from boxops.cli.components import components_app
 from boxops.cli.datasets import datasets_app
@@ -29,6 +30,9 @@ app.add_typer(datasets_app, name="datasets")
 app.add_typer(models_app, name="models")
 app.add_typer(components_app, name="components")
 app.add_typer(pipelines_app, name="pipelines")
+app.add_typer(triggers.build("triggers"), name="triggers")
+app.add_typer(triggers.build("monitors"), name="monitors")
+app.add_typer(triggers.events_app, name="events")
 console = Console()
 err = Console(stderr=True)
 

@@ -22,18 +22,7 @@ from shared.queries import (
 )
 
 router = APIRouter(tags=["triggers and monitors"])
-KIND = "{kind:triggers|monitors}"
 SpecText = Annotated[str, Body(media_type="application/yaml", description="The YAML spec.")]
-
-
-def _kind(kind: str) -> str:
-    return kind.removesuffix("s")
-
-
-@router.post(f"/{KIND}", status_code=200)
-async def apply(kind: str, text: SpecText, request: Request) -> Any:
-    """Create or update from a YAML (or JSON) spec; unchanged specs keep their version."""
-    return await ask(request, TRIGGERS_APPLY, ApplySpec(text=text, kind=_kind(kind)))
 
 
 @router.post("/triggers/test")
@@ -48,33 +37,46 @@ async def dry_run(
     return await ask(request, TRIGGERS_TEST, DryRun(text=text, since_s=since_s))
 
 
-@router.get(f"/{KIND}")
-async def listing(kind: str, request: Request) -> Any:
-    return await ask(request, TRIGGERS_LIST, Named(name="*", kind=_kind(kind)))
-
-
-@router.get(f"/{KIND}/{{name}}")
-async def show(kind: str, name: str, request: Request) -> Any:
-    return await ask(request, TRIGGERS_GET, Named(name=name, kind=_kind(kind)))
-
-
-@router.post(f"/{KIND}/{{name}}/{{action:enable|disable}}")
-async def enable(kind: str, name: str, action: str, request: Request) -> Any:
-    query = Enable(name=name, kind=_kind(kind), enabled=action == "enable")
-    return await ask(request, TRIGGERS_ENABLE, query)
-
-
-@router.get(f"/{KIND}/{{name}}/history")
-async def history(
-    kind: str, name: str, request: Request, limit: Annotated[int, Query(ge=1, le=1000)] = 50
-) -> Any:
-    """Firings (with event ids, run ids and reasons), or a monitor's crossings."""
-    return await ask(request, TRIGGERS_HISTORY, Named(name=name, kind=_kind(kind), limit=limit))
-
-
 @router.post("/triggers/{name}/fire", status_code=202)
 async def fire(
     name: str, request: Request, params: Annotated[dict[str, Any] | None, Body()] = None
 ) -> Any:
     """Fire by hand; params given here override the trigger's."""
     return await ask(request, TRIGGERS_FIRE, Fire(name=name, params=params or {}))
+
+
+def _routes(kind: str) -> None:
+    """The same routes for /v1/triggers and /v1/monitors."""
+    plural = f"/{kind}s"
+
+    @router.post(plural, name=f"apply_{kind}")
+    async def apply(text: SpecText, request: Request) -> Any:
+        """Create or update from a YAML (or JSON) spec; an unchanged spec keeps its version."""
+        return await ask(request, TRIGGERS_APPLY, ApplySpec(text=text, kind=kind))
+
+    @router.get(plural, name=f"list_{kind}s")
+    async def listing(request: Request) -> Any:
+        return await ask(request, TRIGGERS_LIST, Named(name="*", kind=kind))
+
+    @router.get(plural + "/{name}", name=f"show_{kind}")
+    async def show(name: str, request: Request) -> Any:
+        return await ask(request, TRIGGERS_GET, Named(name=name, kind=kind))
+
+    @router.post(plural + "/{name}/enable", name=f"enable_{kind}")
+    async def enable(name: str, request: Request) -> Any:
+        return await ask(request, TRIGGERS_ENABLE, Enable(name=name, kind=kind, enabled=True))
+
+    @router.post(plural + "/{name}/disable", name=f"disable_{kind}")
+    async def disable(name: str, request: Request) -> Any:
+        return await ask(request, TRIGGERS_ENABLE, Enable(name=name, kind=kind, enabled=False))
+
+    @router.get(plural + "/{name}/history", name=f"{kind}_history")
+    async def history(
+        name: str, request: Request, limit: Annotated[int, Query(ge=1, le=1000)] = 50
+    ) -> Any:
+        """Firings (with event ids, run ids and reasons), or a monitor's crossings."""
+        return await ask(request, TRIGGERS_HISTORY, Named(name=name, kind=kind, limit=limit))
+
+
+_routes("trigger")
+_routes("monitor")

@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+from datetime import datetime
 from pathlib import Path
 
 from opentelemetry.sdk.trace import TracerProvider
@@ -44,8 +45,14 @@ def build_app(settings: TriggerSettings, *, tracing: TracerProvider | None = Non
     monitors = Monitors(triggers)
     commands = Commands(triggers, monitors)
 
-    bus.consume(Incoming, durable=f"{NAME}-events", subject=">", stream=EVENTS)(triggers.on_event)
-    bus.consume(Incoming, durable=f"{NAME}-custom", subject=">", stream=CUSTOM)(triggers.on_event)
+    for stream in (EVENTS, CUSTOM):
+        bus.consume_batch(
+            Incoming,
+            durable=f"{NAME}-{stream.name.lower()}",
+            subject=">",
+            stream=stream,
+        )(triggers.on_events)
+    event_loops = list(bus.batches)
     bus.consume_batch(MetricLogged, durable=f"{NAME}-metrics")(monitors.on_metrics)
 
     @broker.subscriber(TRIGGERS_APPLY, queue=NAME)
@@ -76,6 +83,10 @@ def build_app(settings: TriggerSettings, *, tracing: TracerProvider | None = Non
     async def test(request: DryRun) -> Reply:
         return await dry_run(bus, request)
 
+    def caught_up() -> datetime | None:
+        stamps = [loop.caught_up_at for loop in event_loops]
+        return None if None in stamps else min(s for s in stamps if s)
+
     async def load() -> None:
         await triggers.reload()
         await monitors.reload()
@@ -87,7 +98,7 @@ def build_app(settings: TriggerSettings, *, tracing: TracerProvider | None = Non
                 await triggers.reload()
                 await monitors.reload()
                 await fire_schedules(triggers)
-                await triggers.close_debounces()
+                await triggers.close_debounces(caught_up())
                 await monitors.check_durations()
             except Exception:
                 # A lost race with another replica or a database hiccup: the next tick

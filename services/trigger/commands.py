@@ -99,7 +99,11 @@ class Commands:
             if row is None:
                 return _missing(query)
             recent = await store.history(session, row.name, 5) if row.kind == "trigger" else []
-            state = await store.monitor_state(session, row.name) if row.kind == "monitor" else None
+            if row.kind == "monitor":
+                state = await store.monitor_state(session, row.name)
+            else:
+                schedule = await store.last_tick(session, row.name)
+                state = {"last_tick": schedule.last_tick.isoformat()} if schedule else None
         return Reply(
             result=_summary(row)
             | {"spec": row.spec, "recent": [_plain(f) for f in recent], "state": state}

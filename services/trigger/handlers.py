@@ -25,7 +25,7 @@ from services.trigger.tables import FiringRow, SeenRow
 from shared.bus import Bus, new_id, now
 from shared.envelope import Envelope
 from shared.events import Cause, Event, RunAbortRequested, RunRequested, TriggerFired
-from shared.outbox import Outbox, already_processed, stage
+from shared.outbox import Outbox, stage
 from shared.trigger_specs import TriggerSpec
 
 log = logging.getLogger(__name__)
@@ -45,6 +45,7 @@ class Incoming(Event):
 class Tx:
     session: AsyncSession
     events: list[tuple[Event, int]] = field(default_factory=list)
+    windows: dict[str, FiringRow] = field(default_factory=dict)  # open debounce windows
 
     def publish(self, event: Event, depth: int = 0) -> None:
         self.events.append((event, depth))
@@ -88,22 +89,38 @@ class Triggers:
 
     # --- events -------------------------------------------------------------------------
 
-    async def on_event(self, envelope: Envelope[Incoming]) -> None:
-        """Match an event against every trigger; track the runs triggers started."""
-        data = envelope.data.model_dump()
-        matched = self.matcher.match(envelope.subject, data)
-        tracked = envelope.subject in RUN_STATES and data.get("run_id") in self.watched
-        if not matched and not tracked:
+    async def on_events(self, envelopes: list[Envelope[Incoming]]) -> None:
+        """Match events against every trigger and track the runs triggers started; a batch
+        is one transaction, so a storm of events costs a few commits, not thousands."""
+        relevant = []
+        for envelope in envelopes:
+            data = envelope.data.model_dump()
+            matched = self.matcher.match(envelope.subject, data)
+            tracked = envelope.subject in RUN_STATES and data.get("run_id") in self.watched
+            if matched or tracked:
+                relevant.append((envelope, data, matched, tracked))
+        if not relevant:
             return
         async with self.writing() as tx:
-            if await already_processed(tx.session, "trigger-events", envelope.id, now=now()):
-                return
-            if tracked:
-                await self._track_run(tx, str(data["run_id"]), str(data.get("state")))
-            for spec, condition in matched:
-                context = await self._context(tx, spec, condition, envelope, data)
-                if context is not None:
-                    await self.act(tx, spec, context, key=f"event:{envelope.id}", envelope=envelope)
+            for envelope, data, matched, tracked in relevant:
+                await self._handle(tx, envelope, data, matched, bool(tracked))
+
+    async def _handle(
+        self,
+        tx: Tx,
+        envelope: Envelope[Incoming],
+        data: dict[str, Any],
+        matched: list[tuple[TriggerSpec, str]],
+        tracked: bool,
+    ) -> None:
+        # No inbox here: every effect is idempotent by itself (a firing is unique per trigger
+        # and event id, run states are overwritten, all_of events are upserted).
+        if tracked:
+            await self._track_run(tx, str(data["run_id"]), str(data.get("state")))
+        for spec, condition in matched:
+            context = await self._context(tx, spec, condition, envelope, data)
+            if context is not None:
+                await self.act(tx, spec, context, key=f"event:{envelope.id}", envelope=envelope)
 
     async def _context(
         self,
@@ -146,15 +163,26 @@ class Triggers:
     ) -> FiringRow | None:
         """Decide and record; None when another replica already decided this key."""
         depth = envelope.causation_depth if envelope else 0
-        active = await store.active_runs(tx.session, spec.name)
+        # A debounced trigger meets its concurrency policy when its window closes.
+        active = [] if spec.debounce else await store.active_runs(tx.session, spec.name)
         decision = decide(spec, context, depth=depth, active_runs=active)
         if decision.action == "debounce":
-            open_window = await store.open_debounce(tx.session, spec.name)
-            if open_window is not None:  # later events in the window: keep the last bindings
-                open_window.params, open_window.inputs = decision.params, decision.inputs
-                open_window.event_id = envelope.id if envelope else None
-                tx.session.add(open_window)
-                return open_window
+            # Windows are measured in event time, so a backlog read late still lands in the
+            # window it was published in.
+            at = envelope.time if envelope else now()
+            window = tx.windows.get(spec.name)
+            if window is None or window.due_at is None or window.due_at < at:
+                window = await store.debounce_window(tx.session, spec.name, at)
+            if window is not None and window.status == "debounced":
+                window.params, window.inputs = decision.params, decision.inputs
+                window.command = decision.command
+                window.event_id = envelope.id if envelope else None
+                tx.session.add(window)
+                tx.windows[spec.name] = window  # the rest of a storm's batch needs no query
+                return window
+            if window is not None:
+                return None  # its window already closed and fired: part of that burst
+        start = envelope.time if envelope and spec.debounce else now()
         firing = FiringRow(
             id=new_id(),
             trigger=spec.name,
@@ -162,12 +190,13 @@ class Triggers:
             status=STATUS[decision.action],
             reason=decision.reason,
             at=now(),
-            due_at=now() + timedelta(seconds=spec.debounce) if spec.debounce else None,
+            due_at=start + timedelta(seconds=spec.debounce) if spec.debounce else None,
             event_id=envelope.id if envelope else None,
             tick=tick,
             depth=depth,
             params=decision.params,
             inputs=decision.inputs,
+            command=decision.command,
         )
         if not await _insert(tx.session, firing):
             return None
@@ -190,6 +219,7 @@ class Triggers:
         tx.publish(
             RunRequested(
                 run_id=run_id,
+                command=firing.command or target.command,
                 component=target.component,
                 pipeline=target.pipeline,
                 params=firing.params,
@@ -212,9 +242,10 @@ class Triggers:
         ).first()
         if firing is None:
             return
+        ended_before = firing.run_state in TERMINAL
         firing.run_state = state
         tx.session.add(firing)
-        if state in TERMINAL:
+        if state in TERMINAL and not ended_before:  # a redelivered end releases nothing more
             self.watched.discard(run_id)
             await self._release_queue(tx, firing.trigger)
 
@@ -224,22 +255,26 @@ class Triggers:
         queued = await store.oldest_queued(tx.session, trigger)
         if spec is None or queued is None or await store.active_runs(tx.session, trigger):
             return
-        self._fire(tx, spec, queued, Decision("fire", "", queued.params, queued.inputs))
+        decision = Decision("fire", "", queued.params, queued.inputs, command=queued.command)
+        self._fire(tx, spec, queued, decision)
         queued.reason = "started after the previous run ended"
 
     # --- time ---------------------------------------------------------------------------
 
-    async def close_debounces(self) -> None:
-        """Windows that ended fire once, with the last event's bindings."""
+    async def close_debounces(self, caught_up: datetime | None) -> None:
+        """Windows that ended fire once, with the last event's bindings: only once every
+        event stored before the window ended has been read, or a backlog would be cut."""
+        if caught_up is None:
+            return
         async with self.writing() as tx:
-            for firing in await store.due_debounces(tx.session, now()):
+            for firing in await store.due_debounces(tx.session, min(now(), caught_up)):
                 spec = self.specs.get(firing.trigger)
                 if spec is None:
                     firing.status, firing.reason = "skipped", "trigger removed or disabled"
                     tx.session.add(firing)
                     continue
                 active = await store.active_runs(tx.session, spec.name)
-                decision = admit(spec, active, firing.params, firing.inputs)
+                decision = admit(spec, active, firing.params, firing.inputs, firing.command)
                 if decision.action == "fire":
                     self._fire(tx, spec, firing, decision)
                 else:

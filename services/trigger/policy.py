@@ -16,6 +16,7 @@ class Decision:
     params: dict[str, Any] = field(default_factory=dict)
     inputs: dict[str, str] = field(default_factory=dict)
     replaces: tuple[str, ...] = ()
+    command: list[str] | None = None
 
 
 def decide(
@@ -35,15 +36,21 @@ def decide(
     try:
         params = render(spec.target.params, context)
         inputs = {name: str(render(ref, context)) for name, ref in spec.target.inputs.items()}
+        command = [str(render(part, context)) for part in spec.target.command or []] or None
     except MissingBinding as missing:
         return Decision("skip", str(missing))
     if spec.debounce and not debounced:
-        return Decision("debounce", f"debouncing for {spec.debounce:g} s", params, inputs)
-    return admit(spec, active_runs, params, inputs)
+        reason = f"debouncing for {spec.debounce:g} s"
+        return Decision("debounce", reason, params, inputs, command=command)
+    return admit(spec, active_runs, params, inputs, command)
 
 
 def admit(
-    spec: TriggerSpec, active_runs: list[str], params: dict[str, Any], inputs: dict[str, str]
+    spec: TriggerSpec,
+    active_runs: list[str],
+    params: dict[str, Any],
+    inputs: dict[str, str],
+    command: list[str] | None = None,
 ) -> Decision:
     """The concurrency policy, for a firing whose bindings are settled."""
     if active_runs:
@@ -51,8 +58,9 @@ def admit(
             case "skip":
                 return Decision("skip", f"run {active_runs[0]} of this trigger is still active")
             case "queue":
-                return Decision("queue", f"waiting for run {active_runs[0]}", params, inputs)
+                reason = f"waiting for run {active_runs[0]}"
+                return Decision("queue", reason, params, inputs, command=command)
             case "replace":
                 reason = f"replacing run {', '.join(active_runs)}"
-                return Decision("fire", reason, params, inputs, tuple(active_runs))
-    return Decision("fire", "", params, inputs)
+                return Decision("fire", reason, params, inputs, tuple(active_runs), command)
+    return Decision("fire", "", params, inputs, command=command)

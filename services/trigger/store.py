@@ -75,9 +75,16 @@ async def all_active_runs(session: AsyncSession) -> list[str]:
     return [run_id for run_id in (await session.exec(query)).all() if run_id]
 
 
-async def open_debounce(session: AsyncSession, trigger: str) -> FiringRow | None:
+async def debounce_window(session: AsyncSession, trigger: str, at: datetime) -> FiringRow | None:
+    """The debounce window (open, or closed and fired) that an event at `at` falls in."""
     query = (
-        select(FiringRow).where(FiringRow.trigger == trigger).where(FiringRow.status == "debounced")
+        select(FiringRow)
+        .where(FiringRow.trigger == trigger)
+        .where(col(FiringRow.due_at).is_not(None))
+        .where(col(FiringRow.due_at) >= at)
+        .where(col(FiringRow.status).in_(["debounced", "fired", "queued"]))
+        .order_by(col(FiringRow.due_at))
+        .limit(1)
     )
     return (await session.exec(query)).first()
 

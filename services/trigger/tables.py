@@ -39,6 +39,7 @@ class FiringRow(SQLModel, table=True):
     depth: int = 0
     params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     inputs: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    command: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     run_id: str | None = Field(default=None, index=True)
     run_state: str | None = None
 

@@ -1,7 +1,8 @@
 """In-process stacks of real services on a real nats-server and a real database."""
 
+import importlib
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +17,10 @@ from services.gateway.app import build_app as build_gateway
 from services.gateway.settings import GatewaySettings
 from services.scheduler.app import build_app as build_scheduler
 from services.scheduler.settings import SchedulerSettings
+from services.trigger.settings import TriggerSettings
 from shared.service import Service
-from tests.conftest import eventually
+from shared.settings import BoxopsSettings
+from tests.conftest import eventually, service_db
 
 TERMINAL = ("completed", "failed", "aborted")
 
@@ -28,6 +31,7 @@ class Stack:
     executor: Service | None
     gateway: FastAPI
     http: httpx.AsyncClient
+    others: dict[str, Service] = field(default_factory=dict)
 
     @property
     def gateway_service(self) -> Service:
@@ -41,7 +45,9 @@ async def start_stack(
     tracing: TracerProvider | None = None,
     *,
     with_executor: bool = True,
+    services: tuple[str, ...] = (),
 ) -> Stack:
+    """Scheduler, executor and gateway; plus `services` (trigger, registry, artifact)."""
     common = {"nats_url": nats_url, "home": home}
     scheduler = build_scheduler(
         SchedulerSettings(**common, db_url=db[0], db_schema=db[1]), tracing=tracing
@@ -54,17 +60,28 @@ async def start_stack(
         else None
     )
     gateway = build_gateway(GatewaySettings(**common), tracing=tracing)
-    for service in (scheduler, executor, gateway.state.service):
+    others = {name: build_other(name, common, db, tracing) for name in services}
+    for service in (*others.values(), scheduler, executor, gateway.state.service):
         if service:
             await service.start()
     transport = httpx.ASGITransport(app=gateway)
     http = httpx.AsyncClient(transport=transport, base_url="http://gateway")
-    return Stack(scheduler, executor, gateway, http)
+    return Stack(scheduler, executor, gateway, http, others)
+
+
+def build_other(
+    name: str, common: dict[str, Any], db: tuple[str, str], tracing: TracerProvider | None
+) -> Service:
+    module = importlib.import_module(f"services.{name}.app")
+    settings_class = {"trigger": TriggerSettings}.get(name, BoxopsSettings)
+    url, schema = service_db(db, name)
+    settings = settings_class(**common, db_url=url, db_schema=schema)
+    return module.build_app(settings, tracing=tracing)  # type: ignore[no-any-return]
 
 
 async def stop_stack(stack: Stack) -> None:
     await stack.http.aclose()
-    for service in (stack.gateway_service, stack.executor, stack.scheduler):
+    for service in (stack.gateway_service, stack.executor, stack.scheduler, *stack.others.values()):
         if service:
             await service.stop()
 

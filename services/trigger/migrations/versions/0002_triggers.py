@@ -41,6 +41,7 @@ def upgrade() -> None:
         sa.Column("depth", sa.Integer(), nullable=False, server_default="0"),
         sa.Column("params", sa.JSON(), nullable=False),
         sa.Column("inputs", sa.JSON(), nullable=False),
+        sa.Column("command", sa.JSON(), nullable=True),
         sa.Column("run_id", sa.String(), nullable=True),
         sa.Column("run_state", sa.String(), nullable=True),
         sa.UniqueConstraint("trigger", "key", name="uq_firings_trigger_key"),

@@ -1,0 +1,175 @@
+"""`boxops triggers` and `boxops monitors`: apply specs, look at them, fire, see history."""
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from boxops.cli.common import JsonOption, call, client, console, err, pairs, print_json
+
+FileArg = Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="YAML spec file.")]
+
+
+def build(kind: str) -> typer.Typer:
+    """The same commands for triggers and monitors (`kind` is the URL segment)."""
+    app = typer.Typer(help=f"Apply and inspect {kind}.")
+
+    @app.command()
+    def apply(path: FileArg, json_out: JsonOption = False) -> None:
+        """Create or update from a YAML spec; an unchanged spec keeps its version."""
+        result = _post(f"/v1/{kind}", content=path.read_text(), yaml=True)
+        print_json(result) if json_out else console.print(
+            f"{result['kind']} {result['name']} v{result['version']} {result['change']}"
+        )
+
+    @app.command("list")
+    def listing(json_out: JsonOption = False) -> None:
+        found = _get(f"/v1/{kind}")
+        if json_out:
+            print_json(found)
+            return
+        table = Table("name", "type", "enabled", "version", "updated")
+        for row in found:
+            table.add_row(
+                row["name"],
+                row["type"],
+                str(row["enabled"]),
+                str(row["version"]),
+                row["updated_at"][:19],
+            )
+        console.print(table)
+
+    @app.command()
+    def show(name: str, json_out: JsonOption = False) -> None:
+        found = _get(f"/v1/{kind}/{name}")
+        print_json(found) if json_out else console.print_json(json.dumps(found))
+
+    @app.command()
+    def enable(name: str) -> None:
+        _post(f"/v1/{kind}/{name}/enable")
+        console.print(f"{name} enabled")
+
+    @app.command()
+    def disable(name: str) -> None:
+        _post(f"/v1/{kind}/{name}/disable")
+        console.print(f"{name} disabled")
+
+    @app.command()
+    def history(
+        name: str,
+        limit: Annotated[int, typer.Option(help="At most this many.")] = 50,
+        json_out: JsonOption = False,
+    ) -> None:
+        """What it did and why: firings with event and run ids, or a monitor's crossings."""
+        found = _get(f"/v1/{kind}/{name}/history", params={"limit": limit})
+        if json_out:
+            print_json(found)
+            return
+        if kind == "monitors":
+            table = Table("at", "kind", "value", "threshold", "run")
+            for row in found:
+                table.add_row(
+                    row["at"][:19],
+                    row["kind"],
+                    f"{row['value']:g}",
+                    f"{row['threshold']:g}",
+                    row.get("run_id") or "",
+                )
+        else:
+            table = Table("at", "status", "run", "event / tick", "reason")
+            for row in found:
+                cause = row.get("event_id") or (row.get("tick") or "")[:19] or row["key"]
+                table.add_row(
+                    row["at"][:19],
+                    row["status"],
+                    row.get("run_id") or "",
+                    cause,
+                    row.get("reason", ""),
+                )
+        console.print(table)
+
+    if kind == "triggers":
+
+        @app.command()
+        def fire(
+            name: str,
+            param: Annotated[list[str], typer.Option("--param", "-p", help="NAME=VALUE.")] = [],  # noqa: B006
+            json_out: JsonOption = False,
+        ) -> None:
+            """Fire by hand (its policies still apply)."""
+            params = {k: _value(v) for k, v in pairs(param, "--param").items()}
+            firing = _post(f"/v1/triggers/{name}/fire", json=params)
+            print_json(firing) if json_out else console.print(
+                f"{firing['status']} {firing.get('run_id') or ''} {firing.get('reason', '')}"
+            )
+
+        @app.command()
+        def test(
+            path: FileArg,
+            since: Annotated[str, typer.Option(help="Replay this last period, e.g. 24h.")] = "24h",
+            json_out: JsonOption = False,
+        ) -> None:
+            """Dry run: what this (unapplied) trigger would have started, and why."""
+            result = _post(
+                "/v1/triggers/test", content=path.read_text(), yaml=True, params={"since": since}
+            )
+            if json_out:
+                print_json(result)
+                return
+            would = result["would"]
+            console.print(
+                f"{result['trigger']}: {len(would)} outcome(s) since {result['since'][:19]}"
+            )
+            table = Table("at", "action", "event", "params", "inputs", "reason")
+            for row in would:
+                table.add_row(
+                    row["at"][:19],
+                    row["action"],
+                    row.get("event_id") or "",
+                    json.dumps(row["params"]),
+                    json.dumps(row["inputs"]),
+                    row["reason"],
+                )
+            console.print(table)
+
+    return app
+
+
+def _value(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _get(path: str, **kwargs: Any) -> Any:
+    return call(client().request, "GET", path, **kwargs).json()
+
+
+def _post(path: str, *, yaml: bool = False, **kwargs: Any) -> Any:
+    if yaml:
+        kwargs["headers"] = {"content-type": "application/yaml"}
+    return call(client().request, "POST", path, **kwargs).json()
+
+
+events_app = typer.Typer(help="Publish events by hand.")
+
+
+@events_app.command()
+def publish(
+    subject: str,
+    data: Annotated[str, typer.Argument(help="The event's data as JSON.")],
+    json_out: JsonOption = False,
+) -> None:
+    """Publish any event, e.g. `boxops events publish dataset.version.created '{...}'`."""
+    try:
+        json.loads(data)
+    except ValueError as error:
+        err.print(f"[red]the data is not JSON: {error}")
+        raise typer.Exit(2) from None
+    result = _post(
+        f"/v1/events/{subject}", content=data, headers={"content-type": "application/json"}
+    )
+    print_json(result) if json_out else console.print(f"published {result['id']} on {subject}")
