@@ -64,6 +64,7 @@ def _outcome(
         "action": "start run" if decision.action == "fire" else decision.action,
         "reason": decision.reason,
         "target": spec.target.pipeline or spec.target.component,
+        "command": decision.command,
         "params": decision.params,
         "inputs": decision.inputs,
     }

@@ -1,0 +1,142 @@
+"""Monitors over metric streams, the metric-drop flow, and trigger dry runs."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from shared.bus import EVENTS
+from tests.conftest import eventually
+from tests.integration.conftest import Stack, start_stack, stop_stack, wait_run
+from tests.integration.test_triggers import apply, fired, history, publish
+
+
+@pytest.fixture
+async def stack(nats_url: str, db: tuple[str, str], tmp_path: Path) -> AsyncIterator[Stack]:
+    running = await start_stack(nats_url, db, tmp_path / "home", services=("trigger",))
+    yield running
+    await stop_stack(running)
+
+
+ACCURACY = """
+kind: monitor
+name: accuracy-floor
+metric: accuracy
+where: {pipeline: iris-train}
+below: 0.9
+hysteresis: 0.02
+"""
+
+RETRAIN = """
+kind: trigger
+name: retrain-on-drop
+target: {command: [echo, "retrain: {{ event.metric }}={{ event.value }}"]}
+event:
+  subject: metric.below_threshold
+  where: {monitor: accuracy-floor}
+"""
+
+
+async def log_accuracy(stack: Stack, value: float, pipeline: str = "iris-train") -> None:
+    await publish(
+        stack,
+        "metric.logged",
+        {"name": "accuracy", "value": value, "labels": {"pipeline": pipeline}},
+    )
+
+
+async def crossings(stack: Stack, count: int) -> list[dict[str, Any]]:
+    async def check() -> list[dict[str, Any]] | None:
+        rows = await history(stack, "accuracy-floor", "monitors")
+        return rows if len(rows) >= count else None
+
+    return await eventually(check)  # type: ignore[return-value]
+
+
+async def stored(stack: Stack, subject: str) -> int:
+    js = stack.gateway_service.bus.broker.config.connection_state.stream
+    info = await js.stream_info(EVENTS.name, subjects_filter=subject)
+    return int((info.state.subjects or {}).get(subject, 0))
+
+
+async def test_a_monitor_fires_once_per_crossing_with_hysteresis(stack: Stack) -> None:
+    assert (await apply(stack, ACCURACY, "monitors"))["change"] == "created"
+    for value in (0.95, 0.85):
+        await log_accuracy(stack, value)
+    [below] = await crossings(stack, 1)
+    assert (below["kind"], below["value"], below["threshold"]) == ("below", 0.85, 0.9)
+
+    await log_accuracy(stack, 0.8)  # still low: no storm
+    await log_accuracy(stack, 0.91)  # inside the band: still latched
+    await log_accuracy(stack, 0.5, pipeline="other")  # not watched
+    await asyncio.sleep(1)
+    assert len(await history(stack, "accuracy-floor", "monitors")) == 1
+
+    await log_accuracy(stack, 0.93)  # recovered past the band: re-armed
+    await log_accuracy(stack, 0.7)
+    rows = await crossings(stack, 3)
+    assert [r["kind"] for r in rows] == ["below", "recovered", "below"]
+    assert await stored(stack, "metric.below_threshold") == 2
+
+
+async def test_a_monitor_with_for_fires_when_the_condition_held_long_enough(
+    stack: Stack,
+) -> None:
+    await apply(stack, ACCURACY.replace("hysteresis: 0.02", "for: 1s"), "monitors")
+    await log_accuracy(stack, 0.5)
+    await asyncio.sleep(0.3)
+    assert await history(stack, "accuracy-floor", "monitors") == []
+    [below] = await crossings(stack, 1)  # no further point needed: the clock checks
+    assert below["kind"] == "below"
+
+
+async def test_metric_drops_then_a_retraining_run_starts_once(stack: Stack) -> None:
+    await apply(stack, ACCURACY, "monitors")
+    await apply(stack, RETRAIN)
+    for value in (0.95, 0.85):
+        await log_accuracy(stack, value)
+    [firing] = await fired(stack, "retrain-on-drop", 1)
+    run = await wait_run(stack.http, firing["run_id"])
+    assert run["state"] == "completed"
+    assert run["command"] == ["echo", "retrain: accuracy=0.85"]
+    assert run["cause"]["trigger"] == "retrain-on-drop"
+
+    await log_accuracy(stack, 0.88)  # a further low value inside the hysteresis band
+    await asyncio.sleep(1.5)
+    assert len([r for r in await history(stack, "retrain-on-drop") if r["run_id"]]) == 1
+
+
+async def test_a_dry_run_lists_what_a_trigger_would_have_started_and_why(stack: Stack) -> None:
+    await apply(
+        stack,
+        "kind: trigger\nname: catch-all\ntarget: {command: ['true']}\n"
+        "event: {subject: orders.placed}\n",
+    )  # makes boxops keep orders.placed
+    await publish(stack, "orders.placed", {"shop": "a", "total": 10})
+    await publish(stack, "orders.placed", {"shop": "b", "total": 99})
+    await publish(stack, "orders.placed", {"shop": "a"})
+    candidate = """
+kind: trigger
+name: big-orders
+target: {command: [echo, "{{ event.shop }} {{ event.total }}"]}
+event: {subject: orders.placed, where: {shop: a}}
+"""
+    response = await stack.http.post(
+        "/v1/triggers/test",
+        params={"since": "1h"},
+        content=candidate,
+        headers={"content-type": "application/yaml"},
+    )
+    assert response.status_code == 200, response.text
+    result = response.json()
+    assert result["events_read"] == 3
+    would = [(w["action"], w["reason"]) for w in result["would"]]
+    assert would == [
+        ("start run", ""),
+        ("skip", "binding {{ event.total }} has no value in this event"),
+    ]
+    assert result["would"][0]["command"] == ["echo", "a 10"]
+    shown = (await stack.http.get("/v1/triggers/big-orders")).status_code
+    assert shown == 404  # nothing was applied
