@@ -1,7 +1,7 @@
 """Cron ticks as UTC instants, and what to fire after a gap. Pure.
 
-A tick is keyed by its UTC instant, so the repeated local hour of a daylight-saving
-fall-back cannot fire twice, and two replicas agree on what a tick is.
+A tick is keyed by its UTC instant, so two replicas and a restarted service agree on what a
+tick is; a fixed-hour job in the repeated hour of a daylight-saving fall-back runs once.
 """
 
 from datetime import UTC, datetime, timedelta
@@ -24,7 +24,9 @@ def ticks_between(schedule: Schedule, after: datetime, until: datetime) -> list[
         tick = iterator.get_next(datetime).astimezone(UTC)
         if tick > until or (schedule.end and tick > _utc(schedule.end)):
             return ticks
-        if not ticks or tick > ticks[-1]:  # the fall-back hour repeats local times, not instants
+        if _repeated_wall_time(schedule, tick.astimezone(zone)):
+            continue
+        if not ticks or tick > ticks[-1]:
             ticks.append(tick)
         if len(ticks) > 100_000:
             return ticks
@@ -48,6 +50,12 @@ def due(schedule: Schedule, last: datetime | None, now: datetime) -> tuple[list[
     # none: only a tick that is due right now fires; the ones missed while down do not
     current = ticks[-1:] if _on_time(ticks[-1], now) else []
     return current, len(ticks) - len(current)
+
+
+def _repeated_wall_time(schedule: Schedule, local: datetime) -> bool:
+    """The second pass through a fall-back hour (fold=1) repeats wall-clock times: a job
+    at fixed hours ran at the first pass already. Jobs every hour run in both passes."""
+    return local.fold == 1 and schedule.cron.split()[1] != "*"
 
 
 def _on_time(tick: datetime, now: datetime) -> bool:
