@@ -1,11 +1,11 @@
 """File manifests of versions: their digest, checks, and what changed between two of them."""
 
-import hashlib
 import posixpath
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from shared.events import DatasetChanges, FileEntry
+from shared.manifest import digest as digest  # the CLI computes the same one
 
 LISTED = 100  # paths named per kind of change in an event; the counts are always complete
 
@@ -28,14 +28,6 @@ def check(files: Iterable[FileEntry]) -> list[FileEntry]:
             raise ManifestError(f"file path {path!r} appears twice")
         seen.add(path)
     return sorted(files, key=lambda entry: entry.path)
-
-
-def digest(files: Iterable[FileEntry]) -> str:
-    """sha256 over the sorted (path, size, sha256) lines: the same files give the same digest."""
-    h = hashlib.sha256()
-    for entry in sorted(files, key=lambda e: e.path):
-        h.update(f"{entry.path}\t{entry.size}\t{entry.sha256}\n".encode())
-    return "sha256:" + h.hexdigest()
 
 
 def summary(files: Iterable[FileEntry]) -> dict[str, int]:
