@@ -60,3 +60,13 @@ def api_token(root: Path) -> str:
         path.touch(mode=0o600)
         path.write_text(secrets.token_urlsafe(32))
     return path.read_text().strip()
+
+
+def run_token_secret(root: Path) -> str:
+    """The secret the embedded executor signs run tokens with and the gateway checks."""
+    path = root / "run-token-secret"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(32))
+    return path.read_text().strip()

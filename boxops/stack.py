@@ -19,7 +19,7 @@ from pathlib import Path
 
 import nats
 
-from boxops.home import StackState, api_token, state_file, write_state
+from boxops.home import StackState, api_token, run_token_secret, state_file, write_state
 from shared.queries import health_subject
 
 SERVICES = ("registry", "artifact", "scheduler", "trigger", "executor", "gateway")
@@ -204,6 +204,8 @@ class Stack:
             BOXOPS_NATS_URL=self.nats_url,
             BOXOPS_PORT=str(self.gateway_port),
             BOXOPS_API_TOKEN=api_token(self.home),
+            BOXOPS_GATEWAY_URL=self.gateway_url,  # for the executor: artifacts, runs' SDK
+            BOXOPS_RUN_TOKEN_SECRET=run_token_secret(self.home),
             BOXOPS_ARTIFACT_URL=(self.home / "blobs").as_uri(),
             PYTHONUNBUFFERED="1",
         )

@@ -40,6 +40,7 @@ class Session:
         self.count = 0
         self.pending: list[tuple[str, str, float, int | None, float]] = []
         self.lock = threading.Lock()
+        self.sending = threading.Lock()  # one batch in flight: flush() waits for it
         self.wake = threading.Event()
         self.closed = False
         self.thread: threading.Thread | None = None
@@ -87,17 +88,19 @@ class Session:
             self.flush()
 
     def flush(self) -> None:
+        """Send everything logged so far; returns once it is sent or buffered."""
         while True:
-            with self.lock:
-                batch, self.pending = self.pending[:BATCH], self.pending[BATCH:]
-            if not batch:
-                return
-            points = [
-                {"id": i, "name": n, "value": v, "step": s, "at": _iso(t)}
-                for i, n, v, s, t in batch
-            ]
-            if not self._post(points):
-                self._buffer(points)
+            with self.sending:
+                with self.lock:
+                    batch, self.pending = self.pending[:BATCH], self.pending[BATCH:]
+                if not batch:
+                    return
+                points = [
+                    {"id": i, "name": n, "value": v, "step": s, "at": _iso(t)}
+                    for i, n, v, s, t in batch
+                ]
+                if not self._post(points):
+                    self._buffer(points)
 
     def _post(self, points: list[dict[str, Any]]) -> bool:
         """Send a batch to the gateway; False (and a pause) when it cannot be done."""

@@ -165,8 +165,10 @@ async def add_metrics(session: AsyncSession, rows: list[dict[str, Any]]) -> None
         return
     dialect = session.bind.dialect.name if session.bind else "sqlite"
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(MetricRow).values(rows).on_conflict_do_nothing(index_elements=["id"])
-    await session.exec(statement)  # type: ignore[call-overload]
+    statement = insert(MetricRow).on_conflict_do_nothing(index_elements=["id"])
+    # executemany of one cached statement: a multi-row VALUES is compiled anew for every
+    # batch, which held recording at ~2k points/s.
+    await session.execute(statement, rows)
 
 
 async def metric_series(session: AsyncSession, run_id: str) -> list[MetricRow]:

@@ -1,0 +1,192 @@
+"""The executor's figures, on the embedded stack (`boxops up`: nats-server and each service
+its own process):
+
+- local backend: dispatch → process started (the executor's start report);
+- log line → visible to a follower: on the log subject (a live follower), and through
+  GET /v1/runs/{id}/logs polled every 0.2 s as `boxops runs logs -f` does;
+- SDK metric throughput from one black box: points accepted by the gateway (published to
+  JetStream with acks) and points recorded (stored by the scheduler) per second;
+- docker backend (if a daemon answers): dispatch → container started for busybox.
+"""
+
+import asyncio
+import contextlib
+import json
+import socket
+import sqlite3
+import sys
+import tempfile
+import textwrap
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+import nats
+from nats.js import JetStreamContext
+
+from bench.stats import summary
+from boxops.home import api_token
+from boxops.stack import Stack, free_port
+from services.executor.settings import ExecutorSettings
+from shared.bus import TELEMETRY, new_id, now
+from shared.events import MetricLogged, RunDispatched
+
+STARTS = 200
+DOCKER_STARTS = 30
+LINES = 100
+POINTS = 200_000
+EXECUTOR = ExecutorSettings(executor_id=socket.gethostname()).executor_id  # as `boxops up`
+
+
+async def main() -> None:
+    with tempfile.TemporaryDirectory() as directory:
+        async with _stack(Path(directory)) as (nc, http):
+            await _dispatch_to_start(nc, "local", STARTS)
+            await _log_latency(nc, http)
+            await _sdk_throughput(nc, http, Path(directory))
+            await _dispatch_to_start(nc, "docker", DOCKER_STARTS)
+
+
+@contextlib.asynccontextmanager
+async def _stack(home: Path) -> AsyncIterator[tuple[nats.NATS, httpx.AsyncClient]]:
+    """The embedded stack (`boxops up`): every service its own process, as users run it."""
+    stack = Stack(home, free_port(), report=lambda _: None)
+    stack.start()
+    try:
+        await stack.wait_healthy()
+        nc = await nats.connect(stack.nats_url)
+        headers = {"Authorization": f"Bearer {api_token(home)}"}
+        http = httpx.AsyncClient(base_url=stack.gateway_url, headers=headers, timeout=30)
+        try:
+            yield nc, http
+        finally:
+            await http.aclose()
+            await nc.close()
+    finally:
+        stack.stop()
+
+
+async def _dispatch_to_start(nc: nats.NATS, backend: str, n: int) -> None:
+    started: dict[str, asyncio.Future[datetime]] = {}
+
+    async def on_started(msg: nats.aio.msg.Msg) -> None:
+        body = json.loads(msg.data)
+        future = started.get(body["run_id"])
+        if future and not future.done():
+            future.set_result(datetime.fromisoformat(body["at"]))
+
+    subscription = await nc.subscribe("executor.run.started", cb=on_started)
+    js = nc.jetstream()
+    image = "boxops-test/busybox" if backend == "docker" else None
+    latencies = []
+    for _ in range(n):
+        run = RunDispatched(
+            run_id=new_id(),
+            state="pending",
+            at=now(),
+            executor_id=EXECUTOR,
+            command=["true"],
+            backend=backend,
+            image=image,
+        )
+        started[run.run_id] = asyncio.get_running_loop().create_future()
+        body = run.model_dump_json().encode()
+        sent = time.time()
+        await js.publish(run.nats_subject(), body, headers={"Nats-Msg-Id": run.run_id})
+        try:
+            at = await asyncio.wait_for(started[run.run_id], 30)
+        except TimeoutError:
+            print(f"{backend}: no start report within 30 s (is the backend offered?)")
+            break
+        latencies.append(at.timestamp() - sent)
+    await subscription.unsubscribe()
+    if latencies:
+        print(summary(f"{backend}: dispatch → process started", latencies))
+
+
+FOLLOWED = """
+import sys, time
+for i in range({n}):
+    print(f"{{time.time():.6f}}", flush=True)
+    time.sleep(0.05)
+"""
+
+
+async def _log_latency(nc: nats.NATS, http: httpx.AsyncClient) -> None:
+    code = textwrap.dedent(FOLLOWED.format(n=LINES))
+    run_id = (await http.post("/v1/runs", json={"command": [sys.executable, "-c", code]})).json()[
+        "id"
+    ]
+    live: list[float] = []
+
+    async def on_chunk(msg: nats.aio.msg.Msg) -> None:
+        seen = time.time()
+        live.extend(seen - float(x["line"]) for x in json.loads(msg.data)["lines"])
+
+    subscription = await nc.subscribe(f"log.{run_id}", cb=on_chunk)
+    polled, shown = [], 0
+    while True:  # what `boxops runs logs -f` does
+        lines = (await http.get(f"/v1/runs/{run_id}/logs")).json()["lines"]
+        seen = time.time()
+        polled.extend(seen - float(x["line"]) for x in lines[shown:])
+        shown = len(lines)
+        if shown >= LINES:
+            break
+        await asyncio.sleep(0.2)
+    await subscription.unsubscribe()
+    print(summary("log line → seen on log.<run> (live)", live))
+    print(summary("log line → seen by logs -f (0.2 s poll)", polled))
+
+
+SDK_RUN = """
+import time, boxops
+print(f"{{time.time():.6f}}", flush=True)
+for i in range({n}):
+    boxops.log_metric("loss", 1.0 / (i + 1), step=i)
+boxops.flush()
+"""
+
+
+async def _when(count: Callable[[], Awaitable[int]], target: int, interval: float) -> float:
+    """The time at which `count()` reached `target` (give up after 10 minutes)."""
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        if await count() >= target:
+            return time.time()
+        await asyncio.sleep(interval)
+    raise TimeoutError(f"count did not reach {target}")
+
+
+def _stored(home: Path, run_id: str) -> int:
+    with sqlite3.connect(home / "db" / "scheduler.db") as db:
+        query = "SELECT count(*) FROM run_metrics WHERE run_id = ?"
+        return int(db.execute(query, (run_id,)).fetchone()[0])
+
+
+async def _sdk_throughput(nc: nats.NATS, http: httpx.AsyncClient, home: Path) -> None:
+    """From the black box's first point: all points in JetStream (accepted), all stored."""
+    js = nc.jetstream()
+    before = await _in_stream(js)
+    code = textwrap.dedent(SDK_RUN.format(n=POINTS))
+    run_id = (await http.post("/v1/runs", json={"command": [sys.executable, "-c", code]})).json()[
+        "id"
+    ]
+    accepted_at = await _when(lambda: _in_stream(js), before + POINTS, 0.01)
+    # Counted in the scheduler's own SQLite file: its HTTP views load every point of the
+    # series, which for 200k points is slower than what is measured here.
+    stored_at = await _when(lambda: asyncio.to_thread(_stored, home, run_id), POINTS, 0.05)
+    logs = (await http.get(f"/v1/runs/{run_id}/logs")).json()["lines"]
+    began = float(logs[0]["line"])
+    accepted, stored = accepted_at - began, stored_at - began
+    print(f"{'SDK: points accepted (in JetStream)':<40} {POINTS / accepted:10,.0f} points/s")
+    print(
+        f"{'SDK: points stored by the scheduler':<40} {POINTS / stored:10,.0f} points/s "
+        f"({POINTS:,} points: in JetStream after {accepted:.1f} s, stored after {stored:.1f} s)"
+    )
+
+
+async def _in_stream(js: JetStreamContext) -> int:
+    info = await js.stream_info(TELEMETRY.name, subjects_filter=MetricLogged.subject)
+    return int((info.state.subjects or {}).get(MetricLogged.subject, 0))
