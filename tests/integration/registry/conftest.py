@@ -63,10 +63,12 @@ class Registry:
             seq = (message.seq or seq) + 1
 
 
-async def start_registry(nats_url: str, db: tuple[str, str], home: Path) -> Registry:
+async def start_registry(
+    nats_url: str, db: tuple[str, str], home: Path, settings: RegistrySettings | None = None
+) -> Registry:
     url, schema = db
     service = build_registry(
-        RegistrySettings(nats_url=nats_url, home=home, db_url=url, db_schema=schema)
+        settings or RegistrySettings(nats_url=nats_url, home=home, db_url=url, db_schema=schema)
     )
     gateway = build_gateway(GatewaySettings(nats_url=nats_url, home=home))
     await service.start()

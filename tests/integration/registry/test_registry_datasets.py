@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from shared.events import FileEntry
+from shared.queries import DATASET_VERSION_GET, RefQuery, Reply
 from tests.conftest import eventually
 from tests.integration.registry.conftest import Registry
 
@@ -188,3 +189,18 @@ async def test_an_announcement_that_cannot_be_recorded_is_dead_lettered_with_the
     [kept] = await recorded(registry, "iris", 1)  # the consumer went on
     assert kept["uri"] == "s3://b/ok"
     assert json.loads(letters[1].data)["uri"] == "not a uri"
+
+
+async def test_a_version_too_big_for_one_reply_says_so_and_its_files_page(
+    registry: Registry,
+) -> None:
+    status, _ = await link(registry, "huge", files=files(12_000))
+    assert status == 201
+    message = await registry.bus.broker.request(
+        RefQuery(ref="huge@1"), DATASET_VERSION_GET, timeout=5
+    )
+    reply = Reply.model_validate(await message.decode())
+    assert (reply.ok, reply.status) == (False, 413)
+    assert "page through the version's files" in reply.error
+    page = (await registry.http.get("/v1/datasets/huge/versions/1/files?offset=11999")).json()
+    assert page["total"] == 12_000 and [f["path"] for f in page["items"]] == ["part/11999.csv"]
