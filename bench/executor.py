@@ -24,6 +24,7 @@ from pathlib import Path
 
 import httpx
 import nats
+from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 
 from bench.stats import summary
@@ -71,7 +72,7 @@ async def _stack(home: Path) -> AsyncIterator[tuple[nats.NATS, httpx.AsyncClient
 async def _dispatch_to_start(nc: nats.NATS, backend: str, n: int) -> None:
     started: dict[str, asyncio.Future[datetime]] = {}
 
-    async def on_started(msg: nats.aio.msg.Msg) -> None:
+    async def on_started(msg: Msg) -> None:
         body = json.loads(msg.data)
         future = started.get(body["run_id"])
         if future and not future.done():
@@ -121,12 +122,13 @@ async def _log_latency(nc: nats.NATS, http: httpx.AsyncClient) -> None:
     ]
     live: list[float] = []
 
-    async def on_chunk(msg: nats.aio.msg.Msg) -> None:
+    async def on_chunk(msg: Msg) -> None:
         seen = time.time()
         live.extend(seen - float(x["line"]) for x in json.loads(msg.data)["lines"])
 
     subscription = await nc.subscribe(f"log.{run_id}", cb=on_chunk)
-    polled, shown = [], 0
+    polled: list[float] = []
+    shown = 0
     while True:  # what `boxops runs logs -f` does
         lines = (await http.get(f"/v1/runs/{run_id}/logs")).json()["lines"]
         seen = time.time()

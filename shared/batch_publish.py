@@ -11,17 +11,19 @@ by JetStream as duplicates.
 import asyncio
 import json
 from collections.abc import Sequence
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
 from nats.protocol.command import hpub_cmd
 
 from shared.bus import Bus, stream_of
-from shared.envelope import Envelope, body_for, headers_for
+from shared.envelope import SPEC_VERSION, TYPE_PREFIX, Envelope, body_for, headers_for
 from shared.events import Event
 
 BATCH = 5000
 ACK_TIMEOUT_S = 10.0
+Message = tuple[str, bytes, bytes]  # subject, body, encoded headers
 
 
 class PublishError(Exception):
@@ -33,33 +35,54 @@ def _stream(subject: str) -> str:
     return stream_of(subject).name
 
 
-def _sender(client: Any) -> Any:
-    """nats-py's publish checks and re-encodes every header of every message; ours are
-    made here from known-good values, so they are encoded once, as one block."""
-    if not hasattr(client, "_send_command") or client.is_closed or not client.is_connected:
-        return lambda subject, body, reply, headers: client.publish(
-            subject, body, reply=reply, headers=headers
-        )
-
-    async def send(subject: str, body: bytes, reply: str, headers: dict[str, str]) -> None:
-        if len(body) > client.max_payload:
-            raise PublishError(f"a message of {len(body)} bytes exceeds the server's limit")
-        block = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
-        header = f"NATS/1.0\r\n{block}\r\n".encode()
-        await client._send_command(hpub_cmd(subject, reply, header, body))
-
-    return send
+def _headers(headers: dict[str, str]) -> bytes:
+    # Our header values are ids, URIs and timestamps made here: no newlines to escape.
+    block = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    return f"NATS/1.0\r\n{block}\r\n".encode()
 
 
 async def publish_many(bus: Bus, envelopes: Sequence[Envelope[Event]]) -> None:
+    """Publish envelopes in batches; returns once JetStream has stored every one."""
+    messages = []
+    for envelope in envelopes:
+        subject = envelope.data.nats_subject()
+        headers = headers_for(envelope) | {"Nats-Expected-Stream": _stream(subject)}
+        messages.append((subject, body_for(envelope), _headers(headers)))
+    await publish_messages(bus, messages)
+
+
+def same_kind(bus: Bus, subject: str, kind: str, at: datetime) -> "Stamper":
+    """Headers for many events of one subject and time: only the id changes."""
+    common = {
+        "ce-specversion": SPEC_VERSION,
+        "ce-source": bus.source,
+        "ce-type": TYPE_PREFIX + kind,
+        "ce-time": at.isoformat(),
+        "content-type": "application/json",
+        "Nats-Expected-Stream": _stream(subject),
+    }
+    return Stamper(subject, "".join(f"{k}: {v}\r\n" for k, v in common.items()))
+
+
+class Stamper:
+    def __init__(self, subject: str, common: str) -> None:
+        self.subject = subject
+        self.common = common
+
+    def __call__(self, event_id: str, body: bytes) -> Message:
+        head = f"NATS/1.0\r\nce-id: {event_id}\r\nNats-Msg-Id: {event_id}\r\n{self.common}\r\n"
+        return self.subject, body, head.encode()
+
+
+async def publish_messages(bus: Bus, messages: Sequence[Message]) -> None:
     client: Any = bus.broker.config.connection_state.connection  # type: ignore[attr-defined]
-    for start in range(0, len(envelopes), BATCH):
-        await _batch(client, envelopes[start : start + BATCH])
+    for start in range(0, len(messages), BATCH):
+        await _batch(client, messages[start : start + BATCH])
 
 
-async def _batch(client: Any, envelopes: Sequence[Envelope[Event]]) -> None:
+async def _batch(client: Any, messages: Sequence[Message]) -> None:
     inbox = client.new_inbox()
-    waiting = len(envelopes)
+    waiting = len(messages)
     done = asyncio.get_running_loop().create_future()
     errors: list[str] = []
 
@@ -73,16 +96,16 @@ async def _batch(client: Any, envelopes: Sequence[Envelope[Event]]) -> None:
 
     subscription = await client.subscribe(f"{inbox}.*", cb=on_ack)
     try:
-        send = _sender(client)
-        for number, envelope in enumerate(envelopes):
-            subject = envelope.data.nats_subject()
-            headers = headers_for(envelope)
-            headers["Nats-Expected-Stream"] = _stream(subject)
-            await send(subject, body_for(envelope), f"{inbox}.{number}", headers)
+        for number, (subject, body, headers) in enumerate(messages):
+            if len(body) > client.max_payload:
+                raise PublishError(f"a message of {len(body)} bytes exceeds the server's limit")
+            # nats-py's publish re-checks and re-encodes every header of every message;
+            # ours are encoded once above, so the command goes to its buffer directly.
+            await client._send_command(hpub_cmd(subject, f"{inbox}.{number}", headers, body))
         await client.flush()
         await asyncio.wait_for(done, ACK_TIMEOUT_S)
     except TimeoutError:
-        raise PublishError(f"{waiting} of {len(envelopes)} messages not acked in time") from None
+        raise PublishError(f"{waiting} of {len(messages)} messages not acked in time") from None
     finally:
         await subscription.unsubscribe()
     if errors:

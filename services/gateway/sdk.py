@@ -5,6 +5,7 @@ opens only that run's routes. Metric points are published as `metric.logged` in 
 every publish sent before any ack is awaited, and the reply comes once all are stored.
 """
 
+import json
 from datetime import datetime
 from typing import Annotated
 
@@ -12,7 +13,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
-from shared.batch_publish import publish_many
+from shared.batch_publish import publish_messages, same_kind
 from shared.bus import Bus, now
 from shared.events import MetricLogged
 from shared.run_token import valid
@@ -63,21 +64,22 @@ class Recorded(BaseModel):
 async def log_metrics(run_id: str, body: Points, request: Request) -> Recorded:
     """Record a batch of metric points of a run (idempotent per point id)."""
     bus: Bus = request.app.state.service.bus
-    labels = {**body.labels, "run_id": run_id}
     received = now()
-    envelopes = [
-        bus.envelope(
-            MetricLogged.model_construct(  # already validated as a Point: no second pass
-                name=p.name,
-                value=p.value,
-                step=p.step,
-                run_id=run_id,
-                at=p.at or received,
-                labels=labels,
-            ),
-            id=f"{run_id}-{p.id}",
+    # A metric.logged body per point, written directly: the points are already validated,
+    # and at tens of thousands a second a model per point is most of the cost.
+    stamp = same_kind(bus, MetricLogged.subject, MetricLogged.subject, received)
+    run, labels = json.dumps(run_id), json.dumps({**body.labels, "run_id": run_id})
+    default_at = json.dumps(received.isoformat())
+    messages = [
+        stamp(
+            f"{run_id}-{p.id}",
+            (
+                f'{{"name":{json.dumps(p.name)},"value":{p.value!r},'
+                f'"step":{"null" if p.step is None else p.step},"run_id":{run},'
+                f'"at":{json.dumps(p.at.isoformat()) if p.at else default_at},"labels":{labels}}}'
+            ).encode(),
         )
         for p in body.points
     ]
-    await publish_many(bus, envelopes)  # type: ignore[arg-type]
-    return Recorded(recorded=len(envelopes))
+    await publish_messages(bus, messages)
+    return Recorded(recorded=len(messages))
