@@ -3,9 +3,9 @@
 import argparse
 import asyncio
 
-from bench import executor, runs
+from bench import executor, runs, triggers
 
-BENCHMARKS = {"runs": runs.main, "executor": executor.main}
+BENCHMARKS = {"runs": runs.main, "executor": executor.main, "triggers": triggers.main}
 
 parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
 parser.add_argument("names", nargs="*", choices=[*BENCHMARKS, []], help="benchmarks to run")

@@ -7,10 +7,6 @@
 
 import asyncio
 import json
-import os
-import subprocess
-import sys
-import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
@@ -18,30 +14,17 @@ from pathlib import Path
 import httpx
 import nats
 
+from bench.embedded import embedded
 from bench.stats import summary
 from boxops.home import api_token, read_state
 
 RUNS = 200
 
 
-def boxops(env: dict[str, str], *args: str) -> None:
-    command = [sys.executable, "-m", "boxops.cli.main", *args]
-    subprocess.run(command, env=env, check=True, capture_output=True)
-
-
 async def main() -> None:
-    with tempfile.TemporaryDirectory() as directory:
-        home = Path(directory)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("BOXOPS_")}
-        env["BOXOPS_HOME"] = str(home)
-        began = time.perf_counter()
-        boxops(env, "up", "--detach", "--port", str(_free_port()))
-        up_s = time.perf_counter() - began
+    with embedded() as (home, _, up_s):
         print(f"{'boxops up --detach → all healthy':<40} {up_s:.2f} s")
-        try:
-            await _runs(home)
-        finally:
-            boxops(env, "down")
+        await _runs(home)
 
 
 async def _runs(home: Path) -> None:
@@ -73,11 +56,3 @@ async def _runs(home: Path) -> None:
     await bus.close()
     print(summary("accepted → process started", to_started))
     print(summary("accepted → run.completed recorded", to_completed))
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])

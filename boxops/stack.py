@@ -207,9 +207,12 @@ class Stack:
             BOXOPS_GATEWAY_URL=self.gateway_url,  # for the executor: artifacts, runs' SDK
             BOXOPS_RUN_TOKEN_SECRET=run_token_secret(self.home),
             BOXOPS_ARTIFACT_URL=(self.home / "blobs").as_uri(),
+            BOXOPS_ARTIFACT_PORT=str(free_port()),  # its data plane; several stacks may run
             PYTHONUNBUFFERED="1",
         )
-        for key in ("BOXOPS_OTEL_EXPORTER", "BOXOPS_OTEL_ENDPOINT"):
+        # Settings the user may give the whole stack: tracing, and a PostgreSQL database
+        # (each service then keeps its tables in a schema of its own name).
+        for key in ("BOXOPS_OTEL_EXPORTER", "BOXOPS_OTEL_ENDPOINT", "BOXOPS_DB_URL"):
             if key in os.environ:
                 env[key] = os.environ[key]
         return env

@@ -155,8 +155,9 @@ class BatchLoop:
                 await asyncio.sleep(0.5)  # reconnecting: try again shortly
                 continue
             rest = []
-            with contextlib.suppress(TimeoutError, NatsTimeoutError):
-                rest = await self.subscription.fetch(self.batch_size - 1, timeout=0.005)
+            if getattr(first[0].metadata, "num_pending", 1):  # more is waiting: take it too
+                with contextlib.suppress(TimeoutError, NatsTimeoutError):
+                    rest = await self.subscription.fetch(self.batch_size - 1, timeout=0.005)
             try:
                 await self.deliver(first + rest)
             except Exception:

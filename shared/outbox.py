@@ -64,21 +64,22 @@ def create_tables() -> None:
     )
 
 
-def stage(session: AsyncSession, envelopes: Iterable[Envelope], *, now: datetime) -> list[str]:
-    """Add events to the session's transaction; returns their ids for `Outbox.publish`."""
-    ids = []
-    for envelope in envelopes:
-        session.add(
-            OutboxRow(
-                id=envelope.id,
-                subject=envelope.data.nats_subject(),
-                headers=json.dumps(headers_for(envelope)),
-                body=body_for(envelope),
-                created_at=now,
-            )
+def stage(
+    session: AsyncSession, envelopes: Iterable[Envelope], *, now: datetime
+) -> list[OutboxRow]:
+    """Add events to the session's transaction; pass the result to `Outbox.publish`."""
+    rows = [
+        OutboxRow(
+            id=envelope.id,
+            subject=envelope.data.nats_subject(),
+            headers=json.dumps(headers_for(envelope)),
+            body=body_for(envelope),
+            created_at=now,
         )
-        ids.append(envelope.id)
-    return ids
+        for envelope in envelopes
+    ]
+    session.add_all(rows)
+    return rows
 
 
 async def already_processed(
@@ -96,15 +97,35 @@ class Outbox:
         self._sessions = sessions
         self._publish = publish
         self._lock = asyncio.Lock()
+        self._published: list[str] = []
+        self._marking: asyncio.Task[None] | None = None
 
-    async def publish(self, ids: Sequence[str]) -> None:
-        """Publish committed rows in order; on failure the relay retries them later."""
-        if not ids:
+    async def publish(self, rows: Sequence[OutboxRow]) -> None:
+        """Publish committed rows in order, right away; marking them published happens in
+        the background (off the latency path). On failure the relay sends them later."""
+        if not rows:
             return
-        async with self._sessions() as session:
-            rows = (await session.exec(select(OutboxRow).where(col(OutboxRow.id).in_(ids)))).all()
-            by_id = {row.id: row for row in rows}
-            await self._send(session, [by_id[i] for i in ids if i in by_id])
+        async with self._lock:  # keeps events of one service in commit order on the wire
+            for row in rows:
+                await self._publish(row.subject, row.body, json.loads(row.headers))
+        self._published.extend(row.id for row in rows)
+        if self._marking is None or self._marking.done():
+            self._marking = asyncio.create_task(self._mark_published())
+
+    async def _mark_published(self) -> None:
+        while self._published:
+            ids, self._published = self._published[:1000], self._published[1000:]
+            try:
+                async with self._sessions() as session:
+                    await session.exec(  # type: ignore[call-overload]
+                        sa.update(OutboxRow)
+                        .where(col(OutboxRow.id).in_(ids))
+                        .values(published_at=datetime.now(UTC))
+                    )
+                    await session.commit()
+            except Exception:
+                # Unmarked rows are sent again by the relay; JetStream drops the duplicates.
+                log.exception("marking %d outbox rows published failed", len(ids))
 
     async def relay_once(self, *, older_than: timedelta = timedelta(seconds=2)) -> int:
         """Publish rows a crash or a NATS outage left unpublished."""

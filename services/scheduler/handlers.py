@@ -81,14 +81,14 @@ class Scheduler:
                 for run in tx.runs.values():
                     await store.save(session, run, now=now())
                 envelopes = [self.bus.envelope(e, depth=depth) for e, depth in tx.events]
-                ids = stage(session, envelopes, now=now())
+                staged = stage(session, envelopes, now=now())
                 await session.commit()
             except BaseException:
                 await self.rebuild(session)  # the in-memory occupancy may be ahead of the DB
                 raise
             for run in tx.runs.values():
                 self.occupancy.update(run)
-            await self.outbox.publish(ids)
+            await self.outbox.publish(staged)
 
     async def rebuild(self, session: AsyncSession | None = None) -> None:
         async with self.sessions() as fresh:

@@ -71,9 +71,10 @@ class Triggers:
         async with self.lock, self.sessions() as session:
             tx = Tx(session)
             yield tx
-            ids = stage(session, [self.bus.envelope(e, depth=d) for e, d in tx.events], now=now())
+            envelopes = [self.bus.envelope(e, depth=d) for e, d in tx.events]
+            staged = stage(session, envelopes, now=now())
             await session.commit()
-        await self.outbox.publish(ids)
+        await self.outbox.publish(staged)
 
     async def reload(self) -> None:
         """Pick up triggers applied, and runs started, through any replica."""

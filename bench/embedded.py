@@ -1,0 +1,44 @@
+"""An embedded stack for a benchmark: `boxops up --detach` in a temporary home."""
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from boxops.home import StackState, read_state
+
+
+def boxops(env: dict[str, str], *args: str) -> None:
+    command = [sys.executable, "-m", "boxops.cli.main", *args]
+    subprocess.run(command, env=env, check=True, capture_output=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def embedded(db_url: str | None = None) -> Iterator[tuple[Path, StackState, float]]:
+    """(home, state, seconds `up` took); the stack is stopped afterwards."""
+    with tempfile.TemporaryDirectory() as directory:
+        home = Path(directory)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("BOXOPS_")}
+        env["BOXOPS_HOME"] = str(home)
+        if db_url:
+            env["BOXOPS_DB_URL"] = db_url
+        began = time.perf_counter()
+        boxops(env, "up", "--detach", "--port", str(free_port()))
+        took = time.perf_counter() - began
+        state = read_state(home)
+        assert state, "boxops up --detach returned but no stack runs"
+        try:
+            yield home, state, took
+        finally:
+            boxops(env, "down")
