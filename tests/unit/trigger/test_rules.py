@@ -6,6 +6,7 @@ import pytest
 
 from services.trigger.bindings import MissingBinding, render
 from services.trigger.filters import matches, subject_matches
+from services.trigger.matcher import Matcher
 from services.trigger.monitors import MonitorState, Point, observe
 from services.trigger.policy import decide
 from services.trigger.schedules import due, ticks_between
@@ -134,4 +135,38 @@ def test_the_policy_binds_then_applies_concurrency_and_depth() -> None:
     assert (missing.action, missing.reason) == (
         "skip",
         "binding {{ event.version }} has no value in this event",
+    )
+
+
+def test_the_matcher_finds_the_same_triggers_through_its_index_as_a_full_scan() -> None:
+    def spec(name: str, where: dict, subject: str = "dataset.version.created") -> TriggerSpec:  # type: ignore[type-arg]
+        return TriggerSpec.model_validate(
+            {
+                "name": name,
+                "target": {"command": ["true"]},
+                "event": {"subject": subject, "where": where},
+            }
+        )
+
+    specs = [
+        spec("by-name", {"dataset": "iris"}),
+        spec("by-name-and-rows", {"dataset": "iris", "metadata.rows": {"gt": 100}}),
+        spec("other-name", {"dataset": "wine"}),
+        spec("by-version", {"version": 3}),
+        spec("operators-only", {"metadata.rows": {"gte": 150}}),
+        spec("no-filter", {}),
+        spec("wildcard", {"dataset": "iris"}, subject="dataset.>"),
+        spec("other-subject", {}, subject="model.version.created"),
+    ]
+    found = {s.name for s, _ in Matcher(specs).match("dataset.version.created", EVENT)}
+    scanned = {
+        s.name
+        for s in specs
+        if subject_matches(s.event.subject, "dataset.version.created")  # type: ignore[union-attr]
+        and matches(s.event.where, EVENT)  # type: ignore[union-attr]
+    }
+    assert (
+        found
+        == scanned
+        == {"by-name", "by-name-and-rows", "by-version", "operators-only", "no-filter", "wildcard"}
     )
