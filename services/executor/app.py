@@ -29,6 +29,8 @@ def build_app(
         "local": LocalBackend(rlimit_memory=settings.local_rlimit_memory, cgroups=usable())
     }
     executor = Executor(ctx, backends)
+    if blobs is not None:
+        service.on_stop.append(blobs.close)
 
     async def connect_docker() -> None:
         if not settings.docker:
@@ -58,4 +60,8 @@ def build_app(
 
 def artifact_store(settings: ExecutorSettings) -> BlobStore | None:
     """The gateway's artifact API, once configured; None leaves runs without blobs."""
-    return None  # the artifact client (issue 3) plugs in here
+    if not settings.gateway_url:
+        return None
+    from services.executor.blobs import GatewayBlobs  # httpx only when configured
+
+    return GatewayBlobs(settings.gateway_url, settings.api_token)

@@ -14,11 +14,21 @@ from shared.events import FileEntry, InputRef
 
 
 class BlobStore(Protocol):
+    """The artifact store as the executor uses it (services/executor/blobs.py)."""
+
     async def get(self, sha256: str, dest: Path) -> None:
         """Download a blob to dest, checking its digest; raises on any mismatch."""
 
-    async def put(self, path: Path) -> FileEntry:
-        """Upload a file; its digest and size as stored."""
+    async def put(self, path: Path, name: str, media_type: str | None = None) -> FileEntry:
+        """Upload a file under a name; its digest and size as stored."""
+
+    async def put_many(self, files: list[tuple[str, Path]]) -> list[FileEntry]:
+        """Upload (name, file) pairs concurrently; entries in the order given."""
+
+    async def bind(self, key: str, sha256: str) -> None:
+        """Name a stored blob, e.g. runs/<run id>/logs.jsonl."""
+
+    async def close(self) -> None: ...
 
 
 class InputError(Exception):
@@ -38,15 +48,18 @@ class Inputs:
         self.locks: dict[str, asyncio.Lock] = {}  # one download per digest at a time
 
     async def materialise(
-        self, inputs: dict[str, InputRef], root: Path, *, link_external: bool
+        self, inputs: dict[str, InputRef], root: Path, *, local: bool
     ) -> Materialised:
+        """Lay the inputs out under root. A local run could write through a hard link to
+        the cache (it runs as the executor's user), so it gets copies; a container gets
+        hard links, mounted read-only."""
         done = Materialised()
         for name, ref in inputs.items():
             target = root / name
             if ref.uri and not ref.files:
                 done.uris[name] = ref.uri
                 path = _local_path(ref.uri)
-                if path is not None and link_external:
+                if path is not None and local:
                     await asyncio.to_thread(_link_dir, path, target)
                     continue
                 if path is not None:
@@ -54,18 +67,18 @@ class Inputs:
                 await asyncio.to_thread(target.mkdir, parents=True, exist_ok=True)
                 continue
             for entry in ref.files:
-                await self._file(name, entry, target)
+                await self._file(name, entry, target, copy=local)
         return done
 
-    async def _file(self, name: str, entry: FileEntry, target: Path) -> None:
+    async def _file(self, name: str, entry: FileEntry, target: Path, *, copy: bool) -> None:
         dest = target / _relative(name, entry.path)
         cached = await self._cached(name, entry)
-        await asyncio.to_thread(_place, cached, dest)
+        await asyncio.to_thread(_place, cached, dest, copy)
 
     async def _cached(self, name: str, entry: FileEntry) -> Path:
         path = self.cache / entry.sha256
         async with self.locks.setdefault(entry.sha256, asyncio.Lock()):
-            if await asyncio.to_thread(path.exists):
+            if await asyncio.to_thread(_intact, path):
                 return path
             if self.blobs is None:
                 raise InputError(f"input {name!r}: no artifact store to download from")
@@ -102,12 +115,34 @@ def _link_dir(path: Path, target: Path) -> None:
 def _seal(partial: Path, path: Path) -> None:
     partial.chmod(0o444)  # runs get hard links to it: none may change the cached copy
     partial.replace(path)
+    info = path.stat()
+    _stamp(path).write_text(f"{info.st_size} {info.st_mtime_ns}")
 
 
-def _place(cached: Path, dest: Path) -> None:
-    dest.parent.mkdir(parents=True, exist_ok=True)
+def _stamp(path: Path) -> Path:
+    return path.with_name(path.name + ".stat")
+
+
+def _intact(path: Path) -> bool:
+    """Cached and unchanged since it was checked; a run as root could still have written
+    through its hard link despite 0444, and then the copy is fetched again."""
     try:
-        os.link(cached, dest)
-    except OSError:  # another file system: a copy instead
-        shutil.copyfile(cached, dest)
-        dest.chmod(0o444)
+        info = path.stat()
+        if _stamp(path).read_text() == f"{info.st_size} {info.st_mtime_ns}":
+            return True
+    except (OSError, ValueError):
+        return False
+    path.unlink(missing_ok=True)
+    return False
+
+
+def _place(cached: Path, dest: Path, copy: bool) -> None:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    if not copy:
+        try:
+            os.link(cached, dest)
+            return
+        except OSError:
+            pass  # another file system: a copy instead
+    shutil.copyfile(cached, dest)  # copy_file_range: a reflink where the file system can
+    dest.chmod(0o444)

@@ -20,11 +20,16 @@ def _candidates(command: list[str], cwd: Path | None) -> list[Path]:
     places = []
     # Arguments first: `python /repo/train.py` is the repo's code, not the interpreter's.
     for part in [*command[1:], command[0]]:
+        if not part or len(part) > 1024 or "\n" in part or "\0" in part:
+            continue  # code given inline (python -c …), not a path
         path = Path(part) if os.path.isabs(part) else None
         if path is None and cwd is not None and part and not part.startswith("-"):
             path = cwd / part
-        if path is not None and path.exists():
-            places.append(path if path.is_dir() else path.parent)
+        try:
+            if path is not None and path.exists():
+                places.append(path if path.is_dir() else path.parent)
+        except OSError:
+            continue
     return places
 
 

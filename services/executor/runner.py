@@ -16,6 +16,7 @@ from services.executor.inputs import BlobStore, InputError, Inputs
 from services.executor.outputs import OutputRefused
 from services.executor.recorder import Recorder
 from services.executor.settings import ExecutorSettings
+from shared.artifacts import run_logs_key
 from shared.bus import Bus, now
 from shared.events import (
     ExecutorRunEnded,
@@ -87,8 +88,8 @@ class Attempt:
     async def prepare(self) -> Launch:
         host, run = self.host, self.run
         await asyncio.to_thread(_lay_out, host, run)
-        link = self.backend.name == "local"
-        found = await self.ctx.inputs.materialise(run.inputs, Path(host.inputs), link_external=link)
+        local = self.backend.name == "local"
+        found = await self.ctx.inputs.materialise(run.inputs, Path(host.inputs), local=local)
         seen = self.backend.seen(host)
         settings = self.ctx.settings
         secret = settings.run_token_secret
@@ -132,16 +133,18 @@ class Attempt:
                 task.cancel()
         await recorder.close(tasks[1])
         reason = self.stop_reason or f"exit code {code}"
-        found, refused = await self.collect(recorder, capture)
-        capture.close()
-        await shipper.flush()
+        try:
+            found, refused = await self.collect(recorder, capture)
+        finally:
+            capture.close()
+            await shipper.flush()  # every line is shipped, whatever collecting did
         await self.report(
             None if refused else code,
             f"exit code {code}, but {refused}" if refused and not self.stop_reason else reason,
             tail="\n".join(capture.stderr_tail),
             outputs=found,
             recorder=recorder,
-            provenance=await code_of,
+            provenance=await _provenance_of(code_of),
             logs=await self.upload_logs(),
             artifacts=await self.artifacts(recorder),
         )
@@ -170,7 +173,7 @@ class Attempt:
             except OutputRefused as err:
                 capture.note(f"refused: {err}")
                 return {}, f"refused: {err}"
-            files = [await self.upload(path, relative) for relative, path in collected.files]
+            files = await self.upload_many(collected.files)
             metrics = (
                 {**recorder.last_values(), **outputs.metrics_of(collected)}
                 if declared.type == "metrics"
@@ -185,18 +188,22 @@ class Attempt:
             )
         return found, None
 
-    async def upload(self, path: Path, relative: str) -> FileEntry:
+    async def upload_many(self, files: list[tuple[str, Path]]) -> list[FileEntry]:
+        if not files:
+            return []
         if self.ctx.blobs is None:
             raise RuntimeError("no artifact store configured (BOXOPS_GATEWAY_URL)")
-        stored = await self.ctx.blobs.put(path)
-        return FileEntry(path=relative, size=stored.size, sha256=stored.sha256)
+        return await self.ctx.blobs.put_many(files)
 
     async def upload_logs(self) -> FileEntry | None:
-        logs = Path(self.host.logs)
-        if self.ctx.blobs is None or not await asyncio.to_thread(logs.exists):
+        """The output archive, stored and named runs/<run id>/logs.jsonl."""
+        logs, blobs = Path(self.host.logs), self.ctx.blobs
+        if blobs is None or not await asyncio.to_thread(logs.exists):
             return None
         try:
-            return await self.upload(logs, "logs.jsonl")
+            entry = await blobs.put(logs, "logs.jsonl", "application/x-ndjson")
+            await blobs.bind(run_logs_key(self.run.run_id), entry.sha256)
+            return entry
         except Exception:
             # The live chunks stay in the telemetry stream; only the archive is missing.
             log.exception("archiving the logs of run %s failed", self.run.run_id)
@@ -255,6 +262,15 @@ async def _settle(streaming: "asyncio.Task[None]", grace_s: float = 5.0) -> None
     """Let the last output arrive; a stream still open after the end is cut off."""
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(asyncio.shield(streaming), grace_s)
+
+
+async def _provenance_of(task: "asyncio.Task[dict[str, Any]]") -> dict[str, Any]:
+    try:
+        return await task
+    except Exception:
+        # Provenance is a bonus: a run's record must not be lost for it.
+        log.exception("no code provenance")
+        return {}
 
 
 async def _nothing() -> dict[str, Any]:

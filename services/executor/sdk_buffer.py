@@ -66,7 +66,8 @@ async def upload_artifacts(sdk: Path, blobs: BlobStore) -> list[RunArtifact]:
         path = files.get(str(record.get("path", "")))
         if path is None:
             continue
-        stored = await blobs.put(path)
+        media_type = str(record.get("media_type") or "application/octet-stream")
+        stored = await blobs.put(path, str(record["path"]), media_type)
         found.append(
             RunArtifact(
                 name=str(record.get("name") or record["path"]),
@@ -74,7 +75,7 @@ async def upload_artifacts(sdk: Path, blobs: BlobStore) -> list[RunArtifact]:
                 path=str(record["path"]),
                 size=stored.size,
                 sha256=stored.sha256,
-                media_type=str(record.get("media_type") or "application/octet-stream"),
+                media_type=media_type,
                 metadata=record.get("metadata") if isinstance(record.get("metadata"), dict) else {},
             )
         )
@@ -90,7 +91,7 @@ async def _buffer(sdk: Path, blobs: BlobStore) -> list[RunArtifact]:
     path = files.get("metrics.jsonl")
     if path is None:
         return []
-    stored = await blobs.put(path)
+    stored = await blobs.put(path, "metrics.jsonl", "application/x-ndjson")
     return [
         RunArtifact(
             name="sdk-metrics-buffer",

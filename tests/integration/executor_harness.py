@@ -89,7 +89,8 @@ class Harness:
             name: DeclaredOutput(type=kind, name=f"{name}-of-test")  # type: ignore[arg-type]
             for name, kind in (outputs or {}).items()
         }
-        fields.setdefault("image", IMAGE if self.backend == "docker" else None)
+        fields.setdefault("backend", self.backend)
+        fields.setdefault("image", IMAGE if fields["backend"] == "docker" else None)
         run = RunDispatched(
             run_id=run_id,
             state="pending",
@@ -99,7 +100,6 @@ class Harness:
             command=command,
             outputs=declared,
             inputs=inputs or {},
-            backend=self.backend,
             **fields,
         )
         await self.bus.publish(run)
@@ -166,14 +166,8 @@ class Harness:
 async def start_harness(
     backend: str, nats_url: str, home: Path, blobs: BlobStore | None = None, **settings: Any
 ) -> Harness:
-    config = ExecutorSettings(
-        nats_url=nats_url,
-        home=home,
-        executor_id=f"ex-{backend}",
-        log_flush_s=0.02,
-        stop_grace_s=2,
-        **settings,
-    )
+    settings = {"executor_id": f"ex-{backend}", "log_flush_s": 0.02, "stop_grace_s": 2} | settings
+    config = ExecutorSettings(nats_url=nats_url, home=home, **settings)
     service = build_app(config, blobs=blobs)
     await service.start()
     client = await nats.connect(nats_url)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 
+from shared.artifacts import ConfusionMatrix
 from shared.run_token import run_token
 from tests.integration.conftest import wait_run
 from tests.integration.executor_harness import start_harness
@@ -97,4 +98,5 @@ def test_outside_a_run_the_sdk_writes_to_a_local_folder(tmp_path: Path) -> None:
     records = [json.loads(x) for x in (folder / "records.jsonl").read_text().splitlines()]
     assert {"kind": "tag", "name": "team", "value": "vision"} in records
     matrix = json.loads((folder / "artifacts" / "confusion_matrix.json").read_text())
-    assert matrix == {"type": "confusion_matrix", "labels": [0, 1], "matrix": [[1, 0], [1, 1]]}
+    assert ConfusionMatrix.model_validate(matrix).matrix == [[1, 0], [1, 1]]
+    assert matrix["labels"] == ["0", "1"]

@@ -9,7 +9,7 @@ timeout and removed once its end is recorded.
 import asyncio
 import contextlib
 import struct
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import aiodocker
@@ -61,6 +61,13 @@ class DockerRun:
             await self.container.delete(force=True)
 
 
+def _writable_by_anyone(host: Layout) -> None:
+    """A non-root container user must write its outputs, work and SDK dirs (its own only)."""
+    outputs = Path(host.outputs)
+    for path in [outputs, *outputs.iterdir(), Path(host.work), Path(host.sdk)]:
+        path.chmod(0o777)
+
+
 class DockerBackend:
     name = "docker"
 
@@ -88,6 +95,8 @@ class DockerBackend:
     async def start(self, launch: Launch) -> DockerRun:
         if not launch.image:
             raise StartError("the docker backend needs an image, and the run names none")
+        if self.user:
+            await asyncio.to_thread(_writable_by_anyone, launch.host)
         try:
             container = await self.docker.containers.create(
                 self.config(launch), name=f"boxops-{launch.run_id}-{launch.host.root.name}"[:128]
