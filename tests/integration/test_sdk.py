@@ -6,12 +6,15 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 from shared.artifacts import ConfusionMatrix
 from shared.run_token import run_token
+from tests.conftest import eventually
 from tests.integration.conftest import wait_run
 from tests.integration.executor_harness import start_harness
 from tests.integration.sdk_stack import SECRET, SdkStack, sdk_stack_fixture  # noqa: F401
@@ -100,3 +103,26 @@ def test_outside_a_run_the_sdk_writes_to_a_local_folder(tmp_path: Path) -> None:
     matrix = json.loads((folder / "artifacts" / "confusion_matrix.json").read_text())
     assert ConfusionMatrix.model_validate(matrix).matrix == [[1, 0], [1, 1]]
     assert matrix["labels"] == ["0", "1"]
+
+
+FOLLOWED = """
+import time
+print(f"{time.time():.6f}", flush=True)
+time.sleep(5)
+"""
+
+
+async def test_a_printed_line_is_visible_to_a_log_follower_within_a_second(
+    sdk_stack: SdkStack,
+) -> None:
+    response = await sdk_stack.http.post("/v1/runs", json={"command": python(FOLLOWED)})
+    run_id = response.json()["id"]
+
+    async def printed() -> list[dict[str, Any]]:
+        # What `boxops runs logs -f` reads, polled here as fast as it goes.
+        logs = await sdk_stack.http.get(f"/v1/runs/{run_id}/logs")
+        return logs.json()["lines"] if logs.status_code == 200 else []  # type: ignore[no-any-return]
+
+    [line] = await eventually(printed, timeout=10, interval=0.01)  # type: ignore[misc]
+    assert time.time() - float(line["line"]) < 1.0
+    await sdk_stack.http.post(f"/v1/runs/{run_id}/abort")
