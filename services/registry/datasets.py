@@ -47,18 +47,73 @@ class Recorded:
     created: bool
 
 
+@dataclass
+class Known:
+    """What one transaction has learnt about datasets: a batch of announcements asks the
+    database once for all of them (`preload`), not several times for each."""
+
+    datasets: dict[str, DatasetRow] = field(default_factory=dict)
+    latest: dict[int, DatasetVersionRow | None] = field(default_factory=dict)
+    identities: dict[tuple[int, str], DatasetVersionRow | None] = field(default_factory=dict)
+    complete: set[int] = field(default_factory=set)  # every identity of these is known
+
+
+def known(tx: Tx) -> Known:
+    return tx.memo.setdefault("datasets", Known())  # type: ignore[no-any-return]
+
+
+async def preload(tx: Tx, wanted: list[tuple[str, str]]) -> None:
+    """Load, in three queries, the datasets, latest versions and identities `record` will
+    look for when recording versions with these (dataset name, identity) pairs."""
+    memo = known(tx)
+    for row in await store.named(tx.session, sorted({name for name, _ in wanted})):
+        memo.datasets[row.name] = row
+    ids_of = {row.name: row.id for row in memo.datasets.values() if row.id is not None}
+    memo.latest |= await store.latest_of(tx.session, list(ids_of.values()))
+    pairs = [(ids_of[name], identity) for name, identity in wanted if name in ids_of]
+    found = await store.by_identities(tx.session, pairs)
+    for pair in pairs:
+        memo.identities[pair] = found.get(pair)
+
+
 async def ensure(tx: Tx, name: str, type: str | None = None) -> DatasetRow:
     """The dataset, created (and announced) on first use."""
-    found = await store.dataset(tx.session, name)
+    memo = known(tx)
+    found = memo.datasets.get(name) or await store.dataset(tx.session, name)
     if found:
+        memo.datasets[name] = found
         return found
     try:
         check_name(name, "dataset name")
     except RefError as err:
         raise Invalid(str(err)) from None
     row = await store.add(tx.session, DatasetRow(name=name, type=type or "other", created_at=now()))
+    assert row.id is not None
+    memo.datasets[name], memo.latest[row.id] = row, None
+    memo.complete.add(row.id)  # new: it has no versions yet
     tx.emit(DatasetCreated(dataset=name, type=row.type))
     return row
+
+
+async def _by_identity(tx: Tx, dataset_id: int, identity: str) -> DatasetVersionRow | None:
+    memo = known(tx)
+    if (dataset_id, identity) in memo.identities or dataset_id in memo.complete:
+        return memo.identities.get((dataset_id, identity))
+    return await store.by_identity(tx.session, dataset_id, identity)
+
+
+async def _latest(tx: Tx, dataset_id: int) -> DatasetVersionRow | None:
+    memo = known(tx)
+    if dataset_id not in memo.latest:
+        memo.latest[dataset_id] = await store.latest(tx.session, dataset_id)
+    return memo.latest[dataset_id]
+
+
+def identity_of(draft: Draft, digest: str | None = None) -> str:
+    """What makes two drafts the same version (see versions.identity)."""
+    if draft.files is not None and digest is None:
+        digest = manifests.digest(draft.files)
+    return versions.identity(digest=digest or draft.digest, pin=draft.pin, uri=draft.uri)
 
 
 async def record(tx: Tx, draft: Draft) -> Recorded:
@@ -66,16 +121,16 @@ async def record(tx: Tx, draft: Draft) -> Recorded:
     same pinned external data) never makes two versions."""
     files = _checked(draft.files) if draft.files is not None else []
     digest = manifests.digest(files) if draft.managed else draft.digest
-    identity = versions.identity(digest=digest, pin=draft.pin, uri=draft.uri)
+    identity = identity_of(draft, digest)
     metadata = {**(manifests.summary(files) if draft.managed else {}), **draft.metadata}
     guessed = draft.type or manifests.guess_type(_paths(draft, files), metadata)
     dataset = await ensure(tx, draft.dataset, guessed)
     assert dataset.id is not None
-    existing = await store.by_identity(tx.session, dataset.id, identity)
+    existing = await _by_identity(tx, dataset.id, identity)
     if existing:
         await _link(tx, dataset.name, existing, draft)
         return Recorded(dataset, existing, False)
-    previous = await store.latest(tx.session, dataset.id)
+    previous = await _latest(tx, dataset.id)
     changes = manifests.changes(
         await _signatures(tx.session, previous) if previous else {},
         manifests.signatures(files) if draft.managed else draft.pin.get("listing"),
@@ -100,6 +155,8 @@ async def record(tx: Tx, draft: Draft) -> Recorded:
         created_at=now(),
     )
     await store.add_version(tx.session, row, files)
+    memo = known(tx)
+    memo.latest[dataset.id] = memo.identities[(dataset.id, identity)] = row
     await _link(tx, dataset.name, row, draft)
     tx.emit(announcement(dataset.name, row))
     return Recorded(dataset, row, True)

@@ -6,7 +6,7 @@ both); they carry the registry as their source and are skipped.
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pydantic import field_validator, model_validator
@@ -57,6 +57,21 @@ class Announced(DatasetVersionCreated):
         return self
 
 
+def _draft(
+    envelope: Envelope[Announced], pin: dict[str, Any], extracted: dict[str, Any]
+) -> datasets.Draft:
+    data = envelope.data
+    return datasets.Draft(
+        dataset=data.dataset,
+        source="event",
+        uri=data.uri,
+        digest=data.digest,
+        metadata={**extracted, **data.metadata},
+        run_id=data.run_id,
+        pin=pin,
+    )
+
+
 def _refused(reason: object) -> PydanticCustomError:
     """The reason as it is, without pydantic's 'Value error, ' in front."""
     return PydanticCustomError("unrecordable", "{reason}", {"reason": str(reason)})
@@ -71,26 +86,21 @@ class External:
     async def on_announced(self, envelopes: list[Envelope[Announced]]) -> None:
         """Pin what can be pinned (outside the transaction), then record the batch at once."""
         todo = [e for e in envelopes if self._foreign(e)]
-        pins = await self._pins(todo)
+        if not todo:
+            return  # only the registry's own announcements: nothing to write
+        drafts = [_draft(e, *pin) for e, pin in zip(todo, await self._pins(todo), strict=True)]
         rejected: list[tuple[Envelope[Announced], str]] = []
         async with self.writer.writing() as tx:
-            for envelope, (pin, extracted) in zip(todo, pins, strict=True):
-                if await tx.seen(CONSUMER, envelope.id):
+            fresh = await tx.unseen(CONSUMER, [e.id for e in todo])
+            wanted = [(d.dataset, datasets.identity_of(d)) for d in drafts]
+            await datasets.preload(tx, wanted)
+            for envelope, draft in zip(todo, drafts, strict=True):
+                if envelope.id not in fresh:
                     continue
-                data = envelope.data
+                fresh.discard(envelope.id)  # the same event twice in one batch: once
                 try:
-                    parents = await parent_keys(tx.session, data.parents)
-                    draft = datasets.Draft(
-                        dataset=data.dataset,
-                        source="event",
-                        uri=data.uri,
-                        digest=data.digest,
-                        metadata={**extracted, **data.metadata},
-                        parents=parents,
-                        run_id=data.run_id,
-                        pin=pin,
-                    )
-                    await datasets.record(tx, draft)
+                    parents = await parent_keys(tx.session, envelope.data.parents)
+                    await datasets.record(tx, replace(draft, parents=parents))
                 except CatalogError as err:
                     rejected.append((envelope, str(err)))
         for envelope, reason in rejected:

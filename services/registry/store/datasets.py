@@ -23,6 +23,48 @@ async def dataset(session: AsyncSession, name: str) -> DatasetRow | None:
     return (await session.exec(select(DatasetRow).where(DatasetRow.name == name))).first()
 
 
+async def named(session: AsyncSession, names: list[str]) -> list[DatasetRow]:
+    if not names:
+        return []
+    query = select(DatasetRow).where(col(DatasetRow.name).in_(names))
+    return list((await session.exec(query)).all())
+
+
+async def latest_of(
+    session: AsyncSession, dataset_ids: list[int]
+) -> dict[int, DatasetVersionRow | None]:
+    """Each dataset's newest version (None if it has none)."""
+    found: dict[int, DatasetVersionRow | None] = dict.fromkeys(dataset_ids)
+    if not dataset_ids:
+        return found
+    newest = (
+        select(DatasetVersionRow.dataset_id, func.max(DatasetVersionRow.version).label("top"))
+        .where(col(DatasetVersionRow.dataset_id).in_(dataset_ids))
+        .group_by(col(DatasetVersionRow.dataset_id))
+        .subquery()
+    )
+    query = select(DatasetVersionRow).join(
+        newest,
+        (col(DatasetVersionRow.dataset_id) == newest.c.dataset_id)
+        & (col(DatasetVersionRow.version) == newest.c.top),
+    )
+    for row in (await session.exec(query)).all():
+        found[row.dataset_id] = row
+    return found
+
+
+async def by_identities(
+    session: AsyncSession, pairs: list[tuple[int, str]]
+) -> dict[tuple[int, str], DatasetVersionRow]:
+    if not pairs:
+        return {}
+    query = select(DatasetVersionRow).where(
+        col(DatasetVersionRow.dataset_id).in_({d for d, _ in pairs}),
+        col(DatasetVersionRow.identity).in_({i for _, i in pairs}),
+    )
+    return {(r.dataset_id, r.identity): r for r in (await session.exec(query)).all()}
+
+
 async def add(session: AsyncSession, row: DatasetRow) -> DatasetRow:
     session.add(row)
     await session.flush()
@@ -59,8 +101,8 @@ async def add_version(
     session: AsyncSession, row: DatasetVersionRow, files: Sequence[FileEntry]
 ) -> DatasetVersionRow:
     session.add(row)
-    await session.flush()
-    if files:
+    if files:  # they need the version's id; a version without files is inserted at commit
+        await session.flush()
         rows = [{"version_id": row.id, **f.model_dump()} for f in files]
         await session.exec(sa.insert(DatasetFileRow), params=rows)  # type: ignore[call-overload]
     return row
