@@ -3,9 +3,14 @@
 import argparse
 import asyncio
 
-from bench import executor, runs, triggers
+from bench import executor, runs, scheduler, triggers
 
-BENCHMARKS = {"runs": runs.main, "executor": executor.main, "triggers": triggers.main}
+BENCHMARKS = {
+    "runs": runs.main,
+    "executor": executor.main,
+    "triggers": triggers.main,
+    "scheduler": scheduler.main,
+}
 
 parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
 parser.add_argument("names", nargs="*", choices=[*BENCHMARKS, []], help="benchmarks to run")

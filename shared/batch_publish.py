@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 from nats.protocol.command import hpub_cmd
+from opentelemetry import propagate
 
 from shared.bus import Bus, stream_of
 from shared.envelope import SPEC_VERSION, TYPE_PREFIX, Envelope, body_for, headers_for
@@ -110,3 +111,20 @@ async def _batch(client: Any, messages: Sequence[Message]) -> None:
         await subscription.unsubscribe()
     if errors:
         raise PublishError(f"{len(errors)} messages refused: {errors[0]}")
+
+
+async def publish_rows(bus: Bus, rows: Sequence[Any]) -> None:
+    """Publish outbox rows as one batch, carrying the current trace context in each."""
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    messages = [
+        (
+            row.subject,
+            row.body,
+            _headers(
+                json.loads(row.headers) | carrier | {"Nats-Expected-Stream": _stream(row.subject)}
+            ),
+        )
+        for row in rows
+    ]
+    await publish_messages(bus, messages)

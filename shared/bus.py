@@ -23,6 +23,7 @@ from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.api import AckPolicy as AckPolicyJS
 from nats.js.api import StreamConfig
 from nats.js.errors import BadRequestError, ServiceUnavailableError
+from opentelemetry import propagate, trace
 
 from shared.envelope import Envelope, EnvelopeError, body_for, headers_for, parse
 from shared.events import Event
@@ -173,9 +174,10 @@ class BatchLoop:
 class Bus:
     """Publishes envelopes and subscribes idempotency-ready handlers for one service."""
 
-    def __init__(self, broker: NatsBroker, source: str) -> None:
+    def __init__(self, broker: NatsBroker, source: str, tracer: trace.Tracer | None = None) -> None:
         self.broker = broker
         self.source = source
+        self.tracer = tracer or trace.get_tracer("boxops.bus")
         self.batches: list[BatchLoop] = []
 
     async def declare_streams(self) -> None:
@@ -344,7 +346,8 @@ class Bus:
         if not envelopes:
             return
         try:
-            await handler(envelopes)
+            with self._span(accepted[0].subject, accepted):
+                await handler(envelopes)
         except Exception as err:
             log.exception("batch handler failed on %s", model.subject)
             for raw in accepted:
@@ -352,6 +355,25 @@ class Bus:
             return
         for raw in accepted:
             await raw.ack()  # the batch committed (idempotently keyed by event id): done
+
+    def _span(self, subject: str, raws: list[Any]) -> Any:
+        """A processing span in the first message's trace, linked to the others', so a lone
+        message (the interactive case) keeps one trace from its producer onwards."""
+        contexts = [propagate.extract(dict(raw.headers or {})) for raw in raws]
+        links = [trace.Link(trace.get_current_span(c).get_span_context()) for c in contexts[1:]]
+        attributes = {
+            "messaging.system": "nats",
+            "messaging.operation": "process",
+            "messaging.destination_publish.name": subject,
+            "messaging.batch.message_count": len(raws),
+        }
+        return self.tracer.start_as_current_span(
+            f"{subject} process",
+            context=contexts[0],
+            kind=trace.SpanKind.CONSUMER,
+            links=links,
+            attributes=attributes,
+        )
 
     async def _retry_or_dead_letter(self, raw: Any, err: Exception, max_deliver: int) -> None:
         attempt = raw.metadata.num_delivered if raw.metadata else 1

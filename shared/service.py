@@ -17,13 +17,14 @@ from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from shared.batch_publish import publish_rows
 from shared.bus import Bus, now
 from shared.db import create_engine, sessionmaker, wait_for_database
 from shared.migrate import upgrade
 from shared.outbox import Outbox
 from shared.queries import health_subject
 from shared.settings import BoxopsSettings
-from shared.telemetry import middlewares, tracer_provider
+from shared.telemetry import middlewares, tracer, tracer_provider
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +125,8 @@ def attach_database(service: Service, migrations: Path, relay_interval_s: float 
     url = service.settings.database_url(service.name)
     schema = service.settings.database_schema(service.name)
     engine = create_engine(url, schema)
-    outbox = Outbox(sessionmaker(engine), service.bus.publish_raw)
+    bus = service.bus
+    outbox = Outbox(sessionmaker(engine), bus.publish_raw, lambda rows: publish_rows(bus, rows))
 
     async def migrate() -> None:
         await wait_for_database(engine)
@@ -144,5 +146,7 @@ def build_service(
     source: str | None = None,
 ) -> Service:
     """A service with its broker (traced as settings say) and bus, ready for subscriptions."""
-    broker = make_broker(settings, tracing or tracer_provider(settings, name))
-    return Service(name, settings, broker, Bus(broker, source=source or f"boxops/{name}"))
+    provider = tracing or tracer_provider(settings, name)
+    broker = make_broker(settings, provider)
+    bus = Bus(broker, source=source or f"boxops/{name}", tracer=tracer(provider, "boxops.bus"))
+    return Service(name, settings, broker, bus)

@@ -34,7 +34,9 @@ def build_app(settings: SchedulerSettings, *, tracing: TracerProvider | None = N
 
     # Registry outages are retried for minutes (backoff capped at 10 s) before a request
     # is dead-lettered, so a registry restart never loses a run request.
-    bus.consume(RunRequested, durable=NAME, max_deliver=20)(scheduler.on_run_requested)
+    bus.consume_batch(RunRequested, durable=f"{NAME}-requests", max_deliver=20)(
+        scheduler.on_runs_requested
+    )
     bus.consume(RunAbortRequested, durable=f"{NAME}-aborts")(scheduler.on_abort_requested)
     bus.consume(
         (ExecutorRunStarted, ExecutorRunEnded), durable=f"{NAME}-reports", subject="executor.run.*"

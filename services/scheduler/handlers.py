@@ -78,8 +78,7 @@ class Scheduler:
             tx = Tx(session)
             try:
                 yield tx
-                for run in tx.runs.values():
-                    await store.save(session, run, now=now())
+                await store.save_all(session, tx.runs.values(), now=now())
                 envelopes = [self.bus.envelope(e, depth=depth) for e, depth in tx.events]
                 staged = stage(session, envelopes, now=now())
                 await session.commit()
@@ -98,25 +97,32 @@ class Scheduler:
 
     # --- intake -------------------------------------------------------------------------
 
-    async def on_run_requested(self, envelope: Envelope[RunRequested]) -> None:
-        """Record a requested run as pending, or refuse it with the reason; then place it."""
-        request = envelope.data
-        run_id = request.run_id or envelope.id
-        refused = None
-        try:
-            run = await intake.build(run_id, request, self.registry, now())
-        except PlanError as err:
-            run, refused = intake.base_run(run_id, request, now()), str(err)
+    async def on_runs_requested(self, envelopes: list[Envelope[RunRequested]]) -> None:
+        """Record requested runs as pending, or refuse them with the reason; then place them.
+        What is waiting is taken as one batch: one transaction for a burst of requests."""
+        built = [(e, *await self._build(e)) for e in envelopes]
         async with self.writing() as tx:
-            if await tx.seen("run.requested", envelope.id) or await tx.get(run_id):
-                return
-            run = tx.record(domain.accept(run, at=now()))
-            if refused:
-                tx.record(domain.reject(run, refused, at=now()))
-            elif run.kind == "pipeline":
-                await progression.advance(tx, run, self)
-            else:
-                await self.place(tx, [run])
+            placeable = []
+            for envelope, run, refused in built:
+                if await tx.seen("run.requested", envelope.id) or await tx.get(run.id):
+                    continue
+                run = tx.record(domain.accept(run, at=now()))
+                if refused:
+                    tx.record(domain.reject(run, refused, at=now()))
+                elif run.kind == "pipeline":
+                    await progression.advance(tx, run, self)
+                else:
+                    placeable.append(run)
+            await self.place(tx, placeable)
+
+    async def _build(self, envelope: Envelope[RunRequested]) -> tuple[Run, str | None]:
+        """The run to record, and why it is refused if it is. A registry that does not answer
+        raises: the batch is retried later rather than refused."""
+        run_id = envelope.data.run_id or envelope.id
+        try:
+            return await intake.build(run_id, envelope.data, self.registry, now()), None
+        except PlanError as err:
+            return intake.base_run(run_id, envelope.data, now()), str(err)
 
     async def on_abort_requested(self, envelope: Envelope[RunAbortRequested]) -> None:
         """Abort a run: at once if it has not started, through its executor if it has."""

@@ -1,6 +1,6 @@
 """Runs in the database: loading, saving with their transitions, queries."""
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import fields
 from datetime import datetime
 from typing import Any
@@ -75,27 +75,26 @@ async def load_with_history(session: AsyncSession, run_id: str) -> Run | None:
     return to_domain(row, (await session.exec(query)).all())
 
 
-async def save(session: AsyncSession, run: Run, *, now: datetime) -> None:
-    """Upsert the run and insert its (new) history entries, in the caller's transaction."""
-    row = await session.get(RunRow, run.id)
-    if row is None:
-        row = RunRow(**_columns(run), updated_at=now)
-    else:
-        for name, value in _columns(run).items():
-            setattr(row, name, value)
-        row.updated_at = now
-    session.add(row)
-    for step in run.history:
-        session.add(
+async def save_all(session: AsyncSession, runs: Iterable[Run], *, now: datetime) -> None:
+    """Upsert runs and insert their (new) history entries, in the caller's transaction; one
+    query finds which exist, so a batch of new runs costs inserts only."""
+    runs = list(runs)
+    query = select(RunRow).where(col(RunRow.id).in_([run.id for run in runs]))
+    existing = {row.id: row for row in (await session.exec(query)).all()}
+    for run in runs:
+        row = existing.get(run.id)
+        if row is None:
+            session.add(RunRow(**_columns(run), updated_at=now))
+        else:
+            for name, value in _columns(run).items():
+                setattr(row, name, value)
+            row.updated_at = now
+        session.add_all(
             TransitionRow(
-                run_id=run.id,
-                state=step.state.value,
-                substate=step.substate,
-                at=step.at,
-                reason=step.reason,
+                run_id=run.id, state=t.state.value, substate=t.substate, at=t.at, reason=t.reason
             )
+            for t in run.history
         )
-    await session.flush()
 
 
 async def _runs(session: AsyncSession, query: Any) -> list[Run]:
