@@ -15,6 +15,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -37,6 +39,13 @@ async def main() -> None:
 
 
 async def _throughput(label: str, db_url: str | None) -> None:
+    with _scheduler_alone(db_url) as url:
+        await _measure(label, url)
+
+
+@contextmanager
+def _scheduler_alone(db_url: str | None) -> Iterator[str]:
+    """A nats-server and `python -m services.scheduler`, in a temporary home."""
     home = Path(tempfile.mkdtemp())
     port = free_port()
     server = subprocess.Popen(
@@ -54,7 +63,7 @@ async def _throughput(label: str, db_url: str | None) -> None:
     )
     try:
         _wait_port(port)
-        await _measure(label, env["BOXOPS_NATS_URL"])
+        yield env["BOXOPS_NATS_URL"]
     finally:
         scheduler.terminate()
         scheduler.wait(30)
