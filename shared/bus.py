@@ -361,7 +361,7 @@ class Bus:
         message (the interactive case) keeps one trace from its producer onwards."""
         contexts = [propagate.extract(dict(raw.headers or {})) for raw in raws]
         links = [trace.Link(trace.get_current_span(c).get_span_context()) for c in contexts[1:]]
-        attributes = {
+        attributes: dict[str, str | int] = {
             "messaging.system": "nats",
             "messaging.operation": "process",
             "messaging.destination_publish.name": subject,

@@ -182,6 +182,20 @@ class RunDispatched(RunTransition):
     network: bool = Field(False, description="Network access (docker backend).")
     timeout_s: float | None = Field(None, description="The scheduler stops it after this long.")
     component: str | None = Field(None, description="Component NAME@VERSION, if any.")
+    pipeline: str | None = Field(None, description="Pipeline NAME@VERSION of a step run.")
+    step: str | None = Field(None, description="Step name, for a pipeline's step run.")
+
+    def labels(self) -> dict[str, str]:
+        """What the run's metrics are labelled with, so monitors can pick them out."""
+        labels = {"run_id": self.run_id}
+        for kind in ("component", "pipeline"):
+            ref = getattr(self, kind)
+            if ref:
+                labels[kind] = ref.split("@")[0]
+                labels[f"{kind}_ref"] = ref
+        if self.step:
+            labels["step"] = self.step
+        return labels
 
     def nats_subject(self) -> str:
         return f"{self.subject}.{self.executor_id}"

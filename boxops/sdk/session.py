@@ -31,7 +31,7 @@ class Session:
         self.run_id = env.get("BOXOPS_RUN_ID", "")
         self.api = env.get("BOXOPS_API_URL", "") if self.run_id else ""
         self.token = env.get("BOXOPS_RUN_TOKEN", "")
-        self.labels = {"component": env["BOXOPS_COMPONENT"]} if env.get("BOXOPS_COMPONENT") else {}
+        self.labels = _labels(env)
         self.env = env
         self.dir = (
             Path(env["BOXOPS_SDK_DIR"]) if self.run_id and env.get("BOXOPS_SDK_DIR") else None
@@ -162,3 +162,12 @@ class Session:
 
 def _iso(t: float) -> str:
     return datetime.fromtimestamp(t, UTC).isoformat()
+
+
+def _labels(env: dict[str, str]) -> dict[str, str]:
+    """The labels the executor gave the run (component, pipeline, step), for every point."""
+    try:
+        labels = json.loads(env.get("BOXOPS_LABELS") or "{}")
+    except ValueError:
+        return {}
+    return {str(k): str(v) for k, v in labels.items()} if isinstance(labels, dict) else {}

@@ -92,6 +92,7 @@ def run_env(
     )
     if run.component:
         env["BOXOPS_COMPONENT"] = run.component
+    env["BOXOPS_LABELS"] = json.dumps(run.labels())
     if api_url:
         env.update(BOXOPS_API_URL=api_url, BOXOPS_RUN_TOKEN=token)
     return env

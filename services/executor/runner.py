@@ -155,10 +155,7 @@ class Attempt:
         return asyncio.create_task(provenance.of_command(self.run.command, Path(self.host.work)))
 
     def labels(self) -> dict[str, str]:
-        labels = {"run_id": self.run.run_id, "executor": self.ctx.settings.executor_id}
-        if self.run.component:
-            labels["component"] = self.run.component
-        return labels
+        return self.run.labels() | {"executor": self.ctx.settings.executor_id}
 
     async def collect(
         self, recorder: Recorder, capture: Capture

@@ -178,6 +178,8 @@ def _dispatched(run: Run, common: dict[str, Any]) -> RunDispatched:
         network=run.network,
         timeout_s=run.timeout_s,
         component=run.component,
+        pipeline=run.pipeline,
+        step=run.step,
     )
 
 
