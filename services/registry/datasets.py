@@ -1,5 +1,6 @@
 """Datasets and their versions: recording one (from the CLI, an event or a run), finding one."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,7 +77,9 @@ async def preload(tx: Tx, wanted: list[tuple[str, str]]) -> None:
         memo.identities[pair] = found.get(pair)
 
 
-async def ensure(tx: Tx, name: str, type: str | None = None) -> DatasetRow:
+async def ensure(
+    tx: Tx, name: str, type: str | None = None, *, description: str = "", tags: Sequence[str] = ()
+) -> DatasetRow:
     """The dataset, created (and announced) on first use."""
     memo = known(tx)
     found = memo.datasets.get(name) or await store.dataset(tx.session, name)
@@ -87,12 +90,36 @@ async def ensure(tx: Tx, name: str, type: str | None = None) -> DatasetRow:
         check_name(name, "dataset name")
     except RefError as err:
         raise Invalid(str(err)) from None
-    row = await store.add(tx.session, DatasetRow(name=name, type=type or "other", created_at=now()))
+    row = DatasetRow(
+        name=name,
+        type=type or "other",
+        description=description,
+        tags=sorted(set(tags)),
+        created_at=now(),
+    )
+    await store.add(tx.session, row)
     assert row.id is not None
     memo.datasets[name], memo.latest[row.id] = row, None
     memo.complete.add(row.id)  # new: it has no versions yet
-    tx.emit(DatasetCreated(dataset=name, type=row.type))
+    tx.emit(DatasetCreated(dataset=name, type=row.type, description=description, tags=row.tags))
     return row
+
+
+async def upsert(
+    tx: Tx, name: str, type: str | None, description: str | None, tags: list[str] | None
+) -> DatasetRow:
+    """Create the dataset with these fields, or change those given of an existing one."""
+    found = await store.dataset(tx.session, name)
+    if found is None:
+        return await ensure(tx, name, type, description=description or "", tags=tags or [])
+    if type is not None:
+        found.type = type
+    if description is not None:
+        found.description = description
+    if tags is not None:
+        found.tags = sorted(set(tags))
+    tx.session.add(found)
+    return found
 
 
 async def _by_identity(tx: Tx, dataset_id: int, identity: str) -> DatasetVersionRow | None:

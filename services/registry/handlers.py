@@ -13,11 +13,10 @@ from services.registry.domain import versions
 from services.registry.errors import CatalogError, Invalid
 from services.registry.pins import Pinner
 from services.registry.store import datasets as dataset_store
-from services.registry.tables import DatasetRow
 from services.registry.tx import Writer
 from shared.bus import now
 from shared.envelope import Envelope
-from shared.events import DatasetCreated, RunCompleted
+from shared.events import RunCompleted
 from shared.queries import RefQuery, Reply
 from shared.registry_api import (
     AliasSet,
@@ -78,10 +77,7 @@ class Handlers:
     async def upsert_dataset(self, body: DatasetUpsert) -> Reply:
         async def work() -> Any:
             async with self.writer.writing() as tx:
-                row = await datasets.ensure(tx, body.name, body.type)
-                _update(row, body)
-                tx.session.add(row)
-                _reannounce(tx.events, row)
+                await datasets.upsert(tx, body.name, body.type, body.description, body.tags)
             async with self.writer.reading() as session:
                 return await reads.dataset(session, NameQuery(name=body.name))
 
@@ -218,24 +214,6 @@ class Handlers:
             if await tx.seen("run.completed", envelope.id):
                 return
             await runs.record(tx, envelope.data)
-
-
-def _update(row: DatasetRow, body: DatasetUpsert) -> None:
-    if body.type is not None:
-        row.type = body.type
-    if body.description is not None:
-        row.description = body.description
-    if body.tags is not None:
-        row.tags = sorted(set(body.tags))
-
-
-def _reannounce(events: list[Any], row: DatasetRow) -> None:
-    """A dataset created by this request is announced with the fields it was given."""
-    for i, event in enumerate(events):
-        if isinstance(event, DatasetCreated) and event.dataset == row.name:
-            events[i] = DatasetCreated(
-                dataset=row.name, type=row.type, description=row.description, tags=row.tags
-            )
 
 
 def _short(pin: dict[str, Any]) -> dict[str, Any]:

@@ -204,3 +204,26 @@ async def test_a_version_too_big_for_one_reply_says_so_and_its_files_page(
     assert "page through the version's files" in reply.error
     page = (await registry.http.get("/v1/datasets/huge/versions/1/files?offset=11999")).json()
     assert page["total"] == 12_000 and [f["path"] for f in page["items"]] == ["part/11999.csv"]
+
+
+async def test_a_dataset_is_created_with_its_fields_and_changed_later(registry: Registry) -> None:
+    body = {"type": "image", "description": "faces", "tags": ["pii", "eu", "pii"]}
+    created = (await registry.http.put("/v1/datasets/faces", json=body)).json()
+    assert (created["type"], created["tags"], created["latest_version"]) == (
+        "image",
+        ["eu", "pii"],
+        None,
+    )
+    changed = (await registry.http.put("/v1/datasets/faces", json={"description": "crops"})).json()
+    assert (changed["type"], changed["description"]) == ("image", "crops")
+    [announced] = await registry.events("dataset.created")
+    assert announced == {
+        "dataset": "faces",
+        "type": "image",
+        "description": "faces",
+        "tags": ["eu", "pii"],
+    }
+    tagged = (await registry.http.get("/v1/datasets", params={"tag": "pii"})).json()
+    assert [d["name"] for d in tagged["items"]] == ["faces"]
+    bad = await registry.http.put("/v1/datasets/faces", json={"type": "spreadsheet"})
+    assert bad.status_code == 422
