@@ -108,7 +108,8 @@ async def test_metric_param_and_tag_markers_are_recorded(executor: Harness) -> N
         ("loss", 1, 0.5),
         ("loss", 2, 0.25),
     ]
-    assert points[0].labels["component"] == "train@1"
+    assert points[0].labels["component"] == "train"
+    assert points[0].labels["component_ref"] == "train@1"
     assert points[0].labels["run_id"] == run_id
 
 
