@@ -1,0 +1,119 @@
+"""Pure parts of the run contract: markers, templates, variables, output safety."""
+
+import os
+from datetime import UTC, datetime
+from pathlib import Path, PurePosixPath
+
+import pytest
+
+from services.executor import markers, outputs
+from services.executor.contract import ContractError, Layout, render, run_env
+from services.executor.markers import Marker
+from shared.events import DeclaredOutput, InputRef, RunDispatched
+
+
+def dispatched(**fields: object) -> RunDispatched:
+    return RunDispatched(
+        run_id="r1", state="pending", at=datetime.now(UTC), executor_id="e", command=["x"], **fields
+    )  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("line", "marker"),
+    [
+        ("::metric name=acc value=0.93 step=3", Marker("metric", "acc", 0.93, 3)),
+        ("::metric name=loss value=1e-3", Marker("metric", "loss", 0.001, None)),
+        ("::param name=lr value=0.01", Marker("param", "lr", "0.01")),
+        ('::tag name=note value="two words"', Marker("tag", "note", "two words")),
+    ],
+)
+def test_a_marker_line_is_read(line: str, marker: Marker) -> None:
+    assert markers.parse(line) == marker
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "metric name=acc value=1",
+        "::metric name=acc value=high",
+        "::metric name=acc value=nan",
+        "::metric name=acc value=1 step=two",
+        "::metric value=1",
+        "::metric name=acc value='1",
+        "::other name=acc value=1",
+        "",
+    ],
+)
+def test_anything_else_is_an_ordinary_line(line: str) -> None:
+    assert markers.parse(line) is None
+
+
+def test_placeholders_become_the_paths_the_run_sees() -> None:
+    run = dispatched(
+        inputs={"raw": InputRef(type="dataset", name="d")},
+        outputs={"model": DeclaredOutput(type="model")},
+    )
+    seen = Layout(PurePosixPath("/boxops"))
+    command = ["train", "{{ inputs.raw }}/a.csv", "--out={{outputs.model}}"]
+
+    assert render(command, run, seen) == [
+        "train",
+        "/boxops/inputs/raw/a.csv",
+        "--out=/boxops/outputs/model",
+    ]
+    with pytest.raises(ContractError, match=r"outputs\.other"):
+        render(["{{ outputs.other }}"], run, seen)
+
+
+def test_the_contract_variables_name_params_inputs_and_paths() -> None:
+    run = dispatched(params={"lr": 0.1, "layers": [1, 2], "data-set": "x"}, env={"OWN": "1"})
+    env = run_env(
+        run, Layout(PurePosixPath("/w")), api_url="http://g", token="t", uris={"raw": "s3://b/k"}
+    )
+
+    assert env["OWN"] == "1"
+    assert env["BOXOPS_PARAM_LR"] == "0.1"
+    assert env["BOXOPS_PARAM_LAYERS"] == "[1, 2]"
+    assert env["BOXOPS_PARAM_DATA_SET"] == "x"
+    assert env["BOXOPS_INPUT_RAW_URI"] == "s3://b/k"
+    assert (env["BOXOPS_PARAMS"], env["BOXOPS_OUTPUTS"]) == ("/w/params.json", "/w/outputs")
+    assert (env["BOXOPS_API_URL"], env["BOXOPS_RUN_TOKEN"]) == ("http://g", "t")
+
+
+def test_regular_files_and_inner_symlinks_are_collected(tmp_path: Path) -> None:
+    model = tmp_path / "model"
+    (model / "sub").mkdir(parents=True)
+    (model / "sub" / "w.bin").write_bytes(b"w")
+    (model / "alias.bin").symlink_to(model / "sub" / "w.bin")
+
+    found = outputs.collect(tmp_path, "model")
+
+    assert [name for name, _ in found.files] == ["alias.bin", "sub/w.bin"]
+    assert outputs.collect(tmp_path, "absent").files == []
+
+
+@pytest.mark.parametrize(
+    ("make", "why"),
+    [
+        (lambda m: (m / "p").symlink_to("/etc/passwd"), "symlink leading outside"),
+        (lambda m: (m / "up").symlink_to(m.parent.parent / "secret"), "symlink leading outside"),
+        (lambda m: os.mkfifo(m / "pipe"), "not a regular file"),
+        (lambda m: os.link(m.parent.parent / "secret", m / "hard"), "hard link"),
+    ],
+)
+def test_anything_that_could_leak_a_host_file_is_refused(tmp_path: Path, make, why: str) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "secret").write_text("s")
+    model = tmp_path / "outputs" / "model"
+    model.mkdir(parents=True)
+    make(model)
+
+    with pytest.raises(outputs.OutputRefused, match=why):
+        outputs.collect(tmp_path / "outputs", "model")
+
+
+def test_numbers_of_a_metrics_output_are_read(tmp_path: Path) -> None:
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "scores.json").write_text('{"acc": 0.9, "ok": true, "name": "x", "n": 3}')
+    (tmp_path / "m" / "bad.json").write_text("{")
+
+    assert outputs.metrics_of(outputs.collect(tmp_path, "m")) == {"acc": 0.9, "n": 3.0}
