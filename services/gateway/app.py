@@ -9,7 +9,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.trace import SpanKind
 
-from services.gateway import events, registry, runs, sdk, triggers
+from services.gateway import artifacts, events, registry, runs, sdk, triggers
 from services.gateway.settings import GatewaySettings
 from shared.service import build_service
 from shared.telemetry import tracer, tracer_provider

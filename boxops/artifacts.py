@@ -1,0 +1,395 @@
+"""A client of the artifact store (through the gateway), for the CLI, the registry's
+`datasets push` and the executor.
+
+`AsyncArtifacts` streams files up and down without holding them in memory, sends many
+small files concurrently with batched reserve/commit calls, and checks every download
+against its sha256. `Artifacts` is the same for synchronous callers (the CLI).
+"""
+
+import asyncio
+import hashlib
+import os
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+
+from shared.artifacts import (
+    MAX_BATCH,
+    BadKey,
+    BlobInfo,
+    NameInfo,
+    Presence,
+    Preview,
+    Reservation,
+    UploadTarget,
+    check_digest,
+    check_key,
+)
+
+T = TypeVar("T")
+Progress = Callable[[int], None]
+CHUNK = 1024**2
+PREHASH_MAX = 64 * 1024**2  # smaller files are hashed first, so stored ones are not sent
+TRIES = 3
+TIMEOUT = httpx.Timeout(30.0, read=900.0, write=300.0)  # commits of big S3 blobs re-hash them
+
+
+class ArtifactError(Exception):
+    """The store refused or could not be reached; the text says why."""
+
+
+@dataclass(frozen=True)
+class LocalFile:
+    """A file to upload: where it is and the name it is stored under."""
+
+    path: Path
+    name: str
+    media_type: str | None = None
+
+
+def sha256_of(path: Path) -> str:
+    hasher = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(CHUNK):
+            hasher.update(chunk)  # hashlib lets go of the GIL on big chunks
+    return hasher.hexdigest()
+
+
+def files_under(root: Path) -> list[LocalFile]:
+    """Every regular file under root (or root itself) with its '/'-separated relative name.
+
+    Refuses symbolic links (they could point anywhere on the machine) and names that the
+    store would refuse, before anything is sent."""
+    if root.is_symlink():
+        raise ArtifactError(f"{root} is a symbolic link; push what it points to instead")
+    if root.is_file():
+        return [LocalFile(root, _name(root.name))]
+    found = []
+    for directory, folders, names in os.walk(root):
+        for entry in sorted(folders + names):
+            path = Path(directory) / entry
+            if path.is_symlink():
+                raise ArtifactError(f"{path} is a symbolic link; boxops does not follow links")
+        for entry in sorted(names):
+            path = Path(directory) / entry
+            found.append(LocalFile(path, _name(path.relative_to(root).as_posix())))
+    return found
+
+
+def _name(name: str) -> str:
+    try:
+        return check_key(name, "file name")
+    except BadKey as err:
+        raise ArtifactError(str(err)) from None
+
+
+class AsyncArtifacts:
+    def __init__(
+        self,
+        base_url: str,
+        token: str = "",
+        *,
+        concurrency: int = 16,
+        prehash_max: int = PREHASH_MAX,
+    ) -> None:
+        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self.base_url = base_url.rstrip("/")
+        self.api = httpx.AsyncClient(
+            base_url=self.base_url, headers=headers, timeout=TIMEOUT, limits=limits
+        )
+        # Bytes go to presigned or signed URLs: a separate client never sends them the token.
+        self.data = httpx.AsyncClient(timeout=TIMEOUT, limits=limits)
+        self.concurrency = concurrency
+        self.prehash_max = prehash_max
+
+    async def __aenter__(self) -> "AsyncArtifacts":
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        await self.api.aclose()
+        await self.data.aclose()
+
+    async def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            response = await self.api.request(method, path, **kwargs)
+        except httpx.TransportError as err:
+            raise ArtifactError(f"cannot reach the gateway at {self.base_url}: {err}") from None
+        if response.status_code >= 400:
+            raise ArtifactError(f"{response.status_code}: {_detail(response)}")
+        return response.json()
+
+    async def exists(self, digests: Sequence[str]) -> Presence:
+        """Which of these digests are stored (any number, asked in large batches)."""
+        present, missing = [], []
+        for start in range(0, len(digests), 10_000):
+            body = {"sha256": list(digests[start : start + 10_000])}
+            answer = Presence.model_validate(
+                await self._call("POST", "/v1/artifacts/exists", json=body)
+            )
+            present += answer.present
+            missing += answer.missing
+        return Presence(present=present, missing=missing)
+
+    async def stat(self, sha256: str) -> BlobInfo:
+        return BlobInfo.model_validate(await self._call("GET", f"/v1/artifacts/{sha256}/metadata"))
+
+    async def preview(self, sha256: str) -> Preview:
+        return Preview.model_validate(await self._call("GET", f"/v1/artifacts/{sha256}/preview"))
+
+    async def listing(self, *, limit: int = 100, after: str | None = None) -> list[BlobInfo]:
+        params: dict[str, Any] = {"limit": limit} | ({"after": after} if after else {})
+        rows = await self._call("GET", "/v1/artifacts", params=params)
+        return [BlobInfo.model_validate(row) for row in rows]
+
+    async def delete(self, sha256: str) -> None:
+        await self._call("DELETE", f"/v1/artifacts/{sha256}")
+
+    async def bind(self, key: str, sha256: str) -> NameInfo:
+        """Name a stored blob, e.g. runs/<run id>/logs.jsonl."""
+        body = {"sha256": sha256}
+        return NameInfo.model_validate(
+            await self._call("PUT", f"/v1/artifacts/names/{key}", json=body)
+        )
+
+    async def name(self, key: str) -> NameInfo:
+        return NameInfo.model_validate(await self._call("GET", f"/v1/artifacts/names/{key}"))
+
+    async def put_file(
+        self,
+        path: Path,
+        *,
+        name: str | None = None,
+        media_type: str | None = None,
+        progress: Progress | None = None,
+    ) -> BlobInfo:
+        """Upload one file of any size; returns its blob (stored now or before)."""
+        local = LocalFile(path, _name(name or path.name), media_type)
+        return (await self.put_files([local], progress=progress))[0]
+
+    async def put_files(
+        self, files: Sequence[LocalFile], *, progress: Progress | None = None
+    ) -> list[BlobInfo]:
+        """Upload many files: small ones hashed first and skipped when stored, all sent
+        concurrently, reserved and committed in batches. Results in the order given."""
+        results: list[BlobInfo] = []
+        for start in range(0, len(files), MAX_BATCH):
+            results += await self._put_batch(files[start : start + MAX_BATCH], progress)
+        return results
+
+    async def _put_batch(
+        self, files: Sequence[LocalFile], progress: Progress | None
+    ) -> list[BlobInfo]:
+        sizes = await asyncio.to_thread(lambda: [f.path.stat().st_size for f in files])
+        digests = await asyncio.gather(
+            *(
+                _prehash(f.path, size, self.prehash_max)
+                for f, size in zip(files, sizes, strict=True)
+            )
+        )
+        specs = [
+            {"size": size, "sha256": digest, "name": f.name, "media_type": f.media_type}
+            for f, size, digest in zip(files, sizes, digests, strict=True)
+        ]
+        answer = await self._call("POST", "/v1/artifacts/uploads", json={"blobs": specs})
+        reservations = [Reservation.model_validate(r) for r in answer]
+        limit = asyncio.Semaphore(self.concurrency)
+
+        async def send(index: int) -> dict[str, Any]:
+            async with limit:
+                target = reservations[index].upload
+                assert target is not None
+                file, size = files[index].path, sizes[index]
+                return await self._send(file, size, target, digests[index], progress)
+
+        pending = [i for i, r in enumerate(reservations) if not r.exists]
+        commits = await asyncio.gather(*(send(i) for i in pending))
+        blobs: dict[int, BlobInfo] = {
+            i: r.blob for i, r in enumerate(reservations) if r.exists and r.blob
+        }
+        if commits:
+            done = await self._call("POST", "/v1/artifacts/commits", json={"commits": commits})
+            for index, result in zip(pending, done, strict=True):
+                if not result["ok"]:
+                    raise ArtifactError(
+                        f"{files[index].path}: {result['status']}: {result['error']}"
+                    )
+                blobs[index] = BlobInfo.model_validate(result["blob"])
+        return [blobs[i] for i in range(len(files))]
+
+    async def _send(
+        self,
+        path: Path,
+        size: int,
+        target: UploadTarget,
+        digest: str | None,
+        progress: Progress | None,
+    ) -> dict[str, Any]:
+        """PUT the bytes where the reservation says; hash alongside if not hashed yet."""
+        hashing = None if digest else asyncio.create_task(asyncio.to_thread(sha256_of, path))
+        parts: list[dict[str, Any]] = []
+        if target.url:
+            await self._put(target.url, path, 0, size, target.headers, progress)
+        else:
+            limit = asyncio.Semaphore(4)
+
+            async def part(number: int, url: str, offset: int, size: int) -> None:
+                async with limit:
+                    etag = await self._put(url, path, offset, size, {}, progress)
+                parts.append({"number": number, "etag": etag})
+
+            await asyncio.gather(*(part(p.number, p.url, p.offset, p.size) for p in target.parts))
+        digest = digest or await hashing  # type: ignore[misc]
+        return {"upload_id": target.upload_id, "sha256": digest, "parts": parts}
+
+    async def _put(
+        self,
+        url: str,
+        path: Path,
+        offset: int,
+        size: int,
+        headers: dict[str, str],
+        progress: Progress | None,
+    ) -> str:
+        """One PUT of a file range, retried when the connection breaks; returns the ETag."""
+        headers = headers | {"content-length": str(size)}
+        for attempt in range(1, TRIES + 1):
+            sent: list[int] = []
+            try:
+                body = _read(path, offset, size, progress, sent)
+                response = await self.data.put(url, content=body, headers=headers)
+            except httpx.TransportError as err:
+                if progress and sent:
+                    progress(-sum(sent))  # the retry sends these again
+                if attempt == TRIES:
+                    raise ArtifactError(f"sending {path} failed {TRIES} times: {err}") from None
+                await asyncio.sleep(0.5 * attempt)
+                continue
+            if response.status_code >= 300:
+                raise ArtifactError(f"{path}: {response.status_code}: {_detail(response)}")
+            return response.headers.get("etag", "")
+        raise AssertionError("unreachable")
+
+    async def get(self, sha256: str, dest: Path, *, progress: Progress | None = None) -> Path:
+        """Download a blob to `dest` (atomically), checking its sha256; resumes with Range
+        when the connection breaks."""
+        sha256 = check_digest(sha256)
+        partial = dest.with_name(f".{dest.name}.part")
+        hasher, received = hashlib.sha256(), 0
+        with partial.open("wb") as out:
+            for attempt in range(1, TRIES + 1):
+                try:
+                    received = await self._fetch(sha256, out, hasher, received, progress)
+                    break
+                except httpx.TransportError as err:
+                    if attempt == TRIES:
+                        partial.unlink(missing_ok=True)
+                        raise ArtifactError(f"downloading {sha256} failed: {err}") from None
+        if hasher.hexdigest() != sha256:
+            partial.unlink(missing_ok=True)
+            raise ArtifactError(f"downloaded bytes hash to {hasher.hexdigest()}, not {sha256}")
+        partial.replace(dest)
+        return dest
+
+    async def _fetch(
+        self, sha256: str, out: Any, hasher: Any, received: int, progress: Progress | None
+    ) -> int:
+        headers = {"range": f"bytes={received}-"} if received else {}
+        async with self.api.stream(
+            "GET", f"/v1/artifacts/{sha256}", headers=headers, follow_redirects=True
+        ) as response:
+            if response.status_code >= 400:
+                await response.aread()
+                raise ArtifactError(f"{response.status_code}: {_detail(response)}")
+            if received and response.status_code != 206:
+                raise ArtifactError(f"the store cannot resume {sha256} (no Range support)")
+            async for chunk in response.aiter_raw(CHUNK):
+                out.write(chunk)
+                hasher.update(chunk)
+                received += len(chunk)
+                if progress:
+                    progress(len(chunk))
+        return received
+
+
+async def _prehash(path: Path, size: int, limit: int) -> str | None:
+    if size > limit:
+        return None  # hashed while it is sent: one read of a big file, not two
+    if size <= CHUNK:
+        return sha256_of(path)  # a thread costs more than hashing a small file
+    return await asyncio.to_thread(sha256_of, path)
+
+
+async def _read(
+    path: Path, offset: int, size: int, progress: Progress | None, sent: list[int]
+) -> AsyncIterator[bytes]:
+    with path.open("rb") as f:
+        f.seek(offset)
+        left = size
+        while left:
+            chunk = f.read(min(CHUNK, left))
+            if not chunk:
+                raise ArtifactError(f"{path} shrank while it was being sent")
+            left -= len(chunk)
+            sent.append(len(chunk))
+            if progress:
+                progress(len(chunk))
+            yield chunk
+
+
+def _detail(response: httpx.Response) -> str:
+    try:
+        detail = response.json().get("detail", response.text)
+    except ValueError:
+        return response.text[:1000]
+    return str(detail)
+
+
+class Artifacts:
+    """The same operations for synchronous callers; each call runs its own event loop."""
+
+    def __init__(self, base_url: str, token: str = "", *, concurrency: int = 16) -> None:
+        self.base_url, self.token, self.concurrency = base_url, token, concurrency
+
+    def _run(self, call: Callable[[AsyncArtifacts], Coroutine[Any, Any, T]]) -> T:
+        async def main() -> T:
+            async with AsyncArtifacts(self.base_url, self.token, concurrency=self.concurrency) as c:
+                return await call(c)
+
+        return asyncio.run(main())
+
+    def put_file(self, path: Path, **kwargs: Any) -> BlobInfo:
+        return self._run(lambda c: c.put_file(path, **kwargs))
+
+    def put_files(self, files: Sequence[LocalFile], **kwargs: Any) -> list[BlobInfo]:
+        return self._run(lambda c: c.put_files(files, **kwargs))
+
+    def get(self, sha256: str, dest: Path, **kwargs: Any) -> Path:
+        return self._run(lambda c: c.get(sha256, dest, **kwargs))
+
+    def exists(self, digests: Sequence[str]) -> Presence:
+        return self._run(lambda c: c.exists(digests))
+
+    def stat(self, sha256: str) -> BlobInfo:
+        return self._run(lambda c: c.stat(sha256))
+
+    def preview(self, sha256: str) -> Preview:
+        return self._run(lambda c: c.preview(sha256))
+
+    def listing(self, **kwargs: Any) -> list[BlobInfo]:
+        return self._run(lambda c: c.listing(**kwargs))
+
+    def delete(self, sha256: str) -> None:
+        self._run(lambda c: c.delete(sha256))
+
+    def bind(self, key: str, sha256: str) -> NameInfo:
+        return self._run(lambda c: c.bind(key, sha256))
+
+    def name(self, key: str) -> NameInfo:
+        return self._run(lambda c: c.name(key))

@@ -1,0 +1,152 @@
+"""Blobs in a local directory; bytes arrive through the data plane (dataplane.py).
+
+Staging: `staging/<id>.part` while bytes arrive, renamed to `staging/<id>.<sha256>` once
+all arrived (the name is the digest the service computed), then renamed again to
+`blobs/sha256/ab/cd/<sha256>` on commit. Renames are atomic: a reader sees all or nothing.
+"""
+
+import asyncio
+import contextlib
+import hashlib
+import os
+import secrets
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from services.artifact import signing
+from services.artifact.domain import Refused, Upload, check_received
+from shared.artifacts import PartDone, UploadTarget, blob_key, check_key, preview_key, staging_key
+
+WRITE_BUFFER = 1024**2
+
+
+class FileStore:
+    def __init__(self, root: Path, *, secret: str = "", expiry_s: int = 3600) -> None:
+        self.root = root.resolve()
+        self.secret = (secret or secrets.token_hex(32)).encode()
+        self.expiry_s = expiry_s
+        self.base_url = ""  # set by the data plane once it listens
+        self._receiving: set[str] = set()
+
+    def path(self, key: str) -> Path:
+        """The file of a key; refuses keys that would leave the root (by '..' or a symlink)."""
+        path = self.root / check_key(key)
+        if not path.resolve().is_relative_to(self.root):
+            raise Refused(400, f"key leaves the store's root: {key!r}")
+        return path
+
+    async def start(self) -> None:
+        for folder in ("blobs", "previews", "staging"):
+            (self.root / folder).mkdir(parents=True, exist_ok=True)
+
+    async def close(self) -> None:
+        return None
+
+    def _signed(self, method: str, path: str) -> str:
+        expires = int(time.time()) + self.expiry_s
+        return signing.signed_url(self.base_url, self.secret, method, path, expires=expires)
+
+    def refusal(self, method: str, path: str, expires: str | None, given: str | None) -> str | None:
+        return signing.valid(self.secret, method, path, expires, given, now=time.time())
+
+    async def begin(self, upload: Upload) -> tuple[Upload, UploadTarget]:
+        url = self._signed("PUT", f"/uploads/{upload.id}")
+        return upload, UploadTarget(upload_id=upload.id, url=url, expires_at=upload.expires_at)
+
+    async def receive(self, upload: Upload, chunks: AsyncIterator[bytes]) -> str:
+        """Stream a PUT body to staging, hashing as it goes; returns the digest received."""
+        if upload.id in self._receiving:
+            raise Refused(409, f"upload {upload.id} is already receiving bytes")
+        self._receiving.add(upload.id)
+        partial = self.path(staging_key(upload.id) + ".part")
+        try:
+            digest, size = await _write(partial, chunks, limit=upload.size)
+            check_received(upload.sha256 or digest, upload.size, digest, size)
+            await asyncio.to_thread(_fsync_path, partial)
+            self._drop_staged(upload.id)
+            partial.rename(self.path(f"{staging_key(upload.id)}.{digest}"))
+            return digest
+        finally:
+            self._receiving.discard(upload.id)
+            partial.unlink(missing_ok=True)
+
+    def _staged(self, upload_id: str) -> list[Path]:
+        staging = self.path(staging_key(upload_id)).parent
+        return [p for p in staging.glob(f"{upload_id}.*") if not p.name.endswith(".part")]
+
+    def _drop_staged(self, upload_id: str) -> None:
+        for path in self._staged(upload_id):
+            path.unlink(missing_ok=True)
+
+    async def finish(self, upload: Upload, sha256: str, parts: list[PartDone]) -> None:
+        staged = self._staged(upload.id)
+        if not staged:
+            raise Refused(409, f"no bytes received for upload {upload.id}: PUT them first")
+        received = staged[0].name.split(".", 1)[1]
+        if received != sha256:
+            size = staged[0].stat().st_size
+            self._drop_staged(upload.id)
+            check_received(sha256, upload.size, received, size)
+        target = self.path(blob_key(sha256))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staged[0].replace(target)  # the same digest twice is the same bytes: replacing is safe
+        await asyncio.to_thread(_fsync_path, target.parent)
+
+    async def abort(self, upload: Upload) -> None:
+        self._drop_staged(upload.id)
+
+    async def has(self, sha256: str) -> bool:
+        return self.path(blob_key(sha256)).is_file()
+
+    async def locate(self, sha256: str, name: str | None) -> str:
+        return self._signed("GET", f"/blobs/{sha256}")
+
+    async def delete(self, sha256: str) -> None:
+        self.path(blob_key(sha256)).unlink(missing_ok=True)
+        self.path(preview_key(sha256)).unlink(missing_ok=True)
+
+    async def write_small(self, key: str, data: bytes) -> None:
+        path = self.path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
+        temporary.write_bytes(data)
+        temporary.replace(path)
+
+    async def read_small(self, key: str) -> bytes | None:
+        try:
+            return self.path(key).read_bytes()
+        except FileNotFoundError:
+            return None
+
+    @contextlib.asynccontextmanager
+    async def local_file(self, sha256: str) -> AsyncIterator[Path]:
+        yield self.path(blob_key(sha256))
+
+
+async def _write(path: Path, chunks: AsyncIterator[bytes], *, limit: int) -> tuple[str, int]:
+    """Write and hash; stop reading as soon as more than `limit` bytes arrive."""
+    hasher, size, buffer = hashlib.sha256(), 0, bytearray()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        async for chunk in chunks:
+            size += len(chunk)
+            if size > limit:
+                raise Refused(413, f"body longer than the declared {limit} bytes")
+            hasher.update(chunk)
+            buffer += chunk
+            if len(buffer) >= WRITE_BUFFER:  # fewer, larger writes: page-cache writes are fast
+                os.write(fd, buffer)
+                buffer.clear()
+        os.write(fd, buffer)
+    finally:
+        os.close(fd)
+    return hasher.hexdigest(), size
+
+
+def _fsync_path(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

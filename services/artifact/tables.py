@@ -1,0 +1,42 @@
+"""The artifact service's tables: blobs, uploads in progress, named keys."""
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Column
+from sqlmodel import Field, SQLModel
+
+from shared.db import UTCDateTime
+
+
+class BlobRow(SQLModel, table=True):
+    __tablename__ = "blobs"
+
+    sha256: str = Field(primary_key=True)
+    size: int = Field(sa_column=Column(BigInteger, nullable=False))
+    name: str | None = None
+    media_type: str | None = None
+    preview_kind: str | None = None
+    preview_status: str = "none"
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class UploadRow(SQLModel, table=True):
+    __tablename__ = "uploads"
+
+    id: str = Field(primary_key=True)
+    size: int = Field(sa_column=Column(BigInteger, nullable=False))
+    sha256: str | None = None
+    name: str | None = None
+    media_type: str | None = None
+    multipart_id: str | None = None
+    part_bytes: int = Field(sa_column=Column(BigInteger, nullable=False))
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime, index=True)
+
+
+class NameRow(SQLModel, table=True):
+    __tablename__ = "names"
+
+    key: str = Field(primary_key=True)
+    sha256: str = Field(index=True)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
