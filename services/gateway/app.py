@@ -34,6 +34,7 @@ def build_app(settings: GatewaySettings, *, tracing: TracerProvider | None = Non
     for module in (runs, triggers, events, registry):
         app.include_router(module.router, prefix="/v1", dependencies=[Depends(_authorized)])
     app.include_router(sdk.router, prefix="/v1")  # run-scoped tokens, checked by the router
+    app.include_router(artifacts.router, prefix="/v1", dependencies=[Depends(_authorized)])
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:
