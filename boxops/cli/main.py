@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from boxops.cli import triggers
+from boxops.cli.artifacts import artifacts_app
 from boxops.cli.common import print_json
 from boxops.cli.components import components_app
 from boxops.cli.datasets import datasets_app
@@ -26,6 +27,7 @@ from boxops.stack import SERVICES, Stack, all_ok, ask_health
 
 app = typer.Typer(help="boxops: record, compose and trigger machine-learning black boxes.")
 app.add_typer(runs_app, name="runs")
+app.add_typer(artifacts_app, name="artifacts")
 app.add_typer(datasets_app, name="datasets")
 app.add_typer(models_app, name="models")
 app.add_typer(components_app, name="components")
