@@ -1,0 +1,193 @@
+"""Bad input is refused with a 4xx that names the problem, and nothing is kept: the same
+suite on the file backend and on S3 (where moto, unlike S3, takes any body it is sent,
+so the refusal comes at commit, from the service's own re-hash)."""
+
+import asyncio
+import hashlib
+import socket
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import boto3
+import httpx
+import pytest
+
+from tests.integration.artifact.support import S3_KEYS, ArtifactStack, artifact_settings, running
+
+BODY = b"0123456789" * 100
+DIGEST = hashlib.sha256(BODY).hexdigest()
+
+
+async def reserve(stack: ArtifactStack, **spec: Any) -> dict[str, Any]:
+    answer = await stack.client.api.post("/v1/artifacts/uploads", json={"blobs": [spec]})
+    assert answer.status_code == 200, answer.text
+    return answer.json()[0]["upload"]  # type: ignore[no-any-return]
+
+
+async def put(stack: ArtifactStack, target: dict[str, Any], body: bytes) -> httpx.Response:
+    return await stack.client.data.put(target["url"], content=body, headers=target["headers"])
+
+
+async def commit(stack: ArtifactStack, upload_id: str, sha256: str | None = None) -> Any:
+    item = {"upload_id": upload_id} | ({"sha256": sha256} if sha256 else {})
+    answer = await stack.client.api.post("/v1/artifacts/commits", json={"commits": [item]})
+    assert answer.status_code == 200, answer.text
+    return answer.json()[0]
+
+
+def staged(stack: ArtifactStack) -> list[str]:
+    """What uploads left in staging: must be empty once a bad upload is refused."""
+    if stack.backend == "file":
+        folder = Path(urlsplit(stack.settings.artifact_url).path) / "staging"
+        return sorted(p.name for p in folder.iterdir())
+    bucket = urlsplit(stack.settings.artifact_url).netloc
+    s3 = boto3.client("s3", endpoint_url=stack.settings.s3_endpoint_url, **_boto_keys())
+    listed = s3.list_objects_v2(Bucket=bucket, Prefix="store/")
+    return sorted(o["Key"] for o in listed.get("Contents", []))
+
+
+def _boto_keys() -> dict[str, str]:
+    return {
+        "aws_access_key_id": S3_KEYS["s3_access_key"],
+        "aws_secret_access_key": S3_KEYS["s3_secret_key"],
+        "region_name": S3_KEYS["s3_region"],
+    }
+
+
+async def refused(stack: ArtifactStack, target: dict[str, Any], body: bytes, **commit_with: Any):
+    """PUT, then commit if the PUT went through: whichever refuses, return (status, text)."""
+    response = await put(stack, target, body)
+    if response.status_code >= 400:
+        return response.status_code, response.json()["detail"]
+    result = await commit(stack, target["upload_id"], **commit_with)
+    assert not result["ok"], result
+    return result["status"], result["error"]
+
+
+async def assert_nothing_kept(stack: ArtifactStack, *digests: str) -> None:
+    assert (await stack.client.exists(list(digests))).present == []
+    await asyncio.sleep(0.05)  # the refused request's clean-up has run by now
+    assert staged(stack) == []
+
+
+async def test_bytes_that_do_not_match_the_declared_digest_are_refused(
+    stack: ArtifactStack,
+) -> None:
+    wrong = hashlib.sha256(b"something else").hexdigest()
+    target = await reserve(stack, size=len(BODY), sha256=wrong)
+    status, text = await refused(stack, target, BODY)
+    assert status == 400 and "sha256 mismatch" in text and wrong in text
+    await assert_nothing_kept(stack, wrong, DIGEST)
+    retry = await reserve(stack, size=len(BODY), sha256=DIGEST)
+    assert (await put(stack, retry, BODY)).status_code == 200
+    assert (await commit(stack, retry["upload_id"]))["blob"]["sha256"] == DIGEST
+
+
+async def test_a_digest_given_at_commit_is_checked_the_same(stack: ArtifactStack) -> None:
+    wrong = hashlib.sha256(b"something else").hexdigest()
+    target = await reserve(stack, size=len(BODY))
+    status, text = await refused(stack, target, BODY, sha256=wrong)
+    assert status == 400 and "sha256 mismatch" in text
+    await assert_nothing_kept(stack, wrong, DIGEST)
+
+
+async def test_a_truncated_body_is_refused(stack: ArtifactStack) -> None:
+    target = await reserve(stack, size=len(BODY), sha256=DIGEST)
+    status, text = await refused(stack, target, BODY[:600])
+    assert status == 400 and "truncated" in text and "600 of 1000" in text
+    await assert_nothing_kept(stack, DIGEST)
+
+
+async def test_a_body_longer_than_declared_is_refused(stack: ArtifactStack) -> None:
+    target = await reserve(stack, size=100)
+    status, text = await refused(stack, target, BODY, sha256=DIGEST)
+    assert status in (400, 413) and ("longer than" in text or "declared 100" in text)
+    await assert_nothing_kept(stack, DIGEST)
+
+
+async def test_an_interrupted_upload_leaves_nothing_and_can_be_retried(
+    stack: ArtifactStack,
+) -> None:
+    target = await reserve(stack, size=len(BODY), sha256=DIGEST)
+    await asyncio.to_thread(_send_half_and_hang_up, target["url"], target["headers"])
+    await assert_nothing_kept(stack, DIGEST)
+    assert (await put(stack, target, BODY)).status_code == 200
+    assert (await commit(stack, target["upload_id"]))["blob"]["sha256"] == DIGEST
+
+
+def _send_half_and_hang_up(url: str, headers: dict[str, str]) -> None:
+    parts = urlsplit(url)
+    lines = [f"PUT {parts.path}?{parts.query} HTTP/1.1", f"Host: {parts.netloc}"]
+    lines += [f"{k}: {v}" for k, v in headers.items()] + [f"Content-Length: {len(BODY)}"]
+    with socket.create_connection((parts.hostname, parts.port)) as connection:
+        connection.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + BODY[:300])
+    # closed mid-body: the server sees a client that went away
+
+
+async def test_committing_before_sending_says_so_and_keeps_the_upload(
+    stack: ArtifactStack,
+) -> None:
+    target = await reserve(stack, size=len(BODY), sha256=DIGEST)
+    early = await commit(stack, target["upload_id"])
+    assert early["status"] == 409 and "PUT them first" in early["error"]
+    assert (await put(stack, target, BODY)).status_code == 200
+    assert (await commit(stack, target["upload_id"]))["ok"]
+
+
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [
+        ("../../etc/passwd", "could leave its root"),
+        ("data/../../x", "could leave its root"),
+        ("/etc/passwd", "absolute path"),
+        ("a\x00b", "NUL"),
+        ("a\\..\\b", "backslash"),
+        ("a//b", "empty part"),
+        ("x" * 300, "longer than 255"),
+        ("a/" * 600, "limit is 1024"),
+    ],
+)
+async def test_names_that_could_escape_the_root_are_refused(
+    stack: ArtifactStack, name: str, problem: str
+) -> None:
+    spec = {"size": 1, "name": name}
+    answer = await stack.client.api.post("/v1/artifacts/uploads", json={"blobs": [spec]})
+    assert answer.status_code == 422 and problem in answer.text, answer.text
+
+
+async def test_named_keys_and_digests_are_checked_at_the_gateway(stack: ArtifactStack) -> None:
+    api = stack.client.api
+    bind = await api.put("/v1/artifacts/names/runs/%2E%2E/%2E%2E/x", json={"sha256": DIGEST})
+    assert bind.status_code == 422 and "could leave its root" in bind.text
+    bad = await api.get("/v1/artifacts/not-a-digest/metadata")
+    assert bad.status_code == 422 and "not a sha256" in bad.text
+    exists = await api.post("/v1/artifacts/exists", json={"sha256": ["abc"]})
+    assert exists.status_code == 422 and "not a sha256" in exists.text
+
+
+@pytest.mark.parametrize("backend", ["file", "s3"])
+async def test_blobs_over_the_size_limit_are_refused(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path, nats_url: str
+) -> None:
+    moto = request.getfixturevalue("moto_endpoint") if backend == "s3" else None
+    settings = artifact_settings(backend, tmp_path, nats_url, moto, max_blob_bytes=1000)
+    async with running(settings, backend) as stack:
+        spec = {"size": 1001, "sha256": DIGEST}
+        answer = await stack.client.api.post("/v1/artifacts/uploads", json={"blobs": [spec]})
+        assert answer.status_code == 413 and "over the limit of 1000 bytes" in answer.text
+        assert staged(stack) == []
+
+
+async def test_the_data_plane_takes_only_urls_the_service_signed(
+    tmp_path: Path, nats_url: str
+) -> None:
+    async with running(artifact_settings("file", tmp_path, nats_url), "file") as stack:
+        target = await reserve(stack, size=len(BODY), sha256=DIGEST)
+        url = target["url"]
+        unsigned = url.split("?")[0]
+        tampered = url.replace("/uploads/", "/uploads/0")
+        for bad in (unsigned, url[:-2] + "00", tampered):
+            response = await stack.client.data.put(bad, content=BODY)
+            assert response.status_code in (403, 404), (bad, response.text)
+        assert staged(stack) == []
