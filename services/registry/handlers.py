@@ -8,7 +8,7 @@ from typing import Any
 
 from faststream.nats import NatsBroker
 
-from services.registry import datasets, lookup, models, reads, runs, specs, views
+from services.registry import blobs, datasets, lookup, models, reads, runs, specs, views
 from services.registry.domain import versions
 from services.registry.errors import CatalogError, Invalid
 from services.registry.pins import Pinner
@@ -16,7 +16,7 @@ from services.registry.store import datasets as dataset_store
 from services.registry.tx import Writer
 from shared.bus import now
 from shared.envelope import Envelope
-from shared.events import RunCompleted
+from shared.events import FileEntry, RunCompleted
 from shared.queries import RefQuery, Reply
 from shared.registry_api import (
     AliasSet,
@@ -137,10 +137,10 @@ class Handlers:
         async def work() -> Any:
             async with self.writer.reading() as session:
                 dataset, row = await lookup.dataset_version(session, query.ref)
+                files = await dataset_store.files(session, row.id or 0) if row.managed else []
             ref = f"{dataset.name}@{row.version}"
             if row.managed or row.uri is None:
-                note = "managed: its files are stored by content digest and cannot change"
-                return VerifyView(ref=ref, uri=None, status="ok", differences=[note])
+                return await self._verify_blobs(ref, files)
             current, _ = await self.pinner.pin(row.uri)
             found = versions.drift(row.pin, current)
             return VerifyView(
@@ -153,6 +153,16 @@ class Handlers:
             )
 
         return await self.answer(work)
+
+    async def _verify_blobs(self, ref: str, files: list[FileEntry]) -> VerifyView:
+        """A managed version's files cannot change (they are stored by digest), but they
+        can be deleted from the store: each must still be there."""
+        try:
+            absent = set(await blobs.missing(self.broker, [f.sha256 for f in files], 10.0))
+        except blobs.Unanswered as err:
+            return VerifyView(ref=ref, uri=None, status="unreachable", differences=[str(err)])
+        gone = [f"missing {f.path} (sha256 {f.sha256})" for f in files if f.sha256 in absent]
+        return VerifyView(ref=ref, uri=None, status="drift" if gone else "ok", differences=gone)
 
     # --- models -----------------------------------------------------------------------------
 

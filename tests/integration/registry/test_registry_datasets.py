@@ -130,6 +130,8 @@ async def test_a_large_managed_manifest_goes_over_in_chunks_and_is_diffed(
     ]
     announced = await registry.events("dataset.version.created")
     assert [(e["version"], e.get("previous_version")) for e in announced] == [(1, None), (2, 1)]
+    unknown = (await registry.http.post("/v1/datasets/logs/versions/2/verify")).json()
+    assert unknown["status"] == "unreachable"  # no artifact service here to ask
     assert announced[1]["changes"]["files_removed"] == 500
     assert len(announced[1]["changes"]["removed"]) == 100
 
