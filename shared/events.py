@@ -232,6 +232,9 @@ class RunCompleted(RunTransition):
     pipeline: str | None = Field(None, description="Pipeline NAME@VERSION, if any.")
     parent_run_id: str | None = Field(None, description="Pipeline run of a step run.")
     metrics: dict[str, float] = Field(default_factory=dict, description="Last value per metric.")
+    artifacts: list[RunArtifact] = Field(
+        default_factory=list, description="Artifacts the run logged through the SDK."
+    )
 
 
 class RunFailed(RunTransition):

@@ -5,7 +5,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from shared.events import Cause, InputRef, Resources, RunOutput
+from shared.events import Cause, FileEntry, InputRef, Resources, RunArtifact, RunOutput
 
 RUNS_GET = "svc.scheduler.runs.get"
 # Registry lookups: body RefQuery; result the record as JSON (see services/registry).
@@ -69,6 +69,9 @@ class RunView(BaseModel):
     exit_code: int | None = None
     error: str = ""
     provenance: dict[str, Any] = Field(default_factory=dict)
+    tags: dict[str, str] = Field(default_factory=dict)
+    artifacts: list[RunArtifact] = Field(default_factory=list, description="Logged with the SDK.")
+    logs: FileEntry | None = Field(None, description="Archive of its output, once it ended.")
     created_at: datetime
     history: list[TransitionView] = Field(default_factory=list)
     steps: list[StepView] = Field(default_factory=list, description="A pipeline's step runs.")

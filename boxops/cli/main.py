@@ -21,6 +21,7 @@ from boxops.cli.components import components_app
 from boxops.cli.datasets import datasets_app
 from boxops.cli.models import models_app
 from boxops.cli.pipelines import pipelines_app
+from boxops.cli.quickstart import quickstart
 from boxops.cli.runs import runs_app
 from boxops.home import home, read_state, state_file
 from boxops.stack import SERVICES, Stack, all_ok, ask_health
@@ -35,6 +36,7 @@ app.add_typer(pipelines_app, name="pipelines")
 app.add_typer(triggers.build("triggers"), name="triggers")
 app.add_typer(triggers.build("monitors"), name="monitors")
 app.add_typer(triggers.events_app, name="events")
+app.command()(quickstart)
 console = Console()
 err = Console(stderr=True)
 

@@ -47,8 +47,8 @@ def submit(
     if not wait:
         print_json(accepted) if json_out else console.print(accepted["id"])
         return
-    run = _follow(gateway, accepted["id"], quiet=json_out)
-    print_json(run) if json_out else _print_run(run)
+    run = follow(gateway, accepted["id"], quiet=json_out)
+    print_json(run) if json_out else print_run(run)
     if run["state"] != "completed":
         raise typer.Exit(1)
 
@@ -61,7 +61,7 @@ def _value(text: str) -> Any:
         return text
 
 
-def _follow(gateway: Client, run_id: str, *, quiet: bool) -> dict[str, Any]:
+def follow(gateway: Client, run_id: str, *, quiet: bool) -> dict[str, Any]:
     """Poll until the run ends, showing its state and, for a pipeline, each step's."""
     with Live(console=console, transient=True, auto_refresh=False) as live:
         while True:
@@ -88,10 +88,10 @@ def show(run_id: str, json_out: JsonOption = False) -> None:
     if run is None:
         err.print(f"[red]no run with id {run_id!r}")
         raise typer.Exit(1)
-    print_json(run) if json_out else _print_run(run)
+    print_json(run) if json_out else print_run(run)
 
 
-def _print_run(run: dict[str, Any]) -> None:
+def print_run(run: dict[str, Any]) -> None:
     target = run.get("pipeline") or run.get("component") or " ".join(run["command"])
     console.print(
         f"[bold]run {run['id']}[/bold]  {_coloured(run['state'])}  {run.get('reason', '')}"

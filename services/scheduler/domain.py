@@ -12,9 +12,11 @@ from typing import Any
 from shared.events import (
     Cause,
     DeclaredOutput,
+    FileEntry,
     InputRef,
     Resources,
     RunAborted,
+    RunArtifact,
     RunCompleted,
     RunDispatched,
     RunFailed,
@@ -104,6 +106,10 @@ class Run:
     exit_code: int | None = None
     error: str = ""
     provenance: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, float] = field(default_factory=dict)  # last value of each, at its end
+    tags: dict[str, str] = field(default_factory=dict)
+    artifacts: tuple[RunArtifact, ...] = ()
+    logs: FileEntry | None = None  # the archive of its output
     history: tuple[Transition, ...] = ()
 
     @property
@@ -155,6 +161,8 @@ def event_for(run: Run) -> RunTransition:
                 component=run.component,
                 pipeline=run.pipeline,
                 parent_run_id=run.parent_id,
+                metrics=run.metrics,
+                artifacts=list(run.artifacts),
             )
         case RunState.FAILED:
             return RunFailed(**common, exit_code=run.exit_code, error=run.error)

@@ -181,7 +181,16 @@ class Scheduler:
                 outputs=report.outputs,
                 at=report.at,
             )
-            ended = tx.record(replace(ended, provenance=report.provenance))
+            ended = replace(
+                ended,
+                provenance=report.provenance,
+                metrics=report.metrics,
+                params={**report.params, **ended.params},  # declared params win
+                tags=report.tags,
+                artifacts=tuple(report.artifacts),
+                logs=report.logs,
+            )
+            ended = tx.record(ended)
             await self.after_end(tx, ended)
             await self.place(tx, await store.waiting(tx.session, limit=self.free_slots() * 4 + 20))
 

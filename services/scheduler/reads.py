@@ -85,6 +85,9 @@ def to_view(run: Run) -> RunView:
         exit_code=run.exit_code,
         error=run.error,
         provenance=run.provenance,
+        tags=run.tags,
+        artifacts=list(run.artifacts),
+        logs=run.logs,
         created_at=run.created_at,
         history=[
             TransitionView(state=t.state.value, substate=t.substate, at=t.at, reason=t.reason)

@@ -13,7 +13,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.scheduler.domain import Run, RunState, Transition
 from services.scheduler.tables import MetricRow, RunRow, TransitionRow
-from shared.events import Cause, DeclaredOutput, InputRef, Resources, RunOutput
+from shared.events import (
+    Cause,
+    DeclaredOutput,
+    FileEntry,
+    InputRef,
+    Resources,
+    RunArtifact,
+    RunOutput,
+)
 
 _INPUTS = TypeAdapter(dict[str, InputRef])
 _DECLARED = TypeAdapter(dict[str, DeclaredOutput])
@@ -27,7 +35,10 @@ _SIMPLE = {f.name for f in fields(Run)} - {
     "outputs",
     "state",
     "history",
+    "artifacts",
+    "logs",
 }
+_ARTIFACTS = TypeAdapter(tuple[RunArtifact, ...])
 ACTIVE = (RunState.PENDING.value, RunState.RUNNING.value)
 
 
@@ -40,6 +51,8 @@ def to_domain(row: RunRow, history: Sequence[TransitionRow] = ()) -> Run:
         inputs=_INPUTS.validate_python(row.inputs),
         declared_outputs=_DECLARED.validate_python(row.declared_outputs),
         outputs=_OUTPUTS.validate_python(row.outputs),
+        artifacts=_ARTIFACTS.validate_python(row.artifacts),
+        logs=FileEntry.model_validate(row.logs) if row.logs else None,
         state=RunState(row.state),
         history=tuple(Transition(RunState(t.state), t.substate, t.at, t.reason) for t in history),
     )
@@ -55,6 +68,8 @@ def _columns(run: Run) -> dict[str, Any]:
         "inputs": _INPUTS.dump_python(run.inputs, mode="json"),
         "declared_outputs": _DECLARED.dump_python(run.declared_outputs, mode="json"),
         "outputs": _OUTPUTS.dump_python(run.outputs, mode="json"),
+        "artifacts": _ARTIFACTS.dump_python(run.artifacts, mode="json"),
+        "logs": run.logs.model_dump() if run.logs else None,
         "state": run.state.value,
     }
 

@@ -54,6 +54,12 @@ class RunRow(SQLModel, table=True):
     exit_code: int | None = None
     error: str = ""
     provenance: dict[str, Any] = json_column()
+    metrics: dict[str, float] = json_column()
+    tags: dict[str, str] = json_column()
+    artifacts: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    logs: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     created_at: datetime = Field(sa_type=UTCDateTime, index=True)
     updated_at: datetime = Field(sa_type=UTCDateTime)
 

@@ -22,6 +22,9 @@ JSON_COLUMNS = (
     "spec",
     "selector",
     "provenance",
+    "metrics",
+    "tags",
+    "artifacts",
 )
 INDEXED = (
     "state",
@@ -74,6 +77,7 @@ def upgrade() -> None:
         sa.Column("stop_reason", sa.Text(), nullable=True),
         sa.Column("exit_code", sa.Integer(), nullable=True),
         sa.Column("error", sa.Text(), nullable=False, server_default=""),
+        sa.Column("logs", sa.JSON(), nullable=True),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.Column("updated_at", UTCDateTime(), nullable=False),
     )
