@@ -220,7 +220,8 @@ class Handlers:
 
     async def on_run_completed(self, envelope: Envelope[RunCompleted]) -> None:
         """Record the versions a run produced and its place in the lineage graph."""
-        async with self.writer.writing() as tx:
+        # What the run produced is as deep in a chain of triggers as the run itself.
+        async with self.writer.writing(depth=envelope.causation_depth) as tx:
             if await tx.seen("run.completed", envelope.id):
                 return
             await runs.record(tx, envelope.data)

@@ -59,12 +59,13 @@ class Writer:
         self.lock = asyncio.Lock()
 
     @asynccontextmanager
-    async def writing(self) -> AsyncIterator[Tx]:
+    async def writing(self, depth: int = 0) -> AsyncIterator[Tx]:
+        """`depth`: the causation depth the events of this write carry (ce-boxopsdepth)."""
         async with self.lock:
             async with self.sessions() as session:
                 tx = Tx(session)
                 yield tx
-                envelopes = [self.bus.envelope(e) for e in tx.events]
+                envelopes = [self.bus.envelope(e, depth=depth) for e in tx.events]
                 rows = stage(session, envelopes, now=now())
                 await session.commit()
             # Still under the lock: events leave in the order their versions were numbered.
