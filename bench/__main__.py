@@ -3,13 +3,14 @@
 import argparse
 import asyncio
 
-from bench import executor, runs, scheduler, triggers
+from bench import executor, registry, runs, scheduler, triggers
 
 BENCHMARKS = {
     "runs": runs.main,
     "executor": executor.main,
     "triggers": triggers.main,
     "scheduler": scheduler.main,
+    "registry": registry.main,
 }
 
 parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)

@@ -1,12 +1,14 @@
 """`boxops datasets`: push, link, pull, list, show, verify and trace datasets."""
 
 import json
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
-from boxops.cli.common import JsonOption, console, err, pairs, print_json
+from boxops.cli import registry_files as files
+from boxops.cli.common import JsonOption, console, pairs, print_json
 from boxops.cli.registry import (
     LimitOption,
     OffsetOption,
@@ -17,6 +19,9 @@ from boxops.cli.registry import (
     split_ref,
     when,
 )
+from boxops.cli.registry_files import fail
+from shared.datafiles import describe
+from shared.events import FileEntry
 
 datasets_app = typer.Typer(help="Datasets and their immutable, numbered versions.")
 TYPES = "table, image, audio, video, text or other"
@@ -42,6 +47,53 @@ def create(
 
 
 @datasets_app.command()
+def push(
+    name: str,
+    path: Annotated[Path, typer.Argument(exists=True, help="A file or a directory.")],
+    meta: MetaOption = [],  # noqa: B006
+    parent: ParentOption = [],  # noqa: B006
+    type: TypeOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Upload a file or directory as a new version (files the store has are not sent again);
+    pushing the same content again makes no version and says so."""
+    local, entries = files.manifest(path, quiet=json_out)
+    known = files.existing("dataset", name, entries)
+    if known:
+        report({**known, "created": False}, json_out)
+        return
+    files.upload(local, entries, quiet=json_out)
+    body = {
+        "files": [entry.model_dump() for entry in entries],
+        "metadata": {**describe(f.path for f in local), **_meta(meta)},
+        "parents": parent,
+        "type": type,
+    }
+    report(gateway_call("POST", f"/v1/datasets/{name}/versions", json=body), json_out)
+
+
+@datasets_app.command()
+def pull(
+    ref: Annotated[str, typer.Argument(help="NAME or NAME@VERSION (latest if none).")],
+    dest: Annotated[Path, typer.Argument(help="Folder to create (or an empty one).")],
+) -> None:
+    """Download a managed version into DEST; each file is checked against its digest, and a
+    failed pull leaves no folder behind."""
+    name, version = split_ref(ref)
+    found = gateway_call("GET", f"/v1/datasets/{name}/versions/{version or 'latest'}")
+    if not found["managed"]:
+        fail(f"{name}@{found['version']} is external: its data lives at {found['uri']}")
+    listed: list[FileEntry] = []
+    while len(listed) < found["file_count"]:
+        page = _files(name, str(found["version"]), 1000, len(listed))
+        if not page:
+            break
+        listed += [FileEntry.model_validate(f) for f in page]
+    files.download(listed, dest, quiet=False)
+    console.print(f"pulled {name}@{found['version']} ({len(listed)} files) into {dest}")
+
+
+@datasets_app.command()
 def link(
     name: str,
     uri: Annotated[str, typer.Argument(help="s3://…, hdfs://…, gs://…, file://…, https://…")],
@@ -56,11 +108,15 @@ def link(
     body = {
         "uri": uri,
         "digest": digest,
-        "metadata": {k: _value(v) for k, v in pairs(meta, "--meta").items()},
+        "metadata": _meta(meta),
         "parents": parent,
         "type": type,
     }
     report(gateway_call("POST", f"/v1/datasets/{name}/versions", json=body), json_out)
+
+
+def _meta(items: list[str]) -> dict[str, Any]:
+    return {k: _value(v) for k, v in pairs(items, "--meta").items()}
 
 
 def _value(text: str) -> Any:
@@ -239,8 +295,3 @@ def show_lineage(
     path = f"/v1/lineage/datasets/{name}/{version or 'latest'}"
     found = gateway_call("GET", path, params={"depth": depth})
     print_json(found) if json_out else lineage(found)
-
-
-def fail(message: str) -> None:
-    err.print(f"[red]{message}")
-    raise typer.Exit(1)

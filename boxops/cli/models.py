@@ -1,11 +1,13 @@
 """`boxops models`: model versions with their files, run and metrics; aliases."""
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
-from boxops.cli.common import JsonOption, console, print_json
+from boxops.cli import registry_files as files
+from boxops.cli.common import JsonOption, console, pairs, print_json
 from boxops.cli.registry import (
     LimitOption,
     OffsetOption,
@@ -16,8 +18,84 @@ from boxops.cli.registry import (
     split_ref,
     when,
 )
+from shared.events import FileEntry
 
 models_app = typer.Typer(help="Models: numbered versions, their run and metrics, aliases.")
+
+
+FORMATS = {
+    ".onnx": "onnx",
+    ".pkl": "pickle",
+    ".pickle": "pickle",
+    ".joblib": "joblib",
+    ".pt": "torch",
+    ".pth": "torch",
+    ".safetensors": "safetensors",
+    ".h5": "keras",
+    ".keras": "keras",
+    ".gguf": "gguf",
+    ".json": "json",
+}
+
+
+@models_app.command()
+def push(
+    name: str,
+    path: Annotated[Path, typer.Argument(exists=True, help="A model file or a directory.")],
+    format: Annotated[str | None, typer.Option(help="onnx, pickle, torch… (guessed).")] = None,
+    framework: Annotated[str | None, typer.Option(help="sklearn, pytorch…")] = None,
+    metric: Annotated[list[str], typer.Option(help="NAME=VALUE metrics snapshot.")] = [],  # noqa: B006
+    parent: Annotated[list[str], typer.Option(help="Dataset NAME@VERSION it learnt from.")] = [],  # noqa: B006
+    run: Annotated[str | None, typer.Option(help="Run that produced it.")] = None,
+    description: Annotated[str | None, typer.Option(help="What the model does.")] = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Upload model files as a new version (the same files again are the same version)."""
+    local, entries = files.manifest(path, quiet=json_out)
+    known = files.existing("model", name, entries)
+    if known is None:
+        files.upload(local, entries, quiet=json_out)
+        body = {
+            "files": [entry.model_dump() for entry in entries],
+            "format": format or _format(entries),
+            "framework": framework,
+            "metrics": _metrics(metric),
+            "parents": parent,
+            "run_id": run,
+            "description": description,
+        }
+        known = gateway_call("POST", f"/v1/models/{name}/versions", json=body)
+    if json_out:
+        print_json(known)
+    elif known.get("created"):
+        console.print(f"recorded [bold]{known['model']}@{known['version']}[/bold]")
+    else:
+        console.print(f"no new version: the same files are {known['model']}@{known['version']}")
+
+
+def _format(entries: list[FileEntry]) -> str | None:
+    found = {FORMATS.get(Path(e.path).suffix.lower()) for e in entries} - {None, "json"}
+    return found.pop() if len(found) == 1 else None
+
+
+def _metrics(items: list[str]) -> dict[str, float]:
+    try:
+        return {k: float(v) for k, v in pairs(items, "--metric").items()}
+    except ValueError:
+        raise typer.BadParameter("metric values are numbers", param_hint="--metric") from None
+
+
+@models_app.command()
+def pull(
+    ref: Annotated[str, typer.Argument(help="NAME, NAME@VERSION or NAME@ALIAS.")],
+    dest: Annotated[Path, typer.Argument(help="Folder to create (or an empty one).")],
+) -> None:
+    """Download a model version's files into DEST, each checked against its digest."""
+    name, version = split_ref(ref)
+    found = gateway_call("GET", f"/v1/models/{name}/versions/{version or 'latest'}")
+    listed = [FileEntry.model_validate(f) for f in found["files"]]
+    files.download(listed, dest, quiet=False)
+    console.print(f"pulled {name}@{found['version']} ({len(listed)} files) into {dest}")
 
 
 @models_app.command("list")

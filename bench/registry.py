@@ -1,0 +1,97 @@
+"""The registry's figures on the embedded stack (SQLite, local blob store).
+
+- 10,000 external versions announced by other systems (bare JSON dataset.version.created
+  events on NATS, 100 datasets of 100 versions): versions recorded per second, from the
+  first publish to the registry's 10,000th own announcement;
+- `boxops datasets push` of a directory of 10,000 small files, end to end (hashing,
+  uploads, registration): files per second; then the same push again, which must find the
+  version by its digest and send nothing (target: ≤ 20 % of the first push's time).
+"""
+
+import asyncio
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nats
+from nats.aio.msg import Msg
+
+from bench.embedded import embedded
+
+VERSIONS = 10_000
+DATASETS = 100
+FILES = 10_000
+
+
+def boxops(home: Path, *args: str) -> str:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BOXOPS_")}
+    env["BOXOPS_HOME"] = str(home)
+    command = [sys.executable, "-m", "boxops.cli.main", *args]
+    return subprocess.run(command, env=env, check=True, capture_output=True, text=True).stdout
+
+
+async def main() -> None:
+    with embedded() as (home, state, _), tempfile.TemporaryDirectory() as files:
+        await _announcements(state.nats_url)
+        _push(home, Path(files))
+
+
+async def _announcements(nats_url: str) -> None:
+    client = await nats.connect(nats_url)
+    js = client.jetstream()
+    recorded = asyncio.Event()
+    count = 0
+
+    async def on_version(msg: Msg) -> None:
+        nonlocal count
+        if "version" in json.loads(msg.data):  # the registry's own announcement
+            count += 1
+            if count >= VERSIONS:
+                recorded.set()
+
+    await client.subscribe("dataset.version.created", cb=on_version)
+    began = time.perf_counter()
+    for start in range(0, VERSIONS, 1000):
+        await asyncio.gather(*(js.publish(*_announcement(i)) for i in range(start, start + 1000)))
+    published = time.perf_counter() - began
+    await asyncio.wait_for(recorded.wait(), 600)
+    took = time.perf_counter() - began
+    await client.close()
+    print(f"{'announcements published':<40} {VERSIONS / published:8.0f} events/s")
+    print(
+        f"{'external versions recorded from events':<40} {VERSIONS / took:8.0f} versions/s"
+        f"  ({VERSIONS} in {took:.1f} s)"
+    )
+
+
+def _announcement(i: int) -> tuple[str, bytes]:
+    dataset = f"bench-{i % DATASETS}"
+    digest = "sha256:" + hashlib.sha256(str(i).encode()).hexdigest()
+    body = {"dataset": dataset, "uri": f"s3://bench/{dataset}/{i}/", "digest": digest}
+    return "dataset.version.created", json.dumps(body).encode()
+
+
+def _push(home: Path, folder: Path) -> None:
+    for i in range(FILES):
+        part = folder / f"part-{i // 100:03d}"
+        part.mkdir(parents=True, exist_ok=True)
+        (part / f"{i:05d}.json").write_text(json.dumps({"row": i, "value": i * 0.5}) * 4)
+    timings = []
+    for _ in range(2):
+        began = time.perf_counter()
+        answer = json.loads(boxops(home, "datasets", "push", "bench-files", str(folder), "--json"))
+        timings.append(time.perf_counter() - began)
+        assert answer["version"] == 1
+    first, second = timings
+    print(
+        f"{'datasets push, 10,000 small files':<40} {FILES / first:8.0f} files/s  ({first:.1f} s)"
+    )
+    print(
+        f"{'the same push again (nothing new)':<40} {second:8.2f} s"
+        f"  ({100 * second / first:.0f} % of the first)"
+    )

@@ -1,0 +1,177 @@
+"""Moving the files of a dataset or model version through the artifact store.
+
+push: hash every file, ask whether a version with that manifest exists (then nothing is
+sent), upload what the store lacks, register the manifest. pull: download every file into
+a hidden folder beside the target, each checked against its sha256, and move the folder
+into place only when all arrived — a failed pull leaves nothing behind.
+"""
+
+import asyncio
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+
+from boxops.artifacts import ArtifactError, AsyncArtifacts, LocalFile, files_under, sha256_of
+from boxops.cli.common import client, err
+from boxops.cli.registry import gateway_call
+from boxops.client import Client
+from shared.events import FileEntry
+from shared.manifest import digest
+
+DOWNLOADS_AT_ONCE = 16
+
+
+def fail(message: str) -> None:
+    err.print(f"[red]{message}")
+    raise typer.Exit(1)
+
+
+@contextmanager
+def progress(quiet: bool) -> Iterator[Progress]:
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=err, disable=quiet, transient=True) as bar:
+        yield bar
+
+
+@contextmanager
+def byte_progress(quiet: bool) -> Iterator[Progress]:
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=err, disable=quiet, transient=True) as bar:
+        yield bar
+
+
+def manifest(root: Path, quiet: bool) -> tuple[list[LocalFile], list[FileEntry]]:
+    """Every file under root with its relative path, size and sha256."""
+    try:
+        local = files_under(root)
+    except ArtifactError as error:
+        fail(str(error))
+    if not local:
+        fail(f"{root} holds no files")
+    with progress(quiet) as bar, ThreadPoolExecutor(max_workers=os.cpu_count() or 4) as pool:
+        task = bar.add_task("hashing", total=len(local))
+
+        def hashed(file: LocalFile) -> FileEntry:
+            entry = FileEntry(
+                path=file.name, size=file.path.stat().st_size, sha256=sha256_of(file.path)
+            )
+            bar.advance(task)
+            return entry
+
+        entries = list(pool.map(hashed, local))
+    return local, entries
+
+
+def existing(kind: str, name: str, entries: list[FileEntry]) -> dict[str, Any] | None:
+    """The version of `name` holding exactly these files, if there is one."""
+    gateway = client()
+    response = gateway.http.get(
+        f"/v1/{kind}s/{name}/versions", params={"digest": digest(entries), "limit": 1}
+    )
+    if response.status_code == 404:
+        return None  # no such dataset or model yet
+    if response.status_code >= 400:
+        gateway_call("GET", f"/v1/{kind}s/{name}/versions")  # prints the refusal and exits
+    items = response.json()["items"]
+    return items[0] if items else None
+
+
+def upload(local: list[LocalFile], entries: list[FileEntry], quiet: bool) -> None:
+    """Send the files the store lacks (it answers for each digest), with a progress bar."""
+    gateway = client()
+    total = sum(entry.size for entry in entries)
+
+    async def send(report: Callable[[int], None]) -> None:
+        async with AsyncArtifacts(gateway.base_url, _token(gateway)) as store:
+            await store.put_files(local, progress=report)
+
+    with byte_progress(quiet) as bar:
+        task = bar.add_task("uploading", total=total)
+        try:
+            asyncio.run(send(lambda sent: bar.advance(task, sent)))
+        except ArtifactError as error:
+            fail(f"upload failed: {error}")
+
+
+def download(files: list[FileEntry], dest: Path, quiet: bool) -> None:
+    """All of `files` into `dest` (a new or empty folder), or nothing at all."""
+    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
+        fail(f"{dest} exists and is not an empty folder")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    staging = dest.parent / f".{dest.name}.pull-{uuid.uuid4().hex[:8]}"
+    gateway = client()
+    try:
+        with byte_progress(quiet) as bar:
+            task = bar.add_task("downloading", total=sum(f.size for f in files))
+            targets = _targets(files, staging)
+            asyncio.run(_fetch_all(gateway, targets, lambda n: bar.advance(task, n)))
+    except (ArtifactError, OSError) as error:
+        shutil.rmtree(staging, ignore_errors=True)
+        fail(f"pull failed, nothing was written to {dest}: {error}")
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)  # Ctrl-C too: no half-pulled folder
+        raise
+    if dest.exists():
+        dest.rmdir()
+    staging.rename(dest)
+
+
+def _targets(files: list[FileEntry], root: Path) -> list[tuple[FileEntry, Path]]:
+    """Where each file goes, its folders made; a path leaving `root` is refused."""
+    root.mkdir()
+    inside = root.resolve()
+    targets = []
+    for entry in files:
+        target = (root / entry.path).resolve()
+        if not target.is_relative_to(inside):
+            raise ArtifactError(f"{entry.path!r} would land outside {root}")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        targets.append((entry, target))
+    return targets
+
+
+async def _fetch_all(
+    gateway: Client, targets: list[tuple[FileEntry, Path]], report: Callable[[int], None]
+) -> None:
+    gate = asyncio.Semaphore(DOWNLOADS_AT_ONCE)
+    async with AsyncArtifacts(gateway.base_url, _token(gateway)) as store:
+
+        async def fetch(entry: FileEntry, target: Path) -> None:
+            async with gate:
+                try:
+                    await store.get(entry.sha256, target, progress=report)
+                except ArtifactError as error:
+                    raise ArtifactError(f"{entry.path}: {error}") from None
+
+        await asyncio.gather(*(fetch(entry, target) for entry, target in targets))
+
+
+def _token(gateway: Client) -> str:
+    return str(gateway.http.headers.get("authorization", "")).removeprefix("Bearer ")
