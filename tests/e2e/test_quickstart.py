@@ -1,10 +1,12 @@
 """`boxops quickstart` on a fresh home, its facts checked through the HTTP API."""
 
 import asyncio
+import hashlib
 import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +15,8 @@ import httpx
 import nats
 import pytest
 
+from boxops.cli.quickstart import _write_iris
+from boxops.client import TERMINAL
 from boxops.home import api_token, read_state
 from shared.bus import EVENTS
 
@@ -130,3 +134,90 @@ def _refs(nodes: list[dict[str, Any]]) -> set[str]:
         found.add(f"{node['kind']}:{node['ref']}")
         found |= _refs(node.get("children", []))
     return found
+
+
+def _apply(api: httpx.Client, kind: str, text: str) -> None:
+    response = api.post(f"/v1/{kind}", content=text, headers={"content-type": "application/yaml"})
+    assert response.status_code == 200, response.text
+
+
+def _wait_pipeline(api: httpx.Client, trigger: str, timeout: float = 90) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        runs = api.get("/v1/runs", params={"trigger": trigger}).json()
+        done = [r for r in runs if r["kind"] == "pipeline" and r["state"] in TERMINAL]
+        if done:
+            return api.get(f"/v1/runs/{done[0]['id']}").json()  # type: ignore[no-any-return]
+        time.sleep(0.3)
+    raise AssertionError(f"no run of trigger {trigger} ended within {timeout}s")
+
+
+NEW_DATA = """
+kind: trigger
+name: retrain-on-outside-data
+target:
+  pipeline: iris-train
+  inputs: {data: "{{ event.dataset }}@{{ event.version }}"}
+event:
+  subject: dataset.version.created
+  where: {dataset: iris-outside, version: {exists: true}}
+"""
+
+
+def test_new_data_announced_by_another_system_retrains_with_that_version(
+    api: httpx.Client, quickstarted: tuple[Path, str], tmp_path: Path
+) -> None:
+    _apply(api, "triggers", NEW_DATA)
+    folder = tmp_path / "lake" / "iris"
+    _write_iris(folder, noise=0.3, seed=7)  # new content, so a new model version
+    digest = "sha256:" + hashlib.sha256((folder / "iris.csv").read_bytes()).hexdigest()
+    # Another system, with nothing but nats-py and a bare JSON body:
+    body = {"dataset": "iris-outside", "uri": folder.as_uri(), "digest": digest}
+    asyncio.run(_announce(quickstarted[0], body))
+
+    run = _wait_pipeline(api, "retrain-on-outside-data")
+    assert run["state"] == "completed", run
+    assert (run["inputs"]["data"]["name"], run["inputs"]["data"]["version"]) == ("iris-outside", 1)
+    train = next(s for s in run["steps"] if s["step"] == "train")
+    versions = api.get("/v1/models/iris-classifier/versions").json()["items"]
+    model = next(v for v in versions if v["run_id"] == train["run_id"])
+    lineage = api.get(f"/v1/lineage/models/iris-classifier/{model['version']}").json()
+    assert "dataset:iris-outside@1" in _refs(lineage["upstream"])
+
+
+async def _announce(home: Path, body: dict[str, Any]) -> None:
+    state = read_state(home)
+    assert state
+    client = await nats.connect(state.nats_url)
+    await client.jetstream().publish("dataset.version.created", json.dumps(body).encode())
+    await client.close()
+
+
+ON_DROP = """
+kind: trigger
+name: retrain-on-drop
+target:
+  pipeline: iris-train
+  inputs: {data: iris@1}
+event:
+  subject: metric.below_threshold
+  where: {monitor: iris-accuracy}
+"""
+
+
+def test_a_metric_drop_starts_the_retraining_pipeline_once(api: httpx.Client) -> None:
+    _apply(api, "triggers", ON_DROP)
+
+    def accuracy(value: float) -> None:
+        point = {"name": "accuracy", "value": value, "labels": {"pipeline": "iris-train"}}
+        assert api.post("/v1/events/metric.logged", json=point).status_code == 202
+
+    accuracy(0.97)  # recovered past the band: the monitor re-arms
+    accuracy(0.6)  # falls below 0.9: metric.below_threshold
+    run = _wait_pipeline(api, "retrain-on-drop")
+    assert run["state"] == "completed", run
+    assert run["cause"]["trigger"] == "retrain-on-drop"
+    accuracy(0.88)  # still low, inside the hysteresis band: nothing more starts
+    time.sleep(2)
+    firings = api.get("/v1/triggers/retrain-on-drop/history").json()
+    assert [f["status"] for f in firings] == ["fired"]
