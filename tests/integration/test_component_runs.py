@@ -176,3 +176,18 @@ async def test_aborting_a_pipeline_aborts_its_running_steps(stack: Stack) -> Non
 
 def _at(run: dict[str, Any], state: str) -> str:
     return next(t["at"] for t in run["history"] if t["state"] == state)
+
+
+async def test_max_concurrency_holds_a_second_run_until_the_first_ends(stack: Stack) -> None:
+    await register(stack, step("single", "sleep 1", extra="max_concurrency: 1"))
+    first = await submit(stack.http, component="single")
+    second = await submit(stack.http, component="single")
+
+    async def held() -> str | None:
+        reason = (await stack.http.get(f"/v1/runs/{second}")).json().get("reason", "")
+        return reason if reason.startswith("concurrency limit") else None
+
+    assert await eventually(held) == "concurrency limit 1 reached for component:single"
+    runs = [await wait_run(stack.http, run_id) for run_id in (first, second)]
+    assert [r["state"] for r in runs] == ["completed", "completed"]
+    assert runs[0]["history"][-1]["at"] <= _at(runs[1], "running")
