@@ -50,6 +50,10 @@ class Handlers:
         except CatalogError as err:
             problems = {"problems": err.problems} if err.problems else None
             return Reply(ok=False, status=err.status, error=str(err), result=problems)
+        except Exception as err:
+            # The asker gets an answer now rather than its timeout; the log has the trace.
+            log.exception("registry request failed")
+            return Reply(ok=False, status=500, error=f"{type(err).__name__}: {err}")
         size = len(json.dumps(result, default=str))
         limit = self._max_payload()
         if size + REPLY_MARGIN > limit:
