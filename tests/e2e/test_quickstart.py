@@ -221,3 +221,42 @@ def test_a_metric_drop_starts_the_retraining_pipeline_once(api: httpx.Client) ->
     time.sleep(2)
     firings = api.get("/v1/triggers/retrain-on-drop/history").json()
     assert [f["status"] for f in firings] == ["fired"]
+
+
+def test_the_cli_answers_about_triggers_monitors_and_runs(
+    quickstarted: tuple[Path, str], tmp_path: Path
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BOXOPS_")}
+    env["BOXOPS_HOME"] = str(quickstarted[0])
+
+    def boxops(*args: str) -> Any:
+        result = subprocess.run(
+            [sys.executable, "-m", "boxops.cli.main", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout) if "--json" in args else result.stdout
+
+    names = {t["name"] for t in boxops("triggers", "list", "--json")}
+    assert "retrain-on-new-iris" in names
+    firings = boxops("triggers", "history", "retrain-on-new-iris", "--json")
+    assert firings[-1]["status"] == "fired"
+    assert boxops("monitors", "history", "iris-accuracy", "--json")[-1]["kind"] == "below"
+    failed = boxops("runs", "list", "--status", "failed", "--json")
+    assert all(r["state"] == "failed" for r in failed)
+    spec = tmp_path / "dry.yaml"
+    spec.write_text(
+        "kind: trigger\nname: dry\ntarget: {pipeline: iris-train, inputs: {data: "
+        '"{{ event.dataset }}@{{ event.version }}"}}\n'
+        "event: {subject: dataset.version.created, where: {dataset: iris}}\n"
+    )
+    dry = boxops("triggers", "test", str(spec), "--since", "1h", "--json")
+    assert {w["inputs"]["data"] for w in dry["would"] if w["action"] == "start run"} >= {
+        "iris@1",
+        "iris@2",
+    }
+    published = boxops("events", "publish", "metric.logged", '{"name": "x", "value": 1}')
+    assert "published" in published
