@@ -9,9 +9,10 @@ from opentelemetry.sdk.trace import TracerProvider
 from services.artifact.backends.base import BlobStore
 from services.artifact.backends.files import FileStore
 from services.artifact.dataplane import DataPlane, build_data_plane
-from services.artifact.handlers import Artifacts
+from services.artifact.handlers import Uploads
 from services.artifact.previewer import Previewer
 from services.artifact.previews.runner import PreviewRunner
+from services.artifact.reads import Reads
 from services.artifact.settings import ArtifactSettings
 from shared import artifacts as contract
 from shared.service import Service, attach_database, build_service
@@ -42,23 +43,23 @@ def build_app(settings: BoxopsSettings, *, tracing: TracerProvider | None = None
         timeout_s=settings.preview_timeout_s, memory_mb=settings.preview_memory_mb
     )
     previewer = Previewer(blobs, db.sessions, runner, max_bytes=settings.preview_max_bytes)
-    artifacts = Artifacts(settings, blobs, db.sessions, db.outbox, service.bus, previewer)
-    _answer(service, artifacts)
+    uploads = Uploads(settings, blobs, db.sessions, db.outbox, service.bus, previewer)
+    _answer(service, uploads, Reads(blobs, db.sessions, previewer))
 
     service.on_start.append(blobs.start)
     if isinstance(blobs, FileStore):
-        _attach_data_plane(service, settings, blobs, artifacts)
+        _attach_data_plane(service, settings, blobs, uploads)
     service.on_start.append(previewer.resume)
-    service.background += [previewer.run_forever, artifacts.expire_forever]
+    service.background += [previewer.run_forever, uploads.expire_forever]
     service.on_stop += [blobs.close, runner.close]
     return service
 
 
 def _attach_data_plane(
-    service: Service, settings: ArtifactSettings, files: FileStore, artifacts: Artifacts
+    service: Service, settings: ArtifactSettings, files: FileStore, uploads: Uploads
 ) -> None:
     plane = DataPlane(
-        build_data_plane(files, artifacts.upload), settings.artifact_host, settings.artifact_port
+        build_data_plane(files, uploads.upload), settings.artifact_host, settings.artifact_port
     )
 
     async def start() -> None:
@@ -70,21 +71,21 @@ def _attach_data_plane(
     service.before_stop.append(plane.stop)
 
 
-def _answer(service: Service, artifacts: Artifacts) -> None:
+def _answer(service: Service, uploads: Uploads, reads: Reads) -> None:
     """Request/reply subjects, answered by any replica (queue group)."""
     routes = {
-        contract.RESERVE: artifacts.reserve,
-        contract.COMMIT: artifacts.commit,
-        contract.ABORT: artifacts.abort,
-        contract.EXISTS: artifacts.exists,
-        contract.STAT: artifacts.stat,
-        contract.LIST: artifacts.listing,
-        contract.LOCATE: artifacts.locate,
-        contract.DELETE: artifacts.delete,
-        contract.PREVIEW: artifacts.preview,
-        contract.NAME_BIND: artifacts.bind,
-        contract.NAME_GET: artifacts.name,
-        contract.NAME_LIST: artifacts.names,
+        contract.RESERVE: uploads.reserve,
+        contract.COMMIT: uploads.commit,
+        contract.ABORT: uploads.abort,
+        contract.EXISTS: reads.exists,
+        contract.STAT: reads.stat,
+        contract.LIST: reads.listing,
+        contract.LOCATE: reads.locate,
+        contract.DELETE: reads.delete,
+        contract.PREVIEW: reads.preview,
+        contract.NAME_BIND: reads.bind,
+        contract.NAME_GET: reads.name,
+        contract.NAME_LIST: reads.names,
     }
     for subject, handler in routes.items():
         service.broker.subscriber(subject, queue=NAME)(handler)

@@ -1,18 +1,12 @@
-"""The control plane: reserve, commit, abort; stat, list, locate, delete; previews; names.
+"""The upload side of the control plane: reserve, commit, abort; expiring stale uploads.
 
-Every answer is a `Reply`; a `Refused` becomes an error reply with its status and text.
+Handlers answer with a `Reply` (replies.py); reads and deletes live in reads.py.
 """
 
 import asyncio
-import functools
-import inspect
-import json
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
-from typing import Any
 
-from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -20,68 +14,28 @@ from services.artifact import domain, store
 from services.artifact.backends.base import BlobStore
 from services.artifact.domain import Refused, Upload
 from services.artifact.previewer import Previewer
+from services.artifact.replies import answering
 from services.artifact.settings import ArtifactSettings
 from services.artifact.tables import BlobRow
 from shared.artifacts import (
-    BlobList,
-    BlobQuery,
     CommitItem,
     CommitRequest,
     CommitResult,
-    DigestsQuery,
-    Location,
-    NameBind,
-    NameList,
-    NameQuery,
-    Presence,
-    Preview,
     Reservation,
     ReserveRequest,
     UploadRef,
-    preview_key,
 )
 from shared.bus import Bus, now
 from shared.events import ArtifactStored
 from shared.outbox import Outbox, stage
-from shared.queries import Reply
 
 log = logging.getLogger(__name__)
 COMMIT_CONCURRENCY = 8
-PREVIEW_WAIT_S = 3.0
 
 
-def answering(handler: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Reply]]:
-    """Wrap a handler: its result (or its refusal) becomes a Reply."""
+class Uploads:
+    """Reserve, receive (through the store), commit and abort uploads."""
 
-    @functools.wraps(handler)
-    async def wrapped(self: Any, *args: Any, **kwargs: Any) -> Reply:
-        try:
-            result = await handler(self, *args, **kwargs)
-        except Refused as refusal:
-            return Reply(ok=False, status=refusal.status, error=refusal.message)
-        except Exception as err:
-            # The asker gets an answer now rather than its timeout; the log has the trace.
-            log.exception("%s failed", handler.__name__)
-            return Reply(ok=False, status=500, error=f"{type(err).__name__}: {err}")
-        return Reply(result=_json(result))
-
-    # FastStream reads the signature to decode the body and to encode the reply.
-    wrapped.__annotations__ = {**handler.__annotations__, "return": Reply}
-    wrapped.__signature__ = inspect.signature(handler).replace(  # type: ignore[attr-defined]
-        return_annotation=Reply
-    )
-    return wrapped
-
-
-def _json(value: Any) -> Any:
-    if isinstance(value, BaseModel):
-        return value.model_dump(mode="json")
-    if isinstance(value, list):
-        return [_json(v) for v in value]
-    return value
-
-
-class Artifacts:
     def __init__(
         self,
         settings: ArtifactSettings,
@@ -212,92 +166,6 @@ class Artifacts:
         await self.blobs.abort(upload)
         await self._drop_upload(upload.id)
         return {"upload_id": upload.id, "state": "aborted"}
-
-    @answering
-    async def exists(self, query: DigestsQuery) -> Presence:
-        """Which of these digests are stored: one call for a whole dataset."""
-        async with self.sessions() as session:
-            known = await store.blobs(session, query.sha256)
-        wanted = list(dict.fromkeys(query.sha256))
-        return Presence(
-            present=[d for d in wanted if d in known], missing=[d for d in wanted if d not in known]
-        )
-
-    async def _blob(self, sha256: str) -> BlobRow:
-        async with self.sessions() as session:
-            row = await store.blob(session, sha256)
-        if row is None:
-            raise Refused(404, f"no blob {sha256}")
-        return row
-
-    @answering
-    async def stat(self, query: BlobQuery) -> Any:
-        return store.info(await self._blob(query.sha256))
-
-    @answering
-    async def listing(self, query: BlobList) -> Any:
-        async with self.sessions() as session:
-            rows = await store.listing(
-                session, limit=query.limit, after=query.after, name_prefix=query.name_prefix
-            )
-        return [store.info(row) for row in rows]
-
-    @answering
-    async def locate(self, query: BlobQuery) -> Location:
-        row = await self._blob(query.sha256)
-        url = await self.blobs.locate(row.sha256, row.name)
-        return Location(sha256=row.sha256, size=row.size, url=url)
-
-    @answering
-    async def delete(self, query: BlobQuery) -> dict[str, str]:
-        row = await self._blob(query.sha256)
-        async with self.sessions() as session:
-            names = await store.names_of(session, row.sha256)
-            if names:
-                raise Refused(409, f"blob {row.sha256} is still named by {', '.join(names)}")
-            await store.drop_blob(session, row.sha256)
-            await session.commit()
-        await self.blobs.delete(row.sha256)
-        return {"sha256": row.sha256, "state": "deleted"}
-
-    @answering
-    async def preview(self, query: BlobQuery) -> Preview:
-        row = await self._blob(query.sha256)
-        if row.preview_status == "pending":
-            await self.previewer.wait(row.sha256, PREVIEW_WAIT_S)
-            row = await self._blob(query.sha256)
-        document = None
-        if row.preview_status in ("ready", "failed"):
-            raw = await self.blobs.read_small(preview_key(row.sha256))
-            document = json.loads(raw) if raw else None
-        return Preview(
-            sha256=row.sha256,
-            kind=row.preview_kind,
-            status=row.preview_status,  # type: ignore[arg-type]
-            preview=document,
-        )
-
-    @answering
-    async def bind(self, request: NameBind) -> Any:
-        """Point a named key (e.g. runs/<id>/logs.jsonl) at a stored blob."""
-        await self._blob(request.sha256)
-        async with self.sessions() as session:
-            await store.bind_name(session, request.key, request.sha256, now())
-            await session.commit()
-            return await store.name(session, request.key)
-
-    @answering
-    async def name(self, query: NameQuery) -> Any:
-        async with self.sessions() as session:
-            found = await store.name(session, query.key)
-        if found is None:
-            raise Refused(404, f"no blob named {query.key!r}")
-        return found
-
-    @answering
-    async def names(self, query: NameList) -> Any:
-        async with self.sessions() as session:
-            return await store.names(session, query.prefix, query.limit)
 
     async def expire_forever(self, interval_s: float = 60.0) -> None:
         """Unfinished uploads past their time lose their staged bytes and their row."""
