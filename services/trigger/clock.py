@@ -8,6 +8,8 @@ from shared.bus import new_id, now
 
 
 async def fire_schedules(triggers: Triggers) -> None:
+    if not any(spec.schedule for spec in triggers.specs.values()):
+        return  # nothing to tick: keep the writer free for events
     at = now()
     async with triggers.writing() as tx:
         for spec in list(triggers.specs.values()):

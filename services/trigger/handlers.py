@@ -265,7 +265,7 @@ class Triggers:
     async def close_debounces(self, caught_up: datetime | None) -> None:
         """Windows that ended fire once, with the last event's bindings: only once every
         event stored before the window ended has been read, or a backlog would be cut."""
-        if caught_up is None:
+        if caught_up is None or not any(spec.debounce for spec in self.specs.values()):
             return
         async with self.writing() as tx:
             for firing in await store.due_debounces(tx.session, min(now(), caught_up)):
