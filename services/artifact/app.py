@@ -50,7 +50,10 @@ def build_app(settings: BoxopsSettings, *, tracing: TracerProvider | None = None
     if isinstance(blobs, FileStore):
         _attach_data_plane(service, settings, blobs, uploads)
     service.on_start.append(previewer.resume)
-    service.background += [previewer.run_forever, uploads.expire_forever]
+    service.background += [
+        previewer.run_forever,
+        lambda: uploads.expire_forever(settings.upload_sweep_s),
+    ]
     service.on_stop += [blobs.close, runner.close]
     return service
 

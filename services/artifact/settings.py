@@ -33,6 +33,7 @@ class ArtifactSettings(BoxopsSettings):
     copy_max_bytes: int = Field(5 * GiB, ge=5 * MiB, description="S3: largest single copy.")
     url_expiry_s: int = Field(3600, ge=10, description="Lifetime of upload and download URLs.")
     upload_ttl_s: float = Field(24 * 3600, gt=0, description="Unfinished uploads expire.")
+    upload_sweep_s: float = Field(60.0, gt=0, description="How often expired uploads go.")
     preview_max_bytes: int = Field(1 * GiB, ge=0, description="Bigger blobs get no preview.")
     preview_timeout_s: float = Field(60.0, gt=0, description="Time a preview may take.")
     preview_memory_mb: int = Field(2048, ge=256, description="Memory limit of previews.")

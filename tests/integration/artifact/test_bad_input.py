@@ -191,3 +191,24 @@ async def test_the_data_plane_takes_only_urls_the_service_signed(
             response = await stack.client.data.put(bad, content=BODY)
             assert response.status_code in (403, 404), (bad, response.text)
         assert staged(stack) == []
+
+
+@pytest.mark.parametrize("backend", ["file", "s3"])
+async def test_uploads_never_committed_expire_with_their_bytes(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path, nats_url: str
+) -> None:
+    moto = request.getfixturevalue("moto_endpoint") if backend == "s3" else None
+    ttl = {"upload_ttl_s": 0.5, "upload_sweep_s": 0.2}
+    async with running(
+        artifact_settings(backend, tmp_path, nats_url, moto, **ttl), backend
+    ) as stack:
+        target = await reserve(stack, size=len(BODY), sha256=DIGEST)
+        assert (await put(stack, target, BODY)).status_code == 200
+        assert staged(stack) != []
+        for _ in range(100):
+            if not staged(stack):
+                break
+            await asyncio.sleep(0.05)
+        assert staged(stack) == []
+        late = await commit(stack, target["upload_id"])
+        assert late["status"] == 404 and "expired" in late["error"]
