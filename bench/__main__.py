@@ -3,7 +3,7 @@
 import argparse
 import asyncio
 
-from bench import executor, registry, runs, scheduler, triggers
+from bench import artifacts, executor, registry, runs, scheduler, triggers
 
 BENCHMARKS = {
     "runs": runs.main,
@@ -11,6 +11,7 @@ BENCHMARKS = {
     "triggers": triggers.main,
     "scheduler": scheduler.main,
     "registry": registry.main,
+    "artifacts": artifacts.main,
 }
 
 parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)

@@ -30,7 +30,8 @@ from shared.events import ArtifactStored
 from shared.outbox import Outbox, stage
 
 log = logging.getLogger(__name__)
-COMMIT_CONCURRENCY = 8
+RECENT = 100_000  # uploads remembered in memory, so a data-plane PUT needs no query
+COMMIT_CONCURRENCY = 32  # S3 commits wait on S3; file ones on fsync: both overlap well
 
 
 class Uploads:
@@ -51,11 +52,20 @@ class Uploads:
         self.outbox = outbox
         self.bus = bus
         self.previewer = previewer
+        self.recent: dict[str, Upload] = {}
 
     async def upload(self, upload_id: str) -> Upload | None:
-        async with self.sessions() as session:
-            found = await store.upload(session, upload_id)
+        found = self.recent.get(upload_id)
+        if found is None:
+            async with self.sessions() as session:
+                found = await store.upload(session, upload_id)
         return found if found and not domain.expired(found, now()) else None
+
+    def _remember(self, uploads: list[Upload]) -> None:
+        for upload in uploads:
+            self.recent[upload.id] = upload
+        while len(self.recent) > RECENT:  # oldest first: dicts keep insertion order
+            self.recent.pop(next(iter(self.recent)))
 
     @answering
     async def reserve(self, request: ReserveRequest) -> list[Reservation]:
@@ -83,16 +93,20 @@ class Uploads:
             for upload in uploads:
                 store.add_upload(session, upload)
             await session.commit()
+        self._remember(uploads)
         return answers
 
     @answering
     async def commit(self, request: CommitRequest) -> list[CommitResult]:
         """Verify each upload's bytes against its digest and make the good ones blobs."""
         limit = asyncio.Semaphore(COMMIT_CONCURRENCY)
+        async with self.sessions() as session:
+            known = await store.uploads(session, (item.upload_id for item in request.commits))
+        live = {i: u for i, u in known.items() if not domain.expired(u, now())}
 
         async def one(item: CommitItem) -> tuple[CommitResult, BlobRow | None]:
             async with limit:
-                return await self._finish(item)
+                return await self._finish(item, live.get(item.upload_id))
 
         finished = await asyncio.gather(*(one(item) for item in request.commits))
         done = [(result.upload_id, row) for result, row in finished if row is not None]
@@ -102,10 +116,11 @@ class Uploads:
                 result.blob = store.info(stored[row.sha256], stored=row.sha256 in fresh)
         return [result for result, _ in finished]
 
-    async def _finish(self, item: CommitItem) -> tuple[CommitResult, BlobRow | None]:
+    async def _finish(
+        self, item: CommitItem, upload: Upload | None
+    ) -> tuple[CommitResult, BlobRow | None]:
         result = CommitResult(upload_id=item.upload_id)
         try:
-            upload = await self.upload(item.upload_id)
             if upload is None:
                 return await self._committed_before(item), None
             digest = domain.declared_digest(upload, item.sha256)
@@ -137,6 +152,7 @@ class Uploads:
         raise Refused(404, f"no upload {item.upload_id}: expired, aborted or never reserved")
 
     async def _drop_upload(self, upload_id: str) -> None:
+        self.recent.pop(upload_id, None)
         async with self.sessions() as session:
             await store.drop_uploads(session, [upload_id])
             await session.commit()
@@ -152,6 +168,8 @@ class Uploads:
             session.add_all(fresh.values())
             ids = stage(session, [self.bus.envelope(_stored(r)) for r in fresh.values()], now=now())
             await store.drop_uploads(session, (upload_id for upload_id, _ in done))
+            for upload_id, _ in done:
+                self.recent.pop(upload_id, None)
             await session.commit()
         await self.outbox.publish(ids)
         for row in fresh.values():

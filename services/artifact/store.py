@@ -67,6 +67,11 @@ async def upload(session: AsyncSession, upload_id: str) -> Upload | None:
     return to_domain(row) if row else None
 
 
+async def uploads(session: AsyncSession, upload_ids: Iterable[str]) -> dict[str, Upload]:
+    query = select(UploadRow).where(col(UploadRow.id).in_(list(upload_ids)))
+    return {row.id: to_domain(row) for row in (await session.exec(query)).all()}
+
+
 def add_upload(session: AsyncSession, upload: Upload) -> None:
     session.add(UploadRow(**upload.__dict__))
 

@@ -40,7 +40,7 @@ def staged(stack: ArtifactStack) -> list[str]:
     """What uploads left in staging: must be empty once a bad upload is refused."""
     if stack.backend == "file":
         folder = Path(urlsplit(stack.settings.artifact_url).path) / "staging"
-        return sorted(p.name for p in folder.iterdir())
+        return sorted(str(p) for p in folder.rglob("*"))
     bucket = urlsplit(stack.settings.artifact_url).netloc
     s3 = boto3.client("s3", endpoint_url=stack.settings.s3_endpoint_url, **_boto_keys())
     listed = s3.list_objects_v2(Bucket=bucket, Prefix="store/")

@@ -1,0 +1,231 @@
+"""The artifact store's figures: a 1 GiB blob up and down, and many small files.
+
+- file backend: `boxops.artifacts` put/get through the gateway (hash while sending, the
+  data plane, commit with fsync; download by redirect, hash checked) against a plain file
+  copy (shutil.copyfile + fsync) on the same disk;
+- S3 backend: the same against plain aioboto3 (upload_file, get_object streamed to a file)
+  to the same moto server (its own process on loopback);
+- 1,000 small files through `put_files` (file backend), files per second;
+- the artifact service's peak RSS (VmHWM) after all that, per backend.
+
+Each service runs as its own process (`python -m services.…`), as in production.
+"""
+
+import asyncio
+import contextlib
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import aioboto3
+import boto3
+import nats
+
+from bench.embedded import free_port
+from boxops.artifacts import AsyncArtifacts, LocalFile
+from boxops.stack import nats_binary
+
+SIZE = 1024**3
+SMALL_FILES = 1000
+KEYS = {"aws_access_key_id": "bench", "aws_secret_access_key": "bench"}
+REGION = "us-east-1"
+
+
+def mb_s(seconds: float, size: int = SIZE) -> float:
+    return size / 1024**2 / seconds
+
+
+def line(name: str, ours: float, plain: float) -> None:
+    print(f"{name:<44} {ours:8.0f} MB/s  plain {plain:8.0f} MB/s  ({100 * ours / plain:4.0f} %)")
+
+
+def timed(call: Callable[[], Any]) -> float:
+    began = time.perf_counter()
+    call()
+    return time.perf_counter() - began
+
+
+async def atimed(call: Callable[[], Any]) -> float:
+    began = time.perf_counter()
+    await call()
+    return time.perf_counter() - began
+
+
+def make_source(path: Path, size: int) -> Path:
+    block = random.Random(1).randbytes(1024**2)
+    with path.open("wb") as out:
+        for offset in range(0, size, len(block)):
+            out.write(block[: min(len(block), size - offset)])
+    return path
+
+
+def plain_copy(source: Path, target: Path) -> None:
+    shutil.copyfile(source, target)
+    with target.open("rb") as f:
+        os.fsync(f.fileno())
+
+
+def peak_rss_mb(pid: int) -> float:
+    for row in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if row.startswith("VmHWM:"):
+            return int(row.split()[1]) / 1024
+    return float("nan")
+
+
+class Stack:
+    """nats-server, the artifact service and the gateway, each its own process."""
+
+    def __init__(self, home: Path, env: dict[str, str]) -> None:
+        self.home = home
+        home.mkdir(parents=True, exist_ok=True)
+        nats_port, self.port = free_port(), free_port()
+        self.nats_url = f"nats://127.0.0.1:{nats_port}"
+        base = {k: v for k, v in os.environ.items() if not k.startswith("BOXOPS_")}
+        base |= {"BOXOPS_HOME": str(home), "BOXOPS_NATS_URL": self.nats_url}
+        server = [nats_binary(), "-js", "-a", "127.0.0.1", "-p", str(nats_port)]
+        self.nats = self._start([*server, "-sd", str(home / "nats")], base)
+        time.sleep(0.5)
+        self.artifact = self._start([sys.executable, "-m", "services.artifact"], base | env)
+        gateway_env = base | {"BOXOPS_PORT": str(self.port)}
+        self.gateway = self._start([sys.executable, "-m", "services.gateway"], gateway_env)
+
+    def _start(self, command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+        log = (self.home / f"{Path(command[-1]).name}.log").open("ab")
+        return subprocess.Popen(command, env=env, stdout=log, stderr=log)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def ready(self) -> None:
+        client = await nats.connect(self.nats_url)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with contextlib.suppress(Exception):
+                reply = await client.request("svc.artifact.health", b"{}", timeout=0.5)
+                health = await client.request("svc.gateway.health", b"{}", timeout=0.5)
+                if b'"ok"' in reply.data and b'"ok"' in health.data:
+                    break
+            await asyncio.sleep(0.1)
+        await client.close()
+        await asyncio.sleep(0.5)  # the gateway's HTTP side listens right after its NATS side
+
+    def stop(self) -> None:
+        for process in (self.gateway, self.artifact, self.nats):
+            process.terminate()
+            process.wait(30)
+
+
+@contextlib.contextmanager
+def moto_server() -> Iterator[str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    time.sleep(2)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(30)
+
+
+async def main() -> None:
+    with tempfile.TemporaryDirectory() as directory:
+        work = Path(directory)
+        source = make_source(work / "source.bin", SIZE)
+        await _file_backend(work, source)
+        with moto_server() as endpoint:
+            await _s3_backend(work, source, endpoint)
+
+
+async def _file_backend(work: Path, source: Path) -> None:
+    plain_up = timed(lambda: plain_copy(source, work / "plain.bin"))
+    plain_down = timed(lambda: plain_copy(work / "plain.bin", work / "plain-back.bin"))
+    for leftover in ("plain.bin", "plain-back.bin"):
+        (work / leftover).unlink()
+    env = {"BOXOPS_ARTIFACT_URL": (work / "blobs").as_uri()}
+    env["BOXOPS_ARTIFACT_PORT"] = str(free_port())
+    stack = Stack(work / "file-stack", env)
+    try:
+        await stack.ready()
+        up, down = await _transfer(stack.url, source, work / "back.bin")
+        line("file backend, upload 1 GiB", mb_s(up), mb_s(plain_up))
+        line("file backend, download 1 GiB", mb_s(down), mb_s(plain_down))
+        await _small_files(stack.url, work)
+        print(f"{'artifact service peak RSS (file)':<44} {peak_rss_mb(stack.artifact.pid):8.0f} MB")
+    finally:
+        stack.stop()
+        shutil.rmtree(work / "blobs", ignore_errors=True)
+
+
+async def _transfer(url: str, source: Path, back: Path) -> tuple[float, float]:
+    async with AsyncArtifacts(url) as client:
+        began = time.perf_counter()
+        blob = await client.put_file(source)
+        up = time.perf_counter() - began
+        down = await atimed(lambda: client.get(blob.sha256, back))
+    await asyncio.to_thread(back.unlink)
+    return up, down
+
+
+async def _small_files(url: str, work: Path) -> None:
+    folder = work / "small"
+    folder.mkdir()
+    files = []
+    for n in range(SMALL_FILES):
+        path = folder / f"f{n:05}.txt"
+        path.write_bytes(random.Random(n).randbytes(random.Random(n).randint(100, 4096)))
+        files.append(LocalFile(path, path.name))
+    async with AsyncArtifacts(url) as client:
+        took = await atimed(lambda: client.put_files(files))
+    print(f"{'small files (0.1-4 KiB), put_files':<44} {SMALL_FILES / took:8.0f} files/s")
+
+
+async def _s3_backend(work: Path, source: Path, endpoint: str) -> None:
+    bucket = f"bench-{random.randrange(1 << 30)}"
+    boto3.client("s3", endpoint_url=endpoint, region_name=REGION, **KEYS).create_bucket(
+        Bucket=bucket
+    )
+    plain_up, plain_down = await _plain_s3(endpoint, bucket, source, work / "plain.bin")
+    env = {
+        "BOXOPS_ARTIFACT_URL": f"s3://{bucket}/boxops",
+        "BOXOPS_S3_ENDPOINT_URL": endpoint,
+        "BOXOPS_S3_ACCESS_KEY": KEYS["aws_access_key_id"],
+        "BOXOPS_S3_SECRET_KEY": KEYS["aws_secret_access_key"],
+    }
+    stack = Stack(work / "s3-stack", env)
+    try:
+        await stack.ready()
+        up, down = await _transfer(stack.url, source, work / "back.bin")
+        line("S3 backend (moto), upload 1 GiB", mb_s(up), mb_s(plain_up))
+        line("S3 backend (moto), download 1 GiB", mb_s(down), mb_s(plain_down))
+        print(f"{'artifact service peak RSS (S3)':<44} {peak_rss_mb(stack.artifact.pid):8.0f} MB")
+    finally:
+        stack.stop()
+
+
+async def _plain_s3(endpoint: str, bucket: str, source: Path, back: Path) -> tuple[float, float]:
+    session = aioboto3.Session(region_name=REGION, **KEYS)
+    async with session.client("s3", endpoint_url=endpoint) as s3:
+        up = await atimed(lambda: s3.upload_file(str(source), bucket, "plain"))
+
+        async def download() -> None:
+            response = await s3.get_object(Bucket=bucket, Key="plain")
+            with back.open("wb") as out:
+                async for chunk in response["Body"].iter_chunks(1024**2):
+                    out.write(chunk)
+
+        down = await atimed(download)
+        await s3.delete_object(Bucket=bucket, Key="plain")
+    await asyncio.to_thread(back.unlink)
+    return up, down
