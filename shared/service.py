@@ -14,6 +14,7 @@ from typing import Any
 
 from faststream.nats import NatsBroker
 from opentelemetry.sdk.trace import TracerProvider
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -22,7 +23,7 @@ from shared.bus import Bus, now
 from shared.db import create_engine, sessionmaker, wait_for_database
 from shared.migrate import upgrade
 from shared.outbox import Outbox
-from shared.queries import health_subject
+from shared.queries import Reply, health_subject
 from shared.settings import BoxopsSettings
 from shared.telemetry import middlewares, tracer, tracer_provider
 
@@ -67,6 +68,17 @@ class Service:
                 "status": "ok" if self.started_at else "starting",
                 "started_at": self.started_at.isoformat() if self.started_at else None,
             }
+
+    def answer(
+        self, subject: str, model: type[BaseModel], work: Callable[[Any], Awaitable[Reply]]
+    ) -> None:
+        """Subscribe `work(request)` to a request/reply subject, shared by the replicas."""
+
+        async def on_request(request: model) -> Reply:  # type: ignore[valid-type]
+            return await work(request)
+
+        on_request.__name__ = subject.replace(".", "_")
+        self.broker.subscriber(subject, queue=self.name)(on_request)
 
     async def start(self) -> None:
         await self.broker.connect()

@@ -38,9 +38,9 @@ def build_app(settings: BoxopsSettings, *, tracing: TracerProvider | None = None
     service.bus.consume(RunCompleted, durable=f"{NAME}-runs")(handlers.on_run_completed)
 
     for subject, (model, query) in READS.items():
-        _answer(service, subject, model, partial(handlers.read, query))
+        service.answer(subject, model, partial(handlers.read, query))
     for subject, (model, work) in writes(handlers).items():
-        _answer(service, subject, model, work)
+        service.answer(subject, model, work)
     return service
 
 
@@ -77,21 +77,6 @@ def writes(
         api.COMPONENT_REGISTER: (api.SpecRegister, handlers.register_component),
         api.PIPELINE_REGISTER: (api.SpecRegister, handlers.register_pipeline),
     }
-
-
-def _answer(
-    service: Service,
-    subject: str,
-    model: type[BaseModel],
-    work: Callable[[Any], Awaitable[Reply]],
-) -> None:
-    """Subscribe `work(request)` to a request/reply subject, shared by the replicas."""
-
-    async def on_request(request: model) -> Reply:  # type: ignore[valid-type]
-        return await work(request)
-
-    on_request.__name__ = subject.replace(".", "_")
-    service.broker.subscriber(subject, queue=NAME)(on_request)
 
 
 def _registry_settings(settings: BoxopsSettings) -> RegistrySettings:

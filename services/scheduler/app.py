@@ -17,7 +17,7 @@ from shared.events import (
     RunAbortRequested,
     RunRequested,
 )
-from shared.queries import RUNS_GET, RUNS_LIST, RUNS_METRICS, Reply, RunGet, RunList
+from shared.queries import RUNS_GET, RUNS_LIST, RUNS_METRICS, RunGet, RunList
 from shared.service import Service, attach_database, build_service
 
 NAME = "scheduler"
@@ -46,17 +46,9 @@ def build_app(settings: SchedulerSettings, *, tracing: TracerProvider | None = N
     )
     bus.consume_batch(MetricLogged, durable=f"{NAME}-metrics")(MetricWriter(db.sessions).on_metrics)
 
-    @broker.subscriber(RUNS_GET, queue=NAME)
-    async def get_run(query: RunGet) -> Reply:
-        return await reads.get_run(query)
-
-    @broker.subscriber(RUNS_LIST, queue=NAME)
-    async def list_runs(query: RunList) -> Reply:
-        return await reads.list_runs(query)
-
-    @broker.subscriber(RUNS_METRICS, queue=NAME)
-    async def run_metrics(query: RunGet) -> Reply:
-        return await reads.run_metrics(query)
+    service.answer(RUNS_GET, RunGet, reads.get_run)
+    service.answer(RUNS_LIST, RunList, reads.list_runs)
+    service.answer(RUNS_METRICS, RunGet, reads.run_metrics)
 
     service.background.append(lambda: scheduler.tick_forever(settings.tick_s))
     return service

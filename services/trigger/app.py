@@ -28,7 +28,6 @@ from shared.queries import (
     Enable,
     Fire,
     Named,
-    Reply,
 )
 from shared.service import Service, attach_database, build_service
 
@@ -39,7 +38,7 @@ log = logging.getLogger(__name__)
 
 def build_app(settings: TriggerSettings, *, tracing: TracerProvider | None = None) -> Service:
     service = build_service(NAME, settings, tracing)
-    broker, bus = service.broker, service.bus
+    bus = service.bus
     db = attach_database(service, MIGRATIONS, settings.relay_interval_s)
     triggers = Triggers(bus, db.sessions, db.outbox)
     monitors = Monitors(triggers)
@@ -55,35 +54,16 @@ def build_app(settings: TriggerSettings, *, tracing: TracerProvider | None = Non
     event_loops = list(bus.batches)
     bus.consume_batch(MetricLogged, durable=f"{NAME}-metrics")(monitors.on_metrics)
 
-    @broker.subscriber(TRIGGERS_APPLY, queue=NAME)
-    async def apply(request: ApplySpec) -> Reply:
-        return await commands.apply(request)
-
-    @broker.subscriber(TRIGGERS_LIST, queue=NAME)
-    async def listing(query: Named) -> Reply:
-        return await commands.listing(query)
-
-    @broker.subscriber(TRIGGERS_GET, queue=NAME)
-    async def show(query: Named) -> Reply:
-        return await commands.show(query)
-
-    @broker.subscriber(TRIGGERS_ENABLE, queue=NAME)
-    async def enable(query: Enable) -> Reply:
-        return await commands.enable(query)
-
-    @broker.subscriber(TRIGGERS_FIRE, queue=NAME)
-    async def fire(query: Fire) -> Reply:
-        return await commands.fire(query)
-
-    @broker.subscriber(TRIGGERS_HISTORY, queue=NAME)
-    async def history(query: Named) -> Reply:
-        return await commands.history(query)
-
-    @broker.subscriber(TRIGGERS_TEST, queue=NAME)
-    async def test(request: DryRun) -> Reply:
-        return await dry_run(bus, request)
+    service.answer(TRIGGERS_APPLY, ApplySpec, commands.apply)
+    service.answer(TRIGGERS_LIST, Named, commands.listing)
+    service.answer(TRIGGERS_GET, Named, commands.show)
+    service.answer(TRIGGERS_ENABLE, Enable, commands.enable)
+    service.answer(TRIGGERS_FIRE, Fire, commands.fire)
+    service.answer(TRIGGERS_HISTORY, Named, commands.history)
+    service.answer(TRIGGERS_TEST, DryRun, lambda request: dry_run(bus, request))
 
     def caught_up() -> datetime | None:
+        """When every event stream was last read to its end (debounce windows wait for it)."""
         stamps = [loop.caught_up_at for loop in event_loops]
         return None if None in stamps else min(s for s in stamps if s)
 
