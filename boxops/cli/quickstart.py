@@ -8,6 +8,7 @@ pushes a noisier `iris@2` and follows the run that starts by itself.
 import shutil
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -63,16 +64,18 @@ def quickstart(
     _title("4. Retrain on new data, and watch accuracy")
     _apply(gateway, "triggers", example / "retrain.yaml")
     _apply(gateway, "monitors", example / "accuracy.yaml")
-    _write_iris(work / "iris-v2", noise=noise, seed=2)
+    # A new seed each time: run again, the quickstart pushes (and retrains on) a new version.
+    pushed_at = datetime.now(UTC)
+    _write_iris(work / "iris-v2", noise=noise, seed=time.time_ns() % 2**32)
     datasets.push("iris", work / "iris-v2", type="table")
     console.print("Waiting for the run the trigger starts…")
-    second_id = _triggered_run(gateway, exclude=first["id"])
-    second = follow(gateway, second_id, quiet=False)
+    second = follow(gateway, _triggered_run(gateway, since=pushed_at), quiet=False)
     print_run(second)
     model_v2 = _model_of(gateway, second)
+    new_version = str(second["inputs"]["data"]["version"])
 
-    _title("5. Lineage of iris@2")
-    console.print(_lineage(gateway, "iris", "2"))
+    _title(f"5. Lineage of iris@{new_version}")
+    console.print(_lineage(gateway, "iris", new_version))
     crossings = call(gateway.request, "GET", "/v1/monitors/iris-accuracy/history").json()
     _summary(gateway, first, second, model_v1, model_v2, crossings, time.monotonic() - began)
     if first["state"] != "completed" or second["state"] != "completed":
@@ -147,12 +150,12 @@ def _run_pipeline(gateway: Client, data: str) -> dict[str, Any]:
     return run
 
 
-def _triggered_run(gateway: Client, *, exclude: str, timeout: float = 60) -> str:
+def _triggered_run(gateway: Client, *, since: datetime, timeout: float = 60) -> str:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        runs = call(gateway.runs, limit=5, trigger="retrain-on-new-iris")
+        runs = call(gateway.runs, limit=5, trigger="retrain-on-new-iris", since=since.isoformat())
         for run in runs:
-            if run["id"] != exclude and run["kind"] == "pipeline":
+            if run["kind"] == "pipeline":
                 return str(run["id"])
         time.sleep(0.2)
     err.print("[red]no retraining run started within a minute; see `boxops triggers history`")
@@ -208,7 +211,8 @@ def _summary(
         console.print(f"  → model iris-classifier@{model_v1['version']}")
     cause = second["cause"]
     console.print(
-        f"• iris@2 arrived; trigger {cause.get('trigger')} started run {second['id']} "
+        f"• iris@{second['inputs']['data']['version']} arrived; trigger {cause.get('trigger')} "
+        f"started run {second['id']} "
         f"(event {cause.get('event_id')}): {second['state']}"
     )
     if model_v2:
@@ -224,7 +228,7 @@ def _summary(
     for command in (
         f"boxops runs show {second['id']}",
         "boxops runs list --pipeline iris-train",
-        "boxops datasets lineage iris@2",
+        f"boxops datasets lineage iris@{second['inputs']['data']['version']}",
         "boxops models list",
         "boxops triggers history retrain-on-new-iris",
         "boxops monitors history iris-accuracy",
