@@ -46,13 +46,9 @@ async def publish(subject: str, request: Request) -> dict[str, Any]:
     )
     body = body_for(outgoing)
     try:
-        ack = await js.publish(subject, body, headers=headers_for(outgoing) | _type(subject))
+        ack = await js.publish(subject, body, headers=headers_for(outgoing))
     except NoStreamResponseError:
         raise HTTPException(
             404, f"no stream keeps {subject!r}: apply a trigger that listens on it first"
         ) from None
     return {"id": envelope.id, "subject": subject, "stream": ack.stream, "seq": ack.seq}
-
-
-def _type(subject: str) -> dict[str, str]:
-    return {"ce-type": f"dev.boxops.{subject}"}
