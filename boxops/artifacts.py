@@ -27,6 +27,7 @@ from shared.artifacts import (
     UploadTarget,
     check_digest,
     check_key,
+    frame_header,
 )
 
 T = TypeVar("T")
@@ -34,6 +35,9 @@ Progress = Callable[[int], None]
 CHUNK = 1024**2
 PREHASH_MAX = 64 * 1024**2  # smaller files are hashed first, so stored ones are not sent
 TRIES = 3
+BUNDLE_FILE_MAX = 1024**2  # files up to this size go many to a request where the store can
+BUNDLE_FILES = 100
+BUNDLE_BYTES = 16 * 1024**2
 TIMEOUT = httpx.Timeout(30.0, read=900.0, write=300.0)  # commits of big S3 blobs re-hash them
 
 
@@ -199,6 +203,9 @@ class AsyncArtifacts:
         ]
         answer = await self._call("POST", "/v1/artifacts/uploads", json={"blobs": specs})
         reservations = [Reservation.model_validate(r) for r in answer]
+        pending = [i for i, r in enumerate(reservations) if not r.exists]
+        bundled = [i for i in pending if _bundles(reservations[i], sizes[i], digests[i])]
+        alone = [i for i in pending if i not in set(bundled)]
         limit = asyncio.Semaphore(self.concurrency)
 
         async def send(index: int) -> dict[str, Any]:
@@ -208,20 +215,63 @@ class AsyncArtifacts:
                 file, size = files[index].path, sizes[index]
                 return await self._send(file, size, target, digests[index], progress)
 
-        pending = [i for i, r in enumerate(reservations) if not r.exists]
-        commits = await asyncio.gather(*(send(i) for i in pending))
+        sent = await asyncio.gather(
+            *(send(i) for i in alone),
+            *(
+                self._bundle(group, files, reservations, progress)
+                for group in _groups(bundled, sizes)
+            ),
+        )
+        commits = dict(zip(alone, sent[: len(alone)], strict=True))
+        for group in sent[len(alone) :]:
+            commits |= group  # type: ignore[arg-type]
         blobs: dict[int, BlobInfo] = {
             i: r.blob for i, r in enumerate(reservations) if r.exists and r.blob
         }
         if commits:
-            done = await self._call("POST", "/v1/artifacts/commits", json={"commits": commits})
-            for index, result in zip(pending, done, strict=True):
+            order = [i for i in pending if i in commits]
+            body = {"commits": [commits[i] for i in order]}
+            done = await self._call("POST", "/v1/artifacts/commits", json=body)
+            for index, result in zip(order, done, strict=True):
                 if not result["ok"]:
-                    raise ArtifactError(
-                        f"{files[index].path}: {result['status']}: {result['error']}"
-                    )
+                    problem = f"{result['status']}: {result['error']}"
+                    raise ArtifactError(f"{files[index].path}: {problem}")
                 blobs[index] = BlobInfo.model_validate(result["blob"])
         return [blobs[i] for i in range(len(files))]
+
+    async def _bundle(
+        self,
+        group: list[int],
+        files: Sequence[LocalFile],
+        reservations: list[Reservation],
+        progress: Progress | None,
+    ) -> dict[int, dict[str, Any]]:
+        """Small files in one PUT (frames: header line, then the bytes); their commits."""
+        targets = [reservations[i].upload for i in group]
+        assert all(targets) and targets[0] and targets[0].bundle_url
+
+        async def body() -> AsyncIterator[bytes]:
+            for index, target in zip(group, targets, strict=True):
+                data = files[index].path.read_bytes()
+                assert target
+                yield frame_header(target.upload_id, len(data)) + data
+                if progress:
+                    progress(len(data))
+
+        try:
+            response = await self.data.put(targets[0].bundle_url, content=body())
+        except httpx.TransportError as err:
+            raise ArtifactError(f"sending {len(group)} small files failed: {err}") from None
+        if response.status_code >= 300:
+            raise ArtifactError(f"{response.status_code}: {_detail(response)}")
+        commits = {}
+        for index, result in zip(group, response.json(), strict=False):
+            if not result["ok"]:
+                raise ArtifactError(f"{files[index].path}: {result['status']}: {result['error']}")
+            commits[index] = {"upload_id": result["upload_id"], "sha256": result["sha256"]}
+        if len(commits) != len(group):
+            raise ArtifactError(f"the store took {len(commits)} of {len(group)} small files")
+        return commits
 
     async def _send(
         self,
@@ -316,6 +366,24 @@ class AsyncArtifacts:
                 if progress:
                     progress(len(chunk))
         return received
+
+
+def _bundles(reservation: Reservation, size: int, digest: str | None) -> bool:
+    target = reservation.upload
+    return bool(target and target.bundle_url and digest and size <= BUNDLE_FILE_MAX)
+
+
+def _groups(indices: list[int], sizes: list[int]) -> list[list[int]]:
+    """Bundles of at most BUNDLE_FILES files and about BUNDLE_BYTES bytes."""
+    groups: list[list[int]] = []
+    weight = 0
+    for index in indices:
+        if not groups or len(groups[-1]) >= BUNDLE_FILES or weight + sizes[index] > BUNDLE_BYTES:
+            groups.append([])
+            weight = 0
+        groups[-1].append(index)
+        weight += sizes[index]
+    return groups
 
 
 async def _prehash(path: Path, size: int, limit: int) -> str | None:

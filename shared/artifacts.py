@@ -115,6 +115,11 @@ def run_metrics_key(run_id: str) -> str:
     return check_key(f"runs/{run_id}/metrics.jsonl")
 
 
+def frame_header(upload_id: str, size: int) -> bytes:
+    """A bundle frame's header: many small uploads go in one PUT as header + bytes frames."""
+    return f"{upload_id} {size}\n".encode()
+
+
 def _media_type(value: str) -> str:
     if len(value) > 255 or not MEDIA_TYPE.match(value):
         raise ValueError(f"not a media type such as text/csv: {value[:80]!r}")
@@ -156,6 +161,9 @@ class UploadTarget(BaseModel):
     url: str | None = Field(None, description="Single PUT target; None when multipart.")
     headers: dict[str, str] = Field(default_factory=dict, description="Headers to send.")
     parts: list[UploadPart] = Field(default_factory=list, description="Multipart parts.")
+    bundle_url: str | None = Field(
+        None, description="Where small uploads may go many to one PUT (frames: see bundles)."
+    )
     expires_at: datetime
 
 

@@ -16,6 +16,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from services.artifact.backends.files import FileStore
+from services.artifact.bundles import BundleError, FrameReader
 from services.artifact.domain import Refused, Upload
 from shared.artifacts import BadKey, blob_key, check_digest, check_upload_id
 
@@ -55,6 +56,21 @@ def build_data_plane(files: FileStore, find_upload: FindUpload) -> Starlette:
             return _refused(err.status, err.message)
         return JSONResponse({"upload_id": upload.id, "sha256": digest, "size": upload.size})
 
+    async def put_bundle(request: Request) -> Response:
+        """Many small uploads in one body (bundles.py); one result per frame, in order."""
+        if problem := refusal(request, "PUT"):
+            return _refused(403, problem)
+        frames, results = FrameReader(request.stream()), []
+        try:
+            while header := await frames.header():
+                result = await _receive_frame(files, find_upload, frames, *header)
+                results.append(result)
+                if not result["ok"]:
+                    break  # the stream is out of step after a failed frame
+        except BundleError as err:
+            return _refused(400, str(err))
+        return JSONResponse(results)
+
     async def get_blob(request: Request) -> Response:
         if problem := refusal(request, "GET"):
             return _refused(403, problem)
@@ -69,9 +85,27 @@ def build_data_plane(files: FileStore, find_upload: FindUpload) -> Starlette:
     return Starlette(
         routes=[
             Route("/uploads/{upload_id}", put_upload, methods=["PUT"]),
+            Route("/bundles", put_bundle, methods=["PUT"]),
             Route("/blobs/{sha256}", get_blob, methods=["GET", "HEAD"]),
         ]
     )
+
+
+async def _receive_frame(
+    files: FileStore, find_upload: FindUpload, frames: FrameReader, upload_id: str, size: int
+) -> dict[str, object]:
+    result: dict[str, object] = {"upload_id": upload_id, "ok": False}
+    try:
+        upload = await find_upload(check_upload_id(upload_id))
+        if upload is None:
+            raise Refused(404, f"no upload {upload_id}: expired, aborted or committed")
+        if size != upload.size:
+            raise Refused(400, f"frame of {size} bytes; the upload declared {upload.size}")
+        result |= {"ok": True, "sha256": await files.receive(upload, frames.body(size))}
+    except (BadKey, Refused) as err:
+        status = err.status if isinstance(err, Refused) else 400
+        result |= {"status": status, "error": str(err)}
+    return result
 
 
 class _Server(uvicorn.Server):

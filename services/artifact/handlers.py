@@ -166,12 +166,13 @@ class Uploads:
             existing = await store.blobs(session, (row.sha256 for _, row in done))
             fresh = {row.sha256: row for _, row in done if row.sha256 not in existing}
             session.add_all(fresh.values())
-            ids = stage(session, [self.bus.envelope(_stored(r)) for r in fresh.values()], now=now())
+            events = [self.bus.envelope(_stored(row)) for row in fresh.values()]
+            staged = stage(session, events, now=now())
             await store.drop_uploads(session, (upload_id for upload_id, _ in done))
             for upload_id, _ in done:
                 self.recent.pop(upload_id, None)
             await session.commit()
-        await self.outbox.publish(ids)
+        await self.outbox.publish(staged)
         for row in fresh.values():
             self.previewer.submit(row)
         return existing | fresh, set(fresh)

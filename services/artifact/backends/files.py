@@ -1,6 +1,6 @@
 """Blobs in a local directory; bytes arrive through the data plane (dataplane.py).
 
-Staging: `staging/<id>/part` while bytes arrive, renamed to `staging/<id>/<sha256>` once
+Staging: `staging/<id>.part` while bytes arrive, renamed to `staging/<id>.<sha256>` once
 all arrived (the name is the digest the service computed), then renamed again to
 `blobs/sha256/ab/cd/<sha256>` on commit. Renames are atomic: a reader sees all or nothing.
 """
@@ -10,16 +10,17 @@ import contextlib
 import hashlib
 import os
 import secrets
-import shutil
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, TypeVar
 
 from services.artifact import signing
 from services.artifact.domain import Refused, Upload, check_received
 from shared.artifacts import PartDone, UploadTarget, blob_key, check_key, preview_key, staging_key
 
+T = TypeVar("T")
 WRITE_BUFFER = 1024**2
 # Concurrent fsyncs share the file system's journal commits: 32 at once run ~8x more per
 # second than the default pool's handful, which is what many small files need.
@@ -33,6 +34,7 @@ class FileStore:
         self.expiry_s = expiry_s
         self.base_url = ""  # set by the data plane once it listens
         self._receiving: set[str] = set()
+        self._received: dict[str, str] = {}  # upload id → digest staged, until committed
         self._syncing = ThreadPoolExecutor(SYNC_THREADS, thread_name_prefix="fsync")
         self._inside: set[Path] = set()  # folders already seen to resolve inside the root
 
@@ -56,8 +58,8 @@ class FileStore:
     async def close(self) -> None:
         self._syncing.shutdown(wait=True)
 
-    async def _fsync(self, path: Path) -> None:
-        await asyncio.get_running_loop().run_in_executor(self._syncing, _fsync_path, path)
+    async def _blocking(self, call: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._syncing, call, *args)
 
     def _signed(self, method: str, path: str) -> str:
         expires = int(time.time()) + self.expiry_s
@@ -68,56 +70,69 @@ class FileStore:
 
     async def begin(self, upload: Upload) -> tuple[Upload, UploadTarget]:
         url = self._signed("PUT", f"/uploads/{upload.id}")
-        return upload, UploadTarget(upload_id=upload.id, url=url, expires_at=upload.expires_at)
+        bundle = self._signed("PUT", "/bundles")  # small files may go many to a request
+        target = UploadTarget(
+            upload_id=upload.id, url=url, bundle_url=bundle, expires_at=upload.expires_at
+        )
+        return upload, target
 
     async def receive(self, upload: Upload, chunks: AsyncIterator[bytes]) -> str:
         """Stream a PUT body to staging, hashing as it goes; returns the digest received."""
         if upload.id in self._receiving:
             raise Refused(409, f"upload {upload.id} is already receiving bytes")
         self._receiving.add(upload.id)
-        folder = self.path(staging_key(upload.id))
-        folder.mkdir(exist_ok=True)
-        partial = folder / "part"
+        partial = self.path(staging_key(upload.id) + ".part")
         try:
             digest, size = await _write(partial, chunks, limit=upload.size)
             check_received(upload.sha256 or digest, upload.size, digest, size)
-            await self._fsync(partial)
-            for earlier in self._staged(upload.id):  # a PUT sent again replaces the last
-                earlier.unlink()
-            partial.rename(folder / digest)
+            await self._blocking(partial.rename, self._staged(upload.id, digest))
+            earlier = self._received.pop(upload.id, digest)
+            if earlier != digest:  # the same upload sent again, other bytes: keep the last
+                self._staged(upload.id, earlier).unlink(missing_ok=True)
+            self._received[upload.id] = digest
             return digest
         finally:
             self._receiving.discard(upload.id)
-            partial.unlink(missing_ok=True)
-            with contextlib.suppress(OSError):
-                folder.rmdir()  # only when empty: a refused body leaves no trace
+            partial.unlink(missing_ok=True)  # a refused or broken body leaves no trace
 
-    def _staged(self, upload_id: str) -> list[Path]:
-        folder = self.path(staging_key(upload_id))
-        with contextlib.suppress(FileNotFoundError):
-            return [folder / name for name in os.listdir(folder) if name != "part"]
-        return []
-
-    def _drop_staged(self, upload_id: str) -> None:
-        shutil.rmtree(self.path(staging_key(upload_id)), ignore_errors=True)
+    def _staged(self, upload_id: str, sha256: str) -> Path:
+        return self.path(f"{staging_key(upload_id)}.{sha256}")
 
     async def finish(self, upload: Upload, sha256: str, parts: list[PartDone]) -> None:
-        staged = self._staged(upload.id)
-        if not staged:
-            raise Refused(409, f"no bytes received for upload {upload.id}: PUT them first")
-        received = staged[0].name
-        if received != sha256:
-            size = staged[0].stat().st_size
-            self._drop_staged(upload.id)
-            check_received(sha256, upload.size, received, size)
+        await self._blocking(self._promote, upload, sha256)
+        self._received.pop(upload.id, None)
+
+    def _promote(self, upload: Upload, sha256: str) -> None:
+        """Staged bytes become the blob: synced, renamed, the rename synced. In a worker
+        thread: on a busy disk each step waits for the journal, and the loop must not."""
+        staged = self._staged(upload.id, sha256)
+        if not staged.exists():
+            self._refuse_unstaged(upload, sha256)
+        _fsync_path(staged)
         target = self.path(blob_key(sha256))
         target.parent.mkdir(parents=True, exist_ok=True)
-        staged[0].replace(target)  # the same digest twice is the same bytes: replacing is safe
-        await self._fsync(target.parent)
+        staged.replace(target)  # the same digest twice is the same bytes: replacing is safe
+        _fsync_path(target.parent)
+
+    def _refuse_unstaged(self, upload: Upload, sha256: str) -> None:
+        others = self._all_staged(upload.id)
+        if not others:
+            raise Refused(409, f"no bytes received for upload {upload.id}: PUT them first")
+        received, size = others[0].name.rsplit(".", 1)[1], others[0].stat().st_size
         self._drop_staged(upload.id)
+        check_received(sha256, upload.size, received, size)
+
+    def _all_staged(self, upload_id: str) -> list[Path]:
+        staging = self.path(staging_key(upload_id)).parent
+        return [p for p in staging.glob(f"{upload_id}.*") if not p.name.endswith(".part")]
+
+    def _drop_staged(self, upload_id: str) -> None:
+        for path in self._all_staged(upload_id):
+            path.unlink(missing_ok=True)
 
     async def abort(self, upload: Upload) -> None:
-        self._drop_staged(upload.id)
+        self._received.pop(upload.id, None)
+        await self._blocking(self._drop_staged, upload.id)
 
     async def has(self, sha256: str) -> bool:
         return self.path(blob_key(sha256)).is_file()

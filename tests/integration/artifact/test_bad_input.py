@@ -13,6 +13,7 @@ import boto3
 import httpx
 import pytest
 
+from shared.artifacts import frame_header
 from tests.integration.artifact.support import S3_KEYS, ArtifactStack, artifact_settings, running
 
 BODY = b"0123456789" * 100
@@ -40,7 +41,7 @@ def staged(stack: ArtifactStack) -> list[str]:
     """What uploads left in staging: must be empty once a bad upload is refused."""
     if stack.backend == "file":
         folder = Path(urlsplit(stack.settings.artifact_url).path) / "staging"
-        return sorted(str(p) for p in folder.rglob("*"))
+        return sorted(p.name for p in folder.iterdir())
     bucket = urlsplit(stack.settings.artifact_url).netloc
     s3 = boto3.client("s3", endpoint_url=stack.settings.s3_endpoint_url, **_boto_keys())
     listed = s3.list_objects_v2(Bucket=bucket, Prefix="store/")
@@ -212,3 +213,22 @@ async def test_uploads_never_committed_expire_with_their_bytes(
         assert staged(stack) == []
         late = await commit(stack, target["upload_id"])
         assert late["status"] == 404 and "expired" in late["error"]
+
+
+async def test_a_bundle_refuses_the_frame_that_does_not_match(
+    tmp_path: Path, nats_url: str
+) -> None:
+    async with running(artifact_settings("file", tmp_path, nats_url), "file") as stack:
+        good = await reserve(stack, size=len(BODY), sha256=DIGEST)
+        wrong = await reserve(stack, size=4, sha256=hashlib.sha256(b"abcd").hexdigest())
+        body = frame_header(good["upload_id"], len(BODY)) + BODY
+        body += frame_header(wrong["upload_id"], 4) + b"abce"
+        response = await stack.client.data.put(good["bundle_url"], content=body)
+        first, second = response.json()
+        assert first["ok"] and first["sha256"] == DIGEST
+        assert second["status"] == 400 and "sha256 mismatch" in second["error"]
+        assert len(staged(stack)) == 1  # the good one, waiting for its commit
+        assert (await commit(stack, good["upload_id"]))["ok"]
+        assert staged(stack) == []
+        broken = await stack.client.data.put(good["bundle_url"], content=b"not a frame header")
+        assert broken.status_code == 400 and "frame header" in broken.json()["detail"]
