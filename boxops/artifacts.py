@@ -331,11 +331,11 @@ class AsyncArtifacts:
         when the connection breaks."""
         sha256 = check_digest(sha256)
         partial = dest.with_name(f".{dest.name}.part")
-        hasher, received = hashlib.sha256(), 0
+        hasher = hashlib.sha256()
         with partial.open("wb") as out:
             for attempt in range(1, TRIES + 1):
                 try:
-                    received = await self._fetch(sha256, out, hasher, received, progress)
+                    await self._fetch(sha256, out, hasher, out.tell(), progress)
                     break
                 except httpx.TransportError as err:
                     if attempt == TRIES:
@@ -349,7 +349,7 @@ class AsyncArtifacts:
 
     async def _fetch(
         self, sha256: str, out: Any, hasher: Any, received: int, progress: Progress | None
-    ) -> int:
+    ) -> None:
         headers = {"range": f"bytes={received}-"} if received else {}
         async with self.api.stream(
             "GET", f"/v1/artifacts/{sha256}", headers=headers, follow_redirects=True
@@ -359,13 +359,24 @@ class AsyncArtifacts:
                 raise ArtifactError(f"{response.status_code}: {_detail(response)}")
             if received and response.status_code != 206:
                 raise ArtifactError(f"the store cannot resume {sha256} (no Range support)")
-            async for chunk in response.aiter_raw(CHUNK):
-                out.write(chunk)
-                hasher.update(chunk)
-                received += len(chunk)
-                if progress:
-                    progress(len(chunk))
-        return received
+            loop, writing = asyncio.get_running_loop(), None
+            try:
+                async for chunk in response.aiter_raw(CHUNK):
+                    if writing:
+                        await writing
+                    # Hash and write in a thread while the next chunk arrives (both let go
+                    # of the GIL); one at a time, so the digest sees the bytes in order.
+                    writing = loop.run_in_executor(None, _consume, out, hasher, chunk)
+                    if progress:
+                        progress(len(chunk))
+            finally:
+                if writing:  # a retry resumes from what is written, so finish writing it
+                    await writing
+
+
+def _consume(out: Any, hasher: Any, chunk: bytes) -> None:
+    hasher.update(chunk)
+    out.write(chunk)
 
 
 def _bundles(reservation: Reservation, size: int, digest: str | None) -> bool:

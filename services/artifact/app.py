@@ -3,6 +3,7 @@ plane (file backend), previews, the outbox and health."""
 
 from pathlib import Path
 from urllib.parse import urlparse
+from urllib.request import url2pathname
 
 from opentelemetry.sdk.trace import TracerProvider
 
@@ -28,9 +29,8 @@ def open_store(settings: ArtifactSettings) -> BlobStore:
         from services.artifact.backends.s3 import S3Store  # aioboto3 only when S3 is used
 
         return S3Store(settings)
-    return FileStore(
-        Path(urlparse(url).path), secret=settings.artifact_secret, expiry_s=settings.url_expiry_s
-    )
+    root = Path(url2pathname(urlparse(url).path))  # file:///a%20b → /a b
+    return FileStore(root, secret=settings.artifact_secret, expiry_s=settings.url_expiry_s)
 
 
 def build_app(settings: BoxopsSettings, *, tracing: TracerProvider | None = None) -> Service:
