@@ -209,7 +209,12 @@ class Attempt:
     async def artifacts(self, recorder: Recorder) -> list[RunArtifact]:
         if self.ctx.blobs is None:
             return []
-        return await sdk_buffer.upload_artifacts(Path(self.host.sdk), self.ctx.blobs)
+        try:
+            return await sdk_buffer.upload_artifacts(Path(self.host.sdk), self.ctx.blobs)
+        except Exception:
+            # What the SDK logged stays in the run's dir; the run's result does not hang on it.
+            log.exception("uploading the SDK artifacts of run %s failed", self.run.run_id)
+            return []
 
     async def report(
         self,
