@@ -87,7 +87,7 @@ class Attempt:
 
     async def prepare(self) -> Launch:
         host, run = self.host, self.run
-        await asyncio.to_thread(_lay_out, host, run)
+        _lay_out(host, run)  # a few mkdirs: cheaper here than a hop to a thread
         local = self.backend.name == "local"
         found = await self.ctx.inputs.materialise(run.inputs, Path(host.inputs), local=local)
         seen = self.backend.seen(host)
