@@ -7,6 +7,7 @@ import asyncio
 import logging
 import uuid
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -27,7 +28,7 @@ from shared.artifacts import (
 )
 from shared.bus import Bus, now
 from shared.events import ArtifactStored
-from shared.outbox import Outbox, stage
+from shared.outbox import Outbox, OutboxRow, stage
 
 log = logging.getLogger(__name__)
 RECENT = 100_000  # uploads remembered in memory, so a data-plane PUT needs no query
@@ -53,6 +54,7 @@ class Uploads:
         self.bus = bus
         self.previewer = previewer
         self.recent: dict[str, Upload] = {}
+        self._recording = asyncio.Lock()
 
     async def upload(self, upload_id: str) -> Upload | None:
         found = self.recent.get(upload_id)
@@ -162,20 +164,34 @@ class Uploads:
         transaction; the events are published after it commits."""
         if not done:
             return {}, set()
-        async with self.sessions() as session:
-            existing = await store.blobs(session, (row.sha256 for _, row in done))
-            fresh = {row.sha256: row for _, row in done if row.sha256 not in existing}
-            session.add_all(fresh.values())
-            events = [self.bus.envelope(_stored(row)) for row in fresh.values()]
-            staged = stage(session, events, now=now())
-            await store.drop_uploads(session, (upload_id for upload_id, _ in done))
-            for upload_id, _ in done:
-                self.recent.pop(upload_id, None)
-            await session.commit()
+        for attempt in (1, 2):
+            try:
+                async with self._recording:  # one writer here; replicas may still race
+                    existing, fresh, staged = await self._insert(done)
+                break
+            except IntegrityError:
+                if attempt == 2:
+                    raise
+                # Another replica stored the same bytes first: they are "existing" now.
+        for upload_id, _ in done:
+            self.recent.pop(upload_id, None)
         await self.outbox.publish(staged)
         for row in fresh.values():
             self.previewer.submit(row)
         return existing | fresh, set(fresh)
+
+    async def _insert(
+        self, done: list[tuple[str, BlobRow]]
+    ) -> tuple[dict[str, BlobRow], dict[str, BlobRow], list[OutboxRow]]:
+        async with self.sessions() as session:
+            existing = await store.blobs(session, (row.sha256 for _, row in done))
+            fresh = {row.sha256: row.model_copy() for _, row in done if row.sha256 not in existing}
+            session.add_all(fresh.values())
+            events = [self.bus.envelope(_stored(row)) for row in fresh.values()]
+            staged = stage(session, events, now=now())
+            await store.drop_uploads(session, (upload_id for upload_id, _ in done))
+            await session.commit()
+        return existing, fresh, staged
 
     @answering
     async def abort(self, ref: UploadRef) -> dict[str, str]:

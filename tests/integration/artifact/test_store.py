@@ -127,3 +127,21 @@ async def test_listing_pages_by_digest(stack: ArtifactStack, tmp_path: Path) -> 
     rest = await stack.client.listing(limit=3, after=first[-1].sha256)
     digests = [b.sha256 for b in first + rest]
     assert len(digests) == 5 and digests == sorted(digests)
+
+
+async def test_the_same_bytes_committed_twice_at_once_make_one_blob(stack: ArtifactStack) -> None:
+    body = b"raced\n" * 100
+    digest = hashlib.sha256(body).hexdigest()
+    api, data = stack.client.api, stack.client.data
+    reserved = await api.post("/v1/artifacts/uploads", json={"blobs": [{"size": len(body)}] * 2})
+    targets = [r["upload"] for r in reserved.json()]
+    for target in targets:
+        assert (await data.put(target["url"], content=body, headers=target["headers"])).is_success
+
+    async def commit(target: dict[str, str]) -> dict[str, object]:
+        item = {"upload_id": target["upload_id"], "sha256": digest}
+        return (await api.post("/v1/artifacts/commits", json={"commits": [item]})).json()[0]
+
+    results = await asyncio.gather(*(commit(t) for t in targets))
+    assert all(r["ok"] for r in results), results
+    assert sorted(r["blob"]["stored"] for r in results) == [False, True]  # type: ignore[index]
