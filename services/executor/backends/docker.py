@@ -136,7 +136,8 @@ class DockerBackend:
             "Memory": resources.memory_mb * 1024 * 1024,
             "MemorySwap": resources.memory_mb * 1024 * 1024,  # no swap beyond the limit
             "PidsLimit": 4096,
-            "LogConfig": {"Type": "json-file", "Config": {"max-size": "64m", "max-file": "2"}},
+            # "local" (not json-file): a flood of output costs dockerd far less to keep.
+            "LogConfig": {"Type": "local", "Config": {"max-size": "64m", "max-file": "2"}},
         }
         if resources.gpu:
             host_config["DeviceRequests"] = [
