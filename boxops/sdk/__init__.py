@@ -135,20 +135,32 @@ def log_confusion_matrix(
     name: str = "confusion_matrix",
 ) -> None:
     """Counts of (true, predicted) label pairs, kept as typed JSON for the UI."""
-    _typed(name, "confusion_matrix", lambda: objects.confusion_matrix(y_true, y_pred, labels))
+    _typed(
+        name,
+        "confusion_matrix",
+        objects.CONFUSION_MATRIX,
+        lambda: objects.confusion_matrix(y_true, y_pred, labels, name),
+    )
 
 
 def log_curve(
     name: str,
     x: Iterable[float],
     y: Iterable[float],
-    kind: str | None = None,
     x_label: str = "x",
     y_label: str = "y",
+    auc: bool | None = None,
 ) -> None:
-    """A curve such as ROC (kind="roc"), precision-recall ("pr") or loss ("loss")."""
-    kind = kind or next((k for k in ("roc", "pr", "loss") if k in name.lower()), "curve")
-    _typed(name, "curve", lambda: objects.curve(kind, x, y, x_label, y_label))
+    """A curve such as ROC, precision-recall or loss; `auc` (default: for ROC and PR names)
+    adds the area under it."""
+    if auc is None:
+        auc = any(k in name.lower() for k in ("roc", "pr"))
+    _typed(
+        name,
+        "curve",
+        objects.CURVE,
+        lambda: objects.curve(name, x, y, x_label, y_label, bool(auc)),
+    )
 
 
 def inputs(name: str) -> Path:
@@ -176,8 +188,8 @@ def _record(what: str, write: Any) -> None:
         _warn(what, err)
 
 
-def _typed(name: str, kind: str, build: Any) -> None:
-    _artifact(name, kind, ".json", objects.JSON, lambda p: objects.json_file(build(), p))
+def _typed(name: str, kind: str, media_type: str, build: Any) -> None:
+    _artifact(name, kind, ".json", media_type, lambda p: objects.json_file(build(), p))
 
 
 def _artifact(name: str, kind: str, suffix: str, media_type: str, write: Any) -> None:

@@ -1,6 +1,7 @@
 """Special objects as files the artifact service previews: Parquet tables, .npy arrays,
 JSON, and typed JSON for visualisations (confusion matrices, curves)."""
 
+import itertools
 import json
 import math
 import shutil
@@ -13,6 +14,8 @@ PREVIEW_ROWS = 10
 PARQUET = "application/vnd.apache.parquet"
 NPY = "application/x-npy"
 JSON = "application/json"
+CONFUSION_MATRIX = "application/vnd.boxops.confusion-matrix+json"
+CURVE = "application/vnd.boxops.curve+json"
 
 
 def dataframe(frame: Any, path: Path) -> dict[str, Any]:
@@ -41,8 +44,9 @@ def json_file(document: Any, path: Path) -> dict[str, Any]:
 
 
 def confusion_matrix(
-    y_true: Iterable[Any], y_pred: Iterable[Any], labels: Sequence[Any] | None
+    y_true: Iterable[Any], y_pred: Iterable[Any], labels: Sequence[Any] | None, title: str
 ) -> dict[str, Any]:
+    """matrix[actual][predicted] counts, as the artifact service's ConfusionMatrix."""
     truth, predicted = [_plain(y) for y in y_true], [_plain(y) for y in y_pred]
     if len(truth) != len(predicted):
         raise ValueError(f"y_true has {len(truth)} values, y_pred {len(predicted)}")
@@ -54,18 +58,37 @@ def confusion_matrix(
     for t, p in zip(truth, predicted, strict=True):
         if t in index and p in index:
             matrix[index[t]][index[p]] += 1
-    return {"type": "confusion_matrix", "labels": names, "matrix": matrix}
+    return {
+        "kind": "confusion_matrix",
+        "title": title,
+        "labels": [str(x) for x in names],
+        "matrix": matrix,
+    }
 
 
 def curve(
-    kind: str, x: Iterable[Any], y: Iterable[Any], x_label: str, y_label: str
+    title: str, x: Iterable[Any], y: Iterable[Any], x_label: str, y_label: str, area: bool
 ) -> dict[str, Any]:
+    """Matching x and y series, as the artifact service's Curve (with the AUC if asked)."""
     xs, ys = [float(v) for v in x], [float(v) for v in y]
     if len(xs) != len(ys):
         raise ValueError(f"x has {len(xs)} values, y {len(ys)}")
     if not all(math.isfinite(v) for v in [*xs, *ys]):
         raise ValueError("a curve's values must be finite numbers")
-    return {"type": "curve", "kind": kind, "x": xs, "y": ys, "x_label": x_label, "y_label": y_label}
+    found: dict[str, Any] = {
+        "kind": "curve",
+        "title": title,
+        "x_label": x_label,
+        "y_label": y_label,
+        "x": xs,
+        "y": ys,
+    }
+    if area and len(xs) > 1:
+        pairs = sorted(zip(xs, ys, strict=True))
+        found["auc"] = sum(
+            (x1 - x0) * (y0 + y1) / 2 for (x0, y0), (x1, y1) in itertools.pairwise(pairs)
+        )
+    return found
 
 
 def copy(source: Path, dest: Path) -> None:
