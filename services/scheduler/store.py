@@ -182,7 +182,7 @@ async def add_metrics(session: AsyncSession, rows: list[dict[str, Any]]) -> None
     statement = insert(MetricRow).on_conflict_do_nothing(index_elements=["id"])
     # executemany of one cached statement: a multi-row VALUES is compiled anew for every
     # batch, which held recording at ~2k points/s.
-    await session.execute(statement, rows)
+    await session.exec(statement, params=rows)  # type: ignore[call-overload]
 
 
 async def metric_series(session: AsyncSession, run_id: str) -> list[MetricRow]:
