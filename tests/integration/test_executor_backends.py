@@ -6,6 +6,7 @@ import subprocess
 from pathlib import Path
 
 import aiodocker
+import pytest
 from nats.aio.msg import Msg
 
 from services.executor.backends import Launch
@@ -93,6 +94,22 @@ async def test_each_executor_says_which_backends_it_offers(nats_url: str, tmp_pa
         await stop(without)
 
     assert ended.reason == "backend 'docker' not offered here (only local)"
+
+
+async def test_a_machine_without_docker_offers_the_local_backend_only(
+    nats_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No DOCKER_HOST, no Docker context, no socket anywhere: the executor still starts."""
+    monkeypatch.delenv("DOCKER_HOST", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setattr(aiodocker.docker, "_sock_search_paths", [tmp_path / "docker.sock"])
+    assert await DockerBackend.connect() is None
+
+    plain = await harness("local", nats_url, tmp_path / "a", executor_id="ex-no-docker")
+    try:
+        assert await _backends(plain) == ["local"]
+    finally:
+        await stop(plain)
 
 
 async def _backends(harness: Harness) -> list[str]:

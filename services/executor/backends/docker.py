@@ -78,7 +78,10 @@ class DockerBackend:
     @classmethod
     async def connect(cls, url: str | None = None, *, user: str = "") -> "DockerBackend | None":
         """The backend, if a Docker daemon answers at url (default: the usual socket)."""
-        docker = aiodocker.Docker(url=url or None)
+        try:
+            docker = aiodocker.Docker(url=url or None)
+        except AssertionError:  # aiodocker's way of saying it found no daemon socket at all
+            return None
         try:
             await asyncio.wait_for(docker.version(), 3)
         except (aiodocker.DockerError, OSError, TimeoutError, ValueError):
