@@ -21,26 +21,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from boxops import SDK
 from boxops.sdk import objects
 from boxops.sdk.session import Session
 
-__all__ = [
-    "flush",
-    "inputs",
-    "log_array",
-    "log_artifact",
-    "log_confusion_matrix",
-    "log_curve",
-    "log_dataframe",
-    "log_json",
-    "log_metric",
-    "log_metrics",
-    "log_param",
-    "log_params",
-    "outputs",
-    "run_id",
-    "set_tag",
-]
+__all__ = sorted(SDK)  # one list of the SDK's names, in boxops/__init__.py
 
 _session: Session | None = None
 _lock = threading.Lock()
