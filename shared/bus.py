@@ -64,7 +64,7 @@ EVENTS = Stream(
 )
 TELEMETRY = Stream(
     "BOXOPS_TELEMETRY",
-    ("log.>", "metric.logged", "executor.heartbeat"),
+    ("log.>", "metric.logged", "metrics.logged", "executor.heartbeat"),
     max_age_s=2 * DAY,
     max_bytes=2 * 1024**3,
 )
@@ -127,6 +127,8 @@ class BatchLoop:
         self.caught_up_at: datetime | None = None
 
     async def start(self, js: Any) -> None:
+        # Create or update: a consumer made by an older version takes today's subjects.
+        await js.add_consumer(self.stream, self.config)
         self.subscription = await js.pull_subscribe(
             self.subject, durable=self.config.durable_name, stream=self.stream, config=self.config
         )
@@ -262,7 +264,7 @@ class Bus:
 
     def consume_batch(
         self,
-        model: type[E],
+        model: type[E] | tuple[type[Event], ...],
         *,
         durable: str,
         batch_size: int = 500,
@@ -271,11 +273,15 @@ class Bus:
         stream: Stream | None = None,
     ) -> Callable[[BatchHandler[E]], BatchHandler[E]]:
         """Like `consume`, for high-volume subjects: `handler(envelopes)` gets what is
-        waiting (up to `batch_size`) at once, so it can write it in one transaction."""
-        subject = subject or model.subject
+        waiting (up to `batch_size`) at once, so it can write it in one transaction.
+        Several models: one consumer of all their subjects, in the order they were stored."""
+        models = model if isinstance(model, tuple) else (model,)
+        subjects = [subject] if subject else [m.subject for m in models]
         config = ConsumerConfig(
+            name=durable,
             durable_name=durable,
-            filter_subject=subject,
+            filter_subject=subjects[0] if len(subjects) == 1 else None,
+            filter_subjects=subjects if len(subjects) > 1 else None,
             ack_policy=AckPolicyJS.EXPLICIT,
             max_deliver=max_deliver + 1,
             ack_wait=30,
@@ -284,10 +290,10 @@ class Bus:
 
         def decorate(handler: BatchHandler[E]) -> BatchHandler[E]:
             async def deliver(raws: list[Any]) -> None:
-                await self._deliver_batch(model, handler, raws, max_deliver)
+                await self._deliver_batch(models, handler, raws, max_deliver)
 
-            stream_name = (stream or stream_of(subject.replace("*", "x"))).name
-            self.batches.append(BatchLoop(subject, stream_name, config, batch_size, deliver))
+            stream_name = (stream or stream_of(subjects[0].replace("*", "x"))).name
+            self.batches.append(BatchLoop(subjects[0], stream_name, config, batch_size, deliver))
             return handler
 
         return decorate
@@ -322,7 +328,11 @@ class Bus:
         )
 
     async def _deliver_batch(
-        self, model: type[E], handler: BatchHandler[E], raws: list[Any], max_deliver: int
+        self,
+        models: tuple[type[Event], ...],
+        handler: BatchHandler[Any],
+        raws: list[Any],
+        max_deliver: int,
     ) -> None:
         envelopes, accepted = [], []
         for raw in raws:
@@ -330,7 +340,7 @@ class Bus:
             try:
                 envelopes.append(
                     parse(
-                        model,
+                        _model_of(models, raw.subject),
                         headers,
                         raw.data,
                         new_id=new_id(),
@@ -349,7 +359,7 @@ class Bus:
             with self._span(accepted[0].subject, accepted):
                 await handler(envelopes)
         except Exception as err:
-            log.exception("batch handler failed on %s", model.subject)
+            log.exception("batch handler failed on %s", accepted[0].subject)
             for raw in accepted:
                 await self._retry_or_dead_letter(raw, err, max_deliver)
             return
@@ -395,7 +405,7 @@ class Bus:
     ) -> None:
         raw: Any = msg.raw_message
         headers = dict(raw.headers or {})
-        model = next((m for m in models if raw.subject.startswith(m.subject)), models[0])
+        model = _model_of(models, raw.subject)
         try:
             envelope = parse(
                 model, headers, raw.data, new_id=new_id(), now=stored_at(raw), subject=raw.subject
@@ -412,3 +422,7 @@ class Bus:
             await self._retry_or_dead_letter(raw, err, max_deliver)
             return
         await msg.ack()  # the effect committed (with its inbox row): done
+
+
+def _model_of(models: tuple[type[Event], ...], subject: str) -> type[Event]:
+    return next((m for m in models if subject.startswith(m.subject)), models[0])

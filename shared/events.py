@@ -427,6 +427,34 @@ class MetricLogged(Event):
     labels: dict[str, str] = Field(default_factory=dict, description="Extra labels.")
 
 
+class MetricPoint(BaseModel):
+    """One point of a `metrics.logged` batch."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str | None = Field(
+        None,
+        description="Unique id: a point sent again is stored once. "
+        "Default: the event's id and the point's place in the batch.",
+    )
+    name: str = Field(min_length=1, description="Metric name.")
+    value: float = Field(description="Value.")
+    step: int | None = Field(None, description="Step or epoch.")
+    at: datetime | None = Field(None, description="When it was measured.")
+
+
+class MetricsLogged(Event):
+    """Many `metric.logged` points in one message: at tens of thousands of points a
+    second, a message per point is what costs, in every producer and consumer."""
+
+    subject = "metrics.logged"
+    summary = "A batch of metric values from a run or from outside (same labels for all)."
+
+    points: list[MetricPoint] = Field(min_length=1, description="The points, in order.")
+    run_id: str | None = Field(None, description="Run that logged them, if any.")
+    labels: dict[str, str] = Field(default_factory=dict, description="Labels of every point.")
+
+
 class ThresholdCrossed(Event):
     monitor: str = Field(description="Monitor that fired.")
     metric: str = Field(description="Metric name.")
@@ -482,6 +510,7 @@ CATALOG: tuple[type[Event], ...] = (
     DatasetVersionCreated,
     ModelVersionCreated,
     MetricLogged,
+    MetricsLogged,
     MetricBelowThreshold,
     MetricAboveThreshold,
     TriggerFired,

@@ -6,10 +6,11 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from faststream.nats import NatsBroker
+from nats.js.api import ConsumerConfig
 
-from shared.bus import DEAD_LETTERS, EVENTS, STREAMS, Bus
+from shared.bus import DEAD_LETTERS, EVENTS, STREAMS, TELEMETRY, Bus
 from shared.envelope import STRUCTURED, Envelope
-from shared.events import RunRequested
+from shared.events import MetricLogged, MetricPoint, MetricsLogged, RunRequested
 from tests.conftest import eventually
 
 DLQ_SUBJECT = "dlq.run.requested"
@@ -258,3 +259,31 @@ async def test_bare_structured_and_binary_messages_all_reach_the_handler(nats_ur
             "binary",
         ]
         assert await message_count(js, DEAD_LETTERS.name) == 0
+
+
+async def test_a_batch_consumer_of_two_subjects_gets_both_in_stored_order(nats_url: str) -> None:
+    broker, bus = a_bus(nats_url)
+    await broker.connect()
+    await bus.declare_streams()
+    js = broker.config.connection_state.stream
+    # What an older version left: the same durable consumer, on metric.logged alone.
+    old = ConsumerConfig(durable_name="tests-metrics", filter_subject=MetricLogged.subject)
+    await js.add_consumer(TELEMETRY.name, old)
+    got: list[Envelope[Any]] = []
+
+    async def handle(envelopes: list[Envelope[Any]]) -> None:
+        got.extend(envelopes)
+
+    bus.consume_batch((MetricLogged, MetricsLogged), durable="tests-metrics")(handle)
+    await bus.publish(MetricLogged(name="acc", value=0.5))
+    await bus.publish(MetricsLogged(points=[MetricPoint(name="acc", value=0.6)] * 3))
+    await bus.publish(MetricLogged(name="acc", value=0.7))
+    await bus.start_batches()
+    try:
+        await until(lambda: len(got) == 3)
+    finally:
+        await bus.stop_batches()
+        await broker.stop()
+
+    assert [type(e.data) for e in got] == [MetricLogged, MetricsLogged, MetricLogged]
+    assert len(got[1].data.points) == 3
