@@ -120,7 +120,13 @@ class DataPlane:
 
     def __init__(self, app: Starlette, host: str, port: int) -> None:
         config = uvicorn.Config(
-            app, host=host, port=port, log_level="warning", access_log=False, lifespan="off"
+            app,
+            host=host,
+            port=port,
+            http="httptools",  # C parsing of request bodies: less CPU per MiB than h11
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
         )
         self.server = _Server(config)
         self._task: asyncio.Task[None] | None = None

@@ -163,24 +163,40 @@ class FileStore:
 
 
 async def _write(path: Path, chunks: AsyncIterator[bytes], *, limit: int) -> tuple[str, int]:
-    """Write and hash; stop reading as soon as more than `limit` bytes arrive."""
+    """Write and hash; stop reading as soon as more than `limit` bytes arrive.
+
+    Each MiB is hashed and written in a thread while the loop receives the next one: the
+    hash is the slowest step, and hashlib lets go of the GIL on big buffers."""
     hasher, size, pending, buffered = hashlib.sha256(), 0, list[bytes](), 0
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    writing: asyncio.Future[None] | None = None
     try:
         async for chunk in chunks:
             size += len(chunk)
             if size > limit:
                 raise Refused(413, f"body longer than the declared {limit} bytes")
-            hasher.update(chunk)
             pending.append(chunk)
             buffered += len(chunk)
             if buffered >= WRITE_BUFFER:  # fewer, larger writes, and no copying into a buffer
-                _write_all(fd, pending)
+                if writing:  # one MiB in the thread at a time: in order, bounded memory
+                    await asyncio.shield(writing)
+                writing = asyncio.ensure_future(asyncio.to_thread(_consume, fd, hasher, pending))
                 pending, buffered = [], 0
-        _write_all(fd, pending)
+        if writing:
+            await asyncio.shield(writing)
+        _consume(fd, hasher, pending)  # a small file's bytes: cheaper here than in a thread
     finally:
-        os.close(fd)
+        if writing and not writing.done():  # cancelled: the thread still has fd for a moment
+            writing.add_done_callback(lambda _: os.close(fd))
+        else:
+            os.close(fd)
     return hasher.hexdigest(), size
+
+
+def _consume(fd: int, hasher: Any, chunks: list[bytes]) -> None:
+    for chunk in chunks:
+        hasher.update(chunk)
+    _write_all(fd, chunks)
 
 
 def _write_all(fd: int, chunks: list[bytes]) -> None:
