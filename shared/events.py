@@ -434,7 +434,7 @@ class MetricPoint(BaseModel):
 
     id: str | None = Field(
         None,
-        description="Unique id: a point sent again is stored once. "
+        description="Unique among the points of its run: a point sent again is stored once. "
         "Default: the event's id and the point's place in the batch.",
     )
     name: str = Field(min_length=1, description="Metric name.")

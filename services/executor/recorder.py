@@ -1,5 +1,5 @@
-"""What a run reports about itself while it runs: metric points (published in batches as
-`metric.logged`), params and tags; the last value of each goes into the end report."""
+"""What a run reports about itself while it runs: metric points (published as
+`metrics.logged` batches), params and tags; the last value of each goes into the end report."""
 
 import asyncio
 import contextlib
@@ -11,9 +11,10 @@ from services.executor.markers import Marker
 from shared.batch_publish import publish_many
 from shared.bus import Bus, now
 from shared.envelope import Envelope
-from shared.events import Event, MetricLogged
+from shared.events import Event, MetricPoint, MetricsLogged
 
 log = logging.getLogger(__name__)
+CHUNK = 1000  # points per message: well under NATS's 1 MB
 
 
 class Recorder:
@@ -25,7 +26,7 @@ class Recorder:
         self.metrics: dict[str, tuple[int, datetime, float]] = {}  # name → (step, at, value)
         self.params: dict[str, Any] = {}
         self.tags: dict[str, str] = {}
-        self.pending: list[Envelope[Event]] = []
+        self.pending: list[MetricPoint] = []
         self.count = 0
 
     def on_marker(self, marker: Marker) -> None:
@@ -42,11 +43,8 @@ class Recorder:
     ) -> None:
         """Record a point; `id` (from the SDK) makes a resent point a duplicate, not a second."""
         self.count += 1
-        point = MetricLogged(
-            name=name, value=value, step=step, run_id=self.run_id, at=at, labels=self.labels
-        )
-        event_id = id or f"{self.run_id}-m{self.count}"
-        self.pending.append(self.bus.envelope(point, id=event_id))  # type: ignore[arg-type]
+        point_id = id or f"m{self.count}"
+        self.pending.append(MetricPoint(id=point_id, name=name, value=value, step=step, at=at))
         key = (step if step is not None else -1, at)
         if name not in self.metrics or key >= self.metrics[name][:2]:
             self.metrics[name] = (*key, value)
@@ -57,7 +55,14 @@ class Recorder:
     async def flush(self) -> None:
         while self.pending:
             batch, self.pending = self.pending, []
-            await publish_many(self.bus, batch)
+            await publish_many(
+                self.bus, [self._event(batch[i : i + CHUNK]) for i in range(0, len(batch), CHUNK)]
+            )
+
+    def _event(self, points: list[MetricPoint]) -> Envelope[Event]:
+        event = MetricsLogged(run_id=self.run_id, labels=self.labels, points=points)
+        # Published again (a retry), the same id: JetStream drops it as a duplicate.
+        return self.bus.envelope(event, id=f"{self.run_id}-{points[0].id}-{len(points)}")  # type: ignore[return-value]
 
     async def flush_forever(self) -> None:
         while True:

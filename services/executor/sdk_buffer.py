@@ -2,6 +2,7 @@
 
     records.jsonl    {"kind": "param"|"tag", "name": …, "value": …}   always written here
     metrics.jsonl    {"id", "name", "value", "step", "at"}            points it could not send
+                     (`at` in seconds since the epoch)
     artifacts.jsonl  {"name", "kind", "path", "media_type", "metadata"} files under artifacts/
 
 The black box wrote these files, so nothing in them is trusted: bad lines are skipped and
@@ -129,8 +130,11 @@ def _take(records: Iterator[dict[str, Any]], n: int) -> list[dict[str, Any]]:
 
 
 def _time(value: Any) -> datetime:
+    """Seconds since the epoch (what the SDK writes) or ISO 8601; the replay time if neither."""
     try:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return datetime.fromtimestamp(value, UTC)
         at = datetime.fromisoformat(str(value))
-    except ValueError:
+    except (ValueError, OverflowError, OSError):
         return now()
     return at if at.tzinfo else at.replace(tzinfo=UTC)

@@ -14,6 +14,7 @@ from shared.events import (
     ExecutorRunEnded,
     ExecutorRunStarted,
     MetricLogged,
+    MetricsLogged,
     RunAbortRequested,
     RunRequested,
 )
@@ -44,7 +45,11 @@ def build_app(settings: SchedulerSettings, *, tracing: TracerProvider | None = N
     bus.consume(ExecutorHeartbeat, durable=f"{NAME}-heartbeats", deliver_new_only=True)(
         scheduler.on_heartbeat
     )
-    bus.consume_batch(MetricLogged, durable=f"{NAME}-metrics")(MetricWriter(db.sessions).on_metrics)
+    # A metrics.logged message holds up to a thousand points: 100 of them make a big enough
+    # transaction.
+    bus.consume_batch((MetricLogged, MetricsLogged), durable=f"{NAME}-metrics", batch_size=100)(
+        MetricWriter(db.sessions).on_metrics
+    )
 
     service.answer(RUNS_GET, RunGet, reads.get_run)
     service.answer(RUNS_LIST, RunList, reads.list_runs)

@@ -1,7 +1,8 @@
 """Run metrics: per-run series written in batches, and their summary. Summary is pure."""
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -10,7 +11,7 @@ from services.scheduler import store
 from services.scheduler.tables import MetricRow
 from shared.bus import now
 from shared.envelope import Envelope
-from shared.events import MetricLogged
+from shared.events import MetricLogged, MetricsLogged
 from shared.queries import MetricSummary
 
 log = logging.getLogger(__name__)
@@ -35,22 +36,35 @@ class MetricWriter:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self.sessions = sessions
 
-    async def on_metrics(self, envelopes: list[Envelope[MetricLogged]]) -> None:
-        """Record a batch of metric points from runs in one transaction."""
-        rows = [
-            {
-                "id": e.id,
-                "run_id": e.data.run_id,
-                "name": e.data.name,
-                "step": e.data.step,
-                "value": e.data.value,
-                "at": e.data.at or e.time,
-            }
-            for e in envelopes
-            if e.data.run_id  # points from outside belong to monitors, not to runs
-        ]
+    async def on_metrics(self, envelopes: Sequence[Envelope[MetricLogged | MetricsLogged]]) -> None:
+        """Record metric points from runs (single or batched) in one transaction."""
+        rows = [row for e in envelopes for row in _rows(e)]
         async with self.sessions() as session:
             await store.add_metrics(session, rows)
             await session.commit()
         if rows:
             log.debug("recorded %d metric points at %s", len(rows), now())
+
+
+def _rows(envelope: Envelope[MetricLogged | MetricsLogged]) -> list[dict[str, Any]]:
+    """Rows keyed by run and point id (so the SDK's live and buffered copies of a point are
+    one row); points from outside belong to monitors, not to runs."""
+    event = envelope.data
+    if not event.run_id:
+        return []
+    if isinstance(event, MetricLogged):  # a single point: keyed by its event id
+        point = {"name": event.name, "step": event.step, "value": event.value}
+        return [
+            {"id": envelope.id, "run_id": event.run_id, **point, "at": event.at or envelope.time}
+        ]
+    return [
+        {
+            "id": f"{event.run_id}-{p.id}" if p.id else f"{envelope.id}-{number}",
+            "run_id": event.run_id,
+            "name": p.name,
+            "step": p.step,
+            "value": p.value,
+            "at": p.at or envelope.time,
+        }
+        for number, p in enumerate(event.points)
+    ]

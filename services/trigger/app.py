@@ -14,7 +14,7 @@ from services.trigger.handlers import Incoming, Triggers
 from services.trigger.settings import TriggerSettings
 from services.trigger.watch import Monitors
 from shared.bus import CUSTOM, EVENTS
-from shared.events import MetricLogged
+from shared.events import MetricLogged, MetricsLogged
 from shared.queries import (
     TRIGGERS_APPLY,
     TRIGGERS_ENABLE,
@@ -52,7 +52,9 @@ def build_app(settings: TriggerSettings, *, tracing: TracerProvider | None = Non
             stream=stream,
         )(triggers.on_events)
     event_loops = list(bus.batches)
-    bus.consume_batch(MetricLogged, durable=f"{NAME}-metrics")(monitors.on_metrics)
+    bus.consume_batch((MetricLogged, MetricsLogged), durable=f"{NAME}-metrics", batch_size=100)(
+        monitors.on_metrics
+    )
 
     service.answer(TRIGGERS_APPLY, ApplySpec, commands.apply)
     service.answer(TRIGGERS_LIST, Named, commands.listing)

@@ -1,5 +1,6 @@
 """Monitors over metric streams: state per monitor, one threshold event per crossing."""
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -9,7 +10,13 @@ from services.trigger.monitors import MonitorState, Point, Verdict, evaluate, ob
 from services.trigger.tables import MonitorEventRow, MonitorStateRow
 from shared.bus import new_id, now
 from shared.envelope import Envelope
-from shared.events import MetricAboveThreshold, MetricBelowThreshold, MetricLogged
+from shared.events import (
+    MetricAboveThreshold,
+    MetricBelowThreshold,
+    MetricLogged,
+    MetricPoint,
+    MetricsLogged,
+)
 from shared.trigger_specs import MonitorSpec
 
 
@@ -22,25 +29,29 @@ class Monitors:
         async with self.triggers.sessions() as session:
             self.specs = {spec.name: spec for spec in await store.enabled_monitors(session)}
 
-    async def on_metrics(self, envelopes: list[Envelope[MetricLogged]]) -> None:
-        """Feed each point to the monitors that watch it."""
+    async def on_metrics(self, envelopes: Sequence[Envelope[MetricLogged | MetricsLogged]]) -> None:
+        """Feed each point, single or in a batch, to the monitors that watch it."""
         if not self.specs:
             return
         async with self.triggers.writing() as tx:
             states: dict[str, MonitorState] = {}
             for envelope in envelopes:
-                point = envelope.data
-                labels = {**point.labels, **({"run_id": point.run_id} if point.run_id else {})}
-                for spec in self.specs.values():
-                    if spec.metric != point.name or any(
-                        labels.get(k) != v for k, v in spec.where.items()
-                    ):
-                        continue
-                    state = states.get(spec.name) or await _load(tx, spec.name)
-                    at = point.at or envelope.time
-                    verdict = observe(spec, state, Point(at, point.value))
-                    states[spec.name] = verdict.state
-                    _record(tx, spec, verdict, at, point.run_id)
+                event = envelope.data
+                labels = {**event.labels, **({"run_id": event.run_id} if event.run_id else {})}
+                watching = [
+                    spec
+                    for spec in self.specs.values()
+                    if all(labels.get(k) == v for k, v in spec.where.items())
+                ]
+                for point in _points(event) if watching else ():
+                    for spec in watching:
+                        if spec.metric != point.name:
+                            continue
+                        state = states.get(spec.name) or await _load(tx, spec.name)
+                        at = point.at or envelope.time
+                        verdict = observe(spec, state, Point(at, point.value))
+                        states[spec.name] = verdict.state
+                        _record(tx, spec, verdict, at, event.run_id)
             for name, state in states.items():
                 await tx.session.merge(MonitorStateRow(monitor=name, state=_dump(state)))
 
@@ -58,6 +69,12 @@ class Monitors:
                 await tx.session.merge(
                     MonitorStateRow(monitor=spec.name, state=_dump(verdict.state))
                 )
+
+
+def _points(event: MetricLogged | MetricsLogged) -> list[MetricPoint]:
+    if isinstance(event, MetricsLogged):
+        return event.points
+    return [MetricPoint(name=event.name, value=event.value, step=event.step, at=event.at)]
 
 
 def _record(tx: Tx, spec: MonitorSpec, verdict: Verdict, at: datetime, run_id: str | None) -> None:

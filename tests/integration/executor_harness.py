@@ -26,6 +26,7 @@ from shared.events import (
     InputRef,
     LogLine,
     MetricLogged,
+    MetricsLogged,
     RunDispatched,
     RunStopRequested,
 )
@@ -154,13 +155,16 @@ class Harness:
             lines = self.lines.setdefault(body["run_id"], [])
             lines.extend((loop.time(), LogLine.model_validate(x)) for x in body["lines"])
 
-        async def on_metric(msg: Msg) -> None:
-            point = MetricLogged.model_validate_json(msg.data)
-            self.points.setdefault(point.run_id or "", []).append(point)
+        async def on_metrics(msg: Msg) -> None:
+            batch = MetricsLogged.model_validate_json(msg.data)
+            self.points.setdefault(batch.run_id or "", []).extend(
+                MetricLogged(**p.model_dump(), run_id=batch.run_id, labels=batch.labels)
+                for p in batch.points
+            )
 
         await js.subscribe("executor.run.*", cb=on_report, ordered_consumer=True)
         await js.subscribe("log.>", cb=on_log, ordered_consumer=True)
-        await js.subscribe("metric.logged", cb=on_metric, ordered_consumer=True)
+        await js.subscribe("metrics.logged", cb=on_metrics, ordered_consumer=True)
 
 
 async def start_harness(

@@ -61,6 +61,21 @@ async def stored(stack: Stack, subject: str) -> int:
     return int((info.state.subjects or {}).get(subject, 0))
 
 
+async def test_a_monitor_fires_on_a_point_inside_a_batch(stack: Stack) -> None:
+    await apply(stack, ACCURACY, "monitors")
+    values = [0.95] * 500 + [0.85] + [0.8] * 499  # one crossing, then low: no storm
+    points = [{"name": "accuracy", "value": v, "step": i} for i, v in enumerate(values)]
+    other = {"labels": {"pipeline": "other"}, "points": [{"name": "accuracy", "value": 0.1}]}
+    await publish(stack, "metrics.logged", other)  # not watched
+    await publish(stack, "metrics.logged", {"labels": {"pipeline": "iris-train"}, "points": points})
+
+    [below] = await crossings(stack, 1)
+    assert (below["kind"], below["value"], below["threshold"]) == ("below", 0.85, 0.9)
+    await log_accuracy(stack, 0.95)  # a single point after the batch: recovered
+    rows = await crossings(stack, 2)
+    assert sorted(r["kind"] for r in rows) == ["below", "recovered"]
+
+
 async def test_a_monitor_fires_once_per_crossing_with_hysteresis(stack: Stack) -> None:
     assert (await apply(stack, ACCURACY, "monitors"))["change"] == "created"
     for value in (0.95, 0.85):

@@ -13,6 +13,8 @@ from typing import Any
 import httpx
 
 from shared.artifacts import ConfusionMatrix
+from shared.bus import TELEMETRY
+from shared.events import MetricsLogged
 from shared.run_token import run_token
 from tests.conftest import eventually
 from tests.integration.conftest import wait_run
@@ -47,6 +49,34 @@ async def test_metrics_logged_with_the_sdk_are_recorded_for_the_run(sdk_stack: S
     assert metrics["summary"]["acc"]["last"] == 0.93
     logs = (await sdk_stack.http.get(f"/v1/runs/{run_id}/logs?format=text")).text
     assert f"trained {run_id}" in logs
+
+
+MANY = """
+    import boxops
+    for step in range(12_345):
+        boxops.log_metric("loss", 1 / (step + 1), step=step)
+"""
+
+
+async def test_many_points_travel_in_batches_and_are_all_read_back(sdk_stack: SdkStack) -> None:
+    response = await sdk_stack.http.post("/v1/runs", json={"command": python(MANY)})
+    run_id = response.json()["id"]
+    run = await wait_run(sdk_stack.http, run_id, timeout=60)
+
+    assert run["state"] == "completed", run
+
+    async def all_stored() -> dict[str, Any] | None:
+        metrics = (await sdk_stack.http.get(f"/v1/runs/{run_id}/metrics")).json()
+        loss = metrics["summary"].get("loss", {})
+        return metrics if loss.get("count") == 12_345 else None  # type: ignore[no-any-return]
+
+    series = (await eventually(all_stored, timeout=30))["series"]["loss"]  # type: ignore[index]
+    assert [p["step"] for p in series] == list(range(12_345))
+    assert series[7777]["value"] == 1 / 7778
+    js = sdk_stack.scheduler.bus.broker.config.connection_state.stream
+    info = await js.stream_info(TELEMETRY.name, subjects_filter=MetricsLogged.subject)
+    messages = info.state.subjects[MetricsLogged.subject]
+    assert messages <= 12_345 / 100  # many points a message, not a message a point
 
 
 async def test_the_gateway_takes_a_run_token_only_for_its_own_run(sdk_stack: SdkStack) -> None:
