@@ -33,5 +33,8 @@ def __getattr__(name: str) -> Any:
     if name in SDK:
         from boxops import sdk
 
-        return getattr(sdk, name)
+        # Kept as a module attribute: the next `boxops.log_metric` skips this hook (and the
+        # import), which matters at tens of thousands of calls a second.
+        value = globals()[name] = getattr(sdk, name)
+        return value
     raise AttributeError(f"module 'boxops' has no attribute {name!r}")

@@ -16,7 +16,8 @@ import secrets
 import sys
 import threading
 import time
-from datetime import UTC, datetime
+from collections import deque
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -37,8 +38,9 @@ class Session:
             Path(env["BOXOPS_SDK_DIR"]) if self.run_id and env.get("BOXOPS_SDK_DIR") else None
         )
         self.prefix = f"{os.getpid()}-{secrets.token_hex(4)}"
-        self.count = 0
-        self.pending: list[tuple[str, str, float, int | None, float]] = []
+        self.taken = 0  # points taken for sending so far: numbers the next one's id
+        # Appended by the black box, taken from the left by the sender: a deque needs no lock.
+        self.pending: deque[tuple[str, float, int | None, float]] = deque()
         self.lock = threading.Lock()
         self.sending = threading.Lock()  # one batch in flight: flush() waits for it
         self.wake = threading.Event()
@@ -62,13 +64,10 @@ class Session:
     # --- metrics -------------------------------------------------------------------------
 
     def metric(self, name: str, value: float, step: int | None) -> None:
-        with self.lock:
-            self.count += 1
-            self.pending.append((f"{self.prefix}-{self.count}", name, value, step, time.time()))
-            many = len(self.pending) >= BATCH
+        self.pending.append((name, value, step, time.time()))
         if self.thread is None:
             self._start()
-        if many:
+        if len(self.pending) == BATCH:
             self.wake.set()
 
     def _start(self) -> None:
@@ -91,13 +90,14 @@ class Session:
         """Send everything logged so far; returns once it is sent or buffered."""
         while True:
             with self.sending:
-                with self.lock:
-                    batch, self.pending = self.pending[:BATCH], self.pending[BATCH:]
+                batch = [self.pending.popleft() for _ in range(min(BATCH, len(self.pending)))]
                 if not batch:
                     return
+                first, self.taken = self.taken + 1, self.taken + len(batch)
+                # `at` in seconds since the epoch: the gateway reads it as UTC.
                 points = [
-                    {"id": i, "name": n, "value": v, "step": s, "at": _iso(t)}
-                    for i, n, v, s, t in batch
+                    {"id": f"{self.prefix}-{first + i}", "name": n, "value": v, "step": s, "at": t}
+                    for i, (n, v, s, t) in enumerate(batch)
                 ]
                 if not self._post(points):
                     self._buffer(points)
@@ -158,10 +158,6 @@ class Session:
             self.thread.join(timeout=30)
         self.flush()
         self._drop_connection()
-
-
-def _iso(t: float) -> str:
-    return datetime.fromtimestamp(t, UTC).isoformat()
 
 
 def _labels(env: dict[str, str]) -> dict[str, str]:
