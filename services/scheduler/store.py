@@ -2,9 +2,10 @@
 
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import fields
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
 from pydantic import TypeAdapter
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import col, select
@@ -143,6 +144,14 @@ async def active(session: AsyncSession) -> list[Run]:
     return await _runs(session, select(RunRow).where(col(RunRow.state).in_(ACTIVE)))
 
 
+async def active_states(session: AsyncSession) -> list[Any]:
+    """Of each pending or running run, just what says whether a tick has work with it."""
+    names = ("kind", "state", "substate", "executor_id", "timeout_s", "started_at", "stop_reason")
+    columns = [col(getattr(RunRow, name)) for name in names]
+    query = sa.select(*columns).where(col(RunRow.state).in_(ACTIVE))
+    return list((await session.exec(query)).all())  # type: ignore[call-overload]
+
+
 async def children(session: AsyncSession, parent_id: str) -> list[Run]:
     query = select(RunRow).where(RunRow.parent_id == parent_id).order_by(col(RunRow.created_at))
     return await _runs(session, query)
@@ -204,8 +213,11 @@ async def add_metrics(session: AsyncSession, rows: list[dict[str, Any]]) -> None
 
 def _utc(at: datetime, sqlite: bool) -> datetime | str:
     """As UTCDateTime binds it: SQLite gets SQLAlchemy's text form of the naive UTC time."""
-    at = at.astimezone(UTC)
-    return at.replace(tzinfo=None).isoformat(" ", "microseconds") if sqlite else at
+    if not sqlite:
+        return at
+    offset = at.utcoffset()
+    naive = at.replace(tzinfo=None)
+    return (naive - offset if offset else naive).isoformat(" ", "microseconds")
 
 
 async def metric_series(session: AsyncSession, run_id: str) -> list[MetricRow]:
