@@ -19,6 +19,9 @@ class ArtifactSettings(BoxopsSettings):
     s3_connect_timeout_s: float = Field(3.0, gt=0, description="Connect timeout per S3 call.")
     s3_read_timeout_s: float = Field(20.0, gt=0, description="Read timeout per S3 call.")
     s3_max_attempts: int = Field(3, ge=1, le=10, description="Tries per S3 call.")
+    s3_commit_timeout_s: float = Field(
+        600.0, gt=0, description="Read timeout of S3 calls that take longer the bigger the blob."
+    )
     artifact_host: str = Field("127.0.0.1", description="Data plane address (file backend).")
     artifact_port: int = Field(8766, ge=0, le=65535, description="Data plane port.")
     artifact_public_url: str = Field(

@@ -54,14 +54,15 @@ class S3Store:
         self.endpoint = settings.s3_endpoint_url or "AWS S3"
         self._stack = AsyncExitStack()
         self.s3: Any = None
+        self.slow: Any = None  # completing and copying parts: S3 answers once it is done
         self.signer: Any = None
 
-    def _client(self, endpoint: str | None) -> Any:
+    def _client(self, endpoint: str | None, read_timeout_s: float | None = None) -> Any:
         s = self.settings
         config = Config(
             signature_version="s3v4",
             connect_timeout=s.s3_connect_timeout_s,
-            read_timeout=s.s3_read_timeout_s,
+            read_timeout=read_timeout_s or s.s3_read_timeout_s,
             retries={"max_attempts": s.s3_max_attempts, "mode": "standard"},
             s3={"addressing_style": "path"} if endpoint else None,
         )
@@ -75,6 +76,9 @@ class S3Store:
     async def start(self) -> None:
         s = self.settings
         self.s3 = await self._stack.enter_async_context(self._client(s.s3_endpoint_url))
+        # A timeout there would retry a call that is still running, and fail the commit.
+        slow = self._client(s.s3_endpoint_url, max(s.s3_commit_timeout_s, s.s3_read_timeout_s))
+        self.slow = await self._stack.enter_async_context(slow)
         public = s.s3_public_endpoint_url
         self.signer = (
             await self._stack.enter_async_context(self._client(public)) if public else self.s3
@@ -156,7 +160,7 @@ class S3Store:
         listed = [{"PartNumber": p.number, "ETag": p.etag} for p in ordered]
         async with self._calling(f"upload {upload.id}"):
             try:
-                await self.s3.complete_multipart_upload(
+                await self.slow.complete_multipart_upload(
                     Bucket=self.bucket,
                     Key=staged,
                     UploadId=upload.multipart_id,
@@ -187,7 +191,7 @@ class S3Store:
         copy_source = {"Bucket": self.bucket, "Key": source}
         async with self._calling("copy into the content key"):
             if size <= self.settings.copy_max_bytes:
-                await self.s3.copy_object(Bucket=self.bucket, Key=target, CopySource=copy_source)
+                await self.slow.copy_object(Bucket=self.bucket, Key=target, CopySource=copy_source)
                 return
             await self._copy_in_parts(copy_source, target, size, part_bytes)
 
@@ -200,7 +204,7 @@ class S3Store:
 
         async def copy(number: int, offset: int, length: int) -> dict[str, Any]:
             async with limit:
-                result = await self.s3.upload_part_copy(
+                result = await self.slow.upload_part_copy(
                     Bucket=self.bucket,
                     Key=target,
                     UploadId=upload_id,
@@ -214,7 +218,7 @@ class S3Store:
             done = await asyncio.gather(
                 *(copy(p.number, p.offset, p.size) for p in parts(size, part_bytes))
             )
-            await self.s3.complete_multipart_upload(
+            await self.slow.complete_multipart_upload(
                 Bucket=self.bucket, Key=target, UploadId=upload_id, MultipartUpload={"Parts": done}
             )
         except BaseException:
