@@ -106,11 +106,12 @@ class Outbox:
         self._publish_many = publish_many
         self._lock = asyncio.Lock()
         self._published: list[str] = []
-        self._marking: asyncio.Task[None] | None = None
 
     async def publish(self, rows: Sequence[OutboxRow]) -> None:
-        """Publish committed rows in order, right away; marking them published happens in
-        the background (off the latency path). On failure the relay sends them later."""
+        """Publish committed rows in order, right away. They are marked published by the
+        relay's next round, many in one statement: a transaction of its own per publish
+        competed with the next write for the database (SQLite has one writer). A crash
+        before the mark makes the relay send them again; JetStream drops the duplicates."""
         if not rows:
             return
         async with self._lock:  # keeps events of one service in commit order on the wire
@@ -120,10 +121,9 @@ class Outbox:
                 for row in rows:
                     await self._publish(row.subject, row.body, json.loads(row.headers))
         self._published.extend(row.id for row in rows)
-        if self._marking is None or self._marking.done():
-            self._marking = asyncio.create_task(self._mark_published())
 
-    async def _mark_published(self) -> None:
+    async def mark_published(self) -> None:
+        """Record what `publish` sent (the relay does it every round, a service at its stop)."""
         while self._published:
             ids, self._published = self._published[:1000], self._published[1000:]
             try:
@@ -140,6 +140,7 @@ class Outbox:
 
     async def relay_once(self, *, older_than: timedelta = timedelta(seconds=2)) -> int:
         """Publish rows a crash or a NATS outage left unpublished."""
+        await self.mark_published()  # what was sent since the last round is not sent again
         cutoff = datetime.now(UTC) - older_than
         async with self._sessions() as session:
             query = (

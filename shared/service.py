@@ -146,6 +146,7 @@ def attach_database(service: Service, migrations: Path, relay_interval_s: float 
 
     service.on_start.append(migrate)
     service.background.append(lambda: outbox.relay_forever(relay_interval_s))
+    service.on_stop.append(outbox.mark_published)
     service.on_stop.append(engine.dispose)
     return Database(sessionmaker(engine), outbox)
 
