@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -40,6 +41,7 @@ class Tx:
     runs: dict[str, Run] = field(default_factory=dict)
     # Each event with the causation depth of its run, so a chain of triggers can be cut.
     events: list[tuple[Event, int]] = field(default_factory=list)
+    absent: set[str] = field(default_factory=set)  # runs looked for and not found
 
     def record(self, run: Run) -> Run:
         self.runs[run.id] = run
@@ -47,7 +49,12 @@ class Tx:
         return run
 
     async def get(self, run_id: str) -> Run | None:
-        return self.runs.get(run_id) or await store.load(self.session, run_id)
+        if run_id in self.runs:
+            return self.runs[run_id]
+        run = await store.load(self.session, run_id)
+        if run is None:
+            self.absent.add(run_id)
+        return run
 
     async def seen(self, consumer: str, event_id: str) -> bool:
         return await already_processed(self.session, consumer, event_id, now=now())
@@ -78,7 +85,7 @@ class Scheduler:
             tx = Tx(session)
             try:
                 yield tx
-                await store.save_all(session, tx.runs.values(), now=now())
+                await store.save_all(session, tx.runs.values(), now=now(), new=tx.absent)
                 envelopes = [self.bus.envelope(e, depth=depth) for e, depth in tx.events]
                 staged = stage(session, envelopes, now=now())
                 await session.commit()
@@ -268,8 +275,14 @@ class Scheduler:
     # --- time ---------------------------------------------------------------------------
 
     async def tick(self) -> None:
-        """Timeouts, lost executors, retries that are due, and reasons for waiting runs."""
+        """Timeouts, lost executors, retries that are due, and reasons for waiting runs.
+        Looked for first without the writer's lock: an idle tick is one read, and runs being
+        requested or started meanwhile do not wait behind it."""
         at = now()
+        async with self.sessions() as session:
+            active = await store.active_states(session)
+        if not any(self._needs_tick(run, at) for run in active):
+            return
         async with self.writing() as tx:
             for run in await store.active(tx.session):
                 run = tx.runs.get(run.id, run)
@@ -282,6 +295,20 @@ class Scheduler:
                     tx.record(lost)
                     await self.after_end(tx, lost)
             await self.place(tx, await store.waiting(tx.session, limit=10_000))
+
+    def _needs_tick(self, run: Any, at: datetime) -> bool:
+        """`run`: a row of `store.active_states`; the same tests as the tick's own."""
+        pending, running = run.state == RunState.PENDING, run.state == RunState.RUNNING
+        waiting = pending and run.substate in ("queued", "retrying") and run.kind != "pipeline"
+        on_executor = run.executor_id is not None and (running or run.substate == "dispatched")
+        timed_out = (
+            running
+            and run.timeout_s
+            and run.started_at
+            and run.stop_reason is None
+            and (at - run.started_at).total_seconds() > run.timeout_s
+        )
+        return bool(waiting or timed_out or (on_executor and self._lost(run.executor_id, at)))
 
     @staticmethod
     def _timed_out(run: Run, at: datetime) -> bool:

@@ -1,6 +1,8 @@
 """Looking things up in the registry over NATS request/reply."""
 
+import copy
 import re
+from collections import OrderedDict
 from typing import Any
 
 from faststream.nats import NatsBroker
@@ -18,6 +20,8 @@ from shared.queries import (
 )
 
 BLOB = re.compile(r"^(sha256:)?([0-9a-f]{64})$")
+PINNED = re.compile(r"^[^@]+@\d+$")  # NAME@VERSION: a version never changes once registered
+CACHED = 1024
 
 
 class RegistryUnavailable(Exception):
@@ -28,6 +32,21 @@ class Registry:
     def __init__(self, broker: NatsBroker, timeout_s: float = 5.0) -> None:
         self.broker = broker
         self.timeout_s = timeout_s
+        # Component and pipeline versions are immutable: a run of a pinned version needs no
+        # round trip to the registry after the first.
+        self.versions: OrderedDict[tuple[str, str], dict[str, Any]] = OrderedDict()
+
+    async def _version(self, subject: str, ref: str, what: str) -> dict[str, Any]:
+        key = (subject, ref)
+        if key in self.versions:
+            self.versions.move_to_end(key)
+            return copy.deepcopy(self.versions[key])  # each run gets its own to keep
+        found = await self._ask(subject, ref, what)
+        if PINNED.match(ref):
+            self.versions[key] = copy.deepcopy(found)
+            if len(self.versions) > CACHED:
+                self.versions.popitem(last=False)
+        return found
 
     async def _ask(self, subject: str, ref: str, what: str) -> dict[str, Any]:
         try:
@@ -41,10 +60,10 @@ class Registry:
         return result
 
     async def component(self, ref: str) -> dict[str, Any]:
-        return await self._ask(COMPONENT_GET, ref, "component")
+        return await self._version(COMPONENT_GET, ref, "component")
 
     async def pipeline(self, ref: str) -> dict[str, Any]:
-        return await self._ask(PIPELINE_GET, ref, "pipeline")
+        return await self._version(PIPELINE_GET, ref, "pipeline")
 
     async def input(self, kind: str, ref: str) -> InputRef:
         """Resolve `NAME[@VERSION]`, `NAME@ALIAS` or a blob id to exactly what will be read."""
