@@ -164,8 +164,10 @@ class Triggers:
     ) -> FiringRow | None:
         """Decide and record; None when another replica already decided this key."""
         depth = envelope.causation_depth if envelope else 0
-        # A debounced trigger meets its concurrency policy when its window closes.
-        active = [] if spec.debounce else await store.active_runs(tx.session, spec.name)
+        # A debounced trigger meets its concurrency policy when its window closes; `allow`
+        # needs no look at the runs at all.
+        policed = not spec.debounce and spec.concurrency != "allow"
+        active = await store.active_runs(tx.session, spec.name) if policed else []
         decision = decide(spec, context, depth=depth, active_runs=active)
         if decision.action == "debounce":
             # Windows are measured in event time, so a backlog read late still lands in the
@@ -286,8 +288,9 @@ class Triggers:
 
 async def _insert(session: AsyncSession, firing: FiringRow) -> bool:
     """Insert unless this (trigger, key) was decided before. Two replicas racing past the
-    check both flush; the unique constraint fails one whole transaction, which is then
-    retried (redelivery or the next tick) and finds the other's row."""
+    check both insert; the unique constraint fails one whole transaction, which is then
+    retried (redelivery or the next tick) and finds the other's row. The row is written
+    when the session flushes next, with whatever firing it still becomes: one INSERT."""
     exists = await session.exec(
         select(col(FiringRow.id))
         .where(FiringRow.trigger == firing.trigger)
@@ -296,5 +299,4 @@ async def _insert(session: AsyncSession, firing: FiringRow) -> bool:
     if exists.first() is not None:
         return False
     session.add(firing)
-    await session.flush()
     return True
