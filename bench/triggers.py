@@ -1,6 +1,9 @@
 """Trigger figures on the embedded stack, on SQLite and on PostgreSQL.
 
-- event published (bare JSON, nats-py) → its run `running`, over 500 events one at a time;
+- event published (bare JSON, nats-py) → its run `running`, over 500 events one at a time,
+  with the time to each hop on the way (when its message reached NATS): the trigger service's
+  `run.requested`, the scheduler's `run.pending` and `run.dispatched.<executor>`, the
+  executor's `executor.run.started`, the scheduler's `run.running`;
 - cron fire lateness: a `* * * * *` schedule's trigger.fired against its tick;
 - 10,000 triggers on one subject: matching cost per event (the trigger service's matcher).
 """
@@ -22,6 +25,7 @@ from services.trigger.matcher import Matcher
 from shared.trigger_specs import TriggerSpec
 
 EVENTS = 500
+HOPS = ("run.requested", "run.pending", "run.dispatched", "executor.run.started", "run.running")
 PG = "postgresql://postgres@127.0.0.1:5432"
 ON_PING = """
 kind: trigger
@@ -85,18 +89,37 @@ async def _event_to_running(label: str, state: StackState, token: str) -> None:
         if not future(running, json.loads(msg.data)["run_id"]).done():
             running[json.loads(msg.data)["run_id"]].set_result(time.time())
 
+    seen: dict[str, dict[str, float]] = {}  # run id → hop → when its message arrived
+
+    async def on_hop(msg: nats.aio.msg.Msg) -> None:
+        hop = next(h for h in HOPS if msg.subject.startswith(h))
+        seen.setdefault(json.loads(msg.data)["run_id"], {}).setdefault(hop, time.time())
+
     await client.subscribe("trigger.fired", cb=on_fired)
     await client.subscribe("run.running", cb=on_running)
+    for hop in HOPS:
+        await client.subscribe(f"{hop}.>" if hop == "run.dispatched" else hop, cb=on_hop)
     await asyncio.sleep(1)  # the subject's stream was just extended: let it settle
-    latencies = []
+    latencies, sent_at = [], {}
     for _ in range(EVENTS):
         event_id = uuid.uuid4().hex
         sent = time.time()
         await js.publish("bench.ping", b'{"kind": "ping"}', headers={"Nats-Msg-Id": event_id})
         run_id = await asyncio.wait_for(future(run_of, event_id), 30)
         latencies.append(await asyncio.wait_for(future(running, run_id), 30) - sent)
+        sent_at[run_id] = sent
     await client.close()
     print(summary(f"event published → run running ({label})", latencies))
+    _print_hops(sent_at, seen)
+
+
+def _print_hops(sent_at: dict[str, float], seen: dict[str, dict[str, float]]) -> None:
+    before = "event"
+    for hop in HOPS:
+        hops = [seen[run] | {"event": sent} for run, sent in sent_at.items() if run in seen]
+        took = [times[hop] - times[before] for times in hops if hop in times and before in times]
+        print(summary(f"  {before} → {hop}", took))
+        before = hop
 
 
 async def _cron_lateness(state: StackState, token: str) -> None:
