@@ -1,11 +1,15 @@
 """Runs of registered components and pipelines: real registry, scheduler, executor, gateway."""
 
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import nats
 import pytest
+from nats.aio.msg import Msg
 
+from shared.queries import COMPONENT_GET
 from tests.conftest import eventually
 from tests.integration.conftest import Stack, start_stack, stop_stack, submit, wait_run
 
@@ -191,3 +195,26 @@ async def test_max_concurrency_holds_a_second_run_until_the_first_ends(stack: St
     runs = [await wait_run(stack.http, run_id) for run_id in (first, second)]
     assert [r["state"] for r in runs] == ["completed", "completed"]
     assert runs[0]["history"][-1]["at"] <= _at(runs[1], "running")
+
+
+async def test_runs_of_a_pinned_version_ask_the_registry_for_it_once(
+    stack: Stack, nats_url: str
+) -> None:
+    await register(stack, GREET)
+    asked: list[bytes] = []
+
+    async def on_ask(msg: Msg) -> None:
+        asked.append(msg.data)
+
+    client = await nats.connect(nats_url)
+    await client.subscribe(COMPONENT_GET, cb=on_ask)
+    try:
+        for who in ("ada", "bob", "cy"):
+            run_id = await submit(stack.http, component="greet@1", params={"who": who})
+            assert (await wait_run(stack.http, run_id))["state"] == "completed"
+        run_id = await submit(stack.http, component="greet", params={"who": "dee"})
+        assert (await wait_run(stack.http, run_id))["component"] == "greet@1"
+    finally:
+        await client.close()
+    # The latest version is asked for every time: a newer one may be registered meanwhile.
+    assert [json.loads(data)["ref"] for data in asked] == ["greet@1", "greet"]
