@@ -11,7 +11,6 @@ by JetStream as duplicates.
 import asyncio
 import json
 from collections.abc import Sequence
-from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -19,7 +18,7 @@ from nats.protocol.command import hpub_cmd
 from opentelemetry import propagate
 
 from shared.bus import Bus, stream_of
-from shared.envelope import SPEC_VERSION, TYPE_PREFIX, Envelope, body_for, headers_for
+from shared.envelope import Envelope, body_for, headers_for
 from shared.events import Event
 
 BATCH = 5000
@@ -50,29 +49,6 @@ async def publish_many(bus: Bus, envelopes: Sequence[Envelope[Event]]) -> None:
         headers = headers_for(envelope) | {"Nats-Expected-Stream": _stream(subject)}
         messages.append((subject, body_for(envelope), _headers(headers)))
     await publish_messages(bus, messages)
-
-
-def same_kind(bus: Bus, subject: str, kind: str, at: datetime) -> "Stamper":
-    """Headers for many events of one subject and time: only the id changes."""
-    common = {
-        "ce-specversion": SPEC_VERSION,
-        "ce-source": bus.source,
-        "ce-type": TYPE_PREFIX + kind,
-        "ce-time": at.isoformat(),
-        "content-type": "application/json",
-        "Nats-Expected-Stream": _stream(subject),
-    }
-    return Stamper(subject, "".join(f"{k}: {v}\r\n" for k, v in common.items()))
-
-
-class Stamper:
-    def __init__(self, subject: str, common: str) -> None:
-        self.subject = subject
-        self.common = common
-
-    def __call__(self, event_id: str, body: bytes) -> Message:
-        head = f"NATS/1.0\r\nce-id: {event_id}\r\nNats-Msg-Id: {event_id}\r\n{self.common}\r\n"
-        return self.subject, body, head.encode()
 
 
 async def publish_messages(bus: Bus, messages: Sequence[Message]) -> None:

@@ -298,22 +298,21 @@ class Scheduler:
 
     def _needs_tick(self, run: Any, at: datetime) -> bool:
         """`run`: a row of `store.active_states`; the same tests as the tick's own."""
-        pending, running = run.state == RunState.PENDING, run.state == RunState.RUNNING
-        waiting = pending and run.substate in ("queued", "retrying") and run.kind != "pipeline"
-        on_executor = run.executor_id is not None and (running or run.substate == "dispatched")
-        timed_out = (
-            running
-            and run.timeout_s
-            and run.started_at
-            and run.stop_reason is None
-            and (at - run.started_at).total_seconds() > run.timeout_s
+        running = run.state == RunState.RUNNING
+        waiting = (
+            run.state == RunState.PENDING
+            and run.substate in ("queued", "retrying")
+            and run.kind != "pipeline"
         )
-        return bool(waiting or timed_out or (on_executor and self._lost(run.executor_id, at)))
+        on_executor = run.executor_id is not None and (running or run.substate == "dispatched")
+        lost = on_executor and self._lost(run.executor_id, at)
+        return bool(waiting or self._timed_out(run, at) or lost)
 
     @staticmethod
-    def _timed_out(run: Run, at: datetime) -> bool:
+    def _timed_out(run: Any, at: datetime) -> bool:
+        """`run`: a Run, or a row of `store.active_states` (its state as text)."""
         return bool(
-            run.state is RunState.RUNNING
+            run.state == RunState.RUNNING
             and run.timeout_s
             and run.started_at
             and run.stop_reason is None
