@@ -271,10 +271,13 @@ class Bus:
         max_deliver: int = 5,
         subject: str | None = None,
         stream: Stream | None = None,
+        idle: Callable[[], bool] | None = None,
     ) -> Callable[[BatchHandler[E]], BatchHandler[E]]:
         """Like `consume`, for high-volume subjects: `handler(envelopes)` gets what is
         waiting (up to `batch_size`) at once, so it can write it in one transaction.
-        Several models: one consumer of all their subjects, in the order they were stored."""
+        Several models: one consumer of all their subjects, in the order they were stored.
+        While `idle()` is true the handler would do nothing with any message: they are
+        acked unread (a trigger service with no monitor parsed every metric for nothing)."""
         models = model if isinstance(model, tuple) else (model,)
         subjects = [subject] if subject else [m.subject for m in models]
         config = ConsumerConfig(
@@ -290,6 +293,10 @@ class Bus:
 
         def decorate(handler: BatchHandler[E]) -> BatchHandler[E]:
             async def deliver(raws: list[Any]) -> None:
+                if idle and idle():
+                    for raw in raws:
+                        await raw.ack()
+                    return
                 await self._deliver_batch(models, handler, raws, max_deliver)
 
             stream_name = (stream or stream_of(subjects[0].replace("*", "x"))).name

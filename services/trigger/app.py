@@ -52,9 +52,12 @@ def build_app(settings: TriggerSettings, *, tracing: TracerProvider | None = Non
             stream=stream,
         )(triggers.on_events)
     event_loops = list(bus.batches)
-    bus.consume_batch((MetricLogged, MetricsLogged), durable=f"{NAME}-metrics", batch_size=100)(
-        monitors.on_metrics
-    )
+    bus.consume_batch(
+        (MetricLogged, MetricsLogged),
+        durable=f"{NAME}-metrics",
+        batch_size=100,
+        idle=lambda: not monitors.specs,  # no monitor: metrics are not even parsed
+    )(monitors.on_metrics)
 
     service.answer(TRIGGERS_APPLY, ApplySpec, commands.apply)
     service.answer(TRIGGERS_LIST, Named, commands.listing)

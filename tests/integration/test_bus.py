@@ -287,3 +287,39 @@ async def test_a_batch_consumer_of_two_subjects_gets_both_in_stored_order(nats_u
 
     assert [type(e.data) for e in got] == [MetricLogged, MetricsLogged, MetricLogged]
     assert len(got[1].data.points) == 3
+
+
+async def test_an_idle_batch_consumer_acks_unread_and_hands_on_what_comes_once_busy(
+    nats_url: str,
+) -> None:
+    broker, bus = a_bus(nats_url)
+    await broker.connect()
+    await bus.declare_streams()
+    js = broker.config.connection_state.stream
+    got: list[Envelope[Any]] = []
+    idle = True
+
+    async def handle(envelopes: list[Envelope[Any]]) -> None:
+        got.extend(envelopes)
+
+    bus.consume_batch(MetricLogged, durable="tests-idle", idle=lambda: idle)(handle)
+    await bus.start_batches()
+    try:
+        # Read, this one would be a dead letter; unread, it is acked with the good one.
+        await broker.publish(b"not json {", MetricLogged.subject, stream=TELEMETRY.name)
+        await bus.publish(MetricLogged(name="acc", value=0.5))
+
+        async def all_acked() -> bool:
+            info = await js.consumer_info(TELEMETRY.name, "tests-idle")
+            return bool(info.ack_floor.stream_seq == 2 and not info.num_ack_pending)
+
+        await eventually(all_acked)
+        idle = False
+        await bus.publish(MetricLogged(name="acc", value=0.7))
+        await until(lambda: got)
+        assert await message_count(js, DEAD_LETTERS.name) == 0
+    finally:
+        await bus.stop_batches()
+        await broker.stop()
+
+    assert [e.data.value for e in got] == [0.7]
