@@ -5,7 +5,7 @@ from pathlib import Path
 from opentelemetry.sdk.trace import TracerProvider
 
 from services.scheduler.handlers import Scheduler
-from services.scheduler.metrics import MetricWriter
+from services.scheduler.metrics import MetricsBatch, MetricWriter
 from services.scheduler.reads import Reads
 from services.scheduler.resolver import Registry
 from services.scheduler.settings import SchedulerSettings
@@ -14,7 +14,6 @@ from shared.events import (
     ExecutorRunEnded,
     ExecutorRunStarted,
     MetricLogged,
-    MetricsLogged,
     RunAbortRequested,
     RunRequested,
 )
@@ -47,7 +46,7 @@ def build_app(settings: SchedulerSettings, *, tracing: TracerProvider | None = N
     )
     # A metrics.logged message holds up to a thousand points: 100 of them make a big enough
     # transaction.
-    bus.consume_batch((MetricLogged, MetricsLogged), durable=f"{NAME}-metrics", batch_size=100)(
+    bus.consume_batch((MetricLogged, MetricsBatch), durable=f"{NAME}-metrics", batch_size=100)(
         MetricWriter(db.sessions).on_metrics
     )
 

@@ -2,16 +2,19 @@
 
 import logging
 from collections.abc import Iterable, Sequence
-from typing import Any
+from datetime import datetime
+from typing import Annotated, NotRequired
 
+from pydantic import Field
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
+from typing_extensions import TypedDict  # pydantic takes typing.TypedDict from 3.12 on
 
 from services.scheduler import store
 from services.scheduler.tables import MetricRow
 from shared.bus import now
 from shared.envelope import Envelope
-from shared.events import MetricLogged, MetricsLogged
+from shared.events import Event, MetricLogged, MetricsLogged
 from shared.queries import MetricSummary
 
 log = logging.getLogger(__name__)
@@ -32,11 +35,31 @@ def summarize(points: Iterable[MetricRow]) -> dict[str, MetricSummary]:
     return summary
 
 
+class PointDict(TypedDict):
+    """A `MetricPoint` as a plain dict: the same fields and checks."""
+
+    id: NotRequired[str | None]
+    name: Annotated[str, Field(min_length=1)]
+    value: float
+    step: NotRequired[int | None]
+    at: NotRequired[datetime | None]
+
+
+class MetricsBatch(Event):
+    """`metrics.logged` as the writer reads it: a model object per point was most of the
+    writer's time, a dict per point costs a third of that."""
+
+    subject = MetricsLogged.subject
+
+    points: list[PointDict] = Field(min_length=1)
+    run_id: str | None = None
+
+
 class MetricWriter:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self.sessions = sessions
 
-    async def on_metrics(self, envelopes: Sequence[Envelope[MetricLogged | MetricsLogged]]) -> None:
+    async def on_metrics(self, envelopes: Sequence[Envelope[MetricLogged | MetricsBatch]]) -> None:
         """Record metric points from runs (single or batched) in one transaction."""
         rows = [row for e in envelopes for row in _rows(e)]
         async with self.sessions() as session:
@@ -46,25 +69,23 @@ class MetricWriter:
             log.debug("recorded %d metric points at %s", len(rows), now())
 
 
-def _rows(envelope: Envelope[MetricLogged | MetricsLogged]) -> list[dict[str, Any]]:
+def _rows(envelope: Envelope[MetricLogged | MetricsBatch]) -> list[store.MetricValues]:
     """Rows keyed by run and point id (so the SDK's live and buffered copies of a point are
     one row); points from outside belong to monitors, not to runs."""
-    event = envelope.data
-    if not event.run_id:
+    event, time = envelope.data, envelope.time
+    run_id = event.run_id
+    if not run_id:
         return []
     if isinstance(event, MetricLogged):  # a single point: keyed by its event id
-        point = {"name": event.name, "step": event.step, "value": event.value}
-        return [
-            {"id": envelope.id, "run_id": event.run_id, **point, "at": event.at or envelope.time}
-        ]
+        return [(envelope.id, run_id, event.name, event.step, event.value, event.at or time)]
     return [
-        {
-            "id": f"{event.run_id}-{p.id}" if p.id else f"{envelope.id}-{number}",
-            "run_id": event.run_id,
-            "name": p.name,
-            "step": p.step,
-            "value": p.value,
-            "at": p.at or envelope.time,
-        }
+        (
+            f"{run_id}-{p['id']}" if p.get("id") else f"{envelope.id}-{number}",
+            run_id,
+            p["name"],
+            p.get("step"),
+            p["value"],
+            p.get("at") or time,
+        )
         for number, p in enumerate(event.points)
     ]
