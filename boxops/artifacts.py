@@ -40,6 +40,7 @@ TRIES = 3
 BUNDLE_FILE_MAX = 1024**2  # files up to this size go many to a request where the store can
 BUNDLE_FILES = 100
 BUNDLE_BYTES = 16 * 1024**2
+BATCHES_AT_ONCE = 3
 TIMEOUT = httpx.Timeout(30.0, read=900.0, write=300.0)  # commits of big S3 blobs re-hash them
 
 
@@ -54,6 +55,7 @@ class LocalFile:
     path: Path
     name: str
     media_type: str | None = None
+    sha256: str | None = None  # when the caller hashed it already
 
 
 def sha256_of(path: Path) -> str:
@@ -187,21 +189,23 @@ class AsyncArtifacts:
         self, files: Sequence[LocalFile], *, progress: Progress | None = None
     ) -> list[BlobInfo]:
         """Upload many files: small ones hashed first and skipped when stored, all sent
-        concurrently, reserved and committed in batches. Results in the order given."""
-        results: list[BlobInfo] = []
-        for start in range(0, len(files), MAX_BATCH):
-            results += await self._put_batch(files[start : start + MAX_BATCH], progress)
-        return results
+        concurrently, reserved and committed in batches, a few batches at a time so one's
+        commit overlaps the next one's bytes. Results in the order given."""
+        limit = asyncio.Semaphore(BATCHES_AT_ONCE)
+
+        async def batch(start: int) -> list[BlobInfo]:
+            async with limit:
+                return await self._put_batch(files[start : start + MAX_BATCH], progress)
+
+        batches = await asyncio.gather(*(batch(s) for s in range(0, len(files), MAX_BATCH)))
+        return [blob for results in batches for blob in results]
 
     async def _put_batch(
         self, files: Sequence[LocalFile], progress: Progress | None
     ) -> list[BlobInfo]:
         sizes = await asyncio.to_thread(lambda: [f.path.stat().st_size for f in files])
         digests = await asyncio.gather(
-            *(
-                _prehash(f.path, size, self.prehash_max)
-                for f, size in zip(files, sizes, strict=True)
-            )
+            *(_prehash(f, size, self.prehash_max) for f, size in zip(files, sizes, strict=True))
         )
         specs = [
             {"size": size, "sha256": digest, "name": f.name, "media_type": f.media_type}
@@ -419,7 +423,10 @@ def _groups(indices: list[int], sizes: list[int]) -> list[list[int]]:
     return groups
 
 
-async def _prehash(path: Path, size: int, limit: int) -> str | None:
+async def _prehash(file: LocalFile, size: int, limit: int) -> str | None:
+    path = file.path
+    if file.sha256:
+        return file.sha256  # the caller hashed it (a dataset push hashes for its manifest)
     if size > limit:
         return None  # hashed while it is sent: one read of a big file, not two
     if size <= CHUNK:

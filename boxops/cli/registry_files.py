@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -108,9 +109,11 @@ def upload(local: list[LocalFile], entries: list[FileEntry], quiet: bool) -> Non
     gateway = client()
     total = sum(entry.size for entry in entries)
 
+    hashed = [replace(f, sha256=e.sha256) for f, e in zip(local, entries, strict=True)]
+
     async def send(report: Callable[[int], None]) -> None:
         async with AsyncArtifacts(gateway.base_url, _token(gateway)) as store:
-            await store.put_files(local, progress=report)
+            await store.put_files(hashed, progress=report)
 
     with byte_progress(quiet) as bar:
         task = bar.add_task("uploading", total=total)
