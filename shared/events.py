@@ -5,9 +5,10 @@ fields are ignored. `proto/` is generated from this module (`python -m shared.pr
 """
 
 from datetime import datetime
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, NotRequired
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from typing_extensions import TypedDict  # pydantic takes typing.TypedDict from 3.12 on
 
 RunState = Literal["pending", "running", "completed", "failed", "aborted"]
 
@@ -453,6 +454,28 @@ class MetricsLogged(Event):
     points: list[MetricPoint] = Field(min_length=1, description="The points, in order.")
     run_id: str | None = Field(None, description="Run that logged them, if any.")
     labels: dict[str, str] = Field(default_factory=dict, description="Labels of every point.")
+
+
+class MetricPointDict(TypedDict):
+    """A `MetricPoint` as a plain dict: the same fields and checks."""
+
+    id: NotRequired[str | None]
+    name: Annotated[str, Field(min_length=1)]
+    value: float
+    step: NotRequired[int | None]
+    at: NotRequired[datetime | None]
+
+
+class MetricsBatch(Event):
+    """`metrics.logged` with a dict per point rather than a model object, for the services
+    that move and store thousands of points a message (a third of the cost). Its contract
+    is MetricsLogged's: not in the catalog."""
+
+    subject = MetricsLogged.subject
+
+    points: list[MetricPointDict] = Field(min_length=1)
+    run_id: str | None = None
+    labels: dict[str, str] = Field(default_factory=dict)
 
 
 class ThresholdCrossed(Event):

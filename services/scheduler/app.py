@@ -5,7 +5,7 @@ from pathlib import Path
 from opentelemetry.sdk.trace import TracerProvider
 
 from services.scheduler.handlers import Scheduler
-from services.scheduler.metrics import MetricsBatch, MetricWriter
+from services.scheduler.metrics import MetricWriter
 from services.scheduler.reads import Reads
 from services.scheduler.resolver import Registry
 from services.scheduler.settings import SchedulerSettings
@@ -14,6 +14,7 @@ from shared.events import (
     ExecutorRunEnded,
     ExecutorRunStarted,
     MetricLogged,
+    MetricsBatch,
     RunAbortRequested,
     RunRequested,
 )

@@ -3,10 +3,10 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
-from services.scheduler.metrics import MetricsBatch, _rows
+from services.scheduler.metrics import _rows
 from services.scheduler.store import _sqlite_utc
 from shared.envelope import Envelope
-from shared.events import MetricLogged
+from shared.events import MetricLogged, MetricsBatch
 
 AT = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
