@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from pydantic_core import to_json  # a third of json.dumps's time for a batch
+
 BATCH = 5000
 FLUSH_S = 0.2
 RETRY_AFTER_S = 5.0
@@ -42,7 +44,7 @@ class Session:
         # Appended by the black box, taken from the left by the sender: a deque needs no lock.
         self.pending: deque[tuple[str, float, int | None, float]] = deque()
         self.lock = threading.Lock()
-        self.sending = threading.Lock()  # one batch in flight: flush() waits for it
+        self.sending = threading.Lock()  # one sender at a time: flush() waits for it
         self.wake = threading.Event()
         self.closed = False
         self.thread: threading.Thread | None = None
@@ -87,52 +89,71 @@ class Session:
             self.flush()
 
     def flush(self) -> None:
-        """Send everything logged so far; returns once it is sent or buffered."""
-        while True:
-            with self.sending:
-                batch = [self.pending.popleft() for _ in range(min(BATCH, len(self.pending)))]
-                if not batch:
+        """Send everything logged so far; returns once it is sent or buffered. The next batch
+        is taken and encoded while the gateway answers the last one."""
+        with self.sending:
+            waiting: list[dict[str, Any]] = []  # sent, the gateway's answer not read yet
+            while True:
+                points = self._take()
+                body = to_json({"points": points, "labels": self.labels}) if points else b""
+                if waiting and not self._answered():
+                    self._buffer(waiting)
+                if not points:
                     return
-                first, self.taken = self.taken + 1, self.taken + len(batch)
-                # `at` in seconds since the epoch: the gateway reads it as UTC.
-                points = [
-                    {"id": f"{self.prefix}-{first + i}", "name": n, "value": v, "step": s, "at": t}
-                    for i, (n, v, s, t) in enumerate(batch)
-                ]
-                if not self._post(points):
+                waiting = points if self._send(body) else []
+                if not waiting:
                     self._buffer(points)
 
-    def _post(self, points: list[dict[str, Any]]) -> bool:
-        """Send a batch to the gateway; False (and a pause) when it cannot be done."""
+    def _take(self) -> list[dict[str, Any]]:
+        batch = [self.pending.popleft() for _ in range(min(BATCH, len(self.pending)))]
+        first, self.taken = self.taken + 1, self.taken + len(batch)
+        # `at` in seconds since the epoch: the gateway reads it as UTC.
+        return [
+            {"id": f"{self.prefix}-{first + i}", "name": n, "value": v, "step": s, "at": t}
+            for i, (n, v, s, t) in enumerate(batch)
+        ]
+
+    def _send(self, body: bytes) -> bool:
+        """Send a batch to the gateway without waiting for its answer; False (and a pause)
+        when it cannot be done."""
         if time.monotonic() < self.offline_until:
             return False
-        body = json.dumps({"points": points, "labels": self.labels})
+        headers = {"Content-Type": "application/json", "Authorization": f"Bearer {self.token}"}
+        path = f"{urlsplit(self.api).path.rstrip('/')}/v1/sdk/runs/{self.run_id}/metrics"
         try:
-            status = self._request(f"/v1/sdk/runs/{self.run_id}/metrics", body)
+            self._connection().request("POST", path, body=body, headers=headers)
+            return True
+        except (OSError, http.client.HTTPException):
+            self._offline(0)
+            return False
+
+    def _answered(self) -> bool:
+        """Whether the gateway took the batch sent last (False: a pause, see _offline)."""
+        try:
+            response = self._connection().getresponse()
+            response.read()
+            status = response.status
         except (OSError, http.client.HTTPException):
             status = 0
-        if status == 200:
-            return True
+        if status != 200:
+            self._offline(status)
+        return status == 200
+
+    def _offline(self, status: int) -> None:
+        """Unreachable, or refused: the buffer takes the points; try the gateway again later."""
         self._drop_connection()
-        # Unreachable, or refused: the buffer takes the points; try the gateway again later.
         self.offline_until = time.monotonic() + (
             float("inf") if status in (401, 403) else RETRY_AFTER_S
         )
-        return False
 
-    def _request(self, path: str, body: str) -> int:
+    def _connection(self) -> http.client.HTTPConnection:
         if self.connection is None:
             url = urlsplit(self.api)
             kind = (
                 http.client.HTTPSConnection if url.scheme == "https" else http.client.HTTPConnection
             )
             self.connection = kind(url.netloc, timeout=10)
-        headers = {"Content-Type": "application/json", "Authorization": f"Bearer {self.token}"}
-        prefix = urlsplit(self.api).path.rstrip("/")
-        self.connection.request("POST", prefix + path, body=body.encode(), headers=headers)
-        response = self.connection.getresponse()
-        response.read()
-        return response.status
+        return self.connection
 
     def _drop_connection(self) -> None:
         if self.connection is not None:
