@@ -13,6 +13,8 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects.postgresql import insert as postgres_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -44,6 +46,14 @@ class InboxRow(SQLModel, table=True):
     consumer: str = Field(primary_key=True)
     event_id: str = Field(primary_key=True)
     processed_at: datetime = Field(sa_type=UTCDateTime)
+
+
+# Built once: a statement with its values inline would be compiled (and its cache key
+# computed from the values) at every call.
+_INBOX_INSERT = {
+    "sqlite": sqlite_insert(InboxRow).on_conflict_do_nothing(),
+    "postgresql": postgres_insert(InboxRow).on_conflict_do_nothing(),
+}
 
 
 def create_tables() -> None:
@@ -87,11 +97,13 @@ def stage(
 async def already_processed(
     session: AsyncSession, consumer: str, event_id: str, *, now: datetime
 ) -> bool:
-    """True if this consumer saw the event; otherwise records it in the current transaction."""
-    if await session.get(InboxRow, (consumer, event_id)) is not None:
-        return True
-    session.add(InboxRow(consumer=consumer, event_id=event_id, processed_at=now))
-    return False
+    """True if this consumer saw the event; otherwise records it in the current transaction.
+    One statement: the row is inserted unless it is there. A replica processing the same
+    event meanwhile makes this wait for its commit (then: seen), not fail at flush."""
+    connection = await session.connection()
+    row = {"consumer": consumer, "event_id": event_id, "processed_at": now}
+    result = await connection.execute(_INBOX_INSERT[connection.dialect.name], row)
+    return result.rowcount == 0
 
 
 class Outbox:

@@ -1,5 +1,6 @@
 """The outbox on a real database and a real JetStream: publish after commit, relay after a crash."""
 
+import asyncio
 import json
 from datetime import timedelta
 from pathlib import Path
@@ -70,5 +71,25 @@ async def test_the_inbox_remembers_an_event_only_once_it_commits(db: tuple[str, 
         async with sessions() as session:
             assert await already_processed(session, "c", "e1", now=now())
             assert not await already_processed(session, "other-consumer", "e1", now=now())
+    finally:
+        await engine.dispose()
+
+
+async def test_an_event_two_replicas_take_at_once_is_processed_by_one(
+    db: tuple[str, str],
+) -> None:
+    url, schema = db
+    await upgrade(url, schema, SCHEDULER_MIGRATIONS)
+    engine = create_engine(url, schema)
+    sessions = sessionmaker(engine)
+    try:
+        async with sessions() as first, sessions() as second:
+            assert not await already_processed(first, "c", "e1", now=now())
+            # The second waits for the first's transaction rather than failing or passing.
+            racing = asyncio.create_task(already_processed(second, "c", "e1", now=now()))
+            await asyncio.sleep(0.2)
+            assert not racing.done()
+            await first.commit()
+            assert await asyncio.wait_for(racing, 10)
     finally:
         await engine.dispose()
