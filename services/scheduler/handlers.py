@@ -76,8 +76,9 @@ class Scheduler:
         self.occupancy = Occupancy()
         self.started_at = now()
         # One writer at a time: placement reads free capacity and writes dispatches, and two
-        # interleaved handlers would hand the same slot out twice.
-        self.lock = asyncio.Lock()
+        # interleaved handlers would hand the same slot out twice. The outbox's writer lock,
+        # so its relay never meets a handler in SQLite's busy handler either.
+        self.lock = outbox.writer
 
     @asynccontextmanager
     async def writing(self) -> AsyncIterator[Tx]:

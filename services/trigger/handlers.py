@@ -4,7 +4,6 @@ Every decision is a firing row (fired, skipped, queued, debounced), written with
 events it publishes in one transaction, so `history` answers why a run did or did not start.
 """
 
-import asyncio
 import logging
 import uuid
 from collections.abc import AsyncIterator
@@ -62,9 +61,9 @@ class Triggers:
         self.matcher = Matcher([])
         self.loaded_at: datetime | None = None
         self.watched: set[str] = set()  # runs triggers started that have not ended
-        # Handlers of one replica write one at a time; replicas are kept apart by the
-        # unique (trigger, key) of firings and by the inbox.
-        self.lock = asyncio.Lock()
+        # Handlers of one replica write one at a time (with the outbox's relay: the outbox's
+        # writer lock); replicas are kept apart by the unique (trigger, key) of firings.
+        self.lock = outbox.writer
 
     @asynccontextmanager
     async def writing(self) -> AsyncIterator[Tx]:
