@@ -28,7 +28,9 @@ from shared.outbox import Outbox, stage
 from shared.trigger_specs import TriggerSpec
 
 log = logging.getLogger(__name__)
-RUN_STATES = {"run.pending", "run.running", "run.completed", "run.failed", "run.aborted"}
+# A trigger's policies count its runs that have not ended (requested, pending and running
+# alike): only a run's end changes that, so only ends are followed (one write per run).
+RUN_ENDS = {"run.completed", "run.failed", "run.aborted"}
 TERMINAL = {"completed", "failed", "aborted"}
 STATUS = {"fire": "fired", "skip": "skipped", "queue": "queued", "debounce": "debounced"}
 
@@ -96,7 +98,7 @@ class Triggers:
         for envelope in envelopes:
             data = envelope.data.model_dump()
             matched = self.matcher.match(envelope.subject, data)
-            tracked = envelope.subject in RUN_STATES and data.get("run_id") in self.watched
+            tracked = envelope.subject in RUN_ENDS and data.get("run_id") in self.watched
             if matched or tracked:
                 relevant.append((envelope, data, matched, tracked))
         if not relevant:
@@ -114,7 +116,7 @@ class Triggers:
         tracked: bool,
     ) -> None:
         # No inbox here: every effect is idempotent by itself (a firing is unique per trigger
-        # and event id, run states are overwritten, all_of events are upserted).
+        # and event id, a run's end is recorded once, all_of events are upserted).
         if tracked:
             await self._track_run(tx, str(data["run_id"]), str(data.get("state")))
         for spec, condition in matched:
@@ -244,12 +246,12 @@ class Triggers:
         ).first()
         if firing is None:
             return
-        ended_before = firing.run_state in TERMINAL
+        if firing.run_state in TERMINAL:
+            return  # a redelivered end releases nothing more
         firing.run_state = state
         tx.session.add(firing)
-        if state in TERMINAL and not ended_before:  # a redelivered end releases nothing more
-            self.watched.discard(run_id)
-            await self._release_queue(tx, firing.trigger)
+        self.watched.discard(run_id)
+        await self._release_queue(tx, firing.trigger)
 
     async def _release_queue(self, tx: Tx, trigger: str) -> None:
         """The trigger's active run ended: start the oldest queued firing, if any."""
