@@ -98,6 +98,12 @@ class RunGet(BaseModel):
     run_id: str
 
 
+class RunMetricsGet(RunGet):
+    points: int = Field(
+        5000, ge=2, le=100_000, description="At most this many points of each series."
+    )
+
+
 class RunList(BaseModel):
     state: str | None = None
     component: str | None = None

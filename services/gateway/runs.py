@@ -25,6 +25,7 @@ from shared.queries import (
     RunGet,
     RunList,
     RunMetrics,
+    RunMetricsGet,
     RunView,
 )
 
@@ -150,9 +151,14 @@ async def get_run(run_id: str, request: Request) -> Any:
 
 
 @router.get("/runs/{run_id}/metrics", response_model=RunMetrics)
-async def get_metrics(run_id: str, request: Request) -> Any:
-    """Each metric's series and its summary (last, min, max, count)."""
-    return await ask(request, RUNS_METRICS, RunGet(run_id=run_id))
+async def get_metrics(
+    run_id: str,
+    request: Request,
+    points: Annotated[int, Query(ge=2, le=100_000, description="Per series at most.")] = 5000,
+) -> Any:
+    """Each metric's series (a longer one thinned to every k-th point, its last kept) and its
+    summary (last, min, max, count: of every point)."""
+    return await ask(request, RUNS_METRICS, RunMetricsGet(run_id=run_id, points=points))
 
 
 @router.get("/runs/{run_id}/logs", response_model=RunLogs)

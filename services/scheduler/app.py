@@ -18,7 +18,7 @@ from shared.events import (
     RunAbortRequested,
     RunRequested,
 )
-from shared.queries import RUNS_GET, RUNS_LIST, RUNS_METRICS, RunGet, RunList
+from shared.queries import RUNS_GET, RUNS_LIST, RUNS_METRICS, RunGet, RunList, RunMetricsGet
 from shared.service import Service, attach_database, build_service
 
 NAME = "scheduler"
@@ -53,7 +53,7 @@ def build_app(settings: SchedulerSettings, *, tracing: TracerProvider | None = N
 
     service.answer(RUNS_GET, RunGet, reads.get_run)
     service.answer(RUNS_LIST, RunList, reads.list_runs)
-    service.answer(RUNS_METRICS, RunGet, reads.run_metrics)
+    service.answer(RUNS_METRICS, RunMetricsGet, reads.run_metrics)
 
     service.background.append(lambda: scheduler.tick_forever(settings.tick_s))
     return service

@@ -1,34 +1,17 @@
-"""Run metrics: per-run series written in batches, and their summary. Summary is pure."""
+"""Run metrics: per-run series written in batches."""
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.scheduler import store
-from services.scheduler.tables import MetricRow
 from shared.bus import now
 from shared.envelope import Envelope
 from shared.events import MetricLogged, MetricsBatch
-from shared.queries import MetricSummary
 
 log = logging.getLogger(__name__)
-
-
-def summarize(points: Iterable[MetricRow]) -> dict[str, MetricSummary]:
-    """Last (by step, then time), min, max and count per metric name."""
-    by_name: dict[str, list[MetricRow]] = {}
-    for point in points:
-        by_name.setdefault(point.name, []).append(point)
-    summary = {}
-    for name, rows in by_name.items():
-        last = max(rows, key=lambda r: (r.step if r.step is not None else -1, r.at))
-        values = [r.value for r in rows]
-        summary[name] = MetricSummary(
-            last=last.value, min=min(values), max=max(values), count=len(rows), last_step=last.step
-        )
-    return summary
 
 
 class MetricWriter:

@@ -5,13 +5,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.scheduler import store
 from services.scheduler.domain import Run
-from services.scheduler.metrics import summarize
 from shared.queries import (
     MetricPoint,
     Reply,
     RunGet,
     RunList,
     RunMetrics,
+    RunMetricsGet,
     RunView,
     StepView,
     TransitionView,
@@ -28,7 +28,7 @@ class Reads:
             if run is None:
                 return Reply(ok=False, status=404, error=f"no run with id {query.run_id!r}")
             children = await store.children(session, run.id)
-            points = await store.metric_series(session, run.id)
+            summary = await store.metric_summary(session, run.id)
         view = to_view(run)
         view.steps = [
             StepView(
@@ -36,7 +36,7 @@ class Reads:
             )
             for c in children
         ]
-        view.metrics = summarize(points)
+        view.metrics = summary
         return Reply(result=view.model_dump(mode="json"))
 
     async def list_runs(self, query: RunList) -> Reply:
@@ -45,17 +45,18 @@ class Reads:
             runs = await store.listing(session, limit=query.limit, **filters)
         return Reply(result=[to_view(run).model_dump(mode="json") for run in runs])
 
-    async def run_metrics(self, query: RunGet) -> Reply:
+    async def run_metrics(self, query: RunMetricsGet) -> Reply:
         async with self.sessions() as session:
             if await store.load(session, query.run_id) is None:
                 return Reply(ok=False, status=404, error=f"no run with id {query.run_id!r}")
-            points = await store.metric_series(session, query.run_id)
+            summary = await store.metric_summary(session, query.run_id)
+            points = await store.metric_series(session, query.run_id, query.points)
         series: dict[str, list[MetricPoint]] = {}
         for point in points:
             series.setdefault(point.name, []).append(
                 MetricPoint(step=point.step, value=point.value, at=point.at)
             )
-        metrics = RunMetrics(run_id=query.run_id, summary=summarize(points), series=series)
+        metrics = RunMetrics(run_id=query.run_id, summary=summary, series=series)
         return Reply(result=metrics.model_dump(mode="json"))
 
 

@@ -22,6 +22,7 @@ from shared.events import (
     RunArtifact,
     RunOutput,
 )
+from shared.queries import MetricSummary
 
 _INPUTS = TypeAdapter(dict[str, InputRef])
 _DECLARED = TypeAdapter(dict[str, DeclaredOutput])
@@ -219,10 +220,78 @@ def _sqlite_utc(at: datetime) -> str:
     return at.isoformat(" ", "microseconds")[:26]
 
 
-async def metric_series(session: AsyncSession, run_id: str) -> list[MetricRow]:
-    query = (
-        select(MetricRow)
-        .where(MetricRow.run_id == run_id)
-        .order_by(col(MetricRow.name), col(MetricRow.step), col(MetricRow.at))
+async def metric_series(
+    session: AsyncSession, run_id: str, points: int
+) -> Sequence[sa.Row[Any, Any, Any, Any]]:
+    """Each metric's (name, step, value, at) in order, at most `points` of each: a longer
+    series is thinned to every k-th point, its last one kept."""
+    name = col(MetricRow.name)
+    ranked = (
+        sa.select(
+            name,
+            col(MetricRow.step),
+            col(MetricRow.value),
+            col(MetricRow.at),
+            sa.func.row_number()
+            .over(partition_by=name, order_by=(col(MetricRow.step), col(MetricRow.at)))
+            .label("i"),
+            sa.func.count().over(partition_by=name).label("n"),
+        )
+        .where(col(MetricRow.run_id) == run_id)
+        .subquery()
     )
-    return list((await session.exec(query)).all())
+    i, n = ranked.c.i, ranked.c.n
+    every = (n + points - 2) // (points - 1)  # ceil(n / (points - 1)): the last one fits too
+    query = (
+        sa.select(ranked.c.name, ranked.c.step, ranked.c.value, ranked.c.at)
+        .where(sa.or_(n <= points, (i - 1) % every == 0, i == n))
+        .order_by(ranked.c.name, i)
+    )
+    return (await (await session.connection()).execute(query)).all()
+
+
+async def metric_summary(session: AsyncSession, run_id: str) -> dict[str, MetricSummary]:
+    """Last (by step, then time), min, max and count of each metric of a run, counted by
+    the database: a run may have hundreds of thousands of points."""
+    name, value, step = col(MetricRow.name), col(MetricRow.value), col(MetricRow.step)
+    of_run = col(MetricRow.run_id) == run_id
+    newest_step = sa.select(name, sa.func.max(sa.func.coalesce(step, -1))).where(of_run)
+    ranked = (  # only the points at each metric's newest step are sorted, by time
+        sa.select(
+            name,
+            value,
+            step,
+            sa.func.row_number()
+            .over(partition_by=name, order_by=col(MetricRow.at).desc())
+            .label("r"),
+        )
+        .where(of_run, sa.tuple_(name, sa.func.coalesce(step, -1)).in_(newest_step.group_by(name)))
+        .subquery()
+    )
+    stats = sa.select(
+        name,
+        sa.func.count().label("n"),
+        sa.func.min(value).label("lo"),
+        sa.func.max(value).label("hi"),
+    )
+    connection = await session.connection()
+    # Counted first: a point stored in between (SQLite reads outside a transaction) can
+    # only add a newer last one.
+    counted = (await connection.execute(stats.where(of_run).group_by(name))).all()
+    last = ranked.c
+    lasts = {
+        row.name: row
+        for row in await connection.execute(
+            sa.select(last.name, last.value, last.step).where(last.r == 1)
+        )
+    }
+    return {
+        row.name: MetricSummary(
+            last=lasts[row.name].value,
+            min=row.lo,
+            max=row.hi,
+            count=row.n,
+            last_step=lasts[row.name].step,
+        )
+        for row in counted
+    }
