@@ -21,6 +21,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 UPLOAD_ID = re.compile(r"^[0-9a-f]{32}$")
 MEDIA_TYPE = re.compile(r"^[\w.+-]+/[\w.+-]+$")
@@ -68,7 +69,7 @@ def check_key(key: str, what: str = "key") -> str:
         raise BadKey(f"{what} contains a NUL byte: {key[:80]!r}")
     if "\\" in key:
         raise BadKey(f"{what} contains a backslash; use '/' between parts: {key[:80]!r}")
-    if any(ord(c) < 32 or ord(c) == 127 for c in key):
+    if CONTROL.search(key):
         raise BadKey(f"{what} contains a control character: {key[:80]!r}")
     if key.startswith("/"):
         raise BadKey(f"{what} is an absolute path; give it relative: {key[:80]!r}")

@@ -17,8 +17,8 @@ from services.artifact.domain import Refused, Upload
 from services.artifact.previewer import Previewer
 from services.artifact.replies import answering
 from services.artifact.settings import ArtifactSettings
-from services.artifact.tables import BlobRow
 from shared.artifacts import (
+    BlobInfo,
     CommitItem,
     CommitRequest,
     CommitResult,
@@ -76,9 +76,8 @@ class Uploads:
             known = await store.blobs(session, (b.sha256 for b in request.blobs if b.sha256))
         answers, uploads = [], []
         for spec in request.blobs:
-            if spec.sha256 in known:
-                row = known[spec.sha256]
-                answers.append(Reservation(sha256=row.sha256, exists=True, blob=store.info(row)))
+            if blob := known.get(spec.sha256 or ""):
+                answers.append(Reservation(sha256=blob.sha256, exists=True, blob=blob))
                 continue
             upload = domain.new_upload(
                 spec,
@@ -92,8 +91,7 @@ class Uploads:
             uploads.append(upload)
             answers.append(Reservation(sha256=spec.sha256, upload=target))
         async with self.sessions() as session:
-            for upload in uploads:
-                store.add_upload(session, upload)
+            await store.add_uploads(session, uploads)
             await session.commit()
         self._remember(uploads)
         return answers
@@ -106,21 +104,21 @@ class Uploads:
             known = await store.uploads(session, (item.upload_id for item in request.commits))
         live = {i: u for i, u in known.items() if not domain.expired(u, now())}
 
-        async def one(item: CommitItem) -> tuple[CommitResult, BlobRow | None]:
+        async def one(item: CommitItem) -> tuple[CommitResult, BlobInfo | None]:
             async with limit:
                 return await self._finish(item, live.get(item.upload_id))
 
         finished = await asyncio.gather(*(one(item) for item in request.commits))
-        done = [(result.upload_id, row) for result, row in finished if row is not None]
-        stored, fresh = await self._record(done)
-        for result, row in finished:
-            if row is not None:
-                result.blob = store.info(stored[row.sha256], stored=row.sha256 in fresh)
+        done = [(result.upload_id, blob) for result, blob in finished if blob is not None]
+        stored = await self._record(done)
+        for result, blob in finished:
+            if blob is not None:
+                result.blob = stored[blob.sha256]
         return [result for result, _ in finished]
 
     async def _finish(
         self, item: CommitItem, upload: Upload | None
-    ) -> tuple[CommitResult, BlobRow | None]:
+    ) -> tuple[CommitResult, BlobInfo | None]:
         result = CommitResult(upload_id=item.upload_id)
         try:
             if upload is None:
@@ -133,7 +131,7 @@ class Uploads:
             result.ok, result.status, result.error = False, refusal.status, refusal.message
             return result, None
         kind = self.previewer.kind(upload.name, upload.media_type, upload.size)
-        row = BlobRow(
+        blob = BlobInfo(
             sha256=digest,
             size=upload.size,
             name=upload.name,
@@ -141,16 +139,17 @@ class Uploads:
             preview_kind=kind,
             preview_status="pending" if kind else "none",
             created_at=now(),
+            stored=True,
         )
-        return result, row
+        return result, blob
 
     async def _committed_before(self, item: CommitItem) -> CommitResult:
         """A commit retried after its reply was lost finds the blob it made."""
         if item.sha256:
             async with self.sessions() as session:
-                row = await store.blob(session, item.sha256)
-            if row is not None:
-                return CommitResult(upload_id=item.upload_id, blob=store.info(row))
+                blob = await store.blob(session, item.sha256)
+            if blob is not None:
+                return CommitResult(upload_id=item.upload_id, blob=blob)
         raise Refused(404, f"no upload {item.upload_id}: expired, aborted or never reserved")
 
     async def _drop_upload(self, upload_id: str) -> None:
@@ -159,11 +158,12 @@ class Uploads:
             await store.drop_uploads(session, [upload_id])
             await session.commit()
 
-    async def _record(self, done: list[tuple[str, BlobRow]]) -> tuple[dict[str, BlobRow], set[str]]:
+    async def _record(self, done: list[tuple[str, BlobInfo]]) -> dict[str, BlobInfo]:
         """New blob rows, their artifact.stored events and the end of their uploads in one
-        transaction; the events are published after it commits."""
+        transaction; the events are published after it commits. Returns every blob by
+        digest: the new ones `stored`, those another upload stored first not."""
         if not done:
-            return {}, set()
+            return {}
         for attempt in (1, 2):
             try:
                 async with self._recording:  # one writer here; replicas may still race
@@ -176,20 +176,20 @@ class Uploads:
         for upload_id, _ in done:
             self.recent.pop(upload_id, None)
         await self.outbox.publish(staged)
-        for row in fresh.values():
-            self.previewer.submit(row)
-        return existing | fresh, set(fresh)
+        for blob in fresh.values():
+            self.previewer.submit(blob)
+        return existing | fresh
 
     async def _insert(
-        self, done: list[tuple[str, BlobRow]]
-    ) -> tuple[dict[str, BlobRow], dict[str, BlobRow], list[OutboxRow]]:
+        self, done: list[tuple[str, BlobInfo]]
+    ) -> tuple[dict[str, BlobInfo], dict[str, BlobInfo], list[OutboxRow]]:
         async with self.sessions() as session:
-            existing = await store.blobs(session, (row.sha256 for _, row in done))
-            fresh = {row.sha256: row.model_copy() for _, row in done if row.sha256 not in existing}
-            session.add_all(fresh.values())
-            events = [self.bus.envelope(_stored(row)) for row in fresh.values()]
+            existing = await store.blobs(session, (blob.sha256 for _, blob in done))
+            fresh = {blob.sha256: blob for _, blob in done if blob.sha256 not in existing}
+            await store.add_blobs(session, fresh.values())
+            events = [self.bus.envelope(_stored(blob)) for blob in fresh.values()]
             staged = stage(session, events, now=now())
-            await store.drop_uploads(session, (upload_id for upload_id, _ in done))
+            await store.drop_uploads(session, [upload_id for upload_id, _ in done])
             await session.commit()
         return existing, fresh, staged
 
@@ -221,11 +221,11 @@ class Uploads:
         return len(expired)
 
 
-def _stored(row: BlobRow) -> ArtifactStored:
+def _stored(blob: BlobInfo) -> ArtifactStored:
     return ArtifactStored(
-        sha256=row.sha256,
-        size=row.size,
-        name=row.name,
-        media_type=row.media_type,
-        preview_kind=row.preview_kind,
+        sha256=blob.sha256,
+        size=blob.size,
+        name=blob.name,
+        media_type=blob.media_type,
+        preview_kind=blob.preview_kind,
     )

@@ -14,10 +14,10 @@ from services.artifact.backends.base import BlobStore
 from services.artifact.domain import Refused
 from services.artifact.previews.kinds import kind_of
 from services.artifact.previews.runner import PreviewRunner
-from services.artifact.tables import BlobRow
-from shared.artifacts import preview_key
+from shared.artifacts import BlobInfo, preview_key
 
 log = logging.getLogger(__name__)
+BATCH = 100
 
 
 @dataclass(frozen=True)
@@ -47,16 +47,16 @@ class Previewer:
         """The preview a new blob will get; None for plain bytes and oversized blobs."""
         return kind_of(name, media_type) if size <= self.max_bytes else None
 
-    def submit(self, row: BlobRow) -> None:
-        if row.preview_kind and row.sha256 not in self.waiting:
-            self.waiting[row.sha256] = asyncio.Event()
-            self.queue.put_nowait(Job(row.sha256, row.preview_kind, row.name))
+    def submit(self, blob: BlobInfo) -> None:
+        if blob.preview_kind and blob.sha256 not in self.waiting:
+            self.waiting[blob.sha256] = asyncio.Event()
+            self.queue.put_nowait(Job(blob.sha256, blob.preview_kind, blob.name))
 
     async def resume(self) -> None:
         """Previews a stop interrupted are computed again."""
         async with self.sessions() as session:
-            for row in await store.pending_previews(session):
-                self.submit(row)
+            for blob in await store.pending_previews(session):
+                self.submit(blob)
 
     async def wait(self, sha256: str, timeout: float) -> None:
         done = self.waiting.get(sha256)
@@ -67,25 +67,38 @@ class Previewer:
                 return
 
     async def run_forever(self) -> None:
+        """Previews in the order blobs were stored; what queued up meanwhile is recorded
+        in one statement (a dataset of small files queues thousands)."""
         while True:
-            job = await self.queue.get()
+            jobs = [await self.queue.get()]
+            while len(jobs) < BATCH and not self.queue.empty():
+                jobs.append(self.queue.get_nowait())
             try:
-                await self.run(job)
-            except Refused as err:
-                # The store is down: the preview stays pending and is retried at next start.
-                log.warning("preview of %s postponed: %s", job.sha256, err)
+                await self.run(jobs)
             finally:
-                done = self.waiting.pop(job.sha256, None)
-                if done:
-                    done.set()
+                for job in jobs:
+                    done = self.waiting.pop(job.sha256, None)
+                    if done:
+                        done.set()
 
-    async def run(self, job: Job) -> None:
+    async def run(self, jobs: list[Job]) -> None:
+        finished = []
+        try:
+            for job in jobs:
+                finished.append(await self._compute(job))
+        except Refused as err:
+            # The store is down: the rest stay pending and are retried at next start.
+            log.warning("%d previews postponed: %s", len(jobs) - len(finished), err)
+        async with self.sessions() as session:
+            await store.set_previews(session, finished)
+            await session.commit()
+
+    async def _compute(self, job: Job) -> tuple[str, str, str]:
+        """The preview stored beside the blob; (sha256, kind, status) to record."""
         async with self.blobs.local_file(job.sha256) as path:
             preview: dict[str, Any] = await self.runner.compute(path, job.kind, job.name)
         status = "failed" if "error" in preview else "ready"
         kind = str(preview.get("kind") or job.kind)
         document = json.dumps({"sha256": job.sha256, **preview}).encode()
         await self.blobs.write_small(preview_key(job.sha256), document)
-        async with self.sessions() as session:
-            await store.set_preview(session, job.sha256, kind=kind, status=status)
-            await session.commit()
+        return job.sha256, kind, status

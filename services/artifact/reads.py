@@ -11,8 +11,8 @@ from services.artifact.backends.base import BlobStore
 from services.artifact.domain import Refused
 from services.artifact.previewer import Previewer
 from services.artifact.replies import answering
-from services.artifact.tables import BlobRow
 from shared.artifacts import (
+    BlobInfo,
     BlobList,
     BlobQuery,
     DigestsQuery,
@@ -47,7 +47,7 @@ class Reads:
             present=[d for d in wanted if d in known], missing=[d for d in wanted if d not in known]
         )
 
-    async def _blob(self, sha256: str) -> BlobRow:
+    async def _blob(self, sha256: str) -> BlobInfo:
         async with self.sessions() as session:
             row = await store.blob(session, sha256)
         if row is None:
@@ -56,15 +56,14 @@ class Reads:
 
     @answering
     async def stat(self, query: BlobQuery) -> Any:
-        return store.info(await self._blob(query.sha256))
+        return await self._blob(query.sha256)
 
     @answering
     async def listing(self, query: BlobList) -> Any:
         async with self.sessions() as session:
-            rows = await store.listing(
+            return await store.listing(
                 session, limit=query.limit, after=query.after, name_prefix=query.name_prefix
             )
-        return [store.info(row) for row in rows]
 
     @answering
     async def locate(self, query: BlobQuery) -> Location:
@@ -97,7 +96,7 @@ class Reads:
         return Preview(
             sha256=row.sha256,
             kind=row.preview_kind,
-            status=row.preview_status,  # type: ignore[arg-type]
+            status=row.preview_status,
             preview=document,
         )
 
