@@ -31,7 +31,6 @@ log = logging.getLogger(__name__)
 # A trigger's policies count its runs that have not ended (requested, pending and running
 # alike): only a run's end changes that, so only ends are followed (one write per run).
 RUN_ENDS = {"run.completed", "run.failed", "run.aborted"}
-TERMINAL = {"completed", "failed", "aborted"}
 STATUS = {"fire": "fired", "skip": "skipped", "queue": "queued", "debounce": "debounced"}
 
 
@@ -241,17 +240,10 @@ class Triggers:
         self.watched.add(run_id)
 
     async def _track_run(self, tx: Tx, run_id: str, state: str) -> None:
-        firing = (
-            await tx.session.exec(select(FiringRow).where(FiringRow.run_id == run_id))
-        ).first()
-        if firing is None:
-            return
-        if firing.run_state in TERMINAL:
-            return  # a redelivered end releases nothing more
-        firing.run_state = state
-        tx.session.add(firing)
+        trigger = await store.end_run(tx.session, run_id, state)
         self.watched.discard(run_id)
-        await self._release_queue(tx, firing.trigger)
+        if trigger is not None:  # a redelivered end releases nothing more
+            await self._release_queue(tx, trigger)
 
     async def _release_queue(self, tx: Tx, trigger: str) -> None:
         """The trigger's active run ended: start the oldest queued firing, if any."""

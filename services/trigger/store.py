@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func
+from sqlalchemy import delete, func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -68,6 +68,20 @@ async def active_runs(session: AsyncSession, trigger: str) -> list[str]:
         .order_by(col(FiringRow.at))
     )
     return [run_id for run_id in (await session.exec(query)).all() if run_id]
+
+
+async def end_run(session: AsyncSession, run_id: str, state: str) -> str | None:
+    """Record a run's end on the firing that started it, in one statement: the firing's
+    trigger, or None if no trigger started the run or its end was recorded already."""
+    statement = (
+        update(FiringRow)
+        .where(col(FiringRow.run_id) == run_id)
+        .where(col(FiringRow.run_state).in_(ACTIVE_RUN))
+        .values(run_state=state)
+        .returning(col(FiringRow.trigger))
+    )
+    result = await session.exec(statement)  # type: ignore[call-overload]
+    return result.scalars().first()  # type: ignore[no-any-return]
 
 
 async def all_active_runs(session: AsyncSession) -> list[str]:
