@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import signal
@@ -88,6 +89,10 @@ class Service:
         await self.broker.start()
         await self.bus.start_batches()
         self._tasks = [asyncio.create_task(job()) for job in self.background]
+        # What starting built (modules, engines, clients) lives as long as the process:
+        # frozen, the collector's full passes stop walking it (one took 240 ms under load,
+        # a pause every message in flight waited out).
+        gc.freeze()
         self.started_at = now()
         log.info("%s started", self.name)
 
