@@ -6,21 +6,28 @@
   executor's `executor.run.started`, the scheduler's `run.running`;
 - cron fire lateness: a `* * * * *` schedule's trigger.fired against its tick;
 - 10,000 triggers on one subject: matching cost per event (the trigger service's matcher).
+
+With the event figures, the CPU time each service process spent per event (from /proc, so
+Linux only): on a shared machine it is a steadier figure than the latencies.
 """
 
 import asyncio
 import json
+import os
 import time
 import uuid
 from datetime import datetime
+from pathlib import Path
 
 import asyncpg
 import httpx
 import nats
+from nats.aio.msg import Msg
 
 from bench.embedded import embedded
 from bench.stats import summary
 from boxops.home import StackState, api_token
+from boxops.stack import SERVICES, ask_health
 from services.trigger.matcher import Matcher
 from shared.trigger_specs import TriggerSpec
 
@@ -80,18 +87,18 @@ async def _event_to_running(label: str, state: StackState, token: str) -> None:
     def future(table: dict, key: str) -> asyncio.Future:  # type: ignore[type-arg]
         return table.setdefault(key, loop.create_future())
 
-    async def on_fired(msg: nats.aio.msg.Msg) -> None:
+    async def on_fired(msg: Msg) -> None:
         data = json.loads(msg.data)
         if not future(run_of, data["cause"]["event_id"]).done():
             run_of[data["cause"]["event_id"]].set_result(data["run_id"])
 
-    async def on_running(msg: nats.aio.msg.Msg) -> None:
+    async def on_running(msg: Msg) -> None:
         if not future(running, json.loads(msg.data)["run_id"]).done():
             running[json.loads(msg.data)["run_id"]].set_result(time.time())
 
     seen: dict[str, dict[str, float]] = {}  # run id → hop → when its message arrived
 
-    async def on_hop(msg: nats.aio.msg.Msg) -> None:
+    async def on_hop(msg: Msg) -> None:
         hop = next(h for h in HOPS if msg.subject.startswith(h))
         seen.setdefault(json.loads(msg.data)["run_id"], {}).setdefault(hop, time.time())
 
@@ -100,6 +107,8 @@ async def _event_to_running(label: str, state: StackState, token: str) -> None:
     for hop in HOPS:
         await client.subscribe(f"{hop}.>" if hop == "run.dispatched" else hop, cb=on_hop)
     await asyncio.sleep(1)  # the subject's stream was just extended: let it settle
+    pids = await _service_pids(state)
+    cpu_before = {name: _cpu_s(pid) for name, pid in pids.items()}
     latencies, sent_at = [], {}
     for _ in range(EVENTS):
         event_id = uuid.uuid4().hex
@@ -108,9 +117,22 @@ async def _event_to_running(label: str, state: StackState, token: str) -> None:
         run_id = await asyncio.wait_for(future(run_of, event_id), 30)
         latencies.append(await asyncio.wait_for(future(running, run_id), 30) - sent)
         sent_at[run_id] = sent
+    cpu = {name: (_cpu_s(pid) - cpu_before[name]) / EVENTS for name, pid in pids.items()}
     await client.close()
     print(summary(f"event published → run running ({label})", latencies))
     _print_hops(sent_at, seen)
+    print("  CPU per event: " + ", ".join(f"{name} {s * 1000:.1f} ms" for name, s in cpu.items()))
+
+
+async def _service_pids(state: StackState) -> dict[str, int]:
+    health = await ask_health(state.nats_url, SERVICES)
+    return {name: json.loads(reply)["pid"] for name, reply in health.items() if reply}
+
+
+def _cpu_s(pid: int) -> float:
+    """CPU time (user + system) the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _print_hops(sent_at: dict[str, float], seen: dict[str, dict[str, float]]) -> None:
@@ -126,7 +148,7 @@ async def _cron_lateness(state: StackState, token: str) -> None:
     client = await nats.connect(state.nats_url)
     fired: asyncio.Queue[tuple[float, str]] = asyncio.Queue()
 
-    async def on_fired(msg: nats.aio.msg.Msg) -> None:
+    async def on_fired(msg: Msg) -> None:
         data = json.loads(msg.data)
         if data["trigger"] == "minutely":
             await fired.put((time.time(), data["cause"]["tick"]))
