@@ -4,7 +4,7 @@ import pytest
 from pydantic import ValidationError
 
 from services.scheduler.metrics import _rows
-from services.scheduler.store import _sqlite_utc
+from services.scheduler.store import _sqlite_times
 from shared.envelope import Envelope
 from shared.events import MetricLogged, MetricsBatch
 
@@ -32,7 +32,16 @@ def test_points_from_outside_a_run_are_no_rows_and_a_nameless_point_is_refused()
 
 @pytest.mark.parametrize(
     "at",
-    [AT, datetime.fromisoformat("2026-01-02T05:04:05+02:00"), AT.replace(tzinfo=None)],
+    [
+        AT,
+        AT.replace(microsecond=7),
+        datetime.fromisoformat("2026-01-02T05:04:05.000007+02:00"),
+        AT.replace(tzinfo=None),
+        MetricsBatch.model_validate_json(
+            '{"points": [{"name": "x", "value": 1, "at": "2026-01-02T03:04:05.000007Z"}]}'
+        ).points[0]["at"],
+    ],
 )
 def test_sqlite_gets_the_naive_utc_time_as_text(at: datetime) -> None:
-    assert _sqlite_utc(at) == "2026-01-02 03:04:05.000000"
+    [text] = _sqlite_times([at])
+    assert text == f"2026-01-02 03:04:05.{at.microsecond:06d}"
