@@ -19,7 +19,15 @@ from typing import Any, TypeVar
 
 from services.artifact import signing
 from services.artifact.domain import Refused, Upload, check_received
-from shared.artifacts import PartDone, UploadTarget, blob_key, check_key, preview_key, staging_key
+from shared.artifacts import (
+    PartDone,
+    UploadTarget,
+    blob_key,
+    check_digest,
+    check_key,
+    preview_key,
+    staging_key,
+)
 
 T = TypeVar("T")
 WRITE_BUFFER = 1024**2
@@ -52,6 +60,12 @@ class FileStore:
             raise Refused(400, f"key leaves the store's root: {key!r}")
         return path
 
+    def _own(self, key: str) -> Path:
+        """The file of a key the store makes itself from a checked digest or upload id
+        (blobs, previews, staging): it stays in the root by construction, and the checks
+        of `path` would cost more than the write of a small file."""
+        return self.root / key
+
     async def start(self) -> None:
         for folder in ("blobs", "previews", "staging"):
             (self.root / folder).mkdir(parents=True, exist_ok=True)
@@ -82,7 +96,7 @@ class FileStore:
         if upload.id in self._receiving:
             raise Refused(409, f"upload {upload.id} is already receiving bytes")
         self._receiving.add(upload.id)
-        partial = self.path(staging_key(upload.id) + ".part")
+        partial = self._own(staging_key(upload.id) + ".part")
         try:
             digest, size = await _write(partial, chunks, limit=upload.size)
             check_received(upload.sha256 or digest, upload.size, digest, size)
@@ -97,7 +111,7 @@ class FileStore:
             partial.unlink(missing_ok=True)  # a refused or broken body leaves no trace
 
     def _staged(self, upload_id: str, sha256: str) -> Path:
-        return self.path(f"{staging_key(upload_id)}.{sha256}")
+        return self._own(f"{staging_key(upload_id)}.{check_digest(sha256)}")
 
     async def finish(self, upload: Upload, sha256: str, parts: list[PartDone]) -> None:
         """Wait for the next group commit to make the staged bytes the blob (see _promote)."""
@@ -139,7 +153,7 @@ class FileStore:
             try:
                 if not staged.exists():
                     self._refuse_unstaged(upload, sha256)
-                moves.append((staged, self.path(blob_key(sha256))))
+                moves.append((staged, self._own(blob_key(sha256))))
                 outcomes.append(None)
             except Refused as refusal:
                 outcomes.append(refusal)
@@ -173,14 +187,14 @@ class FileStore:
         await self._blocking(self._drop_staged, upload.id)
 
     async def has(self, sha256: str) -> bool:
-        return self.path(blob_key(sha256)).is_file()
+        return self._own(blob_key(sha256)).is_file()
 
     async def locate(self, sha256: str, name: str | None) -> str:
         return self._signed("GET", f"/blobs/{sha256}")
 
     async def delete(self, sha256: str) -> None:
-        self.path(blob_key(sha256)).unlink(missing_ok=True)
-        self.path(preview_key(sha256)).unlink(missing_ok=True)
+        self._own(blob_key(sha256)).unlink(missing_ok=True)
+        self._own(preview_key(sha256)).unlink(missing_ok=True)
 
     async def write_small(self, key: str, data: bytes) -> None:
         path = self.path(key)
@@ -197,7 +211,7 @@ class FileStore:
 
     @contextlib.asynccontextmanager
     async def local_file(self, sha256: str) -> AsyncIterator[Path]:
-        yield self.path(blob_key(sha256))
+        yield self._own(blob_key(sha256))
 
 
 async def _write(path: Path, chunks: AsyncIterator[bytes], *, limit: int) -> tuple[str, int]:
