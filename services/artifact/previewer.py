@@ -1,10 +1,10 @@
 """Previews computed after commit, in the background, stored as JSON beside the blob."""
 
 import asyncio
+import contextlib
 import json
 import logging
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -17,7 +17,8 @@ from services.artifact.previews.runner import PreviewRunner
 from shared.artifacts import BlobInfo, preview_key
 
 log = logging.getLogger(__name__)
-BATCH = 100
+BATCH = 100  # previews of small blobs computed and recorded together
+BATCH_BYTES = 16 * 1024**2  # S3 blobs are downloaded for the batch's length
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class Job:
     sha256: str
     kind: str
     name: str | None
+    size: int
 
 
 class Previewer:
@@ -50,7 +52,7 @@ class Previewer:
     def submit(self, blob: BlobInfo) -> None:
         if blob.preview_kind and blob.sha256 not in self.waiting:
             self.waiting[blob.sha256] = asyncio.Event()
-            self.queue.put_nowait(Job(blob.sha256, blob.preview_kind, blob.name))
+            self.queue.put_nowait(Job(blob.sha256, blob.preview_kind, blob.name, blob.size))
 
     async def resume(self) -> None:
         """Previews a stop interrupted are computed again."""
@@ -71,8 +73,10 @@ class Previewer:
         in one statement (a dataset of small files queues thousands)."""
         while True:
             jobs = [await self.queue.get()]
-            while len(jobs) < BATCH and not self.queue.empty():
+            weight = jobs[0].size
+            while len(jobs) < BATCH and not self.queue.empty() and weight < BATCH_BYTES:
                 jobs.append(self.queue.get_nowait())
+                weight += jobs[-1].size
             try:
                 await self.run(jobs)
             finally:
@@ -84,21 +88,26 @@ class Previewer:
     async def run(self, jobs: list[Job]) -> None:
         finished = []
         try:
-            for job in jobs:
-                finished.append(await self._compute(job))
+            finished = await self._compute(jobs)
         except Refused as err:
-            # The store is down: the rest stay pending and are retried at next start.
-            log.warning("%d previews postponed: %s", len(jobs) - len(finished), err)
+            # The store is down: they stay pending and are retried at next start.
+            log.warning("%d previews postponed: %s", len(jobs), err)
         async with self.sessions() as session:
             await store.set_previews(session, finished)
             await session.commit()
 
-    async def _compute(self, job: Job) -> tuple[str, str, str]:
-        """The preview stored beside the blob; (sha256, kind, status) to record."""
-        async with self.blobs.local_file(job.sha256) as path:
-            preview: dict[str, Any] = await self.runner.compute(path, job.kind, job.name)
-        status = "failed" if "error" in preview else "ready"
-        kind = str(preview.get("kind") or job.kind)
-        document = json.dumps({"sha256": job.sha256, **preview}).encode()
-        await self.blobs.write_small(preview_key(job.sha256), document)
-        return job.sha256, kind, status
+    async def _compute(self, jobs: list[Job]) -> list[tuple[str, str, str]]:
+        """Previews stored beside their blobs; (sha256, kind, status) of each to record."""
+        async with contextlib.AsyncExitStack() as files:
+            paths = [await files.enter_async_context(self.blobs.local_file(j.sha256)) for j in jobs]
+            previews = await self.runner.compute_many(
+                [(path, job.kind, job.name) for path, job in zip(paths, jobs, strict=True)]
+            )
+        finished = []
+        for job, preview in zip(jobs, previews, strict=True):
+            status = "failed" if "error" in preview else "ready"
+            kind = str(preview.get("kind") or job.kind)
+            document = json.dumps({"sha256": job.sha256, **preview}).encode()
+            await self.blobs.write_small(preview_key(job.sha256), document)
+            finished.append((job.sha256, kind, status))
+        return finished

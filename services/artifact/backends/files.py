@@ -97,10 +97,16 @@ class FileStore:
             raise Refused(409, f"upload {upload.id} is already receiving bytes")
         self._receiving.add(upload.id)
         partial = self._own(staging_key(upload.id) + ".part")
+        renamed = False
         try:
             digest, size = await _write(partial, chunks, limit=upload.size)
             check_received(upload.sha256 or digest, upload.size, digest, size)
-            await self._blocking(partial.rename, self._staged(upload.id, digest))
+            staged = self._staged(upload.id, digest)
+            if size < WRITE_BUFFER:
+                partial.rename(staged)  # a thread costs more than renaming a small file
+            else:
+                await self._blocking(partial.rename, staged)
+            renamed = True
             earlier = self._received.pop(upload.id, digest)
             if earlier != digest:  # the same upload sent again, other bytes: keep the last
                 self._staged(upload.id, earlier).unlink(missing_ok=True)
@@ -108,7 +114,8 @@ class FileStore:
             return digest
         finally:
             self._receiving.discard(upload.id)
-            partial.unlink(missing_ok=True)  # a refused or broken body leaves no trace
+            if not renamed:
+                partial.unlink(missing_ok=True)  # a refused or broken body leaves no trace
 
     def _staged(self, upload_id: str, sha256: str) -> Path:
         return self._own(f"{staging_key(upload_id)}.{check_digest(sha256)}")

@@ -10,6 +10,8 @@ from pathlib import Path
 
 from services.artifact.previews.compute import preview
 
+READY = "ready\n"
+
 
 def limit_memory(megabytes: int) -> None:
     # A hostile file (a zip bomb in an .npz, a huge image) hits this limit, not the machine.
@@ -29,6 +31,8 @@ def answer(request: dict[str, str]) -> dict[str, object]:
 
 def main() -> None:
     limit_memory(int(sys.argv[1]) if len(sys.argv) > 1 else 2048)
+    sys.stdout.write(READY)  # started: a request's time limit is for its preview alone
+    sys.stdout.flush()
     for line in sys.stdin:
         sys.stdout.write(json.dumps(answer(json.loads(line)), allow_nan=False) + "\n")
         sys.stdout.flush()

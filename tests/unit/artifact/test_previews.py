@@ -115,3 +115,31 @@ async def test_a_preview_that_takes_too_long_is_stopped(tmp_path: Path) -> None:
         assert (await runner.compute(path, "dataframe", "slow.csv"))["rows"] == 2_000_000
     finally:
         await runner.close()
+
+
+async def test_a_batch_of_previews_goes_on_past_one_that_takes_too_long(tmp_path: Path) -> None:
+    slow = tmp_path / "slow.csv"
+    with slow.open("w") as out:
+        out.write("a,b\n")
+        for _ in range(1000):  # ~1 s to read
+            out.write("1,2\n" * 10_000)
+    small = []
+    for i in range(3):
+        small.append(tmp_path / f"{i}.json")
+        small[-1].write_text(f"[{i}]")
+    runner = PreviewRunner(timeout_s=60, memory_mb=2048)
+    try:
+        await runner.compute(small[0], "json", "0.json")  # the worker started and warm
+        runner.timeout_s = 0.3
+        answers = await runner.compute_many(
+            [
+                (small[0], "json", "0.json"),
+                (slow, "dataframe", "slow.csv"),
+                (small[1], "json", "1.json"),
+                (small[2], "json", "2.json"),
+            ]
+        )
+    finally:
+        await runner.close()
+    assert [a.get("value") for a in answers] == [[0], None, [1], [2]]
+    assert "took longer than 0.3 s" in answers[1]["error"]
