@@ -116,12 +116,22 @@ async def save_all(
             for name, value in _columns(run).items():
                 setattr(row, name, value)
             row.updated_at = now
-        session.add_all(
-            TransitionRow(
-                run_id=run.id, state=t.state.value, substate=t.substate, at=t.at, reason=t.reason
-            )
-            for t in run.history
-        )
+    history = [
+        {
+            "run_id": run.id,
+            "state": t.state.value,
+            "substate": t.substate,
+            "at": t.at,
+            "reason": t.reason,
+        }
+        for run in runs
+        for t in run.history
+    ]
+    if history:
+        # One executemany: as objects, the ORM inserted them one at a time to learn each
+        # id, which nothing reads.
+        connection = await session.connection()
+        await connection.execute(sa.insert(TransitionRow), history)
 
 
 async def _runs(session: AsyncSession, query: Any) -> list[Run]:
