@@ -6,7 +6,8 @@ its own process):
   GET /v1/runs/{id}/logs polled every 0.2 s as `boxops runs logs -f` does;
 - SDK metric throughput from one black box: points accepted by the gateway (every batch
   answered 2xx, so in JetStream: the black box's `boxops.flush()` returned) and points
-  recorded (stored by the scheduler) per second;
+  recorded (stored by the scheduler) per second, and the CPU time each process spent a
+  point (from /proc, Linux only: steadier than the rates on a shared machine);
 - docker backend (if a daemon answers): dispatch → container started for busybox.
 
 `BENCH_EXECUTOR=sdk python -m bench executor` runs only the SDK figures.
@@ -30,7 +31,7 @@ import httpx
 import nats
 from nats.aio.msg import Msg
 
-from bench.stats import summary
+from bench.stats import cpu_s, summary
 from boxops.home import api_token
 from boxops.stack import Stack, free_port
 from services.executor.settings import ExecutorSettings
@@ -46,18 +47,20 @@ EXECUTOR = ExecutorSettings(executor_id=socket.gethostname()).executor_id  # as 
 
 async def main() -> None:
     with tempfile.TemporaryDirectory() as directory:
-        async with _stack(Path(directory)) as (nc, http):
+        async with _stack(Path(directory)) as (nc, http, pids):
             if os.environ.get("BENCH_EXECUTOR") == "sdk":
-                await _sdk_throughput(http, Path(directory))
+                await _sdk_throughput(http, Path(directory), pids)
                 return
             await _dispatch_to_start(nc, "local", STARTS)
             await _log_latency(nc, http)
-            await _sdk_throughput(http, Path(directory))
+            await _sdk_throughput(http, Path(directory), pids)
             await _dispatch_to_start(nc, "docker", DOCKER_STARTS)
 
 
 @contextlib.asynccontextmanager
-async def _stack(home: Path) -> AsyncIterator[tuple[nats.NATS, httpx.AsyncClient]]:
+async def _stack(
+    home: Path,
+) -> AsyncIterator[tuple[nats.NATS, httpx.AsyncClient, dict[str, int]]]:
     """The embedded stack (`boxops up`): every service its own process, as users run it."""
     stack = Stack(home, free_port(), report=lambda _: None)
     stack.start()
@@ -67,7 +70,7 @@ async def _stack(home: Path) -> AsyncIterator[tuple[nats.NATS, httpx.AsyncClient
         headers = {"Authorization": f"Bearer {api_token(home)}"}
         http = httpx.AsyncClient(base_url=stack.gateway_url, headers=headers, timeout=30)
         try:
-            yield nc, http
+            yield nc, http, {child.name: child.pid for child in stack.children if child.pid}
         finally:
             await http.aclose()
             await nc.close()
@@ -176,23 +179,28 @@ def _stored(home: Path, run_id: str) -> int:
         return int(db.execute(query, (run_id,)).fetchone()[0])
 
 
-async def _sdk_throughput(http: httpx.AsyncClient, home: Path) -> None:
+async def _sdk_throughput(http: httpx.AsyncClient, home: Path, pids: dict[str, int]) -> None:
     """From the black box's first point: all points answered 2xx (accepted), all stored."""
     code = textwrap.dedent(SDK_RUN.format(n=POINTS))
+    cpu_before = {name: cpu_s(pid) for name, pid in pids.items()}
     run_id = (await http.post("/v1/runs", json={"command": [sys.executable, "-c", code]})).json()[
         "id"
     ]
     # Counted in the scheduler's own SQLite file: its HTTP views load every point of the
     # series, which for 200k points is slower than what is measured here.
     stored_at = await _when(lambda: asyncio.to_thread(_stored, home, run_id), POINTS, 0.05)
+    cpu = {name: cpu_s(pid) - cpu_before[name] for name, pid in pids.items()}
     logs = (await http.get(f"/v1/runs/{run_id}/logs")).json()["lines"]
-    began, logged, flushed, cpu = (float(line["line"]) for line in logs[:4])
+    began, logged, flushed, black_box_cpu = (float(line["line"]) for line in logs[:4])
     accepted, stored = flushed - began, stored_at - began
     calls = POINTS / (logged - began)
     print(f"{'SDK: log_metric calls in the black box':<40} {calls:10,.0f} points/s")
     print(f"{'SDK: points accepted (in JetStream)':<40} {POINTS / accepted:10,.0f} points/s")
-    print(f"{'SDK: CPU of the black box (all of it)':<40} {cpu * 1e6 / POINTS:10.1f} µs/point")
+    own = black_box_cpu * 1e6 / POINTS
+    print(f"{'SDK: CPU of the black box (all of it)':<40} {own:10.1f} µs/point")
     print(
         f"{'SDK: points stored by the scheduler':<40} {POINTS / stored:10,.0f} points/s "
         f"({POINTS:,} points: in JetStream after {accepted:.1f} s, stored after {stored:.1f} s)"
     )
+    busy = ", ".join(f"{name} {s * 1e6 / POINTS:.1f}" for name, s in cpu.items() if s >= 0.05)
+    print(f"{'SDK: CPU per point of the stack (µs)':<40} {busy}")

@@ -1,6 +1,8 @@
-"""Figures: percentiles and a printed table."""
+"""Figures: percentiles and a printed table; a process's CPU time."""
 
+import os
 import statistics
+from pathlib import Path
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -15,3 +17,9 @@ def summary(name: str, values_s: list[float]) -> str:
         f"{name:<40} n={len(ms):<5} p50={percentile(ms, 50):8.1f} ms  "
         f"p99={percentile(ms, 99):8.1f} ms  mean={statistics.fmean(ms):8.1f} ms"
     )
+
+
+def cpu_s(pid: int) -> float:
+    """CPU time (user + system) the process has used so far (from /proc: Linux only)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
