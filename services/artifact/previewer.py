@@ -14,7 +14,7 @@ from services.artifact.backends.base import BlobStore
 from services.artifact.domain import Refused
 from services.artifact.previews.kinds import kind_of
 from services.artifact.previews.runner import PreviewRunner
-from shared.artifacts import BlobInfo, preview_key
+from shared.artifacts import BlobInfo
 
 log = logging.getLogger(__name__)
 BATCH = 100  # previews of small blobs computed and recorded together
@@ -108,6 +108,6 @@ class Previewer:
             status = "failed" if "error" in preview else "ready"
             kind = str(preview.get("kind") or job.kind)
             document = json.dumps({"sha256": job.sha256, **preview}).encode()
-            await self.blobs.write_small(preview_key(job.sha256), document)
+            await self.blobs.write_preview(job.sha256, document)
             finished.append((job.sha256, kind, status))
         return finished

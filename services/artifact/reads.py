@@ -22,7 +22,6 @@ from shared.artifacts import (
     NameQuery,
     Presence,
     Preview,
-    preview_key,
 )
 from shared.bus import now
 
@@ -91,7 +90,7 @@ class Reads:
             row = await self._blob(query.sha256)
         document = None
         if row.preview_status in ("ready", "failed"):
-            raw = await self.blobs.read_small(preview_key(row.sha256))
+            raw = await self.blobs.read_preview(row.sha256)
             document = json.loads(raw) if raw else None
         return Preview(
             sha256=row.sha256,

@@ -203,16 +203,19 @@ class FileStore:
         self._own(blob_key(sha256)).unlink(missing_ok=True)
         self._own(preview_key(sha256)).unlink(missing_ok=True)
 
-    async def write_small(self, key: str, data: bytes) -> None:
-        path = self.path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
+    async def write_preview(self, sha256: str, data: bytes) -> None:
+        path = self._own(preview_key(sha256))
         temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
-        temporary.write_bytes(data)
+        try:
+            temporary.write_bytes(data)
+        except FileNotFoundError:  # the first preview in its folder
+            path.parent.mkdir(parents=True, exist_ok=True)
+            temporary.write_bytes(data)
         temporary.replace(path)
 
-    async def read_small(self, key: str) -> bytes | None:
+    async def read_preview(self, sha256: str) -> bytes | None:
         try:
-            return self.path(key).read_bytes()
+            return self._own(preview_key(sha256)).read_bytes()
         except FileNotFoundError:
             return None
 

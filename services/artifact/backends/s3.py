@@ -263,11 +263,13 @@ class S3Store:
         await self._delete(self.key(blob_key(sha256)))
         await self._delete(self.key(preview_key(sha256)))
 
-    async def write_small(self, key: str, data: bytes) -> None:
+    async def write_preview(self, sha256: str, data: bytes) -> None:
+        key = preview_key(sha256)
         async with self._calling(f"write {key}"):
             await self.s3.put_object(Bucket=self.bucket, Key=self.key(key), Body=data)
 
-    async def read_small(self, key: str) -> bytes | None:
+    async def read_preview(self, sha256: str) -> bytes | None:
+        key = preview_key(sha256)
         async with self._calling(f"read {key}"):
             try:
                 response = await self.s3.get_object(Bucket=self.bucket, Key=self.key(key))
