@@ -181,7 +181,7 @@ class Outbox:
                 log.exception("outbox relay failed; retrying in %.1fs", interval)
 
     async def _send(self, session: AsyncSession, rows: Sequence[OutboxRow]) -> None:
-        # The writer first, as the handlers take it (they publish holding it): no deadlock.
+        # The writer, then the publishing lock: whoever holds both took them in this order.
         async with self.writer, self._lock:  # the second keeps events in commit order
             published = []
             for row in rows:

@@ -95,7 +95,9 @@ class Scheduler:
                 raise
             for run in tx.runs.values():
                 self.occupancy.update(run)
-            await self.outbox.publish(staged)
+        # Sent once the writer lock is let go: the next write need not wait for these acks.
+        # Nothing awaits in between, so the outbox's own lock still sends in commit order.
+        await self.outbox.publish(staged)
 
     async def rebuild(self, session: AsyncSession | None = None) -> None:
         async with self.sessions() as fresh:
