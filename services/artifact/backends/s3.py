@@ -42,6 +42,7 @@ from shared.artifacts import (
 
 CHUNK = 1024**2
 COPY_CONCURRENCY = 4
+FINISH_CONCURRENCY = 32  # commits re-read their bytes from S3: many overlap, not unbounded
 MISSING = ("404", "NoSuchKey", "NotFound", "NoSuchUpload")
 
 
@@ -56,6 +57,7 @@ class S3Store:
         self.s3: Any = None
         self.slow: Any = None  # completing and copying parts: S3 answers once it is done
         self.signer: Any = None
+        self._finishing = asyncio.Semaphore(FINISH_CONCURRENCY)
 
     def _client(self, endpoint: str | None, read_timeout_s: float | None = None) -> Any:
         s = self.settings
@@ -141,6 +143,10 @@ class S3Store:
         return upload, target
 
     async def finish(self, upload: Upload, sha256: str, done: list[PartDone]) -> None:
+        async with self._finishing:
+            await self._finish(upload, sha256, done)
+
+    async def _finish(self, upload: Upload, sha256: str, done: list[PartDone]) -> None:
         staged = self.key(staging_key(upload.id))
         if upload.multipart_id:
             await self._complete(upload, staged, done)
