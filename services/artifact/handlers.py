@@ -28,7 +28,7 @@ from shared.artifacts import (
 )
 from shared.bus import Bus, now
 from shared.events import ArtifactStored
-from shared.outbox import Outbox, OutboxRow, stage
+from shared.outbox import Outbox, Staged, stage
 
 log = logging.getLogger(__name__)
 RECENT = 100_000  # uploads remembered in memory, so a data-plane PUT needs no query
@@ -179,13 +179,13 @@ class Uploads:
 
     async def _insert(
         self, done: list[tuple[str, BlobInfo]]
-    ) -> tuple[dict[str, BlobInfo], dict[str, BlobInfo], list[OutboxRow]]:
+    ) -> tuple[dict[str, BlobInfo], dict[str, BlobInfo], list[Staged]]:
         async with self.sessions() as session:
             existing = await store.blobs(session, (blob.sha256 for _, blob in done))
             fresh = {blob.sha256: blob for _, blob in done if blob.sha256 not in existing}
             await store.add_blobs(session, fresh.values())
             events = [self.bus.envelope(_stored(blob)) for blob in fresh.values()]
-            staged = stage(session, events, now=now())
+            staged = await stage(session, events, now=now())
             await store.drop_uploads(session, [upload_id for upload_id, _ in done])
             await session.commit()
         return existing, fresh, staged

@@ -15,7 +15,7 @@ from shared.batch_publish import publish_many
 from shared.bus import Bus, now
 from shared.envelope import Envelope
 from shared.events import Event
-from shared.outbox import InboxRow, Outbox, OutboxRow, already_processed, stage
+from shared.outbox import InboxRow, Outbox, OutboxRow, Staged, already_processed, stage
 
 BATCH_FROM = 20  # fewer events go one by one: a batch costs a subscription of its own
 
@@ -66,12 +66,12 @@ class Writer:
                 tx = Tx(session)
                 yield tx
                 envelopes = [self.bus.envelope(e, depth=depth) for e in tx.events]
-                rows = stage(session, envelopes, now=now())
+                rows = await stage(session, envelopes, now=now())
                 await session.commit()
             # Still under the lock: events leave in the order their versions were numbered.
             await self._publish(envelopes, rows)
 
-    async def _publish(self, envelopes: list[Envelope[Event]], rows: list[OutboxRow]) -> None:
+    async def _publish(self, envelopes: list[Envelope[Event]], rows: list[Staged]) -> None:
         """Publish what just committed; if this fails, the outbox relay sends it later."""
         if len(rows) < BATCH_FROM:
             await self.outbox.publish(rows)

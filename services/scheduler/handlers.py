@@ -88,7 +88,7 @@ class Scheduler:
                 yield tx
                 await store.save_all(session, tx.runs.values(), now=now(), new=tx.absent)
                 envelopes = [self.bus.envelope(e, depth=depth) for e, depth in tx.events]
-                staged = stage(session, envelopes, now=now())
+                staged = await stage(session, envelopes, now=now())
                 await session.commit()
             except BaseException:
                 await self.rebuild(session)  # the in-memory occupancy may be ahead of the DB

@@ -72,7 +72,7 @@ class Triggers:
             tx = Tx(session)
             yield tx
             envelopes = [self.bus.envelope(e, depth=d) for e, d in tx.events]
-            staged = stage(session, envelopes, now=now())
+            staged = await stage(session, envelopes, now=now())
             await session.commit()
         await self.outbox.publish(staged)
 

@@ -35,7 +35,7 @@ async def test_rows_a_crash_left_unpublished_are_relayed_once(
     try:
         envelopes = [bus.envelope(RunAbortRequested(run_id=f"r{i}")) for i in range(3)]
         async with sessionmaker(engine)() as session:
-            ids = [row.id for row in stage(session, envelopes, now=envelopes[0].time)]
+            ids = [row.id for row in await stage(session, envelopes, now=envelopes[0].time)]
             await session.commit()  # ...and the process dies before publishing
 
         assert await stream_messages(broker) == 0
