@@ -5,8 +5,8 @@ so a key or a name is judged by the same rules wherever it enters boxops.
 
 Key scheme (relative to the store's root, a directory or an S3 prefix):
 
-    blobs/sha256/ab/cd/<sha256>           the bytes, by content
-    previews/sha256/ab/cd/<sha256>.json   the preview of a special object
+    blobs/sha256/ab/<sha256>              the bytes, by content (256 folders, as git and DVC)
+    previews/sha256/ab/<sha256>.json      the preview of a special object
     staging/<upload id>                   an upload in progress (never read as a blob)
 
 Named keys point at blobs (the artifact database holds them, no bytes are copied):
@@ -93,7 +93,7 @@ def check_upload_id(value: str) -> str:
 
 
 def _fanned(sha256: str) -> str:
-    return f"sha256/{sha256[:2]}/{sha256[2:4]}/{sha256}"
+    return f"sha256/{sha256[:2]}/{sha256}"
 
 
 def blob_key(sha256: str) -> str:

@@ -2,7 +2,7 @@
 
 Staging: `staging/<id>.part` while bytes arrive, renamed to `staging/<id>.<sha256>` once
 all arrived (the name is the digest the service computed), then renamed again to
-`blobs/sha256/ab/cd/<sha256>` on commit. Renames are atomic: a reader sees all or nothing.
+`blobs/sha256/ab/<sha256>` on commit. Renames are atomic: a reader sees all or nothing.
 """
 
 import asyncio

@@ -89,8 +89,8 @@ def test_good_keys_pass_unchanged() -> None:
 
 def test_the_key_scheme_fans_blobs_out_by_their_digest() -> None:
     digest = "ab" + "cd" + "e" * 60
-    assert blob_key(digest) == f"blobs/sha256/ab/cd/{digest}"
-    assert preview_key(digest) == f"previews/sha256/ab/cd/{digest}.json"
+    assert blob_key(digest) == f"blobs/sha256/ab/{digest}"
+    assert preview_key(digest) == f"previews/sha256/ab/{digest}.json"
     assert staging_key("0" * 32) == f"staging/{'0' * 32}"
     assert run_logs_key("r1") == "runs/r1/logs.jsonl"
     with pytest.raises(BadKey):
