@@ -75,15 +75,20 @@ def files_under(root: Path) -> list[LocalFile]:
         raise ArtifactError(f"{root} is a symbolic link; push what it points to instead")
     if root.is_file():
         return [LocalFile(root, _name(root.name))]
-    found = []
-    for directory, folders, names in os.walk(root):
-        for entry in sorted(folders + names):
-            path = Path(directory) / entry
-            if path.is_symlink():
-                raise ArtifactError(f"{path} is a symbolic link; boxops does not follow links")
-        for entry in sorted(names):
-            path = Path(directory) / entry
-            found.append(LocalFile(path, _name(path.relative_to(root).as_posix())))
+    found: list[LocalFile] = []
+
+    def walk(folder: str, prefix: str) -> None:  # os.scandir: no extra stat per entry
+        with os.scandir(folder) as entries:
+            for entry in sorted(entries, key=lambda e: e.name):
+                if entry.is_symlink():
+                    problem = "is a symbolic link; boxops does not follow links"
+                    raise ArtifactError(f"{entry.path} {problem}")
+                if entry.is_dir():
+                    walk(entry.path, f"{prefix}{entry.name}/")
+                elif entry.is_file():
+                    found.append(LocalFile(Path(entry.path), _name(prefix + entry.name)))
+
+    walk(str(root), "")
     return found
 
 

@@ -28,7 +28,14 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
-from boxops.artifacts import ArtifactError, AsyncArtifacts, LocalFile, files_under, sha256_of
+from boxops.artifacts import (
+    CHUNK,
+    ArtifactError,
+    AsyncArtifacts,
+    LocalFile,
+    files_under,
+    sha256_of,
+)
 from boxops.cli.common import client, err
 from boxops.cli.registry import gateway_call
 from boxops.client import Client
@@ -76,17 +83,20 @@ def manifest(root: Path, quiet: bool) -> tuple[list[LocalFile], list[FileEntry]]
         fail(str(error))
     if not local:
         fail(f"{root} holds no files")
+    sizes = [file.path.stat().st_size for file in local]
     with progress(quiet) as bar, ThreadPoolExecutor(max_workers=os.cpu_count() or 4) as pool:
         task = bar.add_task("hashing", total=len(local))
 
-        def hashed(file: LocalFile) -> FileEntry:
-            entry = FileEntry(
-                path=file.name, size=file.path.stat().st_size, sha256=sha256_of(file.path)
-            )
+        def hashed(file: LocalFile, size: int) -> FileEntry:
+            entry = FileEntry(path=file.name, size=size, sha256=sha256_of(file.path))
             bar.advance(task)
             return entry
 
-        entries = list(pool.map(hashed, local))
+        # Big files are hashed in threads (hashlib lets go of the GIL on them); a small
+        # file costs less to hash than to hand to a thread.
+        files = list(zip(local, sizes, strict=True))
+        big = {i: pool.submit(hashed, *file) for i, file in enumerate(files) if file[1] > CHUNK}
+        entries = [big[i].result() if i in big else hashed(*file) for i, file in enumerate(files)]
     return local, entries
 
 
