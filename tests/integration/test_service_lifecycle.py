@@ -70,7 +70,9 @@ async def test_a_scheduler_stopped_by_sigterm_mid_stream_loses_no_run(
             async def all_recorded() -> bool:
                 return len(await recorded_runs(client)) >= RUNS
 
-            await eventually(all_recorded, timeout=30)
+            # Messages the first scheduler had fetched but not acked come back once their
+            # ack wait (30 s) is over: the deadline leaves room for that, then the load.
+            await eventually(all_recorded, timeout=60)
             runs = await recorded_runs(client)
             assert sorted(runs) == [f"run-{i:04}" for i in range(RUNS)]
         finally:
