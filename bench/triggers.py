@@ -13,11 +13,9 @@ Linux only): on a shared machine it is a steadier figure than the latencies.
 
 import asyncio
 import json
-import os
 import time
 import uuid
 from datetime import datetime
-from pathlib import Path
 
 import asyncpg
 import httpx
@@ -25,7 +23,7 @@ import nats
 from nats.aio.msg import Msg
 
 from bench.embedded import embedded
-from bench.stats import summary
+from bench.stats import cpu_s, summary
 from boxops.home import StackState, api_token
 from boxops.stack import SERVICES, ask_health
 from services.trigger.matcher import Matcher
@@ -108,7 +106,7 @@ async def _event_to_running(label: str, state: StackState, token: str) -> None:
         await client.subscribe(f"{hop}.>" if hop == "run.dispatched" else hop, cb=on_hop)
     await asyncio.sleep(1)  # the subject's stream was just extended: let it settle
     pids = await _service_pids(state)
-    cpu_before = {name: _cpu_s(pid) for name, pid in pids.items()}
+    cpu_before = {name: cpu_s(pid) for name, pid in pids.items()}
     latencies, sent_at = [], {}
     for _ in range(EVENTS):
         event_id = uuid.uuid4().hex
@@ -117,7 +115,7 @@ async def _event_to_running(label: str, state: StackState, token: str) -> None:
         run_id = await asyncio.wait_for(future(run_of, event_id), 30)
         latencies.append(await asyncio.wait_for(future(running, run_id), 30) - sent)
         sent_at[run_id] = sent
-    cpu = {name: (_cpu_s(pid) - cpu_before[name]) / EVENTS for name, pid in pids.items()}
+    cpu = {name: (cpu_s(pid) - cpu_before[name]) / EVENTS for name, pid in pids.items()}
     await client.close()
     print(summary(f"event published → run running ({label})", latencies))
     _print_hops(sent_at, seen)
@@ -127,12 +125,6 @@ async def _event_to_running(label: str, state: StackState, token: str) -> None:
 async def _service_pids(state: StackState) -> dict[str, int]:
     health = await ask_health(state.nats_url, SERVICES)
     return {name: json.loads(reply)["pid"] for name, reply in health.items() if reply}
-
-
-def _cpu_s(pid: int) -> float:
-    """CPU time (user + system) the process has used so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _print_hops(sent_at: dict[str, float], seen: dict[str, dict[str, float]]) -> None:
