@@ -9,19 +9,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from faststream.middlewares import AckPolicy
-from faststream.nats import (
-    ConsumerConfig,
-    DeliverPolicy,
-    JStream,
-    NatsBroker,
-    NatsMessage,
-    PullSub,
-)
+from faststream.nats import NatsBroker
 from nats.errors import ConnectionClosedError
 from nats.errors import TimeoutError as NatsTimeoutError
-from nats.js.api import AckPolicy as AckPolicyJS
-from nats.js.api import StreamConfig
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StreamConfig
 from nats.js.errors import BadRequestError, ServiceUnavailableError
 from opentelemetry import propagate, trace
 
@@ -104,11 +95,13 @@ def stored_at(raw: Any) -> datetime:
     return stamp.astimezone(UTC) if isinstance(stamp, datetime) else now()
 
 
-class BatchLoop:
-    """A durable pull consumer read in batches.
+class PullLoop:
+    """A durable pull consumer, read by our own loop rather than FastStream's subscriber
+    (whose per-message middleware and injection cost more than most of our handlers).
 
-    Its own loop rather than FastStream's batch mode: it blocks for the first message
-    (so a lone message is handled at once) and then takes whatever else is waiting.
+    It blocks for the first message (so a lone message is handled at once) and, for a
+    batch consumer, then takes whatever else is waiting, up to `batch_size`. One delivery
+    at a time: messages stay in order and replicas share the durable consumer.
     """
 
     def __init__(
@@ -123,6 +116,7 @@ class BatchLoop:
         self.batch_size, self.deliver = batch_size, deliver
         self.running = False
         self.task: asyncio.Task[None] | None = None
+        self.delivering = False
         # Everything stored before this moment has been handed to `deliver`.
         self.caught_up_at: datetime | None = None
 
@@ -136,12 +130,14 @@ class BatchLoop:
         self.task = asyncio.create_task(self._loop())
 
     async def stop(self) -> None:
-        """Let the batch in hand finish (it is acked), then stop fetching."""
+        """Let the delivery in hand finish (it is acked); a wait for messages ends at once
+        (one that arrives in the meantime is redelivered after its ack wait)."""
         self.running = False
         if self.task:
-            try:
-                await asyncio.wait_for(self.task, 15)
-            except TimeoutError:
+            if not self.delivering:
+                self.task.cancel()
+            done, _ = await asyncio.wait({self.task}, timeout=15)
+            if not done:
                 self.task.cancel()  # its unacked messages are redelivered
         with contextlib.suppress(Exception):  # the connection may be gone already
             await self.subscription.unsubscribe()
@@ -150,27 +146,38 @@ class BatchLoop:
         while self.running:
             fetched_at = now()
             try:
-                first = await self.subscription.fetch(1, timeout=1.0)
+                batch = await self._fetch()
             except (TimeoutError, NatsTimeoutError):
                 self.caught_up_at = fetched_at
                 continue
             except (ConnectionClosedError, ServiceUnavailableError):
                 await asyncio.sleep(0.5)  # reconnecting: try again shortly
                 continue
-            rest = []
-            if getattr(first[0].metadata, "num_pending", 1):  # more is waiting: take it too
-                with contextlib.suppress(TimeoutError, NatsTimeoutError):
-                    rest = await self.subscription.fetch(self.batch_size - 1, timeout=0.005)
+            except Exception:
+                # The consumer gone, a server error: the loop must outlive it.
+                log.exception("fetching from %s failed", self.subject)
+                await asyncio.sleep(1.0)
+                continue
+            self.delivering = True
             try:
-                await self.deliver(first + rest)
+                await self.deliver(batch)
             except Exception:
                 # Not acked: redelivered after ack_wait. The loop must go on.
-                log.exception("batch of %s failed", self.subject)
+                log.exception("delivering from %s failed", self.subject)
                 continue
-            batch = first + rest
+            finally:
+                self.delivering = False
             pending = getattr(batch[-1].metadata, "num_pending", None)
             if pending == 0:  # the stream held nothing more for us when this was sent
                 self.caught_up_at = fetched_at
+
+    async def _fetch(self) -> list[Any]:
+        first: list[Any] = await self.subscription.fetch(1, timeout=1.0)
+        if self.batch_size == 1 or not getattr(first[0].metadata, "num_pending", 1):
+            return first
+        with contextlib.suppress(TimeoutError, NatsTimeoutError):  # more is waiting: take it
+            return first + await self.subscription.fetch(self.batch_size - 1, timeout=0.005)
+        return first
 
 
 class Bus:
@@ -180,7 +187,7 @@ class Bus:
         self.broker = broker
         self.source = source
         self.tracer = tracer or trace.get_tracer("boxops.bus")
-        self.batches: list[BatchLoop] = []
+        self.loops: list[PullLoop] = []
 
     async def declare_streams(self) -> None:
         """Create or update the streams; safe to run from every service at every start."""
@@ -243,21 +250,24 @@ class Bus:
         models = model if isinstance(model, tuple) else (model,)
         subject = subject or models[0].subject
         config = ConsumerConfig(
+            name=durable,
+            durable_name=durable,
+            filter_subject=subject,
+            ack_policy=AckPolicy.EXPLICIT,
+            deliver_policy=DeliverPolicy.NEW if deliver_new_only else DeliverPolicy.ALL,
             max_deliver=max_deliver + 1,  # one spare: the last delivery dead-letters, never drops
             ack_wait=10,  # a handler is a few DB writes; a stranded message returns in 10 s
             max_ack_pending=1000,
         )
-        policy = DeliverPolicy.NEW if deliver_new_only else None
 
         def decorate(handler: Handler[E]) -> Handler[E]:
-            async def on_message(msg: NatsMessage) -> None:
-                await self._deliver(models, handler, msg, max_deliver)
+            async def deliver(raws: list[Any]) -> None:
+                for raw in raws:
+                    await self._deliver(models, handler, raw, max_deliver)
 
-            on_message.__name__ = f"{durable}_{handler.__name__}"
-            # Pull, one message per request: replicas share the durable consumer, messages
-            # stay in order, and a stopping service strands at most the one it fetched.
-            pull = PullSub(batch_size=1, timeout=5.0)
-            self._subscribe(subject, durable, pull, policy, config, stream)(on_message)
+            # One message per fetch: a stopping service strands at most the one it fetched.
+            stream_name = (stream or stream_of(subject.replace("*", "x"))).name
+            self.loops.append(PullLoop(subject, stream_name, config, 1, deliver))
             return handler
 
         return decorate
@@ -285,7 +295,7 @@ class Bus:
             durable_name=durable,
             filter_subject=subjects[0] if len(subjects) == 1 else None,
             filter_subjects=subjects if len(subjects) > 1 else None,
-            ack_policy=AckPolicyJS.EXPLICIT,
+            ack_policy=AckPolicy.EXPLICIT,
             max_deliver=max_deliver + 1,
             ack_wait=30,
             max_ack_pending=20 * batch_size,
@@ -300,39 +310,18 @@ class Bus:
                 await self._deliver_batch(models, handler, raws, max_deliver)
 
             stream_name = (stream or stream_of(subjects[0].replace("*", "x"))).name
-            self.batches.append(BatchLoop(subjects[0], stream_name, config, batch_size, deliver))
+            self.loops.append(PullLoop(subjects[0], stream_name, config, batch_size, deliver))
             return handler
 
         return decorate
 
-    async def start_batches(self) -> None:
+    async def start_consumers(self) -> None:
         js = self.broker.config.connection_state.stream  # type: ignore[attr-defined]
-        for loop in self.batches:
+        for loop in self.loops:
             await loop.start(js)
 
-    async def stop_batches(self) -> None:
-        for loop in self.batches:
-            await loop.stop()
-
-    def _subscribe(
-        self,
-        subject: str,
-        durable: str,
-        pull: PullSub[Any],
-        policy: DeliverPolicy | None,
-        config: ConsumerConfig,
-        stream: Stream | None = None,
-    ) -> Callable[[Callable[..., Awaitable[None]]], Any]:
-        stream = stream or stream_of(subject.replace("*", "x"))
-        return self.broker.subscriber(  # type: ignore[no-any-return]
-            subject,
-            stream=JStream(stream.name, declare=False),
-            durable=durable,
-            pull_sub=pull,
-            config=config,
-            deliver_policy=policy,
-            ack_policy=AckPolicy.MANUAL,
-        )
+    async def stop_consumers(self) -> None:
+        await asyncio.gather(*(loop.stop() for loop in self.loops))
 
     async def _deliver_batch(
         self,
@@ -407,10 +396,9 @@ class Bus:
         self,
         models: tuple[type[Event], ...],
         handler: Handler[Any],
-        msg: NatsMessage,
+        raw: Any,
         max_deliver: int,
     ) -> None:
-        raw: Any = msg.raw_message
         headers = dict(raw.headers or {})
         model = _model_of(models, raw.subject)
         try:
@@ -420,15 +408,16 @@ class Bus:
         except EnvelopeError as err:
             # Retrying cannot make it parse: keep it in the DLQ stream and move on.
             await self.dead_letter(raw.subject, raw.data, headers, str(err))
-            await msg.ack()
+            await raw.ack()
             return
         try:
-            await handler(envelope)
+            with self._span(raw.subject, [raw]):
+                await handler(envelope)
         except Exception as err:
             log.exception("handler failed on %s", raw.subject)
             await self._retry_or_dead_letter(raw, err, max_deliver)
             return
-        await msg.ack()  # the effect committed (with its inbox row): done
+        await raw.ack()  # the effect committed (with its inbox row): done
 
 
 def _model_of(models: tuple[type[Event], ...], subject: str) -> type[Event]:

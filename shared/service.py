@@ -1,7 +1,6 @@
 """What every service process shares: broker wiring, start order, health, clean stop."""
 
 import asyncio
-import contextlib
 import gc
 import logging
 import os
@@ -87,7 +86,7 @@ class Service:
         for hook in self.on_start:
             await hook()
         await self.broker.start()
-        await self.bus.start_batches()
+        await self.bus.start_consumers()
         self._tasks = [asyncio.create_task(job()) for job in self.background]
         # What starting built (modules, engines, clients) lives as long as the process:
         # frozen, the collector's full passes stop walking it (one took 240 ms under load,
@@ -102,16 +101,24 @@ class Service:
         self.started_at = None
         for hook in self.before_stop:
             await hook()
-        await self.bus.stop_batches()
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await self.bus.stop_consumers()
+        await _cancel(self._tasks)
         await self.broker.stop()
         for hook in self.on_stop:
             await hook()
         log.info("%s stopped", self.name)
+
+
+async def _cancel(tasks: list[asyncio.Task[None]]) -> None:
+    """Cancel until done: a loop can swallow one cancellation (3.11's `asyncio.wait_for`
+    does when its future completes at the same moment) and go on, as a heartbeat did."""
+    while pending := [task for task in tasks if not task.done()]:
+        for task in pending:
+            task.cancel()
+        await asyncio.wait(pending, timeout=1.0)
+    for task in tasks:
+        if not task.cancelled() and task.exception():
+            log.error("%s ended with an error", task.get_name(), exc_info=task.exception())
 
 
 async def serve(service: Service) -> None:

@@ -51,7 +51,7 @@ def build_app(settings: TriggerSettings, *, tracing: TracerProvider | None = Non
             subject=">",
             stream=stream,
         )(triggers.on_events)
-    event_loops = list(bus.batches)
+    event_loops = list(bus.loops)
     bus.consume_batch(
         (MetricLogged, MetricsLogged),
         durable=f"{NAME}-metrics",

@@ -23,9 +23,11 @@ async def running(broker: NatsBroker, bus: Bus) -> AsyncIterator[Any]:
     await broker.connect()
     await bus.declare_streams()
     await broker.start()
+    await bus.start_consumers()
     try:
         yield broker.config.connection_state.stream
     finally:
+        await bus.stop_consumers()
         await broker.stop()
 
 
@@ -278,11 +280,11 @@ async def test_a_batch_consumer_of_two_subjects_gets_both_in_stored_order(nats_u
     await bus.publish(MetricLogged(name="acc", value=0.5))
     await bus.publish(MetricsLogged(points=[MetricPoint(name="acc", value=0.6)] * 3))
     await bus.publish(MetricLogged(name="acc", value=0.7))
-    await bus.start_batches()
+    await bus.start_consumers()
     try:
         await until(lambda: len(got) == 3)
     finally:
-        await bus.stop_batches()
+        await bus.stop_consumers()
         await broker.stop()
 
     assert [type(e.data) for e in got] == [MetricLogged, MetricsLogged, MetricLogged]
@@ -303,7 +305,7 @@ async def test_an_idle_batch_consumer_acks_unread_and_hands_on_what_comes_once_b
         got.extend(envelopes)
 
     bus.consume_batch(MetricLogged, durable="tests-idle", idle=lambda: idle)(handle)
-    await bus.start_batches()
+    await bus.start_consumers()
     try:
         # Read, this one would be a dead letter; unread, it is acked with the good one.
         await broker.publish(b"not json {", MetricLogged.subject, stream=TELEMETRY.name)
@@ -319,7 +321,7 @@ async def test_an_idle_batch_consumer_acks_unread_and_hands_on_what_comes_once_b
         await until(lambda: got)
         assert await message_count(js, DEAD_LETTERS.name) == 0
     finally:
-        await bus.stop_batches()
+        await bus.stop_consumers()
         await broker.stop()
 
     assert [e.data.value for e in got] == [0.7]
