@@ -1,4 +1,6 @@
 import asyncio
+import os
+import sys
 
 from services.executor.app import build_app
 from services.executor.settings import ExecutorSettings
@@ -7,7 +9,21 @@ from shared.service import configure_logging, serve
 
 def main() -> None:
     configure_logging()
+    _watch_children_by_pidfd()
     asyncio.run(serve(build_app(ExecutorSettings())))
+
+
+def _watch_children_by_pidfd() -> None:
+    """Python 3.11 waits for each child process on a thread of its own, started with the
+    run (~2 ms of a run's start); a pidfd in the event loop needs none. 3.12 does this
+    by itself."""
+    if sys.version_info >= (3, 12) or not hasattr(os, "pidfd_open"):
+        return
+    try:
+        os.close(os.pidfd_open(os.getpid()))
+    except OSError:
+        return  # a kernel before 5.3: the threads it is
+    asyncio.set_child_watcher(asyncio.PidfdChildWatcher())
 
 
 if __name__ == "__main__":

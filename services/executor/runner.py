@@ -193,9 +193,10 @@ class Attempt:
         return await self.ctx.blobs.put_many(files)
 
     async def upload_logs(self) -> FileEntry | None:
-        """The output archive, stored and named runs/<run id>/logs.jsonl."""
+        """The output archive, stored and named runs/<run id>/logs.jsonl (none if the run
+        printed nothing)."""
         logs, blobs = Path(self.host.logs), self.ctx.blobs
-        if blobs is None or not await asyncio.to_thread(logs.exists):
+        if blobs is None or not await asyncio.to_thread(_printed, logs):
             return None
         try:
             entry = await blobs.put(logs, "logs.jsonl", "application/x-ndjson")
@@ -273,6 +274,10 @@ async def _provenance_of(task: "asyncio.Task[dict[str, Any]]") -> dict[str, Any]
         # Provenance is a bonus: a run's record must not be lost for it.
         log.exception("no code provenance")
         return {}
+
+
+def _printed(logs: Path) -> bool:
+    return logs.exists() and logs.stat().st_size > 0
 
 
 async def _nothing() -> dict[str, Any]:
