@@ -33,10 +33,11 @@ class LocalRun:
         )
 
     async def wait(self) -> int:
-        code = await self.process.wait()
-        # Children it left behind would hold the pipes open: the run is over, so is its group.
+        # asyncio's wait() also waits for the pipes to close, and children the run left
+        # behind hold them open: the leader's exit ends the run, and its group with it.
+        await _exit_of(self.process)
         self._kill_group(signal.SIGKILL)
-        return code
+        return await self.process.wait()
 
     async def terminate(self, grace_s: float) -> None:
         self._kill_group(signal.SIGTERM)
@@ -56,6 +57,31 @@ class LocalRun:
             os.killpg(self.process.pid, sig)
         if self.cgroup:
             self.cgroup.kill()  # those that left the group (setsid) are still in the cgroup
+
+
+async def _exit_of(process: asyncio.subprocess.Process) -> None:
+    """Returns once the process has exited, reaped or not: its pidfd turns readable then.
+    Without pidfds (not Linux), asyncio's wait() it is."""
+    if not hasattr(os, "pidfd_open"):
+        await process.wait()
+        return
+    try:
+        fd = os.pidfd_open(process.pid)
+    except OSError:
+        return  # reaped already
+    loop = asyncio.get_running_loop()
+    exited = loop.create_future()
+
+    def on_exit() -> None:
+        if not exited.done():
+            exited.set_result(None)
+
+    loop.add_reader(fd, on_exit)
+    try:
+        await exited
+    finally:
+        loop.remove_reader(fd)
+        os.close(fd)
 
 
 async def _pump(stream: asyncio.StreamReader, name: str, sink: Sink) -> None:
