@@ -185,13 +185,12 @@ async def test_replacing_the_outputs_dir_by_a_symlink_is_refused(executor: Harne
 async def test_a_flood_of_output_is_capped_and_the_executor_stays_up(executor: Harness) -> None:
     # 1 GiB of 1 KiB lines; only the first log_limit_mb are recorded.
     script = "yes \"$(printf '%01023d' 0)\" | head -c 1073741824; echo after"
-    loop = asyncio.get_running_loop()
-    began = loop.time()
     run_id = await executor.dispatch(["sh", "-c", script])
-    ended = await executor.ended(run_id, timeout=60)
+    # A hang guard, not a speed check: Docker pipes the whole GiB through its daemon,
+    # which takes from 10 s to over 30 s on a loaded 2-core machine.
+    ended = await executor.ended(run_id, timeout=180)
 
     assert ended.exit_code == 0
-    assert loop.time() - began < 30
     out = executor.output(run_id)
     assert any("not recorded" in line for line in out)
     assert len(out) < 100_000
