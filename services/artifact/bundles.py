@@ -26,6 +26,7 @@ class FrameReader:
     def __init__(self, chunks: AsyncIterator[bytes]) -> None:
         self._chunks = chunks.__aiter__()
         self._buffer = b""
+        self._at = 0  # where the unread bytes of the buffer start: frames are not copied out
         self._ended = False
 
     async def _more(self) -> bool:
@@ -35,27 +36,29 @@ class FrameReader:
         if chunk is None:
             self._ended = True
             return False
-        self._buffer += chunk
+        self._buffer = self._buffer[self._at :] + chunk
+        self._at = 0
         return True
 
     async def header(self) -> tuple[str, int] | None:
         """The next frame's (upload id, size); None at the end of the body."""
-        while b"\n" not in self._buffer:
-            if len(self._buffer) > HEADER_LIMIT:
+        while (end := self._buffer.find(b"\n", self._at)) < 0:
+            if len(self._buffer) - self._at > HEADER_LIMIT:
                 raise BundleError("frame header too long")
             if not await self._more():
-                if self._buffer:
+                if len(self._buffer) > self._at:
                     raise BundleError("body ends inside a frame header")
                 return None
-        line, self._buffer = self._buffer.split(b"\n", 1)
+        line, self._at = self._buffer[self._at : end], end + 1
         return parse_header(line)
 
     async def body(self, size: int) -> AsyncIterator[bytes]:
         """The frame's bytes (fewer if the body ends early: the receiver sees it truncated)."""
         left = size
         while left:
-            if not self._buffer and not await self._more():
+            if self._at == len(self._buffer) and not await self._more():
                 return
-            piece, self._buffer = self._buffer[:left], self._buffer[left:]
+            piece = self._buffer[self._at : self._at + left]
+            self._at += len(piece)
             left -= len(piece)
             yield piece
