@@ -38,13 +38,13 @@ def peak_rss_mb(pid: int) -> float:
 
 def start_artifact(home: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("BOXOPS_")}
-    log = (home / "artifact.log").open("ab")
-    return subprocess.Popen(
-        [sys.executable, "-m", "services.artifact"],
-        env=clean | env | {"BOXOPS_HOME": str(home)},
-        stdout=log,
-        stderr=log,
-    )
+    with (home / "artifact.log").open("ab") as log:  # the child keeps its own descriptor
+        return subprocess.Popen(
+            [sys.executable, "-m", "services.artifact"],
+            env=clean | env | {"BOXOPS_HOME": str(home)},
+            stdout=log,
+            stderr=log,
+        )
 
 
 async def wait_healthy(nats_url: str, process: subprocess.Popen[bytes]) -> None:
