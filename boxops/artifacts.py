@@ -122,7 +122,7 @@ class AsyncArtifacts:
         # Big uploads run on httpx's sync client in a thread: ~3x the async client's
         # throughput on a stream of large chunks (no event-loop hop per chunk).
         self.bulk = httpx.Client(timeout=TIMEOUT, limits=limits)
-        self._sessions: aiohttp.ClientSession | None = None  # downloads (see _fetch)
+        self._download_session: aiohttp.ClientSession | None = None  # downloads (see _fetch)
         self.concurrency = concurrency
         self.prehash_max = prehash_max
 
@@ -136,8 +136,8 @@ class AsyncArtifacts:
         await self.api.aclose()
         await self.data.aclose()
         self.bulk.close()
-        if self._sessions is not None:
-            await self._sessions.close()
+        if self._download_session is not None:
+            await self._download_session.close()
 
     async def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         try:
@@ -389,14 +389,14 @@ class AsyncArtifacts:
             raise ArtifactError(f"{response.status_code}: {_detail(response)}")
         return str(response.next_request.url if response.next_request else response.url)
 
-    def _downloads(self) -> aiohttp.ClientSession:
-        if self._sessions is None:  # made in the running loop, as aiohttp wants
-            self._sessions = aiohttp.ClientSession(
+    def _downloader(self) -> aiohttp.ClientSession:
+        if self._download_session is None:  # made in the running loop, as aiohttp wants
+            self._download_session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self.concurrency),
                 timeout=DOWNLOAD_TIMEOUT,
                 auto_decompress=False,  # the bytes as stored: they are what is hashed
             )
-        return self._sessions
+        return self._download_session
 
     async def _download(self, url: str, partial: Path, progress: Progress | None) -> str:
         hasher = hashlib.sha256()
@@ -418,7 +418,7 @@ class AsyncArtifacts:
         headers = {"Accept-Encoding": "identity"}
         if written:
             headers["Range"] = f"bytes={written}-"
-        async with self._downloads().get(url, headers=headers) as response:
+        async with self._downloader().get(url, headers=headers) as response:
             if response.status >= 400:
                 raise ArtifactError(f"{response.status}: {_detail_of(await response.text())}")
             if written and response.status != 206:
