@@ -1,5 +1,6 @@
 """An embedded stack for a benchmark: `boxops up --detach` in a temporary home."""
 
+import json
 import os
 import socket
 import subprocess
@@ -11,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from boxops.home import StackState, read_state
+from boxops.stack import SERVICES, ask_health
 
 
 def boxops(env: dict[str, str], *args: str) -> None:
@@ -42,3 +44,9 @@ def embedded(db_url: str | None = None) -> Iterator[tuple[Path, StackState, floa
             yield home, state, took
         finally:
             boxops(env, "down")
+
+
+async def service_pids(state: StackState) -> dict[str, int]:
+    """Each running service's process id, from its health answer."""
+    health = await ask_health(state.nats_url, SERVICES)
+    return {name: json.loads(reply)["pid"] for name, reply in health.items() if reply}

@@ -18,6 +18,7 @@ import asyncio
 import hashlib
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -27,7 +28,8 @@ from pathlib import Path
 import nats
 from nats.aio.msg import Msg
 
-from bench.embedded import embedded
+from bench.embedded import embedded, service_pids
+from bench.stats import user_system_s
 
 VERSIONS = 10_000
 DATASETS = 100
@@ -44,18 +46,7 @@ def boxops(home: Path, *args: str) -> str:
 async def main() -> None:
     with embedded() as (home, state, _), tempfile.TemporaryDirectory() as files:
         await _announcements(state.nats_url)
-        print(f"{'file create here (CPU)':<40} {_create_cost(Path(files)) * 1e6:8.1f} µs")
-        _push(home, Path(files) / "dataset")
-
-
-def _create_cost(folder: Path, count: int = 1000) -> float:
-    """CPU seconds an empty file's create costs in `folder` (the files stay until its end)."""
-    probe = folder / "create-probe"
-    probe.mkdir()
-    began = time.process_time()
-    for i in range(count):
-        os.close(os.open(probe / str(i), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
-    return (time.process_time() - began) / count
+        _push(home, Path(files), await service_pids(state))
 
 
 async def _announcements(nats_url: str) -> None:
@@ -93,21 +84,31 @@ def _announcement(i: int) -> tuple[str, bytes]:
     return "dataset.version.created", json.dumps(body).encode()
 
 
-def _push(home: Path, folder: Path) -> None:
+def _push(home: Path, folder: Path, pids: dict[str, int]) -> None:
     for i in range(FILES):
         part = folder / f"part-{i // 100:03d}"
         part.mkdir(parents=True, exist_ok=True)
         (part / f"{i:05d}.json").write_text(json.dumps({"row": i, "value": i * 0.5}) * 4)
-    timings = []
+    timings, cpu = [], {}
     for _ in range(2):
+        before = {name: user_system_s(pid) for name, pid in pids.items()}
+        cli_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         began = time.perf_counter()
         answer = json.loads(boxops(home, "datasets", "push", "bench-files", str(folder), "--json"))
         timings.append(time.perf_counter() - began)
         assert answer["version"] == 1
+        if not cpu:  # the first push's
+            cli = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu["cli"] = (cli.ru_utime - cli_before.ru_utime, cli.ru_stime - cli_before.ru_stime)
+            for name, pid in pids.items():
+                user, system = user_system_s(pid)
+                cpu[name] = (user - before[name][0], system - before[name][1])
     first, second = timings
     print(
         f"{'datasets push, 10,000 small files':<40} {FILES / first:8.0f} files/s  ({first:.1f} s)"
     )
+    busy = [f"{name} {user:.1f}+{system:.1f}" for name, (user, system) in cpu.items()]
+    print(f"  CPU of the first push, user+system s: {', '.join(busy)}")
     print(
         f"{'the same push again (nothing new)':<40} {second:8.2f} s"
         f"  ({100 * second / first:.0f} % of the first)"

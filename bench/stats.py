@@ -21,5 +21,11 @@ def summary(name: str, values_s: list[float]) -> str:
 
 def cpu_s(pid: int) -> float:
     """CPU time (user + system) the process has used so far (from /proc: Linux only)."""
+    return sum(user_system_s(pid))
+
+
+def user_system_s(pid: int) -> tuple[float, float]:
+    """The process's user and system CPU time so far (from /proc: Linux only)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick

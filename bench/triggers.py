@@ -22,10 +22,9 @@ import httpx
 import nats
 from nats.aio.msg import Msg
 
-from bench.embedded import embedded
+from bench.embedded import embedded, service_pids
 from bench.stats import cpu_s, summary
 from boxops.home import StackState, api_token
-from boxops.stack import SERVICES, ask_health
 from services.trigger.matcher import Matcher
 from shared.trigger_specs import TriggerSpec
 
@@ -105,7 +104,7 @@ async def _event_to_running(label: str, state: StackState, token: str) -> None:
     for hop in HOPS:
         await client.subscribe(f"{hop}.>" if hop == "run.dispatched" else hop, cb=on_hop)
     await asyncio.sleep(1)  # the subject's stream was just extended: let it settle
-    pids = await _service_pids(state)
+    pids = await service_pids(state)
     cpu_before = {name: cpu_s(pid) for name, pid in pids.items()}
     latencies, sent_at = [], {}
     for _ in range(EVENTS):
@@ -120,11 +119,6 @@ async def _event_to_running(label: str, state: StackState, token: str) -> None:
     print(summary(f"event published → run running ({label})", latencies))
     _print_hops(sent_at, seen)
     print("  CPU per event: " + ", ".join(f"{name} {s * 1000:.1f} ms" for name, s in cpu.items()))
-
-
-async def _service_pids(state: StackState) -> dict[str, int]:
-    health = await ask_health(state.nats_url, SERVICES)
-    return {name: json.loads(reply)["pid"] for name, reply in health.items() if reply}
 
 
 def _print_hops(sent_at: dict[str, float], seen: dict[str, dict[str, float]]) -> None:

@@ -103,11 +103,11 @@ class Previewer:
             previews = await self.runner.compute_many(
                 [(path, job.kind, job.name) for path, job in zip(paths, jobs, strict=True)]
             )
-        finished = []
+        finished, documents = [], {}
         for job, preview in zip(jobs, previews, strict=True):
             status = "failed" if "error" in preview else "ready"
             kind = str(preview.get("kind") or job.kind)
-            document = json.dumps({"sha256": job.sha256, **preview}).encode()
-            await self.blobs.write_preview(job.sha256, document)
+            documents[job.sha256] = json.dumps({"sha256": job.sha256, **preview}).encode()
             finished.append((job.sha256, kind, status))
+        await self.blobs.write_previews(documents)
         return finished

@@ -32,8 +32,8 @@ class BlobStore(Protocol):
 
     async def delete(self, sha256: str) -> None: ...
 
-    async def write_preview(self, sha256: str, data: bytes) -> None:
-        """Store a blob's preview document (small JSON) beside it."""
+    async def write_previews(self, documents: dict[str, bytes]) -> None:
+        """Store blobs' preview documents (small JSON, by sha256), each beside its blob."""
 
     async def read_preview(self, sha256: str) -> bytes | None: ...
 

@@ -203,15 +203,21 @@ class FileStore:
         self._own(blob_key(sha256)).unlink(missing_ok=True)
         self._own(preview_key(sha256)).unlink(missing_ok=True)
 
-    async def write_preview(self, sha256: str, data: bytes) -> None:
-        path = self._own(preview_key(sha256))
-        temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
-        try:
-            temporary.write_bytes(data)
-        except FileNotFoundError:  # the first preview in its folder
-            path.parent.mkdir(parents=True, exist_ok=True)
-            temporary.write_bytes(data)
-        temporary.replace(path)
+    async def write_previews(self, documents: dict[str, bytes]) -> None:
+        # In a thread: a file create can cost a millisecond on a busy disk, and a batch of
+        # them would hold up the data plane's uploads on the loop.
+        await asyncio.to_thread(self._write_previews, documents)
+
+    def _write_previews(self, documents: dict[str, bytes]) -> None:
+        for sha256, data in documents.items():
+            path = self._own(preview_key(sha256))
+            temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
+            try:
+                temporary.write_bytes(data)
+            except FileNotFoundError:  # the first preview in its folder
+                path.parent.mkdir(parents=True, exist_ok=True)
+                temporary.write_bytes(data)
+            temporary.replace(path)
 
     async def read_preview(self, sha256: str) -> bytes | None:
         try:

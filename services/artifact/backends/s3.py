@@ -269,10 +269,13 @@ class S3Store:
         await self._delete(self.key(blob_key(sha256)))
         await self._delete(self.key(preview_key(sha256)))
 
-    async def write_preview(self, sha256: str, data: bytes) -> None:
-        key = preview_key(sha256)
-        async with self._calling(f"write {key}"):
-            await self.s3.put_object(Bucket=self.bucket, Key=self.key(key), Body=data)
+    async def write_previews(self, documents: dict[str, bytes]) -> None:
+        async def write(sha256: str, data: bytes) -> None:
+            key = preview_key(sha256)
+            async with self._calling(f"write {key}"):
+                await self.s3.put_object(Bucket=self.bucket, Key=self.key(key), Body=data)
+
+        await asyncio.gather(*(write(sha256, data) for sha256, data in documents.items()))
 
     async def read_preview(self, sha256: str) -> bytes | None:
         key = preview_key(sha256)
