@@ -4,6 +4,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -19,6 +20,8 @@ from shared.artifacts import BlobInfo
 log = logging.getLogger(__name__)
 BATCH = 100  # previews of small blobs computed and recorded together
 BATCH_BYTES = 16 * 1024**2  # S3 blobs are downloaded for the batch's length
+QUIET_S = 1.0  # previews wait for this long a pause in new blobs…
+HOLD_MAX_S = 5.0  # …but never longer than this
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,9 @@ class Previewer:
         self.max_bytes = max_bytes
         self.queue: asyncio.Queue[Job] = asyncio.Queue()
         self.waiting: dict[str, asyncio.Event] = {}
+        self.submitted_at = -HOLD_MAX_S  # time.monotonic() of the last job
+        self.askers = 0  # preview requests waiting…
+        self.asked = asyncio.Event()  # …set while there are any: no pause is kept for them
 
     def kind(self, name: str | None, media_type: str | None, size: int) -> str | None:
         """The preview a new blob will get; None for plain bytes and oversized blobs."""
@@ -53,6 +59,7 @@ class Previewer:
         if blob.preview_kind and blob.sha256 not in self.waiting:
             self.waiting[blob.sha256] = asyncio.Event()
             self.queue.put_nowait(Job(blob.sha256, blob.preview_kind, blob.name, blob.size))
+            self.submitted_at = time.monotonic()
 
     async def resume(self) -> None:
         """Previews a stop interrupted are computed again."""
@@ -63,16 +70,23 @@ class Previewer:
     async def wait(self, sha256: str, timeout: float) -> None:
         done = self.waiting.get(sha256)
         if done is not None:
+            self.askers += 1
+            self.asked.set()
             try:
                 await asyncio.wait_for(done.wait(), timeout)
             except TimeoutError:
                 return
+            finally:
+                self.askers -= 1
+                if not self.askers:
+                    self.asked.clear()
 
     async def run_forever(self) -> None:
         """Previews in the order blobs were stored; what queued up meanwhile is recorded
         in one statement (a dataset of small files queues thousands)."""
         while True:
             jobs = [await self.queue.get()]
+            await self._pause()
             weight = jobs[0].size
             while len(jobs) < BATCH and not self.queue.empty() and weight < BATCH_BYTES:
                 jobs.append(self.queue.get_nowait())
@@ -84,6 +98,20 @@ class Previewer:
                     done = self.waiting.pop(job.sha256, None)
                     if done:
                         done.set()
+
+    async def _pause(self) -> None:
+        """While new blobs keep coming (a push of many files), wait for a pause in them, at
+        most HOLD_MAX_S, unless a preview is asked for. Previews are background work: the
+        same CPU serves the uploads, and a push of 10,000 small files ends sooner without
+        their previews competing."""
+        held_since = time.monotonic()
+        while not self.asked.is_set():
+            quiet_left = QUIET_S - (time.monotonic() - self.submitted_at)
+            hold_left = HOLD_MAX_S - (time.monotonic() - held_since)
+            if min(quiet_left, hold_left) <= 0:
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.asked.wait(), min(quiet_left, hold_left))
 
     async def run(self, jobs: list[Job]) -> None:
         finished = []

@@ -1,6 +1,7 @@
 """Previews computed on commit, stored beside the blob, returned by
 GET /v1/artifacts/{id}/preview: on both backends."""
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -9,6 +10,8 @@ import pandas as pd
 from PIL import Image
 
 from boxops.artifacts import LocalFile
+from services.artifact.previewer import HOLD_MAX_S, QUIET_S
+from services.artifact.reads import PREVIEW_WAIT_S
 from tests.integration.artifact.support import ArtifactStack, wait_until
 
 
@@ -60,3 +63,44 @@ async def test_a_file_that_cannot_be_read_gets_a_failed_preview_with_the_reason(
 
     shown = await wait_until(settled, timeout=30)
     assert shown.status == "failed" and "error" in shown.preview  # type: ignore[union-attr]
+
+
+async def test_previews_wait_while_uploads_go_on_but_not_for_one_asked_for(
+    stack: ArtifactStack, tmp_path: Path
+) -> None:
+    """Previews yield to a stream of uploads (up to HOLD_MAX_S); a request lifts that."""
+    loop = asyncio.get_running_loop()
+    uploading = True
+
+    async def keep_uploading() -> None:  # a new blob every 0.2 s, well inside QUIET_S
+        n = 0
+        while uploading:
+            (tmp_path / f"more-{n}.json").write_text(json.dumps({"n": n}))
+            await stack.client.put_file(tmp_path / f"more-{n}.json")
+            n += 1
+            await asyncio.sleep(0.2)
+
+    (tmp_path / "asked.json").write_text(json.dumps({"asked": True}))
+    (tmp_path / "left.json").write_text(json.dumps({"left": True}))
+    asked = await stack.client.put_file(tmp_path / "asked.json")
+    stream = asyncio.create_task(keep_uploading())
+    try:
+        await asyncio.sleep(QUIET_S / 2)
+        began = loop.time()
+        shown = await stack.client.preview(asked.sha256)  # waits up to PREVIEW_WAIT_S
+        assert shown.status == "ready", "an asked-for preview waited for the uploads to stop"
+        assert loop.time() - began < PREVIEW_WAIT_S
+        assert shown.preview and shown.preview["value"] == {"asked": True}
+
+        left = await stack.client.put_file(tmp_path / "left.json")
+        stored_at = loop.time()
+
+        async def ready() -> bool:
+            return (await stack.client.stat(left.sha256)).preview_status == "ready"
+
+        assert await wait_until(ready, timeout=HOLD_MAX_S + 10), "never made while uploads go on"
+        assert loop.time() - stored_at < HOLD_MAX_S + 5  # held, but not for ever
+        assert not stream.done(), "the uploads stopped before the preview was made"
+    finally:
+        uploading = False
+        await stream
