@@ -372,7 +372,7 @@ class AsyncArtifacts:
                 raise ArtifactError(f"downloaded bytes hash to {digest}, not {sha256}")
         except (aiohttp.ClientError, TimeoutError) as err:
             partial.unlink(missing_ok=True)
-            raise ArtifactError(f"downloading {sha256} failed {TRIES} times: {err}") from None
+            raise ArtifactError(f"downloading {sha256} failed: {err!r}") from None
         except BaseException:
             partial.unlink(missing_ok=True)  # nothing half-downloaded is left behind
             raise
@@ -395,6 +395,7 @@ class AsyncArtifacts:
                 connector=aiohttp.TCPConnector(limit=self.concurrency),
                 timeout=DOWNLOAD_TIMEOUT,
                 auto_decompress=False,  # the bytes as stored: they are what is hashed
+                trust_env=True,  # proxies and .netrc from the environment, as httpx does
             )
         return self._download_session
 
@@ -437,8 +438,10 @@ class AsyncArtifacts:
                             await asyncio.wrap_future(pending.popleft())
                         if progress:
                             progress(len(chunk))
+                    while pending:
+                        await asyncio.wrap_future(pending.popleft())
                 finally:
-                    for done in pending:  # in order, so out.tell() is what was hashed
+                    for done in pending:  # broken off: in order, so out.tell() is what was hashed
                         done.result()
 
 

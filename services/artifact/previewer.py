@@ -30,6 +30,7 @@ class Job:
     kind: str
     name: str | None
     size: int
+    queued_at: float  # time.monotonic()
 
 
 class Previewer:
@@ -58,8 +59,9 @@ class Previewer:
     def submit(self, blob: BlobInfo) -> None:
         if blob.preview_kind and blob.sha256 not in self.waiting:
             self.waiting[blob.sha256] = asyncio.Event()
-            self.queue.put_nowait(Job(blob.sha256, blob.preview_kind, blob.name, blob.size))
             self.submitted_at = time.monotonic()
+            job = Job(blob.sha256, blob.preview_kind, blob.name, blob.size, self.submitted_at)
+            self.queue.put_nowait(job)
 
     async def resume(self) -> None:
         """Previews a stop interrupted are computed again."""
@@ -86,7 +88,7 @@ class Previewer:
         in one statement (a dataset of small files queues thousands)."""
         while True:
             jobs = [await self.queue.get()]
-            await self._pause()
+            await self._pause(jobs[0])
             weight = jobs[0].size
             while len(jobs) < BATCH and not self.queue.empty() and weight < BATCH_BYTES:
                 jobs.append(self.queue.get_nowait())
@@ -99,15 +101,14 @@ class Previewer:
                     if done:
                         done.set()
 
-    async def _pause(self) -> None:
-        """While new blobs keep coming (a push of many files), wait for a pause in them, at
-        most HOLD_MAX_S, unless a preview is asked for. Previews are background work: the
-        same CPU serves the uploads, and a push of 10,000 small files ends sooner without
-        their previews competing."""
-        held_since = time.monotonic()
+    async def _pause(self, oldest: Job) -> None:
+        """While new blobs keep coming (a push of many files), wait for a pause in them,
+        unless a preview is asked for; no job waits for one longer than HOLD_MAX_S. Previews
+        are background work: the same CPU serves the uploads, and a push of 10,000 small
+        files ends sooner without their previews competing."""
         while not self.asked.is_set():
             quiet_left = QUIET_S - (time.monotonic() - self.submitted_at)
-            hold_left = HOLD_MAX_S - (time.monotonic() - held_since)
+            hold_left = HOLD_MAX_S - (time.monotonic() - oldest.queued_at)
             if min(quiet_left, hold_left) <= 0:
                 return
             with contextlib.suppress(TimeoutError):

@@ -68,15 +68,18 @@ async def test_a_file_that_cannot_be_read_gets_a_failed_preview_with_the_reason(
 async def test_previews_wait_while_uploads_go_on_but_not_for_one_asked_for(
     stack: ArtifactStack, tmp_path: Path
 ) -> None:
-    """Previews yield to a stream of uploads (up to HOLD_MAX_S); a request lifts that."""
+    """Previews yield to a stream of uploads (no job longer than HOLD_MAX_S); a request
+    lifts that."""
     loop = asyncio.get_running_loop()
     uploading = True
+    streamed: list[tuple[str, float]] = []  # (sha256, when stored)
 
     async def keep_uploading() -> None:  # a new blob every 0.2 s, well inside QUIET_S
         n = 0
         while uploading:
             (tmp_path / f"more-{n}.json").write_text(json.dumps({"n": n}))
-            await stack.client.put_file(tmp_path / f"more-{n}.json")
+            blob = await stack.client.put_file(tmp_path / f"more-{n}.json")
+            streamed.append((blob.sha256, loop.time()))
             n += 1
             await asyncio.sleep(0.2)
 
@@ -91,6 +94,14 @@ async def test_previews_wait_while_uploads_go_on_but_not_for_one_asked_for(
         assert shown.status == "ready", "an asked-for preview waited for the uploads to stop"
         assert loop.time() - began < PREVIEW_WAIT_S
         assert shown.preview and shown.preview["value"] == {"asked": True}
+
+        # Held: blobs stored well over QUIET_S ago, while the stream went on, wait still
+        # (a small JSON's preview takes milliseconds once the worker runs).
+        await asyncio.sleep(2 * QUIET_S)
+        settled_before = loop.time() - 1.5 * QUIET_S
+        older = [sha for sha, at in streamed if began < at < settled_before]
+        statuses = [(await stack.client.stat(sha)).preview_status for sha in older]
+        assert "pending" in statuses, f"no preview held while uploads went on: {statuses}"
 
         left = await stack.client.put_file(tmp_path / "left.json")
         stored_at = loop.time()
