@@ -7,11 +7,12 @@
   uploads, registration): files per second; then the same push again, which must find the
   version by its digest and send nothing (target: ≤ 20 % of the first push's time).
 
-A push creates two files a blob in the store (the blob, its preview), so the figure moves
-with what a file create costs on the disk under the temporary folder, which is printed
-first. On ext4 without a journal, inodes freed in the last minutes are skipped one by one
-when a new file is created: just after something deleted many files there (an earlier
-run of this benchmark does), a create can cost 20 times its usual CPU time.
+With the first push, the CPU time each process spent on it, user and system. A push
+creates two files a blob in the store (the blob, its preview), so the figure moves with
+what a file create costs: on ext4 without a journal, inodes freed in the last minutes are
+skipped one by one when a new file is created, so just after something deleted many files
+(an earlier run of this benchmark does) a create can cost 20 times its usual CPU time, and
+the artifact service's system time shows it.
 """
 
 import asyncio

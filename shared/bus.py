@@ -266,8 +266,7 @@ class Bus:
                     await self._deliver(models, handler, raw, max_deliver)
 
             # One message per fetch: a stopping service strands at most the one it fetched.
-            stream_name = (stream or stream_of(subject.replace("*", "x"))).name
-            self.loops.append(PullLoop(subject, stream_name, config, 1, deliver))
+            self._pull(subject, stream, config, 1, deliver)
             return handler
 
         return decorate
@@ -309,11 +308,21 @@ class Bus:
                     return
                 await self._deliver_batch(models, handler, raws, max_deliver)
 
-            stream_name = (stream or stream_of(subjects[0].replace("*", "x"))).name
-            self.loops.append(PullLoop(subjects[0], stream_name, config, batch_size, deliver))
+            self._pull(subjects[0], stream, config, batch_size, deliver)
             return handler
 
         return decorate
+
+    def _pull(
+        self,
+        subject: str,
+        stream: Stream | None,
+        config: ConsumerConfig,
+        batch_size: int,
+        deliver: Callable[[list[Any]], Awaitable[None]],
+    ) -> None:
+        name = (stream or stream_of(subject.replace("*", "x"))).name
+        self.loops.append(PullLoop(subject, name, config, batch_size, deliver))
 
     async def start_consumers(self) -> None:
         js = self.broker.config.connection_state.stream  # type: ignore[attr-defined]
