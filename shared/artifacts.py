@@ -108,6 +108,12 @@ def staging_key(upload_id: str) -> str:
     return f"staging/{check_upload_id(upload_id)}"
 
 
+def uploaded_blob_key(upload_id: str) -> str:
+    """Where a blob sent in parts stays: S3 has no rename, and a copy of a big object under
+    its content key would cost as much as the upload's own completion."""
+    return f"blobs/uploads/{check_upload_id(upload_id)}"
+
+
 def run_logs_key(run_id: str) -> str:
     return check_key(f"runs/{run_id}/logs.jsonl")
 
@@ -177,6 +183,9 @@ class BlobInfo(BaseModel):
     preview_status: Literal["none", "pending", "ready", "failed"] = "none"
     created_at: datetime
     stored: bool = Field(False, description="True when this call stored the bytes.")
+    # The store's key of the bytes when not blob_key(sha256): the service's own business,
+    # never sent (exclude).
+    location: str | None = Field(None, exclude=True)
 
 
 class Reservation(BaseModel):

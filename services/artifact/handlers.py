@@ -121,7 +121,7 @@ class Uploads:
             if upload is None:
                 return await self._committed_before(item), None
             digest = domain.declared_digest(upload, item.sha256)
-            await self.blobs.finish(upload, digest, item.parts)
+            location = await self.blobs.finish(upload, digest, item.parts)
         except Refused as refusal:
             if refusal.status == 400:  # the bytes were wrong: the upload is gone with them
                 await self._drop_upload(item.upload_id)
@@ -137,6 +137,7 @@ class Uploads:
             preview_status="pending" if kind else "none",
             created_at=now(),
             stored=True,
+            location=location,
         )
         return result, blob
 
@@ -172,6 +173,10 @@ class Uploads:
                 # Another replica stored the same bytes first: they are "existing" now.
         for upload_id, _ in done:
             self.recent.pop(upload_id, None)
+        kept = {blob.location for blob in (existing | fresh).values()}
+        for _, blob in done:
+            if blob.location and blob.location not in kept:  # stored first by another upload
+                await self.blobs.discard(blob.location)
         await self.outbox.publish(staged)
         for blob in fresh.values():
             self.previewer.submit(blob)
@@ -182,7 +187,10 @@ class Uploads:
     ) -> tuple[dict[str, BlobInfo], dict[str, BlobInfo], list[Staged]]:
         async with self.sessions() as session:
             existing = await store.blobs(session, (blob.sha256 for _, blob in done))
-            fresh = {blob.sha256: blob for _, blob in done if blob.sha256 not in existing}
+            fresh: dict[str, BlobInfo] = {}
+            for _, blob in done:  # the same bytes twice in one commit: the first is kept
+                if blob.sha256 not in existing:
+                    fresh.setdefault(blob.sha256, blob)
             await store.add_blobs(session, fresh.values())
             events = [self.bus.envelope(_stored(blob)) for blob in fresh.values()]
             staged = await stage(session, events, now=now())

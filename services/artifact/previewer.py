@@ -26,10 +26,8 @@ HOLD_MAX_S = 5.0  # …but never longer than this
 
 @dataclass(frozen=True)
 class Job:
-    sha256: str
+    blob: BlobInfo
     kind: str
-    name: str | None
-    size: int
     queued_at: float  # time.monotonic()
 
 
@@ -60,7 +58,7 @@ class Previewer:
         if blob.preview_kind and blob.sha256 not in self.waiting:
             self.waiting[blob.sha256] = asyncio.Event()
             self.submitted_at = time.monotonic()
-            job = Job(blob.sha256, blob.preview_kind, blob.name, blob.size, self.submitted_at)
+            job = Job(blob, blob.preview_kind, self.submitted_at)
             self.queue.put_nowait(job)
 
     async def resume(self) -> None:
@@ -89,15 +87,15 @@ class Previewer:
         while True:
             jobs = [await self.queue.get()]
             await self._pause(jobs[0])
-            weight = jobs[0].size
+            weight = jobs[0].blob.size
             while len(jobs) < BATCH and not self.queue.empty() and weight < BATCH_BYTES:
                 jobs.append(self.queue.get_nowait())
-                weight += jobs[-1].size
+                weight += jobs[-1].blob.size
             try:
                 await self.run(jobs)
             finally:
                 for job in jobs:
-                    done = self.waiting.pop(job.sha256, None)
+                    done = self.waiting.pop(job.blob.sha256, None)
                     if done:
                         done.set()
 
@@ -128,15 +126,16 @@ class Previewer:
     async def _compute(self, jobs: list[Job]) -> list[tuple[str, str, str]]:
         """Previews stored beside their blobs; (sha256, kind, status) of each to record."""
         async with contextlib.AsyncExitStack() as files:
-            paths = [await files.enter_async_context(self.blobs.local_file(j.sha256)) for j in jobs]
+            paths = [await files.enter_async_context(self.blobs.local_file(j.blob)) for j in jobs]
             previews = await self.runner.compute_many(
-                [(path, job.kind, job.name) for path, job in zip(paths, jobs, strict=True)]
+                [(path, job.kind, job.blob.name) for path, job in zip(paths, jobs, strict=True)]
             )
         finished, documents = [], {}
         for job, preview in zip(jobs, previews, strict=True):
             status = "failed" if "error" in preview else "ready"
             kind = str(preview.get("kind") or job.kind)
-            documents[job.sha256] = json.dumps({"sha256": job.sha256, **preview}).encode()
-            finished.append((job.sha256, kind, status))
+            sha256 = job.blob.sha256
+            documents[sha256] = json.dumps({"sha256": sha256, **preview}).encode()
+            finished.append((sha256, kind, status))
         await self.blobs.write_previews(documents)
         return finished

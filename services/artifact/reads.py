@@ -67,7 +67,7 @@ class Reads:
     @answering
     async def locate(self, query: BlobQuery) -> Location:
         row = await self._blob(query.sha256)
-        url = await self.blobs.locate(row.sha256, row.name)
+        url = await self.blobs.locate(row)
         return Location(sha256=row.sha256, size=row.size, url=url)
 
     @answering
@@ -79,7 +79,7 @@ class Reads:
                 raise Refused(409, f"blob {row.sha256} is still named by {', '.join(names)}")
             await store.drop_blob(session, row.sha256)
             await session.commit()
-        await self.blobs.delete(row.sha256)
+        await self.blobs.delete(row)
         return {"sha256": row.sha256, "state": "deleted"}
 
     @answering

@@ -43,7 +43,7 @@ async def blob(session: AsyncSession, sha256: str) -> BlobInfo | None:
 
 
 async def add_blobs(session: AsyncSession, new: Iterable[BlobInfo]) -> None:
-    rows = [blob.model_dump(exclude={"stored"}) for blob in new]
+    rows = [blob.model_dump(exclude={"stored"}) | {"location": blob.location} for blob in new]
     if rows:
         await _run(session, insert(BLOB), rows)
 

@@ -18,6 +18,7 @@ class BlobRow(SQLModel, table=True):
     preview_kind: str | None = None
     preview_status: str = "none"
     created_at: datetime = Field(sa_type=UTCDateTime)
+    location: str | None = None  # the store's key of the bytes, when not their content key
 
 
 class UploadRow(SQLModel, table=True):

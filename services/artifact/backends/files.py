@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 from services.artifact import signing
 from services.artifact.domain import Refused, Upload, check_received
 from shared.artifacts import (
+    BlobInfo,
     PartDone,
     UploadTarget,
     blob_key,
@@ -121,7 +122,8 @@ class FileStore:
         return self._own(f"{staging_key(upload_id)}.{check_digest(sha256)}")
 
     async def finish(self, upload: Upload, sha256: str, parts: list[PartDone]) -> None:
-        """Wait for the next group commit to make the staged bytes the blob (see _promote)."""
+        """Wait for the next group commit to make the staged bytes the blob (see _promote);
+        a rename puts every blob under its content key."""
         done = asyncio.get_running_loop().create_future()
         self._promoting.append((upload, sha256, done))
         if self._promoter is None or self._promoter.done():
@@ -193,15 +195,15 @@ class FileStore:
         self._received.pop(upload.id, None)
         await self._blocking(self._drop_staged, upload.id)
 
-    async def has(self, sha256: str) -> bool:
-        return self._own(blob_key(sha256)).is_file()
+    async def locate(self, blob: BlobInfo) -> str:
+        return self._signed("GET", f"/blobs/{blob.sha256}")
 
-    async def locate(self, sha256: str, name: str | None) -> str:
-        return self._signed("GET", f"/blobs/{sha256}")
+    async def delete(self, blob: BlobInfo) -> None:
+        self._own(blob_key(blob.sha256)).unlink(missing_ok=True)
+        self._own(preview_key(blob.sha256)).unlink(missing_ok=True)
 
-    async def delete(self, sha256: str) -> None:
-        self._own(blob_key(sha256)).unlink(missing_ok=True)
-        self._own(preview_key(sha256)).unlink(missing_ok=True)
+    async def discard(self, location: str) -> None:
+        self.path(location).unlink(missing_ok=True)
 
     async def write_previews(self, documents: dict[str, bytes]) -> None:
         # In a thread: a file create can cost a millisecond on a busy disk, and a batch of
@@ -226,8 +228,8 @@ class FileStore:
             return None
 
     @contextlib.asynccontextmanager
-    async def local_file(self, sha256: str) -> AsyncIterator[Path]:
-        yield self._own(blob_key(sha256))
+    async def local_file(self, blob: BlobInfo) -> AsyncIterator[Path]:
+        yield self._own(blob_key(blob.sha256))
 
 
 async def _write(path: Path, chunks: AsyncIterator[bytes], *, limit: int) -> tuple[str, int]:

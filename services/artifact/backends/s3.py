@@ -1,8 +1,11 @@
 """Blobs in S3 (AWS, MinIO…) through aioboto3; bytes go between clients and S3 directly.
 
-Clients PUT to a staging key through presigned URLs (one PUT, or parts of a multipart
-upload). On commit the service re-hashes the staged object as a stream, and only when it
-hashes to the declared sha256 copies it (server-side) under its content key.
+Clients PUT through presigned URLs: a small blob in one PUT to a staging key, a big one in
+parts of a multipart upload. On commit the service re-hashes the object as a stream, and
+only when it hashes to the declared sha256 is it kept: a small one copied (server-side)
+under its content key, a big one where its parts were joined, which the blob's row records
+(a copy would cost as much as the upload again). Until the service completes a multipart
+upload, nothing is at its key: a client's URLs cannot replace a blob's bytes.
 """
 
 import asyncio
@@ -31,6 +34,7 @@ from services.artifact.domain import (
 )
 from services.artifact.settings import ArtifactSettings
 from shared.artifacts import (
+    BlobInfo,
     PartDone,
     UploadPart,
     UploadTarget,
@@ -38,10 +42,10 @@ from shared.artifacts import (
     check_key,
     preview_key,
     staging_key,
+    uploaded_blob_key,
 )
 
 CHUNK = 1024**2
-COPY_CONCURRENCY = 4
 FINISH_CONCURRENCY = 32  # commits re-read their bytes from S3: many overlap, not unbounded
 MISSING = ("404", "NoSuchKey", "NotFound", "NoSuchUpload")
 
@@ -118,17 +122,23 @@ class S3Store:
             method, Params=params, ExpiresIn=expiry
         )
 
+    def _staged(self, upload: Upload) -> str:
+        """Where an upload's bytes go: staging for one PUT, their final key for parts."""
+        if upload.multipart_id:
+            return self.key(uploaded_blob_key(upload.id))
+        return self.key(staging_key(upload.id))
+
     async def begin(self, upload: Upload) -> tuple[Upload, UploadTarget]:
-        key = self.key(staging_key(upload.id))
         target = UploadTarget(upload_id=upload.id, expires_at=upload.expires_at)
         if upload.size <= self.settings.multipart_threshold_bytes:
-            params: dict[str, Any] = {"Key": key}
+            params: dict[str, Any] = {"Key": self._staged(upload)}
             if upload.sha256:  # S3 itself then refuses a body that does not match
                 checksum = _base64(upload.sha256)
                 params["ChecksumSHA256"] = checksum
                 target.headers["x-amz-checksum-sha256"] = checksum
             target.url = await self._presign("put_object", params)
             return upload, target
+        key = self.key(uploaded_blob_key(upload.id))
         async with self._calling(f"upload {upload.id}"):
             created = await self.s3.create_multipart_upload(Bucket=self.bucket, Key=key)
         upload = _with_multipart(upload, created["UploadId"])
@@ -142,12 +152,12 @@ class S3Store:
             )
         return upload, target
 
-    async def finish(self, upload: Upload, sha256: str, done: list[PartDone]) -> None:
+    async def finish(self, upload: Upload, sha256: str, done: list[PartDone]) -> str | None:
         async with self._finishing:
-            await self._finish(upload, sha256, done)
+            return await self._finish(upload, sha256, done)
 
-    async def _finish(self, upload: Upload, sha256: str, done: list[PartDone]) -> None:
-        staged = self.key(staging_key(upload.id))
+    async def _finish(self, upload: Upload, sha256: str, done: list[PartDone]) -> str | None:
+        staged = self._staged(upload)
         if upload.multipart_id:
             await self._complete(upload, staged, done)
         try:
@@ -157,9 +167,12 @@ class S3Store:
             if refusal.status != 503:
                 await self.abort(upload)  # wrong bytes: nothing is kept
             raise
-        if not await self.has(sha256):
-            await self._copy(staged, self.key(blob_key(sha256)), size, upload.part_bytes)
+        if upload.multipart_id:
+            return uploaded_blob_key(upload.id)
+        if not await self._has(sha256):
+            await self._copy(staged, self.key(blob_key(sha256)))
         await self._delete(staged)
+        return None
 
     async def _complete(self, upload: Upload, staged: str, done: list[PartDone]) -> None:
         ordered = check_parts(done, parts(upload.size, upload.part_bytes))
@@ -193,49 +206,13 @@ class S3Store:
                 size += len(chunk)
         return hasher.hexdigest(), size
 
-    async def _copy(self, source: str, target: str, size: int, part_bytes: int) -> None:
+    async def _copy(self, source: str, target: str) -> None:
         copy_source = {"Bucket": self.bucket, "Key": source}
         async with self._calling("copy into the content key"):
-            if size <= self.settings.copy_max_bytes:
-                await self.slow.copy_object(Bucket=self.bucket, Key=target, CopySource=copy_source)
-                return
-            await self._copy_in_parts(copy_source, target, size, part_bytes)
-
-    async def _copy_in_parts(
-        self, copy_source: dict[str, str], target: str, size: int, part_bytes: int
-    ) -> None:
-        created = await self.s3.create_multipart_upload(Bucket=self.bucket, Key=target)
-        upload_id = created["UploadId"]
-        limit = asyncio.Semaphore(COPY_CONCURRENCY)
-
-        async def copy(number: int, offset: int, length: int) -> dict[str, Any]:
-            async with limit:
-                result = await self.slow.upload_part_copy(
-                    Bucket=self.bucket,
-                    Key=target,
-                    UploadId=upload_id,
-                    PartNumber=number,
-                    CopySource=copy_source,
-                    CopySourceRange=f"bytes={offset}-{offset + length - 1}",
-                )
-            return {"PartNumber": number, "ETag": result["CopyPartResult"]["ETag"]}
-
-        try:
-            done = await asyncio.gather(
-                *(copy(p.number, p.offset, p.size) for p in parts(size, part_bytes))
-            )
-            await self.slow.complete_multipart_upload(
-                Bucket=self.bucket, Key=target, UploadId=upload_id, MultipartUpload={"Parts": done}
-            )
-        except BaseException:
-            with contextlib.suppress(ClientError, BotoCoreError):
-                await self.s3.abort_multipart_upload(
-                    Bucket=self.bucket, Key=target, UploadId=upload_id
-                )
-            raise
+            await self.slow.copy_object(Bucket=self.bucket, Key=target, CopySource=copy_source)
 
     async def abort(self, upload: Upload) -> None:
-        staged = self.key(staging_key(upload.id))
+        staged = self._staged(upload)
         async with self._calling(f"abort upload {upload.id}"):
             if upload.multipart_id:
                 with contextlib.suppress(ClientError):
@@ -248,7 +225,7 @@ class S3Store:
         async with self._calling("delete"):
             await self.s3.delete_object(Bucket=self.bucket, Key=key)
 
-    async def has(self, sha256: str) -> bool:
+    async def _has(self, sha256: str) -> bool:
         async with self._calling(f"blob {sha256}"):
             try:
                 await self.s3.head_object(Bucket=self.bucket, Key=self.key(blob_key(sha256)))
@@ -258,16 +235,22 @@ class S3Store:
                 raise
         return True
 
-    async def locate(self, sha256: str, name: str | None) -> str:
-        params: dict[str, Any] = {"Key": self.key(blob_key(sha256))}
-        if name:
-            filename = name.rsplit("/", 1)[-1].replace('"', "")
+    def _bytes_of(self, blob: BlobInfo) -> str:
+        return self.key(blob.location or blob_key(blob.sha256))
+
+    async def locate(self, blob: BlobInfo) -> str:
+        params: dict[str, Any] = {"Key": self._bytes_of(blob)}
+        if blob.name:
+            filename = blob.name.rsplit("/", 1)[-1].replace('"', "")
             params["ResponseContentDisposition"] = f'attachment; filename="{filename}"'
         return await self._presign("get_object", params)
 
-    async def delete(self, sha256: str) -> None:
-        await self._delete(self.key(blob_key(sha256)))
-        await self._delete(self.key(preview_key(sha256)))
+    async def delete(self, blob: BlobInfo) -> None:
+        await self._delete(self._bytes_of(blob))
+        await self._delete(self.key(preview_key(blob.sha256)))
+
+    async def discard(self, location: str) -> None:
+        await self._delete(self.key(location))
 
     async def write_previews(self, documents: dict[str, bytes]) -> None:
         async def write(sha256: str, data: bytes) -> None:
@@ -293,13 +276,11 @@ class S3Store:
                 body.close()
 
     @contextlib.asynccontextmanager
-    async def local_file(self, sha256: str) -> AsyncIterator[Path]:
+    async def local_file(self, blob: BlobInfo) -> AsyncIterator[Path]:
         with tempfile.TemporaryDirectory(prefix="boxops-preview-") as folder:
-            path = Path(folder) / sha256
-            async with self._calling(f"blob {sha256}"):
-                response = await self.s3.get_object(
-                    Bucket=self.bucket, Key=self.key(blob_key(sha256))
-                )
+            path = Path(folder) / blob.sha256
+            async with self._calling(f"blob {blob.sha256}"):
+                response = await self.s3.get_object(Bucket=self.bucket, Key=self._bytes_of(blob))
                 with path.open("wb") as out:
                     async for chunk in _chunks(response["Body"]):
                         out.write(chunk)
