@@ -6,13 +6,15 @@
 - S3 backend: the same against plain aioboto3 (upload_file, get_object streamed to a file)
   to the same moto server (its own process on loopback);
 - each also against what verification allows: the same plain transfer with every byte
-  sha256-hashed once, in a thread alongside (one sha256 stream is ~215 MB/s on a CPU
-  without SHA extensions, so it caps any verified transfer);
+  sha256-hashed once, in a thread alongside;
+- sha256 alone: the source read and hashed, nothing written. Every byte stored is hashed
+  at least once, so no verified transfer can be faster than this;
 - 1,000 small files through `put_files` (file backend), files per second;
 - the artifact service's peak RSS (VmHWM) after all that, per backend.
 
-Every 1 GiB figure is the median of ROUNDS transfers: a plain copy's speed on a VM's disk
-moves by half from one run to the next (page cache and writeback).
+Every 1 GiB figure is the median of ROUNDS transfers, and each round runs plain, plain +
+sha256 and ours one after the other: a plain copy's speed on a VM's disk moves by half from
+one run to the next (page cache and writeback), and a moto server slows as it serves more.
 
 Each service runs as its own process (`python -m services.…`), as in production.
 """
@@ -60,20 +62,29 @@ def line(name: str, ours: float, plain: float, hashed: float) -> None:
     )
 
 
-def timed(call: Callable[[], Any]) -> float:
-    """The median time of ROUNDS calls."""
-    took = []
-    for _ in range(ROUNDS):
-        began = time.perf_counter()
-        call()
-        took.append(time.perf_counter() - began)
-    return statistics.median(took)
+def timed(call: Callable[..., Any], *args: Any) -> float:
+    began = time.perf_counter()
+    call(*args)
+    return time.perf_counter() - began
 
 
 async def atimed(call: Callable[[], Any]) -> float:
     began = time.perf_counter()
     await call()
     return time.perf_counter() - began
+
+
+class Rounds:
+    """Times by name over the rounds; their medians."""
+
+    def __init__(self) -> None:
+        self.took: dict[str, list[float]] = {}
+
+    def add(self, name: str, seconds: float) -> None:
+        self.took.setdefault(name, []).append(seconds)
+
+    def mb_s(self, name: str) -> float:
+        return mb_s(statistics.median(self.took[name]))
 
 
 def make_source(path: Path, size: int) -> Path:
@@ -199,20 +210,23 @@ async def main() -> None:
 
 
 async def _file_backend(work: Path, source: Path) -> None:
-    plain_up = timed(lambda: plain_copy(source, work / "plain.bin"))
-    plain_down = timed(lambda: plain_copy(work / "plain.bin", work / "plain-back.bin"))
-    hashed_up = timed(lambda: hashed_copy(source, work / "hashed.bin"))
-    hashed_down = timed(lambda: hashed_copy(work / "hashed.bin", work / "hashed-back.bin"))
-    for leftover in ("plain.bin", "plain-back.bin", "hashed.bin", "hashed-back.bin"):
-        (work / leftover).unlink()
     env = {"BOXOPS_ARTIFACT_URL": (work / "blobs").as_uri()}
     env["BOXOPS_ARTIFACT_PORT"] = str(free_port())
     stack = Stack(work / "file-stack", env)
+    rounds = Rounds()
     try:
         await stack.ready()
-        up, down = await _transfer(stack.url, source, work / "back.bin")
-        line("file backend, upload 1 GiB", mb_s(up), mb_s(plain_up), mb_s(hashed_up))
-        line("file backend, download 1 GiB", mb_s(down), mb_s(plain_down), mb_s(hashed_down))
+        async with AsyncArtifacts(stack.url) as client:
+            for _ in range(ROUNDS):
+                rounds.add("sha256", timed(sha256_of, source))
+                for name, copy in (("plain", plain_copy), ("hashed", hashed_copy)):
+                    rounds.add(f"{name} up", timed(copy, source, work / "up.bin"))
+                    rounds.add(f"{name} down", timed(copy, work / "up.bin", work / "down.bin"))
+                    for leftover in ("up.bin", "down.bin"):
+                        (work / leftover).unlink()
+                await _transfer(client, source, work / "back.bin", rounds)
+        _lines("file backend", rounds)
+        print(f"{'sha256 alone (read + hash, no write)':<36} {rounds.mb_s('sha256'):5.0f} MB/s")
         await _small_files(stack.url, work)
         print(f"{'artifact service peak RSS (file)':<44} {peak_rss_mb(stack.artifact.pid):8.0f} MB")
     finally:
@@ -220,21 +234,23 @@ async def _file_backend(work: Path, source: Path) -> None:
         shutil.rmtree(work / "blobs", ignore_errors=True)
 
 
-async def _transfer(url: str, source: Path, back: Path) -> tuple[float, float]:
-    """Median upload and download times over ROUNDS; the blob is deleted after each, so
-    every upload sends its bytes."""
-    ups, downs = [], []
-    async with AsyncArtifacts(url) as client:
-        for _ in range(ROUNDS):
-            began = time.perf_counter()
-            blob = await client.put_file(source)
-            ups.append(time.perf_counter() - began)
-            began = time.perf_counter()
-            await client.get(blob.sha256, back)
-            downs.append(time.perf_counter() - began)
-            await client.delete(blob.sha256)
-            await asyncio.to_thread(back.unlink)
-    return statistics.median(ups), statistics.median(downs)
+def _lines(backend: str, rounds: Rounds) -> None:
+    for way in ("up", "down"):
+        name = f"{backend}, {'upload' if way == 'up' else 'download'} 1 GiB"
+        ours, plain, hashed = (rounds.mb_s(f"{n} {way}") for n in ("ours", "plain", "hashed"))
+        line(name, ours, plain, hashed)
+
+
+async def _transfer(client: AsyncArtifacts, source: Path, back: Path, rounds: Rounds) -> None:
+    """One upload and download; the blob is deleted after, so every upload sends its bytes."""
+    began = time.perf_counter()
+    blob = await client.put_file(source)
+    rounds.add("ours up", time.perf_counter() - began)
+    began = time.perf_counter()
+    await client.get(blob.sha256, back)
+    rounds.add("ours down", time.perf_counter() - began)
+    await client.delete(blob.sha256)
+    await asyncio.to_thread(back.unlink)
 
 
 async def _small_files(url: str, work: Path) -> None:
@@ -255,8 +271,6 @@ async def _s3_backend(work: Path, source: Path, endpoint: str) -> None:
     boto3.client("s3", endpoint_url=endpoint, region_name=REGION, **KEYS).create_bucket(
         Bucket=bucket
     )
-    plain = await _plain_s3(endpoint, bucket, source, work / "plain.bin", hashing=False)
-    hashed = await _plain_s3(endpoint, bucket, source, work / "plain.bin", hashing=True)
     env = {
         "BOXOPS_ARTIFACT_URL": f"s3://{bucket}/boxops",
         "BOXOPS_S3_ENDPOINT_URL": endpoint,
@@ -264,47 +278,52 @@ async def _s3_backend(work: Path, source: Path, endpoint: str) -> None:
         "BOXOPS_S3_SECRET_KEY": KEYS["aws_secret_access_key"],
     }
     stack = Stack(work / "s3-stack", env)
+    rounds = Rounds()
     try:
         await stack.ready()
-        up, down = await _transfer(stack.url, source, work / "back.bin")
-        line("S3 backend (moto), upload 1 GiB", mb_s(up), mb_s(plain[0]), mb_s(hashed[0]))
-        line("S3 backend (moto), download 1 GiB", mb_s(down), mb_s(plain[1]), mb_s(hashed[1]))
+        session = aioboto3.Session(region_name=REGION, **KEYS)
+        async with (
+            session.client("s3", endpoint_url=endpoint) as s3,
+            AsyncArtifacts(stack.url) as client,
+        ):
+            for _ in range(ROUNDS):
+                for name in ("plain", "hashed"):
+                    up, down = await _plain_s3(s3, bucket, source, work / "plain.bin", name)
+                    rounds.add(f"{name} up", up)
+                    rounds.add(f"{name} down", down)
+                await _transfer(client, source, work / "back.bin", rounds)
+        _lines("S3 backend (moto)", rounds)
         print(f"{'artifact service peak RSS (S3)':<44} {peak_rss_mb(stack.artifact.pid):8.0f} MB")
     finally:
         stack.stop()
 
 
 async def _plain_s3(
-    endpoint: str, bucket: str, source: Path, back: Path, *, hashing: bool
+    s3: Any, bucket: str, source: Path, back: Path, name: str
 ) -> tuple[float, float]:
-    """Median times of upload_file and a streamed get_object; with `hashing`, each byte
-    also hashed once (the file in a thread while it uploads, the download's chunks as
-    they arrive)."""
-    session = aioboto3.Session(region_name=REGION, **KEYS)
-    async with session.client("s3", endpoint_url=endpoint) as s3:
+    """Times of upload_file and a streamed get_object; for "hashed", each byte also hashed
+    once (the file in a thread while it uploads, the download's chunks as they arrive)."""
+    hashing = name == "hashed"
 
-        async def upload() -> None:
-            sending = s3.upload_file(str(source), bucket, "plain")
-            if hashing:
-                await asyncio.gather(sending, asyncio.to_thread(sha256_of, source))
-            else:
-                await sending
+    async def upload() -> None:
+        sending = s3.upload_file(str(source), bucket, "plain")
+        if hashing:
+            await asyncio.gather(sending, asyncio.to_thread(sha256_of, source))
+        else:
+            await sending
 
-        async def download() -> None:
-            response = await s3.get_object(Bucket=bucket, Key="plain")
-            hashes = Hashing() if hashing else None
-            with back.open("wb") as out:
-                async for chunk in response["Body"].iter_chunks(CHUNK):
-                    if hashes:
-                        hashes.add(chunk)
-                    out.write(chunk)
-            if hashes:
-                hashes.digest()
+    async def download() -> None:
+        response = await s3.get_object(Bucket=bucket, Key="plain")
+        hashes = Hashing() if hashing else None
+        with back.open("wb") as out:
+            async for chunk in response["Body"].iter_chunks(CHUNK):
+                if hashes:
+                    hashes.add(chunk)
+                out.write(chunk)
+        if hashes:
+            hashes.digest()
 
-        ups, downs = [], []
-        for _ in range(ROUNDS):
-            ups.append(await atimed(upload))
-            downs.append(await atimed(download))
-            await s3.delete_object(Bucket=bucket, Key="plain")
-            await asyncio.to_thread(back.unlink)
-    return statistics.median(ups), statistics.median(downs)
+    up, down = await atimed(upload), await atimed(download)
+    await s3.delete_object(Bucket=bucket, Key="plain")
+    await asyncio.to_thread(back.unlink)
+    return up, down

@@ -176,7 +176,12 @@ class Uploads:
         kept = {blob.location for blob in (existing | fresh).values()}
         for _, blob in done:
             if blob.location and blob.location not in kept:  # stored first by another upload
-                await self.blobs.discard(blob.location)
+                try:
+                    await self.blobs.discard(blob.location)
+                except Refused as err:  # the blobs are recorded: a leftover copy harms nothing
+                    log.warning(
+                        "a duplicate of blob %s stays at %s: %s", blob.sha256, blob.location, err
+                    )
         await self.outbox.publish(staged)
         for blob in fresh.values():
             self.previewer.submit(blob)
