@@ -12,6 +12,7 @@ import hashlib
 import os
 import secrets
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -32,6 +33,7 @@ from shared.artifacts import (
 
 T = TypeVar("T")
 WRITE_BUFFER = 1024**2
+IN_FLIGHT = 4  # MiB of an upload received and waiting to be hashed and written
 SYNC_THREADS = 16  # staging renames, unlinks and syncs wait on the journal of a busy disk
 
 
@@ -235,11 +237,13 @@ class FileStore:
 async def _write(path: Path, chunks: AsyncIterator[bytes], *, limit: int) -> tuple[str, int]:
     """Write and hash; stop reading as soon as more than `limit` bytes arrive.
 
-    Each MiB is hashed and written in a thread while the loop receives the next one: the
-    hash is the slowest step, and hashlib lets go of the GIL on big buffers."""
+    Each MiB is hashed and written by a thread of this upload's own, in order, while the
+    loop goes on receiving: up to IN_FLIGHT MiB wait for it (bounded memory). Had the loop
+    waited for each MiB, the client would stall on a full socket while the thread hashes."""
     hasher, size, pending, buffered = hashlib.sha256(), 0, list[bytes](), 0
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    writing: asyncio.Future[None] | None = None
+    worker: ThreadPoolExecutor | None = None
+    in_flight: deque[asyncio.Future[None]] = deque()
     try:
         async for chunk in chunks:
             size += len(chunk)
@@ -248,18 +252,18 @@ async def _write(path: Path, chunks: AsyncIterator[bytes], *, limit: int) -> tup
             pending.append(chunk)
             buffered += len(chunk)
             if buffered >= WRITE_BUFFER:  # fewer, larger writes, and no copying into a buffer
-                if writing:  # one MiB in the thread at a time: in order, bounded memory
-                    await asyncio.shield(writing)
-                writing = asyncio.ensure_future(asyncio.to_thread(_consume, fd, hasher, pending))
+                worker = worker or ThreadPoolExecutor(1, thread_name_prefix="receive")
+                if len(in_flight) >= IN_FLIGHT:
+                    await in_flight.popleft()
+                in_flight.append(asyncio.wrap_future(worker.submit(_consume, fd, hasher, pending)))
                 pending, buffered = [], 0
-        if writing:
-            await asyncio.shield(writing)
+        while in_flight:
+            await in_flight.popleft()
         _consume(fd, hasher, pending)  # a small file's bytes: cheaper here than in a thread
     finally:
-        if writing and not writing.done():  # cancelled: the thread still has fd for a moment
-            writing.add_done_callback(lambda _: os.close(fd))
-        else:
-            os.close(fd)
+        if worker:  # broken off: what is queued is dropped, the write under way ends first
+            worker.shutdown(wait=True, cancel_futures=True)
+        os.close(fd)
     return hasher.hexdigest(), size
 
 
