@@ -13,8 +13,9 @@
 - the artifact service's peak RSS (VmHWM) after all that, per backend.
 
 Every 1 GiB figure is the median of ROUNDS transfers, and each round runs plain, plain +
-sha256 and ours one after the other: a plain copy's speed on a VM's disk moves by half from
-one run to the next (page cache and writeback), and a moto server slows as it serves more.
+sha256 and ours one after the other, a different one first each round: a plain copy's speed
+on a VM's disk moves by half from one run to the next (page cache and writeback, which the
+one before leaves behind), and a moto server slows as it serves more.
 
 Each service runs as its own process (`python -m services.…`), as in production.
 """
@@ -217,14 +218,17 @@ async def _file_backend(work: Path, source: Path) -> None:
     try:
         await stack.ready()
         async with AsyncArtifacts(stack.url) as client:
-            for _ in range(ROUNDS):
+            for turn in range(ROUNDS):
                 rounds.add("sha256", timed(sha256_of, source))
-                for name, copy in (("plain", plain_copy), ("hashed", hashed_copy)):
+                for name in _order(turn):
+                    if name == "ours":
+                        await _transfer(client, source, work / "back.bin", rounds)
+                        continue
+                    copy = plain_copy if name == "plain" else hashed_copy
                     rounds.add(f"{name} up", timed(copy, source, work / "up.bin"))
                     rounds.add(f"{name} down", timed(copy, work / "up.bin", work / "down.bin"))
                     for leftover in ("up.bin", "down.bin"):
                         (work / leftover).unlink()
-                await _transfer(client, source, work / "back.bin", rounds)
         _lines("file backend", rounds)
         print(f"{'sha256 alone (read + hash, no write)':<36} {rounds.mb_s('sha256'):5.0f} MB/s")
         await _small_files(stack.url, work)
@@ -232,6 +236,12 @@ async def _file_backend(work: Path, source: Path) -> None:
     finally:
         stack.stop()
         shutil.rmtree(work / "blobs", ignore_errors=True)
+
+
+def _order(turn: int) -> list[str]:
+    """Who goes first turns round: each goes first, second and last once in three rounds."""
+    contenders = ["plain", "hashed", "ours"]
+    return contenders[turn % 3 :] + contenders[: turn % 3]
 
 
 def _lines(backend: str, rounds: Rounds) -> None:
@@ -286,12 +296,14 @@ async def _s3_backend(work: Path, source: Path, endpoint: str) -> None:
             session.client("s3", endpoint_url=endpoint) as s3,
             AsyncArtifacts(stack.url) as client,
         ):
-            for _ in range(ROUNDS):
-                for name in ("plain", "hashed"):
+            for turn in range(ROUNDS):
+                for name in _order(turn):
+                    if name == "ours":
+                        await _transfer(client, source, work / "back.bin", rounds)
+                        continue
                     up, down = await _plain_s3(s3, bucket, source, work / "plain.bin", name)
                     rounds.add(f"{name} up", up)
                     rounds.add(f"{name} down", down)
-                await _transfer(client, source, work / "back.bin", rounds)
         _lines("S3 backend (moto)", rounds)
         print(f"{'artifact service peak RSS (S3)':<44} {peak_rss_mb(stack.artifact.pid):8.0f} MB")
     finally:

@@ -6,6 +6,8 @@ so a key or a name is judged by the same rules wherever it enters boxops.
 Key scheme (relative to the store's root, a directory or an S3 prefix):
 
     blobs/sha256/ab/<sha256>              the bytes, by content (256 folders, as git and DVC)
+    blobs/uploads/<upload id>             S3: the bytes of a blob sent in parts (its row
+                                          records the key: S3 cannot rename)
     previews/sha256/ab/<sha256>.json      the preview of a special object
     staging/<upload id>                   an upload in progress (never read as a blob)
 

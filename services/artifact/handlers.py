@@ -109,8 +109,13 @@ class Uploads:
         done = [(result.upload_id, blob) for result, blob in finished if blob is not None]
         stored = await self._record(done)
         for result, blob in finished:
-            if blob is not None:
+            if blob is None:
+                continue
+            if blob.sha256 in stored:
                 result.blob = stored[blob.sha256]
+            else:
+                problem = f"upload {result.upload_id} was aborted or expired while it was committed"
+                result.ok, result.status, result.error = False, 409, problem
         return [result for result, _ in finished]
 
     async def _finish(
@@ -123,8 +128,8 @@ class Uploads:
             digest = domain.declared_digest(upload, item.sha256)
             location = await self.blobs.finish(upload, digest, item.parts)
         except Refused as refusal:
-            if refusal.status == 400:  # the bytes were wrong: the upload is gone with them
-                await self._drop_upload(item.upload_id)
+            if refusal.status == 400 and upload:  # wrong bytes: the upload goes with them
+                await self._end(upload)
             result.ok, result.status, result.error = False, refusal.status, refusal.message
             return result, None
         kind = self.previewer.kind(upload.name, upload.media_type, upload.size)
@@ -156,10 +161,24 @@ class Uploads:
             await store.drop_uploads(session, [upload_id])
             await session.commit()
 
+    async def _end(self, upload: Upload) -> bool:
+        """Abort an upload unless a commit ended it first: its row is marked expired (no
+        commit can record its blob then), its bytes dropped, then its row; a store outage
+        on the way leaves the row for the expiry sweep. False if it was no longer live."""
+        self.recent.pop(upload.id, None)
+        async with self.sessions() as session:
+            live = await store.expire_upload(session, upload.id, now())
+            await session.commit()
+        if live:
+            await self.blobs.abort(upload)
+            await self._drop_upload(upload.id)
+        return live
+
     async def _record(self, done: list[tuple[str, BlobInfo]]) -> dict[str, BlobInfo]:
         """New blob rows, their artifact.stored events and the end of their uploads in one
         transaction; the events are published after it commits. Returns every blob by
-        digest: the new ones `stored`, those another upload stored first not."""
+        digest: the new ones `stored`, those another upload stored first not; a blob of an
+        upload aborted meanwhile is left out, unless another upload stored the same bytes."""
         if not done:
             return {}
         for attempt in (1, 2):
@@ -173,43 +192,42 @@ class Uploads:
                 # Another replica stored the same bytes first: they are "existing" now.
         for upload_id, _ in done:
             self.recent.pop(upload_id, None)
-        kept = {blob.location for blob in (existing | fresh).values()}
-        for _, blob in done:
-            if blob.location and blob.location not in kept:  # stored first by another upload
-                try:
-                    await self.blobs.discard(blob.location)
-                except Refused as err:  # the blobs are recorded: a leftover copy harms nothing
-                    log.warning(
-                        "a duplicate of blob %s stays at %s: %s", blob.sha256, blob.location, err
-                    )
         await self.outbox.publish(staged)
         for blob in fresh.values():
             self.previewer.submit(blob)
+        kept = {blob.location for blob in (existing | fresh).values()}
+        duplicates = {b.location for _, b in done if b.location and b.location not in kept}
+        await asyncio.gather(*(self._discard(location) for location in duplicates))
         return existing | fresh
+
+    async def _discard(self, location: str) -> None:
+        """Bytes stored first by another upload, or of an upload aborted meanwhile."""
+        try:
+            await self.blobs.discard(location)
+        except Refused as err:  # the blobs are recorded: a leftover copy harms nothing
+            log.warning("bytes left at %s: %s", location, err)
 
     async def _insert(
         self, done: list[tuple[str, BlobInfo]]
     ) -> tuple[dict[str, BlobInfo], dict[str, BlobInfo], list[Staged]]:
         async with self.sessions() as session:
+            ended = await store.end_uploads(session, (upload_id for upload_id, _ in done), now())
             existing = await store.blobs(session, (blob.sha256 for _, blob in done))
             fresh: dict[str, BlobInfo] = {}
-            for _, blob in done:  # the same bytes twice in one commit: the first is kept
-                if blob.sha256 not in existing:
+            for upload_id, blob in done:  # the same bytes twice in one commit: the first is kept
+                if blob.sha256 not in existing and upload_id in ended:
                     fresh.setdefault(blob.sha256, blob)
             await store.add_blobs(session, fresh.values())
             events = [self.bus.envelope(_stored(blob)) for blob in fresh.values()]
             staged = await stage(session, events, now=now())
-            await store.drop_uploads(session, [upload_id for upload_id, _ in done])
             await session.commit()
         return existing, fresh, staged
 
     @answering
     async def abort(self, ref: UploadRef) -> dict[str, str]:
         upload = await self.upload(ref.upload_id)
-        if upload is None:
-            raise Refused(404, f"no upload {ref.upload_id}")
-        await self.blobs.abort(upload)
-        await self._drop_upload(upload.id)
+        if upload is None or not await self._end(upload):
+            raise Refused(404, f"no upload {ref.upload_id}: committed, aborted or expired")
         return {"upload_id": upload.id, "state": "aborted"}
 
     async def expire_forever(self, interval_s: float = 60.0) -> None:

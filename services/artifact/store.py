@@ -101,6 +101,30 @@ async def drop_uploads(session: AsyncSession, upload_ids: Iterable[str]) -> None
         await _run(session, delete(UPLOAD).where(UPLOAD.c.id.in_(ids)))
 
 
+async def end_uploads(session: AsyncSession, upload_ids: Iterable[str], now: datetime) -> set[str]:
+    """Drop the rows of these uploads that are still live; returns their ids. A commit
+    records a blob only for an upload it ended so: an abort may have taken it meanwhile."""
+    ids = list(upload_ids)
+    if not ids:
+        return set()
+    statement = (
+        delete(UPLOAD).where(UPLOAD.c.id.in_(ids), UPLOAD.c.expires_at > now).returning(UPLOAD.c.id)
+    )
+    return set((await _run(session, statement)).scalars())
+
+
+async def expire_upload(session: AsyncSession, upload_id: str, now: datetime) -> bool:
+    """Mark a live upload expired, so no commit can end it any more; False if it was not
+    live (committed, aborted or expired already)."""
+    statement = (
+        update(UPLOAD)
+        .where(UPLOAD.c.id == upload_id, UPLOAD.c.expires_at > now)
+        .values(expires_at=now)
+        .returning(UPLOAD.c.id)
+    )
+    return (await _run(session, statement)).first() is not None
+
+
 async def expired_uploads(session: AsyncSession, now: datetime, limit: int = 100) -> list[Upload]:
     query = select_rows(UPLOAD).where(UPLOAD.c.expires_at <= now).limit(limit)
     return [Upload(**row._mapping) for row in await _run(session, query)]

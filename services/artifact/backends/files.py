@@ -261,9 +261,13 @@ async def _write(path: Path, chunks: AsyncIterator[bytes], *, limit: int) -> tup
             await in_flight.popleft()
         _consume(fd, hasher, pending)  # a small file's bytes: cheaper here than in a thread
     finally:
-        if worker:  # broken off: what is queued is dropped, the write under way ends first
-            worker.shutdown(wait=True, cancel_futures=True)
-        os.close(fd)
+        if worker:
+            for waiting in in_flight:  # broken off: what is still queued is dropped
+                waiting.cancel()
+            worker.submit(os.close, fd)  # after the write under way: the thread keeps order
+            worker.shutdown(wait=False)
+        else:
+            os.close(fd)
     return hasher.hexdigest(), size
 
 

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import boto3
 from fastapi import FastAPI
@@ -123,3 +124,43 @@ async def wait_until(check: Any, timeout: float = 10.0) -> Any:
         if value or asyncio.get_running_loop().time() > deadline:
             return value
         await asyncio.sleep(0.05)
+
+
+@contextlib.asynccontextmanager
+async def holding_answers(
+    target: str, method: bytes, marker: bytes, hold_s: float
+) -> AsyncIterator[str]:
+    """A proxy to S3 whose answer to a request comes `hold_s` late when the request line
+    starts with `method` and holds `marker`; the test sends the service's calls through it."""
+    parsed = urlsplit(target)
+    held: list[int] = []
+
+    async def serve(client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
+        server_r, server_w = await asyncio.open_connection(parsed.hostname, parsed.port)
+        holding = asyncio.Event()
+
+        async def upstream() -> None:
+            while data := await client_r.read(65536):
+                if data.startswith(method) and marker in data.split(b"\r\n", 1)[0]:
+                    holding.set()  # HTTP/1.1 without pipelining: the next answer is its
+                server_w.write(data)
+                await server_w.drain()
+            server_w.close()
+
+        async def downstream() -> None:
+            while data := await server_r.read(65536):
+                if holding.is_set():
+                    holding.clear()
+                    held.append(len(data))
+                    await asyncio.sleep(hold_s)
+                client_w.write(data)
+                await client_w.drain()
+            client_w.close()
+
+        with contextlib.suppress(ConnectionError):
+            await asyncio.gather(upstream(), downstream())
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+    server.close()
+    assert held, "the proxy never held an answer back"

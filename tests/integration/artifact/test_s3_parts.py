@@ -2,6 +2,7 @@
 key, which would cost as much as the upload's completion. Downloads, previews and deletes
 find it there, and the same bytes sent twice keep one object."""
 
+import asyncio
 import hashlib
 import re
 from collections.abc import AsyncIterator
@@ -17,6 +18,7 @@ from tests.integration.artifact.support import (
     S3_KEYS,
     ArtifactStack,
     artifact_settings,
+    holding_answers,
     running,
     write_random,
 )
@@ -42,7 +44,7 @@ def stored_keys(stack: ArtifactStack) -> list[str]:
     bucket = urlsplit(stack.settings.artifact_url).netloc
     s3 = boto3.client(
         "s3",
-        endpoint_url=stack.settings.s3_endpoint_url,
+        endpoint_url=stack.settings.s3_public_endpoint_url or stack.settings.s3_endpoint_url,
         aws_access_key_id=S3_KEYS["s3_access_key"],
         aws_secret_access_key=S3_KEYS["s3_secret_key"],
         region_name=S3_KEYS["s3_region"],
@@ -105,3 +107,40 @@ async def test_the_same_bytes_sent_in_parts_again_keep_one_object(
     digest = hashlib.sha256(body).hexdigest()
     copy = await s3.client.get(digest, tmp_path / "copy.bin")
     assert copy.read_bytes() == body
+
+
+async def test_an_upload_aborted_while_it_is_committed_makes_no_blob(
+    tmp_path: Path, nats_url: str, moto_endpoint: str
+) -> None:
+    """The abort lands after the commit re-read the bytes (the answer to that GET is held
+    back) and before it records the blob: the abort deletes the bytes, so the commit must
+    not record a blob that points at nothing."""
+    rereading = (b"GET ", b"/blobs/uploads/")
+    async with holding_answers(moto_endpoint, *rereading, 2.0) as proxy:
+        settings = artifact_settings(
+            "s3",
+            tmp_path / "home",
+            nats_url,
+            moto_endpoint,
+            s3_endpoint_url=proxy,  # the service's calls; clients send parts to S3 directly
+            s3_public_endpoint_url=moto_endpoint,
+            multipart_threshold_bytes=5 * MiB,
+            part_bytes=5 * MiB,
+        )
+        async with running(settings, "s3") as stack:
+            body = write_random(tmp_path / "big.bin", 11 * MiB).read_bytes()
+            item = await _send_in_parts(stack, body)
+            api = stack.client.api
+            committing = asyncio.create_task(
+                api.post("/v1/artifacts/commits", json={"commits": [item]})
+            )
+            await asyncio.sleep(1.0)  # the commit is re-reading the bytes
+            aborted = await api.delete(f"/v1/artifacts/uploads/{item['upload_id']}")
+            result = (await committing).json()[0]
+
+            assert aborted.status_code == 200, aborted.text
+            assert not result["ok"] and result["status"] == 409, result
+            assert "aborted or expired while it was committed" in result["error"]
+            metadata = await api.get(f"/v1/artifacts/{item['sha256']}/metadata")
+            assert metadata.status_code == 404
+            assert stored_keys(stack) == []

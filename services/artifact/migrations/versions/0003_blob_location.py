@@ -1,5 +1,7 @@
 """Where a blob's bytes lie when not under their content key (big S3 uploads stay put).
 
+A downgrade loses where those blobs are: their bytes stay under blobs/uploads/, unread.
+
 Revision ID: artifact_0003
 Revises: artifact_0002
 Create Date: 2026-11-27
