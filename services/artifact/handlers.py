@@ -129,7 +129,10 @@ class Uploads:
             location = await self.blobs.finish(upload, digest, item.parts)
         except Refused as refusal:
             if refusal.status == 400 and upload:  # wrong bytes: the upload goes with them
-                await self._end(upload)
+                try:
+                    await self._end(upload)
+                except Refused as err:  # the store is down: the expiry sweep drops them later
+                    log.warning("upload %s stays until it expires: %s", upload.id, err)
             result.ok, result.status, result.error = False, refusal.status, refusal.message
             return result, None
         kind = self.previewer.kind(upload.name, upload.media_type, upload.size)

@@ -21,7 +21,7 @@ class BlobStore(Protocol):
         """Verify the staged bytes hash to `sha256`, then make them the blob `sha256`.
         Returns the key they lie under when it is not the blob's content key (its location).
 
-        Raises Refused (and keeps nothing) when they do not."""
+        Raises Refused when they do not: the service then aborts the upload."""
 
     async def abort(self, upload: Upload) -> None:
         """Drop whatever the upload staged."""

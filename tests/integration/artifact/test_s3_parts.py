@@ -65,6 +65,8 @@ async def test_a_blob_sent_in_parts_stays_where_its_parts_were_joined(
 
     bytes_keys = [k for k in stored_keys(s3) if not k.startswith("store/previews/")]
     assert len(bytes_keys) == 1 and UPLOADED.fullmatch(bytes_keys[0]), bytes_keys
+    metadata = (await s3.client.api.get(f"/v1/artifacts/{blob.sha256}/metadata")).json()
+    assert metadata["sha256"] == blob.sha256 and "location" not in metadata  # service's own
     copy = await s3.client.get(blob.sha256, tmp_path / "copy.npy")
     assert copy.read_bytes() == source.read_bytes()
     preview = await s3.client.preview(blob.sha256)  # computed from the bytes where they are
