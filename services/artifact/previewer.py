@@ -27,8 +27,11 @@ HOLD_MAX_S = 5.0  # …but never longer than this
 @dataclass(frozen=True)
 class Job:
     blob: BlobInfo
-    kind: str
     queued_at: float  # time.monotonic()
+
+    @property
+    def kind(self) -> str:
+        return self.blob.preview_kind or ""  # only blobs with a preview kind are queued
 
 
 class Previewer:
@@ -58,7 +61,7 @@ class Previewer:
         if blob.preview_kind and blob.sha256 not in self.waiting:
             self.waiting[blob.sha256] = asyncio.Event()
             self.submitted_at = time.monotonic()
-            job = Job(blob, blob.preview_kind, self.submitted_at)
+            job = Job(blob, self.submitted_at)
             self.queue.put_nowait(job)
 
     async def resume(self) -> None:

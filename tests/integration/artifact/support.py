@@ -40,17 +40,28 @@ def start_moto(port: int) -> subprocess.Popen[bytes]:
     return process
 
 
-def new_bucket(endpoint: str) -> str:
-    name = f"boxops-{uuid.uuid4().hex[:12]}"
-    s3 = boto3.client(
+def s3_client(endpoint: str) -> Any:
+    return boto3.client(
         "s3",
         endpoint_url=endpoint,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        region_name="us-east-1",
+        aws_access_key_id=S3_KEYS["s3_access_key"],
+        aws_secret_access_key=S3_KEYS["s3_secret_key"],
+        region_name=S3_KEYS["s3_region"],
     )
-    s3.create_bucket(Bucket=name)
+
+
+def new_bucket(endpoint: str) -> str:
+    name = f"boxops-{uuid.uuid4().hex[:12]}"
+    s3_client(endpoint).create_bucket(Bucket=name)
     return name
+
+
+def s3_keys(settings: ArtifactSettings) -> list[str]:
+    """Every key under the store's prefix, asked of S3 itself (not through a test's proxy)."""
+    url = urlsplit(settings.artifact_url)
+    s3 = s3_client(settings.s3_public_endpoint_url or settings.s3_endpoint_url)
+    listed = s3.list_objects_v2(Bucket=url.netloc, Prefix=url.path.strip("/") + "/")
+    return sorted(o["Key"] for o in listed.get("Contents", []))
 
 
 def artifact_settings(

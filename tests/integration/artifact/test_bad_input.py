@@ -9,12 +9,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import boto3
 import httpx
 import pytest
 
 from shared.artifacts import frame_header
-from tests.integration.artifact.support import S3_KEYS, ArtifactStack, artifact_settings, running
+from tests.integration.artifact.support import ArtifactStack, artifact_settings, running, s3_keys
 
 BODY = b"0123456789" * 100
 DIGEST = hashlib.sha256(BODY).hexdigest()
@@ -42,18 +41,7 @@ def staged(stack: ArtifactStack) -> list[str]:
     if stack.backend == "file":
         folder = Path(urlsplit(stack.settings.artifact_url).path) / "staging"
         return sorted(p.name for p in folder.iterdir())
-    bucket = urlsplit(stack.settings.artifact_url).netloc
-    s3 = boto3.client("s3", endpoint_url=stack.settings.s3_endpoint_url, **_boto_keys())
-    listed = s3.list_objects_v2(Bucket=bucket, Prefix="store/")
-    return sorted(o["Key"] for o in listed.get("Contents", []))
-
-
-def _boto_keys() -> dict[str, str]:
-    return {
-        "aws_access_key_id": S3_KEYS["s3_access_key"],
-        "aws_secret_access_key": S3_KEYS["s3_secret_key"],
-        "region_name": S3_KEYS["s3_region"],
-    }
+    return s3_keys(stack.settings)
 
 
 async def refused(stack: ArtifactStack, target: dict[str, Any], body: bytes, **commit_with: Any):

@@ -8,18 +8,16 @@ import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-import boto3
 import numpy as np
 import pytest
 
 from tests.integration.artifact.support import (
-    S3_KEYS,
     ArtifactStack,
     artifact_settings,
     holding_answers,
     running,
+    s3_keys,
     write_random,
 )
 
@@ -40,19 +38,6 @@ async def s3(tmp_path: Path, nats_url: str, moto_endpoint: str) -> AsyncIterator
         yield stack
 
 
-def stored_keys(stack: ArtifactStack) -> list[str]:
-    bucket = urlsplit(stack.settings.artifact_url).netloc
-    s3 = boto3.client(
-        "s3",
-        endpoint_url=stack.settings.s3_public_endpoint_url or stack.settings.s3_endpoint_url,
-        aws_access_key_id=S3_KEYS["s3_access_key"],
-        aws_secret_access_key=S3_KEYS["s3_secret_key"],
-        region_name=S3_KEYS["s3_region"],
-    )
-    listed = s3.list_objects_v2(Bucket=bucket, Prefix="store/")
-    return sorted(o["Key"] for o in listed.get("Contents", []))
-
-
 UPLOADED = re.compile(r"store/blobs/uploads/[0-9a-f]{32}")
 
 
@@ -63,7 +48,7 @@ async def test_a_blob_sent_in_parts_stays_where_its_parts_were_joined(
     np.save(source, np.arange(1_600_000, dtype=np.float64))  # 12.2 MiB: three parts
     blob = await s3.client.put_file(source)
 
-    bytes_keys = [k for k in stored_keys(s3) if not k.startswith("store/previews/")]
+    bytes_keys = [k for k in s3_keys(s3.settings) if not k.startswith("store/previews/")]
     assert len(bytes_keys) == 1 and UPLOADED.fullmatch(bytes_keys[0]), bytes_keys
     metadata = (await s3.client.api.get(f"/v1/artifacts/{blob.sha256}/metadata")).json()
     assert metadata["sha256"] == blob.sha256 and "location" not in metadata  # service's own
@@ -74,7 +59,7 @@ async def test_a_blob_sent_in_parts_stays_where_its_parts_were_joined(
     assert preview.preview["shape"] == [1_600_000] and preview.preview["max"] == 1_599_999
 
     await s3.client.delete(blob.sha256)
-    assert stored_keys(s3) == []
+    assert s3_keys(s3.settings) == []
 
 
 async def _send_in_parts(stack: ArtifactStack, body: bytes) -> dict[str, Any]:
@@ -104,7 +89,7 @@ async def test_the_same_bytes_sent_in_parts_again_keep_one_object(
     again = await s3.client.api.post("/v1/artifacts/commits", json={"commits": [later]})
     assert again.json()[0]["ok"] and not again.json()[0]["blob"]["stored"]
 
-    bytes_keys = [k for k in stored_keys(s3) if not k.startswith("store/previews/")]
+    bytes_keys = [k for k in s3_keys(s3.settings) if not k.startswith("store/previews/")]
     assert len(bytes_keys) == 1 and UPLOADED.fullmatch(bytes_keys[0]), bytes_keys
     digest = hashlib.sha256(body).hexdigest()
     copy = await s3.client.get(digest, tmp_path / "copy.bin")
@@ -145,4 +130,4 @@ async def test_an_upload_aborted_while_it_is_committed_makes_no_blob(
             assert "aborted or expired while it was committed" in result["error"]
             metadata = await api.get(f"/v1/artifacts/{item['sha256']}/metadata")
             assert metadata.status_code == 404
-            assert stored_keys(stack) == []
+            assert s3_keys(stack.settings) == []
