@@ -1,0 +1,142 @@
+"""Service logs: every line names the service and, where there is one, the run, the event
+being handled and its trace; human-readable by default, one JSON object per line for
+Loki or ELK (`BOXOPS_LOG_FORMAT=json`)."""
+
+import json
+import logging
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from typing import Any
+
+from opentelemetry import trace
+
+from shared.settings import BoxopsSettings
+
+_event_id: ContextVar[str | None] = ContextVar("boxops_event_id", default=None)
+_run_id: ContextVar[str | None] = ContextVar("boxops_run_id", default=None)
+
+CONTEXT = ("run_id", "event_id", "trace_id", "span_id")
+
+
+@contextmanager
+def log_context(*, event_id: str | None = None, run_id: str | None = None) -> Iterator[None]:
+    """Lines logged inside (and in tasks started inside) name this event and run;
+    None leaves what an outer context set."""
+    tokens = []
+    if event_id is not None:
+        tokens.append((_event_id, _event_id.set(event_id)))
+    if run_id is not None:
+        tokens.append((_run_id, _run_id.set(run_id)))
+    try:
+        yield
+    finally:
+        for var, token in reversed(tokens):
+            var.reset(token)
+
+
+def handling(envelopes: Sequence[Any]) -> Any:
+    """The log context of delivered envelopes: the event id of a lone one, and the run
+    id when its data names one (for a batch, when all name the same one)."""
+    runs = {getattr(envelope.data, "run_id", None) for envelope in envelopes}
+    run_id = runs.pop() if len(runs) == 1 else None
+    event_id = envelopes[0].id if len(envelopes) == 1 else None
+    return log_context(event_id=event_id, run_id=run_id if isinstance(run_id, str) else None)
+
+
+class ContextFilter(logging.Filter):
+    """Stamps every record with the service and the current run, event and trace; on
+    the handler, so lines of libraries get them too. Values given in `extra` win."""
+
+    def __init__(self, service: str) -> None:
+        super().__init__()
+        self.service = service
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        span = trace.get_current_span().get_span_context()
+        found = {
+            "run_id": _run_id.get(),
+            "event_id": _event_id.get(),
+            "trace_id": trace.format_trace_id(span.trace_id) if span.is_valid else None,
+            "span_id": trace.format_span_id(span.span_id) if span.is_valid else None,
+        }
+        if not hasattr(record, "service"):
+            record.service = self.service
+        for key, value in found.items():
+            if getattr(record, key, None) is None:
+                setattr(record, key, value)
+        return True
+
+
+def _utc(record: logging.LogRecord) -> str:
+    moment = datetime.fromtimestamp(record.created, UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _exception(formatter: logging.Formatter, record: logging.LogRecord) -> str | None:
+    parts = []
+    if record.exc_info:
+        parts.append(formatter.formatException(record.exc_info))
+    if record.stack_info:
+        parts.append(formatter.formatStack(record.stack_info))
+    return "\n".join(parts) or None
+
+
+class TextFormatter(logging.Formatter):
+    """`time level service logger: message run=… event=… trace=…` (ids only when set)."""
+
+    LABELS = {"run_id": "run", "event_id": "event", "trace_id": "trace"}
+
+    def format(self, record: logging.LogRecord) -> str:
+        ids = "".join(
+            f" {label}={value}"
+            for key, label in self.LABELS.items()
+            if (value := getattr(record, key, None))
+        )
+        service = getattr(record, "service", "-")
+        line = (
+            f"{_utc(record)} {record.levelname:<7} {service} {record.name}: "
+            f"{record.getMessage()}{ids}"
+        )
+        exception = _exception(self, record)
+        return f"{line}\n{exception}" if exception else line
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line; the context keys only when set."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": _utc(record),
+            "level": record.levelname,
+            "service": getattr(record, "service", None),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for key in CONTEXT:
+            if value := getattr(record, key, None):
+                entry[key] = value
+        if exception := _exception(self, record):
+            entry["exc_info"] = exception
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+def formatter(settings: BoxopsSettings) -> logging.Formatter:
+    return JsonFormatter() if settings.log_format == "json" else TextFormatter()
+
+
+def configure_logging(service: str, settings: BoxopsSettings) -> None:
+    """One handler on stderr for the whole process, in the format and at the level the
+    settings give. FastStream's logger comes with a handler of its own (colours, on
+    stderr): it goes through ours too, so no line escapes the format."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(formatter(settings))
+    handler.addFilter(ContextFilter(service))
+    logging.basicConfig(level=settings.log_level, handlers=[handler], force=True)
+    faststream = logging.getLogger("faststream")
+    faststream.handlers.clear()
+    faststream.setLevel(logging.NOTSET)  # its INFO would hide the DEBUG lines asked for
+    faststream.propagate = True
+    logging.captureWarnings(True)  # warnings become lines in the format, not raw stderr
