@@ -6,19 +6,21 @@ import json
 import logging
 import sys
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
 from opentelemetry import trace
 
+from shared.envelope import Envelope
 from shared.settings import BoxopsSettings
 
 _event_id: ContextVar[str | None] = ContextVar("boxops_event_id", default=None)
 _run_id: ContextVar[str | None] = ContextVar("boxops_run_id", default=None)
 
 CONTEXT = ("run_id", "event_id", "trace_id", "span_id")
+OWN_LOGGERS = ("shared", "services", "boxops", "faststream")
 
 
 @contextmanager
@@ -37,7 +39,7 @@ def log_context(*, event_id: str | None = None, run_id: str | None = None) -> It
             var.reset(token)
 
 
-def handling(envelopes: Sequence[Any]) -> Any:
+def handling(envelopes: Sequence[Envelope[Any]]) -> AbstractContextManager[None]:
     """The log context of delivered envelopes: the event id of a lone one, and the run
     id when its data names one (for a batch, when all name the same one)."""
     runs = {getattr(envelope.data, "run_id", None) for envelope in envelopes}
@@ -75,6 +77,10 @@ def _utc(record: logging.LogRecord) -> str:
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def _message(record: logging.LogRecord) -> str:
+    return record.getMessage().rstrip("\n")  # a warning's text ends in one
+
+
 def _exception(formatter: logging.Formatter, record: logging.LogRecord) -> str | None:
     parts = []
     if record.exc_info:
@@ -97,8 +103,7 @@ class TextFormatter(logging.Formatter):
         )
         service = getattr(record, "service", "-")
         line = (
-            f"{_utc(record)} {record.levelname:<7} {service} {record.name}: "
-            f"{record.getMessage()}{ids}"
+            f"{_utc(record)} {record.levelname:<7} {service} {record.name}: {_message(record)}{ids}"
         )
         exception = _exception(self, record)
         return f"{line}\n{exception}" if exception else line
@@ -113,7 +118,7 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "service": getattr(record, "service", None),
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": _message(record),
         }
         for key in CONTEXT:
             if value := getattr(record, key, None):
@@ -129,14 +134,25 @@ def formatter(settings: BoxopsSettings) -> logging.Formatter:
 
 def configure_logging(service: str, settings: BoxopsSettings) -> None:
     """One handler on stderr for the whole process, in the format and at the level the
-    settings give. FastStream's logger comes with a handler of its own (colours, on
-    stderr): it goes through ours too, so no line escapes the format."""
+    settings give; every library's lines go through it, so none escapes the format."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(formatter(settings))
     handler.addFilter(ContextFilter(service))
-    logging.basicConfig(level=settings.log_level, handlers=[handler], force=True)
+    level = logging.getLevelNamesMapping()[settings.log_level]
+    # DEBUG is for our own lines and FastStream's per-message ones: a driver's debug
+    # lines (aiosqlite logs every call) would bury them.
+    logging.basicConfig(level=max(level, logging.INFO), handlers=[handler], force=True)
+    for name in OWN_LOGGERS:
+        logging.getLogger(name).setLevel(level)
     faststream = logging.getLogger("faststream")
-    faststream.handlers.clear()
-    faststream.setLevel(logging.NOTSET)  # its INFO would hide the DEBUG lines asked for
+    faststream.handlers.clear()  # it brings its own (colours, on stderr)
     faststream.propagate = True
     logging.captureWarnings(True)  # warnings become lines in the format, not raw stderr
+    sys.excepthook = _log_uncaught
+
+
+def _log_uncaught(kind: type[BaseException], error: BaseException, tb: Any) -> None:
+    if issubclass(kind, KeyboardInterrupt):
+        sys.__excepthook__(kind, error, tb)
+        return
+    logging.getLogger("boxops").critical("stopped by an error", exc_info=(kind, error, tb))
