@@ -25,6 +25,11 @@ def state_file(root: Path) -> Path:
     return root / "stack.json"
 
 
+def log_file(root: Path, process: str) -> Path:
+    """Where the embedded stack writes a process's output (a service, or `nats`)."""
+    return root / "logs" / f"{process}.log"
+
+
 def read_state(root: Path) -> StackState | None:
     """The running stack's state, or None if none runs (a stale file is ignored)."""
     try:

@@ -4,6 +4,7 @@ import asyncio
 import contextlib
 import importlib
 import json
+import logging
 import os
 import shutil
 import signal
@@ -11,7 +12,6 @@ import socket
 import subprocess
 import sys
 import time
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,7 +19,14 @@ from pathlib import Path
 
 import nats
 
-from boxops.home import StackState, api_token, run_token_secret, state_file, write_state
+from boxops.home import (
+    StackState,
+    api_token,
+    log_file,
+    run_token_secret,
+    state_file,
+    write_state,
+)
 from shared.queries import health_subject
 
 SERVICES = ("registry", "artifact", "scheduler", "trigger", "executor", "gateway")
@@ -149,7 +156,9 @@ def _run_service(name: str, env: dict[str, str], log: Path) -> int:
         importlib.import_module(f"services.{name}.__main__").main()
         return 0
     except BaseException:
-        traceback.print_exc()
+        # Through logging, so a JSON log stays JSON (before logging is set up, Python's
+        # last-resort handler prints it plainly).
+        logging.getLogger("boxops.stack").exception("%s stopped with an error", name)
         return 1
     finally:
         sys.stdout.flush()
@@ -179,13 +188,12 @@ class Stack:
             raise RuntimeError(f"port {self.gateway_port} is taken: pick another with --port")
         nats_port = DEFAULT_NATS_PORT if port_free(DEFAULT_NATS_PORT) else free_port()
         self.nats_url = f"nats://127.0.0.1:{nats_port}"
-        logs = self.home / "logs"
         server = [nats_binary(), "-js", "-a", "127.0.0.1", "-p", str(nats_port)]
         server += ["-sd", str(self.home / "nats")]
-        nats_server = Child("nats", dict(os.environ), logs / "nats.log", server)
+        nats_server = Child("nats", dict(os.environ), log_file(self.home, "nats"), server)
         env = self._env()
         self.children = [nats_server] + [
-            Child(name, env, logs / f"{name}.log") for name in SERVICES
+            Child(name, env, log_file(self.home, name)) for name in SERVICES
         ]
         nats_server.start()
         preload()  # while nats-server starts
@@ -210,9 +218,15 @@ class Stack:
             BOXOPS_ARTIFACT_PORT=str(free_port()),  # its data plane; several stacks may run
             PYTHONUNBUFFERED="1",
         )
-        # Settings the user may give the whole stack: tracing, and a PostgreSQL database
-        # (each service then keeps its tables in a schema of its own name).
-        for key in ("BOXOPS_OTEL_EXPORTER", "BOXOPS_OTEL_ENDPOINT", "BOXOPS_DB_URL"):
+        # Settings the user may give the whole stack: tracing, logs, and a PostgreSQL
+        # database (each service then keeps its tables in a schema of its own name).
+        for key in (
+            "BOXOPS_OTEL_EXPORTER",
+            "BOXOPS_OTEL_ENDPOINT",
+            "BOXOPS_DB_URL",
+            "BOXOPS_LOG_FORMAT",
+            "BOXOPS_LOG_LEVEL",
+        ):
             if key in os.environ:
                 env[key] = os.environ[key]
         return env

@@ -18,6 +18,7 @@ from opentelemetry import propagate, trace
 
 from shared.envelope import Envelope, EnvelopeError, body_for, headers_for, parse
 from shared.events import Event
+from shared.logs import handling
 
 log = logging.getLogger(__name__)
 
@@ -360,14 +361,15 @@ class Bus:
                 await raw.ack()
         if not envelopes:
             return
-        try:
-            with self._span(accepted[0].subject, accepted):
-                await handler(envelopes)
-        except Exception as err:
-            log.exception("batch handler failed on %s", accepted[0].subject)
-            for raw in accepted:
-                await self._retry_or_dead_letter(raw, err, max_deliver)
-            return
+        with handling(envelopes):
+            try:
+                with self._span(accepted[0].subject, accepted):
+                    await handler(envelopes)
+            except Exception as err:
+                log.exception("batch handler failed on %s", accepted[0].subject)
+                for raw in accepted:
+                    await self._retry_or_dead_letter(raw, err, max_deliver)
+                return
         for raw in accepted:
             await raw.ack()  # the batch committed (idempotently keyed by event id): done
 
@@ -419,13 +421,14 @@ class Bus:
             await self.dead_letter(raw.subject, raw.data, headers, str(err))
             await raw.ack()
             return
-        try:
-            with self._span(raw.subject, [raw]):
-                await handler(envelope)
-        except Exception as err:
-            log.exception("handler failed on %s", raw.subject)
-            await self._retry_or_dead_letter(raw, err, max_deliver)
-            return
+        with handling([envelope]):
+            try:
+                with self._span(raw.subject, [raw]):
+                    await handler(envelope)
+            except Exception as err:
+                log.exception("handler failed on %s", raw.subject)
+                await self._retry_or_dead_letter(raw, err, max_deliver)
+                return
         await raw.ack()  # the effect committed (with its inbox row): done
 
 

@@ -38,7 +38,10 @@ def make_broker(settings: BoxopsSettings, provider: TracerProvider | None) -> Na
         settings.nats_url,
         middlewares=middlewares(provider),
         graceful_timeout=15.0,  # SIGTERM lets in-flight handlers finish and ack
-        log_level=logging.DEBUG,  # per-message lines only when debugging
+        # Per-message lines at DEBUG (shown when BOXOPS_LOG_LEVEL=DEBUG), through the
+        # process's own handler rather than one FastStream would add.
+        logger=logging.getLogger("faststream.nats"),
+        log_level=logging.DEBUG,
         max_reconnect_attempts=-1,
     )
 
@@ -130,12 +133,6 @@ async def serve(service: Service) -> None:
     await service.start()
     await stop.wait()
     await service.stop()
-
-
-def configure_logging() -> None:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
 
 
 @dataclass(frozen=True)

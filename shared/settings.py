@@ -7,6 +7,8 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_HOME = Path.home() / ".boxops"
+LOG_FORMATS = ("text", "json")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 class BoxopsSettings(BaseSettings):
@@ -30,6 +32,10 @@ class BoxopsSettings(BaseSettings):
         "http://127.0.0.1:4318/v1/traces", description="OTLP/HTTP traces endpoint."
     )
     instance: str = Field("", description="Name of this process among replicas.")
+    log_format: Literal["text", "json"] = Field(
+        "text", description="Service logs: text, or json (one object a line)."
+    )
+    log_level: str = Field("INFO", description="Least level of service log lines.")
 
     @field_validator("home")
     @classmethod
@@ -42,6 +48,22 @@ class BoxopsSettings(BaseSettings):
         if not url.startswith(("nats://", "tls://", "ws://", "wss://")):
             raise ValueError(f"BOXOPS_NATS_URL must start with nats:// or tls://, got {url!r}")
         return url
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _known_format(cls, name: str) -> str:
+        if str(name).lower() not in LOG_FORMATS:
+            raise ValueError(f"BOXOPS_LOG_FORMAT must be text or json, got {name!r}")
+        return str(name).lower()
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, name: str) -> str:
+        if name.upper() not in LOG_LEVELS:
+            raise ValueError(
+                f"BOXOPS_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {name!r}"
+            )
+        return name.upper()
 
     @field_validator("db_url")
     @classmethod

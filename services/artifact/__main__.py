@@ -4,12 +4,14 @@ import asyncio
 
 from services.artifact.app import build_app
 from services.artifact.settings import ArtifactSettings
-from shared.service import configure_logging, serve
+from shared.logs import configure_logging
+from shared.service import serve
 
 
 def main() -> None:
-    configure_logging()
-    asyncio.run(serve(build_app(ArtifactSettings())))
+    settings = ArtifactSettings()
+    configure_logging("artifact", settings)
+    asyncio.run(serve(build_app(settings)))
 
 
 if __name__ == "__main__":

@@ -125,6 +125,7 @@ class DataPlane:
             port=port,
             http="httptools",  # C parsing of request bodies: less CPU per MiB than h11
             log_level="warning",
+            log_config=None,  # its lines go through the service's own logging
             access_log=False,
             lifespan="off",
         )

@@ -4,13 +4,15 @@ import sys
 
 from services.executor.app import build_app
 from services.executor.settings import ExecutorSettings
-from shared.service import configure_logging, serve
+from shared.logs import configure_logging
+from shared.service import serve
 
 
 def main() -> None:
-    configure_logging()
+    settings = ExecutorSettings()
+    configure_logging("executor", settings)
     _watch_children_by_pidfd()
-    asyncio.run(serve(build_app(ExecutorSettings())))
+    asyncio.run(serve(build_app(settings)))
 
 
 def _watch_children_by_pidfd() -> None:

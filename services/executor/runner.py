@@ -26,6 +26,7 @@ from shared.events import (
     RunDispatched,
     RunOutput,
 )
+from shared.logs import log_context
 from shared.run_token import run_token
 
 log = logging.getLogger(__name__)
@@ -57,13 +58,14 @@ class Attempt:
 
     async def live(self) -> None:
         """The whole attempt; it always ends with an end report, whatever happened."""
-        try:
-            await self._live()
-        except Exception as err:
-            log.exception("run %s failed in the executor", self.run.run_id)
-            await self.report(None, f"executor error: {type(err).__name__}: {err}")
-        finally:
-            self.ended.set()
+        with log_context(run_id=self.run.run_id):
+            try:
+                await self._live()
+            except Exception as err:
+                log.exception("run %s failed in the executor", self.run.run_id)
+                await self.report(None, f"executor error: {type(err).__name__}: {err}")
+            finally:
+                self.ended.set()
 
     async def _live(self) -> None:
         try:

@@ -2,13 +2,19 @@ import uvicorn
 
 from services.gateway.app import build_app
 from services.gateway.settings import GatewaySettings
-from shared.service import configure_logging
+from shared.logs import configure_logging
 
 
 def main() -> None:
-    configure_logging()
     settings = GatewaySettings()
-    uvicorn.run(build_app(settings), host=settings.host, port=settings.port, log_level="warning")
+    configure_logging("gateway", settings)
+    uvicorn.run(
+        build_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        log_config=None,  # uvicorn's lines go through the service's own logging
+    )
 
 
 if __name__ == "__main__":

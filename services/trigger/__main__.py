@@ -2,12 +2,14 @@ import asyncio
 
 from services.trigger.app import build_app
 from services.trigger.settings import TriggerSettings
-from shared.service import configure_logging, serve
+from shared.logs import configure_logging
+from shared.service import serve
 
 
 def main() -> None:
-    configure_logging()
-    asyncio.run(serve(build_app(TriggerSettings())))
+    settings = TriggerSettings()
+    configure_logging("trigger", settings)
+    asyncio.run(serve(build_app(settings)))
 
 
 if __name__ == "__main__":

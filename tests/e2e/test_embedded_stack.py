@@ -65,6 +65,8 @@ def test_up_run_logs_and_down_through_the_cli(home_env: dict[str, str]) -> None:
 
     logs = boxops(home_env, "runs", "logs", finished["id"])
     assert logs.stdout.splitlines() == ["e2e says hi"]
+    service_log = boxops(home_env, "logs", "scheduler")
+    assert " INFO    scheduler shared.service: scheduler started" in service_log.stdout
 
     failing = boxops(home_env, "runs", "submit", "--wait", "--", "sh", "-c", "exit 7")
     assert failing.returncode == 1
