@@ -1,6 +1,6 @@
 """The one module that touches the NATS client: connection, JetStream context, pull loops
-and pipelined acked publishes. The rest of boxops calls the surface below (or FastStream's
-broker, for plain publishes and subscribers) and never reaches into either library.
+and pipelined acked publishes. The services call the surface below (or FastStream's
+broker, for plain publishes, requests and subscribers), never a library's internals.
 
 The client is the broker's own, through public accessors: FastStream 0.7's
 `NatsBroker.connection` and nats-py's `Client.jetstream()`. A second connection owned
