@@ -1,7 +1,6 @@
 """The event bus: FastStream's NATS broker, JetStream streams, durable consumers, dead letters."""
 
 import asyncio
-import contextlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -10,15 +9,13 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from faststream.nats import NatsBroker
-from nats.errors import ConnectionClosedError
-from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StreamConfig
-from nats.js.errors import BadRequestError, ServiceUnavailableError
 from opentelemetry import propagate, trace
 
 from shared.envelope import Envelope, EnvelopeError, body_for, headers_for, parse
 from shared.events import Event
 from shared.logs import handling
+from shared.nats_adapter import NatsAdapter, PullLoop
 
 log = logging.getLogger(__name__)
 
@@ -96,103 +93,18 @@ def stored_at(raw: Any) -> datetime:
     return stamp.astimezone(UTC) if isinstance(stamp, datetime) else now()
 
 
-class PullLoop:
-    """A durable pull consumer, read by our own loop rather than FastStream's subscriber
-    (whose per-message middleware and injection cost more than most of our handlers).
-
-    It blocks for the first message (so a lone message is handled at once) and, for a
-    batch consumer, then takes whatever else is waiting, up to `batch_size`. One delivery
-    at a time: messages stay in order and replicas share the durable consumer.
-    """
-
-    def __init__(
-        self,
-        subject: str,
-        stream: str,
-        config: ConsumerConfig,
-        batch_size: int,
-        deliver: Callable[[list[Any]], Awaitable[None]],
-    ) -> None:
-        self.subject, self.stream, self.config = subject, stream, config
-        self.batch_size, self.deliver = batch_size, deliver
-        self.running = False
-        self.task: asyncio.Task[None] | None = None
-        self.delivering = False
-        # Everything stored before this moment has been handed to `deliver`.
-        self.caught_up_at: datetime | None = None
-
-    async def start(self, js: Any) -> None:
-        # Create or update: a consumer made by an older version takes today's subjects.
-        await js.add_consumer(self.stream, self.config)
-        self.subscription = await js.pull_subscribe(
-            self.subject, durable=self.config.durable_name, stream=self.stream, config=self.config
-        )
-        self.running = True
-        self.task = asyncio.create_task(self._loop())
-
-    async def stop(self) -> None:
-        """Let the delivery in hand finish (it is acked); a wait for messages ends at once
-        (one that arrives in the meantime is redelivered after its ack wait)."""
-        self.running = False
-        if self.task:
-            if not self.delivering:
-                self.task.cancel()
-            done, _ = await asyncio.wait({self.task}, timeout=15)
-            if not done:
-                self.task.cancel()  # its unacked messages are redelivered
-        with contextlib.suppress(Exception):  # the connection may be gone already
-            await self.subscription.unsubscribe()
-
-    async def _loop(self) -> None:
-        while self.running:
-            fetched_at = now()
-            try:
-                batch = await self._fetch()
-            except (TimeoutError, NatsTimeoutError):
-                self.caught_up_at = fetched_at
-                continue
-            except (ConnectionClosedError, ServiceUnavailableError):
-                await asyncio.sleep(0.5)  # reconnecting: try again shortly
-                continue
-            except Exception:
-                # The consumer gone, a server error: the loop must outlive it.
-                log.exception("fetching from %s failed", self.subject)
-                await asyncio.sleep(1.0)
-                continue
-            self.delivering = True
-            try:
-                await self.deliver(batch)
-            except Exception:
-                # Not acked: redelivered after ack_wait. The loop must go on.
-                log.exception("delivering from %s failed", self.subject)
-                continue
-            finally:
-                self.delivering = False
-            pending = getattr(batch[-1].metadata, "num_pending", None)
-            if pending == 0:  # the stream held nothing more for us when this was sent
-                self.caught_up_at = fetched_at
-
-    async def _fetch(self) -> list[Any]:
-        first: list[Any] = await self.subscription.fetch(1, timeout=1.0)
-        if self.batch_size == 1 or not getattr(first[0].metadata, "num_pending", 1):
-            return first
-        with contextlib.suppress(TimeoutError, NatsTimeoutError):  # more is waiting: take it
-            return first + await self.subscription.fetch(self.batch_size - 1, timeout=0.005)
-        return first
-
-
 class Bus:
     """Publishes envelopes and subscribes idempotency-ready handlers for one service."""
 
     def __init__(self, broker: NatsBroker, source: str, tracer: trace.Tracer | None = None) -> None:
         self.broker = broker
+        self.nats = NatsAdapter(broker)
         self.source = source
         self.tracer = tracer or trace.get_tracer("boxops.bus")
         self.loops: list[PullLoop] = []
 
     async def declare_streams(self) -> None:
         """Create or update the streams; safe to run from every service at every start."""
-        js = self.broker.config.connection_state.stream  # type: ignore[attr-defined]
         for stream in STREAMS:
             config = StreamConfig(
                 name=stream.name,
@@ -201,11 +113,7 @@ class Bus:
                 max_bytes=stream.max_bytes,
                 duplicate_window=120,
             )
-            try:
-                await js.add_stream(config)
-            except BadRequestError:
-                if not stream.dynamic:
-                    await js.update_stream(config)
+            await self.nats.declare_stream(config, dynamic=stream.dynamic)
 
     def envelope(self, data: E, *, id: str | None = None, depth: int = 0) -> Envelope[E]:
         return Envelope(
@@ -326,9 +234,8 @@ class Bus:
         self.loops.append(PullLoop(subject, name, config, batch_size, deliver))
 
     async def start_consumers(self) -> None:
-        js = self.broker.config.connection_state.stream  # type: ignore[attr-defined]
         for loop in self.loops:
-            await loop.start(js)
+            await loop.start(self.nats)
 
     async def stop_consumers(self) -> None:
         await asyncio.gather(*(loop.stop() for loop in self.loops))

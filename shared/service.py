@@ -5,7 +5,6 @@ import gc
 import logging
 import os
 import signal
-import warnings
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -28,9 +27,6 @@ from shared.settings import BoxopsSettings
 from shared.telemetry import middlewares, tracer, tracer_provider
 
 log = logging.getLogger(__name__)
-
-# FastStream warns about durable push consumers; ours always set a queue group as well.
-warnings.filterwarnings("ignore", message="The JetStream Push consumer with the `durable`")
 
 
 def make_broker(settings: BoxopsSettings, provider: TracerProvider | None) -> NatsBroker:

@@ -3,11 +3,11 @@
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
-from nats.js.errors import NoStreamResponseError
 
 from shared.bus import Bus, new_id, now
 from shared.envelope import Envelope, EnvelopeError, body_for, headers_for, parse
 from shared.events import Event, model_for
+from shared.nats_adapter import NoStream
 from shared.specs import SUBJECT_TOKEN
 
 router = APIRouter(tags=["events"])
@@ -35,7 +35,6 @@ async def publish(subject: str, request: Request) -> dict[str, Any]:
     except EnvelopeError as err:
         raise HTTPException(422, str(err)) from None
     bus: Bus = request.app.state.service.bus
-    js = bus.broker.config.connection_state.stream  # type: ignore[attr-defined]
     outgoing = Envelope(
         id=envelope.id,
         source=envelope.source,
@@ -46,9 +45,9 @@ async def publish(subject: str, request: Request) -> dict[str, Any]:
     )
     body = body_for(outgoing)
     try:
-        ack = await js.publish(subject, body, headers=headers_for(outgoing))
-    except NoStreamResponseError:
+        stored = await bus.nats.publish(subject, body, headers_for(outgoing))
+    except NoStream:
         raise HTTPException(
             404, f"no stream keeps {subject!r}: apply a trigger that listens on it first"
         ) from None
-    return {"id": envelope.id, "subject": subject, "stream": ack.stream, "seq": ack.seq}
+    return {"id": envelope.id, "subject": subject, "stream": stored.stream, "seq": stored.seq}

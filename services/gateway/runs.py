@@ -5,7 +5,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import PlainTextResponse
-from nats.js.errors import NotFoundError
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.gateway.ask import ask
@@ -173,15 +172,7 @@ async def get_logs(
 
 
 async def read_logs(bus: Bus, run_id: str) -> list[LogLine]:
-    js = bus.broker.config.connection_state.stream  # type: ignore[attr-defined]
-    chunks: list[LogChunk] = []
-    seq = 1
-    while True:
-        try:
-            message = await js.get_msg(TELEMETRY.name, seq=seq, next=True, subject=f"log.{run_id}")
-        except NotFoundError:
-            break
-        chunks.append(LogChunk.model_validate_json(message.data or b"{}"))
-        seq = (message.seq or seq) + 1
+    bodies = await bus.nats.bodies(TELEMETRY.name, f"log.{run_id}")
+    chunks = [LogChunk.model_validate_json(body or b"{}") for body in bodies]
     chunks.sort(key=lambda chunk: chunk.seq)
     return [line for chunk in chunks for line in chunk.lines]

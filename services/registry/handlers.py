@@ -17,6 +17,7 @@ from services.registry.tx import Writer
 from shared.bus import now
 from shared.envelope import Envelope
 from shared.events import FileEntry, RunCompleted
+from shared.nats_adapter import NatsAdapter
 from shared.queries import RefQuery, Reply
 from shared.registry_api import (
     AliasSet,
@@ -66,8 +67,7 @@ class Handlers:
         return Reply(result=result)
 
     def _max_payload(self) -> int:
-        connection = self.broker.config.connection_state.connection  # type: ignore[attr-defined]
-        return int(getattr(connection, "max_payload", 1024 * 1024))
+        return NatsAdapter(self.broker).max_payload
 
     async def read(self, query: Callable[..., Awaitable[Any]], *args: Any) -> Reply:
         async def work() -> Any:

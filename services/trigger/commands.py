@@ -4,7 +4,6 @@ import hashlib
 import json
 from typing import Any
 
-from nats.js.errors import BadRequestError
 from pydantic import BaseModel
 
 from services.trigger import store
@@ -12,6 +11,7 @@ from services.trigger.handlers import Triggers
 from services.trigger.tables import TriggerRow
 from services.trigger.watch import Monitors
 from shared.bus import CUSTOM, STREAMS, new_id, now, stream_of
+from shared.nats_adapter import StreamRefused
 from shared.queries import ApplySpec, Enable, Fire, Named, Reply
 from shared.specs import SpecError, load
 from shared.trigger_specs import MonitorSpec, TriggerSpec
@@ -67,7 +67,6 @@ class Commands:
 
     async def _listen(self, spec: TriggerSpec) -> str | None:
         """Make sure a stream keeps the events of every subject the trigger names."""
-        js = self.triggers.bus.broker.config.connection_state.stream  # type: ignore[attr-defined]
         for condition in spec.conditions().values():
             subject = condition.subject
             try:
@@ -75,13 +74,9 @@ class Commands:
                 continue
             except LookupError:
                 pass
-            info = await js.stream_info(CUSTOM.name)
-            if subject in (info.config.subjects or []):
-                continue
-            info.config.subjects = [*(info.config.subjects or []), subject]
             try:
-                await js.update_stream(info.config)
-            except BadRequestError as err:
+                await self.triggers.bus.nats.add_subject(CUSTOM.name, subject)
+            except StreamRefused as err:
                 static = ", ".join(s for st in STREAMS if not st.dynamic for s in st.subjects)
                 return (
                     f"cannot listen on {subject!r}: it overlaps boxops subjects ({static}): {err}"

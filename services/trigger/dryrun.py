@@ -4,9 +4,6 @@ and say what it would have started and why."""
 from datetime import datetime, timedelta
 from typing import Any
 
-from nats.js.api import ConsumerConfig, DeliverPolicy
-from nats.js.errors import BadRequestError, NotFoundError
-
 from services.trigger.handlers import Incoming
 from services.trigger.matcher import Matcher
 from services.trigger.policy import decide
@@ -89,29 +86,12 @@ def _debounced(spec: TriggerSpec, outcomes: list[dict[str, Any]]) -> list[dict[s
 
 async def _stored(bus: Bus, spec: TriggerSpec, since: datetime) -> list[Envelope[Incoming]]:
     """Events on the trigger's subjects since `since`, from the domain and custom streams."""
-    js = bus.broker.config.connection_state.stream  # type: ignore[attr-defined]
     found: list[Envelope[Incoming]] = []
     for condition in spec.conditions().values():
-        for stream in (EVENTS, CUSTOM):
-            config = ConsumerConfig(
-                deliver_policy=DeliverPolicy.BY_START_TIME,
-                opt_start_time=since,
-                filter_subject=condition.subject,
-                inactive_threshold=30,
+        for stream in (EVENTS, CUSTOM):  # the subject lives in one of them
+            found += await bus.nats.replay(
+                stream.name, condition.subject, since, _read, LIMIT - len(found)
             )
-            try:
-                subscription = await js.pull_subscribe(
-                    condition.subject, stream=stream.name, config=config
-                )
-            except (BadRequestError, NotFoundError):
-                continue  # the subject lives in the other stream
-            while len(found) < LIMIT:
-                try:
-                    messages = await subscription.fetch(500, timeout=0.3)
-                except TimeoutError:
-                    break
-                found.extend(filter(None, map(_read, messages)))
-            await subscription.unsubscribe()
     return sorted(found, key=lambda e: e.time)
 
 

@@ -25,7 +25,7 @@ async def running(broker: NatsBroker, bus: Bus) -> AsyncIterator[Any]:
     await broker.start()
     await bus.start_consumers()
     try:
-        yield broker.config.connection_state.stream
+        yield bus.nats.jetstream
     finally:
         await bus.stop_consumers()
         await broker.stop()
@@ -267,7 +267,7 @@ async def test_a_batch_consumer_of_two_subjects_gets_both_in_stored_order(nats_u
     broker, bus = a_bus(nats_url)
     await broker.connect()
     await bus.declare_streams()
-    js = broker.config.connection_state.stream
+    js = bus.nats.jetstream
     # What an older version left: the same durable consumer, on metric.logged alone.
     old = ConsumerConfig(durable_name="tests-metrics", filter_subject=MetricLogged.subject)
     await js.add_consumer(TELEMETRY.name, old)
@@ -297,7 +297,7 @@ async def test_an_idle_batch_consumer_acks_unread_and_hands_on_what_comes_once_b
     broker, bus = a_bus(nats_url)
     await broker.connect()
     await bus.declare_streams()
-    js = broker.config.connection_state.stream
+    js = bus.nats.jetstream
     got: list[Envelope[Any]] = []
     idle = True
 

@@ -99,10 +99,9 @@ async def test_each_executor_says_which_backends_it_offers(nats_url: str, tmp_pa
 async def test_a_machine_without_docker_offers_the_local_backend_only(
     nats_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """No DOCKER_HOST, no Docker context, no socket anywhere: the executor still starts."""
-    monkeypatch.delenv("DOCKER_HOST", raising=False)
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.setattr(aiodocker.docker, "_sock_search_paths", [tmp_path / "docker.sock"])
+    """No daemon where DOCKER_HOST points (no socket there at all): the executor still starts."""
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path / 'docker.sock'}")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))  # no Docker context to prefer
     assert await DockerBackend.connect() is None
 
     plain = await harness("local", nats_url, tmp_path / "a", executor_id="ex-no-docker")

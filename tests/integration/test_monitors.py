@@ -56,7 +56,7 @@ async def crossings(stack: Stack, count: int) -> list[dict[str, Any]]:
 
 
 async def stored(stack: Stack, subject: str) -> int:
-    js = stack.gateway_service.bus.broker.config.connection_state.stream
+    js = stack.gateway_service.bus.nats.jetstream
     info = await js.stream_info(EVENTS.name, subjects_filter=subject)
     return int((info.state.subjects or {}).get(subject, 0))
 

@@ -11,13 +11,14 @@ from shared.bus import EVENTS, Bus, now
 from shared.db import create_engine, sessionmaker
 from shared.events import RunAbortRequested
 from shared.migrate import upgrade
+from shared.nats_adapter import NatsAdapter
 from shared.outbox import Outbox, already_processed, stage
 
 SCHEDULER_MIGRATIONS = Path("services/scheduler/migrations/versions")
 
 
 async def stream_messages(broker: NatsBroker) -> int:
-    js = broker.config.connection_state.stream
+    js = NatsAdapter(broker).jetstream
     return int((await js.stream_info(EVENTS.name)).state.messages)
 
 
@@ -43,7 +44,7 @@ async def test_rows_a_crash_left_unpublished_are_relayed_once(
         assert await stream_messages(broker) == 3
         assert await outbox.relay_once(older_than=timedelta(0)) == 0
 
-        js = broker.config.connection_state.stream
+        js = NatsAdapter(broker).jetstream
         last = await js.get_last_msg(EVENTS.name, "run.abort.requested")
         assert json.loads(last.data)["run_id"] == "r2"  # published in commit order
 

@@ -21,7 +21,7 @@ def request(run_id: str, *command: str) -> bytes:
 
 
 async def dead_letters(stack: Stack, count: int) -> list[Any]:
-    js = stack.scheduler.broker.config.connection_state.stream
+    js = stack.scheduler.bus.nats.jetstream
 
     async def check() -> list[Any] | None:
         state = (await js.stream_info(DEAD_LETTERS.name)).state
@@ -93,7 +93,7 @@ async def test_the_same_request_published_twice_with_one_event_id_makes_one_run(
     assert run["state"] == "completed"
     assert len(accepted(run)) == 1
     assert len(await runs_with_id(stack, "twice")) == 1
-    js = stack.scheduler.broker.config.connection_state.stream
+    js = stack.scheduler.bus.nats.jetstream
     stored = await js.get_last_msg(EVENTS.name, "run.requested")
     assert stored.seq == 1  # JetStream kept one copy: the second publish was a duplicate
 
@@ -115,7 +115,7 @@ async def test_a_redelivered_cloudevent_the_server_did_not_dedupe_makes_one_run(
     assert run["state"] == "completed"
     assert len(accepted(run)) == 1
     assert len(await runs_with_id(stack, "ev-ce")) == 1
-    js = stack.scheduler.broker.config.connection_state.stream
+    js = stack.scheduler.bus.nats.jetstream
     assert (await js.stream_info(EVENTS.name)).state.messages >= 3
 
 

@@ -32,7 +32,7 @@ class Registry:
 
     @property
     def js(self) -> Any:
-        return self.bus.broker.config.connection_state.stream  # type: ignore[attr-defined]
+        return self.bus.nats.jetstream
 
     async def publish(self, subject: str, data: Any, headers: dict[str, str] | None = None) -> None:
         """As another system would: a bare body, headers only if given."""
