@@ -34,7 +34,7 @@ class OutboxRow(SQLModel, table=True):
 
     id: str = Field(primary_key=True)
     subject: str
-    headers: str
+    headers: str = Field(sa_type=sa.Text)
     body: bytes
     created_at: datetime = Field(sa_type=UTCDateTime)
     published_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
