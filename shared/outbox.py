@@ -45,7 +45,7 @@ class InboxRow(SQLModel, table=True):
 
     consumer: str = Field(primary_key=True)
     event_id: str = Field(primary_key=True)
-    processed_at: datetime = Field(sa_type=UTCDateTime)
+    processed_at: datetime = Field(sa_type=UTCDateTime, index=True)
 
 
 # Built once: a statement with its values inline would be compiled (and its cache key
