@@ -9,17 +9,21 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import MetaData
 
 ENV_DIR = Path(__file__).parent / "migrations"
 
 
-def alembic_config(url: str, schema: str, versions: Path) -> Config:
+def alembic_config(
+    url: str, schema: str, versions: Path, metadata: MetaData | None = None
+) -> Config:
     config = Config()
     config.set_main_option("script_location", str(ENV_DIR))
     config.set_main_option("path_separator", "os")
     config.set_main_option("version_locations", str(versions))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     config.attributes["schema"] = schema
+    config.attributes["metadata"] = metadata  # what autogenerate compares the database with
     return config
 
 

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
-from alembic import op
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -35,7 +34,7 @@ class OutboxRow(SQLModel, table=True):
 
     id: str = Field(primary_key=True)
     subject: str
-    headers: str
+    headers: str = Field(sa_type=sa.Text)
     body: bytes
     created_at: datetime = Field(sa_type=UTCDateTime)
     published_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
@@ -46,7 +45,7 @@ class InboxRow(SQLModel, table=True):
 
     consumer: str = Field(primary_key=True)
     event_id: str = Field(primary_key=True)
-    processed_at: datetime = Field(sa_type=UTCDateTime)
+    processed_at: datetime = Field(sa_type=UTCDateTime, index=True)
 
 
 # Built once: a statement with its values inline would be compiled (and its cache key
@@ -55,26 +54,6 @@ _INBOX_INSERT = {
     "sqlite": sqlite_insert(InboxRow).on_conflict_do_nothing(),
     "postgresql": postgres_insert(InboxRow).on_conflict_do_nothing(),
 }
-
-
-def create_tables() -> None:
-    """Migration step every service's first revision runs."""
-    op.create_table(
-        "outbox",
-        sa.Column("id", sa.String(), primary_key=True),
-        sa.Column("subject", sa.String(), nullable=False),
-        sa.Column("headers", sa.Text(), nullable=False),
-        sa.Column("body", sa.LargeBinary(), nullable=False),
-        sa.Column("created_at", UTCDateTime(), nullable=False),
-        sa.Column("published_at", UTCDateTime(), nullable=True),
-    )
-    op.create_index("ix_outbox_published_at", "outbox", ["published_at"])
-    op.create_table(
-        "inbox",
-        sa.Column("consumer", sa.String(), primary_key=True),
-        sa.Column("event_id", sa.String(), primary_key=True),
-        sa.Column("processed_at", UTCDateTime(), nullable=False),
-    )
 
 
 @dataclass(frozen=True)

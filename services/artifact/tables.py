@@ -6,6 +6,7 @@ from sqlalchemy import BigInteger, Column
 from sqlmodel import Field, SQLModel
 
 from shared.db import UTCDateTime
+from shared.metadata import service_metadata, stored_default
 
 
 class BlobRow(SQLModel, table=True):
@@ -16,7 +17,7 @@ class BlobRow(SQLModel, table=True):
     name: str | None = None
     media_type: str | None = None
     preview_kind: str | None = None
-    preview_status: str = "none"
+    preview_status: str = stored_default("none")
     created_at: datetime = Field(sa_type=UTCDateTime)
     location: str | None = None  # the store's key of the bytes, when not their content key
 
@@ -41,3 +42,7 @@ class NameRow(SQLModel, table=True):
     key: str = Field(primary_key=True)
     sha256: str = Field(index=True)
     updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+# What this service's migrations build (tests/integration/test_migrations.py holds them to it).
+METADATA = service_metadata(BlobRow, UploadRow, NameRow)

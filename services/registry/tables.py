@@ -3,10 +3,11 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from shared.db import UTCDateTime
+from shared.metadata import service_metadata, stored_default
 
 
 def json_column(default: Any = dict) -> Any:
@@ -18,8 +19,8 @@ class DatasetRow(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(unique=True)
-    type: str = "other"
-    description: str = ""
+    type: str = stored_default("other")
+    description: str = stored_default("", sa_type=Text)
     tags: list[str] = json_column(list)
     created_at: datetime = Field(sa_type=UTCDateTime)
 
@@ -34,18 +35,18 @@ class DatasetVersionRow(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     dataset_id: int = Field(index=True)
     version: int
-    identity: str  # digest, pinned URI or URI: one version per identity
+    identity: str = Field(sa_type=Text)  # digest, pinned URI or URI: one version per identity
     digest: str | None = None
-    uri: str | None = None
+    uri: str | None = Field(default=None, sa_type=Text)
     managed: bool
-    file_count: int = 0
+    file_count: int = stored_default(0)
     meta: dict[str, Any] = json_column()
     pin: dict[str, Any] = json_column()
     changes: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     parents: list[str] = json_column(list)
     previous_version: int | None = None
     run_id: str | None = Field(default=None, index=True)
-    source: str = ""
+    source: str = stored_default("")
     created_at: datetime = Field(sa_type=UTCDateTime)
 
 
@@ -53,9 +54,9 @@ class DatasetFileRow(SQLModel, table=True):
     __tablename__ = "dataset_files"
 
     version_id: int = Field(primary_key=True)
-    path: str = Field(primary_key=True)
-    size: int
-    sha256: str
+    path: str = Field(primary_key=True, sa_type=Text)
+    size: int = Field(sa_column=Column(BigInteger, nullable=False))
+    sha256: str = Field(sa_type=String(64))
 
 
 class StagedFilesRow(SQLModel, table=True):
@@ -74,7 +75,7 @@ class ModelRow(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(unique=True)
-    description: str = ""
+    description: str = stored_default("", sa_type=Text)
     tags: list[str] = json_column(list)
     created_at: datetime = Field(sa_type=UTCDateTime)
 
@@ -118,9 +119,9 @@ class ComponentRow(SQLModel, table=True):
     version: int
     digest: str
     type: str
-    description: str = ""
+    description: str = stored_default("", sa_type=Text)
     spec: dict[str, Any] = json_column()
-    source: str = ""  # the YAML as registered
+    source: str = stored_default("", sa_type=Text)  # the YAML as registered
     created_at: datetime = Field(sa_type=UTCDateTime)
 
 
@@ -132,10 +133,10 @@ class PipelineRow(SQLModel, table=True):
     name: str = Field(index=True)
     version: int
     digest: str
-    description: str = ""
+    description: str = stored_default("", sa_type=Text)
     spec: dict[str, Any] = json_column()
     components: dict[str, str] = json_column()  # step → component NAME@VERSION
-    source: str = ""
+    source: str = stored_default("", sa_type=Text)
     created_at: datetime = Field(sa_type=UTCDateTime)
 
 
@@ -154,5 +155,21 @@ class EdgeRow(SQLModel, table=True):
 
     __tablename__ = "lineage_edges"
 
-    src: str = Field(primary_key=True)
-    dst: str = Field(primary_key=True, index=True)
+    src: str = Field(primary_key=True, sa_type=Text)
+    dst: str = Field(primary_key=True, index=True, sa_type=Text)
+
+
+# What this service's migrations build (tests/integration/test_migrations.py holds them to it).
+METADATA = service_metadata(
+    DatasetRow,
+    DatasetVersionRow,
+    DatasetFileRow,
+    StagedFilesRow,
+    ModelRow,
+    ModelVersionRow,
+    AliasRow,
+    ComponentRow,
+    PipelineRow,
+    LineageRunRow,
+    EdgeRow,
+)

@@ -3,10 +3,11 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, Column, Text
 from sqlmodel import Field, SQLModel
 
 from shared.db import UTCDateTime
+from shared.metadata import service_metadata, stored_default
 
 
 def json_column() -> Any:
@@ -17,14 +18,14 @@ class RunRow(SQLModel, table=True):
     __tablename__ = "runs"
 
     id: str = Field(primary_key=True)
-    kind: str = "command"
+    kind: str = stored_default("command")
     state: str = Field(index=True)
     substate: str | None = None
-    reason: str = ""
+    reason: str = stored_default("", sa_type=Text)
     command: list[str] = Field(sa_column=Column(JSON, nullable=False))
     env: dict[str, str] = json_column()
     resources: dict[str, Any] = json_column()
-    priority: int = 0
+    priority: int = stored_default(0)
     cause: dict[str, Any] = json_column()
     trigger: str | None = Field(default=None, index=True)
     params: dict[str, Any] = json_column()
@@ -37,22 +38,22 @@ class RunRow(SQLModel, table=True):
     parent_id: str | None = Field(default=None, index=True)
     step: str | None = None
     image: str | None = None
-    backend: str = "local"
-    network: bool = False
+    backend: str = stored_default("local")
+    network: bool = stored_default(False)
     selector: dict[str, str] = json_column()
     timeout_s: float | None = None
-    retries: int = 0
-    retry_backoff_s: float = 5.0
-    attempt: int = 1
+    retries: int = stored_default(0)
+    retry_backoff_s: float = stored_default(5.0)
+    attempt: int = stored_default(1)
     not_before: datetime | None = Field(default=None, sa_type=UTCDateTime)
     concurrency_key: str | None = Field(default=None, index=True)
     max_concurrency: int | None = None
     cache_key: str | None = Field(default=None, index=True)
     executor_id: str | None = Field(default=None, index=True)
     started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    stop_reason: str | None = None
+    stop_reason: str | None = Field(default=None, sa_type=Text)
     exit_code: int | None = None
-    error: str = ""
+    error: str = stored_default("", sa_type=Text)
     provenance: dict[str, Any] = json_column()
     metrics: dict[str, float] = json_column()
     tags: dict[str, str] = json_column()
@@ -72,7 +73,7 @@ class TransitionRow(SQLModel, table=True):
     state: str
     substate: str | None = None
     at: datetime = Field(sa_type=UTCDateTime)
-    reason: str = ""
+    reason: str = stored_default("", sa_type=Text)
 
 
 class MetricRow(SQLModel, table=True):
@@ -84,3 +85,7 @@ class MetricRow(SQLModel, table=True):
     step: int | None = None
     value: float
     at: datetime = Field(sa_type=UTCDateTime)
+
+
+# What this service's migrations build (tests/integration/test_migrations.py holds them to it).
+METADATA = service_metadata(RunRow, TransitionRow, MetricRow)

@@ -3,20 +3,21 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from shared.db import UTCDateTime
+from shared.metadata import service_metadata, stored_default
 
 
 class TriggerRow(SQLModel, table=True):
     __tablename__ = "triggers"
 
     name: str = Field(primary_key=True)
-    kind: str = "trigger"  # trigger | monitor
+    kind: str = stored_default("trigger")  # trigger | monitor
     spec: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
-    version: int = 1
-    enabled: bool = True
+    version: int = stored_default(1)
+    enabled: bool = stored_default(True)
     created_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
 
@@ -31,12 +32,12 @@ class FiringRow(SQLModel, table=True):
     trigger: str = Field(index=True)
     key: str  # what makes it unique: an event id, a schedule tick, a manual request id
     status: str = Field(index=True)  # fired | skipped | queued | debounced | superseded
-    reason: str = ""
+    reason: str = stored_default("", sa_type=Text)
     at: datetime = Field(sa_type=UTCDateTime, index=True)
     due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     event_id: str | None = None
     tick: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    depth: int = 0
+    depth: int = stored_default(0)
     params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     inputs: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     command: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
@@ -80,3 +81,9 @@ class MonitorEventRow(SQLModel, table=True):
     value: float
     threshold: float
     run_id: str | None = None
+
+
+# What this service's migrations build (tests/integration/test_migrations.py holds them to it).
+METADATA = service_metadata(
+    TriggerRow, FiringRow, SeenRow, ScheduleRow, MonitorStateRow, MonitorEventRow
+)

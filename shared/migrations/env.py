@@ -7,18 +7,29 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from shared.db import create_engine, is_sqlite
+from shared.metadata import COMPARE
 
 config = context.config
 URL = config.get_main_option("sqlalchemy.url") or ""
 SCHEMA = config.attributes.get("schema", "public")
+# The service's own tables (its tables.METADATA), for autogenerate and `alembic check`.
+METADATA = config.attributes.get("metadata")
+
+
+def _not_the_version_table(name: str | None, type_: str, _parents: object) -> bool:
+    # The version table is named with its schema on PostgreSQL (version_table_schema), and
+    # autogenerate only recognises it unqualified: it would propose dropping it.
+    return not (type_ == "table" and name == "alembic_version")
 
 
 def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
-        target_metadata=None,
+        target_metadata=METADATA,
         version_table_schema=None if is_sqlite(URL) else SCHEMA,
         render_as_batch=is_sqlite(URL),
+        include_name=_not_the_version_table,
+        **COMPARE,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -8,8 +8,6 @@ Create Date: 2026-11-26
 import sqlalchemy as sa
 from alembic import op
 
-from shared.db import UTCDateTime
-
 revision = "artifact_0002"
 down_revision = "artifact_0001"
 branch_labels = None
@@ -25,7 +23,7 @@ def upgrade() -> None:
         sa.Column("media_type", sa.String(), nullable=True),
         sa.Column("preview_kind", sa.String(), nullable=True),
         sa.Column("preview_status", sa.String(), nullable=False, server_default="none"),
-        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_table(
         "uploads",
@@ -36,15 +34,15 @@ def upgrade() -> None:
         sa.Column("media_type", sa.String(), nullable=True),
         sa.Column("multipart_id", sa.String(), nullable=True),
         sa.Column("part_bytes", sa.BigInteger(), nullable=False),
-        sa.Column("created_at", UTCDateTime(), nullable=False),
-        sa.Column("expires_at", UTCDateTime(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_index("ix_uploads_expires_at", "uploads", ["expires_at"])
     op.create_table(
         "names",
         sa.Column("key", sa.String(), primary_key=True),
         sa.Column("sha256", sa.String(), nullable=False),
-        sa.Column("updated_at", UTCDateTime(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_index("ix_names_sha256", "names", ["sha256"])
 

@@ -8,8 +8,6 @@ Create Date: 2026-11-27
 import sqlalchemy as sa
 from alembic import op
 
-from shared.db import UTCDateTime
-
 revision = "registry_0002"
 down_revision = "registry_0001"
 branch_labels = None
@@ -32,7 +30,7 @@ def upgrade() -> None:
         sa.Column("type", sa.String(), nullable=False, server_default="other"),
         sa.Column("description", sa.Text(), nullable=False, server_default=""),
         _json("tags"),
-        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_table(
         "dataset_versions",
@@ -51,7 +49,7 @@ def upgrade() -> None:
         sa.Column("previous_version", sa.Integer(), nullable=True),
         sa.Column("run_id", sa.String(), nullable=True, index=True),
         sa.Column("source", sa.String(), nullable=False, server_default=""),
-        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.UniqueConstraint("dataset_id", "version"),
         sa.UniqueConstraint("dataset_id", "identity"),
     )
@@ -67,7 +65,7 @@ def upgrade() -> None:
         sa.Column("upload_id", sa.String(), primary_key=True),
         sa.Column("seq", sa.Integer(), primary_key=True),
         _json("files"),
-        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_table(
         "models",
@@ -75,7 +73,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(), nullable=False, unique=True),
         sa.Column("description", sa.Text(), nullable=False, server_default=""),
         _json("tags"),
-        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_table(
         "model_versions",
@@ -90,7 +88,7 @@ def upgrade() -> None:
         _json("metrics"),
         _json("meta"),
         _json("parents"),
-        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.UniqueConstraint("model_id", "version"),
         sa.UniqueConstraint("model_id", "digest"),
     )
@@ -99,7 +97,7 @@ def upgrade() -> None:
         sa.Column("model_id", sa.Integer(), primary_key=True),
         sa.Column("alias", sa.String(), primary_key=True),
         sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("updated_at", UTCDateTime(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     )
     for table in ("components", "pipelines"):
         extra = (
@@ -117,7 +115,7 @@ def upgrade() -> None:
             _json("spec"),
             *extra,
             sa.Column("source", sa.Text(), nullable=False, server_default=""),
-            sa.Column("created_at", UTCDateTime(), nullable=False),
+            sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
             sa.UniqueConstraint("name", "version"),
             sa.UniqueConstraint("name", "digest"),
         )
@@ -127,7 +125,7 @@ def upgrade() -> None:
         sa.Column("component", sa.String(), nullable=True),
         sa.Column("pipeline", sa.String(), nullable=True),
         sa.Column("parent_run_id", sa.String(), nullable=True),
-        sa.Column("at", UTCDateTime(), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_table(
         "lineage_edges",

@@ -8,9 +8,6 @@ Create Date: 2026-11-26
 import sqlalchemy as sa
 from alembic import op
 
-from shared.db import UTCDateTime
-from shared.outbox import create_tables
-
 JSON_COLUMNS = (
     "env",
     "resources",
@@ -45,7 +42,22 @@ depends_on = None
 
 
 def upgrade() -> None:
-    create_tables()
+    op.create_table(
+        "outbox",
+        sa.Column("id", sa.String(), primary_key=True),
+        sa.Column("subject", sa.String(), nullable=False),
+        sa.Column("headers", sa.Text(), nullable=False),
+        sa.Column("body", sa.LargeBinary(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
+    )
+    op.create_index("ix_outbox_published_at", "outbox", ["published_at"])
+    op.create_table(
+        "inbox",
+        sa.Column("consumer", sa.String(), primary_key=True),
+        sa.Column("event_id", sa.String(), primary_key=True),
+        sa.Column("processed_at", sa.DateTime(timezone=True), nullable=False),
+    )
     op.create_table(
         "runs",
         sa.Column("id", sa.String(), primary_key=True),
@@ -68,18 +80,18 @@ def upgrade() -> None:
         sa.Column("retries", sa.Integer(), nullable=False, server_default="0"),
         sa.Column("retry_backoff_s", sa.Float(), nullable=False, server_default="5"),
         sa.Column("attempt", sa.Integer(), nullable=False, server_default="1"),
-        sa.Column("not_before", UTCDateTime(), nullable=True),
+        sa.Column("not_before", sa.DateTime(timezone=True), nullable=True),
         sa.Column("concurrency_key", sa.String(), nullable=True),
         sa.Column("max_concurrency", sa.Integer(), nullable=True),
         sa.Column("cache_key", sa.String(), nullable=True),
         sa.Column("executor_id", sa.String(), nullable=True),
-        sa.Column("started_at", UTCDateTime(), nullable=True),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("stop_reason", sa.Text(), nullable=True),
         sa.Column("exit_code", sa.Integer(), nullable=True),
         sa.Column("error", sa.Text(), nullable=False, server_default=""),
         sa.Column("logs", sa.JSON(), nullable=True),
-        sa.Column("created_at", UTCDateTime(), nullable=False),
-        sa.Column("updated_at", UTCDateTime(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     )
     for column in INDEXED:
         op.create_index(f"ix_runs_{column}", "runs", [column])
@@ -89,7 +101,7 @@ def upgrade() -> None:
         sa.Column("run_id", sa.String(), nullable=False),
         sa.Column("state", sa.String(), nullable=False),
         sa.Column("substate", sa.String(), nullable=True),
-        sa.Column("at", UTCDateTime(), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("reason", sa.Text(), nullable=False, server_default=""),
     )
     op.create_index("ix_run_transitions_run_id", "run_transitions", ["run_id"])
@@ -100,7 +112,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(), nullable=False),
         sa.Column("step", sa.Integer(), nullable=True),
         sa.Column("value", sa.Float(), nullable=False),
-        sa.Column("at", UTCDateTime(), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_index("ix_run_metrics_run_id", "run_metrics", ["run_id"])
 

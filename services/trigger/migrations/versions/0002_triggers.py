@@ -8,8 +8,6 @@ Create Date: 2026-11-26
 import sqlalchemy as sa
 from alembic import op
 
-from shared.db import UTCDateTime
-
 revision = "trigger_0002"
 down_revision = "trigger_0001"
 branch_labels = None
@@ -24,8 +22,8 @@ def upgrade() -> None:
         sa.Column("spec", sa.JSON(), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False, server_default="1"),
         sa.Column("enabled", sa.Boolean(), nullable=False, server_default=sa.true()),
-        sa.Column("created_at", UTCDateTime(), nullable=False),
-        sa.Column("updated_at", UTCDateTime(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_table(
         "firings",
@@ -34,10 +32,10 @@ def upgrade() -> None:
         sa.Column("key", sa.String(), nullable=False),
         sa.Column("status", sa.String(), nullable=False),
         sa.Column("reason", sa.Text(), nullable=False, server_default=""),
-        sa.Column("at", UTCDateTime(), nullable=False),
-        sa.Column("due_at", UTCDateTime(), nullable=True),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("due_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("event_id", sa.String(), nullable=True),
-        sa.Column("tick", UTCDateTime(), nullable=True),
+        sa.Column("tick", sa.DateTime(timezone=True), nullable=True),
         sa.Column("depth", sa.Integer(), nullable=False, server_default="0"),
         sa.Column("params", sa.JSON(), nullable=False),
         sa.Column("inputs", sa.JSON(), nullable=False),
@@ -54,12 +52,12 @@ def upgrade() -> None:
         sa.Column("condition", sa.String(), primary_key=True),
         sa.Column("event_id", sa.String(), nullable=False),
         sa.Column("data", sa.JSON(), nullable=False),
-        sa.Column("at", UTCDateTime(), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_table(
         "schedule_state",
         sa.Column("trigger", sa.String(), primary_key=True),
-        sa.Column("last_tick", UTCDateTime(), nullable=False),
+        sa.Column("last_tick", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_table(
         "monitor_state",
@@ -70,7 +68,7 @@ def upgrade() -> None:
         "monitor_events",
         sa.Column("id", sa.String(), primary_key=True),
         sa.Column("monitor", sa.String(), nullable=False),
-        sa.Column("at", UTCDateTime(), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("kind", sa.String(), nullable=False),
         sa.Column("value", sa.Float(), nullable=False),
         sa.Column("threshold", sa.Float(), nullable=False),
