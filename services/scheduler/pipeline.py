@@ -4,7 +4,7 @@ Pure logic over the pipeline spec and its steps' states."""
 from dataclasses import dataclass, field
 from typing import Any
 
-from services.scheduler.domain import RunState
+from services.scheduler.domain import RunState, RunSubstate
 from shared.events import InputRef, RunOutput
 from shared.specs import REFERENCE, PipelineSpec
 
@@ -15,12 +15,12 @@ FAILED = (RunState.FAILED, RunState.ABORTED)
 class StepStatus:
     state: RunState
     run_id: str
-    substate: str | None = None
+    substate: RunSubstate | None = None
     outputs: dict[str, RunOutput] = field(default_factory=dict)
 
     @property
     def skipped(self) -> bool:
-        return self.substate == "skipped"
+        return self.substate == RunSubstate.SKIPPED
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from services.scheduler import domain, intake, store
-from services.scheduler.domain import Run, RunState
+from services.scheduler.domain import Run, RunState, RunSubstate
 from services.scheduler.pipeline import StepStatus, progress, step_inputs, step_params
 from services.scheduler.plan import PlanError
 from shared.bus import now
@@ -34,7 +34,7 @@ async def advance(tx: "Tx", pipeline: Run, scheduler: "Scheduler") -> None:
             skip, start = step.skip, step.start
         for name, reason in skip.items():
             child = tx.record(domain.accept(_child(pipeline, name, at), at=at))
-            tx.record(domain.abort(child, reason, at=at, substate="skipped"))
+            tx.record(domain.abort(child, reason, at=at, substate=RunSubstate.SKIPPED))
         placed = [await _start(tx, pipeline, spec, name, statuses, at) for name in start]
         if start and pipeline.state is RunState.PENDING:
             pipeline = tx.record(domain.begin_pipeline(pipeline, start, at=at))
