@@ -9,11 +9,11 @@ from shared.events import Cause, FileEntry, InputRef, Resources, RunArtifact, Ru
 from shared.runs import RunState
 
 RUNS_GET = "svc.scheduler.runs.get"
-# Registry lookups: body RefQuery; result the record as JSON (see services/registry).
-COMPONENT_GET = "svc.registry.components.get"  # NAME[@VERSION] → spec + version + digest
-PIPELINE_GET = "svc.registry.pipelines.get"  # NAME[@VERSION] → spec + resolved components
-DATASET_VERSION_GET = "svc.registry.datasets.version"  # NAME[@VERSION] (latest if none)
-MODEL_VERSION_GET = "svc.registry.models.version"  # NAME@VERSION | NAME@ALIAS
+# Registry lookups: body RefQuery; result the view named (shared.registry_api).
+COMPONENT_GET = "svc.registry.components.get"  # NAME[@VERSION] → ComponentView
+PIPELINE_GET = "svc.registry.pipelines.get"  # NAME[@VERSION] → PipelineView
+DATASET_VERSION_GET = "svc.registry.datasets.version"  # NAME[@VERSION] → DatasetVersionView
+MODEL_VERSION_GET = "svc.registry.models.version"  # NAME@VERSION | NAME@ALIAS → ModelVersionView
 RUNS_LIST = "svc.scheduler.runs.list"
 RUNS_METRICS = "svc.scheduler.runs.metrics"
 

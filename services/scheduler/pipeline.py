@@ -4,11 +4,24 @@ Pure logic over the pipeline spec and its steps' states."""
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import Field
+
 from services.scheduler.domain import RunState, RunSubstate
 from shared.events import InputRef, RunOutput
+from shared.registry_api import PipelineView
 from shared.specs import REFERENCE, PipelineSpec
 
 FAILED = (RunState.FAILED, RunState.ABORTED)
+
+
+class PipelinePlan(PipelineView):
+    """What a pipeline run keeps as its spec: the pipeline version the registry answered
+    with, and its steps' literal NAME@VERSION inputs resolved at intake, so the run
+    progresses without asking the registry again."""
+
+    literals: dict[str, dict[str, InputRef]] = Field(
+        default_factory=dict, description="Step → input → the version it reads."
+    )
 
 
 @dataclass(frozen=True)
