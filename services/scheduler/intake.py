@@ -78,7 +78,8 @@ def component_run(
         params=typed,
         inputs=inputs,
         declared_outputs=plan.declared_outputs(spec),
-        env={**spec.env, **plan.param_env(typed), **run.env},
+        # BOXOPS_PARAM_* are the executor's to add (services/executor/contract.py), over these.
+        env={**spec.env, **run.env},
         resources=request.resources
         if request and "resources" in request.model_fields_set
         else spec.resources,
