@@ -7,8 +7,7 @@ from typing import Any
 import httpx
 
 from boxops.home import api_token, read_state
-
-TERMINAL = ("completed", "failed", "aborted")
+from shared.runs import TERMINAL as TERMINAL  # re-exported: what a waiting caller stops on
 
 
 class GatewayError(Exception):

@@ -10,7 +10,7 @@ from typing import Annotated, Any, ClassVar, Literal, NotRequired
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from typing_extensions import TypedDict  # pydantic takes typing.TypedDict from 3.12 on
 
-RunState = Literal["pending", "running", "completed", "failed", "aborted"]
+from shared.runs import RunState, RunSubstate
 
 
 class Event(BaseModel):
@@ -108,22 +108,24 @@ class RunArtifact(BaseModel):
     metadata: dict[str, Any] = Field(default_factory=dict, description="Preview and shape.")
 
 
-class RunRequested(Event):
-    subject = "run.requested"
-    summary = "A command: start a run of an inline command, a component or a pipeline."
+class RunRequest(BaseModel):
+    """What a run is asked to do; `run.requested` adds who asks and why, and the gateway's
+    POST /v1/runs takes exactly these fields."""
 
-    run_id: str | None = Field(None, description="Id to give the run; the event id if absent.")
+    model_config = ConfigDict(extra="ignore")
+
     command: list[str] | None = Field(
         None, min_length=1, description="Inline command and arguments (ad-hoc run)."
     )
     component: str | None = Field(None, description="Component reference NAME[@VERSION].")
     pipeline: str | None = Field(None, description="Pipeline reference NAME[@VERSION].")
     params: dict[str, Any] = Field(default_factory=dict, description="Run parameters.")
-    inputs: dict[str, str] = Field(default_factory=dict, description="Input name → reference.")
+    inputs: dict[str, str] = Field(
+        default_factory=dict, description="Input → NAME[@VERSION], NAME@ALIAS or a blob id."
+    )
     env: dict[str, str] = Field(default_factory=dict, description="Extra environment variables.")
     resources: Resources = Field(default_factory=Resources, description="Resources needed.")
     priority: int = Field(0, description="Higher runs first.")
-    cause: Cause = Field(default_factory=Cause, description="Why the run was requested.")
     timeout_s: float | None = Field(None, gt=0, description="Stop the run after this long.")
     retries: int | None = Field(None, ge=0, le=20, description="Retries after a failure.")
     retry_backoff_s: float | None = Field(None, ge=0, description="First retry delay; doubles.")
@@ -134,11 +136,19 @@ class RunRequested(Event):
     )
 
     @model_validator(mode="after")
-    def _one_target(self) -> "RunRequested":
+    def _one_target(self) -> "RunRequest":
         targets = [t for t in (self.command, self.component, self.pipeline) if t]
         if len(targets) != 1:
             raise ValueError("give exactly one of command, component or pipeline")
         return self
+
+
+class RunRequested(RunRequest, Event):
+    subject = "run.requested"
+    summary = "A command: start a run of an inline command, a component or a pipeline."
+
+    run_id: str | None = Field(None, description="Id to give the run; the event id if absent.")
+    cause: Cause = Field(default_factory=Cause, description="Why the run was requested.")
 
 
 class RunAbortRequested(Event):
@@ -154,7 +164,10 @@ class RunTransition(Event):
 
     run_id: str = Field(description="The run.")
     state: RunState = Field(description="Public state after the transition.")
-    substate: str | None = Field(None, description="Recorded sub-state (queued, dispatched…).")
+    # A str, not RunSubstate: sub-states may be added without breaking older consumers.
+    substate: str | None = Field(
+        None, description=f"Recorded sub-state: {', '.join(RunSubstate)}, or one added later."
+    )
     at: datetime = Field(description="When the scheduler recorded it.")
     reason: str = Field("", description="Why the transition happened.")
 

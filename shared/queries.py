@@ -6,13 +6,14 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from shared.events import Cause, FileEntry, InputRef, Resources, RunArtifact, RunOutput
+from shared.runs import RunState
 
 RUNS_GET = "svc.scheduler.runs.get"
-# Registry lookups: body RefQuery; result the record as JSON (see services/registry).
-COMPONENT_GET = "svc.registry.components.get"  # NAME[@VERSION] → spec + version + digest
-PIPELINE_GET = "svc.registry.pipelines.get"  # NAME[@VERSION] → spec + resolved components
-DATASET_VERSION_GET = "svc.registry.datasets.version"  # NAME[@VERSION] (latest if none)
-MODEL_VERSION_GET = "svc.registry.models.version"  # NAME@VERSION | NAME@ALIAS
+# Registry lookups: body RefQuery; result the view named (shared.registry_api).
+COMPONENT_GET = "svc.registry.components.get"  # NAME[@VERSION] → ComponentView
+PIPELINE_GET = "svc.registry.pipelines.get"  # NAME[@VERSION] → PipelineView
+DATASET_VERSION_GET = "svc.registry.datasets.version"  # NAME[@VERSION] → DatasetVersionView
+MODEL_VERSION_GET = "svc.registry.models.version"  # NAME@VERSION | NAME@ALIAS → ModelVersionView
 RUNS_LIST = "svc.scheduler.runs.list"
 RUNS_METRICS = "svc.scheduler.runs.metrics"
 
@@ -22,7 +23,7 @@ def health_subject(service: str) -> str:
 
 
 class TransitionView(BaseModel):
-    state: str = Field(description="Public state after the transition.")
+    state: RunState = Field(description="Public state after the transition.")
     substate: str | None = Field(None, description="Recorded sub-state.")
     at: datetime = Field(description="When it happened.")
     reason: str = Field("", description="Why.")
@@ -31,7 +32,7 @@ class TransitionView(BaseModel):
 class StepView(BaseModel):
     step: str
     run_id: str
-    state: str
+    state: RunState
     substate: str | None = None
     reason: str = ""
 
@@ -47,7 +48,7 @@ class MetricSummary(BaseModel):
 class RunView(BaseModel):
     id: str
     kind: str = Field("command", description="command, component or pipeline.")
-    state: str = Field(description="pending, running, completed, failed or aborted.")
+    state: RunState = Field(description="Public state.")
     substate: str | None = None
     reason: str = Field("", description="Why the run is in its state.")
     command: list[str]
@@ -105,7 +106,7 @@ class RunMetricsGet(RunGet):
 
 
 class RunList(BaseModel):
-    state: str | None = None
+    state: RunState | None = None
     component: str | None = None
     pipeline: str | None = None
     trigger: str | None = None

@@ -1,8 +1,10 @@
 """Request/reply contracts of the registry: what it answers over NATS and the gateway returns.
 
-The scheduler's lookups (COMPONENT_GET, PIPELINE_GET, DATASET_VERSION_GET, MODEL_VERSION_GET)
-live in shared.queries; everything else the registry answers is here. Every reply is a
-`shared.queries.Reply` whose result is one of the views below (or a Page of them).
+The subjects of the scheduler's lookups (COMPONENT_GET, PIPELINE_GET, DATASET_VERSION_GET,
+MODEL_VERSION_GET) live in shared.queries; everything else the registry answers is here. Every
+reply is a `shared.queries.Reply` whose result is one of the views below (or a Page of them):
+the lookups answer with a ComponentView, PipelineView, DatasetVersionView and
+ModelVersionView, which the scheduler parses once, as it receives them.
 """
 
 from datetime import datetime
@@ -199,22 +201,24 @@ class ModelVersionView(BaseModel):
     created: bool | None = None
 
 
-class ComponentView(BaseModel):
+class PinnedComponent(BaseModel):
+    """A component version as a pipeline pins it; what a run of it needs."""
+
     name: str
     version: int
     digest: str
+    spec: dict[str, Any]
+
+    @property
+    def ref(self) -> str:
+        return f"{self.name}@{self.version}"
+
+
+class ComponentView(PinnedComponent):
     type: str
     description: str = ""
-    spec: dict[str, Any]
     created_at: datetime
     created: bool | None = None
-
-
-class PinnedComponent(BaseModel):
-    name: str
-    version: int
-    digest: str
-    spec: dict[str, Any]
 
 
 class PipelineView(BaseModel):
@@ -226,6 +230,10 @@ class PipelineView(BaseModel):
     components: dict[str, PinnedComponent] = Field(description="Step → component version.")
     created_at: datetime
     created: bool | None = None
+
+    @property
+    def ref(self) -> str:
+        return f"{self.name}@{self.version}"
 
 
 class LineageNode(BaseModel):

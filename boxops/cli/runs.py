@@ -10,10 +10,16 @@ from rich.live import Live
 from rich.table import Table
 
 from boxops.cli.common import JsonOption, call, client, console, err, pairs, print_json
-from boxops.client import TERMINAL, Client
+from boxops.client import Client
+from shared.runs import TERMINAL, RunState
 
 runs_app = typer.Typer(help="Submit runs and see what they did.")
-COLOURS = {"completed": "green", "failed": "red", "aborted": "yellow", "running": "cyan"}
+COLOURS: dict[str, str] = {
+    RunState.COMPLETED: "green",
+    RunState.FAILED: "red",
+    RunState.ABORTED: "yellow",
+    RunState.RUNNING: "cyan",
+}
 
 
 @runs_app.command()
@@ -49,7 +55,7 @@ def submit(
         return
     run = follow(gateway, accepted["id"], quiet=json_out)
     print_json(run) if json_out else print_run(run)
-    if run["state"] != "completed":
+    if run["state"] != RunState.COMPLETED:
         raise typer.Exit(1)
 
 
@@ -137,7 +143,7 @@ def _coloured(state: str) -> str:
 @runs_app.command("list")
 def list_runs(
     status: Annotated[
-        str | None, typer.Option("--status", "--state", help="Only this state.")
+        RunState | None, typer.Option("--status", "--state", help="Only this state.")
     ] = None,
     component: Annotated[str | None, typer.Option(help="Only runs of this component.")] = None,
     pipeline: Annotated[str | None, typer.Option(help="Only runs of this pipeline.")] = None,
@@ -150,7 +156,7 @@ def list_runs(
     runs = call(
         client().runs,
         limit=limit,
-        state=status,
+        state=status.value if status else None,
         component=component,
         pipeline=pipeline,
         trigger=trigger,

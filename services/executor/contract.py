@@ -9,6 +9,13 @@ its own in a container:
     work/            the current directory               ($BOXOPS_WORKDIR)
     sdk/             the SDK's buffer of metrics, params, tags and artifacts
     logs.jsonl       the executor's archive of the output (never visible to the run)
+
+Its variables are derived here and only here (`run_env`): each param as BOXOPS_PARAM_<NAME>
+(`param_env`), each input handed over by URI as BOXOPS_INPUT_<NAME>_URI, the paths above, the
+run's id, attempt, labels and, for the SDK, the gateway's URL and a run token. Precedence:
+the run's own `env` (the component's, then the request's) comes first and the contract's
+variables are laid over it, so a run cannot spoof its own contract (an env that sets
+BOXOPS_PARAM_LR does not change the param lr); a run's env can set any other variable.
 """
 
 import json
@@ -74,12 +81,17 @@ def env_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9]", "_", name).upper()
 
 
+def param_env(params: dict[str, Any]) -> dict[str, str]:
+    """BOXOPS_PARAM_<NAME> for each param (`data-set` → DATA_SET), lists and dicts as JSON."""
+    return {f"BOXOPS_PARAM_{env_name(k)}": _text(v) for k, v in params.items()}
+
+
 def run_env(
     run: RunDispatched, seen: Layout, *, api_url: str, token: str, uris: dict[str, str]
 ) -> dict[str, str]:
-    """The BOXOPS_* variables of the contract (the run's own env comes first, then these)."""
+    """The run's own env with the contract's variables laid over it (see the module doc)."""
     env = dict(run.env)
-    env.update({f"BOXOPS_PARAM_{env_name(k)}": _text(v) for k, v in run.params.items()})
+    env.update(param_env(run.params))
     env.update({f"BOXOPS_INPUT_{env_name(k)}_URI": uri for k, uri in uris.items()})
     env.update(
         BOXOPS_RUN_ID=run.run_id,

@@ -5,7 +5,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import PlainTextResponse
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.gateway.ask import ask
 from shared.bus import TELEMETRY, Bus, new_id
@@ -15,6 +15,7 @@ from shared.events import (
     LogLine,
     Resources,
     RunAbortRequested,
+    RunRequest,
     RunRequested,
 )
 from shared.queries import (
@@ -27,44 +28,26 @@ from shared.queries import (
     RunMetricsGet,
     RunView,
 )
+from shared.runs import TERMINAL, RunState
 
 router = APIRouter(tags=["runs"])
-STATES = "^(pending|running|completed|failed|aborted)$"
 
 
-class RunCreate(BaseModel):
-    """A run of an inline command, a registered component, or a registered pipeline."""
+class RunCreate(RunRequest):
+    """A run of an inline command, a registered component, or a registered pipeline: the
+    fields of `run.requested` but who asks and why, which the gateway sets."""
 
     model_config = ConfigDict(extra="forbid")
 
-    command: list[Annotated[str, Field(min_length=1)]] | None = Field(
-        None, min_length=1, description="Inline command and arguments."
+    # Over HTTP, null may stand for absent: then a component's own resources apply.
+    resources: Resources | None = Field(  # type: ignore[assignment]  # wider: null allowed
+        None, description="Resources needed (a component's own if absent)."
     )
-    component: str | None = Field(None, min_length=1, description="NAME[@VERSION].")
-    pipeline: str | None = Field(None, min_length=1, description="NAME[@VERSION].")
-    params: dict[str, Any] = Field(default_factory=dict, description="Run parameters.")
-    inputs: dict[str, str] = Field(
-        default_factory=dict, description="Input → NAME[@VERSION], NAME@ALIAS or a blob id."
-    )
-    env: dict[str, str] = Field(default_factory=dict, description="Extra environment variables.")
-    resources: Resources | None = Field(None, description="Resources needed.")
-    priority: int = Field(0, description="Higher runs first.")
-    timeout_s: float | None = Field(None, gt=0, description="Stop the run after this long.")
-    retries: int | None = Field(None, ge=0, le=20, description="Retries after a failure.")
-    retry_backoff_s: float | None = Field(None, ge=0, description="First retry delay; doubles.")
-    selector: dict[str, str] = Field(default_factory=dict, description="Executor labels needed.")
-
-    @model_validator(mode="after")
-    def _one_target(self) -> "RunCreate":
-        given = [n for n in ("command", "component", "pipeline") if getattr(self, n) is not None]
-        if len(given) != 1:
-            raise ValueError(f"give exactly one of command, component or pipeline (got {given})")
-        return self
 
 
 class RunAccepted(BaseModel):
     id: str
-    state: str = "pending"
+    state: RunState = RunState.PENDING
     url: str
 
 
@@ -91,7 +74,7 @@ async def _submit(request: Request, run: RunRequested) -> RunAccepted:
 async def abort_run(run_id: str, request: Request) -> dict[str, str]:
     """Stop the run (its process tree or container, and a pipeline's running steps)."""
     run = await ask(request, RUNS_GET, RunGet(run_id=run_id))
-    if run["state"] in ("completed", "failed", "aborted"):
+    if run["state"] in TERMINAL:
         raise HTTPException(409, f"run {run_id} already ended: {run['state']}")
     await request.app.state.service.bus.publish(RunAbortRequested(run_id=run_id))
     return {"id": run_id, "state": run["state"], "abort": "requested"}
@@ -121,7 +104,7 @@ async def retry_run(run_id: str, request: Request) -> RunAccepted:
 @router.get("/runs", response_model=list[RunView])
 async def list_runs(
     request: Request,
-    state: Annotated[str | None, Query(pattern=STATES)] = None,
+    state: RunState | None = None,
     component: str | None = None,
     pipeline: str | None = None,
     trigger: str | None = None,

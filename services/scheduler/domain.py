@@ -6,7 +6,6 @@ finer steps (queued, dispatched, retrying, skipped, cached) without widening the
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Any
 
 from shared.events import (
@@ -25,18 +24,7 @@ from shared.events import (
     RunRunning,
     RunTransition,
 )
-
-
-class RunState(StrEnum):
-    PENDING = "pending"
-    RUNNING = "running"
-    COMPLETED = "completed"
-    FAILED = "failed"
-    ABORTED = "aborted"
-
-
-TERMINAL = frozenset({RunState.COMPLETED, RunState.FAILED, RunState.ABORTED})
-ACTIVE_SUBSTATES = frozenset({"dispatched"})
+from shared.runs import TERMINAL, RunState, RunSubstate
 
 ALLOWED: dict[RunState, frozenset[RunState]] = {
     # pending → pending records a sub-state change (queued → dispatched → retrying).
@@ -61,7 +49,7 @@ class IllegalTransition(Exception):
 @dataclass(frozen=True)
 class Transition:
     state: RunState
-    substate: str | None
+    substate: RunSubstate | None
     at: datetime
     reason: str
 
@@ -98,7 +86,7 @@ class Run:
     max_concurrency: int | None = None
     cache_key: str | None = None
     state: RunState = RunState.PENDING
-    substate: str | None = None
+    substate: RunSubstate | None = None
     reason: str = ""
     executor_id: str | None = None
     started_at: datetime | None = None
@@ -120,7 +108,7 @@ class Run:
     def on_executor(self) -> bool:
         """Dispatched to or running on an executor."""
         return self.executor_id is not None and (
-            self.state is RunState.RUNNING or self.substate == "dispatched"
+            self.state is RunState.RUNNING or self.substate == RunSubstate.DISPATCHED
         )
 
 
@@ -146,7 +134,7 @@ def event_for(run: Run) -> RunTransition:
         "reason": last.reason,
     }
     match run.state:
-        case RunState.PENDING if run.substate == "dispatched":
+        case RunState.PENDING if run.substate == RunSubstate.DISPATCHED:
             return _dispatched(run, common)
         case RunState.PENDING:
             return RunPending(**common)
@@ -192,12 +180,14 @@ def _dispatched(run: Run, common: dict[str, Any]) -> RunDispatched:
 
 
 def accept(run: Run, *, at: datetime) -> Run:
-    return transition(run, RunState.PENDING, at=at, reason="accepted", substate="queued")
+    return transition(run, RunState.PENDING, at=at, reason="accepted", substate=RunSubstate.QUEUED)
 
 
 def reject(run: Run, reason: str, *, at: datetime) -> Run:
     """A request that cannot run (unknown component, bad param…): failed, with the reason."""
-    return transition(run, RunState.FAILED, at=at, reason=reason, substate="rejected", error=reason)
+    return transition(
+        run, RunState.FAILED, at=at, reason=reason, substate=RunSubstate.REJECTED, error=reason
+    )
 
 
 def wait(run: Run, reason: str, *, at: datetime) -> Run | None:
@@ -213,7 +203,7 @@ def dispatch(run: Run, executor_id: str, *, at: datetime) -> Run:
         RunState.PENDING,
         at=at,
         reason=f"placed on executor {executor_id}",
-        substate="dispatched",
+        substate=RunSubstate.DISPATCHED,
         executor_id=executor_id,
     )
 
@@ -265,7 +255,7 @@ def fail(run: Run, reason: str, *, at: datetime, **changes: Any) -> Run:
             RunState.PENDING,
             at=at,
             reason=f"retry {run.attempt}/{run.retries} in {delay:g} s after {reason}",
-            substate="retrying",
+            substate=RunSubstate.RETRYING,
             attempt=run.attempt + 1,
             not_before=at + timedelta(seconds=delay),
             executor_id=None,
@@ -281,7 +271,7 @@ def request_stop(run: Run, reason: str) -> Run:
     return replace(run, stop_reason=reason)
 
 
-def abort(run: Run, reason: str, *, at: datetime, substate: str | None = None) -> Run:
+def abort(run: Run, reason: str, *, at: datetime, substate: RunSubstate | None = None) -> Run:
     return transition(run, RunState.ABORTED, at=at, reason=reason, substate=substate)
 
 
@@ -291,7 +281,7 @@ def complete_from_cache(run: Run, source: "Run", *, at: datetime) -> Run:
         RunState.COMPLETED,
         at=at,
         reason=f"completed (cached from {source.id})",
-        substate="cached",
+        substate=RunSubstate.CACHED,
         exit_code=0,
         outputs=source.outputs,
     )

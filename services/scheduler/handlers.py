@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.scheduler import domain, intake, placement, progression, store
-from services.scheduler.domain import Run, RunState
+from services.scheduler.domain import Run, RunState, RunSubstate
 from services.scheduler.placement import Executor, Occupancy
 from services.scheduler.plan import PlanError
 from services.scheduler.resolver import Registry
@@ -304,10 +304,12 @@ class Scheduler:
         running = run.state == RunState.RUNNING
         waiting = (
             run.state == RunState.PENDING
-            and run.substate in ("queued", "retrying")
+            and run.substate in (RunSubstate.QUEUED, RunSubstate.RETRYING)
             and run.kind != "pipeline"
         )
-        on_executor = run.executor_id is not None and (running or run.substate == "dispatched")
+        on_executor = run.executor_id is not None and (
+            running or run.substate == RunSubstate.DISPATCHED
+        )
         lost = on_executor and self._lost(run.executor_id, at)
         return bool(waiting or self._timed_out(run, at) or lost)
 

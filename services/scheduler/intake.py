@@ -8,9 +8,11 @@ from typing import Any
 
 from services.scheduler import plan
 from services.scheduler.domain import Run
+from services.scheduler.pipeline import PipelinePlan
 from services.scheduler.plan import PlanError
 from services.scheduler.resolver import Registry
 from shared.events import InputRef, RunRequested
+from shared.registry_api import PinnedComponent, PipelineView
 from shared.specs import REFERENCE, ComponentSpec, PipelineSpec
 
 
@@ -37,9 +39,9 @@ async def build(run_id: str, request: RunRequested, registry: Registry, at: date
     run = base_run(run_id, request, at)
     if request.component:
         found = await registry.component(request.component)
+        spec = ComponentSpec.model_validate(found.spec)
         inputs = {
-            name: await _input(registry, ComponentSpec.model_validate(found["spec"]), name, ref)
-            for name, ref in request.inputs.items()
+            name: await _input(registry, spec, name, ref) for name, ref in request.inputs.items()
         }
         return component_run(run, found, request.params, inputs, request)
     if request.pipeline:
@@ -56,27 +58,28 @@ async def _input(registry: Registry, spec: ComponentSpec, name: str, ref: str) -
 
 def component_run(
     run: Run,
-    found: dict[str, Any],
+    found: PinnedComponent,
     params: dict[str, Any],
     inputs: dict[str, InputRef],
     request: RunRequested | None = None,
 ) -> Run:
     """A run of one component version with checked params and inputs (pure)."""
-    spec = ComponentSpec.model_validate(found["spec"])
-    ref = f"{found['name']}@{found['version']}"
+    spec = ComponentSpec.model_validate(found.spec)
+    ref = found.ref
     typed = plan.typed_params(spec.params, params, ref)
     plan.check_inputs(spec, inputs, ref)
-    key = plan.cache_key(ref, found.get("digest", ""), typed, inputs)
+    key = plan.cache_key(ref, found.digest, typed, inputs)
     return replace(
         run,
         kind="component",
         component=ref,
-        spec=found["spec"],
+        spec=found.spec,
         command=tuple(plan.render(spec.command, typed, run.id)),
         params=typed,
         inputs=inputs,
         declared_outputs=plan.declared_outputs(spec),
-        env={**spec.env, **plan.param_env(typed), **run.env},
+        # BOXOPS_PARAM_* are the executor's to add (services/executor/contract.py), over these.
+        env={**spec.env, **run.env},
         resources=request.resources
         if request and "resources" in request.model_fields_set
         else spec.resources,
@@ -97,10 +100,10 @@ def component_run(
 
 
 async def pipeline_run(
-    run: Run, found: dict[str, Any], request: RunRequested, registry: Registry
+    run: Run, found: PipelineView, request: RunRequested, registry: Registry
 ) -> Run:
-    spec = PipelineSpec.model_validate(found["spec"])
-    ref = f"{found['name']}@{found['version']}"
+    spec = PipelineSpec.model_validate(found.spec)
+    ref = found.ref
     params = plan.typed_params(spec.params, request.params, ref)
     unknown = sorted(set(request.inputs) - set(spec.inputs))
     if unknown:
@@ -113,18 +116,19 @@ async def pipeline_run(
             raise PlanError(f"missing required input {name!r} ({declared.type}) for {ref}")
     # Literal NAME@VERSION inputs of steps are resolved now, so the pipeline later
     # progresses without asking the registry (and without waiting on it).
-    literals: dict[str, dict[str, Any]] = {}
+    literals: dict[str, dict[str, InputRef]] = {}
     for step_name, step in spec.steps.items():
-        component = ComponentSpec.model_validate(found["components"][step_name]["spec"])
+        component = ComponentSpec.model_validate(found.components[step_name].spec)
         for name, value in step.inputs.items():
             if not REFERENCE.search(value):
                 resolved = await _input(registry, component, name, value)
-                literals.setdefault(step_name, {})[name] = resolved.model_dump(mode="json")
+                literals.setdefault(step_name, {})[name] = resolved
+    kept = PipelinePlan(**dict(found), literals=literals)
     return replace(
         run,
         kind="pipeline",
         pipeline=ref,
-        spec={**found, "literals": literals},
+        spec=kept.model_dump(mode="json"),
         command=(),
         params=params,
         inputs=inputs,

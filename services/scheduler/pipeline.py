@@ -4,23 +4,36 @@ Pure logic over the pipeline spec and its steps' states."""
 from dataclasses import dataclass, field
 from typing import Any
 
-from services.scheduler.domain import RunState
+from pydantic import Field
+
+from services.scheduler.domain import RunState, RunSubstate
 from shared.events import InputRef, RunOutput
+from shared.registry_api import PipelineView
 from shared.specs import REFERENCE, PipelineSpec
 
 FAILED = (RunState.FAILED, RunState.ABORTED)
+
+
+class PipelinePlan(PipelineView):
+    """What a pipeline run keeps as its spec: the pipeline version the registry answered
+    with, and its steps' literal NAME@VERSION inputs resolved at intake, so the run
+    progresses without asking the registry again."""
+
+    literals: dict[str, dict[str, InputRef]] = Field(
+        default_factory=dict, description="Step → input → the version it reads."
+    )
 
 
 @dataclass(frozen=True)
 class StepStatus:
     state: RunState
     run_id: str
-    substate: str | None = None
+    substate: RunSubstate | None = None
     outputs: dict[str, RunOutput] = field(default_factory=dict)
 
     @property
     def skipped(self) -> bool:
-        return self.substate == "skipped"
+        return self.substate == RunSubstate.SKIPPED
 
 
 @dataclass(frozen=True)

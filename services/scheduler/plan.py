@@ -102,14 +102,6 @@ def render(command: list[str], params: dict[str, Any], run_id: str) -> list[str]
     return [REFERENCE.sub(fill, part) for part in command]
 
 
-def param_env(params: dict[str, Any]) -> dict[str, str]:
-    """BOXOPS_PARAM_<NAME> for each param: black boxes need no templating to read them."""
-    return {
-        f"BOXOPS_PARAM_{name.upper()}": json.dumps(v) if isinstance(v, (dict, list)) else str(v)
-        for name, v in params.items()
-    }
-
-
 def declared_outputs(spec: ComponentSpec) -> dict[str, DeclaredOutput]:
     return {
         name: DeclaredOutput(

@@ -2,11 +2,17 @@
 completed, skipped steps, cached steps, and the pipeline's own end."""
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from services.scheduler import domain, intake, store
-from services.scheduler.domain import Run, RunState
-from services.scheduler.pipeline import StepStatus, progress, step_inputs, step_params
+from services.scheduler.domain import Run, RunState, RunSubstate
+from services.scheduler.pipeline import (
+    PipelinePlan,
+    StepStatus,
+    progress,
+    step_inputs,
+    step_params,
+)
 from services.scheduler.plan import PlanError
 from shared.bus import now
 from shared.events import InputRef
@@ -18,7 +24,8 @@ if TYPE_CHECKING:
 
 async def advance(tx: "Tx", pipeline: Run, scheduler: "Scheduler") -> None:
     """Repeat until nothing changes: a cached or refused step may unlock the next ones."""
-    spec = PipelineSpec.model_validate(pipeline.spec["spec"])
+    kept = PipelinePlan.model_validate(pipeline.spec)  # as intake recorded it
+    spec = PipelineSpec.model_validate(kept.spec)
     while True:
         pipeline = tx.runs.get(pipeline.id, pipeline)
         steps = await _children(tx, pipeline.id)
@@ -34,8 +41,8 @@ async def advance(tx: "Tx", pipeline: Run, scheduler: "Scheduler") -> None:
             skip, start = step.skip, step.start
         for name, reason in skip.items():
             child = tx.record(domain.accept(_child(pipeline, name, at), at=at))
-            tx.record(domain.abort(child, reason, at=at, substate="skipped"))
-        placed = [await _start(tx, pipeline, spec, name, statuses, at) for name in start]
+            tx.record(domain.abort(child, reason, at=at, substate=RunSubstate.SKIPPED))
+        placed = [await _start(tx, pipeline, kept, spec, name, statuses, at) for name in start]
         if start and pipeline.state is RunState.PENDING:
             pipeline = tx.record(domain.begin_pipeline(pipeline, start, at=at))
         waiting = [run for run in placed if run.state is RunState.PENDING]
@@ -84,16 +91,17 @@ def _child(pipeline: Run, step: str, at: datetime) -> Run:
 async def _start(
     tx: "Tx",
     pipeline: Run,
+    kept: PipelinePlan,
     spec: PipelineSpec,
     name: str,
     steps: dict[str, StepStatus],
     at: datetime,
 ) -> Run:
     """The step's child run: refused, completed from cache, or accepted to be placed."""
-    found: dict[str, Any] = pipeline.spec["components"][name]
+    found = kept.components[name]
     child = _child(pipeline, name, at)
     try:
-        inputs = _inputs(pipeline, spec, name, steps)
+        inputs = _inputs(pipeline, kept.literals.get(name, {}), spec, name, steps)
         child = intake.component_run(child, found, step_params(spec, name, pipeline.params), inputs)
     except PlanError as err:
         accepted = tx.record(domain.accept(child, at=at))
@@ -101,7 +109,7 @@ async def _start(
     child = tx.record(domain.accept(child, at=at))
     use_cache = spec.steps[name].cache
     if use_cache is None:
-        use_cache = ComponentSpec.model_validate(found["spec"]).cache
+        use_cache = ComponentSpec.model_validate(found.spec).cache
     source = (
         await store.cached(tx.session, child.cache_key) if use_cache and child.cache_key else None
     )
@@ -111,11 +119,13 @@ async def _start(
 
 
 def _inputs(
-    pipeline: Run, spec: PipelineSpec, name: str, steps: dict[str, StepStatus]
+    pipeline: Run,
+    literals: dict[str, InputRef],
+    spec: PipelineSpec,
+    name: str,
+    steps: dict[str, StepStatus],
 ) -> dict[str, InputRef]:
-    literals = pipeline.spec.get("literals", {}).get(name, {})
     wired = step_inputs(spec, name, pipeline.inputs, steps)
     return {
-        key: value if isinstance(value, InputRef) else InputRef.model_validate(literals[key])
-        for key, value in wired.items()
+        key: value if isinstance(value, InputRef) else literals[key] for key, value in wired.items()
     }

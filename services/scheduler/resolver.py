@@ -1,12 +1,12 @@
 """Looking things up in the registry over NATS request/reply."""
 
-import copy
 import re
 from collections import OrderedDict
-from typing import Any
+from typing import TypeVar
 
 from faststream.nats import NatsBroker
 from nats.errors import NoRespondersError
+from pydantic import BaseModel, ValidationError
 
 from services.scheduler.plan import PlanError
 from shared.events import FileEntry, InputRef
@@ -18,10 +18,12 @@ from shared.queries import (
     RefQuery,
     Reply,
 )
+from shared.registry_api import ComponentView, DatasetVersionView, ModelVersionView, PipelineView
 
 BLOB = re.compile(r"^(sha256:)?([0-9a-f]{64})$")
 PINNED = re.compile(r"^[^@]+@\d+$")  # NAME@VERSION: a version never changes once registered
 CACHED = 1024
+View = TypeVar("View", bound=BaseModel)
 
 
 class RegistryUnavailable(Exception):
@@ -34,21 +36,24 @@ class Registry:
         self.timeout_s = timeout_s
         # Component and pipeline versions are immutable: a run of a pinned version needs no
         # round trip to the registry after the first.
-        self.versions: OrderedDict[tuple[str, str], dict[str, Any]] = OrderedDict()
+        self.versions: OrderedDict[tuple[str, str], BaseModel] = OrderedDict()
 
-    async def _version(self, subject: str, ref: str, what: str) -> dict[str, Any]:
+    async def _version(self, subject: str, ref: str, what: str, view: type[View]) -> View:
         key = (subject, ref)
         if key in self.versions:
             self.versions.move_to_end(key)
-            return copy.deepcopy(self.versions[key])  # each run gets its own to keep
-        found = await self._ask(subject, ref, what)
+            kept = self.versions[key]
+            assert isinstance(kept, view)  # one subject, one view
+            return kept.model_copy(deep=True)  # each run gets its own to keep
+        found = await self._ask(subject, ref, what, view)
         if PINNED.match(ref):
-            self.versions[key] = copy.deepcopy(found)
+            self.versions[key] = found.model_copy(deep=True)
             if len(self.versions) > CACHED:
                 self.versions.popitem(last=False)
         return found
 
-    async def _ask(self, subject: str, ref: str, what: str) -> dict[str, Any]:
+    async def _ask(self, subject: str, ref: str, what: str, view: type[View]) -> View:
+        """The registry's answer, parsed here once; a refusal is the reason to refuse the run."""
         try:
             message = await self.broker.request(RefQuery(ref=ref), subject, timeout=self.timeout_s)
         except (TimeoutError, NoRespondersError) as err:
@@ -56,36 +61,38 @@ class Registry:
         reply = Reply.model_validate(await message.decode())
         if not reply.ok:
             raise PlanError(f"unknown {what} {ref!r}: {reply.error}")
-        result: dict[str, Any] = reply.result
-        return result
+        try:
+            return view.model_validate(reply.result)
+        except ValidationError:
+            raise PlanError(f"the registry's answer for {what} {ref!r} is not understood") from None
 
-    async def component(self, ref: str) -> dict[str, Any]:
-        return await self._version(COMPONENT_GET, ref, "component")
+    async def component(self, ref: str) -> ComponentView:
+        return await self._version(COMPONENT_GET, ref, "component", ComponentView)
 
-    async def pipeline(self, ref: str) -> dict[str, Any]:
-        return await self._version(PIPELINE_GET, ref, "pipeline")
+    async def pipeline(self, ref: str) -> PipelineView:
+        return await self._version(PIPELINE_GET, ref, "pipeline", PipelineView)
 
     async def input(self, kind: str, ref: str) -> InputRef:
         """Resolve `NAME[@VERSION]`, `NAME@ALIAS` or a blob id to exactly what will be read."""
         if kind == "file":
             return _blob(ref)
         if kind == "model":
-            found = await self._ask(MODEL_VERSION_GET, ref, "model version")
+            model = await self._ask(MODEL_VERSION_GET, ref, "model version", ModelVersionView)
             return InputRef(
                 type="model",
-                name=found["model"],
-                version=found["version"],
-                digest=found.get("digest"),
-                files=[FileEntry.model_validate(f) for f in found.get("files", [])],
+                name=model.model,
+                version=model.version,
+                digest=model.digest,
+                files=model.files,
             )
-        found = await self._ask(DATASET_VERSION_GET, ref, "dataset version")
+        dataset = await self._ask(DATASET_VERSION_GET, ref, "dataset version", DatasetVersionView)
         return InputRef(
             type="dataset",
-            name=found["dataset"],
-            version=found["version"],
-            uri=found.get("uri"),
-            digest=found.get("digest"),
-            files=[FileEntry.model_validate(f) for f in found.get("files", [])],
+            name=dataset.dataset,
+            version=dataset.version,
+            uri=dataset.uri,
+            digest=dataset.digest,
+            files=dataset.files,
         )
 
 

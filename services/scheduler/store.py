@@ -12,7 +12,7 @@ from sqlalchemy.orm.util import identity_key
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.scheduler.domain import Run, RunState, Transition
+from services.scheduler.domain import Run, RunState, RunSubstate, Transition
 from services.scheduler.tables import MetricRow, RunRow, TransitionRow
 from shared.events import (
     Cause,
@@ -36,6 +36,7 @@ _SIMPLE = {f.name for f in fields(Run)} - {
     "declared_outputs",
     "outputs",
     "state",
+    "substate",
     "history",
     "artifacts",
     "logs",
@@ -56,7 +57,10 @@ def to_domain(row: RunRow, history: Sequence[TransitionRow] = ()) -> Run:
         artifacts=_ARTIFACTS.validate_python(row.artifacts),
         logs=FileEntry.model_validate(row.logs) if row.logs else None,
         state=RunState(row.state),
-        history=tuple(Transition(RunState(t.state), t.substate, t.at, t.reason) for t in history),
+        substate=_substate(row.substate),
+        history=tuple(
+            Transition(RunState(t.state), _substate(t.substate), t.at, t.reason) for t in history
+        ),
     )
 
 
@@ -73,7 +77,16 @@ def _columns(run: Run) -> dict[str, Any]:
         "artifacts": _ARTIFACTS.dump_python(run.artifacts, mode="json"),
         "logs": run.logs.model_dump() if run.logs else None,
         "state": run.state.value,
+        "substate": _value(run.substate),
     }
+
+
+def _substate(text: str | None) -> RunSubstate | None:
+    return RunSubstate(text) if text else None
+
+
+def _value(substate: RunSubstate | None) -> str | None:
+    return substate.value if substate else None
 
 
 async def load(session: AsyncSession, run_id: str) -> Run | None:
@@ -120,7 +133,7 @@ async def save_all(
         {
             "run_id": run.id,
             "state": t.state.value,
-            "substate": t.substate,
+            "substate": _value(t.substate),
             "at": t.at,
             "reason": t.reason,
         }
@@ -143,7 +156,7 @@ async def waiting(session: AsyncSession, *, limit: int) -> list[Run]:
     query = (
         select(RunRow)
         .where(RunRow.state == RunState.PENDING.value)
-        .where(col(RunRow.substate).in_(["queued", "retrying"]))
+        .where(col(RunRow.substate).in_([RunSubstate.QUEUED.value, RunSubstate.RETRYING.value]))
         .where(RunRow.kind != "pipeline")
         .order_by(col(RunRow.priority).desc(), col(RunRow.created_at))
         .limit(limit)

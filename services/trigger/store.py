@@ -15,9 +15,11 @@ from services.trigger.tables import (
     SeenRow,
     TriggerRow,
 )
+from shared.runs import RunState
 from shared.trigger_specs import MonitorSpec, TriggerSpec
 
-ACTIVE_RUN = ("requested", "pending", "running")
+# "requested": fired, with no word from the scheduler yet; then the run's own state.
+ACTIVE_RUN = ("requested", RunState.PENDING.value, RunState.RUNNING.value)
 
 
 async def last_change(session: AsyncSession) -> datetime | None:

@@ -39,6 +39,7 @@ params:
   times: {type: int, default: 2}
 inputs:
   data: {type: dataset, required: false}
+env: {BOXOPS_PARAM_WHO: mallory}  # the param wins: a run cannot spoof its contract
 """
 
 
@@ -46,7 +47,12 @@ async def test_a_component_runs_with_typed_params_rendered_into_its_command(
     stack: Stack,
 ) -> None:
     await register(stack, GREET)
-    run_id = await submit(stack.http, component="greet", params={"who": "ada", "times": "3"})
+    run_id = await submit(
+        stack.http,
+        component="greet",
+        params={"who": "ada", "times": "3"},
+        env={"BOXOPS_PARAM_WHO": "eve"},
+    )
     run = await wait_run(stack.http, run_id)
 
     assert run["state"] == "completed", run

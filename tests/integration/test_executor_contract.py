@@ -9,8 +9,10 @@ from tests.integration.executor_harness import Harness, executor_fixture  # noqa
 
 async def test_params_arrive_as_variables_and_as_a_json_file(executor: Harness) -> None:
     script = 'echo "lr=$BOXOPS_PARAM_LR"; cat "$BOXOPS_PARAMS"; echo "run=$BOXOPS_RUN_ID"'
+    # The run's own env cannot override its contract: the param wins.
+    spoofed = {"BOXOPS_PARAM_LR": "0.9", "BOXOPS_RUN_ID": "someone-else"}
     run_id = await executor.dispatch(
-        ["sh", "-c", script], params={"lr": 0.1, "layers": [1, 2]}, env={"BOXOPS_PARAM_LR": "0.1"}
+        ["sh", "-c", script], params={"lr": 0.1, "layers": [1, 2]}, env=spoofed
     )
     ended = await executor.ended(run_id)
 

@@ -7,7 +7,7 @@ from pathlib import Path, PurePosixPath
 import pytest
 
 from services.executor import markers, outputs
-from services.executor.contract import ContractError, Layout, render, run_env
+from services.executor.contract import ContractError, Layout, param_env, render, run_env
 from services.executor.markers import Marker
 from shared.events import DeclaredOutput, InputRef, RunDispatched
 
@@ -78,6 +78,24 @@ def test_the_contract_variables_name_params_inputs_and_paths() -> None:
     assert env["BOXOPS_INPUT_RAW_URI"] == "s3://b/k"
     assert (env["BOXOPS_PARAMS"], env["BOXOPS_OUTPUTS"]) == ("/w/params.json", "/w/outputs")
     assert (env["BOXOPS_API_URL"], env["BOXOPS_RUN_TOKEN"]) == ("http://g", "t")
+
+
+def test_a_runs_env_cannot_override_its_contract_but_may_set_anything_else() -> None:
+    own = {"BOXOPS_PARAM_LR": "999", "BOXOPS_RUN_ID": "other", "BOXOPS_PARAM_EXTRA": "1"}
+    run = dispatched(params={"lr": 0.1}, env=own | {"PATH_HINT": "x"})
+
+    env = run_env(run, Layout(PurePosixPath("/w")), api_url="", token="", uris={})
+
+    assert (env["BOXOPS_PARAM_LR"], env["BOXOPS_RUN_ID"]) == ("0.1", "r1")
+    assert (env["BOXOPS_PARAM_EXTRA"], env["PATH_HINT"]) == ("1", "x")
+
+
+def test_params_are_variables_named_after_them_with_lists_and_dicts_as_json() -> None:
+    assert param_env({"lr": 0.5, "layers": [1, 2], "data-set": {"a": 1}}) == {
+        "BOXOPS_PARAM_LR": "0.5",
+        "BOXOPS_PARAM_LAYERS": "[1, 2]",
+        "BOXOPS_PARAM_DATA_SET": '{"a": 1}',
+    }
 
 
 def test_regular_files_and_inner_symlinks_are_collected(tmp_path: Path) -> None:

@@ -3,7 +3,13 @@
 import pytest
 
 from services.scheduler.domain import RunState
-from services.scheduler.pipeline import StepStatus, progress, step_inputs, step_params
+from services.scheduler.pipeline import (
+    PipelinePlan,
+    StepStatus,
+    progress,
+    step_inputs,
+    step_params,
+)
 from shared.events import FileEntry, InputRef, RunOutput
 from shared.specs import PipelineSpec
 
@@ -113,3 +119,27 @@ def test_a_wiring_to_nothing_known_is_an_error() -> None:
     spec.steps["report"].inputs = {"x": "{{ steps.prepare.logs }}"}
     with pytest.raises(ValueError, match="cannot wire"):
         step_inputs(spec, "report", {}, {"prepare": status(C)})
+
+
+def test_a_pipeline_run_recorded_as_the_registrys_answer_reads_back_typed() -> None:
+    # What a pipeline run keeps (Run.spec): the registry's JSON answer plus the literals.
+    literal = InputRef(type="dataset", name="iris", version=2, digest="sha256:ab")
+    recorded = {
+        "name": "p",
+        "version": 1,
+        "digest": "sha256:p",
+        "description": "",
+        "spec": SPEC.model_dump(mode="json"),
+        "components": {
+            "report": {"name": "report", "version": 3, "digest": "sha256:r", "spec": {}}
+        },
+        "created_at": "2026-01-02T03:04:05Z",
+        "created": None,
+        "literals": {"report": {"raw": literal.model_dump(mode="json")}},
+    }
+
+    kept = PipelinePlan.model_validate(recorded)
+
+    assert kept.components["report"].ref == "report@3"
+    assert kept.literals == {"report": {"raw": literal}}
+    assert PipelinePlan.model_validate(kept.model_dump(mode="json")) == kept

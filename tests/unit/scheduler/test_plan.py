@@ -6,7 +6,6 @@ from services.scheduler.plan import (
     PlanError,
     cache_key,
     check_inputs,
-    param_env,
     render,
     typed_params,
 )
@@ -80,13 +79,6 @@ def test_commands_get_params_and_leave_input_paths_to_the_executor() -> None:
     ]
     with pytest.raises(PlanError, match="unknown param 'lr'"):
         render(SPEC.command, {}, "r1")
-
-
-def test_params_also_arrive_as_environment_variables() -> None:
-    assert param_env({"lr": 0.5, "layers": [1, 2]}) == {
-        "BOXOPS_PARAM_LR": "0.5",
-        "BOXOPS_PARAM_LAYERS": "[1, 2]",
-    }
 
 
 def test_the_cache_key_changes_with_params_and_input_contents_only() -> None:
