@@ -133,8 +133,8 @@ async def _until_healthy(client: nats.NATS) -> None:
             reply = await client.request("svc.scheduler.health", b"{}", timeout=0.5)
             if json.loads(reply.data)["status"] == "ok":
                 return
-        except Exception:
-            pass
+        except (nats.errors.TimeoutError, nats.errors.NoRespondersError):
+            pass  # not up yet
         await asyncio.sleep(0.1)
     raise RuntimeError("the scheduler did not start")
 

@@ -232,7 +232,7 @@ class AsyncArtifacts:
         async def send(index: int) -> dict[str, Any]:
             async with limit:
                 target = reservations[index].upload
-                assert target is not None
+                assert target is not None  # noqa: S101
                 file, size = files[index].path, sizes[index]
                 return await self._send(file, size, target, digests[index], progress)
 
@@ -245,7 +245,7 @@ class AsyncArtifacts:
         )
         commits = dict(zip(alone, sent[: len(alone)], strict=True))
         for group in sent[len(alone) :]:
-            commits |= group  # type: ignore[arg-type]
+            commits |= group
         blobs: dict[int, BlobInfo] = {
             i: r.blob for i, r in enumerate(reservations) if r.exists and r.blob
         }
@@ -260,7 +260,8 @@ class AsyncArtifacts:
                 blobs[index] = BlobInfo.model_validate(result["blob"])
         return [blobs[i] for i in range(len(files))]
 
-    async def _bundle(
+    # C901 counts the nested body generator's branches with the method's.
+    async def _bundle(  # noqa: C901
         self,
         group: list[int],
         files: Sequence[LocalFile],
@@ -269,7 +270,7 @@ class AsyncArtifacts:
     ) -> dict[int, dict[str, Any]]:
         """Small files in one PUT (frames: header line, then the bytes); their commits."""
         targets = [reservations[i].upload for i in group]
-        assert all(targets) and targets[0] and targets[0].bundle_url
+        assert all(targets) and targets[0] and targets[0].bundle_url  # noqa: S101
 
         async def body() -> AsyncIterator[bytes]:
             # Frames go out joined, about a CHUNK at a time: a write per small file cost
@@ -277,7 +278,7 @@ class AsyncArtifacts:
             pending, weight = list[bytes](), 0
             for index, target in zip(group, targets, strict=True):
                 data = files[index].path.read_bytes()
-                assert target
+                assert target  # noqa: S101
                 pending += (frame_header(target.upload_id, len(data)), data)
                 weight += len(data)
                 if weight >= CHUNK:
@@ -429,20 +430,26 @@ class AsyncArtifacts:
                 if progress:
                     progress(response.content_length)
                 return
-            with ThreadPoolExecutor(1) as consumer:  # hashes and writes while bytes arrive
-                pending: deque[Future[None]] = deque()
-                try:
-                    async for chunk in response.content.iter_chunked(CHUNK):
-                        pending.append(consumer.submit(_consume, out, hasher, chunk))
-                        if len(pending) > 4:
-                            await asyncio.wrap_future(pending.popleft())
-                        if progress:
-                            progress(len(chunk))
-                    while pending:
-                        await asyncio.wrap_future(pending.popleft())
-                finally:
-                    for done in pending:  # broken off: in order, so out.tell() is what was hashed
-                        done.result()
+            await _consume_streamed(response, out, hasher, progress)
+
+
+async def _consume_streamed(
+    response: Any, out: Any, hasher: Any, progress: Progress | None
+) -> None:
+    with ThreadPoolExecutor(1) as consumer:  # hashes and writes while bytes arrive
+        pending: deque[Future[None]] = deque()
+        try:
+            async for chunk in response.content.iter_chunked(CHUNK):
+                pending.append(consumer.submit(_consume, out, hasher, chunk))
+                if len(pending) > 4:
+                    await asyncio.wrap_future(pending.popleft())
+                if progress:
+                    progress(len(chunk))
+            while pending:
+                await asyncio.wrap_future(pending.popleft())
+        finally:
+            for done in pending:  # broken off: in order, so out.tell() is what was hashed
+                done.result()
 
 
 def _consume(out: Any, hasher: Any, chunk: bytes) -> None:

@@ -42,21 +42,21 @@ class Client:
 
     def submit(self, **body: Any) -> dict[str, Any]:
         """POST /v1/runs with command=[…] or component=…/pipeline=… (+ params, inputs…)."""
-        return self.request("POST", "/v1/runs", json=body).json()  # type: ignore[no-any-return]
+        return self.request("POST", "/v1/runs", json=body).json()
 
     def abort(self, run_id: str) -> dict[str, Any]:
-        return self.request("POST", f"/v1/runs/{run_id}/abort").json()  # type: ignore[no-any-return]
+        return self.request("POST", f"/v1/runs/{run_id}/abort").json()
 
     def retry(self, run_id: str) -> dict[str, Any]:
-        return self.request("POST", f"/v1/runs/{run_id}/retry").json()  # type: ignore[no-any-return]
+        return self.request("POST", f"/v1/runs/{run_id}/retry").json()
 
     def metrics(self, run_id: str) -> dict[str, Any]:
-        return self.request("GET", f"/v1/runs/{run_id}/metrics").json()  # type: ignore[no-any-return]
+        return self.request("GET", f"/v1/runs/{run_id}/metrics").json()
 
     def run(self, run_id: str) -> dict[str, Any] | None:
         """The run, or None while the scheduler has not recorded it yet."""
         try:
-            return self.request("GET", f"/v1/runs/{run_id}").json()  # type: ignore[no-any-return]
+            return self.request("GET", f"/v1/runs/{run_id}").json()
         except GatewayError as err:
             if str(err).startswith("404"):
                 return None
@@ -64,11 +64,11 @@ class Client:
 
     def runs(self, limit: int = 50, **filters: str | None) -> list[dict[str, Any]]:
         params = {"limit": limit} | {k: v for k, v in filters.items() if v}
-        return self.request("GET", "/v1/runs", params=params).json()  # type: ignore[no-any-return]
+        return self.request("GET", "/v1/runs", params=params).json()
 
     def logs(self, run_id: str) -> list[dict[str, Any]]:
         lines = self.request("GET", f"/v1/runs/{run_id}/logs").json()["lines"]
-        return lines  # type: ignore[no-any-return]
+        return lines
 
 
 def _detail(response: httpx.Response) -> str:

@@ -105,7 +105,8 @@ class Child:
         self.code = None
         if self.command:
             with self.log.open("ab") as out:
-                self.pid = subprocess.Popen(
+                # The stack's own command line (a Python module or the NATS server): no shell.
+                self.pid = subprocess.Popen(  # noqa: S603
                     self.command,
                     env=self.env,
                     stdout=out,

@@ -42,7 +42,7 @@ def service_metadata(*rows: type[SQLModel]) -> MetaData:
     metadata = MetaData()
     for row in (OutboxRow, InboxRow, *rows):
         table = row.__table__  # type: ignore[attr-defined]
-        assert isinstance(table, Table)
+        assert isinstance(table, Table)  # noqa: S101
         table.to_metadata(metadata)
     return metadata
 

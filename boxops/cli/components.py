@@ -49,8 +49,12 @@ def code_of(file: Path) -> dict[str, Any] | None:
     folder = file.resolve().parent
 
     def git(*args: str) -> str:
-        done = subprocess.run(
-            ["git", "-C", str(folder), *args], capture_output=True, text=True, check=False
+        # git from PATH, as the user runs it; an argument list, no shell.
+        done = subprocess.run(  # noqa: S603
+            ["git", "-C", str(folder), *args],  # noqa: S607
+            capture_output=True,
+            text=True,
+            check=False,
         )
         return done.stdout.strip() if done.returncode == 0 else ""
 

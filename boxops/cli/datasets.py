@@ -211,7 +211,7 @@ def _files(name: str, version: str, limit: int, offset: int) -> list[dict[str, A
         f"/v1/datasets/{name}/versions/{version}/files",
         params={"limit": limit, "offset": offset},
     )
-    return page["items"]  # type: ignore[no-any-return]
+    return page["items"]
 
 
 def _show_dataset(name: str, limit: int, offset: int, json_out: bool) -> None:

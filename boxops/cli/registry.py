@@ -58,7 +58,7 @@ def listing(path: str, json_out: bool, **params: Any) -> list[dict[str, Any]] | 
     shown = page["offset"] + len(page["items"])
     if page["total"] > shown:
         err.print(f"{shown} of {page['total']}; see more with --offset {shown}")
-    return page["items"]  # type: ignore[no-any-return]
+    return page["items"]
 
 
 def when(value: str | None) -> str:

@@ -75,7 +75,7 @@ def follow(gateway: Client, run_id: str, *, quiet: bool) -> dict[str, Any]:
             if run and not quiet:
                 live.update(_progress(run), refresh=True)
             if run and run["state"] in TERMINAL:
-                return run  # type: ignore[no-any-return]
+                return run
             time.sleep(0.2)
 
 

@@ -78,7 +78,7 @@ class Capture:
     def add(self, stream: str, lines: list[str]) -> None:
         at = now()
         for text in lines:
-            line = LogLine(t=at, stream=stream, line=text)  # type: ignore[arg-type]
+            line = LogLine(t=at, stream=stream, line=text)
             self.shipper.add(line)
             self.archive.write(line.model_dump_json() + "\n")
             if stream == "stderr":

@@ -31,7 +31,7 @@ class Recorder:
 
     def on_marker(self, marker: Marker) -> None:
         if marker.kind == "metric":
-            assert isinstance(marker.value, float)
+            assert isinstance(marker.value, float)  # noqa: S101
             self.metric(marker.name, marker.value, marker.step, now())
         elif marker.kind == "param":
             self.params[marker.name] = marker.value
@@ -62,7 +62,7 @@ class Recorder:
     def _event(self, points: list[MetricPoint]) -> Envelope[Event]:
         event = MetricsLogged(run_id=self.run_id, labels=self.labels, points=points)
         # Published again (a retry), the same id: JetStream drops it as a duplicate.
-        return self.bus.envelope(event, id=f"{self.run_id}-{points[0].id}-{len(points)}")  # type: ignore[return-value]
+        return self.bus.envelope(event, id=f"{self.run_id}-{points[0].id}-{len(points)}")
 
     async def flush_forever(self) -> None:
         while True:

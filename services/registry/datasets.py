@@ -60,7 +60,7 @@ class Known:
 
 
 def known(tx: Tx) -> Known:
-    return tx.memo.setdefault("datasets", Known())  # type: ignore[no-any-return]
+    return tx.memo.setdefault("datasets", Known())
 
 
 async def preload(tx: Tx, wanted: list[tuple[str, str]]) -> None:
@@ -98,7 +98,7 @@ async def ensure(
         created_at=now(),
     )
     await store.add(tx.session, row)
-    assert row.id is not None
+    assert row.id is not None  # noqa: S101
     memo.datasets[name], memo.latest[row.id] = row, None
     memo.complete.add(row.id)  # new: it has no versions yet
     tx.emit(DatasetCreated(dataset=name, type=row.type, description=description, tags=row.tags))
@@ -152,7 +152,7 @@ async def record(tx: Tx, draft: Draft) -> Recorded:
     metadata = {**(manifests.summary(files) if draft.managed else {}), **draft.metadata}
     guessed = draft.type or manifests.guess_type(_paths(draft, files), metadata)
     dataset = await ensure(tx, draft.dataset, guessed)
-    assert dataset.id is not None
+    assert dataset.id is not None  # noqa: S101
     existing = await _by_identity(tx, dataset.id, identity)
     if existing:
         await _link(tx, dataset.name, existing, draft)
@@ -223,7 +223,7 @@ def _paths(draft: Draft, files: list[FileEntry]) -> list[str]:
 async def _signatures(session: AsyncSession, row: DatasetVersionRow) -> dict[str, str] | None:
     """What the previous version's files were, in the form its successor is compared in."""
     if row.managed:
-        assert row.id is not None
+        assert row.id is not None  # noqa: S101
         return manifests.signatures(await store.files(session, row.id))
     listing = row.pin.get("listing")
     return listing if isinstance(listing, dict) else None

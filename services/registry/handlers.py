@@ -150,7 +150,7 @@ class Handlers:
             return VerifyView(
                 ref=ref,
                 uri=row.uri,
-                status=found.status,  # type: ignore[arg-type]
+                status=found.status,
                 differences=found.differences,
                 recorded=_short(row.pin),
                 current=_short(current),

@@ -63,7 +63,7 @@ async def record(tx: Tx, draft: Draft) -> Recorded:
         raise Invalid(str(err)) from None
     digest = manifests.digest(files)
     model = await ensure(tx, draft.model, draft.description)
-    assert model.id is not None
+    assert model.id is not None  # noqa: S101
     existing = await store.by_digest(tx.session, model.id, digest)
     if existing:
         await _link(tx, model.name, existing, draft)

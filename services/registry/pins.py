@@ -60,7 +60,7 @@ class Pinner:
         return {**pin, "fingerprint": fingerprint} if fingerprint else pin
 
     async def _s3(self, uri: Uri) -> Pin:
-        assert self.s3 is not None
+        assert self.s3 is not None  # noqa: S101
         bucket, key = uri.host, uri.path.lstrip("/")
         async with self.s3() as client:
             if key and not key.endswith("/"):

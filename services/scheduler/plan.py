@@ -4,6 +4,7 @@ inputs checked, the command templated, a cache key. Pure logic."""
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 from shared.events import DeclaredOutput, InputRef
@@ -40,25 +41,43 @@ def _typed(name: str, kind: str, value: Any) -> Any:
         raise PlanError(f"param {name!r} must be {kind}, got {value!r}") from None
 
 
-def _convert(kind: str, value: Any) -> Any:
-    if kind == "str":
-        if isinstance(value, (dict, list)):
-            raise TypeError
-        return str(value)
-    if kind == "bool":
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.lower() in ("true", "false", "1", "0", "yes", "no"):
-            return value.lower() in ("true", "1", "yes")
+def _to_str(value: Any) -> str:
+    if isinstance(value, (dict, list)):
+        raise TypeError
+    return str(value)
+
+
+def _to_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false", "1", "0", "yes", "no"):
+        return value.lower() in ("true", "1", "yes")
+    raise ValueError
+
+
+def _to_int(value: Any) -> int:
+    if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
         raise ValueError
-    if kind == "int":
-        if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
-            raise ValueError
-        return int(value)
-    if kind == "float":
-        if isinstance(value, bool):
-            raise ValueError
-        return float(value)
+    return int(value)
+
+
+def _to_float(value: Any) -> float:
+    if isinstance(value, bool):
+        raise ValueError
+    return float(value)
+
+
+_SCALARS: dict[str, Callable[[Any], Any]] = {
+    "str": _to_str,
+    "bool": _to_bool,
+    "int": _to_int,
+    "float": _to_float,
+}
+
+
+def _convert(kind: str, value: Any) -> Any:
+    if kind in _SCALARS:
+        return _SCALARS[kind](value)
     parsed = json.loads(value) if isinstance(value, str) else value
     if not isinstance(parsed, list if kind == "list" else dict):
         raise TypeError

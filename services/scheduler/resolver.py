@@ -43,7 +43,7 @@ class Registry:
         if key in self.versions:
             self.versions.move_to_end(key)
             kept = self.versions[key]
-            assert isinstance(kept, view)  # one subject, one view
+            assert isinstance(kept, view)  # one subject, one view  # noqa: S101
             return kept.model_copy(deep=True)  # each run gets its own to keep
         found = await self._ask(subject, ref, what, view)
         if PINNED.match(ref):

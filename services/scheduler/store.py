@@ -232,8 +232,9 @@ async def add_metrics(session: AsyncSession, rows: list[MetricValues]) -> None:
     if sqlite:
         times = _sqlite_times([row[5] for row in rows])
         values = [(*row[:5], at) for row, at in zip(rows, times, strict=True)]
+    # Only the placeholders are formatted in; the values go as parameters.
     await connection.exec_driver_sql(
-        f"INSERT INTO run_metrics (id, run_id, name, step, value, at) VALUES ({marks}) "
+        f"INSERT INTO run_metrics (id, run_id, name, step, value, at) VALUES ({marks}) "  # noqa: S608
         "ON CONFLICT (id) DO NOTHING",
         values,
     )

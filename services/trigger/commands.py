@@ -31,7 +31,7 @@ class Commands:
             spec = load(request.text, kinds)
         except SpecError as err:
             return Reply(ok=False, status=422, error=str(err), result={"problems": err.problems})
-        assert isinstance(spec, TriggerSpec | MonitorSpec)
+        assert isinstance(spec, TriggerSpec | MonitorSpec)  # noqa: S101
         if isinstance(spec, TriggerSpec):
             problem = await self._listen(spec)
             if problem:
@@ -126,7 +126,7 @@ class Commands:
         async with self.triggers.writing() as tx:
             context = {"trigger": {"name": spec.name}, "fire": {"params": query.params}}
             firing = await self.triggers.act(tx, spec, context, key=f"manual:{new_id()}")
-        assert firing is not None
+        assert firing is not None  # noqa: S101
         return Reply(result=_plain(firing))
 
     async def history(self, query: Named) -> Reply:

@@ -22,7 +22,7 @@ async def dry_run(bus: Bus, request: DryRun) -> Reply:
         spec = load(request.text, {"trigger": TriggerSpec})
     except SpecError as err:
         return Reply(ok=False, status=422, error=str(err), result={"problems": err.problems})
-    assert isinstance(spec, TriggerSpec)
+    assert isinstance(spec, TriggerSpec)  # noqa: S101
     since = now() - timedelta(seconds=request.since_s)
     if spec.schedule:
         ticks = ticks_between(spec.schedule, since, now())

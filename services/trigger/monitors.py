@@ -48,7 +48,7 @@ def evaluate(spec: MonitorSpec, state: MonitorState, now: datetime) -> Verdict:
         return Verdict(state)
     value = _aggregate(spec, state.points)
     threshold = spec.below if spec.below is not None else spec.above
-    assert threshold is not None
+    assert threshold is not None  # noqa: S101
     breached = value < threshold if spec.below is not None else value > threshold
     if breached:
         since = state.breached_since or now

@@ -59,7 +59,7 @@ async def seen(session: AsyncSession, trigger: str, since: datetime) -> dict[str
 
 
 async def forget_seen(session: AsyncSession, trigger: str) -> None:
-    await session.exec(delete(SeenRow).where(col(SeenRow.trigger) == trigger))  # type: ignore[call-overload]
+    await session.exec(delete(SeenRow).where(col(SeenRow.trigger) == trigger))
 
 
 async def active_runs(session: AsyncSession, trigger: str) -> list[str]:
@@ -82,8 +82,8 @@ async def end_run(session: AsyncSession, run_id: str, state: str) -> str | None:
         .values(run_state=state)
         .returning(col(FiringRow.trigger))
     )
-    result = await session.exec(statement)  # type: ignore[call-overload]
-    return result.scalars().first()  # type: ignore[no-any-return]
+    result = await session.exec(statement)
+    return result.scalars().first()
 
 
 async def all_active_runs(session: AsyncSession) -> list[str]:

@@ -118,9 +118,7 @@ class S3Store:
     async def _presign(self, method: str, params: dict[str, Any]) -> str:
         expiry = self.settings.url_expiry_s
         params = {"Bucket": self.bucket, **params}
-        return await self.signer.generate_presigned_url(  # type: ignore[no-any-return]
-            method, Params=params, ExpiresIn=expiry
-        )
+        return await self.signer.generate_presigned_url(method, Params=params, ExpiresIn=expiry)
 
     def _staged(self, upload: Upload) -> str:
         """Where an upload's bytes go: staging for one PUT, their final key for parts."""
@@ -266,7 +264,7 @@ class S3Store:
                 raise
             body = response["Body"]
             try:
-                return await body.read()  # type: ignore[no-any-return]
+                return await body.read()
             finally:
                 body.close()
 

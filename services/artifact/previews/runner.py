@@ -39,7 +39,7 @@ class PreviewRunner:
         answers: list[dict[str, Any]] = []
         async with self._lock:
             process = await self._worker()
-            assert process.stdin and process.stdout
+            assert process.stdin and process.stdout  # noqa: S101
             process.stdin.write("".join(requests).encode())  # no drain: read while it flows
             for _, kind, _ in files:
                 try:
@@ -66,7 +66,7 @@ class PreviewRunner:
                 stdout=asyncio.subprocess.PIPE,
                 limit=LINE_LIMIT,
             )
-            assert self._process.stdout
+            assert self._process.stdout  # noqa: S101
             started = await asyncio.wait_for(self._process.stdout.readline(), START_TIMEOUT_S)
             if started.decode() != READY:
                 await self._kill()

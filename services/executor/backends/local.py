@@ -27,7 +27,7 @@ class LocalRun:
         self.cgroup = cgroup
 
     async def stream(self, sink: Sink) -> None:
-        assert self.process.stdout and self.process.stderr
+        assert self.process.stdout and self.process.stderr  # noqa: S101
         await asyncio.gather(
             _pump(self.process.stdout, "stdout", sink), _pump(self.process.stderr, "stderr", sink)
         )

@@ -18,7 +18,7 @@ async def insert_ignoring_duplicates(
     dialect = session.bind.dialect.name if session.bind else "sqlite"
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     statement = insert(table).values(rows).on_conflict_do_nothing()
-    await session.exec(statement)  # type: ignore[call-overload]
+    await session.exec(statement)
 
 
 async def count(session: AsyncSession, query: Any) -> int:

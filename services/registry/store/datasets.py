@@ -104,7 +104,7 @@ async def add_version(
     if files:  # they need the version's id; a version without files is inserted at commit
         await session.flush()
         rows = [{"version_id": row.id, **f.model_dump()} for f in files]
-        await session.exec(sa.insert(DatasetFileRow), params=rows)  # type: ignore[call-overload]
+        await session.exec(sa.insert(DatasetFileRow), params=rows)
     return row
 
 
@@ -197,4 +197,4 @@ async def drop_staged(session: AsyncSession, *, upload_id: str | None, before: d
     condition = col(StagedFilesRow.created_at) < before
     if upload_id:
         condition = condition | (col(StagedFilesRow.upload_id) == upload_id)
-    await session.exec(sa.delete(StagedFilesRow).where(condition))  # type: ignore[call-overload]
+    await session.exec(sa.delete(StagedFilesRow).where(condition))

@@ -120,4 +120,4 @@ async def drop_alias(session: AsyncSession, model_id: int, name: str) -> None:
     statement = sa.delete(AliasRow).where(
         col(AliasRow.model_id) == model_id, col(AliasRow.alias) == name
     )
-    await session.exec(statement)  # type: ignore[call-overload]
+    await session.exec(statement)

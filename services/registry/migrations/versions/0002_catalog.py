@@ -14,11 +14,11 @@ branch_labels = None
 depends_on = None
 
 
-def _id() -> sa.Column:  # type: ignore[type-arg]
+def _id() -> sa.Column:
     return sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True)
 
 
-def _json(name: str, nullable: bool = False) -> sa.Column:  # type: ignore[type-arg]
+def _json(name: str, nullable: bool = False) -> sa.Column:
     return sa.Column(name, sa.JSON(), nullable=nullable)
 
 
