@@ -7,6 +7,9 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_HOME = Path.home() / ".boxops"
+# JetStream drops a message whose Nats-Msg-Id it stored this recently (every stream's
+# duplicate_window, declared in shared/bus.py).
+DUPLICATE_WINDOW_S = 120
 
 
 class BoxopsSettings(BaseSettings):
@@ -30,11 +33,41 @@ class BoxopsSettings(BaseSettings):
         "http://127.0.0.1:4318/v1/traces", description="OTLP/HTTP traces endpoint."
     )
     instance: str = Field("", description="Name of this process among replicas.")
+    outbox_retention_s: float = Field(
+        3600.0,
+        gt=0,
+        description="Published outbox rows are deleted once published this long ago: "
+        "nothing reads them after that, they are kept a while to see what a service sent. "
+        "A row not yet published is never deleted.",
+    )
+    inbox_retention_s: float = Field(
+        86400.0,
+        description="Processed event ids are forgotten once processed this long ago. An id "
+        "must outlive every way its event can come again, or the event is processed twice: "
+        "JetStream drops a re-published duplicate only within its duplicate window "
+        f"({DUPLICATE_WINDOW_S} s); a consumer is redelivered a message up to max_deliver times "
+        "ack_wait (plus backoff) after it first came; and an outbox relay re-publishes a row "
+        "that was sent but not marked published after an outage, however long it lasted. "
+        "Not shorter than the duplicate window.",
+    )
+    retention_sweep_s: float = Field(
+        60.0, gt=0, description="How often old outbox and inbox rows are deleted."
+    )
 
     @field_validator("home")
     @classmethod
     def _absolute_home(cls, home: Path) -> Path:
         return home.expanduser().resolve()
+
+    @field_validator("inbox_retention_s")
+    @classmethod
+    def _outlives_duplicates(cls, horizon: float) -> float:
+        if horizon < DUPLICATE_WINDOW_S:
+            raise ValueError(
+                f"BOXOPS_INBOX_RETENTION_S must be at least JetStream's duplicate window "
+                f"({DUPLICATE_WINDOW_S} s): a redelivered event would be processed again"
+            )
+        return horizon
 
     @field_validator("nats_url")
     @classmethod
