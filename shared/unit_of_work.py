@@ -24,22 +24,12 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from sqlalchemy.dialects.postgresql import insert as postgres_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.bus import Bus, now
 from shared.events import Event
-from shared.outbox import InboxRow, Outbox, already_processed, stage
-
-# Built once (see shared/outbox.py): the inserted ids come back, those already there do not.
-_EVENT_ID = col(InboxRow.event_id)
-_INBOX_MARK = {
-    "sqlite": sqlite_insert(InboxRow).on_conflict_do_nothing().returning(_EVENT_ID),
-    "postgresql": postgres_insert(InboxRow).on_conflict_do_nothing().returning(_EVENT_ID),
-}
+from shared.outbox import Outbox, already_processed, not_yet_processed, stage
 
 
 @dataclass
@@ -66,14 +56,7 @@ class Tx:
         """Of a batch of events, those this consumer has not processed, marked processed in
         this transaction: one statement for the batch. Waits for a replica's uncommitted
         marks like `seen`; an id twice in the batch is returned once."""
-        fresh = list(dict.fromkeys(event_ids))
-        if not fresh:
-            return set()
-        connection = await self.session.connection()
-        at = now()
-        rows = [{"consumer": consumer, "event_id": e, "processed_at": at} for e in fresh]
-        result = await connection.execute(_INBOX_MARK[connection.dialect.name], rows)
-        return set(result.scalars())
+        return await not_yet_processed(self.session, consumer, event_ids, now=now())
 
     async def before_commit(self) -> None:
         """Write what the use cases kept in memory (the scheduler: its runs)."""
