@@ -6,10 +6,10 @@ from typing import Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_HOME = Path.home() / ".boxops"
 # JetStream drops a message whose Nats-Msg-Id it stored this recently (every stream's
 # duplicate_window, declared in shared/bus.py).
 DUPLICATE_WINDOW_S = 120
+DEFAULT_HOME = Path.home() / ".boxops"
 
 
 class BoxopsSettings(BaseSettings):
@@ -27,12 +27,6 @@ class BoxopsSettings(BaseSettings):
     db_schema: str | None = Field(
         None, description="PostgreSQL schema of this service; defaults to the service name."
     )
-    artifact_url: str = Field("", description="Blob store: file:///path or s3://bucket/prefix.")
-    otel_exporter: Literal["none", "console", "otlp"] = Field("none", description="Where spans go.")
-    otel_endpoint: str = Field(
-        "http://127.0.0.1:4318/v1/traces", description="OTLP/HTTP traces endpoint."
-    )
-    instance: str = Field("", description="Name of this process among replicas.")
     outbox_retention_s: float = Field(
         3600.0,
         gt=0,
@@ -53,21 +47,17 @@ class BoxopsSettings(BaseSettings):
     retention_sweep_s: float = Field(
         60.0, gt=0, description="How often old outbox and inbox rows are deleted."
     )
+    artifact_url: str = Field("", description="Blob store: file:///path or s3://bucket/prefix.")
+    otel_exporter: Literal["none", "console", "otlp"] = Field("none", description="Where spans go.")
+    otel_endpoint: str = Field(
+        "http://127.0.0.1:4318/v1/traces", description="OTLP/HTTP traces endpoint."
+    )
+    instance: str = Field("", description="Name of this process among replicas.")
 
     @field_validator("home")
     @classmethod
     def _absolute_home(cls, home: Path) -> Path:
         return home.expanduser().resolve()
-
-    @field_validator("inbox_retention_s")
-    @classmethod
-    def _outlives_duplicates(cls, horizon: float) -> float:
-        if horizon < DUPLICATE_WINDOW_S:
-            raise ValueError(
-                f"BOXOPS_INBOX_RETENTION_S must be at least JetStream's duplicate window "
-                f"({DUPLICATE_WINDOW_S} s): a redelivered event would be processed again"
-            )
-        return horizon
 
     @field_validator("nats_url")
     @classmethod
@@ -88,6 +78,16 @@ class BoxopsSettings(BaseSettings):
         if not url.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
             raise ValueError(f"BOXOPS_DB_URL must be SQLite or PostgreSQL, got {url!r}")
         return url
+
+    @field_validator("inbox_retention_s")
+    @classmethod
+    def _outlives_duplicates(cls, horizon: float) -> float:
+        if horizon < DUPLICATE_WINDOW_S:
+            raise ValueError(
+                f"BOXOPS_INBOX_RETENTION_S must be at least JetStream's duplicate window "
+                f"({DUPLICATE_WINDOW_S} s): a redelivered event would be processed again"
+            )
+        return horizon
 
     def database_url(self, service: str) -> str:
         if self.db_url:

@@ -7,8 +7,10 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import nats
 import pytest
 from faststream.nats import NatsBroker
+from nats.js import JetStreamContext
 from sqlmodel import select
 
 from shared.batch_publish import publish_rows
@@ -24,12 +26,12 @@ SCHEDULER_MIGRATIONS = Path("services/scheduler/migrations/versions")
 
 @dataclass
 class Parts:
-    bus: Bus
     uow: UnitOfWork[Tx]
+    js: JetStreamContext  # a client of its own, to look at the stream
 
     async def stored(self) -> list[str]:
         """Run ids of the stream's messages, in the order JetStream stored them."""
-        js = self.bus.broker.config.connection_state.stream  # type: ignore[attr-defined]
+        js = self.js
         state = (await js.stream_info(EVENTS.name)).state
         if state.messages == 0:
             return []
@@ -48,7 +50,9 @@ async def parts(nats_url: str, db: tuple[str, str]) -> AsyncIterator[Parts]:
     await broker.connect()
     await bus.declare_streams()
     outbox = Outbox(sessions, bus.publish_raw, lambda rows: publish_rows(bus, rows))
-    yield Parts(bus, UnitOfWork(bus, sessions, outbox, Tx))
+    client = await nats.connect(nats_url)
+    yield Parts(UnitOfWork(bus, sessions, outbox, Tx), client.jetstream())
+    await client.close()
     await broker.stop()
     await engine.dispose()
 
