@@ -54,6 +54,11 @@ _INBOX_INSERT = {
     "sqlite": sqlite_insert(InboxRow).on_conflict_do_nothing(),
     "postgresql": postgres_insert(InboxRow).on_conflict_do_nothing(),
 }
+_EVENT_ID = col(InboxRow.event_id)  # what a batch insert returns: the ids it inserted
+_INBOX_INSERT_MANY = {
+    "sqlite": sqlite_insert(InboxRow).on_conflict_do_nothing().returning(_EVENT_ID),
+    "postgresql": postgres_insert(InboxRow).on_conflict_do_nothing().returning(_EVENT_ID),
+}
 
 
 @dataclass(frozen=True)
@@ -97,6 +102,20 @@ async def already_processed(
     row = {"consumer": consumer, "event_id": event_id, "processed_at": now}
     result = await connection.execute(_INBOX_INSERT[connection.dialect.name], row)
     return result.rowcount == 0
+
+
+async def not_yet_processed(
+    session: AsyncSession, consumer: str, event_ids: Iterable[str], *, now: datetime
+) -> set[str]:
+    """`already_processed` for a batch in one statement: the ids this consumer has not seen,
+    recorded in the current transaction. An id twice in the batch is returned once."""
+    fresh = list(dict.fromkeys(event_ids))
+    if not fresh:
+        return set()
+    connection = await session.connection()
+    rows = [{"consumer": consumer, "event_id": e, "processed_at": now} for e in fresh]
+    result = await connection.execute(_INBOX_INSERT_MANY[connection.dialect.name], rows)
+    return set(result.scalars())
 
 
 class Outbox:

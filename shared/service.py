@@ -23,6 +23,7 @@ from shared.db import create_engine, sessionmaker, wait_for_database
 from shared.migrate import upgrade
 from shared.outbox import Outbox
 from shared.queries import Reply, health_subject
+from shared.retention import Horizons, Retention
 from shared.settings import BoxopsSettings
 from shared.telemetry import middlewares, tracer, tracer_provider
 
@@ -138,12 +139,15 @@ class Database:
 
 
 def attach_database(service: Service, migrations: Path, relay_interval_s: float = 1.0) -> Database:
-    """Give a service its database: migrated at start, outbox relayed, engine closed at stop."""
+    """Give a service its database: migrated at start, outbox relayed, old outbox and inbox
+    rows deleted, engine closed at stop."""
     url = service.settings.database_url(service.name)
     schema = service.settings.database_schema(service.name)
     engine = create_engine(url, schema)
     bus = service.bus
     outbox = Outbox(sessionmaker(engine), bus.publish_raw, lambda rows: publish_rows(bus, rows))
+    settings = service.settings
+    retention = Retention(sessionmaker(engine), outbox.writer, Horizons.of(settings))
 
     async def migrate() -> None:
         await wait_for_database(engine)
@@ -151,6 +155,7 @@ def attach_database(service: Service, migrations: Path, relay_interval_s: float 
 
     service.on_start.append(migrate)
     service.background.append(lambda: outbox.relay_forever(relay_interval_s))
+    service.background.append(lambda: retention.sweep_forever(settings.retention_sweep_s))
     service.on_stop.append(outbox.mark_published)
     service.on_stop.append(engine.dispose)
     return Database(sessionmaker(engine), outbox)

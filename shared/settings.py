@@ -6,6 +6,9 @@ from typing import Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# JetStream drops a message whose Nats-Msg-Id it stored this recently (every stream's
+# duplicate_window, declared in shared/bus.py).
+DUPLICATE_WINDOW_S = 120
 DEFAULT_HOME = Path.home() / ".boxops"
 LOG_FORMATS = ("text", "json")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -25,6 +28,26 @@ class BoxopsSettings(BaseSettings):
     )
     db_schema: str | None = Field(
         None, description="PostgreSQL schema of this service; defaults to the service name."
+    )
+    outbox_retention_s: float = Field(
+        3600.0,
+        gt=0,
+        description="Published outbox rows are deleted once published this long ago: "
+        "nothing reads them after that, they are kept a while to see what a service sent. "
+        "A row not yet published is never deleted.",
+    )
+    inbox_retention_s: float = Field(
+        86400.0,
+        description="Processed event ids are forgotten once processed this long ago. An id "
+        "must outlive every way its event can come again, or the event is processed twice: "
+        "JetStream drops a re-published duplicate only within its duplicate window "
+        f"({DUPLICATE_WINDOW_S} s); a consumer is redelivered a message up to max_deliver times "
+        "ack_wait (plus backoff) after it first came; and an outbox relay re-publishes a row "
+        "that was sent but not marked published after an outage, however long it lasted. "
+        "Not shorter than the duplicate window.",
+    )
+    retention_sweep_s: float = Field(
+        60.0, gt=0, description="How often old outbox and inbox rows are deleted."
     )
     artifact_url: str = Field("", description="Blob store: file:///path or s3://bucket/prefix.")
     otel_exporter: Literal["none", "console", "otlp"] = Field("none", description="Where spans go.")
@@ -77,6 +100,16 @@ class BoxopsSettings(BaseSettings):
         if not url.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
             raise ValueError(f"BOXOPS_DB_URL must be SQLite or PostgreSQL, got {url!r}")
         return url
+
+    @field_validator("inbox_retention_s")
+    @classmethod
+    def _outlives_duplicates(cls, horizon: float) -> float:
+        if horizon < DUPLICATE_WINDOW_S:
+            raise ValueError(
+                f"BOXOPS_INBOX_RETENTION_S must be at least JetStream's duplicate window "
+                f"({DUPLICATE_WINDOW_S} s): a redelivered event would be processed again"
+            )
+        return horizon
 
     def database_url(self, service: str) -> str:
         if self.db_url:

@@ -28,7 +28,8 @@ from shared.artifacts import (
 )
 from shared.bus import Bus, now
 from shared.events import ArtifactStored
-from shared.outbox import Outbox, Staged, stage
+from shared.outbox import Outbox
+from shared.unit_of_work import Tx, UnitOfWork
 
 log = logging.getLogger(__name__)
 RECENT = 100_000  # uploads remembered in memory, so a data-plane PUT needs no query
@@ -49,11 +50,11 @@ class Uploads:
         self.settings = settings
         self.blobs = blobs
         self.sessions = sessions
-        self.outbox = outbox
-        self.bus = bus
         self.previewer = previewer
         self.recent: dict[str, Upload] = {}
-        self._recording = asyncio.Lock()
+        # Its lock makes the check for blobs stored before and the insert of the new ones
+        # one step in this process; replicas may still race (the unique digest decides).
+        self.uow = UnitOfWork(bus, sessions, outbox, Tx)
 
     async def upload(self, upload_id: str) -> Upload | None:
         found = self.recent.get(upload_id)
@@ -184,18 +185,16 @@ class Uploads:
         upload aborted meanwhile is left out, unless another upload stored the same bytes."""
         if not done:
             return {}
+        for upload_id, _ in done:  # they end here; a look-up meanwhile asks the database
+            self.recent.pop(upload_id, None)
         for attempt in (1, 2):
             try:
-                async with self._recording:  # one writer here; replicas may still race
-                    existing, fresh, staged = await self._insert(done)
+                existing, fresh = await self._insert(done)
                 break
             except IntegrityError:
                 if attempt == 2:
                     raise
                 # Another replica stored the same bytes first: they are "existing" now.
-        for upload_id, _ in done:
-            self.recent.pop(upload_id, None)
-        await self.outbox.publish(staged)
         for blob in fresh.values():
             self.previewer.submit(blob)
         kept = {blob.location for blob in (existing | fresh).values()}
@@ -212,19 +211,19 @@ class Uploads:
 
     async def _insert(
         self, done: list[tuple[str, BlobInfo]]
-    ) -> tuple[dict[str, BlobInfo], dict[str, BlobInfo], list[Staged]]:
-        async with self.sessions() as session:
-            ended = await store.end_uploads(session, (upload_id for upload_id, _ in done), now())
-            existing = await store.blobs(session, (blob.sha256 for _, blob in done))
+    ) -> tuple[dict[str, BlobInfo], dict[str, BlobInfo]]:
+        async with self.uow.writing() as tx:
+            uploads = (upload_id for upload_id, _ in done)
+            ended = await store.end_uploads(tx.session, uploads, now())
+            existing = await store.blobs(tx.session, (blob.sha256 for _, blob in done))
             fresh: dict[str, BlobInfo] = {}
             for upload_id, blob in done:  # the same bytes twice in one commit: the first is kept
                 if blob.sha256 not in existing and upload_id in ended:
                     fresh.setdefault(blob.sha256, blob)
-            await store.add_blobs(session, fresh.values())
-            events = [self.bus.envelope(_stored(blob)) for blob in fresh.values()]
-            staged = await stage(session, events, now=now())
-            await session.commit()
-        return existing, fresh, staged
+            await store.add_blobs(tx.session, fresh.values())
+            for blob in fresh.values():
+                tx.emit(_stored(blob))
+        return existing, fresh
 
     @answering
     async def abort(self, ref: UploadRef) -> dict[str, str]:

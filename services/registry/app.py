@@ -13,13 +13,14 @@ from services.registry.external import Announced, External
 from services.registry.handlers import Handlers
 from services.registry.pins import Pinner
 from services.registry.settings import RegistrySettings
-from services.registry.tx import Writer
+from services.registry.tx import Tx
 from shared import queries
 from shared import registry_api as api
 from shared.events import RunCompleted
 from shared.queries import Reply
 from shared.service import Service, attach_database, build_service
 from shared.settings import BoxopsSettings
+from shared.unit_of_work import UnitOfWork
 
 NAME = "registry"
 MIGRATIONS = Path(__file__).parent / "migrations" / "versions"
@@ -29,7 +30,7 @@ def build_app(settings: BoxopsSettings, *, tracing: TracerProvider | None = None
     settings = _registry_settings(settings)
     service = build_service(NAME, settings, tracing)
     db = attach_database(service, MIGRATIONS, settings.relay_interval_s)
-    writer = Writer(service.bus, db.sessions, db.outbox)
+    writer = UnitOfWork(service.bus, db.sessions, db.outbox, Tx)
     pinner = Pinner(s3=_s3_clients(settings), timeout_s=settings.pin_timeout_s)
     handlers = Handlers(service.broker, writer, pinner, settings.staged_ttl_s)
 

@@ -2,8 +2,8 @@
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager
+from collections.abc import Iterable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -16,10 +16,10 @@ from services.scheduler.domain import Run, RunState, RunSubstate
 from services.scheduler.placement import Executor, Occupancy
 from services.scheduler.plan import PlanError
 from services.scheduler.resolver import Registry
+from shared import unit_of_work
 from shared.bus import Bus, now
 from shared.envelope import Envelope
 from shared.events import (
-    Event,
     ExecutorHeartbeat,
     ExecutorRunEnded,
     ExecutorRunStarted,
@@ -27,25 +27,25 @@ from shared.events import (
     RunRequested,
     RunStopRequested,
 )
-from shared.outbox import Outbox, already_processed, stage
+from shared.outbox import Outbox
+from shared.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 STOP_GRACE_S = 10.0
 
 
 @dataclass
-class Tx:
-    """One write: the runs it changed (latest version each) and the events to publish."""
+class Tx(unit_of_work.Tx):
+    """One write of the scheduler: the runs it changed (latest version each) and their events."""
 
-    session: AsyncSession
+    scheduler: "Scheduler" = field(kw_only=True)
     runs: dict[str, Run] = field(default_factory=dict)
-    # Each event with the causation depth of its run, so a chain of triggers can be cut.
-    events: list[tuple[Event, int]] = field(default_factory=list)
     absent: set[str] = field(default_factory=set)  # runs looked for and not found
 
     def record(self, run: Run) -> Run:
         self.runs[run.id] = run
-        self.events.append((domain.event_for(run), run.cause.depth))
+        # Each event with the causation depth of its run, so a chain of triggers can be cut.
+        self.emit(domain.event_for(run), run.cause.depth)
         return run
 
     async def get(self, run_id: str) -> Run | None:
@@ -56,8 +56,15 @@ class Tx:
             self.absent.add(run_id)
         return run
 
-    async def seen(self, consumer: str, event_id: str) -> bool:
-        return await already_processed(self.session, consumer, event_id, now=now())
+    async def before_commit(self) -> None:
+        await store.save_all(self.session, self.runs.values(), now=now(), new=self.absent)
+
+    def after_commit(self) -> None:
+        for run in self.runs.values():
+            self.scheduler.occupancy.update(run)
+
+    async def after_failure(self) -> None:
+        await self.scheduler.rebuild()  # the in-memory occupancy may be ahead of the DB
 
 
 class Scheduler:
@@ -68,38 +75,19 @@ class Scheduler:
         outbox: Outbox,
         registry: Registry,
     ) -> None:
-        self.bus = bus
         self.sessions = sessions
-        self.outbox = outbox
         self.registry = registry
         self.executors: dict[str, Executor] = {}
         self.occupancy = Occupancy()
         self.started_at = now()
-        # One writer at a time: placement reads free capacity and writes dispatches, and two
-        # interleaved handlers would hand the same slot out twice. The outbox's writer lock,
-        # so its relay never meets a handler in SQLite's busy handler either.
-        self.lock = outbox.writer
+        # One writer at a time (the unit of work's lock): placement reads free capacity and
+        # writes dispatches, and two interleaved handlers would hand the same slot out twice.
+        self.uow = UnitOfWork(bus, sessions, outbox, lambda session: Tx(session, scheduler=self))
 
-    @asynccontextmanager
-    async def writing(self) -> AsyncIterator[Tx]:
-        async with self.lock, self.sessions() as session:
-            tx = Tx(session)
-            try:
-                yield tx
-                await store.save_all(session, tx.runs.values(), now=now(), new=tx.absent)
-                envelopes = [self.bus.envelope(e, depth=depth) for e, depth in tx.events]
-                staged = await stage(session, envelopes, now=now())
-                await session.commit()
-            except BaseException:
-                await self.rebuild(session)  # the in-memory occupancy may be ahead of the DB
-                raise
-            for run in tx.runs.values():
-                self.occupancy.update(run)
-        # Sent once the writer lock is let go: the next write need not wait for these acks.
-        # Nothing awaits in between, so the outbox's own lock still sends in commit order.
-        await self.outbox.publish(staged)
+    def writing(self) -> AbstractAsyncContextManager[Tx]:
+        return self.uow.writing()
 
-    async def rebuild(self, session: AsyncSession | None = None) -> None:
+    async def rebuild(self) -> None:
         async with self.sessions() as fresh:
             self.occupancy = Occupancy()
             for run in await store.active(fresh):
@@ -112,10 +100,12 @@ class Scheduler:
         What is waiting is taken as one batch: one transaction for a burst of requests."""
         built = [(e, *await self._build(e)) for e in envelopes]
         async with self.writing() as tx:
+            fresh = await tx.unseen("run.requested", [envelope.id for envelope, _, _ in built])
             placeable = []
             for envelope, run, refused in built:
-                if await tx.seen("run.requested", envelope.id) or await tx.get(run.id):
+                if envelope.id not in fresh or await tx.get(run.id):
                     continue
+                fresh.discard(envelope.id)  # the same event twice in one batch: once
                 run = tx.record(domain.accept(run, at=now()))
                 if refused:
                     tx.record(domain.reject(run, refused, at=now()))
@@ -163,7 +153,7 @@ class Scheduler:
         stop = RunStopRequested(
             run_id=run.id, executor_id=run.executor_id, reason=reason, grace_s=STOP_GRACE_S
         )
-        tx.events.append((stop, run.cause.depth))
+        tx.emit(stop, run.cause.depth)
 
     # --- executors ----------------------------------------------------------------------
 

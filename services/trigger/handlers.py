@@ -6,8 +6,7 @@ events it publishes in one transaction, so `history` answers why a run did or di
 
 import logging
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,11 +20,13 @@ from services.trigger import store
 from services.trigger.matcher import Matcher
 from services.trigger.policy import Decision, admit, decide
 from services.trigger.tables import FiringRow, SeenRow
+from shared import unit_of_work
 from shared.bus import Bus, new_id, now
 from shared.envelope import Envelope
 from shared.events import Cause, Event, RunAbortRequested, RunRequested, TriggerFired
-from shared.outbox import Outbox, stage
+from shared.outbox import Outbox
 from shared.trigger_specs import TriggerSpec
+from shared.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 # A trigger's policies count its runs that have not ended (requested, pending and running
@@ -42,13 +43,8 @@ class Incoming(Event):
 
 
 @dataclass
-class Tx:
-    session: AsyncSession
-    events: list[tuple[Event, int]] = field(default_factory=list)
+class Tx(unit_of_work.Tx):
     windows: dict[str, FiringRow] = field(default_factory=dict)  # open debounce windows
-
-    def publish(self, event: Event, depth: int = 0) -> None:
-        self.events.append((event, depth))
 
 
 class Triggers:
@@ -57,24 +53,16 @@ class Triggers:
     ) -> None:
         self.bus = bus
         self.sessions = sessions
-        self.outbox = outbox
         self.specs: dict[str, TriggerSpec] = {}
         self.matcher = Matcher([])
         self.loaded_at: datetime | None = None
         self.watched: set[str] = set()  # runs triggers started that have not ended
-        # Handlers of one replica write one at a time (with the outbox's relay: the outbox's
-        # writer lock); replicas are kept apart by the unique (trigger, key) of firings.
-        self.lock = outbox.writer
+        # Handlers of one replica write one at a time (the unit of work's lock); replicas
+        # are kept apart by the unique (trigger, key) of firings.
+        self.uow = UnitOfWork(bus, sessions, outbox, Tx)
 
-    @asynccontextmanager
-    async def writing(self) -> AsyncIterator[Tx]:
-        async with self.lock, self.sessions() as session:
-            tx = Tx(session)
-            yield tx
-            envelopes = [self.bus.envelope(e, depth=d) for e, d in tx.events]
-            staged = await stage(session, envelopes, now=now())
-            await session.commit()
-        await self.outbox.publish(staged)
+    def writing(self) -> AbstractAsyncContextManager[Tx]:
+        return self.uow.writing()
 
     async def reload(self) -> None:
         """Pick up triggers applied, and runs started, through any replica."""
@@ -219,7 +207,7 @@ class Triggers:
             depth=firing.depth + 1,
         )
         target = spec.target
-        tx.publish(
+        tx.emit(
             RunRequested(
                 run_id=run_id,
                 command=firing.command or target.command,
@@ -232,9 +220,9 @@ class Triggers:
             ),
             firing.depth + 1,
         )
-        tx.publish(TriggerFired(trigger=spec.name, run_id=run_id, cause=cause), firing.depth)
+        tx.emit(TriggerFired(trigger=spec.name, run_id=run_id, cause=cause), firing.depth)
         for old in decision.replaces:
-            tx.publish(RunAbortRequested(run_id=old, reason=f"replaced by run {run_id}"))
+            tx.emit(RunAbortRequested(run_id=old, reason=f"replaced by run {run_id}"))
         firing.status, firing.run_id, firing.run_state = "fired", run_id, "requested"
         tx.session.add(firing)
         self.watched.add(run_id)

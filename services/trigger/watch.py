@@ -81,7 +81,7 @@ def _record(tx: Tx, spec: MonitorSpec, verdict: Verdict, at: datetime, run_id: s
     if verdict.crossing:
         crossing = verdict.crossing
         model = MetricBelowThreshold if crossing.direction == "below" else MetricAboveThreshold
-        tx.publish(
+        tx.emit(
             model(
                 monitor=spec.name,
                 metric=spec.metric,
