@@ -16,6 +16,7 @@ from shared.envelope import Envelope, EnvelopeError, body_for, headers_for, pars
 from shared.events import Event
 from shared.logs import handling
 from shared.nats_adapter import NatsAdapter, PullLoop
+from shared.settings import DUPLICATE_WINDOW_S
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +112,7 @@ class Bus:
                 subjects=list(stream.subjects),
                 max_age=stream.max_age_s,
                 max_bytes=stream.max_bytes,
-                duplicate_window=120,
+                duplicate_window=DUPLICATE_WINDOW_S,
             )
             await self.nats.declare_stream(config, dynamic=stream.dynamic)
 

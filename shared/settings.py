@@ -7,7 +7,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # JetStream drops a message whose Nats-Msg-Id it stored this recently (every stream's
-# duplicate_window, declared in shared/bus.py).
+# duplicate_window: shared/bus.py declares the streams with it).
 DUPLICATE_WINDOW_S = 120
 DEFAULT_HOME = Path.home() / ".boxops"
 LOG_FORMATS = ("text", "json")
