@@ -18,6 +18,7 @@ from services.gateway.settings import GatewaySettings
 from services.scheduler.app import build_app as build_scheduler
 from services.scheduler.settings import SchedulerSettings
 from services.trigger.settings import TriggerSettings
+from shared.bus import now
 from shared.service import Service
 from shared.settings import BoxopsSettings
 from tests.conftest import eventually, service_db
@@ -111,3 +112,14 @@ async def submit(http: httpx.AsyncClient, **body: Any) -> str:
     response = await http.post("/v1/runs", json=body)
     assert response.status_code == 202, response.text
     return response.json()["id"]  # type: ignore[no-any-return]
+
+
+async def caught_up(service: Service, timeout: float = 10) -> None:
+    """Wait until each of `service`'s consumers has handled every message stored before
+    now: whatever those messages caused in the service is written (and published) then."""
+    since = now()
+
+    async def check() -> bool:
+        return all(loop.caught_up_at and loop.caught_up_at > since for loop in service.bus.loops)
+
+    await eventually(check, timeout=timeout)

@@ -9,10 +9,6 @@ from pathlib import Path
 import pytest
 import uvicorn
 
-# The artifact service (issue 3) lands on its own; until then these tests cannot run.
-pytest.importorskip("boxops.artifacts", reason="the artifact client has not landed")
-pytest.importorskip("services.artifact.settings", reason="the artifact service has not landed")
-
 from boxops.artifacts import AsyncArtifacts
 from services.artifact.app import build_app as build_artifact
 from services.artifact.settings import ArtifactSettings

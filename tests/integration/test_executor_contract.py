@@ -1,9 +1,12 @@
 """The run contract, case by case, on the local and the Docker backend alike."""
 
 import asyncio
+import errno
 import json
+import os
 
 from shared.events import InputRef
+from tests.conftest import eventually
 from tests.integration.executor_harness import Harness, executor_fixture  # noqa: F401
 
 
@@ -141,13 +144,28 @@ async def test_a_command_that_does_not_exist_fails_with_a_clear_reason(executor:
 
 
 async def test_children_left_behind_are_stopped_with_the_run(executor: Harness) -> None:
-    script = '(sleep 3; echo late > "$BOXOPS_WORKDIR/child-was-here") & echo parent-exits'
+    # The child holds a FIFO open for reading while it lives; the parent exits only once
+    # the child has opened it (its own open for writing waits for a reader).
+    script = (
+        'cd "$BOXOPS_WORKDIR"; mkfifo alive;'
+        "(exec 3<alive; sleep 3; echo late > child-was-here) &"
+        "exec 4>alive; exec 4>&-; echo parent-exits"
+    )
     run_id = await executor.dispatch(["sh", "-c", script])
     ended = await executor.ended(run_id, timeout=10)
 
     assert ended.exit_code == 0
-    await asyncio.sleep(4)
-    assert not (executor.workdir(run_id) / "work" / "child-was-here").exists()
+    work = executor.workdir(run_id) / "work"
+
+    async def no_reader_left() -> bool:
+        try:
+            os.close(os.open(work / "alive", os.O_WRONLY | os.O_NONBLOCK))
+        except OSError as err:  # ENXIO: no process has it open for reading
+            return err.errno == errno.ENXIO
+        return False
+
+    await eventually(no_reader_left)  # a child left alive would write its file first
+    assert not (work / "child-was-here").exists()
 
 
 async def test_writes_outside_the_outputs_are_not_uploaded(executor: Harness) -> None:

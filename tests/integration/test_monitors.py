@@ -1,13 +1,13 @@
 """Monitors over metric streams, the metric-drop flow, and trigger dry runs."""
 
-import asyncio
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from shared.bus import EVENTS
+from shared.bus import EVENTS, now
 from tests.conftest import eventually
 from tests.integration.conftest import Stack, start_stack, stop_stack, wait_run
 from tests.integration.test_triggers import apply, fired, history, publish
@@ -85,26 +85,31 @@ async def test_a_monitor_fires_once_per_crossing_with_hysteresis(stack: Stack) -
 
     await log_accuracy(stack, 0.8)  # still low: no storm
     await log_accuracy(stack, 0.91)  # inside the band: still latched
-    await log_accuracy(stack, 0.5, pipeline="other")  # not watched
-    await asyncio.sleep(1)
-    assert len(await history(stack, "accuracy-floor", "monitors")) == 1
-
     await log_accuracy(stack, 0.93)  # recovered past the band: re-armed
+    await log_accuracy(stack, 0.5, pipeline="other")  # not watched, or it would cross here
     await log_accuracy(stack, 0.7)
+    # Points are read in the order they were logged: once the crossing at 0.7 is recorded,
+    # any crossing an earlier point made is recorded too.
     rows = await crossings(stack, 3)
-    assert [r["kind"] for r in rows] == ["below", "recovered", "below"]
-    assert await stored(stack, "metric.below_threshold") == 2
+    newest_first = [("below", 0.7), ("recovered", 0.93), ("below", 0.85)]
+    assert [(r["kind"], r["value"]) for r in rows] == newest_first
+
+    async def published() -> int:
+        return await stored(stack, "metric.below_threshold")  # after each commit
+
+    assert await eventually(published) == 2
 
 
 async def test_a_monitor_with_for_fires_when_the_condition_held_long_enough(
     stack: Stack,
 ) -> None:
     await apply(stack, ACCURACY.replace("hysteresis: 0.02", "for: 1s"), "monitors")
+    logged = now()
     await log_accuracy(stack, 0.5)
-    await asyncio.sleep(0.3)
-    assert await history(stack, "accuracy-floor", "monitors") == []
     [below] = await crossings(stack, 1)  # no further point needed: the clock checks
     assert below["kind"] == "below"
+    # Recorded when it fired: not at the point (logged after `logged`), a second later.
+    assert datetime.fromisoformat(below["at"]) - logged >= timedelta(seconds=1)
 
 
 async def test_metric_drops_then_a_retraining_run_starts_once(stack: Stack) -> None:
@@ -119,8 +124,13 @@ async def test_metric_drops_then_a_retraining_run_starts_once(stack: Stack) -> N
     assert run["cause"]["trigger"] == "retrain-on-drop"
 
     await log_accuracy(stack, 0.88)  # a further low value inside the hysteresis band
-    await asyncio.sleep(1.5)
-    assert len([r for r in await history(stack, "retrain-on-drop") if r["run_id"]]) == 1
+    await log_accuracy(stack, 0.93)  # recovered: re-armed
+    await log_accuracy(stack, 0.7)  # the next drop: the next retraining
+    # Crossings are read, and their events read by the trigger, in order: once the run for
+    # 0.7 is requested, a run for 0.88 would have been requested before it.
+    firings = sorted(await fired(stack, "retrain-on-drop", 2), key=lambda r: r["at"])
+    commands = [(await wait_run(stack.http, f["run_id"]))["command"] for f in firings]
+    assert commands == [["echo", "retrain: accuracy=0.85"], ["echo", "retrain: accuracy=0.7"]]
 
 
 async def test_a_dry_run_lists_what_a_trigger_would_have_started_and_why(stack: Stack) -> None:

@@ -2,10 +2,13 @@
 
 import asyncio
 import json
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 
+import sqlalchemy as sa
 from faststream.nats import NatsBroker
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.bus import EVENTS, Bus, now
 from shared.db import create_engine, sessionmaker
@@ -13,6 +16,7 @@ from shared.events import RunAbortRequested
 from shared.migrate import upgrade
 from shared.nats_adapter import NatsAdapter
 from shared.outbox import Outbox, already_processed, stage
+from tests.conftest import eventually
 
 SCHEDULER_MIGRATIONS = Path("services/scheduler/migrations/versions")
 
@@ -20,6 +24,32 @@ SCHEDULER_MIGRATIONS = Path("services/scheduler/migrations/versions")
 async def stream_messages(broker: NatsBroker) -> int:
     js = NatsAdapter(broker).jetstream
     return int((await js.stream_info(EVENTS.name)).state.messages)
+
+
+async def waits_for(waiter: AsyncSession, holder: AsyncSession) -> Callable[[], Awaitable[bool]]:
+    """A check, true once `waiter`'s next statement waits for `holder`'s transaction. SQLite
+    cannot say whom a statement waits for: there, true once the statement has begun."""
+    raw = await (await waiter.connection()).get_raw_connection()
+    if waiter.bind.dialect.name == "sqlite":
+        began = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        await raw.driver_connection.set_trace_callback(  # called from the driver's thread
+            lambda statement: loop.call_soon_threadsafe(began.set)
+        )
+
+        async def started() -> bool:
+            return began.is_set()
+
+        return started
+    held = await (await holder.connection()).get_raw_connection()
+    pids = {"waiter": raw.driver_connection.get_server_pid()}
+    pids["holder"] = held.driver_connection.get_server_pid()
+
+    async def blocked() -> bool:
+        query = sa.text("SELECT CAST(:holder AS int) = ANY(pg_blocking_pids(:waiter))")
+        return bool((await (await holder.connection()).execute(query, pids)).scalar())
+
+    return blocked
 
 
 async def test_rows_a_crash_left_unpublished_are_relayed_once(
@@ -87,8 +117,9 @@ async def test_an_event_two_replicas_take_at_once_is_processed_by_one(
         async with sessions() as first, sessions() as second:
             assert not await already_processed(first, "c", "e1", now=now())
             # The second waits for the first's transaction rather than failing or passing.
+            waiting = await waits_for(second, first)
             racing = asyncio.create_task(already_processed(second, "c", "e1", now=now()))
-            await asyncio.sleep(0.2)
+            await eventually(waiting)
             assert not racing.done()
             await first.commit()
             assert await asyncio.wait_for(racing, 10)

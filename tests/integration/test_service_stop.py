@@ -1,12 +1,14 @@
 """A service's stop on a real nats-server: it ends even when a loop swallows a cancellation."""
 
 import asyncio
-import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
+from shared.bus import now
 from shared.events import RunRequested
 from shared.service import build_service
 from shared.settings import BoxopsSettings
+from tests.conftest import eventually
 
 
 async def test_a_stop_ends_though_a_background_loop_swallows_one_cancellation(
@@ -30,11 +32,17 @@ async def test_a_stop_ends_though_a_background_loop_swallows_one_cancellation(
     service.background.append(stubborn)
     service.bus.consume(RunRequested, durable="tests-stop")(handle)
     await service.start()
-    await asyncio.sleep(0.2)  # the idle consumer's first 1 s wait for messages has 0.8 s left
-    began = time.monotonic()
+    [loop] = service.bus.loops
+
+    async def waited_once() -> datetime | None:
+        return loop.caught_up_at  # when the idle consumer's first 1 s wait, now over, began
+
+    began = await eventually(waited_once)
+    # The loop is in its next wait: that began 1 s or more after `began` and would time out
+    # 1 s later still. The stop ends it at once instead.
     await service.bus.stop_consumers()
-    # That wait ended at once, not when it timed out (at least 0.8 s later).
-    assert time.monotonic() - began < 0.5
+    stopped = now()
     await asyncio.wait_for(service.stop(), 10)
 
+    assert stopped - began < timedelta(seconds=1.9)
     assert swallowed == [True]

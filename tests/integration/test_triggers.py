@@ -4,7 +4,7 @@ import asyncio
 import json
 import sys
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +14,14 @@ from services.trigger.tables import ScheduleRow
 from shared.bus import now
 from shared.db import create_engine, sessionmaker
 from tests.conftest import eventually, service_db
-from tests.integration.conftest import Stack, build_other, start_stack, stop_stack, wait_run
+from tests.integration.conftest import (
+    Stack,
+    build_other,
+    caught_up,
+    start_stack,
+    stop_stack,
+    wait_run,
+)
 
 
 @pytest.fixture
@@ -167,7 +174,7 @@ async def test_a_storm_of_events_with_debounce_starts_one_run_with_the_last_bind
     [firing] = await fired(stack, "on-sales", 1, timeout=60)
     run = await wait_run(stack.http, firing["run_id"])
     assert run["command"] == ["echo", "region=eu rows=10099"]
-    await asyncio.sleep(2)  # nothing else may start
+    await caught_up(stack.others["trigger"])  # every event of the storm was read: no new window
     rows = await history(stack, "on-sales")
     assert [r["status"] for r in rows] == ["fired"]
 
@@ -212,7 +219,14 @@ async def test_a_trigger_chain_that_feeds_itself_stops_at_the_depth_limit(stack:
     rows = await eventually(stopped, timeout=30)
     assert [r["status"] for r in rows] == ["skipped", "fired", "fired", "fired"]
     assert rows[0]["reason"] == "causation depth 3 reached the limit 3: not firing"
-    await asyncio.sleep(1)
+    assert rows[0]["run_id"] is None
+    # The chain goes on only through a run: once the trigger has finished with the run's end
+    # that it skipped (and published whatever that caused) and the scheduler has read that,
+    # every run the chain asked for exists.
+    await caught_up(stack.others["trigger"])
+    await caught_up(stack.scheduler)
+    runs = (await stack.http.get("/v1/runs", params={"trigger": "loop"})).json()
+    assert len(runs) == 3
     assert len(await history(stack, "loop")) == 4
 
 
@@ -234,12 +248,13 @@ all_of:
     )
     await publish(stack, "features.ready", {"v": "f1"})
     await publish(stack, "features.ready", {"v": "f2"})
-    await asyncio.sleep(0.5)
-    assert await history(stack, "both") == []
     await publish(stack, "labels.ready", {"v": "l1"})
     [firing] = await fired(stack, "both", 1)
     run = await wait_run(stack.http, firing["run_id"])
     assert run["command"] == ["echo", "f2+l1"]
+    # Events are read in order: had the features alone decided anything (fired, or skipped
+    # for want of labels), that row would be here before the firing.
+    assert [r["status"] for r in await history(stack, "both")] == ["fired"]
 
 
 async def rewind(db: tuple[str, str], trigger: str, minutes: int) -> None:
@@ -257,9 +272,28 @@ async def scheduled(stack: Stack, name: str) -> list[str]:
     return [r["tick"] for r in await history(stack, name) if r["status"] == "fired"]
 
 
-async def schedule_started(stack: Stack, name: str) -> bool:
+async def last_tick(stack: Stack, name: str) -> datetime | None:
     shown = (await stack.http.get(f"/v1/triggers/{name}")).json()
-    return bool(shown.get("state") and shown["state"].get("last_tick"))
+    tick = (shown.get("state") or {}).get("last_tick")
+    return datetime.fromisoformat(tick) if tick else None
+
+
+async def schedule_started(stack: Stack, name: str) -> bool:
+    return await last_tick(stack, name) is not None
+
+
+async def ticked(stack: Stack, name: str, passes: int = 1) -> None:
+    """Wait until `passes` passes of the clock that began from now on have committed: each
+    writes the moment it began as the schedule's last tick."""
+    since, seen = now(), set()
+
+    async def check() -> bool:
+        tick = await last_tick(stack, name)
+        if tick and tick > since:
+            seen.add(tick)
+        return len(seen) >= passes
+
+    await eventually(check)
 
 
 async def test_schedules_fire_each_missed_tick_once_across_restarts_and_replicas(
@@ -283,15 +317,15 @@ async def test_schedules_fire_each_missed_tick_once_across_restarts_and_replicas
             return ticks if len(ticks) >= 5 else None
 
         await eventually(five, timeout=20)
-        await asyncio.sleep(2)  # let both replicas tick a few more times
+        await ticked(stack, "minutely", passes=4)  # both replicas tick on, racing
+        await replica.stop()  # its pass in hand commits or is rolled back: no more races
         ticks = await scheduled(stack, "minutely")
         assert len(ticks) == len(set(ticks)) >= 5
 
         await first.stop()
-        await replica.stop()
         await rewind(db, "minutely", 3)  # "down" since 3 minutes ago: those ticks fired already
         await first.start()
-        await asyncio.sleep(2)
+        await ticked(stack, "minutely")  # its first pass read the rewound tick
         again = await scheduled(stack, "minutely")
         assert len(again) == len(set(again))
         assert set(ticks) <= set(again)

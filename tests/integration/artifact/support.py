@@ -137,14 +137,33 @@ async def wait_until(check: Any, timeout: float = 10.0) -> Any:
         await asyncio.sleep(0.05)
 
 
+@dataclass
+class Proxy:
+    """A proxy to S3 that holds back answers: `held` is set once one waits; each goes on
+    after `hold_s`, or, without it, once the test calls `release()`."""
+
+    url: str
+    held: asyncio.Event
+    released: asyncio.Event
+
+    def release(self) -> None:
+        self.released.set()
+
+
 @contextlib.asynccontextmanager
 async def holding_answers(
-    target: str, method: bytes, marker: bytes, hold_s: float
-) -> AsyncIterator[str]:
-    """A proxy to S3 whose answer to a request comes `hold_s` late when the request line
-    starts with `method` and holds `marker`; the test sends the service's calls through it."""
+    target: str, method: bytes, marker: bytes, hold_s: float | None = None
+) -> AsyncIterator[Proxy]:
+    """A proxy to S3 that holds back the answer to a request whose request line starts
+    with `method` and holds `marker`; the test sends the service's calls through it."""
     parsed = urlsplit(target)
-    held: list[int] = []
+    held, released = asyncio.Event(), asyncio.Event()
+
+    async def let_go() -> None:
+        if hold_s is None:
+            await released.wait()
+        else:
+            await asyncio.sleep(hold_s)  # a slow answer is what such a test is about
 
     async def serve(client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
         server_r, server_w = await asyncio.open_connection(parsed.hostname, parsed.port)
@@ -162,8 +181,8 @@ async def holding_answers(
             while data := await server_r.read(65536):
                 if holding.is_set():
                     holding.clear()
-                    held.append(len(data))
-                    await asyncio.sleep(hold_s)
+                    held.set()
+                    await let_go()
                 client_w.write(data)
                 await client_w.drain()
             client_w.close()
@@ -172,6 +191,9 @@ async def holding_answers(
             await asyncio.gather(upstream(), downstream())
 
     server = await asyncio.start_server(serve, "127.0.0.1", 0)
-    yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
-    server.close()
-    assert held, "the proxy never held an answer back"
+    try:
+        yield Proxy(f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}", held, released)
+    finally:
+        released.set()
+        server.close()
+    assert held.is_set(), "the proxy never held an answer back"

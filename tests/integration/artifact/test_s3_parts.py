@@ -103,13 +103,13 @@ async def test_an_upload_aborted_while_it_is_committed_makes_no_blob(
     back) and before it records the blob: the abort deletes the bytes, so the commit must
     not record a blob that points at nothing."""
     rereading = (b"GET ", b"/blobs/uploads/")
-    async with holding_answers(moto_endpoint, *rereading, 2.0) as proxy:
+    async with holding_answers(moto_endpoint, *rereading) as proxy:
         settings = artifact_settings(
             "s3",
             tmp_path / "home",
             nats_url,
             moto_endpoint,
-            s3_endpoint_url=proxy,  # the service's calls; clients send parts to S3 directly
+            s3_endpoint_url=proxy.url,  # the service's calls; clients send parts to S3 directly
             s3_public_endpoint_url=moto_endpoint,
             multipart_threshold_bytes=5 * MiB,
             part_bytes=5 * MiB,
@@ -121,8 +121,9 @@ async def test_an_upload_aborted_while_it_is_committed_makes_no_blob(
             committing = asyncio.create_task(
                 api.post("/v1/artifacts/commits", json={"commits": [item]})
             )
-            await asyncio.sleep(1.0)  # the commit is re-reading the bytes
+            await asyncio.wait_for(proxy.held.wait(), 30)  # the commit is re-reading the bytes
             aborted = await api.delete(f"/v1/artifacts/uploads/{item['upload_id']}")
+            proxy.release()
             result = (await committing).json()[0]
 
             assert aborted.status_code == 200, aborted.text

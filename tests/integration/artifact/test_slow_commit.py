@@ -24,7 +24,7 @@ async def test_a_slow_completion_is_waited_for_not_retried(
             tmp_path,
             nats_url,
             moto_endpoint,
-            s3_endpoint_url=proxy,  # the service's calls; clients send parts to S3 directly
+            s3_endpoint_url=proxy.url,  # the service's calls; clients send parts to S3 directly
             s3_public_endpoint_url=moto_endpoint,
             s3_read_timeout_s=0.5,
             s3_commit_timeout_s=HOLD_S * 4,
