@@ -1,7 +1,9 @@
-"""Placement: which live executor has room for a run. Pure logic."""
+"""Placement: which live executor has room for a run, and why a run waits. Pure logic:
+the scheduler's handler loads the queue and what executors hold, calls `place`, and
+records the decisions."""
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from services.scheduler.domain import Run
@@ -9,6 +11,7 @@ from shared.events import Resources
 
 HEARTBEAT_INTERVAL = timedelta(seconds=1)
 LOST_AFTER = 3 * HEARTBEAT_INTERVAL
+BUSY = "waiting for a free executor"
 
 
 @dataclass(frozen=True)
@@ -91,7 +94,7 @@ def why_waiting(run: Run, executors: Iterable[Executor], *, at: datetime) -> str
     if not live:
         return "waiting for an executor: none is alive"
     if any(could_ever_take(run, e) for e in live):
-        return "waiting for a free executor"
+        return BUSY
     return "; ".join(_unmet(run, live))
 
 
@@ -123,6 +126,66 @@ def _unmet(run: Run, live: list[Executor]) -> list[str]:
 def placement_order(runs: Iterable[Run]) -> list[Run]:
     """Higher priority first, then the oldest."""
     return sorted(runs, key=lambda r: (-r.priority, r.created_at))
+
+
+def placeable(run: Run, *, at: datetime) -> bool:
+    """Waiting, and not held back until a retry is due."""
+    due = run.not_before is None or run.not_before <= at
+    return due and not run.finished and not run.on_executor
+
+
+@dataclass(frozen=True)
+class Decisions:
+    """What one placement decided, in placement order."""
+
+    dispatch: list[tuple[Run, str]] = field(default_factory=list)  # (run, executor id)
+    wait: list[tuple[Run, str]] = field(default_factory=list)  # (run, why it waits)
+
+
+def place(
+    queue: Iterable[Run],
+    executors: Iterable[Executor],
+    load: Mapping[str, Load],
+    active: Mapping[str, int],
+    *,
+    at: datetime,
+) -> Decisions:
+    """Place waiting runs by priority then age onto live executors with room.
+
+    `load` is what each executor holds now, `active` the active runs per concurrency key;
+    neither is changed. A run that only waits its turn for a busy executor gets no reason:
+    the ordinary queue says enough.
+    """
+    pool = list(executors)
+    held = {executor_id: replace(taken) for executor_id, taken in load.items()}
+    by_key = dict(active)
+    decided = Decisions()
+    for run in placement_order(r for r in queue if placeable(r, at=at)):
+        limited = _concurrency_limit(run, by_key)
+        executor = None if limited else choose(run, pool, held, at=at)
+        if executor is None:
+            reason = limited or why_waiting(run, pool, at=at)
+            if reason != BUSY:
+                decided.wait.append((run, reason))
+            continue
+        decided.dispatch.append((run, executor.id))
+        held.setdefault(executor.id, Load()).add(run.resources)
+        if run.concurrency_key:
+            by_key[run.concurrency_key] = by_key.get(run.concurrency_key, 0) + 1
+    return decided
+
+
+def _concurrency_limit(run: Run, active: Mapping[str, int]) -> str | None:
+    """Why no more runs of the run's concurrency key may start now, if none may."""
+    key, limit = run.concurrency_key, run.max_concurrency
+    if key and limit and active.get(key, 0) >= limit:
+        return f"concurrency limit {limit} reached for {key}"
+    return None
+
+
+def free_slots(executors: Iterable[Executor], load: Mapping[str, Load], *, at: datetime) -> int:
+    """How many more runs the live executors could take, counting slots only."""
+    return sum(max(0, e.slots - load.get(e.id, Load()).runs) for e in executors if alive(e, at=at))
 
 
 @dataclass(frozen=True)
@@ -163,6 +226,10 @@ class Occupancy:
 
     def active_with(self, key: str) -> int:
         return len(self.by_key.get(key, ()))
+
+    def active(self) -> dict[str, int]:
+        """Active runs per concurrency key."""
+        return {key: len(members) for key, members in self.by_key.items() if members}
 
     def runs_on(self, executor_id: str) -> list[str]:
         return [run_id for run_id, h in self.holdings.items() if h.executor_id == executor_id]
