@@ -224,9 +224,6 @@ class Occupancy:
             result.setdefault(holding.executor_id, Load()).add(holding.resources)
         return result
 
-    def active_with(self, key: str) -> int:
-        return len(self.by_key.get(key, ()))
-
     def active(self) -> dict[str, int]:
         """Active runs per concurrency key."""
         return {key: len(members) for key, members in self.by_key.items() if members}
