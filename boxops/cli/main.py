@@ -9,12 +9,11 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from boxops.cli import triggers
+from boxops.cli import embedded, triggers
 from boxops.cli.artifacts import artifacts_app
 from boxops.cli.common import print_json
 from boxops.cli.components import components_app
 from boxops.cli.datasets import datasets_app
-from boxops.cli.embedded import print_status, service_state, up_detached
 from boxops.cli.models import models_app
 from boxops.cli.pipelines import pipelines_app
 from boxops.cli.quickstart import quickstart
@@ -51,7 +50,7 @@ def up(
         err.print(f"boxops already runs under {root} (pid {running.pid}, {running.gateway_url})")
         raise typer.Exit(1)
     if detach:
-        up_detached(root, port)
+        embedded.up_detached(root, port)
         return
     stack = Stack(root, port, report=lambda line: err.print(f"[yellow]{line}"))
     stopping = False
@@ -65,7 +64,7 @@ def up(
     try:
         stack.start()
         health = asyncio.run(stack.wait_healthy())
-        print_status(stack.nats_url, stack.gateway_url, health)
+        embedded.print_status(stack.nats_url, stack.gateway_url, health)
         console.print("boxops is up; Ctrl-C stops it.")
         while not stopping:
             stack.supervise_once()
@@ -105,10 +104,10 @@ def status(json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")]
     gateway_url = os.environ.get("BOXOPS_GATEWAY_URL") or (state.gateway_url if state else "")
     health = asyncio.run(ask_health(nats_url, SERVICES)) if nats_url else dict.fromkeys(SERVICES)
     if json_out:
-        services = {name: service_state(reply) for name, reply in health.items()}
+        services = {name: embedded.service_state(reply) for name, reply in health.items()}
         print_json({"nats_url": nats_url, "gateway_url": gateway_url, "services": services})
     else:
-        print_status(nats_url or "-", gateway_url or "-", health)
+        embedded.print_status(nats_url or "-", gateway_url or "-", health)
     if not all_ok(health):
         raise typer.Exit(1)
 
