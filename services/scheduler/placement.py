@@ -5,6 +5,7 @@ records the decisions."""
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from types import MappingProxyType
 
 from services.scheduler.domain import Run
 from shared.events import Resources
@@ -158,10 +159,10 @@ def place(
     """
     pool = list(executors)
     held = {executor_id: replace(taken) for executor_id, taken in load.items()}
-    by_key = dict(active)
+    started: dict[str, int] = {}  # runs of each concurrency key placed here
     decided = Decisions()
     for run in placement_order(r for r in queue if placeable(r, at=at)):
-        limited = _concurrency_limit(run, by_key)
+        limited = _concurrency_limit(run, active, started)
         executor = None if limited else choose(run, pool, held, at=at)
         if executor is None:
             reason = limited or why_waiting(run, pool, at=at)
@@ -171,14 +172,16 @@ def place(
         decided.dispatch.append((run, executor.id))
         held.setdefault(executor.id, Load()).add(run.resources)
         if run.concurrency_key:
-            by_key[run.concurrency_key] = by_key.get(run.concurrency_key, 0) + 1
+            started[run.concurrency_key] = started.get(run.concurrency_key, 0) + 1
     return decided
 
 
-def _concurrency_limit(run: Run, active: Mapping[str, int]) -> str | None:
+def _concurrency_limit(
+    run: Run, active: Mapping[str, int], started: Mapping[str, int]
+) -> str | None:
     """Why no more runs of the run's concurrency key may start now, if none may."""
     key, limit = run.concurrency_key, run.max_concurrency
-    if key and limit and active.get(key, 0) >= limit:
+    if key and limit and active.get(key, 0) + started.get(key, 0) >= limit:
         return f"concurrency limit {limit} reached for {key}"
     return None
 
@@ -204,19 +207,25 @@ class Occupancy:
 
     def __init__(self) -> None:
         self.holdings: dict[str, Holding] = {}
-        self.by_key: dict[str, set[str]] = {}
+        self.key_of: dict[str, str] = {}  # active run → its concurrency key
+        self.per_key: dict[str, int] = {}  # concurrency key → its active runs, never 0
 
     def update(self, run: Run) -> None:
         self.remove(run.id)
         if run.on_executor and run.executor_id:
             self.holdings[run.id] = Holding(run.executor_id, run.resources, run.concurrency_key)
-        if run.concurrency_key and not run.finished and (run.on_executor or run.kind == "pipeline"):
-            self.by_key.setdefault(run.concurrency_key, set()).add(run.id)
+        key = run.concurrency_key
+        if key and not run.finished and (run.on_executor or run.kind == "pipeline"):
+            self.key_of[run.id] = key
+            self.per_key[key] = self.per_key.get(key, 0) + 1
 
     def remove(self, run_id: str) -> None:
         self.holdings.pop(run_id, None)
-        for members in self.by_key.values():
-            members.discard(run_id)
+        key = self.key_of.pop(run_id, None)
+        if key is not None:
+            self.per_key[key] -= 1
+            if not self.per_key[key]:
+                del self.per_key[key]
 
     def loads(self) -> dict[str, Load]:
         result: dict[str, Load] = {}
@@ -224,9 +233,9 @@ class Occupancy:
             result.setdefault(holding.executor_id, Load()).add(holding.resources)
         return result
 
-    def active(self) -> dict[str, int]:
-        """Active runs per concurrency key."""
-        return {key: len(members) for key, members in self.by_key.items() if members}
+    def active(self) -> Mapping[str, int]:
+        """Active runs per concurrency key: a read-only view, not a copy."""
+        return MappingProxyType(self.per_key)
 
     def runs_on(self, executor_id: str) -> list[str]:
         return [run_id for run_id, h in self.holdings.items() if h.executor_id == executor_id]

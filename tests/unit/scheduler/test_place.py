@@ -172,9 +172,10 @@ def test_free_slots_count_live_executors_room_never_below_zero() -> None:
     assert free_slots(executors, load, at=T0) == 3
 
 
-def test_occupancy_counts_active_runs_per_concurrency_key() -> None:
+def test_occupancy_counts_each_active_run_once_per_concurrency_key() -> None:
     occupancy = Occupancy()
     for i, key in enumerate(["k", "k", "j"]):
         occupancy.update(run(f"r{i}", concurrency_key=key, substate="dispatched", executor_id="a"))
+    occupancy.update(run("r1", concurrency_key="k", state=RunState.RUNNING, executor_id="a"))
     occupancy.update(run("r2", concurrency_key="j", state=RunState.COMPLETED))
     assert occupancy.active() == {"k": 2}
