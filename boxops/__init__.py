@@ -6,27 +6,9 @@ on first use.
 
 from typing import Any
 
-__version__ = "0.1.0"
+from boxops.sdk_names import SDK
 
-SDK = frozenset(
-    {
-        "flush",
-        "inputs",
-        "log_array",
-        "log_artifact",
-        "log_confusion_matrix",
-        "log_curve",
-        "log_dataframe",
-        "log_json",
-        "log_metric",
-        "log_metrics",
-        "log_param",
-        "log_params",
-        "outputs",
-        "run_id",
-        "set_tag",
-    }
-)
+__version__ = "0.1.0"
 
 
 def __getattr__(name: str) -> Any:

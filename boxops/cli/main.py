@@ -1,20 +1,15 @@
 """`boxops`: start the embedded stack, see its state, work with runs."""
 
 import asyncio
-import json
 import os
 import signal
-import subprocess
-import sys
 import time
-from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
-from boxops.cli import triggers
+from boxops.cli import embedded, triggers
 from boxops.cli.artifacts import artifacts_app
 from boxops.cli.common import print_json
 from boxops.cli.components import components_app
@@ -57,7 +52,7 @@ def up(
         err.print(f"boxops already runs under {root} (pid {running.pid}, {running.gateway_url})")
         raise typer.Exit(1)
     if detach:
-        _up_detached(root, port)
+        embedded.up_detached(root, port)
         return
     stack = Stack(root, port, report=lambda line: err.print(f"[yellow]{line}"))
     stopping = False
@@ -71,7 +66,7 @@ def up(
     try:
         stack.start()
         health = asyncio.run(stack.wait_healthy())
-        _print_status(stack.nats_url, stack.gateway_url, health)
+        embedded.print_status(stack.nats_url, stack.gateway_url, health)
         console.print("boxops is up; Ctrl-C stops it.")
         while not stopping:
             stack.supervise_once()
@@ -82,33 +77,6 @@ def up(
     finally:
         stack.stop()
         console.print("boxops stopped.")
-
-
-def _up_detached(root: Path, port: int) -> None:
-    log = root / "logs" / "up.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("ab") as out:
-        child = subprocess.Popen(
-            [sys.executable, "-m", "boxops.cli.main", "up", "--port", str(port)],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,  # outlives this shell and its Ctrl-C
-        )
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if child.poll() is not None:
-            err.print(f"[red]boxops up failed; see {log}:\n" + _tail(log))
-            raise typer.Exit(1)
-        state = read_state(root)
-        if state and state.pid == child.pid:
-            health = asyncio.run(ask_health(state.nats_url, SERVICES, timeout=0.5))
-            if all_ok(health):
-                _print_status(state.nats_url, state.gateway_url, health)
-                return
-        time.sleep(0.05)
-    err.print(f"[red]boxops did not become healthy within 90 s; see {log}")
-    raise typer.Exit(1)
 
 
 @app.command()
@@ -138,32 +106,12 @@ def status(json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")]
     gateway_url = os.environ.get("BOXOPS_GATEWAY_URL") or (state.gateway_url if state else "")
     health = asyncio.run(ask_health(nats_url, SERVICES)) if nats_url else dict.fromkeys(SERVICES)
     if json_out:
-        services = {name: _state(reply) for name, reply in health.items()}
+        services = {name: embedded.service_state(reply) for name, reply in health.items()}
         print_json({"nats_url": nats_url, "gateway_url": gateway_url, "services": services})
     else:
-        _print_status(nats_url or "-", gateway_url or "-", health)
+        embedded.print_status(nats_url or "-", gateway_url or "-", health)
     if not all_ok(health):
         raise typer.Exit(1)
-
-
-def _state(reply: bytes | None) -> dict[str, object]:
-    if reply is None:
-        return {"status": "down"}
-    return json.loads(reply)  # type: ignore[no-any-return]
-
-
-def _print_status(nats_url: str, gateway_url: str, health: dict[str, bytes | None]) -> None:
-    table = Table("service", "state", "since")
-    for name, reply in health.items():
-        info = _state(reply)
-        colour = "green" if info["status"] == "ok" else "red"
-        table.add_row(name, f"[{colour}]{info['status']}", str(info.get("started_at") or "-"))
-    console.print(table)
-    console.print(f"gateway  {gateway_url}\nnats     {nats_url}")
-
-
-def _tail(path: Path, lines: int = 20) -> str:
-    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from rich.tree import Tree
 
 from boxops.cli import datasets
 from boxops.cli.common import call, client, console, err
+from boxops.cli.embedded import up_detached
 from boxops.cli.runs import follow, print_run
 from boxops.client import Client
 from boxops.home import home, read_state
@@ -85,12 +86,10 @@ def quickstart(
 def _ensure_stack(root: Path) -> None:
     if read_state(root):
         return
-    from boxops.cli.main import _up_detached
-
     # The usual port if it is free; another boxops or program may hold it.
     port = DEFAULT_PORT if port_free(DEFAULT_PORT) else free_port()
     console.print(f"Starting the embedded stack (boxops up --detach --port {port})…")
-    _up_detached(root, port)
+    up_detached(root, port)
 
 
 def _fresh(path: Path) -> Path:

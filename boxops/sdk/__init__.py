@@ -21,11 +21,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from boxops import SDK
 from boxops.sdk import objects
 from boxops.sdk.session import Session
+from boxops.sdk_names import SDK
 
-__all__ = sorted(SDK)  # one list of the SDK's names, in boxops/__init__.py
+__all__ = sorted(SDK)  # one list of the SDK's names, in boxops/sdk_names.py
 
 _session: Session | None = None
 _lock = threading.Lock()

@@ -110,10 +110,10 @@ class Scheduler:
                 if refused:
                     tx.record(domain.reject(run, refused, at=now()))
                 elif run.kind == "pipeline":
-                    await progression.advance(tx, run, self)
+                    placeable += await progression.advance(tx, run)
                 else:
                     placeable.append(run)
-            await self.place(tx, placeable)
+            self.place(tx, placeable)
 
     async def _build(self, envelope: Envelope[RunRequested]) -> tuple[Run, str | None]:
         """The run to record, and why it is refused if it is. A registry that does not answer
@@ -141,7 +141,7 @@ class Scheduler:
                 child = tx.runs.get(child.id, child)
                 if not child.finished:
                     await self.abort(tx, child, reason)
-            await progression.advance(tx, tx.runs[run.id], self)
+            await progression.advance(tx, tx.runs[run.id])  # a stopping pipeline starts no step
         elif run.on_executor:
             self.stop(tx, run, reason)
         else:
@@ -191,14 +191,17 @@ class Scheduler:
                 logs=report.logs,
             )
             ended = tx.record(ended)
-            await self.after_end(tx, ended)
-            await self.place(tx, await store.waiting(tx.session, limit=self.free_slots() * 4 + 20))
+            unlocked = await self.after_end(tx, ended)
+            waiting = await store.waiting(tx.session, limit=self.free_slots() * 4 + 20)
+            self.place(tx, [*unlocked, *waiting])
 
-    async def after_end(self, tx: Tx, run: Run) -> None:
+    async def after_end(self, tx: Tx, run: Run) -> list[Run]:
+        """Move the pipeline of a step that ended; the steps it starts, to be placed."""
         if run.finished and run.parent_id:
             parent = await tx.get(run.parent_id)
             if parent and not parent.finished:
-                await progression.advance(tx, parent, self)
+                return await progression.advance(tx, parent)
+        return []
 
     async def on_heartbeat(self, envelope: Envelope[ExecutorHeartbeat]) -> None:
         """Remember the executor; a new one may take runs that were waiting."""
@@ -214,56 +217,27 @@ class Scheduler:
         )
         if known is None or not placement.alive(known, at=now()):
             async with self.writing() as tx:
-                await self.place(tx, await store.waiting(tx.session, limit=10_000))
+                self.place(tx, await store.waiting(tx.session, limit=10_000))
 
     def free_slots(self) -> int:
-        loads = self.occupancy.loads()
-        at = now()
-        return sum(
-            max(0, e.slots - loads.get(e.id, placement.Load()).runs)
-            for e in self.executors.values()
-            if placement.alive(e, at=at)
-        )
+        return placement.free_slots(self.executors.values(), self.occupancy.loads(), at=now())
 
     # --- placement ----------------------------------------------------------------------
 
-    async def place(self, tx: Tx, candidates: Iterable[Run]) -> None:
-        """Dispatch waiting runs by priority then age onto executors with room."""
+    def place(self, tx: Tx, candidates: Iterable[Run]) -> None:
+        """Dispatch what placement decides for the candidates (their latest version in
+        this write, each once); record why the others wait."""
         at = now()
-        loads = self.occupancy.loads()
-        keys: dict[str, int] = {}
-        for run in placement.placement_order(tx.runs.get(r.id, r) for r in candidates):
-            if run.finished or run.on_executor or (run.not_before and run.not_before > at):
-                continue
-            if run.concurrency_key and run.max_concurrency:
-                taken = self.occupancy.active_with(run.concurrency_key) + keys.get(
-                    run.concurrency_key, 0
-                )
-                if taken >= run.max_concurrency:
-                    self._wait(
-                        tx,
-                        run,
-                        f"concurrency limit {run.max_concurrency} reached "
-                        f"for {run.concurrency_key}",
-                        at,
-                    )
-                    continue
-            executor = placement.choose(run, self.executors.values(), loads, at=at)
-            if executor is None:
-                reason = placement.why_waiting(run, self.executors.values(), at=at)
-                if reason != "waiting for a free executor":  # the ordinary queue says enough
-                    self._wait(tx, run, reason, at)
-                continue
-            tx.record(domain.dispatch(run, executor.id, at=at))
-            loads.setdefault(executor.id, placement.Load()).add(run.resources)
-            if run.concurrency_key:
-                keys[run.concurrency_key] = keys.get(run.concurrency_key, 0) + 1
-
-    @staticmethod
-    def _wait(tx: Tx, run: Run, reason: str, at: datetime) -> None:
-        waited = domain.wait(run, reason, at=at)
-        if waited:
-            tx.record(waited)
+        queue = {run.id: tx.runs.get(run.id, run) for run in candidates}.values()
+        decided = placement.place(
+            queue, self.executors.values(), self.occupancy.loads(), self.occupancy.active(), at=at
+        )
+        for run, executor_id in decided.dispatch:
+            tx.record(domain.dispatch(run, executor_id, at=at))
+        for run, reason in decided.wait:
+            waited = domain.wait(run, reason, at=at)
+            if waited:
+                tx.record(waited)
 
     # --- time ---------------------------------------------------------------------------
 
@@ -277,6 +251,7 @@ class Scheduler:
         if not any(self._needs_tick(run, at) for run in active):
             return
         async with self.writing() as tx:
+            unlocked: list[Run] = []
             for run in await store.active(tx.session):
                 run = tx.runs.get(run.id, run)
                 if run.finished:
@@ -286,8 +261,8 @@ class Scheduler:
                 elif run.on_executor and self._lost(run.executor_id or "", at):
                     lost = domain.fail(run, "executor lost", at=at)
                     tx.record(lost)
-                    await self.after_end(tx, lost)
-            await self.place(tx, await store.waiting(tx.session, limit=10_000))
+                    unlocked += await self.after_end(tx, lost)
+            self.place(tx, [*unlocked, *await store.waiting(tx.session, limit=10_000)])
 
     def _needs_tick(self, run: Any, at: datetime) -> bool:
         """`run`: a row of `store.active_states`; the same tests as the tick's own."""

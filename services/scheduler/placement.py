@@ -1,14 +1,18 @@
-"""Placement: which live executor has room for a run. Pure logic."""
+"""Placement: which live executor has room for a run, and why a run waits. Pure logic:
+the scheduler's handler loads the queue and what executors hold, calls `place`, and
+records the decisions."""
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from types import MappingProxyType
 
 from services.scheduler.domain import Run
 from shared.events import Resources
 
 HEARTBEAT_INTERVAL = timedelta(seconds=1)
 LOST_AFTER = 3 * HEARTBEAT_INTERVAL
+BUSY = "waiting for a free executor"
 
 
 @dataclass(frozen=True)
@@ -91,7 +95,7 @@ def why_waiting(run: Run, executors: Iterable[Executor], *, at: datetime) -> str
     if not live:
         return "waiting for an executor: none is alive"
     if any(could_ever_take(run, e) for e in live):
-        return "waiting for a free executor"
+        return BUSY
     return "; ".join(_unmet(run, live))
 
 
@@ -125,6 +129,68 @@ def placement_order(runs: Iterable[Run]) -> list[Run]:
     return sorted(runs, key=lambda r: (-r.priority, r.created_at))
 
 
+def placeable(run: Run, *, at: datetime) -> bool:
+    """Waiting, and not held back until a retry is due."""
+    due = run.not_before is None or run.not_before <= at
+    return due and not run.finished and not run.on_executor
+
+
+@dataclass(frozen=True)
+class Decisions:
+    """What one placement decided, in placement order."""
+
+    dispatch: list[tuple[Run, str]] = field(default_factory=list)  # (run, executor id)
+    wait: list[tuple[Run, str]] = field(default_factory=list)  # (run, why it waits)
+
+
+def place(
+    queue: Iterable[Run],
+    executors: Iterable[Executor],
+    load: Mapping[str, Load],
+    active: Mapping[str, int],
+    *,
+    at: datetime,
+) -> Decisions:
+    """Place waiting runs by priority then age onto live executors with room.
+
+    `load` is what each executor holds now, `active` the active runs per concurrency key;
+    neither is changed. A run that only waits its turn for a busy executor gets no reason:
+    the ordinary queue says enough.
+    """
+    pool = list(executors)
+    held = {executor_id: replace(taken) for executor_id, taken in load.items()}
+    started: dict[str, int] = {}  # runs of each concurrency key placed here
+    decided = Decisions()
+    for run in placement_order(r for r in queue if placeable(r, at=at)):
+        limited = _concurrency_limit(run, active, started)
+        executor = None if limited else choose(run, pool, held, at=at)
+        if executor is None:
+            reason = limited or why_waiting(run, pool, at=at)
+            if reason != BUSY:
+                decided.wait.append((run, reason))
+            continue
+        decided.dispatch.append((run, executor.id))
+        held.setdefault(executor.id, Load()).add(run.resources)
+        if run.concurrency_key:
+            started[run.concurrency_key] = started.get(run.concurrency_key, 0) + 1
+    return decided
+
+
+def _concurrency_limit(
+    run: Run, active: Mapping[str, int], started: Mapping[str, int]
+) -> str | None:
+    """Why no more runs of the run's concurrency key may start now, if none may."""
+    key, limit = run.concurrency_key, run.max_concurrency
+    if key and limit and active.get(key, 0) + started.get(key, 0) >= limit:
+        return f"concurrency limit {limit} reached for {key}"
+    return None
+
+
+def free_slots(executors: Iterable[Executor], load: Mapping[str, Load], *, at: datetime) -> int:
+    """How many more runs the live executors could take, counting slots only."""
+    return sum(max(0, e.slots - load.get(e.id, Load()).runs) for e in executors if alive(e, at=at))
+
+
 @dataclass(frozen=True)
 class Holding:
     executor_id: str
@@ -141,19 +207,25 @@ class Occupancy:
 
     def __init__(self) -> None:
         self.holdings: dict[str, Holding] = {}
-        self.by_key: dict[str, set[str]] = {}
+        self.key_of: dict[str, str] = {}  # active run → its concurrency key
+        self.per_key: dict[str, int] = {}  # concurrency key → its active runs, never 0
 
     def update(self, run: Run) -> None:
         self.remove(run.id)
         if run.on_executor and run.executor_id:
             self.holdings[run.id] = Holding(run.executor_id, run.resources, run.concurrency_key)
-        if run.concurrency_key and not run.finished and (run.on_executor or run.kind == "pipeline"):
-            self.by_key.setdefault(run.concurrency_key, set()).add(run.id)
+        key = run.concurrency_key
+        if key and not run.finished and (run.on_executor or run.kind == "pipeline"):
+            self.key_of[run.id] = key
+            self.per_key[key] = self.per_key.get(key, 0) + 1
 
     def remove(self, run_id: str) -> None:
         self.holdings.pop(run_id, None)
-        for members in self.by_key.values():
-            members.discard(run_id)
+        key = self.key_of.pop(run_id, None)
+        if key is not None:
+            self.per_key[key] -= 1
+            if not self.per_key[key]:
+                del self.per_key[key]
 
     def loads(self) -> dict[str, Load]:
         result: dict[str, Load] = {}
@@ -161,8 +233,9 @@ class Occupancy:
             result.setdefault(holding.executor_id, Load()).add(holding.resources)
         return result
 
-    def active_with(self, key: str) -> int:
-        return len(self.by_key.get(key, ()))
+    def active(self) -> Mapping[str, int]:
+        """Active runs per concurrency key: a read-only view, not a copy."""
+        return MappingProxyType(self.per_key)
 
     def runs_on(self, executor_id: str) -> list[str]:
         return [run_id for run_id, h in self.holdings.items() if h.executor_id == executor_id]

@@ -1,8 +1,11 @@
 """Moving a pipeline run forward inside a write: child runs for steps whose upstream
-completed, skipped steps, cached steps, and the pipeline's own end."""
+completed, skipped steps, cached steps, and the pipeline's own end. The child runs that
+wait to be placed are returned: placing them is the caller's."""
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import Protocol
+
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.scheduler import domain, intake, store
 from services.scheduler.domain import Run, RunState, RunSubstate
@@ -18,14 +21,22 @@ from shared.bus import now
 from shared.events import InputRef
 from shared.specs import ComponentSpec, PipelineSpec
 
-if TYPE_CHECKING:
-    from services.scheduler.handlers import Scheduler, Tx
+
+class Tx(Protocol):
+    """The write a pipeline moves in: the runs it changed so far, and where to record more."""
+
+    session: AsyncSession
+    runs: dict[str, Run]
+
+    def record(self, run: Run) -> Run: ...
 
 
-async def advance(tx: "Tx", pipeline: Run, scheduler: "Scheduler") -> None:
-    """Repeat until nothing changes: a cached or refused step may unlock the next ones."""
+async def advance(tx: Tx, pipeline: Run) -> list[Run]:
+    """Repeat until nothing changes: a cached or refused step may unlock the next ones.
+    Returns the child runs it started that wait to be placed."""
     kept = PipelinePlan.model_validate(pipeline.spec)  # as intake recorded it
     spec = PipelineSpec.model_validate(kept.spec)
+    to_place: list[Run] = []
     while True:
         pipeline = tx.runs.get(pipeline.id, pipeline)
         steps = await _children(tx, pipeline.id)
@@ -46,13 +57,14 @@ async def advance(tx: "Tx", pipeline: Run, scheduler: "Scheduler") -> None:
         if start and pipeline.state is RunState.PENDING:
             pipeline = tx.record(domain.begin_pipeline(pipeline, start, at=at))
         waiting = [run for run in placed if run.state is RunState.PENDING]
-        await scheduler.place(tx, waiting)
+        to_place += waiting
         if not skip and len(waiting) == len(placed):
             break  # nothing ended here; the next step comes with an executor's report
     await _finish(tx, pipeline, spec)
+    return to_place
 
 
-async def _finish(tx: "Tx", pipeline: Run, spec: PipelineSpec) -> None:
+async def _finish(tx: Tx, pipeline: Run, spec: PipelineSpec) -> None:
     steps = await _children(tx, pipeline.id)
     if len(steps) < len(spec.steps) or any(not c.finished for c in steps.values()):
         return
@@ -68,7 +80,7 @@ async def _finish(tx: "Tx", pipeline: Run, spec: PipelineSpec) -> None:
         tx.record(domain.finish_pipeline(pipeline, outcome.outcome, outcome.reason, at=at))
 
 
-async def _children(tx: "Tx", parent_id: str) -> dict[str, Run]:
+async def _children(tx: Tx, parent_id: str) -> dict[str, Run]:
     found = {run.id: run for run in await store.children(tx.session, parent_id)}
     found.update({run.id: run for run in tx.runs.values() if run.parent_id == parent_id})
     return {run.step: run for run in found.values() if run.step}
@@ -89,7 +101,7 @@ def _child(pipeline: Run, step: str, at: datetime) -> Run:
 
 
 async def _start(
-    tx: "Tx",
+    tx: Tx,
     pipeline: Run,
     kept: PipelinePlan,
     spec: PipelineSpec,

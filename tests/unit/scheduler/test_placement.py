@@ -91,7 +91,7 @@ def test_occupancy_tracks_load_and_concurrency_keys() -> None:
     )
     occupancy.update(held)
     assert occupancy.loads()["a"] == Load(runs=1, cpu=2, memory_mb=512, gpu=1)
-    assert occupancy.active_with("k") == 1
+    assert occupancy.active() == {"k": 1}
     occupancy.update(replace(held, substate="queued", executor_id=None))
     assert occupancy.loads() == {}
-    assert occupancy.active_with("k") == 0
+    assert occupancy.active() == {}
