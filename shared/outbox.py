@@ -157,7 +157,7 @@ class Outbox:
             ids, self._published = self._published[:1000], self._published[1000:]
             try:
                 async with self.writer, self._sessions() as session:
-                    await session.exec(  # type: ignore[call-overload]
+                    await session.exec(
                         sa.update(OutboxRow)
                         .where(col(OutboxRow.id).in_(ids))
                         .values(published_at=datetime.now(UTC))
@@ -202,7 +202,7 @@ class Outbox:
                 await self._publish(row.subject, row.body, json.loads(row.headers))
                 published.append(row.id)
             if published:
-                await session.exec(  # type: ignore[call-overload]
+                await session.exec(
                     sa.update(OutboxRow)
                     .where(col(OutboxRow.id).in_(published))
                     .values(published_at=datetime.now(UTC))

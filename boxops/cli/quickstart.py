@@ -139,7 +139,7 @@ def _apply(gateway: Client, kind: str, path: Path) -> None:
 
 def _post_yaml(gateway: Client, path: str, text: str) -> dict[str, Any]:
     headers = {"content-type": "application/yaml"}
-    return call(gateway.request, "POST", path, content=text, headers=headers).json()  # type: ignore[no-any-return]
+    return call(gateway.request, "POST", path, content=text, headers=headers).json()
 
 
 def _run_pipeline(gateway: Client, data: str) -> dict[str, Any]:
@@ -175,7 +175,7 @@ def _model_of(gateway: Client, pipeline_run: dict[str, Any]) -> dict[str, Any] |
                     f"model [bold]iris-classifier@{version['version']}[/bold] "
                     f"metrics {version.get('metrics', {})}"
                 )
-                return version  # type: ignore[no-any-return]
+                return version
         time.sleep(0.2)
     return None
 

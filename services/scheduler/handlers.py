@@ -148,7 +148,7 @@ class Scheduler:
             tx.record(domain.abort(run, reason, at=now()))
 
     def stop(self, tx: Tx, run: Run, reason: str) -> None:
-        assert run.executor_id
+        assert run.executor_id  # noqa: S101
         tx.runs[run.id] = domain.request_stop(run, reason)
         stop = RunStopRequested(
             run_id=run.id, executor_id=run.executor_id, reason=reason, grace_s=STOP_GRACE_S
