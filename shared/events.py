@@ -117,8 +117,12 @@ class RunRequest(BaseModel):
     command: list[str] | None = Field(
         None, min_length=1, description="Inline command and arguments (ad-hoc run)."
     )
-    component: str | None = Field(None, description="Component reference NAME[@VERSION].")
-    pipeline: str | None = Field(None, description="Pipeline reference NAME[@VERSION].")
+    component: str | None = Field(
+        None, min_length=1, description="Component reference NAME[@VERSION]."
+    )
+    pipeline: str | None = Field(
+        None, min_length=1, description="Pipeline reference NAME[@VERSION]."
+    )
     params: dict[str, Any] = Field(default_factory=dict, description="Run parameters.")
     inputs: dict[str, str] = Field(
         default_factory=dict, description="Input → NAME[@VERSION], NAME@ALIAS or a blob id."

@@ -21,6 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.db import UTCDateTime
 from shared.envelope import Envelope, body_for, headers_for
+from shared.periodic import every
 
 log = logging.getLogger(__name__)
 
@@ -180,31 +181,19 @@ class Outbox:
                 .limit(500)
             )
             rows = list((await session.exec(query)).all())
-            await self._send(session, rows)
-            return len(rows)
+        await self._send(rows)
+        return len(rows)
 
     async def relay_forever(self, interval: float = 1.0) -> None:
-        while True:
-            await asyncio.sleep(interval)
-            try:
-                await self.relay_once()
-            except Exception:
-                # The relay must outlive a NATS or database outage; it tries again next tick.
-                log.exception("outbox relay failed; retrying in %.1fs", interval)
+        await every(interval, self.relay_once, "outbox relay")
 
-    async def _send(self, session: AsyncSession, rows: Sequence[OutboxRow]) -> None:
-        # The writer, then the publishing lock: whoever holds both took them in this order.
-        async with self.writer, self._lock:  # the second keeps events in commit order
-            published = []
-            for row in rows:
-                if row.published_at is not None:
-                    continue
-                await self._publish(row.subject, row.body, json.loads(row.headers))
-                published.append(row.id)
-            if published:
-                await session.exec(
-                    sa.update(OutboxRow)
-                    .where(col(OutboxRow.id).in_(published))
-                    .values(published_at=datetime.now(UTC))
-                )
-                await session.commit()
+    async def _send(self, rows: Sequence[OutboxRow]) -> None:
+        # Only the publishing lock (commit order on the wire) is held while NATS answers,
+        # never the database's writer: an outage must not stall every service's writes.
+        try:
+            async with self._lock:
+                for row in rows:
+                    await self._publish(row.subject, row.body, json.loads(row.headers))
+                    self._published.append(row.id)
+        finally:
+            await self.mark_published()  # what went out before a failure is not sent again

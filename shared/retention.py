@@ -18,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.bus import now
 from shared.outbox import InboxRow, OutboxRow
+from shared.periodic import every
 from shared.settings import BoxopsSettings
 
 log = logging.getLogger(__name__)
@@ -81,13 +82,7 @@ class Retention:
         return outbox, inbox
 
     async def sweep_forever(self, interval_s: float) -> None:
-        while True:
-            await asyncio.sleep(interval_s)
-            try:
-                await self.sweep_once()
-            except Exception:
-                # A database outage must not end the sweep; what is left waits a round.
-                log.exception("deleting old outbox and inbox rows failed; retrying")
+        await every(interval_s, self.sweep_once, "deleting old outbox and inbox rows")
 
     async def _delete(self, statement: Delete) -> int:
         deleted = 0

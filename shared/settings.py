@@ -9,6 +9,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 # JetStream drops a message whose Nats-Msg-Id it stored this recently (every stream's
 # duplicate_window: shared/bus.py declares the streams with it).
 DUPLICATE_WINDOW_S = 120
+# The shortest an inbox may remember an event: past the duplicate window and the longest
+# redelivery (a batch consumer's 6 deliveries, each after a 30 s ack wait and up to 10 s
+# of backoff: 240 s), with room to spare.
+MIN_INBOX_RETENTION_S = 600
 DEFAULT_HOME = Path.home() / ".boxops"
 LOG_FORMATS = ("text", "json")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -44,7 +48,7 @@ class BoxopsSettings(BaseSettings):
         f"({DUPLICATE_WINDOW_S} s); a consumer is redelivered a message up to max_deliver times "
         "ack_wait (plus backoff) after it first came; and an outbox relay re-publishes a row "
         "that was sent but not marked published after an outage, however long it lasted. "
-        "Not shorter than the duplicate window.",
+        f"Not shorter than {MIN_INBOX_RETENTION_S} s.",
     )
     retention_sweep_s: float = Field(
         60.0, gt=0, description="How often old outbox and inbox rows are deleted."
@@ -104,10 +108,11 @@ class BoxopsSettings(BaseSettings):
     @field_validator("inbox_retention_s")
     @classmethod
     def _outlives_duplicates(cls, horizon: float) -> float:
-        if horizon < DUPLICATE_WINDOW_S:
+        if horizon < MIN_INBOX_RETENTION_S:
             raise ValueError(
-                f"BOXOPS_INBOX_RETENTION_S must be at least JetStream's duplicate window "
-                f"({DUPLICATE_WINDOW_S} s): a redelivered event would be processed again"
+                f"BOXOPS_INBOX_RETENTION_S must be at least {MIN_INBOX_RETENTION_S} s (JetStream's "
+                f"duplicate window and the longest redelivery): an event that came again would "
+                "be processed twice"
             )
         return horizon
 

@@ -10,8 +10,12 @@ Which lock protects what:
     dispatches, the artifact service decides which blobs are new. Replicas are kept apart
     by unique keys instead: the transaction that loses fails and is retried.
   * SQLite's one writer: a second writer is not woken when the first commits but sleeps in
-    its busy handler (1, 2, 5, 10 ms … each time it finds the database locked). The relay
-    and the retention sweep take the same lock, so they never meet a handler there.
+    its busy handler (1, 2, 5, 10 ms … each time it finds the database locked). The relay's
+    marks and the retention sweep take the same lock, so they never meet a handler there.
+    Writes that change no state other events depend on (the scheduler's metric points, the
+    artifact service's upload bookkeeping and previews) commit without it: on SQLite they
+    may wait in the busy handler, never on a handler's lock.
+  The relay publishes without it: a NATS outage must not stall the services' writes.
 - The outbox's own publishing lock keeps one service's events in commit order on the wire.
   A write lets the writer go and queues for the publishing lock with nothing awaited in
   between, so a later write, which can only commit after taking the writer, is always

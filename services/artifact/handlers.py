@@ -29,6 +29,7 @@ from shared.artifacts import (
 from shared.bus import Bus, now
 from shared.events import ArtifactStored
 from shared.outbox import Outbox
+from shared.periodic import every
 from shared.unit_of_work import Tx, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -234,13 +235,7 @@ class Uploads:
 
     async def expire_forever(self, interval_s: float = 60.0) -> None:
         """Unfinished uploads past their time lose their staged bytes and their row."""
-        while True:
-            await asyncio.sleep(interval_s)
-            try:
-                await self.expire_once()
-            except Exception:
-                # The sweep must outlive a store or database outage; it tries again later.
-                log.exception("expiring uploads failed; retrying in %.0f s", interval_s)
+        await every(interval_s, self.expire_once, "expiring uploads")
 
     async def expire_once(self) -> int:
         async with self.sessions() as session:

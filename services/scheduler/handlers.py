@@ -1,6 +1,5 @@
 """The scheduler's handlers: message in → seen? → load → domain → save with outbox → publish."""
 
-import asyncio
 import logging
 from collections.abc import Iterable
 from contextlib import AbstractAsyncContextManager
@@ -28,6 +27,7 @@ from shared.events import (
     RunStopRequested,
 )
 from shared.outbox import Outbox
+from shared.periodic import every
 from shared.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -298,10 +298,4 @@ class Scheduler:
 
     async def tick_forever(self, interval_s: float = 0.5) -> None:
         await self.rebuild()
-        while True:
-            await asyncio.sleep(interval_s)
-            try:
-                await self.tick()
-            except Exception:
-                # A database hiccup must not end the loop; the next tick tries again.
-                log.exception("scheduler tick failed")
+        await every(interval_s, self.tick, "scheduler tick")

@@ -45,15 +45,6 @@ def alive(executor: Executor, *, at: datetime) -> bool:
     return executor.last_seen is not None and at - executor.last_seen <= LOST_AFTER
 
 
-def loads(runs: Iterable[Run]) -> dict[str, Load]:
-    """Load per executor from the runs dispatched to or running on it."""
-    result: dict[str, Load] = {}
-    for run in runs:
-        if run.on_executor and run.executor_id:
-            result.setdefault(run.executor_id, Load()).add(run.resources)
-    return result
-
-
 def could_ever_take(run: Run, executor: Executor) -> bool:
     needs, has = run.resources, executor.capacity
     return (
@@ -236,6 +227,3 @@ class Occupancy:
     def active(self) -> Mapping[str, int]:
         """Active runs per concurrency key: a read-only view, not a copy."""
         return MappingProxyType(self.per_key)
-
-    def runs_on(self, executor_id: str) -> list[str]:
-        return [run_id for run_id, h in self.holdings.items() if h.executor_id == executor_id]

@@ -24,6 +24,7 @@ from shared.events import (
     RunOutput,
 )
 from shared.queries import MetricSummary
+from shared.runs import ACTIVE
 
 _INPUTS = TypeAdapter(dict[str, InputRef])
 _DECLARED = TypeAdapter(dict[str, DeclaredOutput])
@@ -42,7 +43,6 @@ _SIMPLE = {f.name for f in fields(Run)} - {
     "logs",
 }
 _ARTIFACTS = TypeAdapter(tuple[RunArtifact, ...])
-ACTIVE = (RunState.PENDING.value, RunState.RUNNING.value)
 
 
 def to_domain(row: RunRow, history: Sequence[TransitionRow] = ()) -> Run:
@@ -166,14 +166,14 @@ async def waiting(session: AsyncSession, *, limit: int) -> list[Run]:
 
 async def active(session: AsyncSession) -> list[Run]:
     """Runs that are pending or running (pipelines included)."""
-    return await _runs(session, select(RunRow).where(col(RunRow.state).in_(ACTIVE)))
+    return await _runs(session, select(RunRow).where(col(RunRow.state).in_(sorted(ACTIVE))))
 
 
 async def active_states(session: AsyncSession) -> list[Any]:
     """Of each pending or running run, just what says whether a tick has work with it."""
     names = ("kind", "state", "substate", "executor_id", "timeout_s", "started_at", "stop_reason")
     columns = [col(getattr(RunRow, name)) for name in names]
-    query = sa.select(*columns).where(col(RunRow.state).in_(ACTIVE))
+    query = sa.select(*columns).where(col(RunRow.state).in_(sorted(ACTIVE)))
     return list((await session.exec(query)).all())  # type: ignore[call-overload]
 
 

@@ -1,6 +1,5 @@
 """Wiring of the trigger service: every event and metric in, runs and threshold events out."""
 
-import asyncio
 import logging
 from datetime import datetime
 from pathlib import Path
@@ -15,6 +14,7 @@ from services.trigger.settings import TriggerSettings
 from services.trigger.watch import Monitors
 from shared.bus import CUSTOM, EVENTS
 from shared.events import MetricLogged, MetricsLogged
+from shared.periodic import every
 from shared.queries import (
     TRIGGERS_APPLY,
     TRIGGERS_ENABLE,
@@ -76,19 +76,17 @@ def build_app(settings: TriggerSettings, *, tracing: TracerProvider | None = Non
         await triggers.reload()
         await monitors.reload()
 
+    async def tick() -> None:
+        await triggers.reload()
+        await monitors.reload()
+        await fire_schedules(triggers)
+        await triggers.close_debounces(caught_up())
+        await monitors.check_durations()
+
     async def tick_forever() -> None:
-        while True:
-            await asyncio.sleep(settings.tick_s)
-            try:
-                await triggers.reload()
-                await monitors.reload()
-                await fire_schedules(triggers)
-                await triggers.close_debounces(caught_up())
-                await monitors.check_durations()
-            except Exception:
-                # A lost race with another replica or a database hiccup: the next tick
-                # retries, and the unique (trigger, tick) keeps a tick from firing twice.
-                log.exception("trigger tick failed; retrying")
+        # A tick that lost a race with another replica is retried by the next, and the
+        # unique (trigger, tick) keeps a tick from firing twice.
+        await every(settings.tick_s, tick, "trigger tick")
 
     service.on_start.append(load)
     service.background.append(tick_forever)

@@ -15,11 +15,11 @@ from services.trigger.tables import (
     SeenRow,
     TriggerRow,
 )
-from shared.runs import RunState
+from shared.runs import ACTIVE
 from shared.trigger_specs import MonitorSpec, TriggerSpec
 
 # "requested": fired, with no word from the scheduler yet; then the run's own state.
-ACTIVE_RUN = ("requested", RunState.PENDING.value, RunState.RUNNING.value)
+ACTIVE_RUN = ("requested", *sorted(ACTIVE))
 
 
 async def last_change(session: AsyncSession) -> datetime | None:

@@ -2,13 +2,10 @@
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 
-import sqlalchemy as sa
 from faststream.nats import NatsBroker
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.bus import EVENTS, Bus, now
 from shared.db import create_engine, sessionmaker
@@ -17,6 +14,7 @@ from shared.migrate import upgrade
 from shared.nats_adapter import NatsAdapter
 from shared.outbox import Outbox, already_processed, stage
 from tests.conftest import eventually
+from tests.integration.db_waits import waits_for
 
 SCHEDULER_MIGRATIONS = Path("services/scheduler/migrations/versions")
 
@@ -24,32 +22,6 @@ SCHEDULER_MIGRATIONS = Path("services/scheduler/migrations/versions")
 async def stream_messages(broker: NatsBroker) -> int:
     js = NatsAdapter(broker).jetstream
     return int((await js.stream_info(EVENTS.name)).state.messages)
-
-
-async def waits_for(waiter: AsyncSession, holder: AsyncSession) -> Callable[[], Awaitable[bool]]:
-    """A check, true once `waiter`'s next statement waits for `holder`'s transaction. SQLite
-    cannot say whom a statement waits for: there, true once the statement has begun."""
-    raw = await (await waiter.connection()).get_raw_connection()
-    if waiter.bind.dialect.name == "sqlite":
-        began = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        await raw.driver_connection.set_trace_callback(  # called from the driver's thread
-            lambda statement: loop.call_soon_threadsafe(began.set)
-        )
-
-        async def started() -> bool:
-            return began.is_set()
-
-        return started
-    held = await (await holder.connection()).get_raw_connection()
-    pids = {"waiter": raw.driver_connection.get_server_pid()}
-    pids["holder"] = held.driver_connection.get_server_pid()
-
-    async def blocked() -> bool:
-        query = sa.text("SELECT CAST(:holder AS int) = ANY(pg_blocking_pids(:waiter))")
-        return bool((await (await holder.connection()).execute(query, pids)).scalar())
-
-    return blocked
 
 
 async def test_rows_a_crash_left_unpublished_are_relayed_once(

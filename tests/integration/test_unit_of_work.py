@@ -20,6 +20,8 @@ from shared.events import RunAbortRequested
 from shared.migrate import upgrade
 from shared.outbox import InboxRow, Outbox, OutboxRow
 from shared.unit_of_work import Tx, UnitOfWork
+from tests.conftest import eventually
+from tests.integration.db_waits import waits_for
 
 SCHEDULER_MIGRATIONS = Path("services/scheduler/migrations/versions")
 
@@ -113,8 +115,9 @@ async def test_a_batch_two_replicas_take_at_once_is_processed_by_one(parts: Part
     async with sessions() as first, sessions() as second:
         assert await Tx(first).unseen("c", ["e1", "e2"]) == {"e1", "e2"}
         # The second waits for the first's transaction rather than failing or passing.
+        waiting = await waits_for(second, first)
         racing = asyncio.create_task(Tx(second).unseen("c", ["e2", "e3"]))
-        await asyncio.sleep(0.2)
+        await eventually(waiting)
         assert not racing.done()
         await first.commit()
         assert await asyncio.wait_for(racing, 10) == {"e3"}

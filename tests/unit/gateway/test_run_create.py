@@ -34,6 +34,14 @@ def test_the_contracts_checks_apply_over_http() -> None:
         RunCreate.model_validate({"command": ["true"], "retries": 21})
 
 
+@pytest.mark.parametrize("target", ["component", "pipeline"])
+def test_an_empty_name_is_refused_naming_its_field(target: str) -> None:
+    with pytest.raises(ValidationError, match=target):
+        RunCreate.model_validate({"command": ["true"], target: ""})
+    with pytest.raises(ValidationError, match=target):
+        RunCreate.model_validate({target: ""})
+
+
 def test_states_travel_as_the_same_strings() -> None:
     assert [str(state) for state in RunState] == [
         "pending",

@@ -6,20 +6,21 @@ import pytest
 from pydantic import ValidationError
 
 from shared.retention import Horizons
-from shared.settings import DUPLICATE_WINDOW_S, BoxopsSettings
+from shared.settings import DUPLICATE_WINDOW_S, MIN_INBOX_RETENTION_S, BoxopsSettings
 
 
-def test_an_inbox_horizon_shorter_than_the_duplicate_window_is_refused(
+def test_an_inbox_horizon_shorter_than_redeliveries_is_refused(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("BOXOPS_INBOX_RETENTION_S", str(DUPLICATE_WINDOW_S - 1))
+    assert MIN_INBOX_RETENTION_S > DUPLICATE_WINDOW_S
+    monkeypatch.setenv("BOXOPS_INBOX_RETENTION_S", str(MIN_INBOX_RETENTION_S - 1))
     with pytest.raises(ValidationError, match="BOXOPS_INBOX_RETENTION_S must be at least"):
         BoxopsSettings()
 
 
-def test_an_inbox_horizon_of_the_duplicate_window_is_accepted() -> None:
-    settings = BoxopsSettings(inbox_retention_s=DUPLICATE_WINDOW_S)
-    assert Horizons.of(settings).inbox == timedelta(seconds=DUPLICATE_WINDOW_S)
+def test_an_inbox_horizon_of_the_minimum_is_accepted() -> None:
+    settings = BoxopsSettings(inbox_retention_s=MIN_INBOX_RETENTION_S)
+    assert Horizons.of(settings).inbox == timedelta(seconds=MIN_INBOX_RETENTION_S)
 
 
 def test_an_outbox_horizon_must_be_positive() -> None:
