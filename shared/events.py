@@ -128,7 +128,11 @@ class RunRequest(BaseModel):
         default_factory=dict, description="Input → NAME[@VERSION], NAME@ALIAS or a blob id."
     )
     env: dict[str, str] = Field(default_factory=dict, description="Extra environment variables.")
-    resources: Resources = Field(default_factory=Resources, description="Resources needed.")
+    # None, not a default: bodies drop nulls but keep defaults, so only None still says
+    # "not asked" after the wire, and a component's own resources apply.
+    resources: Resources | None = Field(
+        None, description="Resources needed (a component's own, or the defaults, if absent)."
+    )
     priority: int = Field(0, description="Higher runs first.")
     timeout_s: float | None = Field(None, gt=0, description="Stop the run after this long.")
     retries: int | None = Field(None, ge=0, le=20, description="Retries after a failure.")

@@ -5,7 +5,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import PlainTextResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
 from services.gateway.ask import ask
 from shared.bus import TELEMETRY, Bus, new_id
@@ -13,7 +13,6 @@ from shared.events import (
     Cause,
     LogChunk,
     LogLine,
-    Resources,
     RunAbortRequested,
     RunRequest,
     RunRequested,
@@ -38,11 +37,6 @@ class RunCreate(RunRequest):
     fields of `run.requested` but who asks and why, which the gateway sets."""
 
     model_config = ConfigDict(extra="forbid")
-
-    # Over HTTP, null may stand for absent: then a component's own resources apply.
-    resources: Resources | None = Field(  # type: ignore[assignment]  # wider: null allowed
-        None, description="Resources needed (a component's own if absent)."
-    )
 
 
 class RunAccepted(BaseModel):

@@ -15,23 +15,29 @@ from shared.events import InputRef, RunRequested
 from shared.registry_api import PinnedComponent, PipelineView
 from shared.specs import REFERENCE, ComponentSpec, PipelineSpec
 
+# What a request may set over a component's own; each is null in a request that did not.
+ASKABLE = ("resources", "timeout_s", "retries", "retry_backoff_s")
+
 
 def base_run(run_id: str, request: RunRequested, at: datetime) -> Run:
-    return Run(
+    run = Run(
         id=run_id,
         command=tuple(request.command or ()),
         created_at=at,
         env=dict(request.env),
-        resources=request.resources,
         priority=request.priority,
         cause=request.cause,
         selector=dict(request.selector),
-        timeout_s=request.timeout_s,
-        retries=request.retries or 0,
-        retry_backoff_s=request.retry_backoff_s if request.retry_backoff_s is not None else 5.0,
         concurrency_key=request.concurrency_key,
         max_concurrency=request.max_concurrency,
     )
+    return asked(run, request)
+
+
+def asked(run: Run, request: RunRequested) -> Run:
+    """The settings the request set, over the run's (its component's own, or the defaults)."""
+    given = {name: getattr(request, name) for name in ASKABLE}
+    return replace(run, **{name: value for name, value in given.items() if value is not None})
 
 
 async def build(run_id: str, request: RunRequested, registry: Registry, at: datetime) -> Run:
@@ -43,7 +49,7 @@ async def build(run_id: str, request: RunRequested, registry: Registry, at: date
         inputs = {
             name: await _input(registry, spec, name, ref) for name, ref in request.inputs.items()
         }
-        return component_run(run, found, request.params, inputs, request)
+        return asked(component_run(run, found, request.params, inputs), request)
     if request.pipeline:
         return await pipeline_run(run, await registry.pipeline(request.pipeline), request, registry)
     return run
@@ -61,9 +67,9 @@ def component_run(
     found: PinnedComponent,
     params: dict[str, Any],
     inputs: dict[str, InputRef],
-    request: RunRequested | None = None,
 ) -> Run:
-    """A run of one component version with checked params and inputs (pure)."""
+    """A run of one component version with checked params and inputs, and the component's
+    own settings (pure)."""
     spec = ComponentSpec.model_validate(found.spec)
     ref = found.ref
     typed = plan.typed_params(spec.params, params, ref)
@@ -80,18 +86,14 @@ def component_run(
         declared_outputs=plan.declared_outputs(spec),
         # BOXOPS_PARAM_* are the executor's to add (services/executor/contract.py), over these.
         env={**spec.env, **run.env},
-        resources=request.resources
-        if request and "resources" in request.model_fields_set
-        else spec.resources,
+        resources=spec.resources,
         image=spec.image,
         backend=spec.backend,
         network=spec.network,
         selector={**spec.selector, **run.selector},
-        timeout_s=run.timeout_s or spec.timeout,
-        retries=run.retries or spec.retries,
-        retry_backoff_s=spec.retry_backoff
-        if request is None or request.retry_backoff_s is None
-        else run.retry_backoff_s,
+        timeout_s=spec.timeout,
+        retries=spec.retries,
+        retry_backoff_s=spec.retry_backoff,
         cache_key=key,
         concurrency_key=run.concurrency_key
         or (f"component:{spec.name}" if spec.max_concurrency else None),

@@ -224,3 +224,34 @@ async def test_runs_of_a_pinned_version_ask_the_registry_for_it_once(
         await client.close()
     # The latest version is asked for every time: a newer one may be registered meanwhile.
     assert [json.loads(data)["ref"] for data in asked] == ["greet@1", "greet"]
+
+
+SIZED = """
+kind: component
+name: sized
+command: ['true']
+resources: {cpu: 0.25, memory_mb: 300}
+timeout: 60
+retries: 2
+"""
+OWN = {"cpu": 0.25, "memory_mb": 300, "gpu": 0}
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ({}, {"resources": OWN, "timeout_s": 60, "retries": 2}),
+        ({"resources": None}, {"resources": OWN}),
+        (
+            {"resources": {"cpu": 0.5}, "timeout_s": 5, "retries": 0},
+            {"resources": {"cpu": 0.5, "memory_mb": 512, "gpu": 0}, "timeout_s": 5, "retries": 0},
+        ),
+    ],
+)
+async def test_a_submitted_component_keeps_its_own_settings_unless_the_request_sets_them(
+    stack: Stack, body: dict[str, Any], expected: dict[str, Any]
+) -> None:
+    await register(stack, SIZED)
+    run = await wait_run(stack.http, await submit(stack.http, component="sized", **body))
+    assert run["state"] == "completed", run
+    assert {field: run[field] for field in expected} == expected

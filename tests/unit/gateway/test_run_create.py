@@ -1,11 +1,17 @@
 """POST /v1/runs takes the fields of `run.requested`, derived, not copied."""
 
+from datetime import UTC, datetime
+from typing import Any
+
 import pytest
 from pydantic import ValidationError
 
 from services.gateway.runs import RunCreate
-from shared.events import RunRequest, RunRequested, RunTransition
+from shared.envelope import Envelope, body_for, headers_for, parse
+from shared.events import Resources, RunRequest, RunRequested, RunTransition
 from shared.runs import RunState
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def test_the_http_request_has_every_field_of_the_contract_but_who_asks_and_why() -> None:
@@ -19,12 +25,24 @@ def test_a_field_the_gateway_sets_or_does_not_know_is_refused(field: str) -> Non
         RunCreate.model_validate({"command": ["true"], field: "x"})
 
 
-def test_a_null_resources_means_the_components_own() -> None:
-    body = RunCreate.model_validate({"component": "train", "resources": None})
+@pytest.mark.parametrize("body", [{}, {"resources": None}])
+def test_resources_not_asked_for_stay_unasked_on_the_wire(body: dict[str, Any]) -> None:
+    asked = RunCreate.model_validate({"component": "train", **body})
+    request = RunRequested(**asked.model_dump(exclude_none=True))
+    sent = Envelope(id="ev-1", source="tests", time=NOW, data=request)
 
-    request = RunRequested(**body.model_dump(exclude_none=True))
+    received = parse(RunRequested, headers_for(sent), body_for(sent), new_id="x", now=NOW)
 
-    assert "resources" not in request.model_fields_set
+    assert received.data.resources is None  # so the component's own apply
+
+
+def test_resources_asked_for_arrive_as_asked() -> None:
+    request = RunRequested(component="train", resources=Resources(cpu=0.5))
+    sent = Envelope(id="ev-1", source="tests", time=NOW, data=request)
+
+    received = parse(RunRequested, headers_for(sent), body_for(sent), new_id="x", now=NOW)
+
+    assert received.data.resources == Resources(cpu=0.5, memory_mb=512, gpu=0)
 
 
 def test_the_contracts_checks_apply_over_http() -> None:
