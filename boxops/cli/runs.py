@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.live import Live
+from rich.markup import escape
 from rich.table import Table
 
 from boxops.cli.common import JsonOption, call, client, console, err, pairs, print_json
@@ -90,10 +91,7 @@ def _progress(run: dict[str, Any]) -> Table:
 @runs_app.command()
 def show(run_id: str, json_out: JsonOption = False) -> None:
     """A run's state, cause, inputs, outputs, metrics, steps and status history."""
-    run = call(client().run, run_id)
-    if run is None:
-        err.print(f"[red]no run with id {run_id!r}")
-        raise typer.Exit(1)
+    run = _known(client(), run_id)
     print_json(run) if json_out else print_run(run)
 
 
@@ -187,18 +185,36 @@ def logs(
         bool, typer.Option("--follow", "-f", help="Keep printing until the run ends.")
     ] = False,
 ) -> None:
-    """What the run printed (stdout and stderr, in order)."""
+    """What the run printed (stdout and stderr, in order). With -f: until it ends, then its
+    final state and reason; exit 0 only if it completed."""
     gateway = client()
+    run = _known(gateway, run_id)
     shown = 0
     while True:
-        run = call(gateway.run, run_id) if follow else None
+        # The logs are read after the state, so a run seen ended has shown every line.
         lines = call(gateway.logs, run_id)
         for line in lines[shown:]:
             print(line["line"], flush=True)
         shown = len(lines)
-        if not follow or (run and run["state"] in TERMINAL):
+        if not follow:
             return
+        if run["state"] in TERMINAL:
+            break
         time.sleep(0.2)
+        run = _known(gateway, run_id)
+    ended = f"run {run_id} {_coloured(run['state'])}: {escape(run.get('reason', ''))}"
+    err.print(ended, soft_wrap=True)  # stderr: stdout stays what the run printed
+    if run["state"] != RunState.COMPLETED:
+        raise typer.Exit(1)
+
+
+def _known(gateway: Client, run_id: str) -> dict[str, Any]:
+    """The run; if there is none, one line saying so and exit 1."""
+    run = call(gateway.run, run_id)
+    if run is None:
+        err.print(f"[red]no run with id {escape(repr(run_id))}", soft_wrap=True)
+        raise typer.Exit(1)
+    return run
 
 
 @runs_app.command()

@@ -141,8 +141,10 @@ async def get_metrics(
 async def get_logs(
     run_id: str, request: Request, format: Annotated[str, Query(pattern="^(json|text)$")] = "json"
 ) -> Any:
-    """What the run printed so far, in order, from the telemetry stream."""
+    """What the run printed so far, in order, from the telemetry stream; 404 for no run."""
     lines = await read_logs(request.app.state.service.bus, run_id)
+    if not lines:  # a run that printed nothing yet, or no run at all: only the scheduler knows
+        await ask(request, RUNS_GET, RunGet(run_id=run_id))
     if format == "text":
         return PlainTextResponse("".join(f"{line.line}\n" for line in lines))
     return RunLogs(run_id=run_id, lines=lines)
