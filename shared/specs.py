@@ -187,9 +187,12 @@ def load(text: str, kinds: dict[str, type[BaseModel]]) -> BaseModel:
     try:
         return kinds[kind].model_validate(data)
     except ValidationError as err:
-        raise SpecError(
-            [f"{_path(e['loc'])}{_line(node, e['loc'])}: {_message(e)}" for e in err.errors()]
-        ) from None
+        raise SpecError(validation_problems(err, node)) from None
+
+
+def validation_problems(err: ValidationError, node: yaml.Node | None = None) -> list[str]:
+    """`field (line N): message` per error; without the YAML node, `field: message`."""
+    return [f"{_path(e['loc'])}{_line(node, e['loc'])}: {_message(e)}" for e in err.errors()]
 
 
 def _yaml_problem(err: yaml.YAMLError) -> str:

@@ -4,7 +4,9 @@ is refused with the reason, never one stuck in pending."""
 
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
 
 from services.scheduler import plan
 from services.scheduler.domain import Run
@@ -13,7 +15,21 @@ from services.scheduler.plan import PlanError
 from services.scheduler.resolver import Registry
 from shared.events import InputRef, RunRequested
 from shared.registry_api import PinnedComponent, PipelineView
-from shared.specs import REFERENCE, ComponentSpec, PipelineSpec
+from shared.specs import REFERENCE, ComponentSpec, PipelineSpec, validation_problems
+
+SpecModel = TypeVar("SpecModel", bound=BaseModel)
+
+
+def stored(model: type[SpecModel], spec: dict[str, Any], ref: str) -> SpecModel:
+    """A spec the registry recorded, checked as specs are checked now: one recorded before a
+    check was added (a param default not of its type) refuses the run, not the batch."""
+    try:
+        return model.model_validate(spec)
+    except ValidationError as err:
+        refused = "; ".join(validation_problems(err))
+        raise PlanError(
+            f"{ref} has a spec this version refuses ({refused}); register a corrected version"
+        ) from None
 
 
 def base_run(run_id: str, request: RunRequested, at: datetime) -> Run:
@@ -39,7 +55,7 @@ async def build(run_id: str, request: RunRequested, registry: Registry, at: date
     run = base_run(run_id, request, at)
     if request.component:
         found = await registry.component(request.component)
-        spec = ComponentSpec.model_validate(found.spec)
+        spec = stored(ComponentSpec, found.spec, found.ref)
         inputs = {
             name: await _input(registry, spec, name, ref) for name, ref in request.inputs.items()
         }
@@ -64,7 +80,7 @@ def component_run(
     request: RunRequested | None = None,
 ) -> Run:
     """A run of one component version with checked params and inputs (pure)."""
-    spec = ComponentSpec.model_validate(found.spec)
+    spec = stored(ComponentSpec, found.spec, found.ref)
     ref = found.ref
     typed = plan.typed_params(spec.params, params, ref)
     plan.check_inputs(spec, inputs, ref)
@@ -102,7 +118,7 @@ def component_run(
 async def pipeline_run(
     run: Run, found: PipelineView, request: RunRequested, registry: Registry
 ) -> Run:
-    spec = PipelineSpec.model_validate(found.spec)
+    spec = stored(PipelineSpec, found.spec, found.ref)
     ref = found.ref
     params = plan.typed_params(spec.params, request.params, ref)
     unknown = sorted(set(request.inputs) - set(spec.inputs))
@@ -118,7 +134,8 @@ async def pipeline_run(
     # progresses without asking the registry (and without waiting on it).
     literals: dict[str, dict[str, InputRef]] = {}
     for step_name, step in spec.steps.items():
-        component = ComponentSpec.model_validate(found.components[step_name].spec)
+        pinned = found.components[step_name]
+        component = stored(ComponentSpec, pinned.spec, pinned.ref)
         for name, value in step.inputs.items():
             if not REFERENCE.search(value):
                 resolved = await _input(registry, component, name, value)
