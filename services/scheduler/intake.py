@@ -17,20 +17,6 @@ from shared.events import InputRef, RunRequested
 from shared.registry_api import PinnedComponent, PipelineView
 from shared.specs import REFERENCE, ComponentSpec, PipelineSpec, validation_problems
 
-SpecModel = TypeVar("SpecModel", bound=BaseModel)
-
-
-def stored(model: type[SpecModel], spec: dict[str, Any], ref: str) -> SpecModel:
-    """A spec the registry recorded, checked as specs are checked now: one recorded before a
-    check was added (a param default not of its type) refuses the run, not the batch."""
-    try:
-        return model.model_validate(spec)
-    except ValidationError as err:
-        refused = "; ".join(validation_problems(err))
-        raise PlanError(
-            f"{ref} has a spec this version refuses ({refused}); register a corrected version"
-        ) from None
-
 
 def base_run(run_id: str, request: RunRequested, at: datetime) -> Run:
     return Run(
@@ -65,6 +51,21 @@ async def build(run_id: str, request: RunRequested, registry: Registry, at: date
     return run
 
 
+SpecModel = TypeVar("SpecModel", bound=BaseModel)
+
+
+def stored(model: type[SpecModel], spec: dict[str, Any], ref: str) -> SpecModel:
+    """A spec the registry recorded, checked as specs are checked now: one recorded before a
+    check was added (a param default not of its type) refuses the run, not the batch."""
+    try:
+        return model.model_validate(spec)
+    except ValidationError as err:
+        refused = "; ".join(validation_problems(err))
+        raise PlanError(
+            f"{ref} has a spec this version refuses ({refused}); register a corrected version"
+        ) from None
+
+
 async def _input(registry: Registry, spec: ComponentSpec, name: str, ref: str) -> InputRef:
     if name not in spec.inputs:
         known = ", ".join(sorted(spec.inputs)) or "none"
@@ -80,7 +81,7 @@ def component_run(
     request: RunRequested | None = None,
 ) -> Run:
     """A run of one component version with checked params and inputs (pure)."""
-    spec = stored(ComponentSpec, found.spec, found.ref)
+    spec = ComponentSpec.model_validate(found.spec)
     ref = found.ref
     typed = plan.typed_params(spec.params, params, ref)
     plan.check_inputs(spec, inputs, ref)
