@@ -8,9 +8,17 @@ import re
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 from shared.events import Resources
+from shared.param_values import convert
 
 NAME = r"^[a-z0-9][a-z0-9._-]{0,99}$"
 Name = Annotated[str, Field(pattern=NAME, description="Lower-case name: a-z 0-9 . _ -")]
@@ -34,6 +42,20 @@ class Param(Strict):
     default: Any = Field(None, description="Value when the run gives none.")
     required: bool = Field(False, description="A run must give it (ignored with a default).")
     description: str = ""
+
+    @field_validator("default")
+    @classmethod
+    def _default_of_its_type(cls, value: Any, info: ValidationInfo) -> Any:
+        # The scheduler's rule for run params, so a default no run could give is refused
+        # here rather than reaching a command as `epochs = three`; the value stays as
+        # written. No `type` in `info.data` means it was refused already.
+        kind = info.data.get("type")
+        if value is not None and kind is not None:
+            try:
+                convert(kind, value)
+            except (TypeError, ValueError):
+                raise ValueError(f"must be {kind}, got {value!r}") from None
+        return value
 
 
 class Input(Strict):
@@ -165,9 +187,12 @@ def load(text: str, kinds: dict[str, type[BaseModel]]) -> BaseModel:
     try:
         return kinds[kind].model_validate(data)
     except ValidationError as err:
-        raise SpecError(
-            [f"{_path(e['loc'])}{_line(node, e['loc'])}: {_message(e)}" for e in err.errors()]
-        ) from None
+        raise SpecError(validation_problems(err, node)) from None
+
+
+def validation_problems(err: ValidationError, node: yaml.Node | None = None) -> list[str]:
+    """`field (line N): message` per error; without the YAML node, `field: message`."""
+    return [f"{_path(e['loc'])}{_line(node, e['loc'])}: {_message(e)}" for e in err.errors()]
 
 
 def _yaml_problem(err: yaml.YAMLError) -> str:

@@ -4,7 +4,9 @@ is refused with the reason, never one stuck in pending."""
 
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
 
 from services.scheduler import plan
 from services.scheduler.domain import Run
@@ -13,7 +15,7 @@ from services.scheduler.plan import PlanError
 from services.scheduler.resolver import Registry
 from shared.events import InputRef, RunRequested
 from shared.registry_api import PinnedComponent, PipelineView
-from shared.specs import REFERENCE, ComponentSpec, PipelineSpec
+from shared.specs import REFERENCE, ComponentSpec, PipelineSpec, validation_problems
 
 # What a request may set over a component's own; each is null in a request that did not.
 ASKABLE = ("resources", "timeout_s", "retries", "retry_backoff_s")
@@ -45,7 +47,7 @@ async def build(run_id: str, request: RunRequested, registry: Registry, at: date
     run = base_run(run_id, request, at)
     if request.component:
         found = await registry.component(request.component)
-        spec = ComponentSpec.model_validate(found.spec)
+        spec = stored(ComponentSpec, found.spec, found.ref)
         inputs = {
             name: await _input(registry, spec, name, ref) for name, ref in request.inputs.items()
         }
@@ -53,6 +55,21 @@ async def build(run_id: str, request: RunRequested, registry: Registry, at: date
     if request.pipeline:
         return await pipeline_run(run, await registry.pipeline(request.pipeline), request, registry)
     return run
+
+
+SpecModel = TypeVar("SpecModel", bound=BaseModel)
+
+
+def stored(model: type[SpecModel], spec: dict[str, Any], ref: str) -> SpecModel:
+    """A spec the registry recorded, checked as specs are checked now: one recorded before a
+    check was added (a param default not of its type) refuses the run, not the batch."""
+    try:
+        return model.model_validate(spec)
+    except ValidationError as err:
+        refused = "; ".join(validation_problems(err))
+        raise PlanError(
+            f"{ref} has a spec this version refuses ({refused}); register a corrected version"
+        ) from None
 
 
 async def _input(registry: Registry, spec: ComponentSpec, name: str, ref: str) -> InputRef:
@@ -104,7 +121,7 @@ def component_run(
 async def pipeline_run(
     run: Run, found: PipelineView, request: RunRequested, registry: Registry
 ) -> Run:
-    spec = PipelineSpec.model_validate(found.spec)
+    spec = stored(PipelineSpec, found.spec, found.ref)
     ref = found.ref
     params = plan.typed_params(spec.params, request.params, ref)
     unknown = sorted(set(request.inputs) - set(spec.inputs))
@@ -120,7 +137,8 @@ async def pipeline_run(
     # progresses without asking the registry (and without waiting on it).
     literals: dict[str, dict[str, InputRef]] = {}
     for step_name, step in spec.steps.items():
-        component = ComponentSpec.model_validate(found.components[step_name].spec)
+        pinned = found.components[step_name]
+        component = stored(ComponentSpec, pinned.spec, pinned.ref)
         for name, value in step.inputs.items():
             if not REFERENCE.search(value):
                 resolved = await _input(registry, component, name, value)

@@ -4,10 +4,10 @@ inputs checked, the command templated, a cache key. Pure logic."""
 import hashlib
 import json
 import re
-from collections.abc import Callable
 from typing import Any
 
 from shared.events import DeclaredOutput, InputRef
+from shared.param_values import convert
 from shared.specs import REFERENCE, ComponentSpec, Param
 
 
@@ -36,52 +36,9 @@ def typed_params(
 
 def _typed(name: str, kind: str, value: Any) -> Any:
     try:
-        return _convert(kind, value)
+        return convert(kind, value)
     except (TypeError, ValueError):
         raise PlanError(f"param {name!r} must be {kind}, got {value!r}") from None
-
-
-def _to_str(value: Any) -> str:
-    if isinstance(value, (dict, list)):
-        raise TypeError
-    return str(value)
-
-
-def _to_bool(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.lower() in ("true", "false", "1", "0", "yes", "no"):
-        return value.lower() in ("true", "1", "yes")
-    raise ValueError
-
-
-def _to_int(value: Any) -> int:
-    if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
-        raise ValueError
-    return int(value)
-
-
-def _to_float(value: Any) -> float:
-    if isinstance(value, bool):
-        raise ValueError
-    return float(value)
-
-
-_SCALARS: dict[str, Callable[[Any], Any]] = {
-    "str": _to_str,
-    "bool": _to_bool,
-    "int": _to_int,
-    "float": _to_float,
-}
-
-
-def _convert(kind: str, value: Any) -> Any:
-    if kind in _SCALARS:
-        return _SCALARS[kind](value)
-    parsed = json.loads(value) if isinstance(value, str) else value
-    if not isinstance(parsed, list if kind == "list" else dict):
-        raise TypeError
-    return parsed
 
 
 def check_inputs(spec: ComponentSpec, inputs: dict[str, InputRef], owner: str) -> None:

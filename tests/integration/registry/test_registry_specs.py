@@ -112,3 +112,18 @@ async def test_a_pipeline_that_cannot_run_is_refused_with_each_problem(
     assert status == 422
     assert refusal["detail"]["problems"] == ["steps (line 1): Field required"]
     assert (await registry.http.get("/v1/pipelines")).json()["total"] == 0
+
+
+async def test_a_param_default_not_of_its_type_is_refused_naming_field_and_line(
+    registry: Registry,
+) -> None:
+    status, refusal = await register(
+        registry,
+        "component",
+        TRAIN.replace("lr: {type: float, default: 0.1}", "lr:\n    type: int\n    default: three"),
+    )
+    assert status == 422
+    assert refusal["detail"]["problems"] == [
+        "params.lr.default (line 12): must be int, got 'three'"
+    ]
+    assert (await registry.http.get("/v1/components")).json()["total"] == 0

@@ -77,6 +77,27 @@ SCHEMA_CASES = [
         COMPONENT,
         "timeout (line 4): Input should be a valid number, unable to parse string as a number",
     ),
+    (
+        "kind: component\nname: t\ncommand: [x]\nparams:\n  epochs:\n    type: int\n"
+        "    default: three\n",
+        COMPONENT,
+        "params.epochs.default (line 7): must be int, got 'three'",
+    ),
+    (
+        "kind: component\nname: t\ncommand: [x]\nparams:\n  fast: {type: bool, default: maybe}\n",
+        COMPONENT,
+        "params.fast.default (line 5): must be bool, got 'maybe'",
+    ),
+    (
+        "kind: component\nname: t\ncommand: [x]\nparams:\n  lr: {type: float, default: x}\n",
+        COMPONENT,
+        "params.lr.default (line 5): must be float, got 'x'",
+    ),
+    (
+        "kind: component\nname: t\ncommand: [x]\nparams:\n  tag:\n    default: [a, b]\n",
+        COMPONENT,
+        "params.tag.default (line 6): must be str, got ['a', 'b']",
+    ),
     ("kind: pipeline\nname: p\n", PIPELINE, "steps (line 1): Field required"),
     (
         "kind: pipeline\nname: p\nsteps:\n  train:\n    inputs: {}\n",
@@ -88,6 +109,12 @@ SCHEMA_CASES = [
         PIPELINE,
         "steps (line 4): step name 'my step' may only hold letters, digits, _ and -",
     ),
+    (
+        "kind: pipeline\nname: p\nparams:\n  frac: {type: float, default: half}\n"
+        "steps:\n  a: {component: t}\n",
+        PIPELINE,
+        "params.frac.default (line 4): must be float, got 'half'",
+    ),
 ]
 
 
@@ -98,6 +125,25 @@ def test_a_malformed_spec_gets_its_exact_error(
     with pytest.raises(SpecError) as raised:
         load(text, kinds)
     assert raised.value.problems == [error]
+
+
+def test_a_default_of_its_type_is_accepted() -> None:
+    text = (
+        "kind: component\nname: t\ncommand: [x]\nparams:\n  epochs: {type: int, default: 3}\n"
+        "  lr: {type: float, default: 1}\n  fast: {type: bool, default: false}\n"
+        "  layers: {type: list, default: [8]}\n  name: {default: bert}\n"
+        "  seed: {type: int, default: null}\n"
+    )
+    spec = load(text, COMPONENT)
+    assert isinstance(spec, ComponentSpec)
+    assert {name: p.default for name, p in spec.params.items()} == {
+        "epochs": 3,
+        "lr": 1,
+        "fast": False,
+        "layers": [8],
+        "name": "bert",
+        "seed": None,
+    }
 
 
 PREP = ComponentSpec.model_validate(
