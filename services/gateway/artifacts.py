@@ -15,6 +15,7 @@ from nats.errors import NoRespondersError
 from pydantic import BaseModel
 from starlette.background import BackgroundTask
 
+from services.gateway.json_bodies import JsonRoute
 from shared import artifacts as contract
 from shared.artifacts import (
     BlobInfo,
@@ -38,7 +39,7 @@ from shared.artifacts import (
 )
 from shared.queries import Reply
 
-router = APIRouter(tags=["artifacts"])
+router = APIRouter(route_class=JsonRoute, tags=["artifacts"])
 COMMIT_TIMEOUT_S = 900.0  # S3 commits re-hash the blob: gigabytes take a while
 PROXY_TIMEOUT = httpx.Timeout(30.0, read=300.0, write=300.0)
 PASSED_ON = ("content-length", "content-range", "accept-ranges", "content-disposition")

@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from services.gateway.ask import ask
 from services.gateway.created import ask_created
+from services.gateway.json_bodies import JsonRoute
 from shared.events import FileEntry
 from shared.queries import DATASET_VERSION_GET
 from shared.registry_api import (
@@ -35,7 +36,7 @@ from shared.registry_api import (
     VersionsQuery,
 )
 
-router = APIRouter(tags=["datasets"])
+router = APIRouter(route_class=JsonRoute, tags=["datasets"])
 Limit = Annotated[int, Query(ge=1, le=1000)]
 Offset = Annotated[int, Query(ge=0)]
 

@@ -4,13 +4,14 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 
+from services.gateway.json_bodies import JsonRoute
 from shared.bus import Bus, new_id, now
 from shared.envelope import Envelope, EnvelopeError, body_for, headers_for, parse
 from shared.events import Event, model_for
 from shared.nats_adapter import NoStream
 from shared.specs import SUBJECT_TOKEN
 
-router = APIRouter(tags=["events"])
+router = APIRouter(route_class=JsonRoute, tags=["events"])
 
 
 class AnyEvent(Event):

@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field
 
 from services.gateway.ask import ask
 from services.gateway.created import ask_created
+from services.gateway.json_bodies import JsonRoute
 from shared.events import FileEntry
 from shared.queries import MODEL_VERSION_GET, RefQuery
 from shared.registry_api import (
@@ -25,7 +26,7 @@ from shared.registry_api import (
     VersionsQuery,
 )
 
-router = APIRouter(tags=["models"])
+router = APIRouter(route_class=JsonRoute, tags=["models"])
 Limit = Annotated[int, Query(ge=1, le=1000)]
 Offset = Annotated[int, Query(ge=0)]
 

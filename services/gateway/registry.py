@@ -7,10 +7,11 @@ from fastapi import APIRouter, Query, Request
 
 from services.gateway import datasets, models, specs
 from services.gateway.ask import ask
+from services.gateway.json_bodies import JsonRoute
 from shared.registry_api import LINEAGE_GET, LineageQuery, LineageView
 
-router = APIRouter()
-lineage = APIRouter(tags=["lineage"])
+router = APIRouter(route_class=JsonRoute)
+lineage = APIRouter(route_class=JsonRoute, tags=["lineage"])
 Depth = Annotated[int, Query(ge=1, le=50, description="Edges to follow each way.")]
 
 

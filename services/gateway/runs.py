@@ -8,6 +8,7 @@ from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, ConfigDict
 
 from services.gateway.ask import ask
+from services.gateway.json_bodies import JsonRoute
 from shared.bus import TELEMETRY, Bus, new_id
 from shared.events import (
     Cause,
@@ -29,7 +30,7 @@ from shared.queries import (
 )
 from shared.runs import TERMINAL, RunState
 
-router = APIRouter(tags=["runs"])
+router = APIRouter(route_class=JsonRoute, tags=["runs"])
 
 
 class RunCreate(RunRequest):

@@ -14,6 +14,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field, ValidationError
 from typing_extensions import TypedDict  # pydantic takes typing.TypedDict from 3.12 on
 
+from services.gateway.json_bodies import JsonRoute
 from shared.batch_publish import publish_many
 from shared.bus import Bus
 from shared.events import MetricsBatch
@@ -42,7 +43,12 @@ async def run_scoped(
     )
 
 
-router = APIRouter(prefix="/sdk/runs/{run_id}", tags=["sdk"], dependencies=[Depends(run_scoped)])
+router = APIRouter(
+    route_class=JsonRoute,
+    prefix="/sdk/runs/{run_id}",
+    tags=["sdk"],
+    dependencies=[Depends(run_scoped)],
+)
 
 
 class Point(TypedDict):

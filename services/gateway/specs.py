@@ -7,6 +7,7 @@ from pydantic import BaseModel
 
 from services.gateway.ask import ask
 from services.gateway.created import ask_created
+from services.gateway.json_bodies import JsonRoute
 from shared.queries import COMPONENT_GET, PIPELINE_GET, RefQuery
 from shared.registry_api import (
     COMPONENT_REGISTER,
@@ -23,7 +24,7 @@ from shared.registry_api import (
     VersionsQuery,
 )
 
-router = APIRouter()
+router = APIRouter(route_class=JsonRoute)
 SpecText = Annotated[str, Body(media_type="application/yaml", description="The YAML spec.")]
 Limit = Annotated[int, Query(ge=1, le=1000)]
 Offset = Annotated[int, Query(ge=0)]

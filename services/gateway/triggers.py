@@ -5,6 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, HTTPException, Query, Request
 
 from services.gateway.ask import ask
+from services.gateway.json_bodies import JsonRoute
 from shared.durations import seconds
 from shared.queries import (
     TRIGGERS_APPLY,
@@ -21,7 +22,7 @@ from shared.queries import (
     Named,
 )
 
-router = APIRouter(tags=["triggers and monitors"])
+router = APIRouter(route_class=JsonRoute, tags=["triggers and monitors"])
 SpecText = Annotated[str, Body(media_type="application/yaml", description="The YAML spec.")]
 
 
