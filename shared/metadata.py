@@ -17,7 +17,7 @@ from shared.outbox import InboxRow, OutboxRow
 def _same_empty_default(
     _context: MigrationContext,
     _inspected_column: Column[Any],
-    _metadata_column: Column[Any],
+    metadata_column: Column[Any],
     inspected: str | None,
     _metadata_default: Any,
     rendered: str | None,
@@ -25,7 +25,15 @@ def _same_empty_default(
     # Alembic's SQLite comparison unquotes a string default only when it is not empty, so
     # it reads the ('') a migration wrote as differing from the model's "". None: Alembic's
     # own comparison decides every other default.
+    if isinstance(metadata_column.type, sa.JSON) and inspected and rendered:
+        # PostgreSQL's comparison asks the server `'{}'::json = '{}'`, and json has no `=`.
+        return _json_text(inspected) != _json_text(rendered)
     return False if rendered == "" and inspected in ("''", "('')") else None
+
+
+def _json_text(default: str) -> str:
+    """`('{}')`, `'{}'::json` and `'{}'` → `{}`."""
+    return default.strip("()").removesuffix("::json").strip("'")
 
 
 # What Alembic's autogenerate compares beyond tables, columns and indexes: a column's type

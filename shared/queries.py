@@ -56,7 +56,13 @@ class RunView(BaseModel):
     pipeline: str | None = None
     parent_id: str | None = None
     step: str | None = None
-    params: dict[str, Any] = Field(default_factory=dict)
+    params: dict[str, Any] = Field(
+        default_factory=dict, description="As requested: typed, with defaults filled in."
+    )
+    reported_params: dict[str, Any] = Field(
+        default_factory=dict,
+        description="What the program logged (`::param` lines, the SDK's log_params).",
+    )
     inputs: dict[str, InputRef] = Field(default_factory=dict)
     outputs: dict[str, RunOutput] = Field(default_factory=dict)
     env: dict[str, str] = Field(default_factory=dict)

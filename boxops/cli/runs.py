@@ -108,6 +108,8 @@ def print_run(run: dict[str, Any]) -> None:
     console.print(f"exit code {run['exit_code'] if run['exit_code'] is not None else '-'}")
     for name, value in run.get("params", {}).items():
         console.print(f"param     {name} = {value}")
+    for name, value in run.get("reported_params", {}).items():
+        console.print(f"reported  {name} = {value}")
     for name, ref in run.get("inputs", {}).items():
         version = f"@{ref['version']}" if ref.get("version") else ""
         console.print(f"input     {name} ← {ref['type']} {ref['name']}{version}")

@@ -64,7 +64,8 @@ class Run:
     resources: Resources = field(default_factory=Resources)
     priority: int = 0
     cause: Cause = field(default_factory=Cause)
-    params: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)  # as requested, typed and defaulted
+    reported_params: dict[str, Any] = field(default_factory=dict)  # as its program logged
     inputs: dict[str, InputRef] = field(default_factory=dict)
     declared_outputs: dict[str, DeclaredOutput] = field(default_factory=dict)
     outputs: dict[str, RunOutput] = field(default_factory=dict)

@@ -185,7 +185,7 @@ class Scheduler:
                 ended,
                 provenance=report.provenance,
                 metrics=report.metrics,
-                params={**report.params, **ended.params},  # declared params win
+                reported_params=report.params,
                 tags=report.tags,
                 artifacts=tuple(report.artifacts),
                 logs=report.logs,

@@ -73,6 +73,7 @@ def to_view(run: Run) -> RunView:
         parent_id=run.parent_id,
         step=run.step,
         params=run.params,
+        reported_params=run.reported_params,
         inputs=run.inputs,
         outputs=run.outputs,
         env=run.env,

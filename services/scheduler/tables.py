@@ -29,6 +29,10 @@ class RunRow(SQLModel, table=True):
     cause: dict[str, Any] = json_column()
     trigger: str | None = Field(default=None, index=True)
     params: dict[str, Any] = json_column()
+    reported_params: dict[str, Any] = Field(
+        default_factory=dict,
+        sa_column=Column(JSON, nullable=False, server_default="{}"),
+    )
     inputs: dict[str, Any] = json_column()
     declared_outputs: dict[str, Any] = json_column()
     outputs: dict[str, Any] = json_column()

@@ -255,3 +255,35 @@ async def test_a_submitted_component_keeps_its_own_settings_unless_the_request_s
     run = await wait_run(stack.http, await submit(stack.http, component="sized", **body))
     assert run["state"] == "completed", run
     assert {field: run[field] for field in expected} == expected
+
+
+FIT = """
+kind: component
+name: fit-sales
+type: training
+command: [sh, -c, "echo '::param name=rows value=400'"]
+params:
+  alpha: {type: float, default: 0.5}
+  epochs: {type: int, default: 3}
+"""
+
+
+async def test_a_retry_asks_only_for_the_params_requested_not_those_the_program_reported(
+    stack: Stack,
+) -> None:
+    await register(stack, FIT)
+    first = await wait_run(
+        stack.http, await submit(stack.http, component="fit-sales", params={"epochs": 7})
+    )
+    assert first["state"] == "completed", first
+    assert first["params"] == {"alpha": 0.5, "epochs": 7}
+    assert first["reported_params"] == {"rows": "400"}
+
+    response = await stack.http.post(f"/v1/runs/{first['id']}/retry")
+    assert response.status_code == 202, response.text
+    second = await wait_run(stack.http, response.json()["id"])
+
+    assert second["state"] == "completed", second
+    assert second["cause"]["retry_of"] == first["id"]
+    assert second["params"] == {"alpha": 0.5, "epochs": 7}
+    assert second["reported_params"] == {"rows": "400"}

@@ -144,3 +144,30 @@ async def test_every_downgrade_runs_and_the_upgrade_after_it_rebuilds_the_same_s
     assert await on_database(db, tables) == ["alembic_version"]
     await upgrade(*db, service.versions)
     assert await drift(db, service.metadata) == []
+
+
+async def test_runs_recorded_before_reported_params_existed_read_as_having_reported_none(
+    db: tuple[str, str],
+) -> None:
+    versions = Path("services") / "scheduler" / "migrations" / "versions"
+    await alembic(command.upgrade, alembic_config(*db, versions), "scheduler_0002")
+
+    def insert_old_run(connection: Connection) -> None:
+        runs = sa.Table("runs", sa.MetaData(), autoload_with=connection)
+        at = datetime.now(UTC)
+        json = {c.name: {} for c in runs.columns if isinstance(c.type, sa.JSON)}
+        row = {**json, "command": ["true"], "params": {"a": 1}, "logs": None}
+        connection.execute(
+            runs.insert(),
+            {**row, "id": "r1", "state": "completed", "created_at": at, "updated_at": at},
+        )
+
+    await on_database(db, insert_old_run)
+    await upgrade(*db, versions)
+
+    def params(connection: Connection) -> list[tuple[Any, ...]]:
+        runs = sa.Table("runs", sa.MetaData(), autoload_with=connection)
+        query = sa.select(runs.c.params, runs.c.reported_params)
+        return [tuple(row) for row in connection.execute(query)]
+
+    assert await on_database(db, params) == [({"a": 1}, {})]
