@@ -197,8 +197,11 @@ def validation_problems(err: ValidationError, node: yaml.Node | None = None) -> 
 
 def yaml_problem(err: yaml.YAMLError) -> str:
     """One line, `line L, column C: why`, 1-based, where the parser gave up."""
+    if isinstance(err, yaml.reader.ReaderError):
+        # The reader only knows an offset; its message's second line names "<unicode string>".
+        return f"character {err.position + 1}: {str(err).splitlines()[0]}"
     if not isinstance(err, yaml.MarkedYAMLError) or err.problem_mark is None:
-        return str(err)
+        return str(err).splitlines()[0] if str(err) else type(err).__name__
     mark, problem = err.problem_mark, err.problem or "not valid YAML"
     if "<stream end>" in problem and err.context_mark is not None:
         # An unclosed `[`, `{` or quote runs to the end of the file: where it was opened

@@ -53,3 +53,14 @@ def test_a_file_that_is_not_text_is_one_line(command: list[str]) -> None:
     result = runner.invoke(app, [*command, "model.yaml"])
     assert result.exit_code == 2, result.output
     assert result.stderr.splitlines() == ["model.yaml: not UTF-8 text (byte 22)"]
+
+
+@pytest.mark.parametrize("command", READERS, ids=" ".join)
+def test_a_control_character_is_one_line_with_its_position(command: list[str]) -> None:
+    Path("broken.yaml").write_text("kind: component\nname: \x00\n")
+    result = runner.invoke(app, [*command, "broken.yaml"])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.splitlines() == [
+        "broken.yaml, character 23: unacceptable character #x0000: "
+        "special characters are not allowed"
+    ]

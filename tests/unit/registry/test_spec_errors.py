@@ -18,6 +18,11 @@ SCHEMA_CASES = [
         COMPONENT,
         "not valid YAML, line 2, column 7: expected ',' or ']'",
     ),
+    (
+        "kind: component\nname: \t[x\n",
+        COMPONENT,
+        "not valid YAML, line 2, column 7: found character '\\t' that cannot start any token",
+    ),
     ("- a\n- b\n", COMPONENT, "a spec is a YAML mapping with a `kind` field"),
     ("kind: job\nname: x\n", COMPONENT, "kind (line 1): must be one of component, got 'job'"),
     (
