@@ -177,7 +177,7 @@ def load(text: str, kinds: dict[str, type[BaseModel]]) -> BaseModel:
         node = yaml.compose(text)
         data = yaml.safe_load(text)
     except yaml.YAMLError as err:
-        raise SpecError([_yaml_problem(err)]) from None
+        raise SpecError([f"not valid YAML, {yaml_problem(err)}"]) from None
     if not isinstance(data, dict):
         raise SpecError(["a spec is a YAML mapping with a `kind` field"])
     kind = data.get("kind")
@@ -195,11 +195,19 @@ def validation_problems(err: ValidationError, node: yaml.Node | None = None) -> 
     return [f"{_path(e['loc'])}{_line(node, e['loc'])}: {_message(e)}" for e in err.errors()]
 
 
-def _yaml_problem(err: yaml.YAMLError) -> str:
-    """One line: where the parser gave up and why."""
-    if isinstance(err, yaml.MarkedYAMLError) and err.problem_mark is not None:
-        return f"not valid YAML (line {err.problem_mark.line + 1}): {err.problem}"
-    return f"not valid YAML: {err}"
+def yaml_problem(err: yaml.YAMLError) -> str:
+    """One line, `line L, column C: why`, 1-based, where the parser gave up."""
+    if isinstance(err, yaml.reader.ReaderError):
+        # The reader only knows an offset; its message's second line names "<unicode string>".
+        return f"character {err.position + 1}: {str(err).splitlines()[0]}"
+    if not isinstance(err, yaml.MarkedYAMLError) or err.problem_mark is None:
+        return str(err).splitlines()[0] if str(err) else type(err).__name__
+    mark, problem = err.problem_mark, err.problem or "not valid YAML"
+    if "<stream end>" in problem and err.context_mark is not None:
+        # An unclosed `[`, `{` or quote runs to the end of the file: where it was opened
+        # is what the user has to fix.
+        mark, problem = err.context_mark, problem.partition(", but got")[0]
+    return f"line {mark.line + 1}, column {mark.column + 1}: {problem}"
 
 
 def _message(error: Any) -> str:

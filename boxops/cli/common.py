@@ -2,13 +2,16 @@
 
 import json
 import sys
-from typing import Annotated, Any
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
 
 import typer
+import yaml
 from rich.console import Console
 
 from boxops.client import Client, GatewayError
 from boxops.home import home
+from shared.specs import yaml_problem
 
 console = Console()
 err = Console(stderr=True)
@@ -19,6 +22,27 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 def print_json(value: Any) -> None:
     """Machine-readable output: plain JSON, never wrapped or coloured."""
     sys.stdout.write(json.dumps(value, indent=2) + "\n")
+
+
+def fail(message: str) -> NoReturn:
+    """A mistake of the user's: one red line on stderr (never wrapped, no markup), exit 2."""
+    err.print(message, style="red", markup=False, highlight=False, soft_wrap=True)
+    raise typer.Exit(2)
+
+
+def read_spec(path: Path) -> str:
+    """The text of a YAML (or JSON) spec file, checked to parse before anything is sent."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        fail(f"{path}: not UTF-8 text (byte {error.start})")
+    except OSError as error:
+        fail(f"{path}: {error.strerror}")
+    try:
+        yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        fail(f"{path}, {yaml_problem(error)}")
+    return text
 
 
 def client() -> Client:

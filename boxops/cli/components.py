@@ -8,7 +8,7 @@ import typer
 import yaml
 from rich.table import Table
 
-from boxops.cli.common import JsonOption, console, err, print_json
+from boxops.cli.common import JsonOption, console, err, print_json, read_spec
 from boxops.cli.registry import LimitOption, OffsetOption, gateway_call, listing, when
 from shared.specs import ComponentSpec, PipelineSpec, SpecError, load
 
@@ -19,7 +19,7 @@ def register_spec(
     file: Path, kind: str, json_out: bool, extra: dict[str, Any] | None = None
 ) -> None:
     """Check the spec here (same models as the registry), then register it."""
-    text = file.read_text(encoding="utf-8")
+    text = read_spec(file)
     model = ComponentSpec if kind == "component" else PipelineSpec
     try:
         load(text, {kind: model})
@@ -81,7 +81,7 @@ def register(
 ) -> None:
     """Register a component; the same content keeps its version, changed content gets a new
     one. From a git checkout the repo, commit and path are recorded with it."""
-    spec = yaml.safe_load(file.read_text(encoding="utf-8"))
+    spec = yaml.safe_load(read_spec(file))
     code = code_of(file) if git and isinstance(spec, dict) and "code" not in spec else None
     register_spec(file, "component", json_out, {"code": code} if code else None)
 

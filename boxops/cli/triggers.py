@@ -7,7 +7,16 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from boxops.cli.common import JsonOption, call, client, console, err, pairs, print_json
+from boxops.cli.common import (
+    JsonOption,
+    call,
+    client,
+    console,
+    err,
+    pairs,
+    print_json,
+    read_spec,
+)
 
 FileArg = Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="YAML spec file.")]
 
@@ -20,7 +29,7 @@ def build(kind: str) -> typer.Typer:  # noqa: C901
     @app.command()
     def apply(path: FileArg, json_out: JsonOption = False) -> None:
         """Create or update from a YAML spec; an unchanged spec keeps its version."""
-        result = _post(f"/v1/{kind}", content=path.read_text(), yaml=True)
+        result = _post(f"/v1/{kind}", content=read_spec(path), yaml=True)
         print_json(result) if json_out else console.print(
             f"{result['kind']} {result['name']} v{result['version']} {result['change']}"
         )
@@ -114,7 +123,7 @@ def build(kind: str) -> typer.Typer:  # noqa: C901
         ) -> None:
             """Dry run: what this (unapplied) trigger would have started, and why."""
             result = _post(
-                "/v1/triggers/test", content=path.read_text(), yaml=True, params={"since": since}
+                "/v1/triggers/test", content=read_spec(path), yaml=True, params={"since": since}
             )
             if json_out:
                 print_json(result)

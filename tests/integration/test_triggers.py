@@ -108,6 +108,10 @@ async def test_an_event_missing_a_bound_field_is_a_skipped_firing_with_the_reaso
     [
         ("where: {region: eu, rows: {gte: 100}}", None),
         ("where: {region: {like: eu}}", "unknown operator 'like' for 'region'"),
+        (
+            "where: {region: [eu, rows: 1}",
+            "not valid YAML, line 8, column 31: expected ',' or ']', but got '}'",
+        ),
         ("subject: sales.updated", None),
         ("subject: 'sales..x'", "'sales..x' is not a NATS subject"),
     ],

@@ -114,6 +114,15 @@ async def test_a_pipeline_that_cannot_run_is_refused_with_each_problem(
     assert (await registry.http.get("/v1/pipelines")).json()["total"] == 0
 
 
+async def test_malformed_yaml_is_refused_naming_line_and_column(registry: Registry) -> None:
+    text = "kind: component\nname: train\ncommand: [python, train.py\n"
+    status, refusal = await register(registry, "component", text)
+    assert status == 422
+    assert refusal["detail"]["problems"] == [
+        "not valid YAML, line 3, column 10: expected ',' or ']'"
+    ]
+
+
 async def test_a_param_default_not_of_its_type_is_refused_naming_field_and_line(
     registry: Registry,
 ) -> None:

@@ -16,7 +16,12 @@ SCHEMA_CASES = [
     (
         "kind: component\nname: [x\n",
         COMPONENT,
-        "not valid YAML (line 3): expected ',' or ']', but got '<stream end>'",
+        "not valid YAML, line 2, column 7: expected ',' or ']'",
+    ),
+    (
+        "kind: component\nname: \t[x\n",
+        COMPONENT,
+        "not valid YAML, line 2, column 7: found character '\\t' that cannot start any token",
     ),
     ("- a\n- b\n", COMPONENT, "a spec is a YAML mapping with a `kind` field"),
     ("kind: job\nname: x\n", COMPONENT, "kind (line 1): must be one of component, got 'job'"),
