@@ -17,8 +17,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-import nats
-
 from boxops.home import (
     StackState,
     api_token,
@@ -27,7 +25,6 @@ from boxops.home import (
     state_file,
     write_state,
 )
-from shared.queries import health_subject
 
 SERVICES = ("registry", "artifact", "scheduler", "trigger", "executor", "gateway")
 DEFAULT_NATS_PORT = 4222
@@ -65,6 +62,11 @@ async def ask_health(
     nats_url: str, services: tuple[str, ...], timeout: float = 1.0
 ) -> dict[str, bytes | None]:
     """Each service's health reply, or None for those that do not answer."""
+    # Imported here: nats-py loads aiohttp (~0.15 s) and every CLI command imports this module.
+    import nats
+
+    from shared.queries import health_subject
+
     try:
         client = await nats.connect(nats_url, connect_timeout=timeout, allow_reconnect=False)
     except Exception:

@@ -2,13 +2,15 @@
 
 import json
 import sys
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
-from boxops.client import Client, GatewayError
 from boxops.home import home
+
+if TYPE_CHECKING:
+    from boxops.client import Client
 
 console = Console()
 err = Console(stderr=True)
@@ -21,8 +23,12 @@ def print_json(value: Any) -> None:
     sys.stdout.write(json.dumps(value, indent=2) + "\n")
 
 
-def client() -> Client:
+# The gateway client is imported when a command calls the gateway: httpx costs every
+# other command (`--help`, `status`, `logs`) a tenth of a second at start-up.
+def client() -> "Client":
     """The gateway of the running stack (or BOXOPS_GATEWAY_URL); exit 2 if there is none."""
+    from boxops.client import Client, GatewayError
+
     try:
         return Client.from_env(home())
     except GatewayError as error:
@@ -32,6 +38,8 @@ def client() -> Client:
 
 def call(fn: Any, *args: Any, **kwargs: Any) -> Any:
     """Call the gateway; a refusal or an unreachable gateway is a message and exit 2."""
+    from boxops.client import GatewayError
+
     try:
         return fn(*args, **kwargs)
     except GatewayError as error:
