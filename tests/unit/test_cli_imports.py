@@ -35,3 +35,26 @@ def test_importing_the_cli_loads_no_heavy_module() -> None:
 def test_the_check_sees_a_heavy_module_when_one_is_loaded() -> None:
     loaded = modules_loaded_by("import boxops.cli.main, boxops.artifacts")
     assert {"aiohttp", "boxops.artifacts"} <= heavy_among(loaded)
+
+
+ASK_HEALTH = (
+    "import asyncio; from boxops.stack import SERVICES, ask_health; "
+    "asyncio.run(ask_health({url!r}, SERVICES, timeout=0.1))"
+)
+
+
+def test_asking_for_health_loads_nats_without_aiohttp(nats_url: str) -> None:
+    """`boxops status`: nats-py would import aiohttp, which it needs only for websockets."""
+    loaded = modules_loaded_by(ASK_HEALTH.format(url=nats_url))
+    assert "nats" in loaded
+    assert "aiohttp" not in loaded
+
+
+def test_aiohttp_still_imports_after_nats_did_without_it(nats_url: str) -> None:
+    loaded = modules_loaded_by(ASK_HEALTH.format(url=nats_url) + "; import aiohttp")
+    assert "aiohttp" in loaded
+
+
+def test_a_websocket_server_gets_nats_with_aiohttp() -> None:
+    loaded = modules_loaded_by("from boxops.stack import nats_client; nats_client('ws://x')")
+    assert {"nats", "aiohttp"} <= loaded
