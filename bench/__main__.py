@@ -3,7 +3,7 @@
 import argparse
 import asyncio
 
-from bench import artifacts, executor, registry, runs, scheduler, triggers
+from bench import artifacts, cli, executor, registry, runs, scheduler, triggers
 
 BENCHMARKS = {
     "runs": runs.main,
@@ -12,6 +12,7 @@ BENCHMARKS = {
     "scheduler": scheduler.main,
     "registry": registry.main,
     "artifacts": artifacts.main,
+    "cli": cli.main,
 }
 
 parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)

@@ -6,8 +6,6 @@ import secrets
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from shared.settings import BoxopsSettings
-
 
 @dataclass(frozen=True)
 class StackState:
@@ -18,6 +16,10 @@ class StackState:
 
 
 def home() -> Path:
+    # Imported here: pydantic-settings is a tenth of a second of start-up that `boxops
+    # --help` and every module importing this one need not pay.
+    from shared.settings import BoxopsSettings
+
     return BoxopsSettings().home
 
 

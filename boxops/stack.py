@@ -16,8 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-
-import nats
+from types import ModuleType
 
 from boxops.home import (
     StackState,
@@ -27,7 +26,6 @@ from boxops.home import (
     state_file,
     write_state,
 )
-from shared.queries import health_subject
 
 SERVICES = ("registry", "artifact", "scheduler", "trigger", "executor", "gateway")
 DEFAULT_NATS_PORT = 4222
@@ -61,10 +59,31 @@ def nats_binary() -> str:
     return found
 
 
+def nats_client(nats_url: str) -> ModuleType:
+    """nats-py, imported without aiohttp unless the URL is a websocket one.
+
+    nats-py imports aiohttp whenever it is installed (aioboto3 installs it) but uses it only
+    for ws:// and wss:// servers; it is a third of `boxops status`'s time. None in
+    sys.modules makes that optional import fail as if aiohttp were absent; the mark goes
+    right after, so a later `import aiohttp` in this process works.
+    """
+    if "nats" in sys.modules or "aiohttp" in sys.modules or nats_url.startswith("ws"):
+        return importlib.import_module("nats")
+    sys.modules["aiohttp"] = None  # type: ignore[assignment]
+    try:
+        return importlib.import_module("nats")
+    finally:
+        del sys.modules["aiohttp"]
+
+
 async def ask_health(
     nats_url: str, services: tuple[str, ...], timeout: float = 1.0
 ) -> dict[str, bytes | None]:
     """Each service's health reply, or None for those that do not answer."""
+    # Imported here, not at the top: every CLI command imports this module.
+    from shared.queries import health_subject
+
+    nats = nats_client(nats_url)
     try:
         client = await nats.connect(nats_url, connect_timeout=timeout, allow_reconnect=False)
     except Exception:

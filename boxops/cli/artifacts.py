@@ -4,7 +4,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.progress import (
@@ -17,13 +17,19 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from boxops.artifacts import ArtifactError, Artifacts
 from boxops.cli.common import JsonOption, client, console, err, print_json
+
+if TYPE_CHECKING:
+    from boxops.artifacts import Artifacts
 
 artifacts_app = typer.Typer(help="Blobs in the artifact store, by sha256: put, get, show, list.")
 
 
-def _store() -> Artifacts:
+# The artifact client is imported by the commands that use it: it loads aiohttp, which
+# every other `boxops` command would pay for at start-up.
+def _store() -> "Artifacts":
+    from boxops.artifacts import Artifacts
+
     gateway = client()
     token = gateway.http.headers.get("Authorization", "").removeprefix("Bearer ")
     return Artifacts(gateway.base_url, token)
@@ -31,6 +37,8 @@ def _store() -> Artifacts:
 
 @contextmanager
 def _failing() -> Iterator[None]:
+    from boxops.artifacts import ArtifactError
+
     try:
         yield
     except ArtifactError as error:

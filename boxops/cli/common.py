@@ -3,15 +3,16 @@
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 import yaml
 from rich.console import Console
 
-from boxops.client import Client, GatewayError
 from boxops.home import home
-from shared.specs import yaml_problem
+
+if TYPE_CHECKING:
+    from boxops.client import Client
 
 console = Console()
 err = Console(stderr=True)
@@ -41,12 +42,19 @@ def read_spec(path: Path) -> str:
     try:
         yaml.safe_load(text)
     except yaml.YAMLError as error:
+        # Imported here: the spec models are a tenth of a second of every command's start.
+        from shared.specs import yaml_problem
+
         fail(f"{path}, {yaml_problem(error)}")
     return text
 
 
-def client() -> Client:
+# The gateway client is imported when a command calls the gateway: httpx costs every
+# other command (`--help`, `status`, `logs`) a tenth of a second at start-up.
+def client() -> "Client":
     """The gateway of the running stack (or BOXOPS_GATEWAY_URL); exit 2 if there is none."""
+    from boxops.client import Client, GatewayError
+
     try:
         return Client.from_env(home())
     except GatewayError as error:
@@ -56,6 +64,8 @@ def client() -> Client:
 
 def call(fn: Any, *args: Any, **kwargs: Any) -> Any:
     """Call the gateway; a refusal or an unreachable gateway is a message and exit 2."""
+    from boxops.client import GatewayError
+
     try:
         return fn(*args, **kwargs)
     except GatewayError as error:

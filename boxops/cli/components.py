@@ -10,7 +10,6 @@ from rich.table import Table
 
 from boxops.cli.common import JsonOption, console, err, print_json, read_spec
 from boxops.cli.registry import LimitOption, OffsetOption, gateway_call, listing, when
-from shared.specs import ComponentSpec, PipelineSpec, SpecError, load
 
 components_app = typer.Typer(help="Reusable black boxes: register, list, show.")
 
@@ -19,6 +18,9 @@ def register_spec(
     file: Path, kind: str, json_out: bool, extra: dict[str, Any] | None = None
 ) -> None:
     """Check the spec here (same models as the registry), then register it."""
+    # Imported here: the spec models are a tenth of a second of start-up for every command.
+    from shared.specs import ComponentSpec, PipelineSpec, SpecError, load
+
     text = read_spec(file)
     model = ComponentSpec if kind == "component" else PipelineSpec
     try:

@@ -7,7 +7,6 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from boxops.cli import registry_files as files
 from boxops.cli.common import JsonOption, console, pairs, print_json
 from boxops.cli.registry import (
     LimitOption,
@@ -19,15 +18,16 @@ from boxops.cli.registry import (
     split_ref,
     when,
 )
-from boxops.cli.registry_files import fail
 from shared.datafiles import describe
-from shared.events import FileEntry
 
 datasets_app = typer.Typer(help="Datasets and their immutable, numbered versions.")
 TYPES = "table, image, audio, video, text or other"
 MetaOption = Annotated[list[str], typer.Option("--meta", help="KEY=VALUE metadata.")]
 ParentOption = Annotated[list[str], typer.Option("--parent", help="NAME@VERSION it came from.")]
 TypeOption = Annotated[str | None, typer.Option("--type", help=f"Type if new: {TYPES}.")]
+# The file movers (registry_files: the artifact client, which loads aiohttp) and the
+# event models are imported by the commands that move files; every other command would
+# pay for them at start-up.
 
 
 @datasets_app.command()
@@ -57,6 +57,8 @@ def push(
 ) -> None:
     """Upload a file or directory as a new version (files the store has are not sent again);
     pushing the same content again makes no version and says so."""
+    from boxops.cli import registry_files as files
+
     local, entries = files.manifest(path, quiet=json_out)
     known = files.existing("dataset", name, entries)
     if known:
@@ -79,10 +81,13 @@ def pull(
 ) -> None:
     """Download a managed version into DEST; each file is checked against its digest, and a
     failed pull leaves no folder behind."""
+    from boxops.cli import registry_files as files
+    from shared.events import FileEntry
+
     name, version = split_ref(ref)
     found = gateway_call("GET", f"/v1/datasets/{name}/versions/{version or 'latest'}")
     if not found["managed"]:
-        fail(f"{name}@{found['version']} is external: its data lives at {found['uri']}")
+        files.fail(f"{name}@{found['version']} is external: its data lives at {found['uri']}")
     listed: list[FileEntry] = []
     while len(listed) < found["file_count"]:
         page = _files(name, str(found["version"]), 1000, len(listed))

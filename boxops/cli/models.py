@@ -1,12 +1,11 @@
 """`boxops models`: model versions with their files, run and metrics; aliases."""
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
-from boxops.cli import registry_files as files
 from boxops.cli.common import JsonOption, console, pairs, print_json
 from boxops.cli.registry import (
     LimitOption,
@@ -18,8 +17,13 @@ from boxops.cli.registry import (
     split_ref,
     when,
 )
-from shared.events import FileEntry
 
+if TYPE_CHECKING:
+    from shared.events import FileEntry
+
+# The file movers (registry_files: the artifact client, which loads aiohttp) and the
+# event models are imported by the commands that move files; every other command would
+# pay for them at start-up.
 models_app = typer.Typer(help="Models: numbered versions, their run and metrics, aliases.")
 
 
@@ -51,6 +55,8 @@ def push(
     json_out: JsonOption = False,
 ) -> None:
     """Upload model files as a new version (the same files again are the same version)."""
+    from boxops.cli import registry_files as files
+
     local, entries = files.manifest(path, quiet=json_out)
     known = files.existing("model", name, entries)
     if known is None:
@@ -73,7 +79,7 @@ def push(
         console.print(f"no new version: the same files are {known['model']}@{known['version']}")
 
 
-def _format(entries: list[FileEntry]) -> str | None:
+def _format(entries: list["FileEntry"]) -> str | None:
     found = {FORMATS.get(Path(e.path).suffix.lower()) for e in entries} - {None, "json"}
     return found.pop() if len(found) == 1 else None
 
@@ -91,6 +97,9 @@ def pull(
     dest: Annotated[Path, typer.Argument(help="Folder to create (or an empty one).")],
 ) -> None:
     """Download a model version's files into DEST, each checked against its digest."""
+    from boxops.cli import registry_files as files
+    from shared.events import FileEntry
+
     name, version = split_ref(ref)
     found = gateway_call("GET", f"/v1/models/{name}/versions/{version or 'latest'}")
     listed = [FileEntry.model_validate(f) for f in found["files"]]

@@ -10,7 +10,7 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.rule import Rule
@@ -20,9 +20,11 @@ from boxops.cli import datasets
 from boxops.cli.common import call, client, console, err
 from boxops.cli.embedded import up_detached
 from boxops.cli.runs import follow, print_run
-from boxops.client import Client
 from boxops.home import home, read_state
 from boxops.stack import free_port, port_free
+
+if TYPE_CHECKING:
+    from boxops.client import Client
 
 EXAMPLE = "iris"
 DEFAULT_PORT = 8765
@@ -126,30 +128,30 @@ def _render(path: Path, example: Path) -> str:
     return path.read_text().replace("$PYTHON", sys.executable).replace("$EXAMPLE_DIR", str(example))
 
 
-def _register(gateway: Client, kind: str, path: Path, example: Path) -> None:
+def _register(gateway: "Client", kind: str, path: Path, example: Path) -> None:
     found = _post_yaml(gateway, f"/v1/{kind}", _render(path, example))
     state = "registered" if found.get("created") else "unchanged"
     console.print(f"{kind[:-1]} [bold]{found['name']}@{found['version']}[/bold] {state}")
 
 
-def _apply(gateway: Client, kind: str, path: Path) -> None:
+def _apply(gateway: "Client", kind: str, path: Path) -> None:
     found = _post_yaml(gateway, f"/v1/{kind}", path.read_text())
     console.print(f"{kind[:-1]} [bold]{found['name']}[/bold] v{found['version']} applied")
 
 
-def _post_yaml(gateway: Client, path: str, text: str) -> dict[str, Any]:
+def _post_yaml(gateway: "Client", path: str, text: str) -> dict[str, Any]:
     headers = {"content-type": "application/yaml"}
     return call(gateway.request, "POST", path, content=text, headers=headers).json()
 
 
-def _run_pipeline(gateway: Client, data: str) -> dict[str, Any]:
+def _run_pipeline(gateway: "Client", data: str) -> dict[str, Any]:
     accepted = call(gateway.submit, pipeline="iris-train", inputs={"data": data})
     run = follow(gateway, accepted["id"], quiet=False)
     print_run(run)
     return run
 
 
-def _triggered_run(gateway: Client, *, since: datetime, timeout: float = 60) -> str:
+def _triggered_run(gateway: "Client", *, since: datetime, timeout: float = 60) -> str:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         runs = call(gateway.runs, limit=5, trigger="retrain-on-new-iris", since=since.isoformat())
@@ -161,7 +163,7 @@ def _triggered_run(gateway: Client, *, since: datetime, timeout: float = 60) -> 
     raise typer.Exit(1)
 
 
-def _model_of(gateway: Client, pipeline_run: dict[str, Any]) -> dict[str, Any] | None:
+def _model_of(gateway: "Client", pipeline_run: dict[str, Any]) -> dict[str, Any] | None:
     """The model version the run's train step produced, once the registry has recorded it."""
     train = next((s for s in pipeline_run.get("steps", []) if s["step"] == "train"), None)
     if train is None:
@@ -180,7 +182,7 @@ def _model_of(gateway: Client, pipeline_run: dict[str, Any]) -> dict[str, Any] |
     return None
 
 
-def _lineage(gateway: Client, dataset: str, version: str) -> Tree:
+def _lineage(gateway: "Client", dataset: str, version: str) -> Tree:
     view = call(gateway.request, "GET", f"/v1/lineage/datasets/{dataset}/{version}").json()
     tree = Tree(f"[bold]{view['root']['kind']} {view['root']['ref']}[/bold]")
     for node in view.get("downstream", []):
@@ -196,7 +198,7 @@ def _branch(tree: Tree, node: dict[str, Any]) -> None:
 
 
 def _summary(
-    gateway: Client,
+    gateway: "Client",
     first: dict[str, Any],
     second: dict[str, Any],
     model_v1: dict[str, Any] | None,

@@ -1,12 +1,14 @@
 """What the registry's command groups share: gateway calls, references, tables, trees."""
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import httpx
 import typer
 from rich.tree import Tree
 
 from boxops.cli.common import client, console, err, print_json
+
+if TYPE_CHECKING:
+    import httpx
 
 LimitOption = Annotated[int, typer.Option(help="At most this many.")]
 OffsetOption = Annotated[int, typer.Option(help="Skip this many first.")]
@@ -14,6 +16,8 @@ OffsetOption = Annotated[int, typer.Option(help="Skip this many first.")]
 
 def gateway_call(method: str, path: str, **kwargs: Any) -> Any:
     """The JSON answer; a refusal is printed (each spec problem on its line) and exits 2."""
+    import httpx  # here, not at the top: only commands that call the gateway need it
+
     gateway = client()
     try:
         response = gateway.http.request(method, path, **kwargs)
@@ -26,7 +30,7 @@ def gateway_call(method: str, path: str, **kwargs: Any) -> Any:
     return response.json()
 
 
-def _refused(response: httpx.Response) -> None:
+def _refused(response: "httpx.Response") -> None:
     try:
         detail = response.json().get("detail", response.text)
     except ValueError:

@@ -3,7 +3,7 @@
 import json
 import sys
 import time
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.live import Live
@@ -11,8 +11,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from boxops.cli.common import JsonOption, call, client, console, err, pairs, print_json
-from boxops.client import Client
 from shared.runs import TERMINAL, RunState
+
+if TYPE_CHECKING:
+    from boxops.client import Client
 
 runs_app = typer.Typer(help="Submit runs and see what they did.")
 COLOURS: dict[str, str] = {
@@ -68,7 +70,7 @@ def _value(text: str) -> Any:
         return text
 
 
-def follow(gateway: Client, run_id: str, *, quiet: bool) -> dict[str, Any]:
+def follow(gateway: "Client", run_id: str, *, quiet: bool) -> dict[str, Any]:
     """Poll until the run ends, showing its state and, for a pipeline, each step's."""
     with Live(console=console, transient=True, auto_refresh=False) as live:
         while True:
@@ -210,7 +212,7 @@ def logs(
         raise typer.Exit(1)
 
 
-def _known(gateway: Client, run_id: str) -> dict[str, Any]:
+def _known(gateway: "Client", run_id: str) -> dict[str, Any]:
     """The run; if there is none, one line saying so and exit 1."""
     run = call(gateway.run, run_id)
     if run is None:
