@@ -141,13 +141,13 @@ class Database:
 def attach_database(service: Service, migrations: Path, relay_interval_s: float = 1.0) -> Database:
     """Give a service its database: migrated at start, outbox relayed, old outbox and inbox
     rows deleted, engine closed at stop."""
-    url = service.settings.database_url(service.name)
-    schema = service.settings.database_schema(service.name)
+    settings, bus = service.settings, service.bus
+    url = settings.database_url(service.name)
+    schema = settings.database_schema(service.name)
     engine = create_engine(url, schema)
-    bus = service.bus
-    outbox = Outbox(sessionmaker(engine), bus.publish_raw, lambda rows: publish_rows(bus, rows))
-    settings = service.settings
-    retention = Retention(sessionmaker(engine), outbox.writer, Horizons.of(settings))
+    sessions = sessionmaker(engine)
+    outbox = Outbox(sessions, bus.publish_raw, lambda rows: publish_rows(bus, rows))
+    retention = Retention(sessions, outbox.writer, Horizons.of(settings))
 
     async def migrate() -> None:
         await wait_for_database(engine)
@@ -158,7 +158,7 @@ def attach_database(service: Service, migrations: Path, relay_interval_s: float 
     service.background.append(lambda: retention.sweep_forever(settings.retention_sweep_s))
     service.on_stop.append(outbox.mark_published)
     service.on_stop.append(engine.dispose)
-    return Database(sessionmaker(engine), outbox)
+    return Database(sessions, outbox)
 
 
 def build_service(
