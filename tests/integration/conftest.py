@@ -10,6 +10,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from opentelemetry.sdk.trace import TracerProvider
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.executor.app import build_app as build_executor
 from services.executor.settings import ExecutorSettings
@@ -19,11 +21,25 @@ from services.scheduler.app import build_app as build_scheduler
 from services.scheduler.settings import SchedulerSettings
 from services.trigger.settings import TriggerSettings
 from shared.bus import now
+from shared.db import create_engine, sessionmaker
+from shared.migrate import upgrade
 from shared.service import Service
 from shared.settings import BoxopsSettings
 from tests.conftest import eventually, service_db
 
+SCHEDULER_MIGRATIONS = Path("services/scheduler/migrations/versions")
+
 TERMINAL = ("completed", "failed", "aborted")
+
+
+@pytest.fixture
+async def outbox_sessions(db: tuple[str, str]) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Sessions of an empty database migrated as the scheduler's (it has the outbox and inbox)."""
+    url, schema = db
+    await upgrade(url, schema, SCHEDULER_MIGRATIONS)
+    engine = create_engine(url, schema)
+    yield sessionmaker(engine)
+    await engine.dispose()
 
 
 @dataclass

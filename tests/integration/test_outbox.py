@@ -3,20 +3,17 @@
 import asyncio
 import json
 from datetime import timedelta
-from pathlib import Path
 
 from faststream.nats import NatsBroker
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.bus import EVENTS, Bus, now
-from shared.db import create_engine, sessionmaker
 from shared.events import RunAbortRequested
-from shared.migrate import upgrade
 from shared.nats_adapter import NatsAdapter
 from shared.outbox import Outbox, already_processed, stage
 from tests.conftest import eventually
 from tests.integration.db_waits import waits_for
-
-SCHEDULER_MIGRATIONS = Path("services/scheduler/migrations/versions")
 
 
 async def stream_messages(broker: NatsBroker) -> int:
@@ -25,19 +22,16 @@ async def stream_messages(broker: NatsBroker) -> int:
 
 
 async def test_rows_a_crash_left_unpublished_are_relayed_once(
-    nats_url: str, db: tuple[str, str]
+    nats_url: str, outbox_sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    url, schema = db
-    await upgrade(url, schema, SCHEDULER_MIGRATIONS)
-    engine = create_engine(url, schema)
     broker = NatsBroker(nats_url)
     bus = Bus(broker, "test")
     await broker.connect()
     await bus.declare_streams()
-    outbox = Outbox(sessionmaker(engine), bus.publish_raw)
+    outbox = Outbox(outbox_sessions, bus.publish_raw)
     try:
         envelopes = [bus.envelope(RunAbortRequested(run_id=f"r{i}")) for i in range(3)]
-        async with sessionmaker(engine)() as session:
+        async with outbox_sessions() as session:
             ids = [row.id for row in await stage(session, envelopes, now=envelopes[0].time)]
             await session.commit()  # ...and the process dies before publishing
 
@@ -56,44 +50,33 @@ async def test_rows_a_crash_left_unpublished_are_relayed_once(
         assert await stream_messages(broker) == 3
     finally:
         await broker.stop()
-        await engine.dispose()
 
 
-async def test_the_inbox_remembers_an_event_only_once_it_commits(db: tuple[str, str]) -> None:
-    url, schema = db
-    await upgrade(url, schema, SCHEDULER_MIGRATIONS)
-    engine = create_engine(url, schema)
-    sessions = sessionmaker(engine)
-    try:
-        async with sessions() as session:
-            assert not await already_processed(session, "c", "e1", now=now())
-            await session.rollback()  # the effect failed: the event must be processed again
-        async with sessions() as session:
-            assert not await already_processed(session, "c", "e1", now=now())
-            await session.commit()
-        async with sessions() as session:
-            assert await already_processed(session, "c", "e1", now=now())
-            assert not await already_processed(session, "other-consumer", "e1", now=now())
-    finally:
-        await engine.dispose()
+async def test_the_inbox_remembers_an_event_only_once_it_commits(
+    outbox_sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    sessions = outbox_sessions
+    async with sessions() as session:
+        assert not await already_processed(session, "c", "e1", now=now())
+        await session.rollback()  # the effect failed: the event must be processed again
+    async with sessions() as session:
+        assert not await already_processed(session, "c", "e1", now=now())
+        await session.commit()
+    async with sessions() as session:
+        assert await already_processed(session, "c", "e1", now=now())
+        assert not await already_processed(session, "other-consumer", "e1", now=now())
 
 
 async def test_an_event_two_replicas_take_at_once_is_processed_by_one(
-    db: tuple[str, str],
+    outbox_sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    url, schema = db
-    await upgrade(url, schema, SCHEDULER_MIGRATIONS)
-    engine = create_engine(url, schema)
-    sessions = sessionmaker(engine)
-    try:
-        async with sessions() as first, sessions() as second:
-            assert not await already_processed(first, "c", "e1", now=now())
-            # The second waits for the first's transaction rather than failing or passing.
-            waiting = await waits_for(second, first)
-            racing = asyncio.create_task(already_processed(second, "c", "e1", now=now()))
-            await eventually(waiting)
-            assert not racing.done()
-            await first.commit()
-            assert await asyncio.wait_for(racing, 10)
-    finally:
-        await engine.dispose()
+    sessions = outbox_sessions
+    async with sessions() as first, sessions() as second:
+        assert not await already_processed(first, "c", "e1", now=now())
+        # The second waits for the first's transaction rather than failing or passing.
+        waiting = await waits_for(second, first)
+        racing = asyncio.create_task(already_processed(second, "c", "e1", now=now()))
+        await eventually(waiting)
+        assert not racing.done()
+        await first.commit()
+        assert await asyncio.wait_for(racing, 10)

@@ -7,7 +7,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import nats
@@ -19,17 +18,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.batch_publish import publish_many, publish_rows
 from shared.bus import EVENTS, Bus, now
-from shared.db import create_engine, sessionmaker
 from shared.envelope import Envelope
 from shared.events import RunAbortRequested, RunStopRequested
-from shared.migrate import upgrade
 from shared.outbox import InboxRow, Outbox, OutboxRow
 from shared.retention import Horizons, Retention
 from shared.settings import DUPLICATE_WINDOW_S
 from shared.unit_of_work import Tx, UnitOfWork
 from tests.conftest import eventually
 
-SCHEDULER_MIGRATIONS = Path("services/scheduler/migrations/versions")
 EVENTS_IN, WAVE = 10_000, 1_000
 CONSUMER = "retention-test"
 
@@ -51,38 +47,34 @@ def outbox_row(row_id: str, *, age: timedelta, published: bool) -> OutboxRow:
     )
 
 
-async def test_rows_past_their_horizon_go_a_bounded_batch_at_a_time(db: tuple[str, str]) -> None:
-    url, schema = db
-    await upgrade(url, schema, SCHEDULER_MIGRATIONS)
-    engine = create_engine(url, schema)
-    sessions = sessionmaker(engine)
+async def test_rows_past_their_horizon_go_a_bounded_batch_at_a_time(
+    outbox_sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    sessions = outbox_sessions
     old, recent = timedelta(hours=2), timedelta(minutes=1)
-    try:
-        async with sessions() as session:
-            session.add_all(outbox_row(f"old{i}", age=old, published=True) for i in range(25))
-            session.add(outbox_row("recent", age=recent, published=True))
-            session.add(outbox_row("unpublished", age=old, published=False))
-            session.add_all(
-                InboxRow(consumer=c, event_id=f"e{i}", processed_at=now() - old)
-                for i in range(15)
-                for c in ("a", "b")
-            )
-            session.add(InboxRow(consumer="a", event_id="recent", processed_at=now() - recent))
-            await session.commit()
-        horizons = Horizons(outbox=timedelta(hours=1), inbox=timedelta(hours=1))
-        retention = Retention(sessions, asyncio.Lock(), horizons, batch=10, statements=2)
+    async with sessions() as session:
+        session.add_all(outbox_row(f"old{i}", age=old, published=True) for i in range(25))
+        session.add(outbox_row("recent", age=recent, published=True))
+        session.add(outbox_row("unpublished", age=old, published=False))
+        session.add_all(
+            InboxRow(consumer=c, event_id=f"e{i}", processed_at=now() - old)
+            for i in range(15)
+            for c in ("a", "b")
+        )
+        session.add(InboxRow(consumer="a", event_id="recent", processed_at=now() - recent))
+        await session.commit()
+    horizons = Horizons(outbox=timedelta(hours=1), inbox=timedelta(hours=1))
+    retention = Retention(sessions, asyncio.Lock(), horizons, batch=10, statements=2)
 
-        assert await retention.sweep_once() == (20, 20)  # two statements of ten, each table
-        assert await retention.sweep_once() == (5, 10)
-        assert await retention.sweep_once() == (0, 0)
+    assert await retention.sweep_once() == (20, 20)  # two statements of ten, each table
+    assert await retention.sweep_once() == (5, 10)
+    assert await retention.sweep_once() == (0, 0)
 
-        async with sessions() as session:
-            outbox = set((await session.exec(select(OutboxRow.id))).all())
-            inbox = set((await session.exec(select(InboxRow.event_id))).all())
-        assert outbox == {"recent", "unpublished"}
-        assert inbox == {"recent"}
-    finally:
-        await engine.dispose()
+    async with sessions() as session:
+        outbox = set((await session.exec(select(OutboxRow.id))).all())
+        inbox = set((await session.exec(select(InboxRow.event_id))).all())
+    assert outbox == {"recent", "unpublished"}
+    assert inbox == {"recent"}
 
 
 @dataclass
@@ -131,12 +123,9 @@ async def background(*jobs: Coroutine[Any, Any, None]) -> AsyncIterator[None]:
 
 
 async def test_the_outbox_and_inbox_stay_bounded_across_ten_thousand_events(
-    nats_url: str, db: tuple[str, str]
+    nats_url: str, outbox_sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    url, schema = db
-    await upgrade(url, schema, SCHEDULER_MIGRATIONS)
-    engine = create_engine(url, schema)
-    sessions = sessionmaker(engine)
+    sessions = outbox_sessions
     broker = NatsBroker(nats_url)
     bus = Bus(broker, "test")
     outbox = Outbox(sessions, bus.publish_raw, lambda rows: publish_rows(bus, rows))
@@ -191,4 +180,3 @@ async def test_the_outbox_and_inbox_stay_bounded_across_ten_thousand_events(
         await client.close()
         await bus.stop_consumers()
         await broker.stop()
-        await engine.dispose()

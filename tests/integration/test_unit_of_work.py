@@ -5,25 +5,22 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import nats
 import pytest
 from faststream.nats import NatsBroker
 from nats.js import JetStreamContext
+from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.batch_publish import publish_rows
 from shared.bus import EVENTS, Bus
-from shared.db import create_engine, sessionmaker
 from shared.events import RunAbortRequested
-from shared.migrate import upgrade
 from shared.outbox import InboxRow, Outbox, OutboxRow
 from shared.unit_of_work import Tx, UnitOfWork
 from tests.conftest import eventually
 from tests.integration.db_waits import waits_for
-
-SCHEDULER_MIGRATIONS = Path("services/scheduler/migrations/versions")
 
 
 @dataclass
@@ -42,11 +39,10 @@ class Parts:
 
 
 @pytest.fixture
-async def parts(nats_url: str, db: tuple[str, str]) -> AsyncIterator[Parts]:
-    url, schema = db
-    await upgrade(url, schema, SCHEDULER_MIGRATIONS)
-    engine = create_engine(url, schema)
-    sessions = sessionmaker(engine)
+async def parts(
+    nats_url: str, outbox_sessions: async_sessionmaker[AsyncSession]
+) -> AsyncIterator[Parts]:
+    sessions = outbox_sessions
     broker = NatsBroker(nats_url)
     bus = Bus(broker, "test")
     await broker.connect()
@@ -56,7 +52,6 @@ async def parts(nats_url: str, db: tuple[str, str]) -> AsyncIterator[Parts]:
     yield Parts(UnitOfWork(bus, sessions, outbox, Tx), client.jetstream())
     await client.close()
     await broker.stop()
-    await engine.dispose()
 
 
 async def test_events_leave_in_the_order_their_writes_committed(parts: Parts) -> None:
