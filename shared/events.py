@@ -567,6 +567,19 @@ CATALOG: tuple[type[Event], ...] = (
 
 
 _BY_SUBJECT = {model.subject: model for model in CATALOG}
+
+# What systems outside boxops may publish, over HTTP or with ingress credentials: these
+# catalog subjects and custom subjects (under `ext.`, which triggers listen on). Every
+# other subject is the platform's own.
+PUBLIC: tuple[type[Event], ...] = (DatasetVersionCreated, MetricLogged, MetricsLogged)
+CUSTOM_PREFIX = "ext."
+
+
+def is_public(subject: str) -> bool:
+    """May a system outside boxops publish on this concrete subject?"""
+    return subject in {m.subject for m in PUBLIC} or (
+        subject.startswith(CUSTOM_PREFIX) and len(subject) > len(CUSTOM_PREFIX)
+    )
 _SUFFIXED: tuple[type[Event], ...] = (RunDispatched, RunStopRequested, LogChunk)
 
 
