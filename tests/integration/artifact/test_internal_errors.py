@@ -1,0 +1,39 @@
+"""The data plane answers a fault with an id, never the exception's text (issue 16 #6)."""
+
+import hashlib
+import logging
+import re
+import shutil
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.integration.artifact.support import artifact_settings, running
+from tests.integration.artifact.test_bad_input import reserve
+
+BODY = b"some bytes"
+
+
+async def test_a_fault_in_the_data_plane_answers_an_id_and_logs_the_rest(
+    tmp_path: Path, nats_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = artifact_settings("file", tmp_path, nats_url)
+    async with running(settings, "file") as stack:
+        target = await reserve(stack, size=len(BODY), sha256=hashlib.sha256(BODY).hexdigest())
+        staging = Path(urlsplit(settings.artifact_url).path) / "staging"
+        shutil.rmtree(staging)
+        staging.write_text("")  # a file where the folder was: receiving the bytes now fails
+
+        with caplog.at_level(logging.ERROR):
+            response = await stack.client.data.put(
+                target["url"], content=BODY, headers=target["headers"]
+            )
+
+    assert response.status_code == 500
+    found = re.fullmatch(r"internal error, id ([0-9a-f-]{36})", response.json()["detail"])
+    assert found, response.text
+    assert "staging" not in response.text and "Error" not in response.text
+    logged = [r for r in caplog.records if found.group(1) in r.getMessage()]
+    assert logged and logged[0].exc_info is not None
+    assert "staging" in str(logged[0].exc_info[1])  # the path, in the log only
