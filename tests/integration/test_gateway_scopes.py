@@ -107,3 +107,10 @@ async def test_the_gateways_own_token_is_an_admin_token_and_a_wrong_one_is_refus
     for wrong in (TOKEN[:-1], TOKEN + "x", "bxo_" + "a" * 43, "run.00"):
         answer = await gateway.http.get("/v1/tokens", headers=bearer(wrong))
         assert answer.status_code in (401, 403), wrong
+
+
+async def test_a_token_with_bytes_beyond_ascii_is_refused_not_a_fault(gateway: Gateway) -> None:
+    for token in ("caf\xe9", "run.caf\xe9", "bxo_caf\xe9"):
+        header = {"Authorization": f"Bearer {token}".encode("latin-1")}
+        answer = await gateway.http.post(f"/v1/sdk/runs/{RUN_ID}/metrics", json={}, headers=header)
+        assert answer.status_code in (401, 403), (token, answer.text)

@@ -37,3 +37,15 @@ async def test_a_fault_in_the_data_plane_answers_an_id_and_logs_the_rest(
     logged = [r for r in caplog.records if found.group(1) in r.getMessage()]
     assert logged and logged[0].exc_info is not None
     assert "staging" in str(logged[0].exc_info[1])  # the path, in the log only
+
+
+async def test_a_signature_beyond_ascii_is_refused_not_a_fault(
+    tmp_path: Path, nats_url: str
+) -> None:
+    settings = artifact_settings("file", tmp_path, nats_url)
+    async with running(settings, "file") as stack:
+        target = await reserve(stack, size=len(BODY), sha256=hashlib.sha256(BODY).hexdigest())
+        url = re.sub(r"signature=[^&]+", "signature=caf%C3%A9", target["url"])
+        response = await stack.client.data.put(url, content=BODY, headers=target["headers"])
+
+    assert (response.status_code, response.json()["detail"]) == (403, "bad signature")
