@@ -6,6 +6,7 @@ that can reach only the gateway, `?stream=true` downloads and `PUT /v1/artifacts
 uploads are streamed through.
 """
 
+import logging
 from typing import Annotated, Any
 
 import httpx
@@ -38,8 +39,10 @@ from shared.artifacts import (
     ReserveRequest,
     UploadRef,
 )
+from shared.internal_errors import internal_error
 from shared.queries import Reply
 
+log = logging.getLogger(__name__)
 router = APIRouter(route_class=JsonRoute, tags=["artifacts"])
 COMMIT_TIMEOUT_S = 900.0  # S3 commits re-hash the blob: gigabytes take a while
 PROXY_TIMEOUT = httpx.Timeout(30.0, read=300.0, write=300.0)
@@ -193,8 +196,10 @@ async def _send(request: Request, url: str, headers: dict[str, str]) -> None:
     async with httpx.AsyncClient(timeout=PROXY_TIMEOUT) as client:
         try:
             response = await client.put(url, content=request.stream(), headers=headers)
-        except httpx.TransportError as err:
-            raise HTTPException(502, f"sending the bytes on failed: {err}") from None
+        except httpx.TransportError:
+            # Its text names the store's internal address: the log keeps it, under an id.
+            fault = internal_error(log, "sending the bytes on")
+            raise HTTPException(502, f"the blob store did not take the bytes: {fault}") from None
     if response.status_code >= 300:
         raise HTTPException(response.status_code, _detail(response))
 

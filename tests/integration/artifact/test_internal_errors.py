@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests.conftest import free_port
 from tests.integration.artifact.support import artifact_settings, running
 from tests.integration.artifact.test_bad_input import reserve
 
@@ -49,3 +50,24 @@ async def test_a_signature_beyond_ascii_is_refused_not_a_fault(
         response = await stack.client.data.put(url, content=BODY, headers=target["headers"])
 
     assert (response.status_code, response.json()["detail"]) == (403, "bad signature")
+
+
+async def test_a_store_the_gateway_cannot_reach_is_a_502_without_its_address(
+    tmp_path: Path, nats_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    nowhere = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    settings = artifact_settings("file", tmp_path, nats_url, artifact_public_url=nowhere)
+    async with running(settings, "file") as stack:
+        with caplog.at_level(logging.ERROR):
+            response = await stack.client.api.put(
+                f"/v1/artifacts/{hashlib.sha256(BODY).hexdigest()}", content=BODY
+            )
+
+    assert response.status_code == 502
+    found = re.fullmatch(
+        r"the blob store did not take the bytes: internal error, id ([0-9a-f-]{36})",
+        response.json()["detail"],
+    )
+    assert found, response.text
+    assert nowhere.split("//")[1] not in response.text
+    assert any(found.group(1) in r.getMessage() for r in caplog.records)
