@@ -5,12 +5,14 @@ answered with an id only."""
 import hashlib
 import logging
 import re
-import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import text
 
+from shared.db import create_engine
 from tests.conftest import eventually
 from tests.integration.gateway_auth import TOKEN, Gateway, bearer, running_gateway
 
@@ -18,13 +20,23 @@ ADMIN = bearer(TOKEN)
 
 
 @pytest.fixture
-async def gateway(nats_url: str, tmp_path: Path) -> AsyncIterator[Gateway]:
-    async for running in running_gateway(nats_url, tmp_path / "home"):
+async def gateway(nats_url: str, db: tuple[str, str], tmp_path: Path) -> AsyncIterator[Gateway]:
+    """On SQLite and on PostgreSQL."""
+    url, schema = db
+    async for running in running_gateway(nats_url, tmp_path / "home", db_url=url, db_schema=schema):
         yield running
 
 
-def database(gateway: Gateway) -> str:
-    return gateway.settings.database_url("gateway").split(":///", 1)[1]
+async def sql(gateway: Gateway, statement: str) -> list[Any]:
+    """Run `statement` on the gateway's database, as another client would."""
+    settings = gateway.settings
+    engine = create_engine(settings.database_url("gateway"), settings.database_schema("gateway"))
+    try:
+        async with engine.begin() as connection:
+            result = await connection.execute(text(statement))
+            return list(result.all()) if result.returns_rows else []
+    finally:
+        await engine.dispose()
 
 
 async def test_a_token_is_shown_once_kept_hashed_and_listed_without_its_text(
@@ -32,8 +44,7 @@ async def test_a_token_is_shown_once_kept_hashed_and_listed_without_its_text(
 ) -> None:
     token = await gateway.token("ci", "read", "run", expires_in="30d")
 
-    with sqlite3.connect(database(gateway)) as connection:
-        rows = connection.execute("SELECT * FROM api_tokens").fetchall()
+    rows = await sql(gateway, "SELECT name, digest, scopes, created_at, expires_at FROM api_tokens")
     assert [row[:2] for row in rows] == [("ci", hashlib.sha256(token.encode()).hexdigest())]
     assert token not in str(rows)
     listed = (await gateway.http.get("/v1/tokens", headers=ADMIN)).json()
@@ -108,8 +119,7 @@ async def test_a_name_is_taken_once(gateway: Gateway) -> None:
 async def test_a_fault_in_the_token_database_answers_an_id_and_logs_the_rest(
     gateway: Gateway, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with sqlite3.connect(database(gateway)) as connection:
-        connection.execute("DROP TABLE api_tokens")
+    await sql(gateway, "DROP TABLE api_tokens")
 
     with caplog.at_level(logging.ERROR):
         answer = await gateway.http.get("/v1/runs", headers=bearer("bxo_not-a-known-token"))
