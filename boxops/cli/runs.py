@@ -34,7 +34,9 @@ def submit(
     param: Annotated[list[str], typer.Option("--param", "-p", help="NAME=VALUE.")] = [],  # noqa: B006
     input: Annotated[list[str], typer.Option("--input", "-i", help="NAME=REF.")] = [],  # noqa: B006
     env: Annotated[list[str], typer.Option("--env", "-e", help="NAME=VALUE.")] = [],  # noqa: B006
-    pipeline: Annotated[bool, typer.Option(help="TARGET is a pipeline.")] = False,
+    pipeline: Annotated[
+        bool, typer.Option(help="TARGET is a pipeline (needed only if a component has its name).")
+    ] = False,
     wait: Annotated[
         bool, typer.Option(help="Wait for the run to end; exit 0 only if it completed.")
     ] = False,

@@ -312,3 +312,19 @@ async def test_a_param_value_that_looks_like_a_placeholder_reaches_the_program_a
     assert run["state"] == "completed", run["reason"]
     lines = (await stack.http.get(f"/v1/runs/{run['id']}/logs")).json()["lines"]
     assert [line["line"] for line in lines] == [text]
+
+
+async def test_a_pipeline_named_where_a_component_is_expected_runs_the_pipeline(
+    stack: Stack,
+) -> None:
+    await register(stack, step("quick", "true"))
+    flow = "kind: pipeline\nname: flow\nsteps: {only: {component: quick}}\n"
+    await register(stack, flow, "pipelines")
+
+    run = await wait_run(stack.http, await submit(stack.http, component="flow"))
+    assert (run["state"], run["kind"], run["pipeline"]) == ("completed", "pipeline", "flow@1")
+    assert run["component"] is None
+    assert [s["step"] for s in run["steps"]] == ["only"]
+
+    refused = await wait_run(stack.http, await submit(stack.http, component="neither"))
+    assert refused["reason"] == "unknown component 'neither': no component or pipeline 'neither'"
