@@ -232,6 +232,8 @@ def _summary(
         f"open {gateway.base_url}/docs",
     ):
         console.print(f"  {command}")
+    console.print("\nThe stack keeps running in the background (boxops status).")
+    console.print("Stop it with: boxops down")
 
 
 def _title(text: str) -> None:

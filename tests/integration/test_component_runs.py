@@ -324,7 +324,7 @@ async def test_a_pipeline_named_where_a_component_is_expected_runs_the_pipeline(
     run = await wait_run(stack.http, await submit(stack.http, component="flow"))
     assert (run["state"], run["kind"], run["pipeline"]) == ("completed", "pipeline", "flow@1")
     assert run["component"] is None
-    assert [s["step"] for s in run["steps"]] == ["only"]
+    assert [(s["step"], s["executor_id"]) for s in run["steps"]] == [("only", "ex1")]
 
     refused = await wait_run(stack.http, await submit(stack.http, component="neither"))
     assert refused["reason"] == "unknown component 'neither': no component or pipeline 'neither'"
