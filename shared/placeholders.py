@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 REFERENCE = re.compile(r"\{\{\s*([a-zA-Z0-9_.\-]+)\s*\}\}")
+PROPERTIES = re.compile(r"(?:[&!]\S*\s+)*")
 AT_REGISTRATION = ("spec.dir", "python")
 COMMAND = ("params", "inputs", "outputs")
 KINDS = ("component", "pipeline")
@@ -33,7 +34,8 @@ def fill(text: str, values: Mapping[str, str]) -> str:
         filled = REFERENCE.sub(lambda m: values.get(m.group(1), m.group(0)), scalar.value)
         if filled != scalar.value:
             breaks = "\n" * (scalar.end_mark.line - scalar.start_mark.line)
-            edits.append((scalar.start_mark.index, scalar.end_mark.index, _quoted(filled) + breaks))
+            start = _value_start(text, scalar.start_mark.index)
+            edits.append((start, scalar.end_mark.index, _quoted(filled) + breaks))
     for start, end, new in sorted(edits, reverse=True):
         text = text[:start] + new + text[end:]
     return text
@@ -116,6 +118,12 @@ def _scalars(node: yaml.Node | None) -> Iterator[yaml.ScalarNode]:
             todo += [value for _, value in node.value]
         elif isinstance(node, yaml.SequenceNode):
             todo += node.value
+
+
+def _value_start(text: str, index: int) -> int:
+    """Where a scalar's value begins: after its `&anchor` and `!tag`, which stay."""
+    found = PROPERTIES.match(text, index)
+    return found.end() if found else index
 
 
 def _quoted(text: str) -> str:

@@ -40,6 +40,15 @@ def test_the_folder_and_the_python_are_filled_in_where_they_stand() -> None:
     assert isinstance(load(filled, KINDS), ComponentSpec)
 
 
+def test_an_anchor_or_a_tag_before_one_is_kept() -> None:
+    text = "kind: component\nname: t\ncommand: [&py '{{ python }}', !!str '{{ spec.dir }}', *py]\n"
+    assert yaml.safe_load(fill(text, VALUES))["command"] == [
+        "/venv/bin/python3",
+        '/src/my "iris" example',
+        "/venv/bin/python3",
+    ]
+
+
 def test_a_text_without_them_is_left_as_it_is() -> None:
     text = "kind: component  # a comment\nname: t\ncommand: [x, '{{ run.id }}']\n"
     assert fill(text, VALUES) == text
