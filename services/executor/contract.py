@@ -25,7 +25,7 @@ from pathlib import PurePath
 from typing import Any
 
 from shared.events import RunDispatched
-from shared.specs import REFERENCE
+from shared.placeholders import REFERENCE
 
 
 @dataclass(frozen=True)
