@@ -53,6 +53,14 @@ class BoxopsSettings(BaseSettings):
     retention_sweep_s: float = Field(
         60.0, gt=0, description="How often old outbox and inbox rows are deleted."
     )
+    dlq_max_bytes: int = Field(
+        1024**3,
+        gt=0,
+        description="Most bytes the dead-letter stream keeps; beyond it the oldest go first.",
+    )
+    dlq_max_age_s: int = Field(
+        30 * 86400, gt=0, description="Dead letters older than this are dropped (seconds)."
+    )
     artifact_url: str = Field("", description="Blob store: file:///path or s3://bucket/prefix.")
     otel_exporter: Literal["none", "console", "otlp"] = Field("none", description="Where spans go.")
     otel_endpoint: str = Field(
