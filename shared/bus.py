@@ -61,6 +61,8 @@ TELEMETRY = Stream(
 # Bounded by age and size (settings `dlq_max_age_s`, `dlq_max_bytes`): the oldest go first.
 DEAD_LETTERS = Stream("BOXOPS_DLQ", ("dlq.>",), max_age_s=30 * DAY, max_bytes=1024**3)
 DLQ_PREFIX = "dlq."
+REASON = "boxops-dlq-reason"  # headers a dead letter gets beside its own
+REJECTED_BY = "boxops-dlq-consumer"
 # Subjects of other systems that triggers listen on; the trigger service adds them.
 CUSTOM = Stream("BOXOPS_CUSTOM", ("ext.>",), max_age_s=14 * DAY, dynamic=True)
 STREAMS = (EVENTS, TELEMETRY, DEAD_LETTERS, CUSTOM)
@@ -155,8 +157,8 @@ class Bus:
         consumer of a bad message rejects it, and JetStream drops all but the first copy
         by the id derived from `origin` (where it was stored) or its event id."""
         dlq_headers = {k: v for k, v in headers.items() if k.lower() != "nats-msg-id"}
-        dlq_headers["boxops-dlq-reason"] = reason[:4000]
-        dlq_headers["boxops-dlq-consumer"] = self.source
+        dlq_headers[REASON] = reason[:4000]
+        dlq_headers[REJECTED_BY] = self.source
         dlq_headers["Nats-Msg-Id"] = "dlq:" + (origin or _event_id(headers) or new_id())
         log.warning("dead-lettered %s: %s", subject, reason)
         await self.broker.publish(

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal, NotRequired
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 from typing_extensions import TypedDict  # pydantic takes typing.TypedDict from 3.12 on
 
 from shared.runs import RunState, RunSubstate
@@ -387,6 +388,16 @@ class DatasetVersionCreated(Event):
     changes: DatasetChanges | None = Field(
         None, description="What changed against the previous version, once recorded."
     )
+
+    @model_validator(mode="after")
+    def _recordable(self) -> "DatasetVersionCreated":
+        # A version the registry has not numbered yet is another system's announcement:
+        # without its uri it cannot be recorded, however often it is read.
+        if self.uri is None and self.version is None:
+            raise PydanticCustomError(
+                "unrecordable", "an announced version needs the uri of its data"
+            )
+        return self
 
 
 class ModelVersionCreated(Event):

@@ -9,7 +9,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.trace import SpanKind
 
-from services.gateway import artifacts, events, registry, runs, sdk, triggers
+from services.gateway import artifacts, dlq, events, registry, runs, sdk, triggers
 from services.gateway.settings import GatewaySettings
 from shared.service import build_service
 from shared.telemetry import tracer, tracer_provider
@@ -31,7 +31,7 @@ def build_app(settings: GatewaySettings, *, tracing: TracerProvider | None = Non
     app.state.service = service
     app.state.settings = settings
     app.middleware("http")(_traced(provider))
-    for module in (runs, triggers, events, registry):
+    for module in (runs, triggers, events, dlq, registry):
         app.include_router(module.router, prefix="/v1", dependencies=[Depends(_authorized)])
     app.include_router(sdk.router, prefix="/v1")  # run-scoped tokens, checked by the router
     app.include_router(artifacts.router, prefix="/v1", dependencies=[Depends(_authorized)])

@@ -9,7 +9,7 @@ import logging
 from dataclasses import dataclass, replace
 from typing import Any
 
-from pydantic import field_validator, model_validator
+from pydantic import field_validator
 from pydantic_core import PydanticCustomError
 
 from services.registry import datasets
@@ -29,7 +29,8 @@ PINS_AT_ONCE = 32
 
 
 class Announced(DatasetVersionCreated):
-    """The contract as the registry reads it: a name it can keep, a URI it can parse.
+    """The contract (which already refuses a version without its uri) as the registry
+    reads it: a name it can keep, a URI it can parse.
 
     Anything else cannot become a version however often it is retried: it is dead-lettered
     with the reason when it is read."""
@@ -49,12 +50,6 @@ class Announced(DatasetVersionCreated):
             return uri if uri is None else parse_uri(uri).text
         except UriError as err:
             raise _refused(err) from None
-
-    @model_validator(mode="after")
-    def _recordable(self) -> "Announced":
-        if self.uri is None and self.version is None:
-            raise _refused("an announced version needs the uri of its data")
-        return self
 
 
 def _draft(

@@ -66,7 +66,7 @@ async def test_a_subject_no_stream_keeps_is_refused(nats: NatsAdapter) -> None:
     with pytest.raises(NoStream):
         await nats.publish(f"nowhere.{uuid.uuid4().hex}", b"{}", {})
     where = await nats.publish("run.requested", b"{}", {})
-    assert where == (EVENTS.name, 1)
+    assert where == (EVENTS.name, 1, False)  # stored, not dropped as a duplicate
 
 
 async def test_a_custom_stream_takes_a_subject_once_and_never_a_boxops_one(
