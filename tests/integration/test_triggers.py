@@ -113,6 +113,12 @@ async def test_an_event_missing_a_bound_field_is_a_skipped_firing_with_the_reaso
             "not valid YAML, line 8, column 31: expected ',' or ']', but got '}'",
         ),
         ("subject: ext.sales.updated", None),
+        (
+            "subject: sales.updated",
+            "cannot listen on 'sales.updated': it is no boxops subject, and other systems' "
+            "subjects start with ext. (e.g. ext.sales.updated)",
+        ),
+        ("subject: '>'", "cannot listen on '>'"),
         ("subject: 'sales..x'", "'sales..x' is not a NATS subject"),
     ],
 )
