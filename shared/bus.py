@@ -16,7 +16,7 @@ from shared.envelope import Envelope, EnvelopeError, body_for, headers_for, pars
 from shared.events import Event
 from shared.logs import handling
 from shared.nats_adapter import NatsAdapter, PullLoop
-from shared.settings import DUPLICATE_WINDOW_S
+from shared.settings import DLQ_MAX_AGE_S, DLQ_MAX_BYTES, DUPLICATE_WINDOW_S
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ TELEMETRY = Stream(
     max_bytes=2 * 1024**3,
 )
 # Bounded by age and size (settings `dlq_max_age_s`, `dlq_max_bytes`): the oldest go first.
-DEAD_LETTERS = Stream("BOXOPS_DLQ", ("dlq.>",), max_age_s=30 * DAY, max_bytes=1024**3)
+DEAD_LETTERS = Stream("BOXOPS_DLQ", ("dlq.>",), max_age_s=DLQ_MAX_AGE_S, max_bytes=DLQ_MAX_BYTES)
 DLQ_PREFIX = "dlq."
 REASON = "boxops-dlq-reason"  # headers a dead letter gets beside its own
 REJECTED_BY = "boxops-dlq-consumer"

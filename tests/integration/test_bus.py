@@ -3,7 +3,6 @@
 import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import replace
 from typing import Any
 
 from faststream.nats import NatsBroker
@@ -12,6 +11,8 @@ from nats.js.api import ConsumerConfig
 from shared.bus import DEAD_LETTERS, EVENTS, STREAMS, TELEMETRY, Bus
 from shared.envelope import STRUCTURED, Envelope
 from shared.events import MetricLogged, MetricPoint, MetricsLogged, RunRequested
+from shared.service import build_service
+from shared.settings import BoxopsSettings
 from tests.conftest import eventually
 
 DLQ_SUBJECT = "dlq.run.requested"
@@ -209,13 +210,17 @@ async def test_a_message_two_consumers_reject_is_dead_lettered_once(nats_url: st
 
 
 async def test_the_dead_letter_stream_is_bounded_by_age_and_size(nats_url: str) -> None:
-    broker = NatsBroker(nats_url)
-    limits = replace(DEAD_LETTERS, max_age_s=3600, max_bytes=1024**2)
-    bus = Bus(broker, "tests/bus", dead_letters=limits)
-    async with running(broker, bus) as js:
-        config = (await js.stream_info(DEAD_LETTERS.name)).config
-        assert (config.max_age, config.max_bytes) == (3600, 1024**2)
-        assert (DEAD_LETTERS.max_age_s, DEAD_LETTERS.max_bytes) == (30 * 24 * 3600, 1024**3)
+    settings = BoxopsSettings(nats_url=nats_url, dlq_max_age_s=3600, dlq_max_bytes=1024**2)
+    service = build_service("tests", settings, None)
+    await service.broker.connect()
+    try:
+        await service.bus.declare_streams()
+        config = (await service.bus.nats.jetstream.stream_info(DEAD_LETTERS.name)).config
+    finally:
+        await service.broker.stop()
+    assert (config.max_age, config.max_bytes) == (3600, 1024**2)
+    defaults = BoxopsSettings()
+    assert (defaults.dlq_max_age_s, defaults.dlq_max_bytes) == (30 * 24 * 3600, 1024**3)
 
 
 async def test_a_handler_that_fails_once_is_retried_and_not_dead_lettered(
