@@ -14,7 +14,6 @@ from pydantic_core import PydanticCustomError
 
 from services.registry import datasets
 from services.registry.domain.refs import RefError, check_name
-from services.registry.domain.uris import UriError, parse_uri
 from services.registry.errors import CatalogError
 from services.registry.lookup import parent_keys
 from services.registry.pins import Pinner
@@ -29,8 +28,8 @@ PINS_AT_ONCE = 32
 
 
 class Announced(DatasetVersionCreated):
-    """The contract (which already refuses a version without its uri) as the registry
-    reads it: a name it can keep, a URI it can parse.
+    """The contract (which refuses a URI that does not parse, or none for a version not
+    yet numbered) as the registry reads it: with a name it can keep.
 
     Anything else cannot become a version however often it is retried: it is dead-lettered
     with the reason when it is read."""
@@ -41,14 +40,6 @@ class Announced(DatasetVersionCreated):
         try:
             return check_name(name, "dataset name")
         except RefError as err:
-            raise _refused(err) from None
-
-    @field_validator("uri")
-    @classmethod
-    def _uri(cls, uri: str | None) -> str | None:
-        try:
-            return uri if uri is None else parse_uri(uri).text
-        except UriError as err:
             raise _refused(err) from None
 
 

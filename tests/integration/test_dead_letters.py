@@ -148,6 +148,14 @@ async def test_a_catalog_event_its_consumer_would_refuse_is_422_with_the_reason(
         "dataset.version.created: (body): an announced version needs the uri of its data"
     )
 
+    bad_uri = await served.http.post(
+        "/v1/events/dataset.version.created", json={"dataset": "sales", "uri": "s3://"}
+    )
+    assert bad_uri.status_code == 422
+    assert bad_uri.json()["detail"] == (
+        "dataset.version.created: uri: 's3://' is not a URI: s3:// needs a bucket or host"
+    )
+
     cli = await served.boxops("events", "publish", "dataset.version.created", '{"dataset": "x"}')
     assert cli.returncode == 2, cli.stdout + cli.stderr
     assert "an announced version needs the uri of its data" in cli.stderr
