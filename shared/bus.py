@@ -63,7 +63,8 @@ DEAD_LETTERS = Stream("BOXOPS_DLQ", ("dlq.>",), max_age_s=DLQ_MAX_AGE_S, max_byt
 DLQ_PREFIX = "dlq."
 REASON = "boxops-dlq-reason"  # headers a dead letter gets beside its own
 REJECTED_BY = "boxops-dlq-consumer"
-# Subjects of other systems that triggers listen on; the trigger service adds them.
+# Other systems' subjects, which triggers listen on. Dynamic: subjects that trigger services
+# added to it before custom subjects were ext.… ones stay, for triggers still naming them.
 CUSTOM = Stream("BOXOPS_CUSTOM", ("ext.>",), max_age_s=14 * DAY, dynamic=True)
 STREAMS = (EVENTS, TELEMETRY, DEAD_LETTERS, CUSTOM)
 

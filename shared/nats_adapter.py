@@ -56,10 +56,6 @@ class NoStream(LookupError):
     """No stream keeps the subject that was published to."""
 
 
-class StreamRefused(Exception):
-    """The server refused a change of a stream (a subject overlapping another stream)."""
-
-
 class Stored(NamedTuple):
     stream: str
     seq: int
@@ -102,17 +98,6 @@ class NatsAdapter:
         except BadRequestError:
             if not dynamic:
                 await self.jetstream.update_stream(config)
-
-    async def add_subject(self, stream: str, subject: str) -> None:
-        """Make `stream` keep `subject` as well (nothing if it does already)."""
-        info = await self.jetstream.stream_info(stream)
-        if subject in (info.config.subjects or []):
-            return
-        info.config.subjects = [*(info.config.subjects or []), subject]
-        try:
-            await self.jetstream.update_stream(info.config)
-        except BadRequestError as err:
-            raise StreamRefused(str(err)) from None
 
     async def publish(self, subject: str, body: bytes, headers: dict[str, str]) -> Stored:
         """Publish to whichever stream keeps `subject`; where it was stored."""
