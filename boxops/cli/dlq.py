@@ -31,6 +31,9 @@ def listing(
     if json_out:
         print_json(found)
         return
+    if not found:
+        console.print("no dead letters")
+        return
     table = Table("id", "at", "subject", "consumer", "reason")
     for entry in found:
         at = entry["at"][:19]

@@ -245,6 +245,7 @@ async def test_a_replay_before_the_fix_is_dead_lettered_again_and_racing_replays
 
 
 async def test_bad_dlq_requests_say_what_is_wrong(served: Served) -> None:
+    assert (await served.boxops("dlq", "list")).stdout.strip() == "no dead letters"
     assert (await served.http.get("/v1/dlq/99")).status_code == 404
     since = await served.http.get("/v1/dlq", params={"since": "yesterday"})
     assert since.status_code == 422
