@@ -126,18 +126,20 @@ async def listing(
     return await nats.replay(DEAD_LETTERS.name, wanted, since, read, limit)
 
 
-async def show(nats: NatsAdapter, id: int) -> DeadLetter:
+async def _stored(nats: NatsAdapter, id: int) -> RawStreamMsg:
     raw = await nats.stored(DEAD_LETTERS.name, id)
     if raw is None:
         raise Unknown(f"no dead letter {id}: never there, expired, or replayed already")
-    return _from_stream(raw)
+    return raw
+
+
+async def show(nats: NatsAdapter, id: int) -> DeadLetter:
+    return _from_stream(await _stored(nats, id))
 
 
 async def replay(nats: NatsAdapter, id: int) -> Replayed:
     """Publish the entry again on its subject, then drop it from the DLQ."""
-    raw = await nats.stored(DEAD_LETTERS.name, id)
-    if raw is None:
-        raise Unknown(f"no dead letter {id}: never there, expired, or replayed already")
+    raw = await _stored(nats, id)
     entry = _from_stream(raw)
     headers = {**entry.headers, "Nats-Msg-Id": f"replay:{DEAD_LETTERS.name}.{id}"}
     stored = await nats.publish(entry.subject, raw.data or b"", headers)
@@ -153,5 +155,10 @@ async def replay(nats: NatsAdapter, id: int) -> Replayed:
 
 async def replay_subject(nats: NatsAdapter, subject: str, *, limit: int) -> list[Replayed]:
     """Replay every dead letter of `subject`, oldest first (at most `limit` at once)."""
-    entries = await listing(nats, subject=subject, since=EPOCH, limit=limit)
-    return [await replay(nats, entry.id) for entry in entries]
+    done = []
+    for entry in await listing(nats, subject=subject, since=EPOCH, limit=limit):
+        try:
+            done.append(await replay(nats, entry.id))
+        except Unknown:
+            continue  # replayed by another request meanwhile: not sent twice
+    return done
