@@ -156,11 +156,12 @@ class Bus:
     ) -> None:
         """Keep a message with the reason in `dlq.<subject>`, once per message: every
         consumer of a bad message rejects it, and JetStream drops all but the first copy
-        by the id derived from `origin` (where it was stored) or its event id."""
+        by the id derived from `origin` (where it was stored: a replayed copy is stored
+        anew, so refused again it is kept again). Without an origin, every call is kept."""
         dlq_headers = {k: v for k, v in headers.items() if k.lower() != "nats-msg-id"}
         dlq_headers[REASON] = reason[:4000]
         dlq_headers[REJECTED_BY] = self.source
-        dlq_headers["Nats-Msg-Id"] = "dlq:" + (origin or _event_id(headers) or new_id())
+        dlq_headers["Nats-Msg-Id"] = "dlq:" + (origin or new_id())
         log.warning("dead-lettered %s: %s", subject, reason)
         await self.broker.publish(
             body, DLQ_PREFIX + subject, headers=dlq_headers, stream=DEAD_LETTERS.name, timeout=5.0
@@ -377,8 +378,3 @@ def _origin(raw: Any) -> str | None:
     if metadata is None or metadata.sequence is None:
         return None
     return f"{metadata.stream}.{metadata.sequence.stream}"
-
-
-def _event_id(headers: dict[str, str]) -> str | None:
-    lower = {k.lower(): v for k, v in headers.items()}
-    return lower.get("ce-id") or lower.get("nats-msg-id")

@@ -89,6 +89,7 @@ class External:
                     await datasets.record(tx, replace(draft, parents=parents))
                 except CatalogError as err:
                     rejected.append((envelope, str(err)))
+            await tx.refused(CONSUMER, [envelope.id for envelope, _ in rejected])
         for envelope, reason in rejected:
             # Checked before any write: retrying cannot help, so it is kept with the reason.
             await self.bus.dead_letter(CONSUMER, body_for(envelope), headers_for(envelope), reason)
