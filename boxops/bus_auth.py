@@ -15,6 +15,7 @@ CLI reads those variables.
 import json
 import os
 import secrets
+import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -131,3 +132,16 @@ def _save(root: Path, identities: dict[str, Identity]) -> None:
 
 def _password() -> str:
     return secrets.token_urlsafe(32)
+
+
+def main() -> None:
+    """`python -m boxops.bus_auth HOME NATS_URL`: make or keep the identities under
+    HOME/bus and write the server config and credentials files (docker-compose.yml runs it
+    before NATS starts)."""
+    root, nats_url = sys.argv[1:3]
+    identities = write_all(Path(root), nats_url)
+    print(f"bus identities in {bus_dir(Path(root))}: {', '.join(sorted(identities))}")
+
+
+if __name__ == "__main__":
+    main()

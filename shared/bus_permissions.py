@@ -84,7 +84,8 @@ SERVICES = tuple(OWN_PUBLISH)
 
 
 def service(name: str) -> Permissions:
-    publish = (*OWN_PUBLISH[name], *JETSTREAM, DEAD_LETTERS)
+    # Its own health subject too: a container's health probe asks as the service itself.
+    publish = (*OWN_PUBLISH[name], *JETSTREAM, DEAD_LETTERS, f"svc.{name}.health")
     return Permissions(publish, (f"svc.{name}.>", f"{inbox_prefix(name)}.>"))
 
 

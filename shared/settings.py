@@ -21,10 +21,9 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 def nats_login(path: Path) -> dict[str, str]:
     """User, password and reply inbox from a credentials file (KEY=value lines)."""
-    try:
-        values = dotenv_values(path)
-    except OSError as error:
-        raise ValueError(f"BOXOPS_NATS_CREDENTIALS: cannot read {path}: {error.strerror}") from None
+    if not path.is_file():
+        raise ValueError(f"BOXOPS_NATS_CREDENTIALS: no such file {path}")
+    values = dotenv_values(path)
     missing = [k for k in ("NATS_USER", "NATS_PASSWORD") if not values.get(k)]
     if missing:
         raise ValueError(f"BOXOPS_NATS_CREDENTIALS: {path} lacks {', '.join(missing)}")
@@ -98,15 +97,9 @@ class BoxopsSettings(BaseSettings):
             raise ValueError(f"BOXOPS_NATS_URL must start with nats:// or tls://, got {url!r}")
         return url
 
-    @field_validator("nats_credentials")
-    @classmethod
-    def _readable_credentials(cls, path: Path | None) -> Path | None:
-        if path is not None:
-            nats_login(path)  # a missing file or field is refused at start, naming it
-        return path
-
     def nats_login(self) -> dict[str, str]:
-        """The NATS client's keyword arguments for this identity: none without one."""
+        """The NATS client's keyword arguments for this identity: none without one
+        (ValueError naming the file if it cannot be read or lacks a field)."""
         return nats_login(self.nats_credentials) if self.nats_credentials else {}
 
     @field_validator("log_format", mode="before")
