@@ -17,6 +17,7 @@ import nats
 import pytest
 from nats.js.errors import NotFoundError
 
+from shared import bus_permissions
 from shared.bus import stream_of
 from shared.settings import nats_login
 from tests.conftest import free_port
@@ -186,6 +187,18 @@ def test_credentials_made_for_a_system_publish_only_their_subjects(
     assert wrong.returncode == 2
     assert len(wrong.stderr.strip().splitlines()) == 1
     assert "not public subjects: run.completed" in wrong.stderr
+
+
+def test_the_services_never_overstep_their_permissions(stack: dict[str, str]) -> None:
+    """A whole run under the permissions: NATS refused no service anything (it logs each
+    refusal, as it did the forgeries above)."""
+    done = run_json(stack, "runs", "submit", "--wait", "--", "python", "-c", "print('ok')")
+    assert done["state"] == "completed", done
+    log = (Path(stack["BOXOPS_HOME"]) / "logs" / "nats.log").read_text()
+    refusals = [line for line in log.splitlines() if "Violation" in line]
+    assert any('/user:ingress" - Publish Violation' in line for line in refusals), refusals
+    services = [f'/user:{name}"' for name in bus_permissions.SERVICES]
+    assert not [line for line in refusals if any(user in line for user in services)]
 
 
 def test_the_nats_url_is_printed_first_and_kept_across_restarts(stack: dict[str, str]) -> None:
