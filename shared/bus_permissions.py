@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from shared.events import CUSTOM_PREFIX, PUBLIC, is_public
 
 JETSTREAM = ("$JS.API.>", "$JS.ACK.>")
+# No service deletes or purges what the streams keep: no identity of one may.
+ERASING = ("$JS.API.STREAM.DELETE.>", "$JS.API.STREAM.PURGE.>", "$JS.API.STREAM.MSG.DELETE.>")
 DEAD_LETTERS = "dlq.>"
 INGRESS = "ingress"
 ADMIN = "admin"
@@ -27,6 +29,7 @@ class Permissions:
     publish: tuple[str, ...]
     subscribe: tuple[str, ...]
     allow_responses: bool = True
+    publish_denied: tuple[str, ...] = ()
 
 
 def inbox_prefix(user: str) -> str:
@@ -86,7 +89,7 @@ SERVICES = tuple(OWN_PUBLISH)
 def service(name: str) -> Permissions:
     # Its own health subject too: a container's health probe asks as the service itself.
     publish = (*OWN_PUBLISH[name], *JETSTREAM, DEAD_LETTERS, f"svc.{name}.health")
-    return Permissions(publish, (f"svc.{name}.>", f"{inbox_prefix(name)}.>"))
+    return Permissions(publish, (f"svc.{name}.>", f"{inbox_prefix(name)}.>"), True, ERASING)
 
 
 def admin() -> Permissions:
@@ -123,4 +126,7 @@ def matches(pattern: str, subject: str) -> bool:
 
 
 def allowed(permissions: Permissions, subject: str) -> bool:
-    return any(matches(pattern, subject) for pattern in permissions.publish)
+    """May `permissions` publish on the concrete `subject` (a deny wins over an allow)?"""
+    return any(matches(p, subject) for p in permissions.publish) and not any(
+        matches(p, subject) for p in permissions.publish_denied
+    )

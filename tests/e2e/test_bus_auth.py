@@ -201,6 +201,17 @@ def test_the_services_never_overstep_their_permissions(stack: dict[str, str]) ->
     assert not [line for line in refusals if any(user in line for user in services)]
 
 
+def test_not_even_a_service_may_purge_a_stream(stack: dict[str, str]) -> None:
+    """After the test above: this refusal is a service's, on purpose."""
+    home = Path(stack["BOXOPS_HOME"])
+    executor = nats_login(home / "bus" / "executor.env")
+    purge = {"$JS.API.STREAM.PURGE.BOXOPS_EVENTS": b"{}"}
+    refused = asyncio.run(refused_publishes(status(stack)["nats_url"], executor, purge))
+    assert any("permissions violation" in error for error in refused), refused
+    operator = nats_login(home / "bus" / "admin.env")
+    assert asyncio.run(stored(status(stack)["nats_url"], operator, "run.completed"))
+
+
 def test_the_nats_url_is_printed_first_and_kept_across_restarts(stack: dict[str, str]) -> None:
     first = status(stack)["nats_url"]
     text = boxops(stack, "status")

@@ -140,5 +140,6 @@ def test_compose_nats_config_grants_each_service_its_own_subjects(
         expected = bus_permissions.service(name)
         assert users[name]["publish"]["allow"] == list(expected.publish), name
         assert users[name]["subscribe"]["allow"] == list(expected.subscribe), name
+        assert users[name]["publish"]["deny"] == list(expected.publish_denied), name
     assert "run.completed" not in users["ingress"]["publish"]["allow"]
     assert users["ingress"]["publish"]["allow"] == list(bus_permissions.PUBLIC_SUBJECTS)

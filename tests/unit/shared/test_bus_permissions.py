@@ -106,6 +106,14 @@ def test_each_service_answers_its_own_requests_and_reads_its_own_replies() -> No
         assert bp.allowed(permissions, "$JS.API.CONSUMER.MSG.NEXT.BOXOPS_EVENTS.x")
 
 
+def test_no_service_may_delete_or_purge_what_the_streams_keep() -> None:
+    for service in bp.SERVICES:
+        permissions = bp.service(service)
+        assert bp.allowed(permissions, "$JS.API.STREAM.UPDATE.BOXOPS_CUSTOM")
+        for erase in ("STREAM.DELETE", "STREAM.PURGE", "STREAM.MSG.DELETE"):
+            assert not bp.allowed(permissions, f"$JS.API.{erase}.BOXOPS_EVENTS"), service
+
+
 def test_the_gateway_forwards_public_subjects() -> None:
     for subject in ("dataset.version.created", "metric.logged", "metrics.logged", "ext.shop"):
         assert bp.allowed(bp.service("gateway"), subject)
