@@ -11,7 +11,7 @@ from rich.console import Console
 
 from boxops.cli import embedded, triggers
 from boxops.cli.artifacts import artifacts_app
-from boxops.cli.common import print_json
+from boxops.cli.common import fail, print_json
 from boxops.cli.components import components_app
 from boxops.cli.creds import creds_app
 from boxops.cli.datasets import datasets_app
@@ -115,7 +115,10 @@ def status(json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")]
     state = read_state(root)
     nats_url = os.environ.get("BOXOPS_NATS_URL") or (state.nats_url if state else "")
     gateway_url = os.environ.get("BOXOPS_GATEWAY_URL") or (state.gateway_url if state else "")
-    login = operator_login(root)
+    try:
+        login = operator_login(root)
+    except ValueError as error:
+        fail(str(error))
     health = (
         asyncio.run(ask_health(nats_url, SERVICES, login=login))
         if nats_url

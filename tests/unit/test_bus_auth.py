@@ -18,9 +18,10 @@ from shared import bus_permissions
 from shared.settings import BoxopsSettings, nats_login
 
 
-def boxops(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def boxops(home: Path, *args: str, **settings: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BOXOPS_")}
     env["BOXOPS_HOME"] = str(home)
+    env.update({f"BOXOPS_{key.upper()}": value for key, value in settings.items()})
     command = [sys.executable, "-m", "boxops.cli.main", *args]
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
 
@@ -111,3 +112,13 @@ def test_the_nats_port_is_kept_and_replaced_only_when_taken(tmp_path: Path) -> N
     assert second != first
     assert nats_port_file(tmp_path).read_text() == str(second)
     assert said == [f"NATS port {first} is taken; other systems must publish to a new one"]
+
+
+def test_status_refuses_unusable_credentials_with_one_line(tmp_path: Path) -> None:
+    credentials = tmp_path / "mine.env"
+    credentials.write_text("NATS_USER=me\n")
+    shown = boxops(
+        tmp_path, "status", nats_credentials=str(credentials), nats_url="nats://127.0.0.1:1"
+    )
+    assert shown.returncode == 2
+    assert shown.stderr.strip() == f"BOXOPS_NATS_CREDENTIALS: {credentials} lacks NATS_PASSWORD"
