@@ -27,7 +27,7 @@ from shared import bus_permissions as bp
 class Identity:
     user: str
     password: str
-    publish: tuple[str, ...] = ()  # an ingress identity's subjects; services' come from code
+    publish: tuple[str, ...] = ()  # a made ingress identity's; the others' come from code
 
     @property
     def permissions(self) -> bp.Permissions:
@@ -35,6 +35,8 @@ class Identity:
             return bp.service(self.user)
         if self.user == bp.ADMIN:
             return bp.admin()
+        if self.user == bp.INGRESS:  # the default one: every public subject, as code says
+            return bp.ingress(self.user, bp.PUBLIC_SUBJECTS)
         return bp.ingress(self.user, self.publish)
 
 
@@ -47,8 +49,7 @@ def _store(root: Path) -> Path:
 
 
 def load(root: Path) -> dict[str, Identity]:
-    """Every identity, those a first start needs made now (the default ingress may publish
-    every public subject)."""
+    """Every identity, those a first start needs made now."""
     try:
         stored = json.loads(_store(root).read_text())
     except FileNotFoundError:
@@ -57,11 +58,9 @@ def load(root: Path) -> dict[str, Identity]:
         user: Identity(user, fields["password"], tuple(fields.get("publish", ())))
         for user, fields in stored.items()
     }
-    defaults: dict[str, tuple[str, ...]] = {name: () for name in (*bp.SERVICES, bp.ADMIN)}
-    defaults[bp.INGRESS] = bp.PUBLIC_SUBJECTS
-    missing = {user: Identity(user, _password(), subjects) for user, subjects in defaults.items()}
-    if set(missing) - set(identities):
-        identities = {**missing, **identities}
+    missing = [user for user in (*bp.SERVICES, bp.ADMIN, bp.INGRESS) if user not in identities]
+    if missing:
+        identities = {user: Identity(user, _password()) for user in missing} | identities
         _save(root, identities)
     return identities
 
