@@ -10,7 +10,7 @@ from faststream.nats import NatsBroker
 
 from services.registry import blobs, datasets, lookup, models, reads, runs, specs, views
 from services.registry.domain import versions
-from services.registry.errors import CatalogError, Invalid
+from services.registry.errors import CatalogError, Invalid, Unavailable
 from services.registry.pins import Pinner
 from services.registry.store import datasets as dataset_store
 from services.registry.tx import Writer
@@ -33,6 +33,8 @@ from shared.registry_api import (
 
 log = logging.getLogger(__name__)
 REPLY_MARGIN = 4096  # bytes a reply's envelope adds to its result
+ASK_S = 10.0  # how long the artifact service gets to say which blobs it holds
+NAMED = 20  # missing files named in a refusal
 
 
 class Handlers:
@@ -92,10 +94,13 @@ class Handlers:
 
         async def work() -> Any:
             pin, extracted = await self._pin(body.uri)
+            files = body.files
+            if body.upload_id:
+                async with self.writer.reading() as session:
+                    files = await dataset_store.staged(session, body.upload_id)
+            await self._stored(files or [])
             async with self.writer.writing() as tx:
-                files = body.files
                 if body.upload_id:
-                    files = await dataset_store.staged(tx.session, body.upload_id)
                     await dataset_store.drop_staged(
                         tx.session, upload_id=body.upload_id, before=now() - self.staged_ttl
                     )
@@ -158,11 +163,29 @@ class Handlers:
 
         return await self.answer(work)
 
+    async def _stored(self, files: list[FileEntry]) -> None:
+        """Refuse a version whose files the artifact store does not hold: it could not be
+        pulled. One question for all of them."""
+        if not files:
+            return
+        try:
+            absent = set(await blobs.missing(self.broker, [f.sha256 for f in files], ASK_S))
+        except blobs.Unanswered as err:
+            raise Unavailable(f"cannot check that the files are stored: {err}") from None
+        gone = [f"{f.path} (sha256 {f.sha256})" for f in files if f.sha256 in absent]
+        if gone:
+            listed = ", ".join(gone[:NAMED]) + (
+                f" and {len(gone) - NAMED} more" if len(gone) > NAMED else ""
+            )
+            raise Invalid(
+                f"{len(gone)} file(s) not in the artifact store (push them first): {listed}"
+            )
+
     async def _verify_blobs(self, ref: str, files: list[FileEntry]) -> VerifyView:
         """A managed version's files cannot change (they are stored by digest), but they
         can be deleted from the store: each must still be there."""
         try:
-            absent = set(await blobs.missing(self.broker, [f.sha256 for f in files], 10.0))
+            absent = set(await blobs.missing(self.broker, [f.sha256 for f in files], ASK_S))
         except blobs.Unanswered as err:
             return VerifyView(ref=ref, uri=None, status="unreachable", differences=[str(err)])
         gone = [f"missing {f.path} (sha256 {f.sha256})" for f in files if f.sha256 in absent]
@@ -172,6 +195,7 @@ class Handlers:
 
     async def create_model_version(self, body: ModelVersionCreate) -> Reply:
         async def work() -> Any:
+            await self._stored(body.files)
             async with self.writer.writing() as tx:
                 draft = models.Draft(
                     model=body.model,
