@@ -11,7 +11,8 @@ from faststream.nats import NatsBroker
 from services.registry import blobs, datasets, lookup, models, reads, runs, specs, views
 from services.registry.domain import versions
 from services.registry.errors import CatalogError, Invalid, Unavailable
-from services.registry.pins import Pinner
+from services.registry.pinning import Pinning
+from services.registry.pins import Pinner, Unpinnable
 from services.registry.store import datasets as dataset_store
 from services.registry.tx import Writer
 from shared.bus import now
@@ -39,11 +40,17 @@ NAMED = 20  # missing files named in a refusal
 
 class Handlers:
     def __init__(
-        self, broker: NatsBroker, writer: Writer, pinner: Pinner, staged_ttl_s: float
+        self,
+        broker: NatsBroker,
+        writer: Writer,
+        pinner: Pinner,
+        pinning: Pinning,
+        staged_ttl_s: float,
     ) -> None:
         self.broker = broker
         self.writer = writer
         self.pinner = pinner
+        self.pinning = pinning
         self.staged_ttl = timedelta(seconds=staged_ttl_s)
 
     async def answer(self, work: Callable[[], Awaitable[Any]]) -> Reply:
@@ -115,18 +122,27 @@ class Handlers:
                     run_id=body.run_id,
                     pin=pin,
                     type=body.type,
+                    pending=body.uri is not None and self.pinner.reads_data(body.uri),
                 )
                 recorded = await datasets.record(tx, draft)
+            if draft.pending:
+                self.pinning.poke()
             view = views.dataset_version(recorded.dataset.name, recorded.version)
             return view.model_copy(update={"created": recorded.created})
 
         return await self.answer(work)
 
     async def _pin(self, uri: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
+        """What the source says now; nothing yet for data hashed in the background."""
         if uri is None:
             return {}, {}
         try:
+            self.pinner.check(uri)
+            if self.pinner.reads_data(uri):
+                return {}, {}
             return await self.pinner.pin(uri)
+        except Unpinnable as err:  # outside the external file roots
+            raise Invalid(str(err)) from None
         except ValueError as err:  # the URI does not parse
             raise Invalid(str(err)) from None
 
@@ -150,6 +166,9 @@ class Handlers:
             ref = f"{dataset.name}@{row.version}"
             if row.managed or row.uri is None:
                 return await self._verify_blobs(ref, files)
+            if row.state != versions.PINNED:  # still hashing, or never could: nothing to compare
+                reasons = [row.state_reason] if row.state_reason else []
+                return VerifyView(ref=ref, uri=row.uri, status=row.state, differences=reasons)
             current, _ = await self.pinner.pin(row.uri)
             found = versions.drift(row.pin, current)
             return VerifyView(

@@ -1,10 +1,14 @@
-"""Numbering, identity and drift of versions."""
+"""Numbering, identity, states and drift of versions."""
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from services.registry.domain.manifests import diff
+
+PINNING, PINNED, FAILED = "pinning", "pinned", "failed"
+SHA256 = re.compile(r"^(sha256:)?[0-9a-f]{64}$")
 
 # Pin fields that say nothing about the content: they never count as drift.
 NOT_CONTENT = frozenset({"kind", "checked_at", "listing", "note"})
@@ -23,6 +27,22 @@ def identity(*, digest: str | None, pin: Mapping[str, Any] | None, uri: str | No
     if fingerprint:
         return f"{uri}#{fingerprint}"
     return uri or ""
+
+
+def pending_identity(*, digest: str | None, uri: str) -> str:
+    """Until its data is hashed, a version is known by its declared digest, else its URI."""
+    return digest or f"{uri}#pinning"
+
+
+def digest_problem(declared: str | None, found: str) -> str | None:
+    """Why a declared digest does not describe the data boxops hashed (`sha256:…`), if so."""
+    if declared is None:
+        return None
+    if not SHA256.match(declared.lower()):
+        return f"digest {declared!r} cannot be checked: boxops checks sha256:<64 hex digits>"
+    if f"sha256:{declared.lower().removeprefix('sha256:')}" != found:
+        return f"digest mismatch: declared {declared}, the data has {found}"
+    return None
 
 
 @dataclass(frozen=True)

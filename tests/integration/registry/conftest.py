@@ -31,6 +31,23 @@ class Registry:
     store: BlobStack  # the artifact service the registry asks whether files are stored
     home: Path
 
+    @property
+    def lake(self) -> Path:
+        """The declared root of external file:// data."""
+        return self.home.parent / "lake"
+
+    async def settled(self, name: str, version: int) -> dict[str, Any]:
+        """The dataset version once its data is hashed (pinned or failed)."""
+
+        async def done() -> dict[str, Any] | None:
+            response = await self.http.get(f"/v1/datasets/{name}/versions/{version}")
+            if response.status_code == 404:
+                return None  # an announced version is not recorded yet
+            found: dict[str, Any] = response.json()
+            return None if found["state"] == "pinning" else found
+
+        return await eventually(done)  # type: ignore[return-value]
+
     async def stored(self, *contents: bytes) -> list[str]:
         """Put these contents in the artifact store; their sha256s, in order."""
         folder = self.home / "to-store"
@@ -83,8 +100,17 @@ async def start_registry(
     nats_url: str, db: tuple[str, str], home: Path, settings: RegistrySettings | None = None
 ) -> Registry:
     url, schema = db
+    lake = home.parent / "lake"  # the one root external file:// data may come from
+    lake.mkdir(parents=True, exist_ok=True)
     service = build_registry(
-        settings or RegistrySettings(nats_url=nats_url, home=home, db_url=url, db_schema=schema)
+        settings
+        or RegistrySettings(
+            nats_url=nats_url,
+            home=home,
+            db_url=url,
+            db_schema=schema,
+            external_file_roots=[lake],
+        )
     )
     gateway = build_gateway(GatewaySettings(nats_url=nats_url, home=home))
     await service.start()

@@ -1,9 +1,9 @@
 """Dataset versions through the gateway and through events: external (pinned, verified),
 managed manifests (chunked, diffed), idempotency, and dead letters for what cannot be kept."""
 
+import hashlib
 import json
 import os
-from pathlib import Path
 from typing import Any
 
 from shared.events import FileEntry
@@ -61,13 +61,14 @@ async def test_an_external_version_is_recorded_once_per_identity(registry: Regis
     )
 
 
-async def test_a_local_csv_is_pinned_described_and_its_drift_reported(
-    registry: Registry, tmp_path: Path
-) -> None:
-    data = tmp_path / "iris.csv"
+async def test_a_local_csv_is_pinned_described_and_its_drift_reported(registry: Registry) -> None:
+    data = registry.lake / "iris.csv"
     data.write_text("sepal,petal,kind\n5.1,1.4,setosa\n4.9,1.3,setosa\n")
     status, version = await link(registry, "iris", uri=data.as_uri(), metadata={"owner": "ml"})
-    assert status == 201
+    assert (status, version["state"]) == (201, "pinning")
+    version = await registry.settled("iris", 1)
+    assert version["state"] == "pinned"
+    assert version["digest"] == "sha256:" + hashlib.sha256(data.read_bytes()).hexdigest()
     meta = version["metadata"]
     assert meta["rows"] == 2 and meta["files"] == 1 and meta["owner"] == "ml"
     assert [c["type"] for c in meta["columns"]] == ["float", "float", "string"]
@@ -86,22 +87,34 @@ async def test_a_local_csv_is_pinned_described_and_its_drift_reported(
     assert (await registry.http.post(verify)).json()["status"] == "unreachable"
 
 
-async def test_a_local_directory_version_knows_which_files_changed(
-    registry: Registry, tmp_path: Path
-) -> None:
-    folder = tmp_path / "images"
+async def test_a_local_directory_version_knows_which_files_changed(registry: Registry) -> None:
+    folder = registry.lake / "images"
     folder.mkdir()
     for name in ("a.png", "b.png"):
         (folder / name).write_bytes(b"png")
     await link(registry, "faces", uri=folder.as_uri())
+    await registry.settled("faces", 1)
     (folder / "c.png").write_bytes(b"png")
     (folder / "a.png").unlink()
-    status, second = await link(registry, "faces", uri=folder.as_uri())
+    status, _ = await link(registry, "faces", uri=folder.as_uri())
     assert status == 201
+    second = await registry.settled("faces", 2)
     changes = second["changes"]
-    assert (changes["added"], changes["removed"]) == (["c.png"], ["a.png"])
+    assert (changes["added"], changes["removed"], changes["modified"]) == (["c.png"], ["a.png"], [])
     dataset = (await registry.http.get("/v1/datasets/faces")).json()
     assert dataset["type"] == "image"
+    announced = await registry.events("dataset.version.created")
+    assert [e["version"] for e in announced] == [1, 2]  # each once its data was hashed
+
+    status, _ = await link(registry, "faces", uri=folder.as_uri())  # nothing changed
+    same = await registry.settled("faces", 3)
+    assert (status, same["state"], same["state_reason"]) == (
+        201,
+        "failed",
+        "the same data as version 2",
+    )
+    latest = (await registry.http.get("/v1/datasets/faces/versions/latest")).json()
+    assert latest["version"] == 2
 
 
 async def test_a_large_managed_manifest_goes_over_in_chunks_and_is_diffed(
