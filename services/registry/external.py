@@ -137,10 +137,10 @@ class External:
         """Each one's pin, or None for data hashed later (in the background)."""
         gate = asyncio.Semaphore(PINS_AT_ONCE)
 
-        async def pin(uri: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
-            if self.pinner.reads_data(uri):
+        async def pin(data: Announced) -> tuple[dict[str, Any], dict[str, Any]] | None:
+            if self.pinner.reads_data(data.uri or "", data.digest):
                 return None
             async with gate:
-                return await self.pinner.pin(uri)
+                return await self.pinner.pin(data.uri or "")
 
-        return list(await asyncio.gather(*(pin(e.data.uri or "") for e in envelopes)))
+        return list(await asyncio.gather(*(pin(e.data) for e in envelopes)))

@@ -100,7 +100,7 @@ class Handlers:
         """A managed version (its manifest inline or staged) or an external one (pinned)."""
 
         async def work() -> Any:
-            pin, extracted = await self._pin(body.uri)
+            pin, extracted = await self._pin(body.uri, body.digest)
             files = body.files
             if body.upload_id:
                 async with self.writer.reading() as session:
@@ -122,7 +122,7 @@ class Handlers:
                     run_id=body.run_id,
                     pin=pin,
                     type=body.type,
-                    pending=body.uri is not None and self.pinner.reads_data(body.uri),
+                    pending=body.uri is not None and self.pinner.reads_data(body.uri, body.digest),
                 )
                 recorded = await datasets.record(tx, draft)
             if draft.pending:
@@ -132,13 +132,15 @@ class Handlers:
 
         return await self.answer(work)
 
-    async def _pin(self, uri: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    async def _pin(
+        self, uri: str | None, digest: str | None
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
         """What the source says now; nothing yet for data hashed in the background."""
         if uri is None:
             return {}, {}
         try:
             self.pinner.check(uri)
-            if self.pinner.reads_data(uri):
+            if self.pinner.reads_data(uri, digest):
                 return {}, {}
             return await self.pinner.pin(uri)
         except Unpinnable as err:  # outside the external file roots

@@ -31,7 +31,9 @@ async def dataset_version(session: AsyncSession, text: str) -> tuple[DatasetRow,
         else await datasets.version(session, dataset.id, wanted.version)
     )
     if found is None:
-        which = "no versions yet" if wanted.version is None else f"no version {wanted.version}"
+        which = (
+            "no pinned version yet" if wanted.version is None else f"no version {wanted.version}"
+        )
         raise NotFound(f"dataset {wanted.name!r} has {which}")
     return dataset, found
 

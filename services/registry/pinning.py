@@ -1,6 +1,7 @@
-"""Hashing external file:// data in the background, never in a consumer or a request.
+"""Hashing external data in the background, never in a consumer or a request.
 
-A version of such data is recorded at once as `pinning`; this loop picks pinning versions
+A version of data boxops reads itself (file://, an S3 object whose declared digest is to be
+checked) is recorded at once as `pinning`; this loop picks pinning versions
 up (after a restart too), hashes a few at a time within the budget, and settles each as
 pinned (then announced) or failed with the reason. One huge URI delays nothing else.
 """
@@ -67,7 +68,7 @@ class Pinning:
             async with self.slots:
                 outcome: tuple[dict[str, Any], dict[str, Any]] | str
                 try:
-                    outcome = await self.pinner.pin_local(uri, self.stop)
+                    outcome = await self.pinner.pin_data(uri, self.stop)
                 except Unpinnable as err:
                     outcome = str(err)
                 except OSError as err:  # unreadable: a permission, a disk error

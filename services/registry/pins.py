@@ -58,10 +58,29 @@ class Pinner:
         self.roots = [root.resolve() for root in roots]
         self.budget = budget
 
-    @staticmethod
-    def reads_data(uri: str) -> bool:
-        """Whether pinning `uri` reads the data itself (then it is background work)."""
-        return parse_uri(uri).scheme == "file"
+    def reads_data(self, uri: str, digest: str | None = None) -> bool:
+        """Whether pinning `uri` reads the data itself (then it is background work): file://
+        data always; an S3 object when a digest is declared, to check it, and S3 is set up."""
+        parsed = parse_uri(uri)
+        return parsed.scheme == "file" or (digest is not None and self._s3_object(parsed))
+
+    def _s3_object(self, uri: Uri) -> bool:
+        key = uri.path.lstrip("/")
+        return uri.scheme in ("s3", "s3a") and self.s3 is not None and bool(key)
+
+    async def pin_data(
+        self, uri: str, stop: threading.Event | None = None
+    ) -> tuple[Pin, dict[str, Any]]:
+        """Hash the data itself within the budget; raises Unpinnable saying why it cannot."""
+        parsed = parse_uri(uri)
+        if parsed.scheme == "file":
+            return await self.pin_local(uri, stop)
+        from botocore.exceptions import BotoCoreError, ClientError  # only with S3 pinning
+
+        try:
+            return await self._s3_hashed(parsed, Clock(uri, self.budget.max_s, stop)), {}
+        except (OSError, BotoCoreError, ClientError) as err:
+            raise Unpinnable(f"{uri}: cannot be read: {err}") from None
 
     def check(self, uri: str) -> None:
         """Refuse a file:// URI outside the roots (cheap: resolves its path, reads nothing)."""
@@ -121,6 +140,34 @@ class Pinner:
                 }
             listing = await _s3_listing(client, bucket, key)
         return _listing_pin("s3-prefix", listing)
+
+    async def _s3_hashed(self, uri: Uri, clock: "Clock") -> Pin:
+        """An S3 object's sha256 (that version of it), read within the budget."""
+        assert self.s3 is not None  # noqa: S101
+        bucket, key = uri.host, uri.path.lstrip("/")
+        hasher = hashlib.sha256()
+        async with self.s3() as client:
+            head = await client.head_object(Bucket=bucket, Key=key)
+            size, version_id = head.get("ContentLength") or 0, head.get("VersionId")
+            if size > self.budget.max_bytes:
+                raise Unpinnable(f"{uri.text}: more than the {self.budget.max_bytes}-byte budget")
+            which = {"VersionId": version_id} if version_id else {}
+            body = (await client.get_object(Bucket=bucket, Key=key, **which))["Body"]
+            async with body:
+                while chunk := await body.read(CHUNK):
+                    clock.tick()
+                    hasher.update(chunk)
+        sha256, etag = hasher.hexdigest(), head.get("ETag", "").strip('"')
+        return {
+            "kind": "s3",
+            "etag": etag,
+            "version_id": version_id,
+            "size": size,
+            "sha256": sha256,
+            "digest": f"sha256:{sha256}",
+            "fingerprint": version_id or etag,
+            "listing": {key.rsplit("/", 1)[-1]: sha256},
+        }
 
 
 async def _s3_listing(client: Any, bucket: str, prefix: str) -> dict[str, str]:

@@ -12,6 +12,8 @@ SHA256 = re.compile(r"^(sha256:)?[0-9a-f]{64}$")
 
 # Pin fields that say nothing about the content: they never count as drift.
 NOT_CONTENT = frozenset({"kind", "checked_at", "listing", "note"})
+# Taken when the data itself was hashed: a re-pin that only asks the source lacks them.
+HASHED = frozenset({"sha256", "digest"})
 
 
 def next_version(latest: int | None) -> int:
@@ -63,7 +65,9 @@ def drift(recorded: Mapping[str, Any] | None, current: Mapping[str, Any]) -> Dri
     differences = [
         f"{key}: {recorded.get(key)!r} → {current.get(key)!r}"
         for key in sorted(set(recorded) | set(current))
-        if key not in ignored and recorded.get(key) != current.get(key)
+        if key not in ignored
+        and not (key in HASHED and key not in current)
+        and recorded.get(key) != current.get(key)
     ]
     before, after = recorded.get("listing"), current.get("listing")
     if isinstance(before, dict) and isinstance(after, dict):
