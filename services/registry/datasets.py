@@ -219,8 +219,10 @@ async def settle(
     pin, extracted = outcome
     problem = versions.digest_problem(row.digest, pin["digest"])
     same = await store.by_identity(tx.session, row.dataset_id, pin["digest"])
-    if problem or (same and same.id != row.id):
-        return _fail(tx, row, problem or f"the same data as version {same.version if same else 0}")
+    if problem is None and same is not None and same.id != row.id:
+        problem = f"the same data as version {same.version}"
+    if problem:
+        return _fail(tx, row, problem)
     row.identity = row.digest = pin["digest"]
     row.pin, row.meta = pin, {**extracted, **row.meta}
     row.file_count, row.state = int(extracted.get("files") or 0), versions.PINNED

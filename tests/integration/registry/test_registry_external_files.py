@@ -38,7 +38,7 @@ def big(path: Path, size: int) -> Path:
 
 async def budgeted(nats_url: str, db: tuple[str, str], tmp_path: Path, **limits: Any) -> Registry:
     lake = tmp_path / "lake"
-    lake.mkdir()
+    lake.mkdir(exist_ok=True)
     settings = RegistrySettings(
         nats_url=nats_url,
         home=tmp_path / "home",
@@ -162,6 +162,27 @@ async def test_data_over_the_size_or_time_budget_fails_saying_which(
         assert (verified["status"], verified["differences"]) == (
             "failed",
             [timed_out["state_reason"]],
+        )
+    finally:
+        await stop_registry(registry)
+
+
+async def test_a_version_still_pinning_when_the_registry_stops_is_hashed_after_a_restart(
+    nats_url: str, db: tuple[str, str], tmp_path: Path
+) -> None:
+    registry = await budgeted(nats_url, db, tmp_path, pin_max_bytes=1024**5)
+    data = big(registry.lake / "data.bin", 64 * 1024**3)
+    status, pending = await link(registry, "resumed", uri=data.as_uri())
+    assert (status, pending["state"]) == (201, "pinning")
+    await stop_registry(registry)  # the hashing thread is told to stop: it does not hold this up
+    data.unlink()
+    data.write_bytes(b"small now")
+    registry = await budgeted(nats_url, db, tmp_path, pin_max_bytes=1024**5)
+    try:
+        resumed = await registry.settled("resumed", 1)
+        assert (resumed["state"], resumed["digest"]) == (
+            "pinned",
+            "sha256:" + hashlib.sha256(b"small now").hexdigest(),
         )
     finally:
         await stop_registry(registry)
