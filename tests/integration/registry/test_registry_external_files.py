@@ -236,3 +236,24 @@ def test_roots_are_read_from_the_environment_like_path(monkeypatch: pytest.Monke
     monkeypatch.setenv("BOXOPS_EXTERNAL_FILE_ROOTS", "data")
     with pytest.raises(ValueError, match="must be absolute paths: data"):
         RegistrySettings()
+
+
+async def test_a_run_cannot_take_a_failed_or_pinning_version_as_its_input(
+    registry: Registry,
+) -> None:
+    from services.scheduler.plan import PlanError
+    from services.scheduler.resolver import Registry as SchedulersRegistry
+
+    made_up = "sha256:" + "0" * 64
+    data = registry.lake / "iris.csv"
+    data.write_text("a\n1\n")
+    await link(registry, "iris", uri=data.as_uri(), digest=made_up)
+    failed = await registry.settled("iris", 1)
+    asking = SchedulersRegistry(registry.bus.broker)
+    with pytest.raises(PlanError) as refused:
+        await asking.input("dataset", "iris@1")
+    assert str(refused.value) == f"dataset iris@1 is failed: {failed['state_reason']}"
+    await link(registry, "iris", uri=data.as_uri())
+    await registry.settled("iris", 2)
+    found = await asking.input("dataset", "iris")  # the latest pinned one
+    assert (found.version, found.uri) == (2, data.as_uri())
