@@ -14,11 +14,13 @@ from boxops.cli.artifacts import artifacts_app
 from boxops.cli.common import print_json
 from boxops.cli.components import components_app
 from boxops.cli.datasets import datasets_app
+from boxops.cli.dlq import dlq_app
 from boxops.cli.logs import logs
 from boxops.cli.models import models_app
 from boxops.cli.pipelines import pipelines_app
 from boxops.cli.quickstart import quickstart
 from boxops.cli.runs import runs_app
+from boxops.cli.tokens import tokens_app
 from boxops.home import home, read_state, state_file
 from boxops.stack import SERVICES, Stack, all_ok, ask_health
 
@@ -32,6 +34,8 @@ app.add_typer(pipelines_app, name="pipelines")
 app.add_typer(triggers.build("triggers"), name="triggers")
 app.add_typer(triggers.build("monitors"), name="monitors")
 app.add_typer(triggers.events_app, name="events")
+app.add_typer(tokens_app, name="tokens")
+app.add_typer(dlq_app, name="dlq")
 app.command()(quickstart)
 app.command()(logs)
 console = Console()

@@ -21,10 +21,10 @@ from urllib.parse import unquote
 import httpx
 
 from services.registry.domain.roots import refusal
-from services.registry.domain.uris import Uri, parse_uri
 from shared.datafiles import describe, walk
 from shared.events import FileEntry
 from shared.manifest import digest as manifest_digest
+from shared.uris import Uri, parse_uri
 
 LISTED = 10_000  # a directory's listing is kept up to this many files (for diffs)
 CHUNK = 1024**2
