@@ -11,11 +11,19 @@ and request in the code against this table.
 import re
 from dataclasses import dataclass
 
+from shared.bus import DEAD_LETTERS as DLQ_STREAM
+from shared.bus import STREAMS
 from shared.events import CUSTOM_PREFIX, PUBLIC, is_public
 
 JETSTREAM = ("$JS.API.>", "$JS.ACK.>")
-# No service deletes or purges what the streams keep: no identity of one may.
-ERASING = ("$JS.API.STREAM.DELETE.>", "$JS.API.STREAM.PURGE.>", "$JS.API.STREAM.MSG.DELETE.>")
+# No service deletes or purges what the streams keep: no identity of one may; but the
+# gateway removes a dead letter it replayed (DLQ replay), and only that.
+ERASING = (
+    "$JS.API.STREAM.DELETE.>",
+    "$JS.API.STREAM.PURGE.>",
+    *(f"$JS.API.STREAM.MSG.DELETE.{stream.name}" for stream in STREAMS if stream != DLQ_STREAM),
+)
+DLQ_ERASING = f"$JS.API.STREAM.MSG.DELETE.{DLQ_STREAM.name}"
 DEAD_LETTERS = "dlq.>"
 INGRESS = "ingress"
 ADMIN = "admin"
@@ -89,7 +97,8 @@ SERVICES = tuple(OWN_PUBLISH)
 def service(name: str) -> Permissions:
     # Its own health subject too: a container's health probe asks as the service itself.
     publish = (*OWN_PUBLISH[name], *JETSTREAM, DEAD_LETTERS, f"svc.{name}.health")
-    return Permissions(publish, (f"svc.{name}.>", f"{inbox_prefix(name)}.>"), True, ERASING)
+    denied = ERASING if name == "gateway" else (*ERASING, DLQ_ERASING)
+    return Permissions(publish, (f"svc.{name}.>", f"{inbox_prefix(name)}.>"), True, denied)
 
 
 def admin() -> Permissions:
