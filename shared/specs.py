@@ -5,7 +5,7 @@ YAML is read with line numbers so a validation error names the field and its lin
 """
 
 import re
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import (
@@ -18,10 +18,9 @@ from pydantic import (
 )
 
 from shared.events import Resources
+from shared.names import ComponentName, OutputName, PipelineName
 from shared.param_values import convert
 
-NAME = r"^[a-z0-9][a-z0-9._-]{0,99}$"
-Name = Annotated[str, Field(pattern=NAME, description="Lower-case name: a-z 0-9 . _ -")]
 SUBJECT_TOKEN = re.compile(r"[A-Za-z0-9_-]+")
 REFERENCE = re.compile(r"\{\{\s*([a-zA-Z0-9_.\-]+)\s*\}\}")
 
@@ -66,7 +65,7 @@ class Input(Strict):
 
 class Output(Strict):
     type: OutputKind = Field(description="dataset, model, file or metrics.")
-    name: str | None = Field(
+    name: OutputName | None = Field(
         None, description="Dataset or model name the output is recorded under (default: own)."
     )
     description: str = ""
@@ -82,7 +81,7 @@ class CodeRef(Strict):
 
 class ComponentSpec(Strict):
     kind: Literal["component"] = "component"
-    name: Name
+    name: ComponentName
     type: ComponentType = "custom"
     description: str = ""
     command: list[str] = Field(min_length=1, description="Entrypoint; may use {{ params.x }}.")
@@ -128,7 +127,7 @@ class Step(Strict):
 
 class PipelineSpec(Strict):
     kind: Literal["pipeline"] = "pipeline"
-    name: Name
+    name: PipelineName
     description: str = ""
     params: dict[str, Param] = Field(default_factory=dict)
     inputs: dict[str, Input] = Field(default_factory=dict)

@@ -1,0 +1,91 @@
+"""One rule for every name, refused with one sentence wherever it enters: a URL path (even
+holding `/` or `..`), a spec, a request body."""
+
+import pytest
+
+from boxops.urls import api_path
+from shared.names import RULE
+from tests.integration.served_gateway import Served, served  # noqa: F401
+
+BAD = ["a/../b", "../evil", "a/b", "..", "Bad Name", "-x", "x" * 201]
+# A path of each kind of name; NAME is where the name goes.
+PATHS = [
+    ("dataset", "PUT", ["datasets", "NAME"]),
+    ("dataset", "GET", ["datasets", "NAME", "versions"]),
+    ("dataset", "POST", ["datasets", "NAME", "versions"]),
+    ("dataset", "GET", ["datasets", "NAME", "versions", "1", "files"]),
+    ("dataset", "GET", ["lineage", "datasets", "NAME", "1"]),
+    ("model", "GET", ["models", "NAME", "versions", "production"]),
+    ("model", "PUT", ["models", "NAME", "aliases", "production"]),
+    ("model", "GET", ["lineage", "models", "NAME", "latest"]),
+    ("component", "GET", ["components", "NAME"]),
+    ("component", "GET", ["components", "NAME", "versions", "1"]),
+    ("pipeline", "GET", ["pipelines", "NAME", "versions"]),
+    ("trigger", "GET", ["triggers", "NAME", "history"]),
+    ("trigger", "POST", ["triggers", "NAME", "fire"]),
+    ("monitor", "POST", ["monitors", "NAME", "enable"]),
+]
+
+
+def refusal(kind: str, name: str) -> str:
+    return f"{kind} name {name!r} {RULE}"
+
+
+@pytest.mark.parametrize(("kind", "method", "segments"), PATHS)
+async def test_a_bad_name_in_a_path_is_refused_naming_the_rule(
+    served: Served,  # noqa: F811
+    kind: str,
+    method: str,
+    segments: list[str],
+) -> None:
+    for name in BAD:
+        path = api_path(*[name if s == "NAME" else s for s in segments])
+        response = await served.http.request(method, path, json={"version": 1})
+        assert response.status_code == 422, (path, response.text)
+        assert response.json()["detail"] == refusal(kind, name), path
+
+
+SPECS = {
+    "components": ("component", "kind: component\nname: {}\ncommand: [x]\n"),
+    "pipelines": ("pipeline", "kind: pipeline\nname: {}\nsteps: {{a: {{component: c}}}}\n"),
+    "triggers": ("trigger", "kind: trigger\nname: {}\ntarget: {{command: [x]}}\n"),
+    "monitors": ("monitor", "kind: monitor\nname: {}\nmetric: acc\nbelow: 0.5\n"),
+}
+
+
+@pytest.mark.parametrize("collection", SPECS)
+async def test_a_bad_name_in_a_spec_is_refused_naming_field_line_and_rule(
+    served: Served,  # noqa: F811
+    collection: str,
+) -> None:
+    kind, spec = SPECS[collection]
+    response = await served.http.post(
+        api_path(collection),
+        content=spec.format("'a/../b'"),
+        headers={"content-type": "application/yaml"},
+    )
+    assert response.status_code == 422, response.text
+    assert f"name (line 2): {refusal(kind, 'a/../b')}" in str(response.json()["detail"])
+
+
+async def test_names_in_bodies_and_outputs_follow_the_rule(served: Served) -> None:  # noqa: F811
+    parents = await served.http.post(
+        api_path("datasets", "iris", "versions"), json={"uri": "s3://b/k", "parents": ["a/b@1"]}
+    )
+    assert parents.status_code == 422, parents.text
+    assert parents.json()["detail"] == refusal("dataset", "a/b")
+    output = "kind: component\nname: c\ncommand: [x]\noutputs: {m: {type: model, name: a/b}}\n"
+    registered = await served.http.post(
+        api_path("components"), content=output, headers={"content-type": "application/yaml"}
+    )
+    assert registered.status_code == 422, registered.text
+    assert refusal("dataset or model", "a/b") in registered.json()["detail"]["error"]
+    assert (await served.http.get(api_path("datasets"))).json()["items"] == []
+
+
+async def test_names_recorded_before_the_rule_are_still_good(served: Served) -> None:  # noqa: F811
+    """The registry always took upper-case names of up to 200 characters."""
+    for name in ("Sales_2026.v2", "x" * 200):
+        created = await served.http.put(api_path("datasets", name), json={"type": "table"})
+        assert created.status_code == 200, created.text
+        assert (await served.http.get(api_path("datasets", name))).json()["name"] == name
