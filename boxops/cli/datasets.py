@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from boxops.cli.common import JsonOption, console, pairs, print_json
+from boxops.cli.common import JsonOption, console, fail, pairs, print_json
 from boxops.cli.registry import (
     LimitOption,
     OffsetOption,
@@ -40,7 +40,7 @@ def create(
 ) -> None:
     """Create a dataset, or change its type, description or tags."""
     body = {"type": type, "description": description, "tags": tag or None}
-    found = gateway_call("PUT", f"/v1/datasets/{name}", json=body)
+    found = gateway_call("PUT", "datasets", name, json=body)
     print_json(found) if json_out else console.print(
         f"dataset [bold]{found['name']}[/bold] ({found['type']})"
     )
@@ -71,7 +71,7 @@ def push(
         "parents": parent,
         "type": type,
     }
-    report(gateway_call("POST", f"/v1/datasets/{name}/versions", json=body), json_out)
+    report(gateway_call("POST", "datasets", name, "versions", json=body), json_out)
 
 
 @datasets_app.command()
@@ -85,9 +85,9 @@ def pull(
     from shared.events import FileEntry
 
     name, version = split_ref(ref)
-    found = gateway_call("GET", f"/v1/datasets/{name}/versions/{version or 'latest'}")
+    found = gateway_call("GET", "datasets", name, "versions", version or "latest")
     if not found["managed"]:
-        files.fail(f"{name}@{found['version']} is external: its data lives at {found['uri']}")
+        fail(f"{name}@{found['version']} is external: its data lives at {found['uri']}")
     listed: list[FileEntry] = []
     while len(listed) < found["file_count"]:
         page = _files(name, str(found["version"]), 1000, len(listed))
@@ -117,7 +117,7 @@ def link(
         "parents": parent,
         "type": type,
     }
-    report(gateway_call("POST", f"/v1/datasets/{name}/versions", json=body), json_out)
+    report(gateway_call("POST", "datasets", name, "versions", json=body), json_out)
 
 
 def _meta(items: list[str]) -> dict[str, Any]:
@@ -173,7 +173,7 @@ def list_datasets(
 ) -> None:
     """Datasets by name, with their latest version."""
     params = {"type": type, "tag": tag, "prefix": prefix, "limit": limit, "offset": offset}
-    items = listing("/v1/datasets", json_out, **params)
+    items = listing("datasets", json_out, **params)
     if items is None:
         return
     table = Table("name", "type", "latest", "versions", "created", "tags")
@@ -197,7 +197,7 @@ def show(
     if version is None:
         _show_dataset(name, limit, offset, json_out)
         return
-    found = gateway_call("GET", f"/v1/datasets/{name}/versions/{version}")
+    found = gateway_call("GET", "datasets", name, "versions", version)
     listed = _files(name, version, limit, offset) if files else None
     if json_out:
         print_json({**found, "files": listed} if files else found)
@@ -211,18 +211,15 @@ def show(
 
 
 def _files(name: str, version: str, limit: int, offset: int) -> list[dict[str, Any]]:
-    page = gateway_call(
-        "GET",
-        f"/v1/datasets/{name}/versions/{version}/files",
-        params={"limit": limit, "offset": offset},
-    )
+    params = {"limit": limit, "offset": offset}
+    page = gateway_call("GET", "datasets", name, "versions", version, "files", params=params)
     return page["items"]
 
 
 def _show_dataset(name: str, limit: int, offset: int, json_out: bool) -> None:
-    dataset = gateway_call("GET", f"/v1/datasets/{name}")
+    dataset = gateway_call("GET", "datasets", name)
     params = {"limit": limit, "offset": offset}
-    page = gateway_call("GET", f"/v1/datasets/{name}/versions", params=params)
+    page = gateway_call("GET", "datasets", name, "versions", params=params)
     if json_out:
         print_json({**dataset, "version_list": page["items"]})
         return
@@ -275,7 +272,7 @@ def verify(
     """Has the data behind an external version changed since it was recorded? Exit 1 if so
     (or if it cannot be read any more)."""
     name, version = split_ref(ref)
-    found = gateway_call("POST", f"/v1/datasets/{name}/versions/{version or 'latest'}/verify")
+    found = gateway_call("POST", "datasets", name, "versions", version or "latest", "verify")
     if json_out:
         print_json(found)
     else:
@@ -297,6 +294,7 @@ def show_lineage(
 ) -> None:
     """Where a version came from and what was made from it: datasets → runs → datasets/models."""
     name, version = split_ref(ref)
-    path = f"/v1/lineage/datasets/{name}/{version or 'latest'}"
-    found = gateway_call("GET", path, params={"depth": depth})
+    found = gateway_call(
+        "GET", "lineage", "datasets", name, version or "latest", params={"depth": depth}
+    )
     print_json(found) if json_out else lineage(found)

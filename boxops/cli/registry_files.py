@@ -17,7 +17,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import typer
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -36,18 +35,13 @@ from boxops.artifacts import (
     files_under,
     sha256_of,
 )
-from boxops.cli.common import client, err
-from boxops.cli.registry import gateway_call
-from boxops.client import Client
+from boxops.cli.common import client, err, fail
+from boxops.client import Client, GatewayError
+from boxops.urls import api_path
 from shared.events import FileEntry
 from shared.manifest import digest
 
 DOWNLOADS_AT_ONCE = 16
-
-
-def fail(message: str) -> None:
-    err.print(f"[red]{message}")
-    raise typer.Exit(1)
 
 
 @contextmanager
@@ -58,7 +52,9 @@ def progress(quiet: bool) -> Iterator[Progress]:
         MofNCompleteColumn(),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, console=err, disable=quiet, transient=True) as bar:
+    with Progress(
+        *columns, console=err, disable=quiet or not err.is_terminal, transient=True
+    ) as bar:
         yield bar
 
 
@@ -71,7 +67,9 @@ def byte_progress(quiet: bool) -> Iterator[Progress]:
         TransferSpeedColumn(),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, console=err, disable=quiet, transient=True) as bar:
+    with Progress(
+        *columns, console=err, disable=quiet or not err.is_terminal, transient=True
+    ) as bar:
         yield bar
 
 
@@ -102,15 +100,14 @@ def manifest(root: Path, quiet: bool) -> tuple[list[LocalFile], list[FileEntry]]
 
 def existing(kind: str, name: str, entries: list[FileEntry]) -> dict[str, Any] | None:
     """The version of `name` holding exactly these files, if there is one."""
-    gateway = client()
-    response = gateway.http.get(
-        f"/v1/{kind}s/{name}/versions", params={"digest": digest(entries), "limit": 1}
-    )
-    if response.status_code == 404:
-        return None  # no such dataset or model yet
-    if response.status_code >= 400:
-        gateway_call("GET", f"/v1/{kind}s/{name}/versions")  # prints the refusal and exits
-    items = response.json()["items"]
+    params = {"digest": digest(entries), "limit": 1}
+    try:
+        page = client().request("GET", api_path(f"{kind}s", name, "versions"), params=params)
+    except GatewayError as error:
+        if error.status == 404:
+            return None  # no such dataset or model yet
+        fail(str(error))
+    items = page.json()["items"]
     return items[0] if items else None
 
 

@@ -1,5 +1,7 @@
 """One rule for every name, refused with one sentence wherever it enters: a URL path (even
-holding `/` or `..`), a spec, a request body."""
+holding `/` or `..`), a spec, a request body — over HTTP and from the CLI alike."""
+
+from pathlib import Path
 
 import pytest
 
@@ -89,3 +91,34 @@ async def test_names_recorded_before_the_rule_are_still_good(served: Served) -> 
         created = await served.http.put(api_path("datasets", name), json={"type": "table"})
         assert created.status_code == 200, created.text
         assert (await served.http.get(api_path("datasets", name))).json()["name"] == name
+
+
+@pytest.mark.parametrize(
+    ("args", "kind", "name"),
+    [
+        (["datasets", "push", "a/../b", "DATA"], "dataset", "a/../b"),
+        (["datasets", "show", "../evil"], "dataset", "../evil"),
+        (["datasets", "show", "a/b@1"], "dataset", "a/b"),
+        (["models", "push", "a/b", "DATA"], "model", "a/b"),
+        (["models", "show", "..@production"], "model", ".."),
+        (["components", "show", "a/b@1"], "component", "a/b"),
+        (["pipelines", "show", "../evil"], "pipeline", "../evil"),
+        (["triggers", "history", "a/b"], "trigger", "a/b"),
+        (["monitors", "show", "a/../b"], "monitor", "a/../b"),
+    ],
+)
+async def test_the_cli_says_what_is_wrong_with_a_name_and_records_nothing(
+    served: Served,  # noqa: F811
+    tmp_path: Path,
+    args: list[str],
+    kind: str,
+    name: str,
+) -> None:
+    data = tmp_path / "sales"
+    data.mkdir()
+    (data / "sales.csv").write_text("region,rows\neu,1\n")
+    done = await served.boxops(*[str(data) if a == "DATA" else a for a in args])
+    assert (done.returncode, done.stdout) == (2, ""), done.stderr
+    assert done.stderr.splitlines() == [refusal(kind, name)]
+    for collection in ("datasets", "models"):
+        assert (await served.http.get(api_path(collection))).json()["items"] == []
