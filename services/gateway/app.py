@@ -8,9 +8,10 @@ from fastapi import Depends, FastAPI, HTTPException, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.trace import SpanKind
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.gateway import artifacts, events, registry, runs, sdk, triggers
-from services.gateway.names import EncodedSlashes
+from services.gateway.names import EncodedSlashes, unrouted
 from services.gateway.settings import GatewaySettings
 from shared.service import build_service
 from shared.telemetry import tracer, tracer_provider
@@ -33,6 +34,7 @@ def build_app(settings: GatewaySettings, *, tracing: TracerProvider | None = Non
     app.state.settings = settings
     app.middleware("http")(_traced(provider))
     app.add_middleware(EncodedSlashes)
+    app.add_exception_handler(StarletteHTTPException, unrouted)
     for module in (runs, triggers, events, registry):
         app.include_router(module.router, prefix="/v1", dependencies=[Depends(_authorized)])
     app.include_router(sdk.router, prefix="/v1")  # run-scoped tokens, checked by the router

@@ -6,6 +6,10 @@ path before routing: `/v1/datasets/a%2F..%2Fb/versions` would be routed as
 paths that hold names on their raw segments instead, each decoded but with its `/` kept as
 `%2F`, so the name lands on its route as one segment and its check says what is wrong with
 it. A valid name holds no `%`, so it is routed exactly as before.
+
+A client that sends the `/` unencoded (`curl …/v1/datasets/a/b/versions`) reaches no route;
+`unrouted` then finds the route the path was meant for, with the `/` inside its name, and
+answers what that route would have: 422 naming the name and the rule.
 """
 
 import re
@@ -13,7 +17,10 @@ from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import unquote
 
-from fastapi import Depends, HTTPException
+from fastapi import Depends, HTTPException, Request, Response
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from shared.names import BadName, check_name
@@ -64,3 +71,40 @@ class EncodedSlashes:
             if path is not None:
                 scope = {**scope, "path": path}
         await self.app(scope, receive, send)
+
+
+async def unrouted(request: Request, error: Exception) -> Response:
+    """The app's handler of HTTP errors: a path that matched no route because a name in it
+    holds a `/` gets 422 naming it; every other error is answered as FastAPI does."""
+    assert isinstance(error, StarletteHTTPException)  # noqa: S101 (registered for it alone)
+    meant = _meant(request) if (error.status_code, error.detail) == (404, "Not Found") else None
+    if meant is not None:
+        kind, name = meant
+        try:
+            check_name(name, f"{kind} name")
+        except BadName as err:
+            return JSONResponse({"detail": str(err)}, status_code=422)
+    return await http_exception_handler(request, error)
+
+
+def _meant(request: Request) -> tuple[str, str] | None:
+    """(kind, name) of the route the path fits once its name may hold `/`: the route with
+    the most segments first, so `…/a/b/versions` is dataset `a/b`'s versions."""
+    # The OpenAPI document lists every route's path template and methods (and is cached).
+    paths = request.app.openapi()["paths"]
+    method = request.method.lower()
+    templates = [p for p, methods in paths.items() if "{name}" in p and method in methods]
+    for template in sorted(templates, key=lambda p: p.count("/"), reverse=True):
+        found = re.fullmatch(_with_slashed_name(template), request.url.path)
+        if found:
+            collection = template.split("/{name}")[0].rsplit("/", 1)[1]
+            return collection.removesuffix("s"), found["name"]
+    return None
+
+
+def _with_slashed_name(path: str) -> str:
+    parts = re.split(r"(\{[^}]+\})", path)
+    return "".join(
+        "(?P<name>.+)" if part == "{name}" else "[^/]+" if part.startswith("{") else re.escape(part)
+        for part in parts
+    )

@@ -47,6 +47,36 @@ async def test_a_bad_name_in_a_path_is_refused_naming_the_rule(
         assert response.json()["detail"] == refusal(kind, name), path
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "kind", "name"),
+    [
+        ("GET", "/v1/datasets/a/b/versions", "dataset", "a/b"),
+        ("PUT", "/v1/datasets/a/b", "dataset", "a/b"),
+        ("GET", "/v1/datasets/a/b/c/versions/1/files", "dataset", "a/b/c"),
+        ("PUT", "/v1/models/team/clf/aliases/production", "model", "team/clf"),
+        ("GET", "/v1/lineage/datasets/a/b/1", "dataset", "a/b"),
+        ("GET", "/v1/pipelines/a/b", "pipeline", "a/b"),
+        ("POST", "/v1/monitors/a/b/enable", "monitor", "a/b"),
+    ],
+)
+async def test_a_name_sent_with_a_bare_slash_is_refused_by_name_not_a_bare_404(
+    served: Served,  # noqa: F811
+    method: str,
+    path: str,
+    kind: str,
+    name: str,
+) -> None:
+    """curl sends `a/b` as it is: no route matches, and the answer still names the name."""
+    response = await served.http.request(method, path, json={"version": 1})
+    assert (response.status_code, response.json()["detail"]) == (422, refusal(kind, name))
+
+
+async def test_a_path_of_no_route_is_still_404(served: Served) -> None:  # noqa: F811
+    assert (await served.http.get("/v1/nothing/a/b")).status_code == 404
+    unknown = await served.http.get(api_path("datasets", "nope"))
+    assert (unknown.status_code, unknown.json()["detail"]) == (404, "no dataset 'nope'")
+
+
 SPECS = {
     "components": ("component", "kind: component\nname: {}\ncommand: [x]\n"),
     "pipelines": ("pipeline", "kind: pipeline\nname: {}\nsteps: {{a: {{component: c}}}}\n"),
