@@ -6,6 +6,9 @@ stderr (never wrapped, a spec's several problems joined by "; "), and exits 2. T
 refusals (`call()`) and an unreachable or absent gateway (`client()`) go through it with
 the gateway's own message: `no run with id 'nope'`, `dataset name 'a/b' may only contain …`.
 
+typer's own usage errors (a missing argument, an unknown option) read the same, shown with
+`say_error` by `boxops.cli.usage`.
+
 Exit codes: 0 done; 1 done, and the answer is "no" (a run that did not complete, a dataset
 that drifted, a service that does not answer); 2 the command could not do what was asked.
 """
@@ -37,8 +40,13 @@ def print_json(value: Any) -> None:
 
 def fail(message: str) -> NoReturn:
     """The command cannot do what was asked: one red line on stderr, exit 2."""
-    err.print(message, style="red", markup=False, highlight=False, soft_wrap=True)
+    say_error(message)
     raise typer.Exit(2)
+
+
+def say_error(message: str) -> None:
+    """The message as every error is shown: red, one line of stderr, never wrapped."""
+    err.print(message, style="red", markup=False, highlight=False, soft_wrap=True)
 
 
 def read_spec(path: Path) -> str:

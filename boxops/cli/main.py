@@ -3,13 +3,14 @@
 import asyncio
 import os
 import signal
+import sys
 import time
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
-from boxops.cli import embedded, triggers
+from boxops.cli import embedded, triggers, usage
 from boxops.cli.artifacts import artifacts_app
 from boxops.cli.common import fail, print_json
 from boxops.cli.components import components_app
@@ -111,5 +112,10 @@ def status(json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")]
         raise typer.Exit(1)
 
 
+def main() -> None:
+    """The `boxops` command (typer's usage errors as one red line: `boxops.cli.usage`)."""
+    sys.exit(usage.run(app))
+
+
 if __name__ == "__main__":
-    app()
+    main()

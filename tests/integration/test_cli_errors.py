@@ -1,5 +1,5 @@
 """Every CLI error reads the same: the message alone, red, one line of stderr, exit 2 —
-whether the CLI found the mistake, the gateway refused, or no gateway answered. Where the
+whether typer or the CLI found the mistake, the gateway refused, or no gateway answered. Where the
 CLI finds its gateway and token: each environment variable wins over the stack's files."""
 
 import asyncio
@@ -15,6 +15,7 @@ from shared.events import Cause, RunRequested
 from tests.conftest import free_port
 from tests.integration.served_gateway import TOKEN, Served, served  # noqa: F401
 
+CLI = "python -m boxops.cli.main"  # how the tests run it: the name in its --help hints
 NOT_JSON = "the data is not JSON: Expecting property name enclosed in double quotes: "
 
 
@@ -46,6 +47,18 @@ async def test_every_error_is_its_message_alone_in_red_on_one_line_with_exit_2(
             {},
             f"{bad}: invalid component spec: command (line 3): "
             "List should have at least 1 item after validation, not 0",
+        ),
+        (["runs", "logs"], {}, f"Missing argument 'run_id' (see `{CLI} runs logs --help`)"),
+        (
+            ["runs", "list", "--bogus"],
+            {},
+            f"No such option: --bogus (see `{CLI} runs list --help`)",
+        ),
+        (
+            ["triggers", "apply", str(nowhere)],
+            {},
+            f"Invalid value for 'path': file '{nowhere}' does not exist "
+            f"(see `{CLI} triggers apply --help`)",
         ),
         (["runs", "list"], {"BOXOPS_GATEWAY_URL": closed}, f"cannot reach the gateway at {closed}"),
         (
