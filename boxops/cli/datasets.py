@@ -59,6 +59,7 @@ def push(
     pushing the same content again makes no version and says so."""
     from boxops.cli import registry_files as files
 
+    files.named("dataset", name)
     local, entries = files.manifest(path, quiet=json_out)
     known = files.existing("dataset", name, entries)
     if known:

@@ -57,7 +57,8 @@ def push(
     """Upload model files as a new version (the same files again are the same version)."""
     from boxops.cli import registry_files as files
 
-    metrics = _metrics(metric)  # checked before anything is hashed or sent
+    files.named("model", name)  # it and the metrics checked before anything is hashed or sent
+    metrics = _metrics(metric)
     local, entries = files.manifest(path, quiet=json_out)
     known = files.existing("model", name, entries)
     if known is None:

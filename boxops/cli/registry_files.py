@@ -40,6 +40,7 @@ from boxops.client import Client, GatewayError
 from boxops.urls import api_path
 from shared.events import FileEntry
 from shared.manifest import digest
+from shared.names import BadName, check_name
 
 DOWNLOADS_AT_ONCE = 16
 
@@ -71,6 +72,14 @@ def byte_progress(quiet: bool) -> Iterator[Progress]:
         *columns, console=err, disable=quiet or not err.is_terminal, transient=True
     ) as bar:
         yield bar
+
+
+def named(kind: str, name: str) -> str:
+    """The name, checked by the gateway's rule before any file is hashed or sent."""
+    try:
+        return check_name(name, f"{kind} name")
+    except BadName as error:
+        fail(str(error))
 
 
 def manifest(root: Path, quiet: bool) -> tuple[list[LocalFile], list[FileEntry]]:

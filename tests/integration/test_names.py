@@ -7,6 +7,7 @@ import pytest
 
 from boxops.urls import api_path
 from shared.names import RULE
+from tests.conftest import free_port
 from tests.integration.served_gateway import Served, served  # noqa: F401
 
 BAD = ["a/../b", "../evil", "a/b", "..", "Bad Name", "-x", "x" * 201]
@@ -152,3 +153,17 @@ async def test_the_cli_says_what_is_wrong_with_a_name_and_records_nothing(
     assert done.stderr.splitlines() == [refusal(kind, name)]
     for collection in ("datasets", "models"):
         assert (await served.http.get(api_path(collection))).json()["items"] == []
+
+
+@pytest.mark.parametrize(("kind", "command"), [("dataset", "datasets"), ("model", "models")])
+async def test_a_push_under_a_bad_name_is_refused_before_anything_is_hashed_or_sent(
+    served: Served,  # noqa: F811
+    tmp_path: Path,
+    kind: str,
+    command: str,
+) -> None:
+    """No gateway answers here: the refusal comes before the first request."""
+    (tmp_path / "f.txt").write_text("x")
+    closed = served.env(BOXOPS_GATEWAY_URL=f"http://127.0.0.1:{free_port()}")
+    done = await served.boxops(command, "push", "a/../b", str(tmp_path), env=closed)
+    assert (done.returncode, done.stderr.splitlines()) == (2, [refusal(kind, "a/../b")])
