@@ -10,13 +10,14 @@ from rich.live import Live
 from rich.markup import escape
 from rich.table import Table
 
-from boxops.cli.common import JsonOption, call, client, console, err, pairs, print_json
-from shared.runs import TERMINAL, RunState
+from boxops.cli.common import JsonOption, call, client, console, err, fail, pairs, print_json
+from shared.runs import TERMINAL, RunState, could_be_run_id
 
 if TYPE_CHECKING:
     from boxops.client import Client
 
 runs_app = typer.Typer(help="Submit runs and see what they did.")
+RECORD_GRACE_S = 5.0
 COLOURS: dict[str, str] = {
     RunState.COMPLETED: "green",
     RunState.FAILED: "red",
@@ -49,16 +50,16 @@ def submit(
         body["command"] = target
     else:
         if len(target) != 1:
-            raise typer.BadParameter("give one COMPONENT or PIPELINE, or a command after --")
+            fail("give one COMPONENT or PIPELINE, or a command after --")
         body["pipeline" if pipeline else "component"] = target[0]
         body["params"] = {k: _value(v) for k, v in pairs(param, "--param").items()}
         body["inputs"] = pairs(input, "--input")
     gateway = client()
     accepted = call(gateway.submit, **body)
     if not wait:
-        print_json(accepted) if json_out else console.print(accepted["id"])
+        print_json(accepted.model_dump(mode="json")) if json_out else console.print(accepted.id)
         return
-    run = follow(gateway, accepted["id"], quiet=json_out)
+    run = follow(gateway, accepted.id, quiet=json_out)
     print_json(run) if json_out else print_run(run)
     if run["state"] != RunState.COMPLETED:
         raise typer.Exit(1)
@@ -76,7 +77,7 @@ def follow(gateway: "Client", run_id: str, *, quiet: bool) -> dict[str, Any]:
     """Poll until the run ends, showing its state and, for a pipeline, each step's."""
     with Live(console=console, transient=True, auto_refresh=False) as live:
         while True:
-            run = call(gateway.run, run_id)
+            run = _plain(call(gateway.run, run_id))
             if run and not quiet:
                 live.update(_progress(run), refresh=True)
             if run and run["state"] in TERMINAL:
@@ -165,14 +166,16 @@ def list_runs(
     json_out: JsonOption = False,
 ) -> None:
     """Runs, newest first."""
-    runs = call(
-        client().runs,
-        limit=limit,
-        state=status.value if status else None,
-        component=component,
-        pipeline=pipeline,
-        trigger=trigger,
-        since=since,
+    runs = _plain(
+        call(
+            client().runs,
+            limit=limit,
+            state=status.value if status else None,
+            component=component,
+            pipeline=pipeline,
+            trigger=trigger,
+            since=since,
+        )
     )
     if json_out:
         print_json(runs)
@@ -208,7 +211,7 @@ def logs(
         # The logs are read after the state, so a run seen ended has shown every line.
         lines = call(gateway.logs, run_id)
         for line in lines[shown:]:
-            print(line["line"], flush=True)
+            print(line.line, flush=True)
         shown = len(lines)
         if not follow:
             return
@@ -223,12 +226,29 @@ def logs(
 
 
 def _known(gateway: "Client", run_id: str) -> dict[str, Any]:
-    """The run; if there is none, one line saying so and exit 1."""
+    """The run; if there is none, `no run with id …` (exit 2).
+
+    The scheduler records a run a moment after the gateway accepted it, so `runs logs ID`
+    right after `runs submit` may come first. An id of the shape the gateway issues
+    (`could_be_run_id`) gets RECORD_GRACE_S to appear, asked for every 0.2 s, with a
+    note on stderr that it waits; any other id is unknown at once."""
     run = call(gateway.run, run_id)
+    if run is None and could_be_run_id(run_id):
+        err.print(f"run {run_id} is not recorded yet; waiting up to {RECORD_GRACE_S:g} s")
+        deadline = time.monotonic() + RECORD_GRACE_S
+        while run is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+            run = call(gateway.run, run_id)
     if run is None:
-        err.print(f"[red]no run with id {escape(repr(run_id))}", soft_wrap=True)
-        raise typer.Exit(1)
-    return run
+        fail(f"no run with id {run_id!r}")
+    return _plain(run)
+
+
+def _plain(value: Any) -> Any:
+    """The gateway's views as the JSON they came as: what --json prints and tables read."""
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value.model_dump(mode="json") if value is not None else None
 
 
 @runs_app.command()
@@ -242,13 +262,13 @@ def abort(run_id: str) -> None:
 def retry(run_id: str, json_out: JsonOption = False) -> None:
     """Start a new run doing what RUN_ID was asked to do, with the same inputs."""
     accepted = call(client().retry, run_id)
-    print_json(accepted) if json_out else console.print(accepted["id"])
+    print_json(accepted.model_dump(mode="json")) if json_out else console.print(accepted.id)
 
 
 @runs_app.command()
 def metrics(run_id: str, json_out: JsonOption = False) -> None:
     """A run's metrics: summary, or every point with --json."""
-    found = call(client().metrics, run_id)
+    found = _plain(call(client().metrics, run_id))
     if json_out:
         print_json(found)
         return

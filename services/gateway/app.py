@@ -8,9 +8,11 @@ from pathlib import Path
 from fastapi import Depends, FastAPI, Request, Response
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.trace import SpanKind
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.gateway import artifacts, dlq, events, registry, runs, sdk, tokens, triggers
 from services.gateway.auth import authorized
+from services.gateway.names import EncodedSlashes, unrouted
 from services.gateway.settings import GatewaySettings
 from shared.internal_errors import InternalErrors
 from shared.service import attach_tables, build_service
@@ -39,6 +41,8 @@ def build_app(settings: GatewaySettings, *, tracing: TracerProvider | None = Non
     app.state.settings = settings
     app.state.tokens = sessions
     app.middleware("http")(_traced(provider))
+    app.add_middleware(EncodedSlashes)
+    app.add_exception_handler(StarletteHTTPException, unrouted)
     app.add_middleware(InternalErrors, logger=__name__)  # outermost: after tracing's span
     # Each route names the scope it needs (scopes.needs); `authorized` checks it.
     for module in (runs, triggers, events, registry, sdk, artifacts, tokens, dlq):

@@ -5,7 +5,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import PlainTextResponse
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from services.gateway.ask import ask
 from services.gateway.json_bodies import JsonRoute
@@ -23,8 +23,10 @@ from shared.queries import (
     RUNS_GET,
     RUNS_LIST,
     RUNS_METRICS,
+    RunAccepted,
     RunGet,
     RunList,
+    RunLogs,
     RunMetrics,
     RunMetricsGet,
     RunView,
@@ -39,17 +41,6 @@ class RunCreate(RunRequest):
     fields of `run.requested` but who asks and why, which the gateway sets."""
 
     model_config = ConfigDict(extra="forbid")
-
-
-class RunAccepted(BaseModel):
-    id: str
-    state: RunState = RunState.PENDING
-    url: str
-
-
-class RunLogs(BaseModel):
-    run_id: str
-    lines: list[LogLine]
 
 
 @router.post("/runs", status_code=202, response_model=RunAccepted)

@@ -9,9 +9,9 @@ from services.registry.store import datasets, models
 from services.registry.tables import DatasetRow, DatasetVersionRow, ModelRow, ModelVersionRow
 
 
-def ref(text: str) -> Ref:
+def ref(text: str, what: str) -> Ref:
     try:
-        return parse_ref(text)
+        return parse_ref(text, what)
     except RefError as err:
         raise Invalid(str(err)) from None
 
@@ -19,7 +19,7 @@ def ref(text: str) -> Ref:
 async def dataset_version(session: AsyncSession, text: str) -> tuple[DatasetRow, DatasetVersionRow]:
     """NAME (latest), NAME@VERSION or NAME@latest → the dataset and its version; the latest
     is the newest whose data is known (a version still pinning or failed is not used)."""
-    wanted = ref(text)
+    wanted = ref(text, "dataset name")
     dataset = await datasets.dataset(session, wanted.name)
     if dataset is None or dataset.id is None:
         raise NotFound(f"no dataset {wanted.name!r}")
@@ -40,7 +40,7 @@ async def dataset_version(session: AsyncSession, text: str) -> tuple[DatasetRow,
 
 async def model_version(session: AsyncSession, text: str) -> tuple[ModelRow, ModelVersionRow]:
     """NAME (latest), NAME@VERSION, NAME@latest or NAME@ALIAS → the model and its version."""
-    wanted = ref(text)
+    wanted = ref(text, "model name")
     model = await models.model(session, wanted.name)
     if model is None or model.id is None:
         raise NotFound(f"no model {wanted.name!r}")

@@ -151,9 +151,9 @@ async def test_components_and_pipelines_register_list_show_and_refuse(
     )
     assert "cycle: a → b → a" in refused.stderr
     bad = tmp_path / "bad.yaml"
-    bad.write_text("kind: component\nname: Train\ncommand: []\n")
+    bad.write_text("kind: component\nname: tr/ain\ncommand: []\n")
     local = await served.boxops("components", "register", str(bad), ok=False)
-    assert "name (line 2): String should match pattern" in local.stderr
+    assert "name (line 2): component name 'tr/ain' may only contain letters" in local.stderr
     assert "command (line 3): List should have at least 1 item" in local.stderr
     assert await served.json("pipelines", "list") == []
 
@@ -206,7 +206,7 @@ async def test_a_pull_whose_blob_fails_its_digest_leaves_nothing_behind(
 
     out = tmp_path / "out"
     failed = await served.boxops("datasets", "pull", "docs", str(out), ok=False)
-    assert failed.returncode == 1
+    assert failed.returncode == 2
     assert f"pull failed, nothing was written to {out}: b.txt:" in failed.stderr.replace("\n", "")
     assert not out.exists()
     assert leftovers(tmp_path, ".out") == []

@@ -193,7 +193,9 @@ async def test_an_announcement_that_cannot_be_recorded_is_dead_lettered_with_the
     assert reasons[2] == (
         "dataset.version.created: uri: 's3://' is not a URI: s3:// needs a bucket or host"
     )
-    assert reasons[3].startswith("dataset.version.created: dataset: dataset name 'Bad Name!' must")
+    assert reasons[3].startswith(
+        "dataset.version.created: dataset: dataset name 'Bad Name!' may only contain letters"
+    )
     assert reasons[4] == (
         "dataset.version.created: (body): an announced version needs the uri of its data"
     )
