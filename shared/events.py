@@ -580,6 +580,8 @@ def is_public(subject: str) -> bool:
     return subject in {m.subject for m in PUBLIC} or (
         subject.startswith(CUSTOM_PREFIX) and len(subject) > len(CUSTOM_PREFIX)
     )
+
+
 _SUFFIXED: tuple[type[Event], ...] = (RunDispatched, RunStopRequested, LogChunk)
 
 

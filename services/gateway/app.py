@@ -10,6 +10,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.trace import SpanKind
 
 from services.gateway import artifacts, events, registry, runs, sdk, triggers
+from services.gateway.decisions import Decisions
 from services.gateway.settings import GatewaySettings
 from shared.service import build_service
 from shared.telemetry import tracer, tracer_provider
@@ -20,6 +21,8 @@ NAME = "gateway"
 def build_app(settings: GatewaySettings, *, tracing: TracerProvider | None = None) -> FastAPI:
     provider = tracing or tracer_provider(settings, NAME)
     service = build_service(NAME, settings, provider)
+    decisions = Decisions()
+    decisions.subscribe(service.broker)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -30,6 +33,7 @@ def build_app(settings: GatewaySettings, *, tracing: TracerProvider | None = Non
     app = FastAPI(title="boxops", version="0.1.0", lifespan=lifespan)
     app.state.service = service
     app.state.settings = settings
+    app.state.decisions = decisions
     app.middleware("http")(_traced(provider))
     for module in (runs, triggers, events, registry):
         app.include_router(module.router, prefix="/v1", dependencies=[Depends(_authorized)])

@@ -106,10 +106,11 @@ class Scheduler:
                 if envelope.id not in fresh or await tx.get(run.id):
                     continue
                 fresh.discard(envelope.id)  # the same event twice in one batch: once
-                run = tx.record(domain.accept(run, at=now()))
-                if refused:
+                if refused:  # run.failed is its only event: the submitter waits for one
                     tx.record(domain.reject(run, refused, at=now()))
-                elif run.kind == "pipeline":
+                    continue
+                run = tx.record(domain.accept(run, at=now()))
+                if run.kind == "pipeline":
                     placeable += await progression.advance(tx, run)
                 else:
                     placeable.append(run)
