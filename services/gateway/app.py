@@ -5,12 +5,14 @@ from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, HTTPException, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.trace import SpanKind
 
 from services.gateway import artifacts, events, registry, runs, sdk, triggers
 from services.gateway.decisions import Decisions
+from services.gateway.invalid import invalid_request
 from services.gateway.settings import GatewaySettings
 from shared.service import build_service
 from shared.telemetry import tracer, tracer_provider
@@ -35,6 +37,7 @@ def build_app(settings: GatewaySettings, *, tracing: TracerProvider | None = Non
     app.state.settings = settings
     app.state.decisions = decisions
     app.middleware("http")(_traced(provider))
+    app.add_exception_handler(RequestValidationError, invalid_request)
     for module in (runs, triggers, events, registry):
         app.include_router(module.router, prefix="/v1", dependencies=[Depends(_authorized)])
     app.include_router(sdk.router, prefix="/v1")  # run-scoped tokens, checked by the router

@@ -29,7 +29,7 @@ from shared.queries import (
     RunMetricsGet,
     RunView,
 )
-from shared.runs import TERMINAL, RunState
+from shared.runs import TERMINAL, RunState, RunSubstate
 
 router = APIRouter(route_class=JsonRoute, tags=["runs"])
 
@@ -105,6 +105,8 @@ async def retry_run(run_id: str, request: Request) -> Any:
     run = RunView.model_validate(await ask(request, RUNS_GET, RunGet(run_id=run_id)))
     if run.parent_id:
         raise HTTPException(409, f"run {run_id} is a pipeline step: retry its pipeline")
+    if run.substate == RunSubstate.REJECTED:  # never resolved into something to run again
+        raise HTTPException(409, f"run {run_id} was refused ({run.reason}): submit a corrected run")
     inputs = {
         name: f"{ref.name}@{ref.version}" if ref.version else ref.digest or ref.name
         for name, ref in run.inputs.items()

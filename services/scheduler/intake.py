@@ -13,7 +13,7 @@ from services.scheduler.domain import Run
 from services.scheduler.pipeline import PipelinePlan
 from services.scheduler.plan import PlanError
 from services.scheduler.resolver import Registry
-from shared.events import InputRef, RunRequested
+from shared.events import Cause, InputRef, RunRequested
 from shared.registry_api import PinnedComponent, PipelineView
 from shared.specs import REFERENCE, ComponentSpec, PipelineSpec, validation_problems
 
@@ -34,6 +34,18 @@ def base_run(run_id: str, request: RunRequested, at: datetime) -> Run:
         max_concurrency=request.max_concurrency,
     )
     return asked(run, request)
+
+
+UNSTORABLE_REASON = (
+    "the database cannot store a value of this request "
+    "(a number out of range, or text with a NUL character)"
+)
+
+
+def bare_run(run_id: str, request: RunRequested, at: datetime) -> Run:
+    """What can be recorded of a request whose values the database refused: its id and the
+    kind of its cause, so its id resolves (to a refused run) rather than to nothing."""
+    return Run(id=run_id, command=(), created_at=at, cause=Cause(kind=request.cause.kind))
 
 
 def asked(run: Run, request: RunRequested) -> Run:
