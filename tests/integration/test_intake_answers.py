@@ -130,23 +130,51 @@ async def test_without_a_decision_in_time_the_run_is_answered_202_pending(
     assert response.json()["state"] == "pending"
 
 
+async def boxops(gateway_url: str, *args: str, columns: int = 500) -> Any:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BOXOPS_")}
+    return await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "boxops.cli.main", *args],
+        env=env | {"BOXOPS_GATEWAY_URL": gateway_url, "COLUMNS": str(columns)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
 @pytest.mark.parametrize(("body", "reason"), REFUSALS)
 async def test_runs_submit_of_a_refused_run_exits_2_with_the_reason(
     stack: Stack, gateway_url: str, body: dict[str, Any], reason: str
 ) -> None:
     args = [body["component"]]
     args += [f"-p{name}={value}" for name, value in body.get("params", {}).items()]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BOXOPS_")}
-    result = await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-m", "boxops.cli.main", "runs", "submit", *args],
-        env=env | {"BOXOPS_GATEWAY_URL": gateway_url, "COLUMNS": "500"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = await boxops(gateway_url, "runs", "submit", *args)
 
     assert result.returncode == 2, (result.stdout, result.stderr)
     assert result.stdout == ""
     [line] = result.stderr.splitlines()
     assert "refused: " + reason in line, line
+
+
+async def test_runs_list_fits_the_terminal_cutting_reasons_at_their_end_and_wide_shows_them(
+    stack: Stack, gateway_url: str
+) -> None:
+    body = {"component": "greet", "params": {"who": "a", "colour": "red"}}
+    refused = (await stack.http.post("/v1/runs", json=body)).json()
+    reason = refused["reason"]
+    assert reason == "unknown param 'colour' for greet@1 (it takes: times, who)"
+
+    for columns in (80, 100, 120):
+        listed = await boxops(gateway_url, "runs", "list", columns=columns)
+        assert listed.returncode == 0, listed.stderr
+        header, line = listed.stdout.splitlines()  # one line a run: nothing wrapped
+        assert max(len(header), len(line)) <= columns, listed.stdout
+        assert line.split()[:2] == [refused["id"], "failed"]
+        shown = line[header.index("reason") :].rstrip()
+        assert shown.endswith("…") and reason.startswith(shown[:-1]), (columns, shown)
+        assert len(shown) >= 20
+
+    wide = await boxops(gateway_url, "runs", "list", "--wide", columns=80)
+    header, line = wide.stdout.splitlines()
+    assert line[header.index("reason") :].rstrip() == reason
+    assert header.split() == ["id", "state", "what", "created", "exit", "reason"]
