@@ -3,7 +3,6 @@ refuses (recorded under the id in the answer), 202 for one it accepts; `boxops r
 exits 2 with the reason. Real registry, scheduler, gateway (served on a port for the CLI)."""
 
 import asyncio
-import contextlib
 import os
 import subprocess
 import sys
@@ -12,10 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
-from tests.conftest import eventually, free_port
 from tests.integration.conftest import Stack, start_stack, stop_stack, wait_run
+from tests.integration.served import served
 
 GREET = """
 kind: component
@@ -70,21 +68,8 @@ async def stack(nats_url: str, tmp_path: Path) -> AsyncIterator[Stack]:
 
 @pytest.fixture
 async def gateway_url(stack: Stack) -> AsyncIterator[str]:
-    """The stack's gateway on a real port (its services already started)."""
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(stack.gateway, port=port, log_level="warning", lifespan="off")
-    )
-    serving = asyncio.create_task(server.serve())
-    await eventually(lambda: _started(server))
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    with contextlib.suppress(asyncio.CancelledError):
-        await serving
-
-
-async def _started(server: uvicorn.Server) -> bool:
-    return server.started
+    async with served(stack.gateway) as url:
+        yield url
 
 
 @pytest.mark.parametrize(("body", "reason"), REFUSALS)
@@ -131,6 +116,7 @@ async def test_without_a_decision_in_time_the_run_is_answered_202_pending(
 
 
 async def boxops(gateway_url: str, *args: str, columns: int = 500) -> Any:
+    """`boxops ARGS…` run as a user runs it, against the gateway at `gateway_url`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("BOXOPS_")}
     return await asyncio.to_thread(
         subprocess.run,
