@@ -230,6 +230,18 @@ async def _started_runs(stack: Stack, name: str) -> list[dict[str, Any]]:
     return [row for row in await history(stack, name) if row["run_id"]]
 
 
+async def test_a_bound_value_no_database_can_store_is_a_skipped_firing_with_the_reason(
+    stack: Stack,
+) -> None:
+    await apply(stack, ON_SALES.replace("where: {region: eu, rows: {gte: 100}}", "where: {}"))
+    await publish(stack, "sales.updated", {"region": "e\u0000u", "rows": 100})
+
+    [skipped] = await eventually(lambda: history(stack, "on-sales"))  # type: ignore[misc]
+
+    assert (skipped["status"], skipped["run_id"]) == ("skipped", None)
+    assert skipped["reason"] == "not firing: a NUL character cannot be stored (at command.1)"
+
+
 async def test_concurrency_skip_queue_and_replace(stack: Stack) -> None:
     spec = "kind: trigger\nname: {name}\ntarget: {{command: [sleep, '1.5']}}\nconcurrency: {c}\n"
     for policy in ("skip", "queue", "replace"):
