@@ -205,6 +205,12 @@ class RunDispatched(RunTransition):
 
     executor_id: str = Field(description="Executor that must start it.")
     command: list[str] = Field(description="Command to run, params already rendered.")
+    template: list[str] | None = Field(
+        None,
+        description="The component's command as written: the executor fills its params, run "
+        "id, inputs and outputs in one pass, so a filled-in value is never read as a "
+        "placeholder again. None for an inline command.",
+    )
     env: dict[str, str] = Field(default_factory=dict, description="Environment to add.")
     resources: Resources = Field(default_factory=Resources, description="Resources granted.")
     attempt: int = Field(1, ge=1, description="1 for the first try, 2 for the first retry…")

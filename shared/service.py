@@ -14,7 +14,7 @@ from typing import Any
 from faststream.nats import NatsBroker
 from opentelemetry.sdk.trace import TracerProvider
 from pydantic import BaseModel
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.batch_publish import publish_rows
@@ -138,27 +138,40 @@ class Database:
     outbox: Outbox
 
 
+def attach_tables(service: Service, migrations: Path) -> async_sessionmaker[AsyncSession]:
+    """Give a service its database: migrated at start, engine closed at stop."""
+    engine, sessions = _migrated(service, migrations)
+    service.on_stop.append(engine.dispose)
+    return sessions
+
+
 def attach_database(service: Service, migrations: Path, relay_interval_s: float = 1.0) -> Database:
-    """Give a service its database: migrated at start, outbox relayed, old outbox and inbox
-    rows deleted, engine closed at stop."""
+    """Its tables, as attach_tables, with the outbox relayed and old outbox and inbox rows
+    deleted."""
     settings, bus = service.settings, service.bus
-    url = settings.database_url(service.name)
-    schema = settings.database_schema(service.name)
-    engine = create_engine(url, schema)
-    sessions = sessionmaker(engine)
+    engine, sessions = _migrated(service, migrations)
     outbox = Outbox(sessions, bus.publish_raw, lambda rows: publish_rows(bus, rows))
     retention = Retention(sessions, outbox.writer, Horizons.of(settings))
+    service.background.append(lambda: outbox.relay_forever(relay_interval_s))
+    service.background.append(lambda: retention.sweep_forever(settings.retention_sweep_s))
+    service.on_stop.append(outbox.mark_published)
+    service.on_stop.append(engine.dispose)
+    return Database(sessions, outbox)
+
+
+def _migrated(
+    service: Service, migrations: Path
+) -> tuple[AsyncEngine, async_sessionmaker[AsyncSession]]:
+    url = service.settings.database_url(service.name)
+    schema = service.settings.database_schema(service.name)
+    engine = create_engine(url, schema)
 
     async def migrate() -> None:
         await wait_for_database(engine)
         await upgrade(url, schema, migrations)
 
     service.on_start.append(migrate)
-    service.background.append(lambda: outbox.relay_forever(relay_interval_s))
-    service.background.append(lambda: retention.sweep_forever(settings.retention_sweep_s))
-    service.on_stop.append(outbox.mark_published)
-    service.on_stop.append(engine.dispose)
-    return Database(sessions, outbox)
+    return engine, sessionmaker(engine)
 
 
 def build_service(

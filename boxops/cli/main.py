@@ -19,6 +19,7 @@ from boxops.cli.models import models_app
 from boxops.cli.pipelines import pipelines_app
 from boxops.cli.quickstart import quickstart
 from boxops.cli.runs import runs_app
+from boxops.cli.tokens import tokens_app
 from boxops.home import home, read_state, state_file
 from boxops.stack import SERVICES, Stack, all_ok, ask_health
 
@@ -32,6 +33,7 @@ app.add_typer(pipelines_app, name="pipelines")
 app.add_typer(triggers.build("triggers"), name="triggers")
 app.add_typer(triggers.build("monitors"), name="monitors")
 app.add_typer(triggers.events_app, name="events")
+app.add_typer(tokens_app, name="tokens")
 app.command()(quickstart)
 app.command()(logs)
 console = Console()

@@ -5,6 +5,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 
 from services.gateway.json_bodies import JsonRoute
+from services.gateway.scopes import Scope, needs
 from shared.bus import Bus, new_id, now
 from shared.envelope import Envelope, EnvelopeError, body_for, headers_for, parse
 from shared.events import Event, model_for
@@ -22,6 +23,7 @@ class AnyEvent(Event):
 
 
 @router.post("/events/{subject}", status_code=202)
+@needs(Scope.WRITE)
 async def publish(subject: str, request: Request) -> dict[str, Any]:
     """Accepts a bare JSON body, a structured CloudEvent, or binary ce-* headers."""
     if not all(SUBJECT_TOKEN.fullmatch(t) for t in subject.split(".")):

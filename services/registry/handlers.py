@@ -17,6 +17,7 @@ from services.registry.tx import Writer
 from shared.bus import now
 from shared.envelope import Envelope
 from shared.events import FileEntry, RunCompleted
+from shared.internal_errors import internal_error
 from shared.nats_adapter import NatsAdapter
 from shared.queries import RefQuery, Reply
 from shared.registry_api import (
@@ -51,10 +52,9 @@ class Handlers:
         except CatalogError as err:
             problems = {"problems": err.problems} if err.problems else None
             return Reply(ok=False, status=err.status, error=str(err), result=problems)
-        except Exception as err:
+        except Exception:
             # The asker gets an answer now rather than its timeout; the log has the trace.
-            log.exception("registry request failed")
-            return Reply(ok=False, status=500, error=f"{type(err).__name__}: {err}")
+            return Reply(ok=False, status=500, error=internal_error(log, "registry request"))
         size = len(json.dumps(result, default=str))
         limit = self._max_payload()
         if size + REPLY_MARGIN > limit:

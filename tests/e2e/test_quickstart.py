@@ -128,6 +128,15 @@ def test_the_monitor_saw_accuracy_fall(api: httpx.Client, quickstarted: tuple[Pa
     assert "fell below 0.9" in quickstarted[1]
 
 
+def test_the_quickstart_ends_saying_the_stack_keeps_running_and_how_to_stop_it(
+    quickstarted: tuple[Path, str],
+) -> None:
+    assert quickstarted[1].rstrip().splitlines()[-2:] == [
+        "The stack keeps running in the background (boxops status).",
+        "Stop it with: boxops down",
+    ]
+
+
 def _refs(nodes: list[dict[str, Any]]) -> set[str]:
     found = set()
     for node in nodes:

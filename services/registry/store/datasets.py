@@ -15,6 +15,7 @@ from services.registry.tables import (
     DatasetVersionRow,
     StagedFilesRow,
 )
+from shared.db import starts_with
 from shared.events import FileEntry
 from shared.registry_api import ListQuery
 
@@ -130,7 +131,7 @@ async def page(
     """Datasets by name with their latest version number and version count."""
     rows = select(DatasetRow).order_by(col(DatasetRow.name))
     if query.prefix:
-        rows = rows.where(col(DatasetRow.name).startswith(query.prefix))
+        rows = rows.where(starts_with(col(DatasetRow.name), query.prefix))
     if query.type:
         rows = rows.where(DatasetRow.type == query.type)
     found = list((await session.exec(rows)).all())
