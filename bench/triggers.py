@@ -35,7 +35,7 @@ ON_PING = """
 kind: trigger
 name: on-ping
 target: {command: ["true"]}
-event: {subject: bench.ping, where: {kind: ping}}
+event: {subject: ext.bench.ping, where: {kind: ping}}
 """
 MINUTELY = """
 kind: trigger
@@ -110,7 +110,7 @@ async def _event_to_running(label: str, state: StackState, token: str) -> None:
     for _ in range(EVENTS):
         event_id = uuid.uuid4().hex
         sent = time.time()
-        await js.publish("bench.ping", b'{"kind": "ping"}', headers={"Nats-Msg-Id": event_id})
+        await js.publish("ext.bench.ping", b'{"kind": "ping"}', headers={"Nats-Msg-Id": event_id})
         run_id = await asyncio.wait_for(future(run_of, event_id), 30)
         latencies.append(await asyncio.wait_for(future(running, run_id), 30) - sent)
         sent_at[run_id] = sent

@@ -6,7 +6,7 @@ import logging
 import os
 import signal
 from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.batch_publish import publish_rows
-from shared.bus import Bus, now
+from shared.bus import DEAD_LETTERS, Bus, now
 from shared.db import create_engine, sessionmaker, wait_for_database
 from shared.migrate import upgrade
 from shared.outbox import Outbox
@@ -184,5 +184,13 @@ def build_service(
     """A service with its broker (traced as settings say) and bus, ready for subscriptions."""
     provider = tracing or tracer_provider(settings, name)
     broker = make_broker(settings, provider)
-    bus = Bus(broker, source=source or f"boxops/{name}", tracer=tracer(provider, "boxops.bus"))
+    dead_letters = replace(
+        DEAD_LETTERS, max_age_s=settings.dlq_max_age_s, max_bytes=settings.dlq_max_bytes
+    )
+    bus = Bus(
+        broker,
+        source=source or f"boxops/{name}",
+        tracer=tracer(provider, "boxops.bus"),
+        dead_letters=dead_letters,
+    )
     return Service(name, settings, broker, bus)

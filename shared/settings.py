@@ -13,6 +13,9 @@ DUPLICATE_WINDOW_S = 120
 # redelivery (a batch consumer's 6 deliveries, each after a 30 s ack wait and up to 10 s
 # of backoff: 240 s), with room to spare.
 MIN_INBOX_RETENTION_S = 600
+# What the dead-letter stream keeps unless told otherwise: the oldest go first past either.
+DLQ_MAX_AGE_S = 30 * 86400
+DLQ_MAX_BYTES = 1024**3
 DEFAULT_HOME = Path.home() / ".boxops"
 LOG_FORMATS = ("text", "json")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -52,6 +55,14 @@ class BoxopsSettings(BaseSettings):
     )
     retention_sweep_s: float = Field(
         60.0, gt=0, description="How often old outbox and inbox rows are deleted."
+    )
+    dlq_max_bytes: int = Field(
+        DLQ_MAX_BYTES,
+        gt=0,
+        description="Most bytes the dead-letter stream keeps; beyond it the oldest go first.",
+    )
+    dlq_max_age_s: int = Field(
+        DLQ_MAX_AGE_S, gt=0, description="Dead letters older than this are dropped (seconds)."
     )
     artifact_url: str = Field("", description="Blob store: file:///path or s3://bucket/prefix.")
     otel_exporter: Literal["none", "console", "otlp"] = Field("none", description="Where spans go.")

@@ -14,6 +14,7 @@ from boxops.cli.artifacts import artifacts_app
 from boxops.cli.common import print_json
 from boxops.cli.components import components_app
 from boxops.cli.datasets import datasets_app
+from boxops.cli.dlq import dlq_app
 from boxops.cli.logs import logs
 from boxops.cli.models import models_app
 from boxops.cli.pipelines import pipelines_app
@@ -34,6 +35,7 @@ app.add_typer(triggers.build("triggers"), name="triggers")
 app.add_typer(triggers.build("monitors"), name="monitors")
 app.add_typer(triggers.events_app, name="events")
 app.add_typer(tokens_app, name="tokens")
+app.add_typer(dlq_app, name="dlq")
 app.command()(quickstart)
 app.command()(logs)
 console = Console()

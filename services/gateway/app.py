@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.trace import SpanKind
 
-from services.gateway import artifacts, events, registry, runs, sdk, tokens, triggers
+from services.gateway import artifacts, dlq, events, registry, runs, sdk, tokens, triggers
 from services.gateway.auth import authorized
 from services.gateway.decisions import Decisions
 from services.gateway.invalid import invalid_request
@@ -48,7 +48,7 @@ def build_app(settings: GatewaySettings, *, tracing: TracerProvider | None = Non
     app.add_middleware(InternalErrors, logger=__name__)  # outermost: after tracing's span
     app.add_exception_handler(RequestValidationError, invalid_request)
     # Each route names the scope it needs (scopes.needs); `authorized` checks it.
-    for module in (runs, triggers, events, registry, sdk, artifacts, tokens):
+    for module in (runs, triggers, events, registry, sdk, artifacts, tokens, dlq):
         app.include_router(module.router, prefix="/v1", dependencies=[Depends(authorized)])
 
     @app.get("/healthz", tags=["health"])
