@@ -197,7 +197,7 @@ async def test_a_debounced_decision_keeps_its_own_status_in_history_http_and_cli
 ) -> None:
     await apply(stack, ON_SALES.replace("event:\n", "debounce: 4s\nevent:\n"))
     for rows in (100, 101):
-        await publish(stack, "sales.updated", {"region": "eu", "rows": rows})
+        await publish(stack, "ext.sales.updated", {"region": "eu", "rows": rows})
 
     async def waiting() -> list[dict[str, Any]] | None:
         rows = await history(stack, "on-sales")
@@ -240,7 +240,7 @@ async def test_a_bound_value_no_database_can_store_is_a_skipped_firing_with_the_
     stack: Stack,
 ) -> None:
     await apply(stack, ON_SALES.replace("where: {region: eu, rows: {gte: 100}}", "where: {}"))
-    await publish(stack, "sales.updated", {"region": "e\u0000u", "rows": 100})
+    await publish(stack, "ext.sales.updated", {"region": "e\u0000u", "rows": 100})
 
     [skipped] = await eventually(lambda: history(stack, "on-sales"))  # type: ignore[misc]
 
