@@ -147,7 +147,7 @@ class Scheduler:
         try:
             return await intake.build(run_id, envelope.data, self.registry, now()), None
         except PlanError as err:
-            return intake.base_run(run_id, envelope.data, now()), str(err)
+            return intake.refused_run(run_id, envelope.data, now()), str(err)
 
     async def on_abort_requested(self, envelope: Envelope[RunAbortRequested]) -> None:
         """Abort a run: at once if it has not started, through its executor if it has."""

@@ -36,6 +36,14 @@ def base_run(run_id: str, request: RunRequested, at: datetime) -> Run:
     return asked(run, request)
 
 
+def refused_run(run_id: str, request: RunRequested, at: datetime) -> Run:
+    """A request that cannot run, with what it named as asked, so listings and their
+    --component and --pipeline filters show it."""
+    kind = "component" if request.component else "pipeline" if request.pipeline else "command"
+    run = base_run(run_id, request, at)
+    return replace(run, kind=kind, component=request.component, pipeline=request.pipeline)
+
+
 UNSTORABLE_REASON = (
     "the database cannot store a value of this request "
     "(a number out of range, or text with a NUL character)"

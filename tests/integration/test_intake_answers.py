@@ -86,6 +86,7 @@ async def test_a_refused_run_is_answered_422_with_the_reason_and_stays_recorded(
     run = (await stack.http.get(answer["url"])).json()
     assert (run["id"], run["state"], run["substate"]) == (answer["id"], "failed", "rejected")
     assert run["reason"] == answer["reason"]
+    assert (run["kind"], run["component"]) == ("component", body["component"])  # as asked
 
 
 async def test_an_accepted_run_is_still_answered_202_with_the_state_it_reached(
@@ -155,7 +156,7 @@ async def test_runs_list_fits_the_terminal_cutting_reasons_at_their_end_and_wide
         assert listed.returncode == 0, listed.stderr
         header, line = listed.stdout.splitlines()  # one line a run: nothing wrapped
         assert max(len(header), len(line)) <= columns, listed.stdout
-        assert line.split()[:2] == [refused["id"], "failed"]
+        assert line.split()[:3] == [refused["id"], "failed", "greet"]
         shown = line[header.index("reason") :].rstrip()
         assert shown.endswith("…") and reason.startswith(shown[:-1]), (columns, shown)
         assert len(shown) >= 20
