@@ -92,13 +92,17 @@ OWN_PUBLISH: dict[str, tuple[str, ...]] = {
     ),
 }
 SERVICES = tuple(OWN_PUBLISH)
+# Core (not JetStream) subscriptions beyond a service's own requests and replies: the
+# gateway hears the scheduler's intake decisions to answer a submission with them.
+OWN_SUBSCRIBE: dict[str, tuple[str, ...]] = {"gateway": ("run.pending", "run.failed")}
 
 
 def service(name: str) -> Permissions:
     # Its own health subject too: a container's health probe asks as the service itself.
     publish = (*OWN_PUBLISH[name], *JETSTREAM, DEAD_LETTERS, f"svc.{name}.health")
     denied = ERASING if name == "gateway" else (*ERASING, DLQ_ERASING)
-    return Permissions(publish, (f"svc.{name}.>", f"{inbox_prefix(name)}.>"), True, denied)
+    subscribe = (f"svc.{name}.>", f"{inbox_prefix(name)}.>", *OWN_SUBSCRIBE.get(name, ()))
+    return Permissions(publish, subscribe, True, denied)
 
 
 def admin() -> Permissions:

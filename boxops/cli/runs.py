@@ -6,9 +6,11 @@ import time
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.console import Console
 from rich.live import Live
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from boxops.cli.common import JsonOption, call, client, console, err, fail, pairs, print_json
 from shared.runs import TERMINAL, RunState, could_be_run_id
@@ -24,6 +26,7 @@ COLOURS: dict[str, str] = {
     RunState.ABORTED: "yellow",
     RunState.RUNNING: "cyan",
 }
+WHOLE = 100_000  # a console width no line of `runs list --wide` reaches
 
 
 @runs_app.command()
@@ -163,9 +166,12 @@ def list_runs(
     trigger: Annotated[str | None, typer.Option(help="Only runs this trigger started.")] = None,
     since: Annotated[str | None, typer.Option(help="ISO time: created at or after.")] = None,
     limit: Annotated[int, typer.Option(help="At most this many.")] = 50,
+    wide: Annotated[
+        bool, typer.Option("--wide", help="Show what and reason whole, lines past the width.")
+    ] = False,
     json_out: JsonOption = False,
 ) -> None:
-    """Runs, newest first."""
+    """Runs, newest first, in a table that fits the terminal (--wide: nothing cut)."""
     runs = _plain(
         call(
             client().runs,
@@ -179,20 +185,59 @@ def list_runs(
     )
     if json_out:
         print_json(runs)
-        return
-    table = Table("id", "state", "what", "created", "exit", "reason")
-    for run in runs:
-        exit_code = "" if run["exit_code"] is None else str(run["exit_code"])
-        what = run.get("pipeline") or run.get("component") or " ".join(run["command"])
-        table.add_row(
-            run["id"],
-            _coloured(run["state"]),
-            what[:40],
-            run["created_at"][:19],
-            exit_code,
-            run.get("reason", "")[:40],
-        )
-    console.print(table)
+    elif wide:  # lines as long as they need, past the terminal's width: nothing cut
+        Console(width=WHOLE).print(runs_table(runs, width=None))
+    else:
+        console.print(runs_table(runs, width=console.width))
+
+
+COLUMNS = ("id", "state", "what", "created", "exit", "reason")
+SHARED = ("what", "reason")  # cut to fit the width; the other columns are shown whole
+DROPPED_FIRST = ("created", "exit")  # when what and reason would get less than MIN_SHARED
+MIN_SHARED = 30
+
+
+def runs_table(runs: list[dict[str, Any]], width: int | None) -> Table:
+    """Ids and states whole; what (at most a third) and reason share the rest of `width`,
+    each cut at its end with … when it does not fit, never at its start; on a narrow
+    terminal, created and exit make room. Without a width, every cell whole."""
+    rows = [dict(zip(COLUMNS, _row(run), strict=True)) for run in runs]
+    widths = {
+        name: max([len(name), *(Text.from_markup(row[name]).cell_len for row in rows)])
+        for name in COLUMNS
+    }
+    if width is not None:
+        for name in DROPPED_FIRST:
+            if _spare(widths, width) < MIN_SHARED:
+                del widths[name]
+        spare = _spare(widths, width)
+        widths["what"] = min(widths["what"], max(len("what"), spare // 3))
+        widths["reason"] = min(widths["reason"], max(len("reason"), spare - widths["what"]))
+    table = Table(box=None)
+    for name, column_width in widths.items():
+        table.add_column(name, width=column_width, no_wrap=True, overflow="ellipsis")
+    for row in rows:
+        table.add_row(*(row[name] for name in widths))
+    return table
+
+
+def _spare(widths: dict[str, int], width: int) -> int:
+    """What is left for what and reason: one space either side of every column."""
+    return width - sum(w + 2 for name, w in widths.items() if name not in SHARED) - 4
+
+
+def _row(run: dict[str, Any]) -> list[str]:
+    exit_code = "" if run["exit_code"] is None else str(run["exit_code"])
+    what = run.get("pipeline") or run.get("component") or " ".join(run["command"])
+    reason = escape(run.get("reason", ""))
+    return [
+        run["id"],
+        _coloured(run["state"]),
+        escape(what),
+        run["created_at"][:19],
+        exit_code,
+        reason,
+    ]
 
 
 @runs_app.command()

@@ -151,3 +151,12 @@ def test_an_ingress_identity_refuses_what_is_not_public(subjects: tuple[str, ...
 
 def test_wildcards_are_allowed_only_over_custom_subjects() -> None:
     assert bp.ingress("ingress-x", ("ext.>", "ext.shop.*")).publish == ("ext.>", "ext.shop.*")
+
+
+def test_the_gateway_may_hear_the_intake_decisions_it_waits_for() -> None:
+    from services.gateway.decisions import DECIDING
+
+    gateway = bp.service("gateway")
+    for model in DECIDING:
+        assert model.subject in gateway.subscribe
+    assert not any("run." in s for s in bp.service("registry").subscribe)
