@@ -2,7 +2,6 @@
 a failed push, and records nothing half (issue 17 #5). The store is a real small tmpfs."""
 
 import hashlib
-import subprocess
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -15,24 +14,15 @@ from tests.integration.artifact.support import (
     running,
     write_random,
 )
+from tests.integration.tmpfs import mount, small_tmpfs
 
 MiB = 1024**2
 
 
-def _mount(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["mount", *args], capture_output=True, text=True, check=False)
-
-
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 5 MiB tmpfs: a real disk that fills up (and can be made read-only)."""
-    folder = tmp_path / "disk"
-    folder.mkdir()
-    mounted = _mount("-t", "tmpfs", "-o", "size=5m", "tmpfs", str(folder))
-    if mounted.returncode != 0:
-        pytest.skip(f"mounting a tmpfs is not permitted here: {mounted.stderr.strip()}")
-    yield folder
-    subprocess.run(["umount", "-l", str(folder)], check=True)
+    with small_tmpfs(tmp_path / "disk") as folder:
+        yield folder
 
 
 @pytest.fixture
@@ -93,7 +83,7 @@ async def test_a_read_only_store_answers_503_and_works_again_once_writable(
 ) -> None:
     big, small = _files(tmp_path / "files", 2, 2 * MiB)
     small.path.write_bytes(b"a small file goes in a bundle")
-    assert _mount("-o", "remount,ro", str(small_disk)).returncode == 0
+    assert mount("-o", "remount,ro", str(small_disk)).returncode == 0
     try:
         for local in (big, small):
             with pytest.raises(ArtifactError) as refused:
@@ -101,7 +91,7 @@ async def test_a_read_only_store_answers_503_and_works_again_once_writable(
             assert str(refused.value).endswith(f"{local.name}: 503: blob store read-only")
         assert await stack.client.listing() == []
     finally:
-        assert _mount("-o", "remount,rw", str(small_disk)).returncode == 0
+        assert mount("-o", "remount,rw", str(small_disk)).returncode == 0
 
     stored = await stack.client.put_files([big, small])
     assert [b.name for b in stored] == ["f1.bin", "f2.bin"]
