@@ -2,6 +2,8 @@
 store when the run ends (`runs/<run id>/logs.jsonl`); until then, and where there is none,
 the lines come from the telemetry stream's live chunks, which it keeps only a while."""
 
+import logging
+
 import httpx
 from fastapi import HTTPException, Request
 
@@ -11,6 +13,7 @@ from shared.artifacts import BadKey, BlobQuery, Location, NameInfo, NameQuery, r
 from shared.bus import TELEMETRY, Bus
 from shared.events import LogChunk, LogLine
 
+log = logging.getLogger(__name__)
 FETCH_TIMEOUT = httpx.Timeout(30.0, read=120.0)
 NOT_THERE = (404, 503)  # not archived (yet), or no artifact service answers
 
@@ -35,7 +38,11 @@ async def archived_logs(request: Request, run_id: str) -> list[LogLine] | None:
             return None
         raise
     async with httpx.AsyncClient(timeout=FETCH_TIMEOUT) as client:
-        response = await client.get(location.url)
+        try:
+            response = await client.get(location.url)
+        except httpx.TransportError as err:
+            log.warning("the log archive of run %s cannot be read now: %s", run_id, err)
+            return None  # the live chunks, while the stream keeps them
     response.raise_for_status()  # a store that lost a recorded blob is a fault
     return [LogLine.model_validate_json(line) for line in response.content.splitlines() if line]
 
