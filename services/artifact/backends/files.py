@@ -218,6 +218,10 @@ class FileStore:
         await asyncio.to_thread(self._write_previews, documents)
 
     def _write_previews(self, documents: dict[str, bytes]) -> None:
+        with disk_errors(self.root):  # a full store postpones them (previewer.py)
+            self._write_preview_files(documents)
+
+    def _write_preview_files(self, documents: dict[str, bytes]) -> None:
         for sha256, data in documents.items():
             path = self._own(preview_key(sha256))
             temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}")

@@ -1,13 +1,16 @@
 """A full or read-only `file://` store answers 507 / 503 naming it, keeps no staged bytes of
 a failed push, and records nothing half (issue 17 #5). The store is a real small tmpfs."""
 
+import errno
 import hashlib
+import logging
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
 from boxops.artifacts import ArtifactError, LocalFile
+from tests.conftest import eventually
 from tests.integration.artifact.support import (
     ArtifactStack,
     artifact_settings,
@@ -95,3 +98,36 @@ async def test_a_read_only_store_answers_503_and_works_again_once_writable(
 
     stored = await stack.client.put_files([big, small])
     assert [b.name for b in stored] == ["f1.bin", "f2.bin"]
+
+
+def _fill(path: Path) -> None:
+    """Write to `path` until its disk is full."""
+    with path.open("wb", buffering=0) as out:
+        try:
+            while out.write(b"\0" * 4096):
+                pass
+        except OSError as err:
+            assert err.errno == errno.ENOSPC
+
+
+async def test_a_preview_a_full_store_cannot_hold_waits_and_the_previewer_goes_on(
+    stack: ArtifactStack, small_disk: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    first, second = tmp_path / "first.json", tmp_path / "second.json"
+    first.write_text('{"n": 1}')
+    second.write_text('{"n": 2}')
+    with caplog.at_level(logging.WARNING, logger="services.artifact.previewer"):
+        blob = await stack.client.put_file(first)  # its preview waits for a pause in uploads
+        _fill(small_disk / "filler")
+
+        async def postponed() -> bool:
+            said = (r.getMessage() for r in caplog.records)
+            return any("previews postponed: blob store full (" in line for line in said)
+
+        await eventually(postponed)
+    assert (await stack.client.stat(blob.sha256)).preview_status == "pending"
+
+    (small_disk / "filler").unlink()
+    later = await stack.client.put_file(second)
+    shown = await stack.client.preview(later.sha256)  # asked for: made at once
+    assert shown.status == "ready", shown
