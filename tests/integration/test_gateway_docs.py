@@ -17,9 +17,7 @@ async def gateway(nats_url: str, tmp_path: Path) -> AsyncIterator[Gateway]:
 
 
 @pytest.mark.parametrize("page", ["/docs", "/redoc"])
-async def test_the_api_docs_load_their_assets_from_the_gateway(
-    gateway: Gateway, page: str
-) -> None:
+async def test_the_api_docs_load_their_assets_from_the_gateway(gateway: Gateway, page: str) -> None:
     html = await gateway.http.get(page)
     assert html.status_code == 200, html.text
     assets = re.findall(r"""(?:src|href)\s*=\s*['"]([^'"]+)['"]""", html.text)
