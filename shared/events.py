@@ -12,6 +12,7 @@ from pydantic_core import PydanticCustomError
 from typing_extensions import TypedDict  # pydantic takes typing.TypedDict from 3.12 on
 
 from shared import storable
+from shared.names import BadName, check_name
 from shared.runs import RunState, RunSubstate
 from shared.uris import UriError, parse_uri
 
@@ -409,6 +410,14 @@ class DatasetVersionCreated(Event):
     changes: DatasetChanges | None = Field(
         None, description="What changed against the previous version, once recorded."
     )
+
+    @field_validator("dataset")
+    @classmethod
+    def _name(cls, name: str) -> str:
+        try:
+            return check_name(name, "dataset name")
+        except BadName as err:
+            raise PydanticCustomError("name", "{reason}", {"reason": str(err)}) from None
 
     @field_validator("uri")
     @classmethod
