@@ -101,6 +101,11 @@ class NatsAdapter:
             if not dynamic:
                 await self.jetstream.update_stream(config)
 
+    async def unhandled(self, stream: str, durable: str) -> int:
+        """Messages a durable consumer has not acked yet: waiting, or delivered and in hand."""
+        info = await self.jetstream.consumer_info(stream, durable)
+        return (info.num_pending or 0) + (info.num_ack_pending or 0)
+
     async def add_subject(self, stream: str, subject: str) -> None:
         """Make `stream` keep `subject` as well (nothing if it does already)."""
         info = await self.jetstream.stream_info(stream)
