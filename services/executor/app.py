@@ -43,6 +43,7 @@ def build_app(
             service.on_stop.append(docker.close)
 
     service.on_start.append(connect_docker)
+    service.on_start.append(executor.take_over)  # before the first dispatch and heartbeat
     service.bus.consume(
         RunDispatched,
         durable=f"{NAME}-{settings.executor_id}",

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from services.executor import contract, outputs, provenance, sdk_buffer
+from services.executor import contract, leftovers, outputs, provenance, sdk_buffer
 from services.executor.backends import Backend, Launch, Running, StartError
 from services.executor.capture import Capture, LogShipper
 from services.executor.contract import ContractError, Layout
@@ -66,6 +66,8 @@ class Attempt:
                 await self.report(None, f"executor error: {type(err).__name__}: {err}")
             finally:
                 self.ended.set()
+            # Reported: a later life of this executor has nothing of it to end.
+            leftovers.mark_ended(self.root)
 
     async def _live(self) -> None:
         try:
@@ -77,10 +79,13 @@ class Attempt:
         except (StartError, InputError, ContractError) as err:
             await self.report(None, str(err))
             return
+        if self.running.pid is not None:
+            leftovers.record_process(self.root, self.running.pid)
         await self.ctx.bus.publish(
             ExecutorRunStarted(
                 run_id=self.run.run_id,
                 executor_id=self.ctx.settings.executor_id,
+                attempt=self.run.attempt,
                 pid=self.running.pid,
                 at=now(),
             )
@@ -135,6 +140,8 @@ class Attempt:
                 task.cancel()
         await recorder.close(tasks[1])
         reason = self.stop_reason or f"exit code {code}"
+        if running.left_behind:
+            reason += f"; killed what it left running: {', '.join(running.left_behind)}"
         try:
             found, refused = await self.collect(recorder, capture)
         finally:
@@ -235,6 +242,7 @@ class Attempt:
             ExecutorRunEnded(
                 run_id=self.run.run_id,
                 executor_id=self.ctx.settings.executor_id,
+                attempt=self.run.attempt,
                 exit_code=code,
                 reason=reason,
                 stderr_tail=tail,
