@@ -241,7 +241,10 @@ def end(
         # The start report was lost; the end report proves the process ran.
         run = start(run, run.executor_id or "", at=at)
     if run.stop_reason == ABORTED_BY_USER:
-        return transition(run, RunState.ABORTED, at=at, reason=run.stop_reason, exit_code=exit_code)
+        # Ended otherwise than by the stop (a restarted executor's report): say how too.
+        other = exit_code is None and reason not in ("", ABORTED_BY_USER)
+        why = f"{ABORTED_BY_USER}; {reason}" if other else ABORTED_BY_USER
+        return transition(run, RunState.ABORTED, at=at, reason=why, exit_code=exit_code)
     if exit_code == 0 and run.stop_reason is None:
         # The executor's reason may add what it killed that the run left running.
         return transition(

@@ -113,3 +113,12 @@ def test_a_run_that_completed_says_what_the_executor_killed_after_it() -> None:
     reason = "exit code 0; killed what it left running: sleep[42]"
     ended = domain.end(running(), exit_code=0, reason=reason, stderr_tail="", outputs={}, at=T0)
     assert (ended.state, ended.reason) == (RunState.COMPLETED, reason)
+
+
+def test_an_aborted_run_whose_restarted_executor_reports_it_lost_says_so() -> None:
+    asked = domain.request_stop(running(), "aborted by user")
+    reason = "the executor restarted and lost the run; killed sleep[42]"
+    ended = domain.end(asked, exit_code=None, reason=reason, stderr_tail="", outputs={}, at=T0)
+    assert (ended.state, ended.reason) == (RunState.ABORTED, f"aborted by user; {reason}")
+    stopped = domain.end(asked, exit_code=-15, reason="", stderr_tail="", outputs={}, at=T0)
+    assert (stopped.state, stopped.reason) == (RunState.ABORTED, "aborted by user")
