@@ -11,6 +11,7 @@ import contextlib
 import ctypes
 import logging
 import os
+import time
 from collections.abc import Callable, Iterable
 
 import psutil
@@ -61,7 +62,7 @@ def kill_left_behind(belongs: Callable[[psutil.Process], bool], *, session: int)
 
 
 def kill(processes: Iterable[psutil.Process]) -> list[str]:
-    """SIGKILL each living one and wait for all (reaping those that are our children)."""
+    """SIGKILL each living one and wait until all are dead; as `name[pid]`."""
     processes = list(processes)
     killed = []
     for process in processes:
@@ -70,10 +71,26 @@ def kill(processes: Iterable[psutil.Process]) -> list[str]:
                 name = process.name()
                 process.kill()
                 killed.append(f"{name}[{process.pid}]")
-    _, alive = psutil.wait_procs(processes, timeout=REAP_S)
-    for process in alive:
-        log.warning("process %d did not end after SIGKILL", process.pid)
+    deadline = time.monotonic() + REAP_S
+    while processes := [p for p in processes if not _dead(p)]:
+        if time.monotonic() > deadline:
+            log.warning("still alive after SIGKILL: %s", [p.pid for p in processes])
+            break
+        time.sleep(0.01)
     return killed
+
+
+def _dead(process: psutil.Process) -> bool:
+    """Gone, or a zombie: reaped if it is this process's child (adopted, so not one that
+    asyncio waits for); another's zombie is its parent's to reap."""
+    try:
+        if process.status() != psutil.STATUS_ZOMBIE:
+            return False
+        if process.ppid() == os.getpid():
+            os.waitpid(process.pid, os.WNOHANG)
+    except (psutil.NoSuchProcess, ChildProcessError):
+        pass
+    return True
 
 
 def _in_session(process: psutil.Process, session: int) -> bool:
