@@ -1,10 +1,17 @@
-"""Services as real processes for tests: start with settings in the environment, stop."""
+"""Services as real processes for tests: start with settings in the environment, stop; and
+the processes of a run, found by the variables it gave them."""
 
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+
+import nats
+import psutil
+
+from shared.queries import health_subject
+from tests.conftest import eventually
 
 
 def start_service(
@@ -39,3 +46,33 @@ def go(process: subprocess.Popen[bytes]) -> None:
     assert process.stdin
     process.stdin.write(b"go\n")
     process.stdin.flush()
+
+
+async def answers(client: nats.NATS, service: str) -> bool:
+    """Whether the service answers its health request, started."""
+    try:
+        reply = await client.request(health_subject(service), b"{}", timeout=0.5)
+    except Exception:
+        return False
+    return bool(json.loads(reply.data)["status"] == "ok")
+
+
+def processes_of(run_id: str) -> list[psutil.Process]:
+    """The living processes that carry the run's id in their environment."""
+    found = []
+    for process in psutil.process_iter():
+        try:
+            if process.environ().get("BOXOPS_RUN_ID") == run_id:
+                found.append(process)
+        except psutil.Error:  # gone, a zombie, or not ours to read
+            continue
+    return found
+
+
+async def none_left(run_id: str, timeout: float) -> None:
+    """Wait until no process of the run is alive."""
+
+    async def check() -> bool:
+        return not processes_of(run_id)
+
+    await eventually(check, timeout=timeout)

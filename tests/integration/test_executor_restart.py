@@ -14,8 +14,7 @@ import pytest
 
 from tests.conftest import eventually
 from tests.integration.conftest import Stack, start_stack, stop_stack, submit, wait_run
-from tests.integration.processes import go, start_service
-from tests.integration.test_scheduler_crash import answers
+from tests.integration.processes import answers, go, none_left, processes_of, start_service
 
 HEARTBEAT_S = 0.5
 WITHIN = 3 * HEARTBEAT_S  # from the executor's return to the run's final state
@@ -61,18 +60,6 @@ def executor(nats_url: str) -> Iterator[Start]:
             process.wait(20)
 
 
-def processes_of(run_id: str) -> list[psutil.Process]:
-    """The living processes that carry the run's id in their environment."""
-    found = []
-    for process in psutil.process_iter():
-        try:
-            if process.environ().get("BOXOPS_RUN_ID") == run_id:
-                found.append(process)
-        except psutil.Error:  # gone, a zombie, or not ours to read
-            continue
-    return found
-
-
 @pytest.fixture
 def run_processes() -> Iterator[Callable[[str], list[psutil.Process]]]:
     """`processes_of`, and whatever a test left of its runs is killed at its end."""
@@ -86,13 +73,6 @@ def run_processes() -> Iterator[Callable[[str], list[psutil.Process]]]:
     for run_id in seen:
         for process in processes_of(run_id):
             process.kill()
-
-
-async def none_left(run_id: str, timeout: float) -> None:
-    async def check() -> bool:
-        return not processes_of(run_id)
-
-    await eventually(check, timeout=timeout)
 
 
 async def back(nats_url: str) -> float:

@@ -10,7 +10,7 @@ import pytest
 
 from tests.integration.conftest import Stack, submit, wait_run
 from tests.integration.executor_harness import Harness, start_harness
-from tests.integration.test_executor_restart import none_left, processes_of
+from tests.integration.processes import none_left, processes_of
 
 ESCAPE = "setsid sleep 334 & echo escaped $!; sleep 1; echo done"
 
