@@ -51,7 +51,8 @@ def _routes(kind: str) -> None:
     @needs(Scope.WRITE)
     async def register_spec(text: SpecText, request: Request, response: Response) -> Any:
         """Register a YAML spec: 201 with a new version, or 200 with the version that has the
-        same content; 422 names each problem with its field and line."""
+        same content; 422 names each problem with its field and line. `{{ spec.dir }}` and
+        `{{ python }}` come filled in (the CLI fills them from the spec file)."""
         return await ask_created(request, response, register, SpecRegister(text=text))
 
     @router.get(plural, response_model=Page, name=f"list_{kind}s", tags=tags)
