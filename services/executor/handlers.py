@@ -48,7 +48,7 @@ class Executor:
             await self._refuse(run, f"backend {run.backend!r} not offered here (only {offered})")
             return
         root.mkdir(parents=True)
-        leftovers.mark_live(root)
+        self.ctx.live.begin(run.run_id, run.attempt)
         attempt = Attempt(self.ctx, run, backend, Layout(root))
         self.attempts[run.run_id] = attempt
         task = asyncio.create_task(attempt.live())
@@ -102,7 +102,7 @@ class Executor:
         executor left running (killed, it never reported those attempts' end)."""
         if not reaper.become_subreaper():
             log.warning("not a child subreaper: what a run leaves behind may outlive it")
-        for leftover in await asyncio.to_thread(leftovers.unfinished, self.workdirs):
+        for leftover in await asyncio.to_thread(self.ctx.live.unfinished):
             killed = await asyncio.to_thread(leftovers.kill, leftover)
             reason = LOST_ON_RESTART + (f"; killed {', '.join(killed)}" if killed else "")
             log.warning("run %s attempt %d: %s", leftover.run_id, leftover.attempt, reason)
@@ -114,7 +114,7 @@ class Executor:
                 at=now(),
             )
             await self.ctx.bus.publish(ended)
-            leftovers.mark_ended(leftover.root)
+            self.ctx.live.end(leftover.run_id, leftover.attempt)
 
     async def stop_all(self) -> None:
         """On shutdown: stop every run and report how it ended."""

@@ -1,8 +1,9 @@
 """What an executor's previous life left behind.
 
-An attempt's work dir carries a `live` mark from its dispatch to its end report, and once
-its process started, `process.json` (pid, process group, start time). An executor that
-starts and finds a live mark was stopped without ending that attempt (SIGKILL, a crash, a
+The executor keeps one file per live attempt in a folder of its own state (not in the
+attempt's dir, which the run can write to): from the dispatch to the end report, with the
+attempt's process (pid, process group, start time) once it started. An executor that
+starts and finds such a file was stopped without ending that attempt (SIGKILL, a crash, a
 lost machine): it kills what still runs of the attempt and reports it lost.
 """
 
@@ -10,54 +11,70 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psutil
 
 from services.executor import reaper
-
-LIVE = "live"
-PROCESS = "process.json"
 
 
 @dataclass(frozen=True)
 class Leftover:
     run_id: str
     attempt: int
-    root: Path
+    process: dict[str, Any] | None = None  # pid, pgid, started (its create time)
 
 
-def mark_live(root: Path) -> None:
-    (root / LIVE).touch()
+@dataclass(frozen=True)
+class LiveAttempts:
+    folder: Path
+
+    def begin(self, run_id: str, attempt: int) -> None:
+        self._write(Leftover(run_id, attempt))
+
+    def started(self, run_id: str, attempt: int, pid: int) -> None:
+        """Once its process started: what a later life needs to find it."""
+        try:
+            started = psutil.Process(pid).create_time()
+            process = {"pid": pid, "pgid": os.getpgid(pid), "started": started}
+        except (OSError, psutil.Error):
+            return  # it has ended already: nothing of it to find through its leader
+        self._write(Leftover(run_id, attempt, process))
+
+    def end(self, run_id: str, attempt: int) -> None:
+        self._file(run_id, attempt).unlink(missing_ok=True)
+
+    def unfinished(self) -> list[Leftover]:
+        """The attempts a previous life began and never ended."""
+        if not self.folder.is_dir():
+            return []
+        return [
+            leftover for path in sorted(self.folder.glob("*.json")) if (leftover := _read(path))
+        ]
+
+    def _file(self, run_id: str, attempt: int) -> Path:
+        return self.folder / f"{run_id}.{attempt}.json"
+
+    def _write(self, leftover: Leftover) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        record = {"run_id": leftover.run_id, "attempt": leftover.attempt}
+        if leftover.process:
+            record["process"] = leftover.process
+        self._file(leftover.run_id, leftover.attempt).write_text(json.dumps(record))
 
 
-def mark_ended(root: Path) -> None:
-    (root / LIVE).unlink(missing_ok=True)
-
-
-def record_process(root: Path, pid: int) -> None:
-    """Written once the run's process started: what a later life needs to find it."""
+def _read(path: Path) -> Leftover | None:
     try:
-        record = {"pid": pid, "pgid": os.getpgid(pid), "started": psutil.Process(pid).create_time()}
-    except (OSError, psutil.Error):
-        return  # it has ended already: nothing of it to find later through its leader
-    (root / PROCESS).write_text(json.dumps(record))
-
-
-def unfinished(workdirs: Path) -> list[Leftover]:
-    """The attempts under `workdirs` (RUN/attempt-N) still marked live."""
-    found = []
-    for mark in sorted(workdirs.glob(f"*/attempt-*/{LIVE}")):
-        root = mark.parent
-        attempt = root.name.removeprefix("attempt-")
-        if attempt.isdigit():
-            found.append(Leftover(root.parent.name, int(attempt), root))
-    return found
+        return Leftover(**json.loads(path.read_text()))
+    except (OSError, ValueError, TypeError):  # cut short by the kill: what its name says
+        run_id, _, attempt = path.stem.rpartition(".")
+        return Leftover(run_id, int(attempt)) if run_id and attempt.isdigit() else None
 
 
 def kill(leftover: Leftover) -> list[str]:
     """Kill whatever still runs of the attempt; what was killed, as `name[pid]`."""
     belongs = reaper.of_run(leftover.run_id, leftover.attempt)
-    group = _group(leftover.root)
+    group = _group(leftover.process)
     found = [
         process
         for process in psutil.process_iter()
@@ -66,15 +83,16 @@ def kill(leftover: Leftover) -> list[str]:
     return reaper.kill(found)
 
 
-def _group(root: Path) -> int | None:
+def _group(process: dict[str, Any] | None) -> int | None:
     """The recorded process group, if its leader is still the process that was recorded
     (not a later one that got its pid)."""
-    try:
-        record = json.loads((root / PROCESS).read_text())
-        same = psutil.Process(record["pid"]).create_time() == record["started"]
-    except (OSError, ValueError, KeyError, psutil.Error):
+    if not process:
         return None
-    return int(record["pgid"]) if same else None
+    try:
+        same = psutil.Process(process["pid"]).create_time() == process["started"]
+    except (KeyError, psutil.Error):
+        return None
+    return int(process["pgid"]) if same else None
 
 
 def _in_group(process: psutil.Process, group: int | None) -> bool:

@@ -8,11 +8,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from services.executor import contract, leftovers, outputs, provenance, sdk_buffer
+from services.executor import contract, outputs, provenance, sdk_buffer
 from services.executor.backends import Backend, Launch, Running, StartError
 from services.executor.capture import Capture, LogShipper
 from services.executor.contract import ContractError, Layout
 from services.executor.inputs import BlobStore, InputError, Inputs
+from services.executor.leftovers import LiveAttempts
 from services.executor.outputs import OutputRefused
 from services.executor.recorder import Recorder
 from services.executor.settings import ExecutorSettings
@@ -40,6 +41,7 @@ class Context:
     bus: Bus
     inputs: Inputs
     blobs: BlobStore | None
+    live: LiveAttempts  # which attempts have begun and not ended, for a later life
 
 
 @dataclass
@@ -67,7 +69,7 @@ class Attempt:
             finally:
                 self.ended.set()
             # Reported: a later life of this executor has nothing of it to end.
-            leftovers.mark_ended(self.root)
+            self.ctx.live.end(self.run.run_id, self.run.attempt)
 
     async def _live(self) -> None:
         try:
@@ -80,7 +82,7 @@ class Attempt:
             await self.report(None, str(err))
             return
         if self.running.pid is not None:
-            leftovers.record_process(self.root, self.running.pid)
+            self.ctx.live.started(self.run.run_id, self.run.attempt, self.running.pid)
         await self.ctx.bus.publish(
             ExecutorRunStarted(
                 run_id=self.run.run_id,

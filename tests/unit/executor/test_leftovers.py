@@ -1,5 +1,5 @@
-"""What a previous life of the executor left: attempts still marked live in the work dirs,
-and their processes, found by their run's variables or by the recorded process group."""
+"""What a previous life of the executor left: attempts begun and never ended, and their
+processes, found by their run's variables or by the recorded process group."""
 
 import subprocess
 import uuid
@@ -10,7 +10,7 @@ import psutil
 import pytest
 
 from services.executor import leftovers
-from services.executor.leftovers import Leftover
+from services.executor.leftovers import Leftover, LiveAttempts
 
 
 @pytest.fixture
@@ -23,28 +23,33 @@ def spawned() -> Iterator[list[subprocess.Popen[bytes]]]:
             process.wait()
 
 
-def attempt(workdirs: Path, run_id: str, n: int) -> Path:
-    root = workdirs / run_id / f"attempt-{n}"
-    root.mkdir(parents=True)
-    return root
+def test_attempts_begun_and_not_ended_are_unfinished(tmp_path: Path) -> None:
+    live = LiveAttempts(tmp_path / "live")
+    assert live.unfinished() == []
+    live.begin("r1", 1)
+    live.begin("r2", 1)
+    live.end("r2", 1)
+    live.begin("r.3", 2)
+    (tmp_path / "live" / "r4.1.json").write_text("")  # cut short by a kill while written
+
+    assert live.unfinished() == [Leftover("r.3", 2), Leftover("r1", 1), Leftover("r4", 1)]
 
 
-def test_attempts_still_marked_live_are_unfinished(tmp_path: Path) -> None:
-    leftovers.mark_live(attempt(tmp_path, "r1", 1))
-    leftovers.mark_live(ended := attempt(tmp_path, "r2", 1))
-    leftovers.mark_ended(ended)
-    attempt(tmp_path, "r3", 1)  # from before attempts were marked: nothing to say
-    leftovers.mark_live(attempt(tmp_path, "r4", 2))
+def test_an_attempt_that_started_has_its_process_recorded(
+    tmp_path: Path, spawned: list[subprocess.Popen[bytes]]
+) -> None:
+    live = LiveAttempts(tmp_path / "live")
+    spawned.append(leader := subprocess.Popen(["sleep", "60"], start_new_session=True))
+    live.begin("r1", 1)
+    live.started("r1", 1, leader.pid)
 
-    assert leftovers.unfinished(tmp_path) == [
-        Leftover("r1", 1, tmp_path / "r1" / "attempt-1"),
-        Leftover("r4", 2, tmp_path / "r4" / "attempt-2"),
-    ]
-    assert leftovers.unfinished(tmp_path / "none-yet") == []
+    (found,) = live.unfinished()
+    started = psutil.Process(leader.pid).create_time()
+    assert found == Leftover("r1", 1, {"pid": leader.pid, "pgid": leader.pid, "started": started})
 
 
 def test_the_processes_of_a_leftover_attempt_are_found_by_its_variables_and_killed(
-    tmp_path: Path, spawned: list[subprocess.Popen[bytes]]
+    spawned: list[subprocess.Popen[bytes]],
 ) -> None:
     run_id = uuid.uuid4().hex
     for n in (1, 2):
@@ -52,7 +57,7 @@ def test_the_processes_of_a_leftover_attempt_are_found_by_its_variables_and_kill
         spawned.append(subprocess.Popen(["sleep", "60"], env=env))
     earlier, leftover = spawned
 
-    killed = leftovers.kill(Leftover(run_id, 2, attempt(tmp_path, run_id, 2)))
+    killed = leftovers.kill(Leftover(run_id, 2))
 
     assert killed == [f"sleep[{leftover.pid}]"]
     assert not psutil.pid_exists(leftover.pid)  # killed and reaped
@@ -63,7 +68,7 @@ def test_the_recorded_group_finds_processes_that_lost_their_variables(
     tmp_path: Path, spawned: list[subprocess.Popen[bytes]]
 ) -> None:
     run_id = uuid.uuid4().hex
-    root = attempt(tmp_path, run_id, 1)
+    live = LiveAttempts(tmp_path / "live")
     script = "env -i /bin/sleep 60 & echo started; wait"
     env = {"PATH": "/usr/bin:/bin", "BOXOPS_RUN_ID": run_id, "BOXOPS_ATTEMPT": "1"}
     leader = subprocess.Popen(
@@ -71,10 +76,11 @@ def test_the_recorded_group_finds_processes_that_lost_their_variables(
     )
     spawned.append(leader)
     assert leader.stdout and leader.stdout.readline() == b"started\n"
-    leftovers.record_process(root, leader.pid)
+    live.started(run_id, 1, leader.pid)
     (child,) = psutil.Process(leader.pid).children()
 
-    killed = leftovers.kill(Leftover(run_id, 1, root))
+    (leftover,) = live.unfinished()
+    killed = leftovers.kill(leftover)
 
     assert sorted(killed) == sorted([f"sh[{leader.pid}]", f"sleep[{child.pid}]"])
     assert not psutil.pid_exists(leader.pid)  # killed and reaped
