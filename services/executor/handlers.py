@@ -123,6 +123,9 @@ class Executor:
             killed = await asyncio.to_thread(leftovers.kill, leftover)
             reason = LOST_ON_RESTART + (f"; killed {', '.join(killed)}" if killed else "")
             log.warning("run %s attempt %d: %s", leftover.run_id, leftover.attempt, reason)
+            # Its dir is a failed attempt's: kept a while for debugging, then swept.
+            root = self.workdirs / leftover.run_id / f"attempt-{leftover.attempt}"
+            await asyncio.to_thread(workdirs.keep, root)
             ended = ExecutorRunEnded(
                 run_id=leftover.run_id,
                 executor_id=self.id,

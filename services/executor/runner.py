@@ -78,7 +78,7 @@ class Attempt:
         """Its dir goes once everything in it is archived; a failed one is kept a while."""
         if (self.completed and self.archived) or self.ctx.settings.keep_failed_workdirs_s == 0:
             workdirs.remove_workdir(self.root)
-        elif self.root.is_dir():
+        else:
             workdirs.keep(self.root)
 
     async def _live(self) -> None:

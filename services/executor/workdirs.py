@@ -28,8 +28,9 @@ def remove_workdir(root: Path) -> None:
 
 
 def keep(root: Path) -> None:
-    """Mark an ended attempt's dir as kept (for debugging) from now on."""
-    (root / ENDED).touch()
+    """Mark an ended attempt's dir, if there is one, as kept (for debugging) from now on."""
+    if root.is_dir():
+        (root / ENDED).touch()
 
 
 def due(ended_at: float, now: float, keep_s: float) -> bool:

@@ -139,6 +139,8 @@ async def test_a_run_whose_executor_is_killed_ends_when_it_is_back_and_leaves_no
     assert run["reason"].count("sh[") == 1
     assert took < WITHIN, f"{took:.2f} s after the executor was back"
     await none_left(run_id, timeout=5)
+    kept = home / "executor" / "runs" / run_id / "attempt-1" / ".ended"
+    assert kept.exists()  # kept as a failed run's dir, then swept
 
 
 async def test_an_executor_back_without_its_work_dirs_has_its_lost_run_failed_by_heartbeat(
