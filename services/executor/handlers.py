@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+from pathlib import Path
 
 from services.executor.backends import Backend
 from services.executor.contract import Layout
@@ -20,12 +21,12 @@ log = logging.getLogger(__name__)
 
 
 class Executor:
-    def __init__(self, ctx: Context, backends: dict[str, Backend]) -> None:
+    def __init__(self, ctx: Context, backends: dict[str, Backend], workdirs: Path) -> None:
         self.ctx = ctx
         self.settings = ctx.settings
         self.id = ctx.settings.executor_id
         self.backends = backends
-        self.workdirs = ctx.settings.home / "executor" / "runs"
+        self.workdirs = workdirs
         self.attempts: dict[str, Attempt] = {}
         self.tasks: set[asyncio.Task[None]] = set()
         self.stopping = False

@@ -1,4 +1,5 @@
-"""The local backend: a run is a subprocess in its own process group and work dir.
+"""The local backend: a run is a subprocess in its own process group and work dir, in a
+bubblewrap sandbox (`sandbox.py`) unless the executor is told to run it unsandboxed.
 
 Limits: with a writable cgroup v2 hierarchy (`/sys/fs/cgroup`, memory and cpu controllers)
 each run gets its own cgroup with `memory.max` and `cpu.max`; without one, memory can be
@@ -10,21 +11,35 @@ import asyncio
 import contextlib
 import os
 import resource
+import shutil
 import signal
 from pathlib import Path
 
 from services.executor.backends import Launch, Sink, StartError
 from services.executor.backends.cgroups import Cgroup
+from services.executor.backends.sandbox import (
+    Sandbox,
+    Status,
+    Unavailable,
+    exit_code,
+    signal_group,
+)
 from services.executor.contract import Layout
 
 READ = 64 * 1024
 
 
 class LocalRun:
-    def __init__(self, process: asyncio.subprocess.Process, cgroup: Cgroup | None) -> None:
+    def __init__(
+        self,
+        process: asyncio.subprocess.Process,
+        cgroup: Cgroup | None,
+    ) -> None:
         self.process = process
         self.pid: int | None = process.pid
         self.cgroup = cgroup
+        # In a sandbox: the command's process group, once bwrap has said which it is.
+        self.sandboxed: Status | None = None
 
     async def stream(self, sink: Sink) -> None:
         assert self.process.stdout and self.process.stderr  # noqa: S101
@@ -37,10 +52,15 @@ class LocalRun:
         # behind hold them open: the leader's exit ends the run, and its group with it.
         await _exit_of(self.process)
         self._kill_group(signal.SIGKILL)
-        return await self.process.wait()
+        code = await self.process.wait()
+        return exit_code(code) if self.sandboxed else code
 
     async def terminate(self, grace_s: float) -> None:
-        self._kill_group(signal.SIGTERM)
+        if self.sandboxed:
+            # Not bwrap itself: the command's group, so that it may end gracefully.
+            signal_group(await self.sandboxed.group, signal.SIGTERM)
+        else:
+            self._kill_group(signal.SIGTERM)
         try:
             await asyncio.wait_for(self.process.wait(), grace_s)
         except TimeoutError:
@@ -49,6 +69,8 @@ class LocalRun:
 
     async def cleanup(self) -> None:
         self._kill_group(signal.SIGKILL)
+        if self.sandboxed:
+            await self.sandboxed.reading  # bwrap has ended: its status pipe is at its end
         if self.cgroup:
             await self.cgroup.remove()
 
@@ -92,7 +114,14 @@ async def _pump(stream: asyncio.StreamReader, name: str, sink: Sink) -> None:
 class LocalBackend:
     name = "local"
 
-    def __init__(self, *, rlimit_memory: bool = False, cgroups: Path | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        sandbox: Sandbox | Unavailable | None,
+        rlimit_memory: bool = False,
+        cgroups: Path | None = None,
+    ) -> None:
+        self.sandbox = sandbox  # None: runs are not sandboxed, as the settings allow
         self.rlimit_memory = rlimit_memory
         self.cgroups = cgroups
 
@@ -100,6 +129,32 @@ class LocalBackend:
         return host
 
     async def start(self, launch: Launch) -> LocalRun:
+        if isinstance(self.sandbox, Unavailable):
+            raise StartError(self.sandbox.reason)
+        env = _base_env() | launch.env
+        if self.sandbox is None:
+            return await self._spawn(launch, launch.command, env)
+        _check_found(launch.command[0], env, Path(launch.host.work))
+        status, status_w = os.pipe()
+        gpu = bool(launch.resources.gpu)
+        command = self.sandbox.wrap(launch.command, launch.host, status_fd=status_w, gpu=gpu)
+        try:
+            run = await self._spawn(launch, command, env, pass_fds=(status_w,))
+        except BaseException:
+            os.close(status)
+            raise
+        finally:
+            os.close(status_w)
+        run.sandboxed = Status(status)
+        return run
+
+    async def _spawn(
+        self,
+        launch: Launch,
+        command: list[str],
+        env: dict[str, str],
+        pass_fds: tuple[int, ...] = (),
+    ) -> LocalRun:
         cgroup = Cgroup.create(self.cgroups, launch.run_id, launch.resources)
         memory = launch.resources.memory_mb * 1024 * 1024 if self.rlimit_memory else None
 
@@ -111,20 +166,32 @@ class LocalBackend:
 
         try:
             process = await asyncio.create_subprocess_exec(
-                *launch.command,
+                *command,
                 cwd=launch.host.work,
-                env=_base_env() | launch.env,
+                env=env,
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
                 start_new_session=True,  # its own process group, so a stop reaches its children
                 preexec_fn=in_child if (cgroup or memory) else None,
+                pass_fds=pass_fds,
             )
         except OSError as err:
             if cgroup:
                 await cgroup.remove()
-            raise StartError(f"cannot start {launch.command[0]!r}: {err.strerror}") from None
+            raise StartError(f"cannot start {command[0]!r}: {err.strerror}") from None
         return LocalRun(process, cgroup)
+
+
+def _check_found(program: str, env: dict[str, str], cwd: Path) -> None:
+    """In the sandbox, bwrap would fail to find the program with an error of its own: it is
+    looked up here, to fail as a local run without the sandbox does."""
+    if "/" in program:
+        found = (cwd / program).is_file()
+    else:
+        found = shutil.which(program, path=env.get("PATH", os.defpath)) is not None
+    if not found:
+        raise StartError(f"cannot start {program!r}: No such file or directory")
 
 
 def _base_env() -> dict[str, str]:
