@@ -47,6 +47,9 @@ class Resources(BaseModel):
     cpu: float = Field(1.0, ge=0, description="CPU cores.")
     memory_mb: int = Field(512, ge=0, description="Memory in MiB.")
     gpu: int = Field(0, ge=0, description="GPUs.")
+    pids: int = Field(
+        4096, ge=16, description="Processes and threads at most (the docker backend's limit)."
+    )
 
 
 class FileEntry(BaseModel):
@@ -580,6 +583,8 @@ def is_public(subject: str) -> bool:
     return subject in {m.subject for m in PUBLIC} or (
         subject.startswith(CUSTOM_PREFIX) and len(subject) > len(CUSTOM_PREFIX)
     )
+
+
 _SUFFIXED: tuple[type[Event], ...] = (RunDispatched, RunStopRequested, LogChunk)
 
 
