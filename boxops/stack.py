@@ -238,14 +238,18 @@ class Stack:
             BOXOPS_ARTIFACT_PORT=str(free_port()),  # its data plane; several stacks may run
             PYTHONUNBUFFERED="1",
         )
-        # Settings the user may give the whole stack: tracing, logs, and a PostgreSQL
-        # database (each service then keeps its tables in a schema of its own name).
+        # Settings the user may give the whole stack: tracing, logs, a PostgreSQL database
+        # (each service then keeps its tables in a schema of its own name), and where and
+        # how local runs run.
         for key in (
             "BOXOPS_OTEL_EXPORTER",
             "BOXOPS_OTEL_ENDPOINT",
             "BOXOPS_DB_URL",
             "BOXOPS_LOG_FORMAT",
             "BOXOPS_LOG_LEVEL",
+            "BOXOPS_WORK_ROOT",
+            "BOXOPS_LOCAL_SANDBOX",
+            "BOXOPS_LOCAL_SANDBOX_HIDE",
         ):
             if key in os.environ:
                 env[key] = os.environ[key]
