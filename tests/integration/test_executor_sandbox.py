@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import eventually
-from tests.integration.executor_harness import Harness, start_harness
+from tests.integration.executor_harness import Harness, need_docker, start_harness
 
 SECRETS = {"token": "admin-token-1", "run-token-secret": "signing-2", "stack.json": '{"pid": 3}'}
 
@@ -77,6 +77,16 @@ async def test_a_local_run_cannot_read_the_token_the_run_token_secret_or_stack_j
 
     assert sandboxed.output(hidden) == ["tried"]
     assert unsandboxed.output(shown) == [*SECRETS.values(), "tried"]
+
+
+async def test_a_local_run_cannot_reach_the_docker_daemon(sandboxed: Harness) -> None:
+    need_docker()  # a socket to hide
+    script = "for s in /run/docker.sock /var/run/docker.sock; do [ -S $s ] && echo $s; done"
+    script += "; echo checked"
+    run_id = await sandboxed.dispatch(["sh", "-c", script])
+    await sandboxed.ended(run_id)
+
+    assert sandboxed.output(run_id) == ["checked"]
 
 
 async def test_work_dirs_live_outside_home_in_a_private_directory(sandboxed: Harness) -> None:

@@ -30,16 +30,11 @@ READ = 64 * 1024
 
 
 class LocalRun:
-    def __init__(
-        self,
-        process: asyncio.subprocess.Process,
-        cgroup: Cgroup | None,
-    ) -> None:
+    def __init__(self, process: asyncio.subprocess.Process, cgroup: Cgroup | None) -> None:
         self.process = process
         self.pid: int | None = process.pid
         self.cgroup = cgroup
-        # In a sandbox: the command's process group, once bwrap has said which it is.
-        self.sandboxed: Status | None = None
+        self.sandbox: Status | None = None  # in a sandbox: what bwrap says of it
 
     async def stream(self, sink: Sink) -> None:
         assert self.process.stdout and self.process.stderr  # noqa: S101
@@ -53,12 +48,15 @@ class LocalRun:
         await _exit_of(self.process)
         self._kill_group(signal.SIGKILL)
         code = await self.process.wait()
-        return exit_code(code) if self.sandboxed else code
+        return exit_code(code) if self.sandbox else code
 
     async def terminate(self, grace_s: float) -> None:
-        if self.sandboxed:
-            # Not bwrap itself: the command's group, so that it may end gracefully.
-            signal_group(await self.sandboxed.group, signal.SIGTERM)
+        if self.sandbox:
+            # Not bwrap itself: the command's group, so that it may end gracefully. Only
+            # while bwrap lives, as its group's id may be another's once it has ended.
+            group = await self.sandbox.group
+            if self.process.returncode is None:
+                signal_group(group, signal.SIGTERM)
         else:
             self._kill_group(signal.SIGTERM)
         try:
@@ -69,8 +67,8 @@ class LocalRun:
 
     async def cleanup(self) -> None:
         self._kill_group(signal.SIGKILL)
-        if self.sandboxed:
-            await self.sandboxed.reading  # bwrap has ended: its status pipe is at its end
+        if self.sandbox:
+            await self.sandbox.reading  # bwrap has ended: its status pipe is at its end
         if self.cgroup:
             await self.cgroup.remove()
 
@@ -145,7 +143,7 @@ class LocalBackend:
             raise
         finally:
             os.close(status_w)
-        run.sandboxed = Status(status)
+        run.sandbox = Status(status)
         return run
 
     async def _spawn(

@@ -142,15 +142,17 @@ class Status:
         reader = asyncio.StreamReader()
         protocol = asyncio.StreamReaderProtocol(reader)
         loop = asyncio.get_running_loop()
-        transport, _ = await loop.connect_read_pipe(lambda: protocol, os.fdopen(fd, "rb", 0))
         try:
-            self.group.set_result(_child_pid(await reader.readline()))
-            while await reader.read(4096):
-                pass
+            transport, _ = await loop.connect_read_pipe(lambda: protocol, os.fdopen(fd, "rb", 0))
+            try:
+                self.group.set_result(_child_pid(await reader.readline()))
+                while await reader.read(4096):
+                    pass
+            finally:
+                transport.close()
         finally:
             if not self.group.done():
                 self.group.set_result(None)
-            transport.close()
 
 
 def _child_pid(line: bytes) -> int | None:
