@@ -7,6 +7,7 @@ from pathlib import Path
 from services.executor.backends import Backend
 from services.executor.contract import Layout
 from services.executor.runner import Attempt, Context
+from services.executor.workdirs import WorkRootError, private_dir
 from shared.bus import now
 from shared.envelope import Envelope
 from shared.events import (
@@ -45,6 +46,11 @@ class Executor:
         if backend is None:
             offered = ", ".join(sorted(self.backends))
             await self._refuse(run, f"backend {run.backend!r} not offered here (only {offered})")
+            return
+        try:
+            private_dir(self.workdirs)  # again: a temp dir cleaner may have removed it
+        except WorkRootError as err:
+            await self._refuse(run, str(err))
             return
         root.mkdir(parents=True)
         attempt = Attempt(self.ctx, run, backend, Layout(root))

@@ -3,6 +3,7 @@ files or other runs, write only their own dirs, and stop, exit and die as withou
 
 import asyncio
 import os
+import shutil
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -97,6 +98,21 @@ async def test_work_dirs_live_outside_home_in_a_private_directory(sandboxed: Har
     assert sandboxed.workdir(run_id).parent.parent == root
     assert sandboxed.home not in root.parents
     assert root.stat().st_mode & 0o777 == 0o700
+
+
+async def test_a_removed_work_root_is_made_private_again_and_an_open_one_is_refused(
+    sandboxed: Harness,
+) -> None:
+    root = sandboxed.settings.work_dirs()
+    shutil.rmtree(root)  # as a temp dir cleaner would
+    again = await sandboxed.ended(await sandboxed.dispatch(["true"]))
+    mode = root.stat().st_mode & 0o777
+    root.chmod(0o755)
+    refused = await sandboxed.ended(await sandboxed.dispatch(["true"]))
+
+    assert (again.exit_code, mode) == (0, 0o700)
+    assert refused.exit_code is None
+    assert refused.reason.startswith(f"{root} must be a directory of uid")
 
 
 async def test_a_local_run_sees_no_other_run(sandboxed: Harness) -> None:
