@@ -59,11 +59,11 @@ class ExecutorSettings(BoxopsSettings):
 
     @model_validator(mode="after")
     def _work_root_outside_home(self) -> "ExecutorSettings":
-        work_root = self.work_dirs()
-        if work_root == self.home or self.home in work_root.parents:
+        work_root, home = self.work_dirs(), self.home
+        if work_root == home or home in work_root.parents or work_root in home.parents:
             raise ValueError(
-                f"BOXOPS_WORK_ROOT must be outside BOXOPS_HOME ({self.home}): a run could read "
-                "its tokens through its work dir's parents"
+                f"BOXOPS_WORK_ROOT must be outside BOXOPS_HOME ({home}) and not hold it: a "
+                "run could read its tokens through its work dir's parents"
             )
         return self
 

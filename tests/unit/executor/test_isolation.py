@@ -26,6 +26,8 @@ def test_work_dirs_default_to_a_dir_of_the_stack_under_the_temp_dir(tmp_path: Pa
 def test_a_work_root_inside_home_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValidationError, match="BOXOPS_WORK_ROOT must be outside BOXOPS_HOME"):
         ExecutorSettings(home=tmp_path, work_root=tmp_path / "executor" / "runs")
+    with pytest.raises(ValidationError, match="and not hold it"):
+        ExecutorSettings(home=tmp_path / "home", work_root=tmp_path)
     chosen = ExecutorSettings(home=tmp_path / "home", work_root=tmp_path / "runs")
     assert chosen.work_dirs() == tmp_path / "runs"
 
