@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, TypeDecorator, event, text
+from sqlalchemy import ColumnElement, DateTime, TypeDecorator, event, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.engine.url import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
@@ -28,6 +28,12 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def starts_with(column: Any, prefix: str) -> ColumnElement[bool]:
+    """`column LIKE 'prefix%'` with the prefix taken literally: a `%` or `_` a client sends
+    (`?prefix=%`) matches itself, not everything. Every prefix filter goes through here."""
+    return column.startswith(prefix, autoescape=True)
 
 
 def is_sqlite(url: str) -> bool:

@@ -35,6 +35,7 @@ class StepView(BaseModel):
     state: RunState
     substate: str | None = None
     reason: str = ""
+    executor_id: str | None = Field(None, description="Executor the step runs or ran on.")
 
 
 class MetricSummary(BaseModel):

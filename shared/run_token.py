@@ -14,4 +14,5 @@ def run_token(secret: str, run_id: str) -> str:
 
 def valid(secret: str, run_id: str, token: str) -> bool:
     """True if `token` was made for `run_id` with `secret` (never with an empty secret)."""
-    return bool(secret) and hmac.compare_digest(run_token(secret, run_id), token)
+    # As bytes: compare_digest refuses str with non-ASCII characters (a header may have them).
+    return bool(secret) and hmac.compare_digest(run_token(secret, run_id).encode(), token.encode())

@@ -6,19 +6,21 @@ import logging
 import os
 import signal
 from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from faststream.nats import NatsBroker
+from faststream.security import SASLPlaintext
+from nats.aio.client import DEFAULT_INBOX_PREFIX
 from opentelemetry.sdk.trace import TracerProvider
 from pydantic import BaseModel
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.batch_publish import publish_rows
-from shared.bus import Bus, now
+from shared.bus import DEAD_LETTERS, Bus, now
 from shared.db import create_engine, sessionmaker, wait_for_database
 from shared.migrate import upgrade
 from shared.outbox import Outbox
@@ -31,6 +33,7 @@ log = logging.getLogger(__name__)
 
 
 def make_broker(settings: BoxopsSettings, provider: TracerProvider | None) -> NatsBroker:
+    login = settings.nats_login()
     return NatsBroker(
         settings.nats_url,
         middlewares=middlewares(provider),
@@ -40,6 +43,8 @@ def make_broker(settings: BoxopsSettings, provider: TracerProvider | None) -> Na
         logger=logging.getLogger("faststream.nats"),
         log_level=logging.DEBUG,
         max_reconnect_attempts=-1,
+        security=SASLPlaintext(login["user"], login["password"]) if login else None,
+        inbox_prefix=login.get("inbox_prefix", DEFAULT_INBOX_PREFIX),
     )
 
 
@@ -138,27 +143,40 @@ class Database:
     outbox: Outbox
 
 
+def attach_tables(service: Service, migrations: Path) -> async_sessionmaker[AsyncSession]:
+    """Give a service its database: migrated at start, engine closed at stop."""
+    engine, sessions = _migrated(service, migrations)
+    service.on_stop.append(engine.dispose)
+    return sessions
+
+
 def attach_database(service: Service, migrations: Path, relay_interval_s: float = 1.0) -> Database:
-    """Give a service its database: migrated at start, outbox relayed, old outbox and inbox
-    rows deleted, engine closed at stop."""
+    """Its tables, as attach_tables, with the outbox relayed and old outbox and inbox rows
+    deleted."""
     settings, bus = service.settings, service.bus
-    url = settings.database_url(service.name)
-    schema = settings.database_schema(service.name)
-    engine = create_engine(url, schema)
-    sessions = sessionmaker(engine)
+    engine, sessions = _migrated(service, migrations)
     outbox = Outbox(sessions, bus.publish_raw, lambda rows: publish_rows(bus, rows))
     retention = Retention(sessions, outbox.writer, Horizons.of(settings))
+    service.background.append(lambda: outbox.relay_forever(relay_interval_s))
+    service.background.append(lambda: retention.sweep_forever(settings.retention_sweep_s))
+    service.on_stop.append(outbox.mark_published)
+    service.on_stop.append(engine.dispose)
+    return Database(sessions, outbox)
+
+
+def _migrated(
+    service: Service, migrations: Path
+) -> tuple[AsyncEngine, async_sessionmaker[AsyncSession]]:
+    url = service.settings.database_url(service.name)
+    schema = service.settings.database_schema(service.name)
+    engine = create_engine(url, schema)
 
     async def migrate() -> None:
         await wait_for_database(engine)
         await upgrade(url, schema, migrations)
 
     service.on_start.append(migrate)
-    service.background.append(lambda: outbox.relay_forever(relay_interval_s))
-    service.background.append(lambda: retention.sweep_forever(settings.retention_sweep_s))
-    service.on_stop.append(outbox.mark_published)
-    service.on_stop.append(engine.dispose)
-    return Database(sessions, outbox)
+    return engine, sessionmaker(engine)
 
 
 def build_service(
@@ -171,5 +189,13 @@ def build_service(
     """A service with its broker (traced as settings say) and bus, ready for subscriptions."""
     provider = tracing or tracer_provider(settings, name)
     broker = make_broker(settings, provider)
-    bus = Bus(broker, source=source or f"boxops/{name}", tracer=tracer(provider, "boxops.bus"))
+    dead_letters = replace(
+        DEAD_LETTERS, max_age_s=settings.dlq_max_age_s, max_bytes=settings.dlq_max_bytes
+    )
+    bus = Bus(
+        broker,
+        source=source or f"boxops/{name}",
+        tracer=tracer(provider, "boxops.bus"),
+        dead_letters=dead_letters,
+    )
     return Service(name, settings, broker, bus)

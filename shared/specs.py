@@ -17,13 +17,14 @@ from pydantic import (
     field_validator,
 )
 
+from shared import placeholders
 from shared.events import Resources
 from shared.param_values import convert
+from shared.placeholders import REFERENCE
 
 NAME = r"^[a-z0-9][a-z0-9._-]{0,99}$"
 Name = Annotated[str, Field(pattern=NAME, description="Lower-case name: a-z 0-9 . _ -")]
 SUBJECT_TOKEN = re.compile(r"[A-Za-z0-9_-]+")
-REFERENCE = re.compile(r"\{\{\s*([a-zA-Z0-9_.\-]+)\s*\}\}")
 
 ComponentType = Literal[
     "data-processing", "training", "evaluation", "batch-inference", "test", "hpo", "custom"
@@ -185,9 +186,14 @@ def load(text: str, kinds: dict[str, type[BaseModel]]) -> BaseModel:
         line = _line(node, ("kind",))
         raise SpecError([f"kind{line}: must be one of {', '.join(kinds)}, got {kind!r}"])
     try:
-        return kinds[kind].model_validate(data)
+        spec = kinds[kind].model_validate(data)
     except ValidationError as err:
         raise SpecError(validation_problems(err, node)) from None
+    if kind in placeholders.KINDS:
+        unfilled = placeholders.problems(kind, spec.model_dump(mode="json"))
+        if unfilled:
+            raise SpecError([f"{_path(loc)}{_line(node, loc)}: {why}" for loc, why in unfilled])
+    return spec
 
 
 def validation_problems(err: ValidationError, node: yaml.Node | None = None) -> list[str]:

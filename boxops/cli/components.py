@@ -1,6 +1,7 @@
 """`boxops components`: register YAML specs as immutable versions, list and show them."""
 
 import subprocess
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -10,6 +11,7 @@ from rich.table import Table
 
 from boxops.cli.common import JsonOption, console, err, print_json, read_spec
 from boxops.cli.registry import LimitOption, OffsetOption, gateway_call, listing, when
+from shared.placeholders import fill
 
 components_app = typer.Typer(help="Reusable black boxes: register, list, show.")
 
@@ -21,7 +23,7 @@ def register_spec(
     # Imported here: the spec models are a tenth of a second of start-up for every command.
     from shared.specs import ComponentSpec, PipelineSpec, SpecError, load
 
-    text = read_spec(file)
+    text = spec_text(file)
     model = ComponentSpec if kind == "component" else PipelineSpec
     try:
         load(text, {kind: model})
@@ -44,6 +46,13 @@ def register_spec(
             f"{kind} [bold]{found['name']}@{found['version']}[/bold] unchanged: "
             "the same spec is registered already"
         )
+
+
+def spec_text(file: Path) -> str:
+    """The spec file's text, `{{ spec.dir }}` (its folder) and `{{ python }}` (the Python
+    running boxops) filled in: what the registry is sent."""
+    values = {"spec.dir": str(file.resolve().parent), "python": sys.executable}
+    return fill(read_spec(file), values)
 
 
 def code_of(file: Path) -> dict[str, Any] | None:

@@ -1,13 +1,14 @@
 """`boxops datasets`: push, link, pull, list, show, verify and trace datasets."""
 
 import json
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
-from boxops.cli.common import JsonOption, console, pairs, print_json
+from boxops.cli.common import JsonOption, console, err, pairs, print_json
 from boxops.cli.registry import (
     LimitOption,
     OffsetOption,
@@ -22,6 +23,7 @@ from shared.datafiles import describe
 
 datasets_app = typer.Typer(help="Datasets and their immutable, numbered versions.")
 TYPES = "table, image, audio, video, text or other"
+POLL_S = 0.2  # how often `link` asks whether file:// data is hashed yet
 MetaOption = Annotated[list[str], typer.Option("--meta", help="KEY=VALUE metadata.")]
 ParentOption = Annotated[list[str], typer.Option("--parent", help="NAME@VERSION it came from.")]
 TypeOption = Annotated[str | None, typer.Option("--type", help=f"Type if new: {TYPES}.")]
@@ -109,7 +111,8 @@ def link(
     json_out: JsonOption = False,
 ) -> None:
     """Record a version that lives elsewhere, without copying it; it is pinned where the
-    source allows (file size and mtime or digest, an ETag) so `verify` can see drift."""
+    source allows (file:// data hashed and a declared digest checked, an S3 version id, an
+    ETag) so `verify` can see drift. Waits while boxops hashes file:// data."""
     body = {
         "uri": uri,
         "digest": digest,
@@ -117,7 +120,22 @@ def link(
         "parents": parent,
         "type": type,
     }
-    report(gateway_call("POST", f"/v1/datasets/{name}/versions", json=body), json_out)
+    version = _settled(gateway_call("POST", f"/v1/datasets/{name}/versions", json=body))
+    report(version, json_out)
+    if version.get("state") == "failed":
+        ref = f"{version['dataset']}@{version['version']}"
+        err.print(f"{ref} failed: {version.get('state_reason')}", style="red", markup=False)
+        raise typer.Exit(1)
+
+
+def _settled(version: dict[str, Any]) -> dict[str, Any]:
+    """The version once boxops has hashed its data (it is `pinning` until then)."""
+    path = f"/v1/datasets/{version['dataset']}/versions/{version['version']}"
+    with err.status(f"hashing {version.get('uri')}"):
+        while version.get("state") == "pinning":
+            time.sleep(POLL_S)
+            version = {**gateway_call("GET", path), "created": version.get("created")}
+    return version
 
 
 def _meta(items: list[str]) -> dict[str, Any]:
@@ -246,7 +264,10 @@ def _show_dataset(name: str, limit: int, offset: int, json_out: bool) -> None:
 def _print_version(v: dict[str, Any]) -> None:
     kind = "managed" if v["managed"] else "external"
     console.print(f"[bold]{v['dataset']}@{v['version']}[/bold]  {kind}  {when(v['created_at'])}")
+    state = v.get("state", "pinned")
+    reason = v.get("state_reason")
     for label, value in (
+        ("state", None if state == "pinned" else f"{state}: {reason}" if reason else state),
         ("uri", v.get("uri")),
         ("digest", v.get("digest")),
         ("run", v.get("run_id")),
@@ -279,13 +300,13 @@ def verify(
     if json_out:
         print_json(found)
     else:
-        colour = {"ok": "green", "drift": "red", "unreachable": "red"}.get(
+        colour = {"ok": "green", "drift": "red", "unreachable": "red", "failed": "red"}.get(
             found["status"], "yellow"
         )
         console.print(f"{found['ref']}: [{colour}]{found['status']}[/{colour}]")
         for line in found["differences"]:
             console.print(f"  {line}")
-    if found["status"] in ("drift", "unreachable"):
+    if found["status"] in ("drift", "unreachable", "failed"):
         raise typer.Exit(1)
 
 

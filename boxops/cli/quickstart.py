@@ -6,7 +6,6 @@ pushes a noisier `iris@2` and follows the run that starts by itself.
 """
 
 import shutil
-import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +17,7 @@ from rich.tree import Tree
 
 from boxops.cli import datasets
 from boxops.cli.common import call, client, console, err
+from boxops.cli.components import spec_text
 from boxops.cli.embedded import up_detached
 from boxops.cli.runs import follow, print_run
 from boxops.home import home, read_state
@@ -58,8 +58,8 @@ def quickstart(
 
     _title("2. Components and the pipeline, registered from YAML")
     for name in SPECS:
-        _register(gateway, "components", example / f"{name}.yaml", example)
-    _register(gateway, "pipelines", example / "pipeline.yaml", example)
+        _register(gateway, "components", example / f"{name}.yaml")
+    _register(gateway, "pipelines", example / "pipeline.yaml")
 
     _title("3. Run the pipeline on iris@1")
     first = _run_pipeline(gateway, "iris@1")
@@ -118,12 +118,8 @@ def _write_iris(folder: Path, *, noise: float, seed: int) -> None:
     frame.to_csv(folder / "iris.csv", index=False)
 
 
-def _render(path: Path, example: Path) -> str:
-    return path.read_text().replace("$PYTHON", sys.executable).replace("$EXAMPLE_DIR", str(example))
-
-
-def _register(gateway: "Client", kind: str, path: Path, example: Path) -> None:
-    found = _post_yaml(gateway, f"/v1/{kind}", _render(path, example))
+def _register(gateway: "Client", kind: str, path: Path) -> None:
+    found = _post_yaml(gateway, f"/v1/{kind}", spec_text(path))
     state = "registered" if found.get("created") else "unchanged"
     console.print(f"{kind[:-1]} [bold]{found['name']}@{found['version']}[/bold] {state}")
 
@@ -230,6 +226,8 @@ def _summary(
         f"open {gateway.base_url}/docs",
     ):
         console.print(f"  {command}")
+    console.print("\nThe stack keeps running in the background (boxops status).")
+    console.print("Stop it with: boxops down")
 
 
 def _title(text: str) -> None:

@@ -21,7 +21,6 @@ import typer
 from rich.progress import (
     BarColumn,
     DownloadColumn,
-    MofNCompleteColumn,
     Progress,
     TextColumn,
     TimeRemainingColumn,
@@ -51,18 +50,6 @@ def fail(message: str) -> None:
 
 
 @contextmanager
-def progress(quiet: bool) -> Iterator[Progress]:
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-    )
-    with Progress(*columns, console=err, disable=quiet, transient=True) as bar:
-        yield bar
-
-
-@contextmanager
 def byte_progress(quiet: bool) -> Iterator[Progress]:
     columns = (
         TextColumn("{task.description}"),
@@ -83,21 +70,26 @@ def manifest(root: Path, quiet: bool) -> tuple[list[LocalFile], list[FileEntry]]
         fail(str(error))
     if not local:
         fail(f"{root} holds no files")
+    with byte_progress(quiet) as bar:
+        return local, hash_files(local, bar)
+
+
+def hash_files(local: list[LocalFile], bar: Progress) -> list[FileEntry]:
+    """The files' entries, with a "hashing" task on `bar` counting bytes (one big file is
+    most of the work, not one of many)."""
     sizes = [file.path.stat().st_size for file in local]
-    with progress(quiet) as bar, ThreadPoolExecutor(max_workers=os.cpu_count() or 4) as pool:
-        task = bar.add_task("hashing", total=len(local))
+    task = bar.add_task("hashing", total=sum(sizes))
 
-        def hashed(file: LocalFile, size: int) -> FileEntry:
-            entry = FileEntry(path=file.name, size=size, sha256=sha256_of(file.path))
-            bar.advance(task)
-            return entry
+    def hashed(file: LocalFile, size: int) -> FileEntry:
+        sha256 = sha256_of(file.path, lambda done: bar.advance(task, done))
+        return FileEntry(path=file.name, size=size, sha256=sha256)
 
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 4) as pool:
         # Big files are hashed in threads (hashlib lets go of the GIL on them); a small
         # file costs less to hash than to hand to a thread.
         files = list(zip(local, sizes, strict=True))
         big = {i: pool.submit(hashed, *file) for i, file in enumerate(files) if file[1] > CHUNK}
-        entries = [big[i].result() if i in big else hashed(*file) for i, file in enumerate(files)]
-    return local, entries
+        return [big[i].result() if i in big else hashed(*file) for i, file in enumerate(files)]
 
 
 def existing(kind: str, name: str, entries: list[FileEntry]) -> dict[str, Any] | None:

@@ -34,7 +34,9 @@ def submit(
     param: Annotated[list[str], typer.Option("--param", "-p", help="NAME=VALUE.")] = [],  # noqa: B006
     input: Annotated[list[str], typer.Option("--input", "-i", help="NAME=REF.")] = [],  # noqa: B006
     env: Annotated[list[str], typer.Option("--env", "-e", help="NAME=VALUE.")] = [],  # noqa: B006
-    pipeline: Annotated[bool, typer.Option(help="TARGET is a pipeline.")] = False,
+    pipeline: Annotated[
+        bool, typer.Option(help="TARGET is a pipeline (needed only if a component has its name).")
+    ] = False,
     wait: Annotated[
         bool, typer.Option(help="Wait for the run to end; exit 0 only if it completed.")
     ] = False,
@@ -106,7 +108,7 @@ def print_run(run: dict[str, Any]) -> None:
     if run.get("step"):
         console.print(f"step      {run['step']} of pipeline run {run['parent_id']}")
     console.print(f"cause     {_cause(run['cause'])}")
-    console.print(f"executor  {run.get('executor_id') or '-'}   attempt {run.get('attempt', 1)}")
+    console.print(f"executor  {executor_of(run)}   attempt {run.get('attempt', 1)}")
     console.print(f"exit code {run['exit_code'] if run['exit_code'] is not None else '-'}")
     for name, value in run.get("params", {}).items():
         console.print(f"param     {name} = {value}")
@@ -127,6 +129,14 @@ def print_run(run: dict[str, Any]) -> None:
     for step in run["history"]:
         table.add_row(step["at"], step["state"], step.get("substate") or "", step["reason"])
     console.print(table)
+
+
+def executor_of(run: dict[str, Any]) -> str:
+    """Where a run runs: its executor; a pipeline runs on none itself, its steps do."""
+    if run.get("kind") != "pipeline":
+        return str(run.get("executor_id") or "-")
+    used = sorted({s["executor_id"] for s in run.get("steps", []) if s.get("executor_id")})
+    return f"(pipeline) steps on {', '.join(used)}" if used else "(pipeline) no step placed yet"
 
 
 def _cause(cause: dict[str, Any]) -> str:

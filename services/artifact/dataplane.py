@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable, Iterator
 
 import uvicorn
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
@@ -19,6 +20,7 @@ from services.artifact.backends.files import FileStore
 from services.artifact.bundles import BundleError, FrameReader
 from services.artifact.domain import Refused, Upload
 from shared.artifacts import BadKey, blob_key, check_digest, check_upload_id
+from shared.internal_errors import InternalErrors
 
 log = logging.getLogger(__name__)
 FindUpload = Callable[[str], Awaitable[Upload | None]]
@@ -84,11 +86,12 @@ def build_data_plane(files: FileStore, find_upload: FindUpload) -> Starlette:  #
         return BlobResponse(path, media_type="application/octet-stream")
 
     return Starlette(
+        middleware=[Middleware(InternalErrors, logger=__name__)],
         routes=[
             Route("/uploads/{upload_id}", put_upload, methods=["PUT"]),
             Route("/bundles", put_bundle, methods=["PUT"]),
             Route("/blobs/{sha256}", get_blob, methods=["GET", "HEAD"]),
-        ]
+        ],
     )
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from services.artifact.domain import Refused
+from shared.internal_errors import internal_error
 from shared.queries import Reply
 
 log = logging.getLogger(__name__)
@@ -23,10 +24,9 @@ def answering(handler: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable
             result = await handler(self, *args, **kwargs)
         except Refused as refusal:
             return Reply(ok=False, status=refusal.status, error=refusal.message)
-        except Exception as err:
+        except Exception:
             # The asker gets an answer now rather than its timeout; the log has the trace.
-            log.exception("%s failed", handler.__name__)
-            return Reply(ok=False, status=500, error=f"{type(err).__name__}: {err}")
+            return Reply(ok=False, status=500, error=internal_error(log, handler.__name__))
         return Reply(result=_json(result))
 
     # FastStream reads the signature to decode the body and to encode the reply.

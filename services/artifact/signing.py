@@ -30,6 +30,6 @@ def valid(
         return "malformed expiry"
     if until < now:
         return "URL expired: ask the artifact service for a new one"
-    if not hmac.compare_digest(signature(secret, method, path, until), given):
+    if not hmac.compare_digest(signature(secret, method, path, until).encode(), given.encode()):
         return "bad signature"
     return None

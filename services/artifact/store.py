@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.artifact.domain import Upload
 from services.artifact.tables import BlobRow, NameRow, UploadRow
 from shared.artifacts import BlobInfo, NameInfo
+from shared.db import starts_with
 
 BLOB = BlobRow.__table__  # type: ignore[attr-defined]
 UPLOAD = UploadRow.__table__  # type: ignore[attr-defined]
@@ -55,7 +56,7 @@ async def listing(
     if after:
         query = query.where(BLOB.c.sha256 > after)
     if name_prefix:
-        query = query.where(BLOB.c.name.startswith(name_prefix, autoescape=True))
+        query = query.where(starts_with(BLOB.c.name, name_prefix))
     return [_blob(row) for row in await _run(session, query)]
 
 
@@ -159,7 +160,7 @@ async def names(session: AsyncSession, prefix: str, limit: int) -> list[NameInfo
     query = (
         select(NameRow, BlobRow)
         .join(BlobRow, col(BlobRow.sha256) == col(NameRow.sha256), isouter=True)
-        .where(col(NameRow.key).startswith(prefix, autoescape=True))
+        .where(starts_with(col(NameRow.key), prefix))
         .order_by(col(NameRow.key))
         .limit(limit)
     )

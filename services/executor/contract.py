@@ -25,8 +25,7 @@ from pathlib import PurePath
 from typing import Any
 
 from shared.events import RunDispatched
-
-TEMPLATE = re.compile(r"\{\{\s*(inputs|outputs)\.([A-Za-z0-9_\-]+)\s*\}\}")
+from shared.placeholders import REFERENCE
 
 
 @dataclass(frozen=True)
@@ -64,17 +63,31 @@ class ContractError(ValueError):
     """The dispatched run cannot be laid out; the text says why."""
 
 
-def render(command: list[str], run: RunDispatched, seen: Layout) -> list[str]:
-    """Fill `{{ inputs.x }}` / `{{ outputs.x }}` with the paths the black box sees."""
+def render(run: RunDispatched, seen: Layout) -> list[str]:
+    """The command with its placeholders filled in one pass, so a filled-in value (a param
+    given as `{{ outputs.x }}`) reaches the program as written, never expanded again.
+
+    A component's `template` gets its params, `{{ run.id }}` and paths; an inline command
+    (no template) only its `{{ inputs.x }}` / `{{ outputs.x }}` paths."""
+    templated = run.template is not None
 
     def fill(match: re.Match[str]) -> str:
-        kind, name = match.group(1), match.group(2)
-        declared = run.inputs if kind == "inputs" else run.outputs
-        if name not in declared:
-            raise ContractError(f"command refers to {kind}.{name}, which the run does not declare")
-        return str((seen.inputs if kind == "inputs" else seen.outputs) / name)
+        ref = match.group(1)
+        kind, _, name = ref.partition(".")
+        if kind in ("inputs", "outputs"):
+            declared = run.inputs if kind == "inputs" else run.outputs
+            if name not in declared:
+                raise ContractError(f"command refers to {ref}, which the run does not declare")
+            return str((seen.inputs if kind == "inputs" else seen.outputs) / name)
+        if not templated:
+            return match.group(0)
+        if kind == "params" and name in run.params:
+            return _text(run.params[name])
+        if ref == "run.id":
+            return run.run_id
+        raise ContractError(f"command refers to {ref}, which the run does not declare")
 
-    return [TEMPLATE.sub(fill, part) for part in command]
+    return [REFERENCE.sub(fill, part) for part in run.template or run.command]
 
 
 def env_name(name: str) -> str:

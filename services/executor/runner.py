@@ -104,7 +104,7 @@ class Attempt:
         )
         return Launch(
             run_id=run.run_id,
-            command=contract.render(run.command, run, seen),
+            command=contract.render(run, seen),
             env=env,
             host=host,
             resources=run.resources,

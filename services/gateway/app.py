@@ -1,28 +1,35 @@
 """The gateway's wiring: a FastAPI app whose lifespan runs its NATS side."""
 
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Annotated
+from pathlib import Path
 
-from fastapi import Depends, FastAPI, HTTPException, Request, Response
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import Depends, FastAPI, Request, Response
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.trace import SpanKind
 
-from services.gateway import artifacts, events, registry, runs, sdk, triggers
+from services.gateway import artifacts, dlq, events, registry, runs, sdk, tokens, triggers
+from services.gateway.auth import authorized
 from services.gateway.settings import GatewaySettings
-from shared.service import build_service
+from shared.internal_errors import InternalErrors
+from shared.service import attach_tables, build_service
 from shared.telemetry import tracer, tracer_provider
 
 NAME = "gateway"
+MIGRATIONS = Path(__file__).parent / "migrations" / "versions"
+log = logging.getLogger(__name__)
 
 
 def build_app(settings: GatewaySettings, *, tracing: TracerProvider | None = None) -> FastAPI:
     provider = tracing or tracer_provider(settings, NAME)
     service = build_service(NAME, settings, provider)
+    sessions = attach_tables(service, MIGRATIONS)  # the API tokens
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if not settings.api_token:
+            log.warning("no BOXOPS_API_TOKEN: anyone who reaches %s may do anything", settings.host)
         await service.start()
         yield
         await service.stop()
@@ -30,29 +37,18 @@ def build_app(settings: GatewaySettings, *, tracing: TracerProvider | None = Non
     app = FastAPI(title="boxops", version="0.1.0", lifespan=lifespan)
     app.state.service = service
     app.state.settings = settings
+    app.state.tokens = sessions
     app.middleware("http")(_traced(provider))
-    for module in (runs, triggers, events, registry):
-        app.include_router(module.router, prefix="/v1", dependencies=[Depends(_authorized)])
-    app.include_router(sdk.router, prefix="/v1")  # run-scoped tokens, checked by the router
-    app.include_router(artifacts.router, prefix="/v1", dependencies=[Depends(_authorized)])
+    app.add_middleware(InternalErrors, logger=__name__)  # outermost: after tracing's span
+    # Each route names the scope it needs (scopes.needs); `authorized` checks it.
+    for module in (runs, triggers, events, registry, sdk, artifacts, tokens, dlq):
+        app.include_router(module.router, prefix="/v1", dependencies=[Depends(authorized)])
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
     return app
-
-
-bearer = HTTPBearer(auto_error=False)
-
-
-async def _authorized(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> None:
-    token = request.app.state.settings.api_token
-    if token and (credentials is None or credentials.credentials != token):
-        raise HTTPException(401, "missing or wrong bearer token", {"WWW-Authenticate": "Bearer"})
 
 
 def _traced(

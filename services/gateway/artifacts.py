@@ -6,6 +6,7 @@ that can reach only the gateway, `?stream=true` downloads and `PUT /v1/artifacts
 uploads are streamed through.
 """
 
+import logging
 from typing import Annotated, Any
 
 import httpx
@@ -16,6 +17,7 @@ from pydantic import BaseModel
 from starlette.background import BackgroundTask
 
 from services.gateway.json_bodies import JsonRoute
+from services.gateway.scopes import Scope, needs
 from shared import artifacts as contract
 from shared.artifacts import (
     BlobInfo,
@@ -37,8 +39,10 @@ from shared.artifacts import (
     ReserveRequest,
     UploadRef,
 )
+from shared.internal_errors import internal_error
 from shared.queries import Reply
 
+log = logging.getLogger(__name__)
 router = APIRouter(route_class=JsonRoute, tags=["artifacts"])
 COMMIT_TIMEOUT_S = 900.0  # S3 commits re-hash the blob: gigabytes take a while
 PROXY_TIMEOUT = httpx.Timeout(30.0, read=300.0, write=300.0)
@@ -51,29 +55,34 @@ class NameTarget(BaseModel):
 
 
 @router.post("/artifacts/uploads", response_model=list[Reservation])
+@needs(Scope.WRITE)
 async def reserve(body: ReserveRequest, request: Request) -> Any:
     """For each blob: already stored, or where to send its bytes (then commit)."""
     return await _ask(request, contract.RESERVE, body)
 
 
 @router.post("/artifacts/commits", response_model=list[CommitResult])
+@needs(Scope.WRITE)
 async def commit(body: CommitRequest, request: Request) -> Any:
     """Verify uploaded bytes against their sha256 and store them; one result per upload."""
     return await _ask(request, contract.COMMIT, body, timeout=COMMIT_TIMEOUT_S)
 
 
 @router.delete("/artifacts/uploads/{upload_id}")
+@needs(Scope.WRITE)
 async def abort(upload_id: str, request: Request) -> Any:
     return await _ask(request, contract.ABORT, _valid(UploadRef, upload_id=upload_id))
 
 
 @router.post("/artifacts/exists", response_model=Presence)
+@needs(Scope.READ)
 async def exists(body: DigestsQuery, request: Request) -> Any:
     """Which of these digests are stored, in one call."""
     return await _ask(request, contract.EXISTS, body)
 
 
 @router.get("/artifacts", response_model=list[BlobInfo])
+@needs(Scope.READ)
 async def list_blobs(
     request: Request,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
@@ -86,6 +95,7 @@ async def list_blobs(
 
 
 @router.get("/artifacts/names", response_model=list[NameInfo])
+@needs(Scope.READ)
 async def list_names(
     request: Request, prefix: str = "", limit: Annotated[int, Query(ge=1, le=1000)] = 100
 ) -> Any:
@@ -93,33 +103,39 @@ async def list_names(
 
 
 @router.put("/artifacts/names/{key:path}", response_model=NameInfo)
+@needs(Scope.WRITE)
 async def bind_name(key: str, body: NameTarget, request: Request) -> Any:
     """Point a named key (e.g. runs/<run id>/logs.jsonl) at a stored blob."""
     return await _ask(request, contract.NAME_BIND, _valid(NameBind, key=key, sha256=body.sha256))
 
 
 @router.get("/artifacts/names/{key:path}", response_model=NameInfo)
+@needs(Scope.READ)
 async def get_name(key: str, request: Request) -> Any:
     return await _ask(request, contract.NAME_GET, _valid(NameQuery, key=key))
 
 
 @router.get("/artifacts/{sha256}/metadata", response_model=BlobInfo)
+@needs(Scope.READ)
 async def stat(sha256: str, request: Request) -> Any:
     return await _ask(request, contract.STAT, _blob(sha256))
 
 
 @router.get("/artifacts/{sha256}/preview", response_model=Preview)
+@needs(Scope.READ)
 async def preview(sha256: str, request: Request) -> Any:
     """The preview of a DataFrame, array, JSON document, image or visualisation."""
     return await _ask(request, contract.PREVIEW, _blob(sha256))
 
 
 @router.delete("/artifacts/{sha256}")
+@needs(Scope.WRITE)
 async def delete(sha256: str, request: Request) -> Any:
     return await _ask(request, contract.DELETE, _blob(sha256))
 
 
 @router.get("/artifacts/{sha256}", response_class=Response)
+@needs(Scope.READ)
 async def download(
     sha256: str,
     request: Request,
@@ -146,6 +162,7 @@ async def download(
 
 
 @router.put("/artifacts/{sha256}", response_model=BlobInfo, status_code=201)
+@needs(Scope.WRITE)
 async def upload(
     sha256: str,
     request: Request,
@@ -179,8 +196,10 @@ async def _send(request: Request, url: str, headers: dict[str, str]) -> None:
     async with httpx.AsyncClient(timeout=PROXY_TIMEOUT) as client:
         try:
             response = await client.put(url, content=request.stream(), headers=headers)
-        except httpx.TransportError as err:
-            raise HTTPException(502, f"sending the bytes on failed: {err}") from None
+        except httpx.TransportError:
+            # Its text names the store's internal address: the log keeps it, under an id.
+            fault = internal_error(log, "sending the bytes on")
+            raise HTTPException(502, f"the blob store did not take the bytes: {fault}") from None
     if response.status_code >= 300:
         raise HTTPException(response.status_code, _detail(response))
 

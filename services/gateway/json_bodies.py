@@ -15,12 +15,19 @@ from fastapi import Request, Response
 from fastapi.routing import APIRoute
 from starlette.types import Scope
 
+from services.gateway.scopes import document_scope
+
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 UNLABELLED = {"", "application/x-www-form-urlencoded"}
 
 
 class JsonRoute(APIRoute):
-    """The route class of every gateway router."""
+    """The route class of every gateway router: it also puts the scope its endpoint needs
+    (scopes.needs) into the OpenAPI document."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        super().__init__(path, endpoint, **kwargs)
+        document_scope(self)
 
     def get_route_handler(self) -> Handler:
         handler = super().get_route_handler()

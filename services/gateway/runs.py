@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict
 
 from services.gateway.ask import ask
 from services.gateway.json_bodies import JsonRoute
+from services.gateway.scopes import Scope, needs
 from shared.bus import TELEMETRY, Bus, new_id
 from shared.events import (
     Cause,
@@ -52,6 +53,7 @@ class RunLogs(BaseModel):
 
 
 @router.post("/runs", status_code=202, response_model=RunAccepted)
+@needs(Scope.RUN)
 async def submit_run(body: RunCreate, request: Request) -> RunAccepted:
     """Accept a run; the scheduler records it as pending (or refused, with the reason)."""
     fields = body.model_dump(exclude_none=True)
@@ -66,6 +68,7 @@ async def _submit(request: Request, run: RunRequested) -> RunAccepted:
 
 
 @router.post("/runs/{run_id}/abort", status_code=202)
+@needs(Scope.RUN)
 async def abort_run(run_id: str, request: Request) -> dict[str, str]:
     """Stop the run (its process tree or container, and a pipeline's running steps)."""
     run = await ask(request, RUNS_GET, RunGet(run_id=run_id))
@@ -76,6 +79,7 @@ async def abort_run(run_id: str, request: Request) -> dict[str, str]:
 
 
 @router.post("/runs/{run_id}/retry", status_code=202, response_model=RunAccepted)
+@needs(Scope.RUN)
 async def retry_run(run_id: str, request: Request) -> RunAccepted:
     """Start a new run with what the given run was asked to do, and the same inputs."""
     run = RunView.model_validate(await ask(request, RUNS_GET, RunGet(run_id=run_id)))
@@ -97,6 +101,7 @@ async def retry_run(run_id: str, request: Request) -> RunAccepted:
 
 
 @router.get("/runs", response_model=list[RunView])
+@needs(Scope.READ)
 async def list_runs(
     request: Request,
     state: RunState | None = None,
@@ -123,11 +128,13 @@ async def list_runs(
 
 
 @router.get("/runs/{run_id}", response_model=RunView)
+@needs(Scope.READ, own_run=True)
 async def get_run(run_id: str, request: Request) -> Any:
     return await ask(request, RUNS_GET, RunGet(run_id=run_id))
 
 
 @router.get("/runs/{run_id}/metrics", response_model=RunMetrics)
+@needs(Scope.READ, own_run=True)
 async def get_metrics(
     run_id: str,
     request: Request,
@@ -139,6 +146,7 @@ async def get_metrics(
 
 
 @router.get("/runs/{run_id}/logs", response_model=RunLogs)
+@needs(Scope.READ, own_run=True)
 async def get_logs(
     run_id: str, request: Request, format: Annotated[str, Query(pattern="^(json|text)$")] = "json"
 ) -> Any:

@@ -1,54 +1,28 @@
 """/v1/sdk/runs/{run_id}/…: what the SDK inside a running black box sends.
 
-Accepts the run-scoped token the executor gave that run (or the API token); a run's token
-opens only that run's routes. A batch of metric points is published as `metrics.logged`
+Takes the token the executor gave that run (a run's token opens only its own run's routes),
+or an API token with scope `write`. A batch of metric points is published as `metrics.logged`
 messages of up to CHUNK points, and the reply comes once JetStream has stored them all.
 """
 
 from datetime import datetime
 from typing import Annotated, NotRequired
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field, ValidationError
 from typing_extensions import TypedDict  # pydantic takes typing.TypedDict from 3.12 on
 
 from services.gateway.json_bodies import JsonRoute
+from services.gateway.scopes import Scope, needs
 from shared.batch_publish import publish_many
 from shared.bus import Bus
 from shared.events import MetricsBatch
-from shared.run_token import valid
 
-bearer = HTTPBearer(auto_error=False)
 MAX_POINTS = 20_000
 CHUNK = 1000  # points per metrics.logged message: at most ~0.5 MB, under NATS's 1 MB
 
-
-async def run_scoped(
-    run_id: str,
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> None:
-    settings = request.app.state.settings
-    given = credentials.credentials if credentials else ""
-    if not settings.api_token and not settings.run_token_secret:
-        return  # an open gateway (development), like the rest of /v1
-    if settings.api_token and given == settings.api_token:
-        return
-    if valid(settings.run_token_secret, run_id, given):
-        return
-    raise HTTPException(
-        401, f"missing or wrong token for run {run_id}", {"WWW-Authenticate": "Bearer"}
-    )
-
-
-router = APIRouter(
-    route_class=JsonRoute,
-    prefix="/sdk/runs/{run_id}",
-    tags=["sdk"],
-    dependencies=[Depends(run_scoped)],
-)
+router = APIRouter(route_class=JsonRoute, prefix="/sdk/runs/{run_id}", tags=["sdk"])
 
 
 class Point(TypedDict):
@@ -82,6 +56,7 @@ BODY = {
 
 
 @router.post("/metrics", response_model=Recorded, openapi_extra=BODY)
+@needs(Scope.WRITE, own_run=True)
 async def log_metrics(run_id: str, request: Request) -> Recorded:
     """Record a batch of metric points of a run (idempotent per point id)."""
     try:

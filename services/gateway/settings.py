@@ -1,4 +1,6 @@
-from pydantic import Field
+import ipaddress
+
+from pydantic import Field, model_validator
 
 from shared.settings import BoxopsSettings
 
@@ -6,6 +8,28 @@ from shared.settings import BoxopsSettings
 class GatewaySettings(BoxopsSettings):
     host: str = Field("127.0.0.1", description="Address the HTTP server binds.")
     port: int = Field(8765, ge=0, le=65535, description="HTTP port.")
-    api_token: str = Field("", description="Bearer token required on /v1; empty disables auth.")
+    api_token: str = Field(
+        "",
+        description="The gateway's own bearer token (scope admin). Empty: no authentication, "
+        "allowed only on a loopback address.",
+    )
     query_timeout_s: float = Field(5.0, gt=0, description="How long to wait for a service reply.")
     run_token_secret: str = Field("", description="Checks the run-scoped tokens of the SDK.")
+
+    @model_validator(mode="after")
+    def _no_open_gateway_beyond_loopback(self) -> "GatewaySettings":
+        if not self.api_token and not loopback(self.host):
+            raise ValueError(
+                f"BOXOPS_API_TOKEN is empty and BOXOPS_HOST is {self.host}: anyone on the "
+                "network could do anything; set a token, or listen on 127.0.0.1"
+            )
+        return self
+
+
+def loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve to anything

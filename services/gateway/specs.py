@@ -8,6 +8,7 @@ from pydantic import BaseModel
 from services.gateway.ask import ask
 from services.gateway.created import ask_created
 from services.gateway.json_bodies import JsonRoute
+from services.gateway.scopes import Scope, needs
 from shared.queries import COMPONENT_GET, PIPELINE_GET, RefQuery
 from shared.registry_api import (
     COMPONENT_REGISTER,
@@ -47,12 +48,15 @@ def _routes(kind: str) -> None:
     tags: list[str | Any] = [f"{kind}s"]
 
     @router.post(plural, response_model=view, name=f"register_{kind}", tags=tags)
+    @needs(Scope.WRITE)
     async def register_spec(text: SpecText, request: Request, response: Response) -> Any:
         """Register a YAML spec: 201 with a new version, or 200 with the version that has the
-        same content; 422 names each problem with its field and line."""
+        same content; 422 names each problem with its field and line. `{{ spec.dir }}` and
+        `{{ python }}` come filled in (the CLI fills them from the spec file)."""
         return await ask_created(request, response, register, SpecRegister(text=text))
 
     @router.get(plural, response_model=Page, name=f"list_{kind}s", tags=tags)
+    @needs(Scope.READ)
     async def list_specs(
         request: Request,
         limit: Limit = 50,
@@ -65,6 +69,7 @@ def _routes(kind: str) -> None:
         return await ask(request, listing, query)
 
     @router.get(plural + "/{name}", response_model=view, name=f"show_{kind}", tags=tags)
+    @needs(Scope.READ)
     async def show(name: str, request: Request) -> Any:
         """The latest version (NAME@VERSION for another)."""
         return await ask(request, get, RefQuery(ref=name))
@@ -72,6 +77,7 @@ def _routes(kind: str) -> None:
     @router.get(
         plural + "/{name}/versions", response_model=Page, name=f"{kind}_versions", tags=tags
     )
+    @needs(Scope.READ)
     async def list_versions(
         name: str, request: Request, limit: Limit = 50, offset: Offset = 0
     ) -> Any:
@@ -83,6 +89,7 @@ def _routes(kind: str) -> None:
         name=f"{kind}_version",
         tags=tags,
     )
+    @needs(Scope.READ)
     async def show_version(name: str, version: str, request: Request) -> Any:
         return await ask(request, get, RefQuery(ref=f"{name}@{version}"))
 

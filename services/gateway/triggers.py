@@ -6,6 +6,7 @@ from fastapi import APIRouter, Body, HTTPException, Query, Request
 
 from services.gateway.ask import ask
 from services.gateway.json_bodies import JsonRoute
+from services.gateway.scopes import Scope, needs
 from shared.durations import seconds
 from shared.queries import (
     TRIGGERS_APPLY,
@@ -27,6 +28,7 @@ SpecText = Annotated[str, Body(media_type="application/yaml", description="The Y
 
 
 @router.post("/triggers/test")
+@needs(Scope.READ)
 async def dry_run(
     text: SpecText, request: Request, since: Annotated[str, Query(description="e.g. 24h")] = "24h"
 ) -> Any:
@@ -39,6 +41,7 @@ async def dry_run(
 
 
 @router.post("/triggers/{name}/fire", status_code=202)
+@needs(Scope.RUN)
 async def fire(
     name: str, request: Request, params: Annotated[dict[str, Any] | None, Body()] = None
 ) -> Any:
@@ -51,27 +54,33 @@ def _routes(kind: str) -> None:
     plural = f"/{kind}s"
 
     @router.post(plural, name=f"apply_{kind}")
+    @needs(Scope.WRITE)
     async def apply(text: SpecText, request: Request) -> Any:
         """Create or update from a YAML (or JSON) spec; an unchanged spec keeps its version."""
         return await ask(request, TRIGGERS_APPLY, ApplySpec(text=text, kind=kind))
 
     @router.get(plural, name=f"list_{kind}s")
+    @needs(Scope.READ)
     async def listing(request: Request) -> Any:
         return await ask(request, TRIGGERS_LIST, Named(name="*", kind=kind))
 
     @router.get(plural + "/{name}", name=f"show_{kind}")
+    @needs(Scope.READ)
     async def show(name: str, request: Request) -> Any:
         return await ask(request, TRIGGERS_GET, Named(name=name, kind=kind))
 
     @router.post(plural + "/{name}/enable", name=f"enable_{kind}")
+    @needs(Scope.WRITE)
     async def enable(name: str, request: Request) -> Any:
         return await ask(request, TRIGGERS_ENABLE, Enable(name=name, kind=kind, enabled=True))
 
     @router.post(plural + "/{name}/disable", name=f"disable_{kind}")
+    @needs(Scope.WRITE)
     async def disable(name: str, request: Request) -> Any:
         return await ask(request, TRIGGERS_ENABLE, Enable(name=name, kind=kind, enabled=False))
 
     @router.get(plural + "/{name}/history", name=f"{kind}_history")
+    @needs(Scope.READ)
     async def history(
         name: str, request: Request, limit: Annotated[int, Query(ge=1, le=1000)] = 50
     ) -> Any:

@@ -17,7 +17,8 @@ def ref(text: str) -> Ref:
 
 
 async def dataset_version(session: AsyncSession, text: str) -> tuple[DatasetRow, DatasetVersionRow]:
-    """NAME (latest), NAME@VERSION or NAME@latest → the dataset and its version."""
+    """NAME (latest), NAME@VERSION or NAME@latest → the dataset and its version; the latest
+    is the newest whose data is known (a version still pinning or failed is not used)."""
     wanted = ref(text)
     dataset = await datasets.dataset(session, wanted.name)
     if dataset is None or dataset.id is None:
@@ -25,12 +26,14 @@ async def dataset_version(session: AsyncSession, text: str) -> tuple[DatasetRow,
     if wanted.alias:
         raise NotFound(f"dataset versions have numbers, not aliases: {text!r}")
     found = (
-        await datasets.latest(session, dataset.id)
+        await datasets.latest_pinned(session, dataset.id)
         if wanted.version is None
         else await datasets.version(session, dataset.id, wanted.version)
     )
     if found is None:
-        which = "no versions yet" if wanted.version is None else f"no version {wanted.version}"
+        which = (
+            "no pinned version yet" if wanted.version is None else f"no version {wanted.version}"
+        )
         raise NotFound(f"dataset {wanted.name!r} has {which}")
     return dataset, found
 

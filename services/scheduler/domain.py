@@ -164,6 +164,7 @@ def _dispatched(run: Run, common: dict[str, Any]) -> RunDispatched:
         **common,
         executor_id=run.executor_id or "",
         command=list(run.command),
+        template=list(run.spec["command"]) if run.kind == "component" else None,
         env=run.env,
         resources=run.resources,
         attempt=run.attempt,

@@ -12,7 +12,7 @@ from services.scheduler import plan
 from services.scheduler.domain import Run
 from services.scheduler.pipeline import PipelinePlan
 from services.scheduler.plan import PlanError
-from services.scheduler.resolver import Registry
+from services.scheduler.resolver import Missing, Registry
 from shared.events import InputRef, RunRequested
 from shared.registry_api import PinnedComponent, PipelineView
 from shared.specs import REFERENCE, ComponentSpec, PipelineSpec, validation_problems
@@ -46,7 +46,10 @@ async def build(run_id: str, request: RunRequested, registry: Registry, at: date
     """The run to record; raises PlanError (the reason to refuse it) or RegistryUnavailable."""
     run = base_run(run_id, request, at)
     if request.component:
-        found = await registry.component(request.component)
+        try:
+            found = await registry.component(request.component)
+        except Missing:
+            return await named_pipeline_run(run, request, registry)
         spec = stored(ComponentSpec, found.spec, found.ref)
         inputs = {
             name: await _input(registry, spec, name, ref) for name, ref in request.inputs.items()
@@ -55,6 +58,18 @@ async def build(run_id: str, request: RunRequested, registry: Registry, at: date
     if request.pipeline:
         return await pipeline_run(run, await registry.pipeline(request.pipeline), request, registry)
     return run
+
+
+async def named_pipeline_run(run: Run, request: RunRequested, registry: Registry) -> Run:
+    """A name no component has, but a pipeline has, runs the pipeline: `runs submit
+    iris-train` needs no `--pipeline`, and over HTTP `{"component": "iris-train"}` does the
+    same."""
+    name = request.component
+    try:
+        found = await registry.pipeline(name or "")
+    except Missing:
+        raise PlanError(f"unknown component {name!r}: no component or pipeline {name!r}") from None
+    return await pipeline_run(run, found, request, registry)
 
 
 SpecModel = TypeVar("SpecModel", bound=BaseModel)

@@ -32,7 +32,12 @@ class Reads:
         view = to_view(run)
         view.steps = [
             StepView(
-                step=c.step or "", run_id=c.id, state=c.state, substate=c.substate, reason=c.reason
+                step=c.step or "",
+                run_id=c.id,
+                state=c.state,
+                substate=c.substate,
+                reason=c.reason,
+                executor_id=c.executor_id,
             )
             for c in children
         ]

@@ -30,6 +30,10 @@ class RegistryUnavailable(Exception):
     """No answer from the registry: worth retrying later, not a reason to fail the run."""
 
 
+class Missing(PlanError):
+    """The registry has nothing by that name (or version)."""
+
+
 class Registry:
     def __init__(self, broker: NatsBroker, timeout_s: float = 5.0) -> None:
         self.broker = broker
@@ -60,7 +64,8 @@ class Registry:
             raise RegistryUnavailable(f"registry did not answer for {what} {ref!r}") from err
         reply = Reply.model_validate(await message.decode())
         if not reply.ok:
-            raise PlanError(f"unknown {what} {ref!r}: {reply.error}")
+            refusal = Missing if reply.status == 404 else PlanError
+            raise refusal(f"unknown {what} {ref!r}: {reply.error}")
         try:
             return view.model_validate(reply.result)
         except ValidationError:
@@ -86,6 +91,9 @@ class Registry:
                 files=model.files,
             )
         dataset = await self._ask(DATASET_VERSION_GET, ref, "dataset version", DatasetVersionView)
+        if dataset.state != "pinned":  # its data was refused, or is not hashed yet
+            why = f": {dataset.state_reason}" if dataset.state_reason else ""
+            raise PlanError(f"dataset {dataset.dataset}@{dataset.version} is {dataset.state}{why}")
         return InputRef(
             type="dataset",
             name=dataset.dataset,

@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.scheduler.domain import Run, RunState, RunSubstate, Transition
 from services.scheduler.tables import MetricRow, RunRow, TransitionRow
+from shared.db import starts_with
 from shared.events import (
     Cause,
     DeclaredOutput,
@@ -201,7 +202,7 @@ async def listing(session: AsyncSession, *, limit: int, **filters: Any) -> list[
             column = col(getattr(RunRow, name))
             value = filters[name]
             query = (
-                query.where(column.like(f"{value}@%") | (column == value))
+                query.where(starts_with(column, f"{value}@") | (column == value))
                 if name
                 in (
                     "component",

@@ -291,3 +291,44 @@ async def test_a_retry_asks_only_for_the_params_requested_not_those_the_program_
     assert second["cause"]["retry_of"] == first["id"]
     assert second["params"] == {"alpha": 0.5, "epochs": 7}
     assert second["reported_params"] == {"rows": "400"}
+
+
+ECHO = """
+kind: component
+name: echo
+command: [sh, -c, 'echo "$1"', sh, "{{ params.text }}"]
+params:
+  text: {type: str, required: true}
+outputs:
+  out: {type: file}
+"""
+
+
+@pytest.mark.parametrize("text", ["{{ outputs.out }}", "{{ outputs.nope }}", "{{ run.id }}"])
+async def test_a_param_value_that_looks_like_a_placeholder_reaches_the_program_as_written(
+    stack: Stack, text: str
+) -> None:
+    await register(stack, ECHO)
+    run = await wait_run(
+        stack.http, await submit(stack.http, component="echo", params={"text": text})
+    )
+
+    assert run["state"] == "completed", run["reason"]
+    lines = (await stack.http.get(f"/v1/runs/{run['id']}/logs")).json()["lines"]
+    assert [line["line"] for line in lines] == [text]
+
+
+async def test_a_pipeline_named_where_a_component_is_expected_runs_the_pipeline(
+    stack: Stack,
+) -> None:
+    await register(stack, step("quick", "true"))
+    flow = "kind: pipeline\nname: flow\nsteps: {only: {component: quick}}\n"
+    await register(stack, flow, "pipelines")
+
+    run = await wait_run(stack.http, await submit(stack.http, component="flow"))
+    assert (run["state"], run["kind"], run["pipeline"]) == ("completed", "pipeline", "flow@1")
+    assert run["component"] is None
+    assert [(s["step"], s["executor_id"]) for s in run["steps"]] == [("only", "ex1")]
+
+    refused = await wait_run(stack.http, await submit(stack.http, component="neither"))
+    assert refused["reason"] == "unknown component 'neither': no component or pipeline 'neither'"

@@ -91,9 +91,10 @@ async def test_the_gateway_takes_a_run_token_only_for_its_own_run(sdk_stack: Sdk
 
     assert ok.status_code == 200, ok.text
     assert ok.json() == {"recorded": 1}
-    assert other.status_code == 401
+    assert other.status_code == 403
     assert none.status_code == 401
-    assert runs.status_code == 401  # a run token opens the SDK routes only
+    assert runs.status_code == 403  # a run token opens its own run's routes only
+    assert "a run's token opens only its own run's routes" in runs.json()["detail"]
 
 
 async def test_an_unreachable_platform_never_fails_the_black_box(

@@ -21,3 +21,21 @@ def test_runs_show_lists_the_requested_params_then_the_reported_ones() -> None:
         print_run(RUN)
     shown = [line for line in captured.get().splitlines() if line.startswith(("param", "rep"))]
     assert shown == ["param     alpha = 0.5", "param     epochs = 7", "reported  rows = 400"]
+
+
+def executor_line(run: dict[str, object]) -> str:
+    with console.capture() as captured:
+        print_run(run)
+    return next(line for line in captured.get().splitlines() if line.startswith("executor"))
+
+
+def test_runs_show_names_the_executors_of_a_pipelines_steps() -> None:
+    steps = [
+        {"step": s, "run_id": s, "state": "completed", "executor_id": e}
+        for s, e in (("prepare", "ex2"), ("train", "ex1"), ("evaluate", "ex2"))
+    ]
+    pipeline = {**RUN, "kind": "pipeline", "pipeline": "iris-train@1", "steps": steps}
+    assert executor_line(pipeline) == "executor  (pipeline) steps on ex1, ex2   attempt 1"
+    waiting = {**pipeline, "steps": [{**steps[0], "state": "pending", "executor_id": None}]}
+    assert executor_line(waiting) == "executor  (pipeline) no step placed yet   attempt 1"
+    assert executor_line({**RUN, "executor_id": "ex1"}) == "executor  ex1   attempt 1"

@@ -8,6 +8,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.registry.store import count
 from services.registry.tables import AliasRow, ModelRow, ModelVersionRow
+from shared.db import starts_with
 from shared.registry_api import ListQuery
 
 
@@ -79,7 +80,7 @@ async def page(
 ) -> tuple[list[tuple[ModelRow, int | None, int]], int]:
     rows = select(ModelRow).order_by(col(ModelRow.name))
     if query.prefix:
-        rows = rows.where(col(ModelRow.name).startswith(query.prefix))
+        rows = rows.where(starts_with(col(ModelRow.name), query.prefix))
     found = list((await session.exec(rows)).all())
     if query.tag:
         found = [r for r in found if query.tag in r.tags]

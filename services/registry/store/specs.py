@@ -7,6 +7,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.registry.store import count
 from services.registry.tables import ComponentRow, PipelineRow
+from shared.db import starts_with
 from shared.registry_api import ListQuery
 
 Row = TypeVar("Row", ComponentRow, PipelineRow)
@@ -37,7 +38,7 @@ async def page(session: AsyncSession, table: type[Row], query: ListQuery) -> tup
     """The latest version of each name, by name."""
     newest = select(table.name, func.max(table.version).label("version")).group_by(col(table.name))
     if query.prefix:
-        newest = newest.where(col(table.name).startswith(query.prefix))
+        newest = newest.where(starts_with(col(table.name), query.prefix))
     inner = newest.subquery()
     rows = (
         select(table)

@@ -136,3 +136,21 @@ async def test_a_param_default_not_of_its_type_is_refused_naming_field_and_line(
         "params.lr.default (line 12): must be int, got 'three'"
     ]
     assert (await registry.http.get("/v1/components")).json()["total"] == 0
+
+
+async def test_over_http_a_spec_must_come_with_its_folder_and_python_filled_in(
+    registry: Registry,
+) -> None:
+    text = "kind: component\nname: t\ncommand:\n  - '{{ python }}'\n  - '{{ spec.dir }}/t.py'\n"
+    status, refusal = await register(registry, "component", text)
+    assert status == 422
+    assert refusal["detail"]["problems"] == [
+        f"command.{i} (line {i + 4}): {{{{ {ref} }}}} is filled in when the CLI registers a "
+        "spec file (boxops components register FILE); a spec sent over HTTP must have it "
+        "filled in"
+        for i, ref in enumerate(("python", "spec.dir"))
+    ]
+    filled = text.replace("{{ python }}", "/usr/bin/python3").replace("{{ spec.dir }}", "/src")
+    status, found = await register(registry, "component", filled)
+    assert status == 201, found
+    assert found["spec"]["command"] == ["/usr/bin/python3", "/src/t.py"]

@@ -14,7 +14,8 @@ from shared.events import DeclaredOutput, InputRef, RunDispatched
 
 def dispatched(**fields: object) -> RunDispatched:
     return RunDispatched(
-        run_id="r1", state="pending", at=datetime.now(UTC), executor_id="e", command=["x"], **fields
+        **{"run_id": "r1", "state": "pending", "at": datetime.now(UTC), "executor_id": "e"}
+        | {"command": ["x"], **fields}
     )  # type: ignore[arg-type]
 
 
@@ -50,19 +51,41 @@ def test_anything_else_is_an_ordinary_line(line: str) -> None:
 
 def test_placeholders_become_the_paths_the_run_sees() -> None:
     run = dispatched(
+        command=["train", "{{ inputs.raw }}/a.csv", "--out={{outputs.model}}"],
         inputs={"raw": InputRef(type="dataset", name="d")},
         outputs={"model": DeclaredOutput(type="model")},
     )
     seen = Layout(PurePosixPath("/boxops"))
-    command = ["train", "{{ inputs.raw }}/a.csv", "--out={{outputs.model}}"]
 
-    assert render(command, run, seen) == [
+    assert render(run, seen) == [
         "train",
         "/boxops/inputs/raw/a.csv",
         "--out=/boxops/outputs/model",
     ]
     with pytest.raises(ContractError, match=r"outputs\.other"):
-        render(["{{ outputs.other }}"], run, seen)
+        render(run.model_copy(update={"command": ["{{ outputs.other }}"]}), seen)
+
+
+def test_a_template_is_filled_in_one_pass_so_no_value_is_expanded_again() -> None:
+    run = dispatched(
+        command=["echo", "{{ outputs.out }}", "{{ outputs.nope }}"],  # as the scheduler rendered
+        template=["echo", "{{ params.a }}", "{{params.b}}", "{{ run.id }}", "{{ outputs.out }}"],
+        params={"a": "{{ outputs.out }}", "b": "{{ outputs.nope }}"},
+        outputs={"out": DeclaredOutput(type="file")},
+    )
+
+    assert render(run, Layout(PurePosixPath("/w"))) == [
+        "echo",
+        "{{ outputs.out }}",
+        "{{ outputs.nope }}",
+        "r1",
+        "/w/outputs/out",
+    ]
+
+
+def test_an_inline_command_keeps_placeholders_other_than_paths_as_written() -> None:
+    run = dispatched(command=["echo", "{{ params.a }}", "{{ run.id }}"])
+    assert render(run, Layout(PurePosixPath("/w"))) == ["echo", "{{ params.a }}", "{{ run.id }}"]
 
 
 def test_the_contract_variables_name_params_inputs_and_paths() -> None:

@@ -1,0 +1,54 @@
+"""Who may call a route: the bearer token against the scope the route needs (scopes.py).
+
+Three kinds of token: the gateway's own (BOXOPS_API_TOKEN, what `boxops up` writes to its
+token file: scope `admin`), named tokens from /v1/tokens (kept hashed in the gateway's
+database), and a run's token (an HMAC of the run id, shared/run_token.py). Every
+comparison with a secret is in constant time.
+"""
+
+import hmac
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from services.gateway import token_store
+from services.gateway.scopes import Principal, Scope, refusal, requirement_of
+from shared import run_token
+from shared.bus import now
+
+bearer = HTTPBearer(auto_error=False)
+ADMIN = Principal("api token", frozenset({Scope.ADMIN}))
+UNKNOWN = {"WWW-Authenticate": "Bearer"}
+
+
+async def authorized(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> None:
+    """The dependency of every /v1 route: 401 without a valid token, 403 without the scope."""
+    settings = request.app.state.settings
+    if not settings.api_token:
+        return  # an open gateway: the settings allow it on loopback only
+    if credentials is None:
+        raise HTTPException(401, "missing bearer token", UNKNOWN)
+    run_id = request.path_params.get("run_id")
+    principal = await _principal(request, credentials.credentials, run_id)
+    if principal is None:
+        raise HTTPException(401, "unknown, revoked or expired token", UNKNOWN)
+    needed = requirement_of(request.scope["route"].endpoint)
+    if problem := refusal(principal, needed, run_id):
+        raise HTTPException(403, problem)
+
+
+async def _principal(request: Request, given: str, run_id: str | None) -> Principal | None:
+    settings = request.app.state.settings
+    if hmac.compare_digest(given.encode(), settings.api_token.encode()):
+        return ADMIN
+    if given.startswith(run_token.PREFIX):
+        # Made for one run: valid only with that run's id, which only the path can give.
+        mine = run_id is not None and run_token.valid(settings.run_token_secret, run_id, given)
+        return Principal("run token", run_id=run_id if mine else "")
+    async with request.app.state.tokens() as session:
+        token = await token_store.find(session, given, now())
+    return token.principal() if token else None
