@@ -67,7 +67,10 @@ def local_backend(settings: ExecutorSettings, workdirs: Path) -> LocalBackend:
     """Sandboxed as the settings say; without a usable sandbox, it refuses every run."""
     sandbox: Sandbox | Unavailable | None = None
     if settings.local_sandbox:
-        sandbox = Sandbox.find([settings.home, workdirs, *settings.local_sandbox_hide])
+        secrets = [settings.home, workdirs, *settings.local_sandbox_hide]
+        if settings.nats_credentials:
+            secrets.append(settings.nats_credentials)
+        sandbox = Sandbox.find(secrets)
         if isinstance(sandbox, Unavailable):
             log.warning("local runs will be refused: %s", sandbox.reason)
     return LocalBackend(

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from services.executor.app import local_backend
 from services.executor.backends import StartError
 from services.executor.backends.sandbox import Sandbox, exit_code
 from services.executor.contract import Layout
@@ -113,6 +114,19 @@ def test_an_external_input_is_shown_read_only_unless_it_holds_a_hidden_path(
     Path(host.inputs, "all").symlink_to(tmp_path)
     with pytest.raises(StartError, match=f"input 'all': {tmp_path} is hidden from runs"):
         sandbox.wrap(["x"], host, status_fd=9, gpu=False)
+
+
+def test_the_sandbox_hides_home_the_work_root_and_the_bus_credentials_wherever_they_are(
+    tmp_path: Path,
+) -> None:
+    creds = tmp_path / "etc" / "executor.creds"
+    settings = ExecutorSettings(
+        home=tmp_path / "home", work_root=tmp_path / "runs", nats_credentials=creds
+    )
+    backend = local_backend(settings, settings.work_dirs())
+
+    assert isinstance(backend.sandbox, Sandbox)
+    assert {tmp_path / "home", tmp_path / "runs", creds} <= set(backend.sandbox.hidden)
 
 
 def test_a_pids_limit_below_16_is_refused_naming_the_field() -> None:
