@@ -131,6 +131,15 @@ async def test_a_local_run_sees_no_other_run(sandboxed: Harness) -> None:
     assert sandboxed.output(looking) == [looking, "unseen"]
 
 
+async def test_a_sandboxed_runs_temp_dir_is_its_own_tmp(sandboxed: Harness) -> None:
+    assert os.environ["TMPDIR"] != "/tmp"  # the executor's own, which the run cannot write
+    script = 'echo "$TMPDIR"; mktemp >/dev/null && echo made'
+    run_id = await sandboxed.dispatch(["sh", "-c", script])
+    await sandboxed.ended(run_id)
+
+    assert sandboxed.output(run_id) == ["/tmp", "made"]
+
+
 async def test_a_local_run_writes_only_its_own_dirs(sandboxed: Harness, tmp_path: Path) -> None:
     private = f"/tmp/boxops-private-{uuid.uuid4().hex}"  # the sandbox's own /tmp
     etc = f"/etc/boxops-{uuid.uuid4().hex}"

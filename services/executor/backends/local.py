@@ -129,9 +129,10 @@ class LocalBackend:
     async def start(self, launch: Launch) -> LocalRun:
         if isinstance(self.sandbox, Unavailable):
             raise StartError(self.sandbox.reason)
-        env = _base_env() | launch.env
         if self.sandbox is None:
-            return await self._spawn(launch, launch.command, env)
+            return await self._spawn(launch, launch.command, _base_env() | launch.env)
+        # Its /tmp is its own: the executor's TMPDIR would be missing or read-only there.
+        env = _base_env() | {"TMPDIR": "/tmp"} | launch.env  # noqa: S108
         _check_found(launch.command[0], env, Path(launch.host.work))
         status, status_w = os.pipe()
         gpu = bool(launch.resources.gpu)
