@@ -51,6 +51,9 @@ class Resources(BaseModel):
     cpu: float = Field(1.0, ge=0, allow_inf_nan=False, description="CPU cores.")
     memory_mb: int = Field(512, ge=0, description="Memory in MiB.")
     gpu: int = Field(0, ge=0, description="GPUs.")
+    pids: int = Field(
+        4096, ge=16, description="Processes and threads at most (the docker backend's limit)."
+    )
 
 
 class FileEntry(BaseModel):
