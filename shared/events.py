@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from typing_extensions import TypedDict  # pydantic takes typing.TypedDict from 3.12 on
 
 from shared.runs import RunState, RunSubstate
+from shared.storable import ByteCount
 
 
 class Event(BaseModel):
@@ -53,7 +54,7 @@ class FileEntry(BaseModel):
     """One file of a dataset version, model version or output, stored by digest."""
 
     path: str = Field(description="Relative path, '/'-separated.")
-    size: int = Field(ge=0, description="Bytes.")
+    size: ByteCount = Field(description="Bytes.")
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="Content digest (blob id).")
 
 
@@ -102,7 +103,7 @@ class RunArtifact(BaseModel):
         description="file, dataframe, array, json, confusion_matrix, curve or sdk_buffer."
     )
     path: str = Field(description="Relative path within the run's artifacts.")
-    size: int = Field(ge=0, description="Bytes.")
+    size: ByteCount = Field(description="Bytes.")
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="Content digest (blob id).")
     media_type: str = Field("application/octet-stream", description="Content type.")
     metadata: dict[str, Any] = Field(default_factory=dict, description="Preview and shape.")

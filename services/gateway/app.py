@@ -11,6 +11,7 @@ from opentelemetry.trace import SpanKind
 
 from services.gateway import artifacts, events, registry, runs, sdk, tokens, triggers
 from services.gateway.auth import authorized
+from services.gateway.problems import ERRORS
 from services.gateway.settings import GatewaySettings
 from shared.internal_errors import InternalErrors
 from shared.service import attach_tables, build_service
@@ -42,7 +43,9 @@ def build_app(settings: GatewaySettings, *, tracing: TracerProvider | None = Non
     app.add_middleware(InternalErrors, logger=__name__)  # outermost: after tracing's span
     # Each route names the scope it needs (scopes.needs); `authorized` checks it.
     for module in (runs, triggers, events, registry, sdk, artifacts, tokens):
-        app.include_router(module.router, prefix="/v1", dependencies=[Depends(authorized)])
+        app.include_router(
+            module.router, prefix="/v1", dependencies=[Depends(authorized)], responses=ERRORS
+        )
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:

@@ -36,10 +36,10 @@ from shared.registry_api import (
     VersionQuery,
     VersionsQuery,
 )
+from shared.storable import Offset, Text
 
 router = APIRouter(route_class=JsonRoute, tags=["datasets"])
 Limit = Annotated[int, Query(ge=1, le=1000)]
-Offset = Annotated[int, Query(ge=0)]
 
 
 class DatasetBody(BaseModel):
@@ -65,9 +65,9 @@ async def list_datasets(
     request: Request,
     limit: Limit = 50,
     offset: Offset = 0,
-    prefix: str | None = None,
-    type: str | None = None,
-    tag: str | None = None,
+    prefix: Text | None = None,
+    type: Text | None = None,
+    tag: Text | None = None,
 ) -> Any:
     """Datasets by name, each with its latest version and number of versions."""
     query = ListQuery(limit=limit, offset=offset, prefix=prefix, type=type, tag=tag)
@@ -90,7 +90,7 @@ async def get_dataset(name: str, request: Request) -> Any:
 @router.get("/datasets/{name}/versions", response_model=Page)
 @needs(Scope.READ)
 async def list_versions(
-    name: str, request: Request, limit: Limit = 50, offset: Offset = 0, digest: str | None = None
+    name: str, request: Request, limit: Limit = 50, offset: Offset = 0, digest: Text | None = None
 ) -> Any:
     """Versions, newest first (or the one with `digest`)."""
     query = VersionsQuery(name=name, limit=limit, offset=offset, digest=digest)

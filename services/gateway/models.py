@@ -26,10 +26,10 @@ from shared.registry_api import (
     Page,
     VersionsQuery,
 )
+from shared.storable import Offset, Text, VersionNumber
 
 router = APIRouter(route_class=JsonRoute, tags=["models"])
 Limit = Annotated[int, Query(ge=1, le=1000)]
-Offset = Annotated[int, Query(ge=0)]
 
 
 class ModelVersionBody(BaseModel):
@@ -46,7 +46,7 @@ class ModelVersionBody(BaseModel):
 
 
 class AliasBody(BaseModel):
-    version: int = Field(ge=1)
+    version: VersionNumber
 
 
 @router.get("/models", response_model=Page)
@@ -55,8 +55,8 @@ async def list_models(
     request: Request,
     limit: Limit = 50,
     offset: Offset = 0,
-    prefix: str | None = None,
-    tag: str | None = None,
+    prefix: Text | None = None,
+    tag: Text | None = None,
 ) -> Any:
     """Models by name, with latest version, number of versions and aliases."""
     query = ListQuery(limit=limit, offset=offset, prefix=prefix, tag=tag)
@@ -72,7 +72,7 @@ async def get_model(name: str, request: Request) -> Any:
 @router.get("/models/{name}/versions", response_model=Page)
 @needs(Scope.READ)
 async def list_versions(
-    name: str, request: Request, limit: Limit = 50, offset: Offset = 0, digest: str | None = None
+    name: str, request: Request, limit: Limit = 50, offset: Offset = 0, digest: Text | None = None
 ) -> Any:
     query = VersionsQuery(name=name, limit=limit, offset=offset, digest=digest)
     return await ask(request, MODEL_VERSIONS, query)

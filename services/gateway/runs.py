@@ -1,6 +1,5 @@
 """/v1/runs: submit, abort and retry runs; read their state, history, logs and metrics."""
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -30,6 +29,7 @@ from shared.queries import (
     RunView,
 )
 from shared.runs import TERMINAL, RunState
+from shared.storable import Instant, Text
 
 router = APIRouter(route_class=JsonRoute, tags=["runs"])
 
@@ -105,12 +105,12 @@ async def retry_run(run_id: str, request: Request) -> RunAccepted:
 async def list_runs(
     request: Request,
     state: RunState | None = None,
-    component: str | None = None,
-    pipeline: str | None = None,
-    trigger: str | None = None,
-    parent_id: str | None = None,
-    since: datetime | None = None,
-    before: datetime | None = None,
+    component: Text | None = None,
+    pipeline: Text | None = None,
+    trigger: Text | None = None,
+    parent_id: Text | None = None,
+    since: Instant | None = None,
+    before: Instant | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
 ) -> Any:
     """Runs, newest first, filtered by state, component, pipeline, trigger and time."""

@@ -6,7 +6,7 @@ messages of up to CHUNK points, and the reply comes once JetStream has stored th
 """
 
 from datetime import datetime
-from typing import Annotated, NotRequired
+from typing import Annotated, Any, NotRequired
 
 from fastapi import APIRouter, Request
 from fastapi.exceptions import RequestValidationError
@@ -47,10 +47,18 @@ class Recorded(BaseModel):
     recorded: int
 
 
+def _points_schema() -> dict[str, Any]:
+    """Points' JSON schema with Point written in place: its `#/$defs/Point` would point
+    nowhere in the OpenAPI document, which keeps its schemas under components."""
+    schema = Points.model_json_schema()
+    schema["properties"]["points"]["items"] = schema.pop("$defs")["Point"]
+    return schema
+
+
 BODY = {
     "requestBody": {
         "required": True,
-        "content": {"application/json": {"schema": Points.model_json_schema()}},
+        "content": {"application/json": {"schema": _points_schema()}},
     }
 }
 

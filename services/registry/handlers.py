@@ -127,6 +127,7 @@ class Handlers:
 
     async def stage_files(self, chunk: FilesChunk) -> Reply:
         async def work() -> Any:
+            datasets.checked(chunk.files)  # refused before it is stored, as a whole one is
             async with self.writer.writing() as tx:
                 await dataset_store.stage(
                     tx.session, chunk.upload_id, chunk.seq, chunk.files, now()
