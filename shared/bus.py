@@ -16,7 +16,7 @@ from shared.envelope import Envelope, EnvelopeError, body_for, headers_for, pars
 from shared.events import Event
 from shared.logs import handling
 from shared.nats_adapter import NatsAdapter, PullLoop
-from shared.settings import DUPLICATE_WINDOW_S
+from shared.settings import DLQ_MAX_AGE_S, DLQ_MAX_BYTES, DUPLICATE_WINDOW_S
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +58,13 @@ TELEMETRY = Stream(
     max_age_s=2 * DAY,
     max_bytes=2 * 1024**3,
 )
-DEAD_LETTERS = Stream("BOXOPS_DLQ", ("dlq.>",), max_age_s=90 * DAY)
-# Subjects of other systems that triggers listen on; the trigger service adds them.
+# Bounded by age and size (settings `dlq_max_age_s`, `dlq_max_bytes`): the oldest go first.
+DEAD_LETTERS = Stream("BOXOPS_DLQ", ("dlq.>",), max_age_s=DLQ_MAX_AGE_S, max_bytes=DLQ_MAX_BYTES)
+DLQ_PREFIX = "dlq."
+REASON = "boxops-dlq-reason"  # headers a dead letter gets beside its own
+REJECTED_BY = "boxops-dlq-consumer"
+# Other systems' subjects, which triggers listen on. Dynamic: subjects that trigger services
+# added to it before custom subjects were ext.… ones stay, for triggers still naming them.
 CUSTOM = Stream("BOXOPS_CUSTOM", ("ext.>",), max_age_s=14 * DAY, dynamic=True)
 STREAMS = (EVENTS, TELEMETRY, DEAD_LETTERS, CUSTOM)
 
@@ -97,16 +102,25 @@ def stored_at(raw: Any) -> datetime:
 class Bus:
     """Publishes envelopes and subscribes idempotency-ready handlers for one service."""
 
-    def __init__(self, broker: NatsBroker, source: str, tracer: trace.Tracer | None = None) -> None:
+    def __init__(
+        self,
+        broker: NatsBroker,
+        source: str,
+        tracer: trace.Tracer | None = None,
+        *,
+        dead_letters: Stream = DEAD_LETTERS,
+    ) -> None:
         self.broker = broker
         self.nats = NatsAdapter(broker)
         self.source = source
         self.tracer = tracer or trace.get_tracer("boxops.bus")
         self.loops: list[PullLoop] = []
+        self.dead_letters = dead_letters
 
     async def declare_streams(self) -> None:
         """Create or update the streams; safe to run from every service at every start."""
         for stream in STREAMS:
+            stream = self.dead_letters if stream.name == DEAD_LETTERS.name else stream
             config = StreamConfig(
                 name=stream.name,
                 subjects=list(stream.subjects),
@@ -132,15 +146,33 @@ class Bus:
         )
 
     async def dead_letter(
-        self, subject: str, body: bytes, headers: dict[str, str], reason: str
+        self,
+        subject: str,
+        body: bytes,
+        headers: dict[str, str],
+        reason: str,
+        *,
+        origin: str | None = None,
     ) -> None:
+        """Keep a message with the reason in `dlq.<subject>`, once per message: every
+        consumer of a bad message rejects it, and JetStream drops all but the first copy
+        by the id derived from `origin` (where it was stored: a replayed copy is stored
+        anew, so refused again it is kept again). Without an origin, every call is kept."""
         dlq_headers = {k: v for k, v in headers.items() if k.lower() != "nats-msg-id"}
-        dlq_headers["boxops-dlq-reason"] = reason[:4000]
-        dlq_headers["boxops-dlq-consumer"] = self.source
+        dlq_headers[REASON] = reason[:4000]
+        dlq_headers[REJECTED_BY] = self.source
+        dlq_headers["Nats-Msg-Id"] = "dlq:" + (origin or new_id())
         log.warning("dead-lettered %s: %s", subject, reason)
         await self.broker.publish(
-            body, f"dlq.{subject}", headers=dlq_headers, stream=DEAD_LETTERS.name, timeout=5.0
+            body, DLQ_PREFIX + subject, headers=dlq_headers, stream=DEAD_LETTERS.name, timeout=5.0
         )
+
+    async def reject(self, raw: Any, reason: str) -> None:
+        """Dead-letter a message as it was delivered, then ack it: the consumer goes on."""
+        await self.dead_letter(
+            raw.subject, raw.data, dict(raw.headers or {}), reason, origin=_origin(raw)
+        )
+        await raw.ack()
 
     def consume(
         self,
@@ -265,8 +297,7 @@ class Bus:
                 accepted.append(raw)
             except EnvelopeError as err:
                 # Retrying cannot make it parse: keep it in the DLQ stream and move on.
-                await self.dead_letter(raw.subject, raw.data, headers, str(err))
-                await raw.ack()
+                await self.reject(raw, str(err))
         if not envelopes:
             return
         with handling(envelopes):
@@ -304,9 +335,7 @@ class Bus:
         attempt = raw.metadata.num_delivered if raw.metadata else 1
         if attempt >= max_deliver:
             # Out of retries: the DLQ keeps it with the reason, the consumer goes on.
-            reason = f"handler failed {attempt} times: {type(err).__name__}: {err}"
-            await self.dead_letter(raw.subject, raw.data, dict(raw.headers or {}), reason)
-            await raw.ack()
+            await self.reject(raw, f"handler failed {attempt} times: {type(err).__name__}: {err}")
         else:
             # A transient failure (database busy, NATS blip): redeliver after a backoff.
             await raw.nak(delay=min(0.2 * 2**attempt, 10.0))
@@ -326,8 +355,7 @@ class Bus:
             )
         except EnvelopeError as err:
             # Retrying cannot make it parse: keep it in the DLQ stream and move on.
-            await self.dead_letter(raw.subject, raw.data, headers, str(err))
-            await raw.ack()
+            await self.reject(raw, str(err))
             return
         with handling([envelope]):
             try:
@@ -342,3 +370,11 @@ class Bus:
 
 def _model_of(models: tuple[type[Event], ...], subject: str) -> type[Event]:
     return next((m for m in models if subject.startswith(m.subject)), models[0])
+
+
+def _origin(raw: Any) -> str | None:
+    """Where JetStream stored the message: the same for every consumer that reads it."""
+    metadata = getattr(raw, "metadata", None)
+    if metadata is None or metadata.sequence is None:
+        return None
+    return f"{metadata.stream}.{metadata.sequence.stream}"

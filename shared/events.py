@@ -7,11 +7,13 @@ fields are ignored. `proto/` is generated from this module (`python -m shared.pr
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal, NotRequired
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 from typing_extensions import TypedDict  # pydantic takes typing.TypedDict from 3.12 on
 
 from shared.runs import RunState, RunSubstate
 from shared.storable import ByteCount
+from shared.uris import UriError, parse_uri
 
 
 class Event(BaseModel):
@@ -394,6 +396,24 @@ class DatasetVersionCreated(Event):
     changes: DatasetChanges | None = Field(
         None, description="What changed against the previous version, once recorded."
     )
+
+    @field_validator("uri")
+    @classmethod
+    def _uri(cls, uri: str | None) -> str | None:
+        try:
+            return uri if uri is None else parse_uri(uri).text
+        except UriError as err:
+            raise PydanticCustomError("uri", "{reason}", {"reason": str(err)}) from None
+
+    @model_validator(mode="after")
+    def _recordable(self) -> "DatasetVersionCreated":
+        # A version the registry has not numbered yet is another system's announcement:
+        # without its uri it cannot be recorded, however often it is read.
+        if self.uri is None and self.version is None:
+            raise PydanticCustomError(
+                "unrecordable", "an announced version needs the uri of its data"
+            )
+        return self
 
 
 class ModelVersionCreated(Event):

@@ -29,7 +29,7 @@ from nats.aio.msg import Msg
 from nats.errors import ConnectionClosedError
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
-from nats.js.api import ConsumerConfig, DeliverPolicy, StreamConfig
+from nats.js.api import ConsumerConfig, DeliverPolicy, RawStreamMsg, StreamConfig
 from nats.js.errors import (
     BadRequestError,
     NoStreamResponseError,
@@ -45,6 +45,7 @@ Message = tuple[str, bytes, dict[str, str]]  # subject, body, headers
 
 BATCH = 5000
 ACK_TIMEOUT_S = 10.0
+SEQUENCE_NOT_FOUND = 10043  # JetStream's error code for deleting a message that is gone
 
 
 class PublishError(Exception):
@@ -55,13 +56,10 @@ class NoStream(LookupError):
     """No stream keeps the subject that was published to."""
 
 
-class StreamRefused(Exception):
-    """The server refused a change of a stream (a subject overlapping another stream)."""
-
-
 class Stored(NamedTuple):
     stream: str
     seq: int
+    duplicate: bool = False  # JetStream had its Nats-Msg-Id already and dropped this copy
 
 
 def now() -> datetime:
@@ -101,24 +99,31 @@ class NatsAdapter:
             if not dynamic:
                 await self.jetstream.update_stream(config)
 
-    async def add_subject(self, stream: str, subject: str) -> None:
-        """Make `stream` keep `subject` as well (nothing if it does already)."""
-        info = await self.jetstream.stream_info(stream)
-        if subject in (info.config.subjects or []):
-            return
-        info.config.subjects = [*(info.config.subjects or []), subject]
-        try:
-            await self.jetstream.update_stream(info.config)
-        except BadRequestError as err:
-            raise StreamRefused(str(err)) from None
-
     async def publish(self, subject: str, body: bytes, headers: dict[str, str]) -> Stored:
         """Publish to whichever stream keeps `subject`; where it was stored."""
         try:
             ack = await self.jetstream.publish(subject, body, headers=headers)
         except NoStreamResponseError:
             raise NoStream(subject) from None
-        return Stored(ack.stream, ack.seq)
+        return Stored(ack.stream, ack.seq, bool(ack.duplicate))
+
+    async def stored(self, stream: str, seq: int) -> RawStreamMsg | None:
+        """The message `stream` keeps at `seq`, or None if it keeps none there."""
+        try:
+            return await self.jetstream.get_msg(stream, seq=seq)
+        except NotFoundError:
+            return None
+
+    async def delete(self, stream: str, seq: int) -> bool:
+        """Remove the message at `seq`; False if it was gone already."""
+        try:
+            return bool(await self.jetstream.delete_msg(stream, seq))
+        except NotFoundError:
+            return False
+        except BadRequestError as err:
+            if err.err_code == SEQUENCE_NOT_FOUND:  # deleted by someone else meanwhile
+                return False
+            raise
 
     async def bodies(self, stream: str, subject: str) -> list[bytes]:
         """Every stored body of `subject` in `stream`, oldest first."""

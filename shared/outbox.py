@@ -119,6 +119,19 @@ async def not_yet_processed(
     return set(result.scalars())
 
 
+async def unmark_processed(session: AsyncSession, consumer: str, event_ids: Iterable[str]) -> None:
+    """Undo this transaction's marks of events it refused: a refused event may come again
+    (replayed from the DLQ after a fix) and must be processed then."""
+    ids = list(event_ids)
+    if ids:
+        connection = await session.connection()
+        await connection.execute(
+            sa.delete(InboxRow).where(
+                col(InboxRow.consumer) == consumer, col(InboxRow.event_id).in_(ids)
+            )
+        )
+
+
 class Outbox:
     def __init__(
         self,

@@ -6,19 +6,21 @@ import logging
 import os
 import signal
 from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from faststream.nats import NatsBroker
+from faststream.security import SASLPlaintext
+from nats.aio.client import DEFAULT_INBOX_PREFIX
 from opentelemetry.sdk.trace import TracerProvider
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.batch_publish import publish_rows
-from shared.bus import Bus, now
+from shared.bus import DEAD_LETTERS, Bus, now
 from shared.db import create_engine, sessionmaker, wait_for_database
 from shared.migrate import upgrade
 from shared.outbox import Outbox
@@ -31,6 +33,7 @@ log = logging.getLogger(__name__)
 
 
 def make_broker(settings: BoxopsSettings, provider: TracerProvider | None) -> NatsBroker:
+    login = settings.nats_login()
     return NatsBroker(
         settings.nats_url,
         middlewares=middlewares(provider),
@@ -40,6 +43,8 @@ def make_broker(settings: BoxopsSettings, provider: TracerProvider | None) -> Na
         logger=logging.getLogger("faststream.nats"),
         log_level=logging.DEBUG,
         max_reconnect_attempts=-1,
+        security=SASLPlaintext(login["user"], login["password"]) if login else None,
+        inbox_prefix=login.get("inbox_prefix", DEFAULT_INBOX_PREFIX),
     )
 
 
@@ -184,5 +189,13 @@ def build_service(
     """A service with its broker (traced as settings say) and bus, ready for subscriptions."""
     provider = tracing or tracer_provider(settings, name)
     broker = make_broker(settings, provider)
-    bus = Bus(broker, source=source or f"boxops/{name}", tracer=tracer(provider, "boxops.bus"))
+    dead_letters = replace(
+        DEAD_LETTERS, max_age_s=settings.dlq_max_age_s, max_bytes=settings.dlq_max_bytes
+    )
+    bus = Bus(
+        broker,
+        source=source or f"boxops/{name}",
+        tracer=tracer(provider, "boxops.bus"),
+        dead_letters=dead_letters,
+    )
     return Service(name, settings, broker, bus)

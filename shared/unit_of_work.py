@@ -33,7 +33,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.bus import Bus, now
 from shared.events import Event
-from shared.outbox import Outbox, already_processed, not_yet_processed, stage
+from shared.outbox import Outbox, already_processed, not_yet_processed, stage, unmark_processed
 
 
 @dataclass
@@ -61,6 +61,11 @@ class Tx:
         this transaction: one statement for the batch. Waits for a replica's uncommitted
         marks like `seen`; an id twice in the batch is returned once."""
         return await not_yet_processed(self.session, consumer, event_ids, now=now())
+
+    async def refused(self, consumer: str, event_ids: list[str]) -> None:
+        """Of events `unseen` marked, those this write refused (dead-lettered): unmarked, so
+        a replay of them is processed."""
+        await unmark_processed(self.session, consumer, event_ids)
 
     async def before_commit(self) -> None:
         """Write what the use cases kept in memory (the scheduler: its runs)."""

@@ -11,16 +11,25 @@ from rich.console import Console
 
 from boxops.cli import embedded, triggers
 from boxops.cli.artifacts import artifacts_app
-from boxops.cli.common import print_json
+from boxops.cli.common import fail, print_json
 from boxops.cli.components import components_app
+from boxops.cli.creds import creds_app
 from boxops.cli.datasets import datasets_app
+from boxops.cli.dlq import dlq_app
 from boxops.cli.logs import logs
 from boxops.cli.models import models_app
 from boxops.cli.pipelines import pipelines_app
 from boxops.cli.quickstart import quickstart
 from boxops.cli.runs import runs_app
 from boxops.cli.tokens import tokens_app
-from boxops.home import home, read_state, state_file
+from boxops.home import (
+    credentials_file,
+    home,
+    operator_login,
+    read_state,
+    saved_nats_url,
+    state_file,
+)
 from boxops.stack import SERVICES, Stack, all_ok, ask_health
 
 app = typer.Typer(help="boxops: record, compose and trigger machine-learning black boxes.")
@@ -29,11 +38,13 @@ app.add_typer(artifacts_app, name="artifacts")
 app.add_typer(datasets_app, name="datasets")
 app.add_typer(models_app, name="models")
 app.add_typer(components_app, name="components")
+app.add_typer(creds_app, name="creds")
 app.add_typer(pipelines_app, name="pipelines")
 app.add_typer(triggers.build("triggers"), name="triggers")
 app.add_typer(triggers.build("monitors"), name="monitors")
 app.add_typer(triggers.events_app, name="events")
 app.add_typer(tokens_app, name="tokens")
+app.add_typer(dlq_app, name="dlq")
 app.command()(quickstart)
 app.command()(logs)
 console = Console()
@@ -106,12 +117,27 @@ def status(json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")]
     state = read_state(root)
     nats_url = os.environ.get("BOXOPS_NATS_URL") or (state.nats_url if state else "")
     gateway_url = os.environ.get("BOXOPS_GATEWAY_URL") or (state.gateway_url if state else "")
-    health = asyncio.run(ask_health(nats_url, SERVICES)) if nats_url else dict.fromkeys(SERVICES)
+    try:
+        login = operator_login(root)
+    except ValueError as error:
+        fail(str(error))
+    health = (
+        asyncio.run(ask_health(nats_url, SERVICES, login=login))
+        if nats_url
+        else dict.fromkeys(SERVICES)
+    )
+    ingress = credentials_file(root, "ingress")
     if json_out:
-        services = {name: embedded.service_state(reply) for name, reply in health.items()}
-        print_json({"nats_url": nats_url, "gateway_url": gateway_url, "services": services})
+        print_json(
+            {
+                "nats_url": nats_url or saved_nats_url(root),
+                "ingress_credentials": str(ingress) if ingress.exists() else None,
+                "gateway_url": gateway_url,
+                "services": {name: embedded.service_state(r) for name, r in health.items()},
+            }
+        )
     else:
-        embedded.print_status(nats_url or "-", gateway_url or "-", health)
+        embedded.print_status(nats_url or saved_nats_url(root) or "-", gateway_url or "-", health)
     if not all_ok(health):
         raise typer.Exit(1)
 

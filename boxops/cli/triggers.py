@@ -173,7 +173,8 @@ def publish(
     data: Annotated[str, typer.Argument(help="The event's data as JSON.")],
     json_out: JsonOption = False,
 ) -> None:
-    """Publish any event, e.g. `boxops events publish dataset.version.created '{...}'`."""
+    """Publish an event on a public subject: dataset.version.created, metric.logged,
+    metrics.logged or ext.…, e.g. `boxops events publish ext.sales.updated '{...}'`."""
     try:
         json.loads(data)
     except ValueError as error:

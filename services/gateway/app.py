@@ -9,7 +9,7 @@ from fastapi import Depends, FastAPI, Request, Response
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.trace import SpanKind
 
-from services.gateway import artifacts, events, registry, runs, sdk, tokens, triggers
+from services.gateway import artifacts, dlq, events, registry, runs, sdk, tokens, triggers
 from services.gateway.auth import authorized
 from services.gateway.problems import ERRORS
 from services.gateway.settings import GatewaySettings
@@ -42,7 +42,7 @@ def build_app(settings: GatewaySettings, *, tracing: TracerProvider | None = Non
     app.middleware("http")(_traced(provider))
     app.add_middleware(InternalErrors, logger=__name__)  # outermost: after tracing's span
     # Each route names the scope it needs (scopes.needs); `authorized` checks it.
-    for module in (runs, triggers, events, registry, sdk, artifacts, tokens):
+    for module in (runs, triggers, events, registry, sdk, artifacts, tokens, dlq):
         app.include_router(
             module.router, prefix="/v1", dependencies=[Depends(authorized)], responses=ERRORS
         )

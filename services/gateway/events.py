@@ -8,11 +8,16 @@ from services.gateway.json_bodies import JsonRoute
 from services.gateway.scopes import Scope, needs
 from shared.bus import Bus, new_id, now
 from shared.envelope import Envelope, EnvelopeError, body_for, headers_for, parse
-from shared.events import Event, model_for
+from shared.events import CUSTOM_PREFIX, PUBLIC, Event, is_public, model_for
 from shared.nats_adapter import NoStream
 from shared.specs import SUBJECT_TOKEN
 
 router = APIRouter(route_class=JsonRoute, tags=["events"])
+NOT_PUBLIC = (
+    "{subject!r} is not a public subject: other systems may publish "
+    + ", ".join(m.subject for m in PUBLIC)
+    + f" and custom subjects under {CUSTOM_PREFIX}… (e.g. {CUSTOM_PREFIX}sales.updated)"
+)
 
 
 class AnyEvent(Event):
@@ -25,9 +30,12 @@ class AnyEvent(Event):
 @router.post("/events/{subject}", status_code=202)
 @needs(Scope.WRITE)
 async def publish(subject: str, request: Request) -> dict[str, Any]:
-    """Accepts a bare JSON body, a structured CloudEvent, or binary ce-* headers."""
+    """Accepts a bare JSON body, a structured CloudEvent, or binary ce-* headers, on a
+    public subject only; a catalog subject's data is validated as its consumers will."""
     if not all(SUBJECT_TOKEN.fullmatch(t) for t in subject.split(".")):
         raise HTTPException(422, f"{subject!r} is not a subject: tokens of letters, digits, _ -")
+    if not is_public(subject):
+        raise HTTPException(403, NOT_PUBLIC.format(subject=subject))
     model = model_for(subject) or AnyEvent
     headers = {k: v for k, v in request.headers.items() if k.lower().startswith("ce-")}
     headers["content-type"] = request.headers.get("content-type", "application/json")

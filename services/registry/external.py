@@ -9,12 +9,11 @@ import logging
 from dataclasses import dataclass, replace
 from typing import Any
 
-from pydantic import field_validator, model_validator
+from pydantic import field_validator
 from pydantic_core import PydanticCustomError
 
 from services.registry import datasets
 from services.registry.domain.refs import RefError, check_name
-from services.registry.domain.uris import UriError, parse_uri
 from services.registry.errors import CatalogError
 from services.registry.lookup import parent_keys
 from services.registry.pins import Pinner
@@ -29,7 +28,8 @@ PINS_AT_ONCE = 32
 
 
 class Announced(DatasetVersionCreated):
-    """The contract as the registry reads it: a name it can keep, a URI it can parse.
+    """The contract (which refuses a URI that does not parse, or none for a version not
+    yet numbered) as the registry reads it: with a name it can keep.
 
     Anything else cannot become a version however often it is retried: it is dead-lettered
     with the reason when it is read."""
@@ -41,20 +41,6 @@ class Announced(DatasetVersionCreated):
             return check_name(name, "dataset name")
         except RefError as err:
             raise _refused(err) from None
-
-    @field_validator("uri")
-    @classmethod
-    def _uri(cls, uri: str | None) -> str | None:
-        try:
-            return uri if uri is None else parse_uri(uri).text
-        except UriError as err:
-            raise _refused(err) from None
-
-    @model_validator(mode="after")
-    def _recordable(self) -> "Announced":
-        if self.uri is None and self.version is None:
-            raise _refused("an announced version needs the uri of its data")
-        return self
 
 
 def _draft(
@@ -103,6 +89,7 @@ class External:
                     await datasets.record(tx, replace(draft, parents=parents))
                 except CatalogError as err:
                     rejected.append((envelope, str(err)))
+            await tx.refused(CONSUMER, [envelope.id for envelope, _ in rejected])
         for envelope, reason in rejected:
             # Checked before any write: retrying cannot help, so it is kept with the reason.
             await self.bus.dead_letter(CONSUMER, body_for(envelope), headers_for(envelope), reason)

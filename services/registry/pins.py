@@ -16,8 +16,8 @@ from urllib.parse import unquote
 
 import httpx
 
-from services.registry.domain.uris import Uri, parse_uri
 from shared.datafiles import describe, walk
+from shared.uris import Uri, parse_uri
 
 HASH_LIMIT = 64 * 1024**2  # files up to this size get a content digest in their pin
 LISTED = 10_000  # a directory's listing is kept up to this many files (for diffs)

@@ -10,8 +10,8 @@ from services.trigger import store
 from services.trigger.handlers import Triggers
 from services.trigger.tables import TriggerRow
 from services.trigger.watch import Monitors
-from shared.bus import CUSTOM, STREAMS, new_id, now, stream_of
-from shared.nats_adapter import StreamRefused
+from shared.bus import new_id, now, stream_of
+from shared.events import CUSTOM_PREFIX
 from shared.queries import ApplySpec, Enable, Fire, Named, Reply
 from shared.specs import SpecError, load
 from shared.trigger_specs import MonitorSpec, TriggerSpec
@@ -66,20 +66,16 @@ class Commands:
         return {"version": version, "change": "created" if version == 1 else "updated"}
 
     async def _listen(self, spec: TriggerSpec) -> str | None:
-        """Make sure a stream keeps the events of every subject the trigger names."""
+        """Every subject the trigger names is one a stream keeps: boxops's own, or another
+        system's under ext. (which that system may publish, over HTTP or NATS)."""
         for condition in spec.conditions().values():
             subject = condition.subject
             try:
                 stream_of(subject.replace("*", "x").replace(">", "x"))
-                continue
             except LookupError:
-                pass
-            try:
-                await self.triggers.bus.nats.add_subject(CUSTOM.name, subject)
-            except StreamRefused as err:
-                static = ", ".join(s for st in STREAMS if not st.dynamic for s in st.subjects)
                 return (
-                    f"cannot listen on {subject!r}: it overlaps boxops subjects ({static}): {err}"
+                    f"cannot listen on {subject!r}: it is no boxops subject, and other "
+                    f"systems' subjects start with {CUSTOM_PREFIX} (e.g. {CUSTOM_PREFIX}{subject})"
                 )
         return None
 

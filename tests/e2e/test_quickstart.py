@@ -17,8 +17,9 @@ import pytest
 
 from boxops.cli.quickstart import _write_iris
 from boxops.client import TERMINAL
-from boxops.home import api_token, read_state
+from boxops.home import api_token, credentials_file, operator_login, read_state
 from shared.bus import EVENTS
+from shared.settings import nats_login
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +82,7 @@ async def _event(home: Path, event_id: str) -> dict[str, Any]:
     """The dataset.version.created event with this id, read back from the stream."""
     state = read_state(home)
     assert state
-    client = await nats.connect(state.nats_url)
+    client = await nats.connect(state.nats_url, **operator_login(home))
     js = client.jetstream()
     subscription = await js.pull_subscribe("dataset.version.created", stream=EVENTS.name)
     try:
@@ -180,7 +181,7 @@ def test_new_data_announced_by_another_system_retrains_with_that_version(
     folder = tmp_path / "lake" / "iris"
     _write_iris(folder, noise=0.3, seed=7)  # new content, so a new model version
     digest = "sha256:" + hashlib.sha256((folder / "iris.csv").read_bytes()).hexdigest()
-    # Another system, with nothing but nats-py and a bare JSON body:
+    # Another system, with nothing but nats-py, ingress credentials and a bare JSON body:
     body = {"dataset": "iris-outside", "uri": folder.as_uri(), "digest": digest}
     asyncio.run(_announce(quickstarted[0], body))
 
@@ -197,7 +198,8 @@ def test_new_data_announced_by_another_system_retrains_with_that_version(
 async def _announce(home: Path, body: dict[str, Any]) -> None:
     state = read_state(home)
     assert state
-    client = await nats.connect(state.nats_url)
+    login = nats_login(credentials_file(home, "ingress"))
+    client = await nats.connect(state.nats_url, **login)
     await client.jetstream().publish("dataset.version.created", json.dumps(body).encode())
     await client.close()
 

@@ -11,6 +11,8 @@ from nats.js.api import ConsumerConfig
 from shared.bus import DEAD_LETTERS, EVENTS, STREAMS, TELEMETRY, Bus
 from shared.envelope import STRUCTURED, Envelope
 from shared.events import MetricLogged, MetricPoint, MetricsLogged, RunRequested
+from shared.service import build_service
+from shared.settings import BoxopsSettings
 from tests.conftest import eventually
 
 DLQ_SUBJECT = "dlq.run.requested"
@@ -174,7 +176,7 @@ async def test_a_handler_that_keeps_failing_is_retried_then_dead_lettered(
         assert letter.data == poison
         assert "handler failed 3 times" in reason(letter)
         assert "RuntimeError: cannot handle poison" in reason(letter)
-        assert "Nats-Msg-Id" not in letter.headers  # the DLQ must not dedupe dead letters
+        assert letter.headers["Nats-Msg-Id"] == f"dlq:{EVENTS.name}.1"  # where it was stored
         assert received.attempts["poison"] == 3
         assert received.run_ids() == ["valid"]
 
@@ -183,6 +185,42 @@ async def test_a_handler_that_keeps_failing_is_retried_then_dead_lettered(
         await until(lambda: received.run_ids() == ["valid", "later"])
         assert received.attempts["poison"] == 3
         assert await message_count(js, DEAD_LETTERS.name) == 1
+
+
+async def test_a_message_two_consumers_reject_is_dead_lettered_once(nats_url: str) -> None:
+    broker, bus = a_bus(nats_url)
+    first, second = Received(), Received()
+    bus.consume(RunRequested, durable="t-first")(first.handle)
+    bus.consume(RunRequested, durable="t-second")(second.handle)
+    async with running(broker, bus) as js:
+        await publish(broker, b"not json {")
+        await publish(broker, b"{}")
+        await publish(broker, VALID)  # the marker: once both have it, both read the bad ones
+        await until(lambda: first.run_ids() == second.run_ids() == ["valid"])
+
+        letters = await dead_letters(js)
+        assert [reason(letter).split(":")[0] for letter in letters] == [
+            "body is not JSON",
+            "run.requested",
+        ]
+        assert [letter.headers["Nats-Msg-Id"] for letter in letters] == [
+            f"dlq:{EVENTS.name}.1",
+            f"dlq:{EVENTS.name}.2",
+        ]
+
+
+async def test_the_dead_letter_stream_is_bounded_by_age_and_size(nats_url: str) -> None:
+    settings = BoxopsSettings(nats_url=nats_url, dlq_max_age_s=3600, dlq_max_bytes=1024**2)
+    service = build_service("tests", settings, None)
+    await service.broker.connect()
+    try:
+        await service.bus.declare_streams()
+        config = (await service.bus.nats.jetstream.stream_info(DEAD_LETTERS.name)).config
+    finally:
+        await service.broker.stop()
+    assert (config.max_age, config.max_bytes) == (3600, 1024**2)
+    defaults = BoxopsSettings()
+    assert (defaults.dlq_max_age_s, defaults.dlq_max_bytes) == (30 * 24 * 3600, 1024**3)
 
 
 async def test_a_handler_that_fails_once_is_retried_and_not_dead_lettered(

@@ -26,6 +26,9 @@ EXPECTED = {
     ("PUT", "/v1/artifacts/{sha256}"): "write",
     ("POST", "/v1/tokens"): "admin",
     ("DELETE", "/v1/tokens/{name}"): "admin",
+    ("GET", "/v1/dlq"): "read",
+    ("POST", "/v1/dlq/{id}/replay"): "admin",
+    ("POST", "/v1/dlq/replay"): "admin",
     ("POST", "/v1/sdk/runs/{run_id}/metrics"): "write",
 }
 
@@ -42,7 +45,9 @@ async def operations(gateway: Gateway) -> list[tuple[str, str, dict[str, Any]]]:
     document = (await gateway.http.get("/openapi.json")).json()
     found = []
     for template, item in document["paths"].items():
-        path = re.sub(r"\{[^}]+\}", "x", template.replace("{run_id}", RUN_ID))
+        # A public subject: any other is refused (403) whatever the token's scope.
+        concrete = template.replace("{run_id}", RUN_ID).replace("{subject}", "ext.x")
+        path = re.sub(r"\{[^}]+\}", "x", concrete)
         if template.startswith("/v1/"):
             found += [(method.upper(), path, operation) for method, operation in item.items()]
     return found

@@ -137,16 +137,16 @@ async def test_a_dry_run_lists_what_a_trigger_would_have_started_and_why(stack: 
     await apply(
         stack,
         "kind: trigger\nname: catch-all\ntarget: {command: ['true']}\n"
-        "event: {subject: orders.placed}\n",
-    )  # makes boxops keep orders.placed
-    await publish(stack, "orders.placed", {"shop": "a", "total": 10})
-    await publish(stack, "orders.placed", {"shop": "b", "total": 99})
-    await publish(stack, "orders.placed", {"shop": "a"})
+        "event: {subject: ext.orders.placed}\n",
+    )
+    await publish(stack, "ext.orders.placed", {"shop": "a", "total": 10})
+    await publish(stack, "ext.orders.placed", {"shop": "b", "total": 99})
+    await publish(stack, "ext.orders.placed", {"shop": "a"})
     candidate = """
 kind: trigger
 name: big-orders
 target: {command: [echo, "{{ event.shop }} {{ event.total }}"]}
-event: {subject: orders.placed, where: {shop: a}}
+event: {subject: ext.orders.placed, where: {shop: a}}
 """
     response = await stack.http.post(
         "/v1/triggers/test",

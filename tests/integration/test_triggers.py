@@ -65,7 +65,7 @@ name: on-sales
 target:
   command: [echo, "region={{ event.region }} rows={{ event.rows }}"]
 event:
-  subject: sales.updated
+  subject: ext.sales.updated
   where: {region: eu, rows: {gte: 100}}
 """
 
@@ -73,9 +73,9 @@ event:
 async def test_a_matching_event_starts_a_run_with_its_values_bound(stack: Stack) -> None:
     assert (await apply(stack, ON_SALES))["change"] == "created"
     assert (await apply(stack, ON_SALES))["change"] == "unchanged"
-    await publish(stack, "sales.updated", {"region": "us", "rows": 500})  # filtered out
-    await publish(stack, "sales.updated", {"region": "eu", "rows": 5})  # filtered out
-    event_id = await publish(stack, "sales.updated", {"region": "eu", "rows": 120})
+    await publish(stack, "ext.sales.updated", {"region": "us", "rows": 500})  # filtered out
+    await publish(stack, "ext.sales.updated", {"region": "eu", "rows": 5})  # filtered out
+    event_id = await publish(stack, "ext.sales.updated", {"region": "eu", "rows": 120})
 
     [firing] = await fired(stack, "on-sales", 1)
     assert firing["event_id"] == event_id
@@ -93,7 +93,7 @@ async def test_an_event_missing_a_bound_field_is_a_skipped_firing_with_the_reaso
     stack: Stack,
 ) -> None:
     await apply(stack, ON_SALES.replace("rows: {gte: 100}", "rows: {exists: false}"))
-    await publish(stack, "sales.updated", {"region": "eu"})
+    await publish(stack, "ext.sales.updated", {"region": "eu"})
 
     async def skipped() -> list[dict[str, Any]]:
         return [r for r in await history(stack, "on-sales") if r["status"] == "skipped"]
@@ -112,7 +112,13 @@ async def test_an_event_missing_a_bound_field_is_a_skipped_firing_with_the_reaso
             "where: {region: [eu, rows: 1}",
             "not valid YAML, line 8, column 31: expected ',' or ']', but got '}'",
         ),
-        ("subject: sales.updated", None),
+        ("subject: ext.sales.updated", None),
+        (
+            "subject: sales.updated",
+            "cannot listen on 'sales.updated': it is no boxops subject, and other systems' "
+            "subjects start with ext. (e.g. ext.sales.updated)",
+        ),
+        ("subject: '>'", "cannot listen on '>'"),
         ("subject: 'sales..x'", "'sales..x' is not a NATS subject"),
     ],
 )
@@ -120,7 +126,7 @@ async def test_bad_trigger_specs_are_refused_at_apply_time(
     stack: Stack, change: str, error: str | None
 ) -> None:
     text = ON_SALES.replace("where: {region: eu, rows: {gte: 100}}", change)
-    text = text.replace("subject: sales.updated", change) if "subject" in change else text
+    text = text.replace("subject: ext.sales.updated", change) if "subject" in change else text
     response = await stack.http.post(
         "/v1/triggers", content=text, headers={"content-type": "application/yaml"}
     )
@@ -171,7 +177,7 @@ async def test_a_storm_of_events_with_debounce_starts_one_run_with_the_last_bind
     await apply(stack, ON_SALES.replace("event:\n", "debounce: 5s\nevent:\n"))
     # Another process publishes the storm, as another system would: 10,000 events in ~1 s.
     storm = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", STORM, nats_url, "sales.updated", "10000"
+        sys.executable, "-c", STORM, nats_url, "ext.sales.updated", "10000"
     )
     assert await storm.wait() == 0
 
@@ -246,13 +252,13 @@ target: {command: [echo, "{{ events.features.v }}+{{ events.labels.v }}"]}
 all_of:
   window: 1h
   events:
-    features: {subject: features.ready}
-    labels: {subject: labels.ready}
+    features: {subject: ext.features.ready}
+    labels: {subject: ext.labels.ready}
 """,
     )
-    await publish(stack, "features.ready", {"v": "f1"})
-    await publish(stack, "features.ready", {"v": "f2"})
-    await publish(stack, "labels.ready", {"v": "l1"})
+    await publish(stack, "ext.features.ready", {"v": "f1"})
+    await publish(stack, "ext.features.ready", {"v": "f2"})
+    await publish(stack, "ext.labels.ready", {"v": "l1"})
     [firing] = await fired(stack, "both", 1)
     run = await wait_run(stack.http, firing["run_id"])
     assert run["command"] == ["echo", "f2+l1"]

@@ -3,7 +3,7 @@
 import pytest
 
 from services.registry.domain.refs import Ref, RefError, check_alias, parse_ref
-from services.registry.domain.uris import UriError, parse_uri
+from shared.uris import UriError, parse_uri
 
 
 @pytest.mark.parametrize(
