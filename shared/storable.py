@@ -9,11 +9,12 @@ from typing import Annotated
 from pydantic import AfterValidator, Field
 
 INT64_MAX = 2**63 - 1  # PostgreSQL's BIGINT and OFFSET, SQLite's INTEGER
-INT32_MAX = 2**31 - 1  # PostgreSQL's INTEGER: version numbers
+INT32_MAX = 2**31 - 1  # PostgreSQL's INTEGER: version numbers, metric steps
 
 Offset = Annotated[int, Field(ge=0, le=INT64_MAX, description="How many items to skip.")]
 ByteCount = Annotated[int, Field(ge=0, le=INT64_MAX)]
 VersionNumber = Annotated[int, Field(ge=1, le=INT32_MAX)]
+Int32 = Annotated[int, Field(ge=-INT32_MAX - 1, le=INT32_MAX)]
 
 
 def no_nul(value: str) -> str:

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 
 from services.gateway import dead_letters
 from services.gateway.dead_letters import DeadLetter, Replayed, Unknown
@@ -13,6 +13,8 @@ from shared.nats_adapter import NatsAdapter, NoStream
 
 router = APIRouter(route_class=JsonRoute, tags=["dead letters"])
 MOST = 10_000
+# Where the dead letter is stored: a JetStream sequence, from 1 to a uint64's largest.
+LetterId = Annotated[int, Path(ge=1, le=2**64 - 1, description="The dead letter's id.")]
 
 
 def _nats(request: Request) -> NatsAdapter:
@@ -38,7 +40,7 @@ async def listing(
 
 @router.get("/dlq/{id}")
 @needs(Scope.READ)
-async def show(id: int, request: Request) -> DeadLetter:
+async def show(id: LetterId, request: Request) -> DeadLetter:
     try:
         return await dead_letters.show(_nats(request), id)
     except Unknown as err:
@@ -60,7 +62,7 @@ async def replay_subject(
 
 @router.post("/dlq/{id}/replay")
 @needs(Scope.ADMIN)
-async def replay(id: int, request: Request) -> Replayed:
+async def replay(id: LetterId, request: Request) -> Replayed:
     """Publish a dead letter again on its subject (after a fix); it leaves the DLQ."""
     try:
         return await dead_letters.replay(_nats(request), id)

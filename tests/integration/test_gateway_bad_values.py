@@ -2,6 +2,7 @@
 naming the field, never a 500 from the database or a 503 from a service that failed on them.
 Each was found by fuzzing the API (tests/e2e/test_api_fuzz.py)."""
 
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -129,3 +130,37 @@ async def test_an_upload_without_its_length_is_refused_before_anything_is_reserv
     response = await stack.http.put(f"/v1/artifacts/{DIGEST}", content=chunked())
     assert response.status_code == 411, response.text
     assert "Content-Length" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("letter", ["0", "-608", str(2**64)])
+async def test_a_dead_letter_id_that_no_stream_has_is_refused(stack: Stack, letter: str) -> None:
+    refused(await stack.http.get(f"/v1/dlq/{letter}"), "id")
+    refused(await stack.http.post(f"/v1/dlq/{letter}/replay"), "id")
+
+
+async def test_a_dry_run_over_no_time_is_refused(stack: Stack) -> None:
+    yaml = {"content-type": "text/yaml"}
+    response = await stack.http.post("/v1/triggers/test?since=0", content="kind: x\n", headers=yaml)
+    refused(response, "since", "longer than 0 s")
+
+
+def points(**point: object) -> bytes:
+    return json.dumps({"points": [{"id": "1", "name": "acc", "value": 1, **point}]}).encode()
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        (b"\xce\xff", "json_invalid"),
+        (points(name="a\x00b"), "must not contain a NUL character"),
+        (points(step=2**31), "less than or equal to 2147483647"),
+        (points(at="0001-01-01T00:00:00+01:00"), "out of range once in UTC"),
+    ],
+)
+async def test_sdk_metrics_no_database_stores_are_refused(
+    stack: Stack, body: bytes, problem: str
+) -> None:
+    response = await stack.http.post(
+        "/v1/sdk/runs/r1/metrics", content=body, headers={"content-type": "application/json"}
+    )
+    refused(response, problem)
