@@ -44,18 +44,18 @@ Limit = Annotated[int, Query(ge=1, le=1000)]
 
 class DatasetBody(BaseModel):
     type: DatasetType | None = Field(None, description="table, image, audio, video, text, other.")
-    description: str | None = None
-    tags: list[str] | None = None
+    description: Text | None = None
+    tags: list[Text] | None = None
 
 
 class VersionBody(BaseModel):
     """`files` for a managed version (blobs uploaded first), or `uri` for an external one."""
 
-    uri: str | None = Field(None, description="s3://…, hdfs://…, gs://…, file://…, https://…")
-    digest: str | None = Field(None, description="Content digest of external data, if known.")
+    uri: Text | None = Field(None, description="s3://…, hdfs://…, gs://…, file://…, https://…")
+    digest: Text | None = Field(None, description="Content digest of external data, if known.")
     files: list[FileEntry] | None = Field(None, description="Manifest of a managed version.")
     metadata: dict[str, Any] = Field(default_factory=dict)
-    parents: list[str] = Field(default_factory=list, description="NAME@VERSION it came from.")
+    parents: list[Text] = Field(default_factory=list, description="NAME@VERSION it came from.")
     type: DatasetType | None = Field(None, description="Type, if the dataset is new.")
 
 

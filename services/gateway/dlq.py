@@ -15,6 +15,8 @@ router = APIRouter(route_class=JsonRoute, tags=["dead letters"])
 MOST = 10_000
 # Where the dead letter is stored: a JetStream sequence, from 1 to a uint64's largest.
 LetterId = Annotated[int, Path(ge=1, le=2**64 - 1, description="The dead letter's id.")]
+# Tokens without blanks, `*` for one token and a last `>` for the rest, as NATS takes them.
+FILTER = r"^(([^\s.*>]+|\*)(\.([^\s.*>]+|\*))*(\.>)?|>)$"
 
 
 def _nats(request: Request) -> NatsAdapter:
@@ -26,7 +28,9 @@ def _nats(request: Request) -> NatsAdapter:
 @needs(Scope.READ)
 async def listing(
     request: Request,
-    subject: Annotated[str | None, Query(description="Original subject; * and > match.")] = None,
+    subject: Annotated[
+        str | None, Query(pattern=FILTER, description="Original subject; * and > match.")
+    ] = None,
     since: Annotated[str | None, Query(description="ISO time, or a period: 24h.")] = None,
     limit: Annotated[int, Query(ge=1, le=MOST)] = 100,
 ) -> list[DeadLetter]:
@@ -51,7 +55,7 @@ async def show(id: LetterId, request: Request) -> DeadLetter:
 @needs(Scope.ADMIN)
 async def replay_subject(
     request: Request,
-    subject: Annotated[str, Query(min_length=1, description="Original subject; * and > match.")],
+    subject: Annotated[str, Query(pattern=FILTER, description="Original subject; * and > match.")],
 ) -> list[Replayed]:
     """Publish every dead letter of a subject again on its subject (after a fix)."""
     try:

@@ -36,13 +36,13 @@ class ModelVersionBody(BaseModel):
     """Files already in the artifact store, with what is known about them."""
 
     files: list[FileEntry] = Field(min_length=1)
-    format: str | None = Field(None, description="onnx, pickle, safetensors…")
-    framework: str | None = Field(None, description="sklearn, pytorch…")
+    format: Text | None = Field(None, description="onnx, pickle, safetensors…")
+    framework: Text | None = Field(None, description="sklearn, pytorch…")
     metrics: dict[str, float] = Field(default_factory=dict, description="Metrics snapshot.")
     metadata: dict[str, Any] = Field(default_factory=dict)
-    parents: list[str] = Field(default_factory=list, description="Datasets it was trained on.")
-    run_id: str | None = Field(None, description="Run that produced it.")
-    description: str | None = Field(None, description="Description of the model.")
+    parents: list[Text] = Field(default_factory=list, description="Datasets it was trained on.")
+    run_id: Text | None = Field(None, description="Run that produced it.")
+    description: Text | None = Field(None, description="Description of the model.")
 
 
 class AliasBody(BaseModel):

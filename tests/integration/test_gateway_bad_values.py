@@ -164,3 +164,22 @@ async def test_sdk_metrics_no_database_stores_are_refused(
         "/v1/sdk/runs/r1/metrics", content=body, headers={"content-type": "application/json"}
     )
     refused(response, problem)
+
+
+async def test_a_nul_in_a_dataset_or_model_text_is_refused_by_name(stack: Stack) -> None:
+    described = await stack.http.put("/v1/datasets/iris", json={"description": "a\x00b"})
+    refused(described, "description", "must not contain a NUL character")
+    refused(await stack.http.put("/v1/datasets/iris", json={"tags": ["\x00"]}), "tags")
+    files = [{"path": "a.csv", "size": 1, "sha256": DIGEST}]
+    body = {"files": files, "framework": "sk\x00learn"}
+    refused(await stack.http.post("/v1/models/m/versions", json=body), "framework", "NUL")
+
+
+@pytest.mark.parametrize("subject", ["a\nb", "a b", "a..b", "a.>.b", "a*"])
+async def test_a_dead_letter_filter_that_is_no_subject_is_refused(
+    stack: Stack, subject: str
+) -> None:
+    refused(await stack.http.get("/v1/dlq", params={"subject": subject}), "subject")
+    refused(await stack.http.post("/v1/dlq/replay", params={"subject": subject}), "subject")
+    for fine in ("run.requested", "run.*", "dataset.>", ">"):
+        assert (await stack.http.get("/v1/dlq", params={"subject": fine})).status_code == 200
