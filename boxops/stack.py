@@ -270,9 +270,11 @@ class Stack:
             BOXOPS_ARTIFACT_PORT=str(free_port()),  # its data plane; several stacks may run
             PYTHONUNBUFFERED="1",
         )
-        # Settings the user may give the whole stack: tracing, logs, and a PostgreSQL
-        # database (each service then keeps its tables in a schema of its own name).
+        # Settings the user may give the whole stack: tracing, logs, a PostgreSQL database
+        # (each service then keeps its tables in a schema of its own name), and the folders
+        # external file:// data may come from.
         for key in (
+            "BOXOPS_EXTERNAL_FILE_ROOTS",
             "BOXOPS_OTEL_EXPORTER",
             "BOXOPS_OTEL_ENDPOINT",
             "BOXOPS_DB_URL",

@@ -11,11 +11,19 @@ and request in the code against this table.
 import re
 from dataclasses import dataclass
 
+from shared.bus import DEAD_LETTERS as DLQ_STREAM
+from shared.bus import STREAMS
 from shared.events import CUSTOM_PREFIX, PUBLIC, is_public
 
 JETSTREAM = ("$JS.API.>", "$JS.ACK.>")
-# No service deletes or purges what the streams keep: no identity of one may.
-ERASING = ("$JS.API.STREAM.DELETE.>", "$JS.API.STREAM.PURGE.>", "$JS.API.STREAM.MSG.DELETE.>")
+# No service deletes or purges what the streams keep: no identity of one may; but the
+# gateway removes a dead letter it replayed (DLQ replay), and only that.
+ERASING = (
+    "$JS.API.STREAM.DELETE.>",
+    "$JS.API.STREAM.PURGE.>",
+    *(f"$JS.API.STREAM.MSG.DELETE.{stream.name}" for stream in STREAMS if stream != DLQ_STREAM),
+)
+DLQ_ERASING = f"$JS.API.STREAM.MSG.DELETE.{DLQ_STREAM.name}"
 DEAD_LETTERS = "dlq.>"
 INGRESS = "ingress"
 ADMIN = "admin"
@@ -84,12 +92,17 @@ OWN_PUBLISH: dict[str, tuple[str, ...]] = {
     ),
 }
 SERVICES = tuple(OWN_PUBLISH)
+# Core (not JetStream) subscriptions beyond a service's own requests and replies: the
+# gateway hears the scheduler's intake decisions to answer a submission with them.
+OWN_SUBSCRIBE: dict[str, tuple[str, ...]] = {"gateway": ("run.pending", "run.failed")}
 
 
 def service(name: str) -> Permissions:
     # Its own health subject too: a container's health probe asks as the service itself.
     publish = (*OWN_PUBLISH[name], *JETSTREAM, DEAD_LETTERS, f"svc.{name}.health")
-    return Permissions(publish, (f"svc.{name}.>", f"{inbox_prefix(name)}.>"), True, ERASING)
+    denied = ERASING if name == "gateway" else (*ERASING, DLQ_ERASING)
+    subscribe = (f"svc.{name}.>", f"{inbox_prefix(name)}.>", *OWN_SUBSCRIBE.get(name, ()))
+    return Permissions(publish, subscribe, True, denied)
 
 
 def admin() -> Permissions:

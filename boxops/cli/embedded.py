@@ -10,10 +10,9 @@ import sys
 import time
 from pathlib import Path
 
-import typer
 from rich.table import Table
 
-from boxops.cli.common import console, err
+from boxops.cli.common import console, err, fail
 from boxops.home import operator_login, read_state
 from boxops.stack import SERVICES, all_ok, ask_health
 
@@ -34,8 +33,8 @@ def up_detached(root: Path, port: int) -> None:
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         if child.poll() is not None:
-            err.print(f"[red]boxops up failed; see {log}:\n" + _tail(log))
-            raise typer.Exit(1)
+            err.print(_tail(log), markup=False, highlight=False)  # what it said, then why
+            fail(f"boxops up failed; see {log}")
         state = read_state(root)
         if state and state.pid == child.pid:
             login = operator_login(root)
@@ -44,8 +43,7 @@ def up_detached(root: Path, port: int) -> None:
                 print_status(state.nats_url, state.gateway_url, health)
                 return
         time.sleep(0.05)
-    err.print(f"[red]boxops did not become healthy within 90 s; see {log}")
-    raise typer.Exit(1)
+    fail(f"boxops did not become healthy within 90 s; see {log}")
 
 
 def service_state(reply: bytes | None) -> dict[str, object]:

@@ -3,13 +3,14 @@
 import asyncio
 import os
 import signal
+import sys
 import time
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
-from boxops.cli import embedded, triggers
+from boxops.cli import embedded, triggers, usage
 from boxops.cli.artifacts import artifacts_app
 from boxops.cli.common import fail, print_json
 from boxops.cli.components import components_app
@@ -62,8 +63,7 @@ def up(
     root = home()
     running = read_state(root)
     if running:
-        err.print(f"boxops already runs under {root} (pid {running.pid}, {running.gateway_url})")
-        raise typer.Exit(1)
+        fail(f"boxops already runs under {root} (pid {running.pid}, {running.gateway_url})")
     if detach:
         embedded.up_detached(root, port)
         return
@@ -85,8 +85,7 @@ def up(
             stack.supervise_once()
             time.sleep(0.2)
     except RuntimeError as error:
-        err.print(f"[red]{error}")
-        raise typer.Exit(1) from None
+        fail(str(error))
     finally:
         stack.stop()
         console.print("boxops stopped.")
@@ -105,8 +104,7 @@ def down() -> None:
     while state_file(root).exists() and read_state(root) and time.monotonic() < deadline:
         time.sleep(0.05)
     if read_state(root):
-        err.print(f"[red]boxops (pid {state.pid}) did not stop within 60 s")
-        raise typer.Exit(1)
+        fail(f"boxops (pid {state.pid}) did not stop within 60 s")
     console.print("boxops stopped.")
 
 
@@ -142,5 +140,10 @@ def status(json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")]
         raise typer.Exit(1)
 
 
+def main() -> None:
+    """The `boxops` command (typer's usage errors as one red line: `boxops.cli.usage`)."""
+    sys.exit(usage.run(app))
+
+
 if __name__ == "__main__":
-    app()
+    main()

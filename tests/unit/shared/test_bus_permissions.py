@@ -16,6 +16,7 @@ import shared.queries
 import shared.registry_api
 from shared import bus_permissions as bp
 from shared import events
+from shared.bus import DEAD_LETTERS, STREAMS
 
 ROOT = Path(__file__).resolve().parents[3]
 CATALOG = {
@@ -110,8 +111,17 @@ def test_no_service_may_delete_or_purge_what_the_streams_keep() -> None:
     for service in bp.SERVICES:
         permissions = bp.service(service)
         assert bp.allowed(permissions, "$JS.API.STREAM.UPDATE.BOXOPS_CUSTOM")
-        for erase in ("STREAM.DELETE", "STREAM.PURGE", "STREAM.MSG.DELETE"):
-            assert not bp.allowed(permissions, f"$JS.API.{erase}.BOXOPS_EVENTS"), service
+        for stream in STREAMS:
+            for erase in ("STREAM.DELETE", "STREAM.PURGE"):
+                assert not bp.allowed(permissions, f"$JS.API.{erase}.{stream.name}"), service
+            if stream != DEAD_LETTERS:
+                delete = f"$JS.API.STREAM.MSG.DELETE.{stream.name}"
+                assert not bp.allowed(permissions, delete), service
+
+
+def test_only_the_gateway_removes_a_dead_letter_it_replayed() -> None:
+    delete = f"$JS.API.STREAM.MSG.DELETE.{DEAD_LETTERS.name}"
+    assert [s for s in bp.SERVICES if bp.allowed(bp.service(s), delete)] == ["gateway"]
 
 
 def test_the_gateway_forwards_public_subjects() -> None:
@@ -141,3 +151,12 @@ def test_an_ingress_identity_refuses_what_is_not_public(subjects: tuple[str, ...
 
 def test_wildcards_are_allowed_only_over_custom_subjects() -> None:
     assert bp.ingress("ingress-x", ("ext.>", "ext.shop.*")).publish == ("ext.>", "ext.shop.*")
+
+
+def test_the_gateway_may_hear_the_intake_decisions_it_waits_for() -> None:
+    from services.gateway.decisions import DECIDING
+
+    gateway = bp.service("gateway")
+    for model in DECIDING:
+        assert model.subject in gateway.subscribe
+    assert not any("run." in s for s in bp.service("registry").subscribe)
