@@ -9,6 +9,7 @@ from pydantic import ConfigDict
 from services.gateway.ask import ask
 from services.gateway.decisions import Decisions
 from services.gateway.json_bodies import JsonRoute
+from services.gateway.problems import Problem
 from services.gateway.scopes import Scope, needs
 from shared.bus import TELEMETRY, Bus, new_id
 from shared.events import (
@@ -50,7 +51,10 @@ class RunRefused(RunAccepted):
 
 
 REFUSED: dict[int | str, dict[str, Any]] = {
-    422: {"model": RunRefused, "description": "The scheduler refused it; recorded."}
+    422: {
+        "model": RunRefused | Problem,
+        "description": "The scheduler refused it (recorded), or the request is malformed.",
+    }
 }
 
 
