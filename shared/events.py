@@ -12,6 +12,7 @@ from pydantic_core import PydanticCustomError
 from typing_extensions import TypedDict  # pydantic takes typing.TypedDict from 3.12 on
 
 from shared import storable
+from shared.names import BadName, check_name
 from shared.runs import RunState, RunSubstate
 from shared.storable import ByteCount, Instant, Int32, Text
 from shared.uris import UriError, parse_uri
@@ -303,6 +304,7 @@ class ExecutorRunStarted(Event):
     executor_id: str = Field(description="The reporting executor.")
     pid: int | None = Field(None, description="Process id (local backend).")
     at: datetime = Field(description="When the process started.")
+    attempt: int | None = Field(None, ge=1, description="The attempt it reports on.")
 
 
 class ExecutorRunEnded(Event):
@@ -312,6 +314,7 @@ class ExecutorRunEnded(Event):
     run_id: str = Field(description="The run.")
     executor_id: str = Field(description="The reporting executor.")
     exit_code: int | None = Field(None, description="Exit code; None if it never started.")
+    attempt: int | None = Field(None, ge=1, description="The attempt it reports on.")
     reason: str = Field("", description="Why it ended, e.g. 'exit code 3' or 'command not found'.")
     stderr_tail: str = Field("", description="Last lines of stderr.")
     at: datetime = Field(description="When the process ended.")
@@ -345,6 +348,9 @@ class ExecutorHeartbeat(Event):
     running: list[str] = Field(default_factory=list, description="Runs it is running.")
     labels: dict[str, str] = Field(default_factory=dict, description="Placement labels.")
     at: datetime = Field(description="When it was sent.")
+    interval_s: float | None = Field(
+        None, gt=0, description="Seconds until its next heartbeat; None: the default, 1 s."
+    )
 
 
 class LogLine(BaseModel):
@@ -410,6 +416,14 @@ class DatasetVersionCreated(Event):
     changes: DatasetChanges | None = Field(
         None, description="What changed against the previous version, once recorded."
     )
+
+    @field_validator("dataset")
+    @classmethod
+    def _name(cls, name: str) -> str:
+        try:
+            return check_name(name, "dataset name")
+        except BadName as err:
+            raise PydanticCustomError("name", "{reason}", {"reason": str(err)}) from None
 
     @field_validator("uri")
     @classmethod

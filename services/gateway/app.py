@@ -7,6 +7,7 @@ from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
+from fastapi_offline import FastAPIOffline
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.trace import SpanKind
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -42,7 +43,8 @@ def build_app(settings: GatewaySettings, *, tracing: TracerProvider | None = Non
         yield
         await service.stop()
 
-    app = FastAPI(title="boxops", version="0.1.0", lifespan=lifespan)
+    # /docs and /redoc load their scripts from the package, not a CDN: they work offline.
+    app = FastAPIOffline(title="boxops", version="0.1.0", lifespan=lifespan)
     app.state.service = service
     app.state.settings = settings
     app.state.tokens = sessions

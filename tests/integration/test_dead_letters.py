@@ -156,6 +156,14 @@ async def test_a_catalog_event_its_consumer_would_refuse_is_422_with_the_reason(
         "dataset.version.created: uri: 's3://' is not a URI: s3:// needs a bucket or host"
     )
 
+    bad_name = await served.http.post(
+        "/v1/events/dataset.version.created", json={"dataset": "a/../b", "uri": "s3://b/k"}
+    )
+    assert bad_name.status_code == 422
+    assert bad_name.json()["detail"].startswith(
+        "dataset.version.created: dataset: dataset name 'a/../b' may only contain letters"
+    )
+
     cli = await served.boxops("events", "publish", "dataset.version.created", '{"dataset": "x"}')
     assert cli.returncode == 2, cli.stdout + cli.stderr
     assert "an announced version needs the uri of its data" in cli.stderr
