@@ -14,6 +14,7 @@ from typing_extensions import TypedDict  # pydantic takes typing.TypedDict from 
 from shared import storable
 from shared.names import BadName, check_name
 from shared.runs import RunState, RunSubstate
+from shared.storable import ByteCount, Instant, Int32, Text
 from shared.uris import UriError, parse_uri
 
 
@@ -51,13 +52,16 @@ class Resources(BaseModel):
     cpu: float = Field(1.0, ge=0, allow_inf_nan=False, description="CPU cores.")
     memory_mb: int = Field(512, ge=0, description="Memory in MiB.")
     gpu: int = Field(0, ge=0, description="GPUs.")
+    pids: int = Field(
+        4096, ge=16, description="Processes and threads at most (the docker backend's limit)."
+    )
 
 
 class FileEntry(BaseModel):
     """One file of a dataset version, model version or output, stored by digest."""
 
     path: str = Field(description="Relative path, '/'-separated.")
-    size: int = Field(ge=0, description="Bytes.")
+    size: ByteCount = Field(description="Bytes.")
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="Content digest (blob id).")
 
 
@@ -106,7 +110,7 @@ class RunArtifact(BaseModel):
         description="file, dataframe, array, json, confusion_matrix, curve or sdk_buffer."
     )
     path: str = Field(description="Relative path within the run's artifacts.")
-    size: int = Field(ge=0, description="Bytes.")
+    size: ByteCount = Field(description="Bytes.")
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="Content digest (blob id).")
     media_type: str = Field("application/octet-stream", description="Content type.")
     metadata: dict[str, Any] = Field(default_factory=dict, description="Preview and shape.")
@@ -495,11 +499,11 @@ class MetricLogged(Event):
     subject = "metric.logged"
     summary = "A metric value from a run or from outside."
 
-    name: str = Field(min_length=1, description="Metric name.")
+    name: Text = Field(min_length=1, description="Metric name.")
     value: float = Field(description="Value.")
-    step: int | None = Field(None, description="Step or epoch.")
+    step: Int32 | None = Field(None, description="Step or epoch.")
     run_id: str | None = Field(None, description="Run that logged it, if any.")
-    at: datetime | None = Field(None, description="When it was measured.")
+    at: Instant | None = Field(None, description="When it was measured.")
     labels: dict[str, str] = Field(default_factory=dict, description="Extra labels.")
 
 
@@ -513,10 +517,10 @@ class MetricPoint(BaseModel):
         description="Unique among the points of its run: a point sent again is stored once. "
         "Default: the event's id and the point's place in the batch.",
     )
-    name: str = Field(min_length=1, description="Metric name.")
+    name: Text = Field(min_length=1, description="Metric name.")
     value: float = Field(description="Value.")
-    step: int | None = Field(None, description="Step or epoch.")
-    at: datetime | None = Field(None, description="When it was measured.")
+    step: Int32 | None = Field(None, description="Step or epoch.")
+    at: Instant | None = Field(None, description="When it was measured.")
 
 
 class MetricsLogged(Event):
@@ -534,11 +538,11 @@ class MetricsLogged(Event):
 class MetricPointDict(TypedDict):
     """A `MetricPoint` as a plain dict: the same fields and checks."""
 
-    id: NotRequired[str | None]
-    name: Annotated[str, Field(min_length=1)]
+    id: NotRequired[Text | None]
+    name: Annotated[Text, Field(min_length=1)]
     value: float
-    step: NotRequired[int | None]
-    at: NotRequired[datetime | None]
+    step: NotRequired[Int32 | None]
+    at: NotRequired[Instant | None]
 
 
 class MetricsBatch(Event):

@@ -3,11 +3,13 @@
 import asyncio
 import logging
 import time
+from pathlib import Path
 
 from services.executor import leftovers, reaper, workdirs
 from services.executor.backends import Backend
 from services.executor.contract import Layout
 from services.executor.runner import Attempt, Context
+from services.executor.workdirs import WorkRootError, private_dir
 from shared.bus import now
 from shared.envelope import Envelope
 from shared.events import (
@@ -25,12 +27,12 @@ REDELIVERY_S = 600.0
 
 
 class Executor:
-    def __init__(self, ctx: Context, backends: dict[str, Backend]) -> None:
+    def __init__(self, ctx: Context, backends: dict[str, Backend], workdirs: Path) -> None:
         self.ctx = ctx
         self.settings = ctx.settings
         self.id = ctx.settings.executor_id
         self.backends = backends
-        self.workdirs = ctx.settings.home / "executor" / "runs"
+        self.workdirs = workdirs
         self.attempts: dict[str, Attempt] = {}
         # Attempts ended here whose dir may be gone: a dispatch redelivered (its ack lost)
         # must not start them again. Redeliveries end within minutes (max_deliver times ack_wait).
@@ -52,6 +54,11 @@ class Executor:
         if backend is None:
             offered = ", ".join(sorted(self.backends))
             await self._refuse(run, f"backend {run.backend!r} not offered here (only {offered})")
+            return
+        try:
+            private_dir(self.workdirs)  # again: a temp dir cleaner may have removed it
+        except WorkRootError as err:
+            await self._refuse(run, str(err))
             return
         root.mkdir(parents=True)
         self.ctx.live.begin(run.run_id, run.attempt)

@@ -12,6 +12,7 @@ import nats
 import psutil
 import pytest
 
+from services.executor.settings import ExecutorSettings
 from tests.conftest import eventually
 from tests.integration.conftest import Stack, start_stack, stop_stack, submit, wait_run
 from tests.integration.processes import answers, go, none_left, processes_of, start_service
@@ -49,6 +50,9 @@ def executor(nats_url: str) -> Iterator[Start]:
             executor_id=EXECUTOR,
             heartbeat_s=HEARTBEAT_S,
             stop_grace_s=1,
+            # Unsandboxed: a run outlives a killed executor, and its next life must find
+            # and kill it. A sandboxed run dies with the executor (bwrap --die-with-parent).
+            local_sandbox=False,
         )
         started.append(process)
         return process
@@ -139,7 +143,8 @@ async def test_a_run_whose_executor_is_killed_ends_when_it_is_back_and_leaves_no
     assert run["reason"].count("sh[") == 1
     assert took < WITHIN, f"{took:.2f} s after the executor was back"
     await none_left(run_id, timeout=5)
-    kept = home / "executor" / "runs" / run_id / "attempt-1" / ".ended"
+    work_dirs = ExecutorSettings(home=home).work_dirs()
+    kept = work_dirs / run_id / "attempt-1" / ".ended"
     assert kept.exists()  # kept as a failed run's dir, then swept
 
 

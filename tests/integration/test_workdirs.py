@@ -30,8 +30,12 @@ class Stack:
     home: Path
     nats_url: str
 
+    @property
+    def work_dirs(self) -> Path:
+        return self.sdk.executor.settings.work_dirs()  # type: ignore[attr-defined,no-any-return]
+
     def workdir(self, run_id: str) -> Path:
-        return self.home / "executor" / "runs" / run_id
+        return self.work_dirs / run_id
 
 
 @pytest.fixture
@@ -75,6 +79,7 @@ async def test_a_completed_run_leaves_no_work_dir_and_its_log_is_the_archive(
     assert named.status_code == 200, named.text
     archive = stack.home / "blobs" / "blobs" / "sha256"
     assert (archive / named.json()["sha256"][:2] / named.json()["sha256"]).is_file()
+    assert list(stack.work_dirs.rglob("logs.jsonl")) == []
     assert list((stack.home / "executor").rglob("logs.jsonl")) == []
 
     await _purge_live_copy(stack.nats_url, run_id)
