@@ -7,6 +7,7 @@ against its sha256. `Artifacts` is the same for synchronous callers (the CLI).
 """
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import os
@@ -227,6 +228,29 @@ class AsyncArtifacts:
         ]
         answer = await self._call("POST", "/v1/artifacts/uploads", json={"blobs": specs})
         reservations = [Reservation.model_validate(r) for r in answer]
+        try:
+            return await self._send_batch(files, sizes, digests, reservations, progress)
+        except BaseException:
+            # Bytes sent but not committed would sit in the store's staging for a day: a
+            # full store stays full. Those the store committed or ended answer 404: fine.
+            await self._abort([r.upload.upload_id for r in reservations if r.upload])
+            raise
+
+    async def _abort(self, upload_ids: list[str]) -> None:
+        async def abort(upload_id: str) -> None:
+            with contextlib.suppress(httpx.HTTPError):
+                await self.api.delete(f"/v1/artifacts/uploads/{upload_id}")
+
+        await asyncio.gather(*(abort(upload_id) for upload_id in upload_ids))
+
+    async def _send_batch(
+        self,
+        files: Sequence[LocalFile],
+        sizes: list[int],
+        digests: list[str | None],
+        reservations: list[Reservation],
+        progress: Progress | None,
+    ) -> list[BlobInfo]:
         pending = [i for i, r in enumerate(reservations) if not r.exists]
         bundled = [i for i in pending if _bundles(reservations[i], sizes[i], digests[i])]
         alone = [i for i in pending if i not in set(bundled)]

@@ -25,6 +25,19 @@ class Unavailable(Refused):
         super().__init__(503, message)
 
 
+def store_full(free_bytes: int, total_bytes: int) -> Refused:
+    """507: the store has no room for these bytes (Insufficient Storage)."""
+    return Refused(507, f"blob store full ({_mib(free_bytes)} free of {_mib(total_bytes)})")
+
+
+def store_read_only() -> Refused:
+    return Unavailable("blob store read-only")
+
+
+def _mib(size: int) -> str:
+    return f"{size / 1024**2:.1f} MiB"
+
+
 @dataclass(frozen=True)
 class Upload:
     id: str

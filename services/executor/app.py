@@ -62,7 +62,7 @@ def build_app(
         subject=f"{RunStopRequested.subject}.{settings.executor_id}",
     )(executor.on_stop_requested)
     service.before_stop.append(executor.stop_all)
-    service.background.append(executor.heartbeat_forever)
+    service.background += [executor.heartbeat_forever, executor.sweep_workdirs_forever]
     return service
 
 

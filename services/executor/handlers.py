@@ -2,9 +2,10 @@
 
 import asyncio
 import logging
+import time
 from pathlib import Path
 
-from services.executor import leftovers, reaper
+from services.executor import leftovers, reaper, workdirs
 from services.executor.backends import Backend
 from services.executor.contract import Layout
 from services.executor.runner import Attempt, Context
@@ -18,9 +19,11 @@ from shared.events import (
     RunDispatched,
     RunStopRequested,
 )
+from shared.periodic import every
 from shared.runs import LOST_ON_RESTART
 
 log = logging.getLogger(__name__)
+REDELIVERY_S = 600.0
 
 
 class Executor:
@@ -31,6 +34,9 @@ class Executor:
         self.backends = backends
         self.workdirs = workdirs
         self.attempts: dict[str, Attempt] = {}
+        # Attempts ended here whose dir may be gone: a dispatch redelivered (its ack lost)
+        # must not start them again. Redeliveries end within minutes (max_deliver times ack_wait).
+        self.ended: dict[tuple[str, int], float] = {}
         self.tasks: set[asyncio.Task[None]] = set()
         self.stopping = False
 
@@ -41,7 +47,7 @@ class Executor:
             # Not acked: after the restart (or on another executor) it is delivered again.
             raise RuntimeError(f"executor {self.id} is stopping; run {run.run_id} must wait")
         root = self.workdirs / run.run_id / f"attempt-{run.attempt}"
-        if run.run_id in self.attempts or root.exists():
+        if run.run_id in self.attempts or root.exists() or (run.run_id, run.attempt) in self.ended:
             log.info("run %s attempt %d already started here", run.run_id, run.attempt)
             return
         backend = self.backends.get(run.backend)
@@ -60,11 +66,22 @@ class Executor:
         self.attempts[run.run_id] = attempt
         task = asyncio.create_task(attempt.live())
         self.tasks.add(task)
-        task.add_done_callback(lambda _: self._forget(run.run_id, task))
+        task.add_done_callback(lambda _: self._forget(run, task))
 
-    def _forget(self, run_id: str, task: "asyncio.Task[None]") -> None:
+    def _forget(self, run: RunDispatched, task: "asyncio.Task[None]") -> None:
         self.tasks.discard(task)
-        self.attempts.pop(run_id, None)
+        self.attempts.pop(run.run_id, None)
+        self.ended[(run.run_id, run.attempt)] = time.monotonic()
+
+    async def sweep_workdirs(self) -> None:
+        """Kept work dirs past their time go; so does the memory of long-ended attempts."""
+        keep_s = self.settings.keep_failed_workdirs_s
+        await asyncio.to_thread(workdirs.sweep, self.workdirs, time.time(), keep_s)
+        horizon = time.monotonic() - REDELIVERY_S
+        self.ended = {key: at for key, at in self.ended.items() if at > horizon}
+
+    async def sweep_workdirs_forever(self) -> None:
+        await every(self.settings.workdir_sweep_s, self.sweep_workdirs, "sweeping work dirs")
 
     async def _refuse(self, run: RunDispatched, reason: str) -> None:
         ended = ExecutorRunEnded(
@@ -113,6 +130,9 @@ class Executor:
             killed = await asyncio.to_thread(leftovers.kill, leftover)
             reason = LOST_ON_RESTART + (f"; killed {', '.join(killed)}" if killed else "")
             log.warning("run %s attempt %d: %s", leftover.run_id, leftover.attempt, reason)
+            # Its dir is a failed attempt's: kept a while for debugging, then swept.
+            root = self.workdirs / leftover.run_id / f"attempt-{leftover.attempt}"
+            await asyncio.to_thread(workdirs.keep, root)
             ended = ExecutorRunEnded(
                 run_id=leftover.run_id,
                 executor_id=self.id,

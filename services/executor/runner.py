@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from services.executor import contract, outputs, provenance, sdk_buffer
+from services.executor import contract, outputs, provenance, sdk_buffer, workdirs
 from services.executor.backends import Backend, Launch, Running, StartError
 from services.executor.capture import Capture, LogShipper
 from services.executor.contract import ContractError, Layout
@@ -53,6 +53,8 @@ class Attempt:
     running: Running | None = None
     stop_reason: str | None = None
     ended: asyncio.Event = field(default_factory=asyncio.Event)
+    archived: bool = True  # nothing the run left is lost with its dir (outputs, log, SDK's)
+    completed: bool = False  # it exited 0, unstopped, and its outputs were taken
 
     @property
     def root(self) -> Path:
@@ -67,9 +69,17 @@ class Attempt:
                 log.exception("run %s failed in the executor", self.run.run_id)
                 await self.report(None, f"executor error: {type(err).__name__}: {err}")
             finally:
+                await asyncio.to_thread(self.settle)
                 self.ended.set()
             # Reported: a later life of this executor has nothing of it to end.
             self.ctx.live.end(self.run.run_id, self.run.attempt)
+
+    def settle(self) -> None:
+        """Its dir goes once everything in it is archived; a failed one is kept a while."""
+        if (self.completed and self.archived) or self.ctx.settings.keep_failed_workdirs_s == 0:
+            workdirs.remove_workdir(self.root)
+        else:
+            workdirs.keep(self.root)
 
     async def _live(self) -> None:
         try:
@@ -159,6 +169,7 @@ class Attempt:
             logs=await self.upload_logs(),
             artifacts=await self.artifacts(recorder),
         )
+        self.completed = code == 0 and not self.stop_reason and not refused
 
     def _provenance(self) -> "asyncio.Task[dict[str, Any]]":
         if self.backend.name != "local":
@@ -207,25 +218,33 @@ class Attempt:
         """The output archive, stored and named runs/<run id>/logs.jsonl (none if the run
         printed nothing)."""
         logs, blobs = Path(self.host.logs), self.ctx.blobs
-        if blobs is None or not await asyncio.to_thread(_printed, logs):
+        if not await asyncio.to_thread(_printed, logs):
+            return None
+        if blobs is None:
+            self.archived = False  # the dir's copy is the only one
             return None
         try:
             entry = await blobs.put(logs, "logs.jsonl", "application/x-ndjson")
             await blobs.bind(run_logs_key(self.run.run_id), entry.sha256)
             return entry
         except Exception:
-            # The live chunks stay in the telemetry stream; only the archive is missing.
+            # The live chunks stay in the telemetry stream a while, and the dir's copy is
+            # kept as a failed run's; only the archive is missing.
             log.exception("archiving the logs of run %s failed", self.run.run_id)
+            self.archived = False
             return None
 
     async def artifacts(self, recorder: Recorder) -> list[RunArtifact]:
         if self.ctx.blobs is None:
+            self.archived = False  # no store: what the SDK left stays in the dir
             return []
         try:
             return await sdk_buffer.upload_artifacts(Path(self.host.sdk), self.ctx.blobs)
         except Exception:
-            # What the SDK logged stays in the run's dir; the run's result does not hang on it.
+            # What the SDK logged stays in the run's dir (kept as a failed run's); the run's
+            # result does not hang on it.
             log.exception("uploading the SDK artifacts of run %s failed", self.run.run_id)
+            self.archived = False
             return []
 
     async def report(

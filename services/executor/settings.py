@@ -22,6 +22,10 @@ class ExecutorSettings(BoxopsSettings):
     log_flush_s: float = 0.05
     log_limit_mb: float = Field(64, gt=0, description="Output recorded per run; the rest dropped.")
     metric_flush_s: float = Field(0.1, gt=0, description="Pause between metric batches.")
+    keep_failed_workdirs_s: float = Field(
+        24 * 3600, ge=0, description="A run's work dir is kept this long unless it completed."
+    )
+    workdir_sweep_s: float = Field(600, gt=0, description="How often kept work dirs are swept.")
     gateway_url: str = Field("", description="Gateway URL for artifacts and the SDK.")
     api_token: str = Field("", description="The gateway's bearer token (artifacts).")
     run_token_secret: str = Field("", description="Signs the run-scoped SDK tokens.")

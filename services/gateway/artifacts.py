@@ -6,6 +6,7 @@ that can reach only the gateway, `?stream=true` downloads and `PUT /v1/artifacts
 uploads are streamed through.
 """
 
+import contextlib
 import logging
 from typing import Annotated, Any
 
@@ -191,7 +192,13 @@ async def upload(
     if not target.url:
         await _ask(request, contract.ABORT, UploadRef(upload_id=target.upload_id))
         raise HTTPException(413, "too large for one request: use POST /v1/artifacts/uploads")
-    await _send(request, target.url, target.headers | {"content-length": str(content_length)})
+    try:
+        await _send(request, target.url, target.headers | {"content-length": str(content_length)})
+    except HTTPException:
+        # Nothing of it may stay reserved: bytes half-sent to a full store are let go at once.
+        with contextlib.suppress(HTTPException):  # the store's refusal is the answer
+            await _ask(request, contract.ABORT, UploadRef(upload_id=target.upload_id))
+        raise
     item = CommitItem(upload_id=target.upload_id, sha256=sha256)
     results = await _ask(
         request, contract.COMMIT, CommitRequest(commits=[item]), timeout=COMMIT_TIMEOUT_S

@@ -10,12 +10,11 @@ from services.gateway.ask import ask
 from services.gateway.decisions import Decisions
 from services.gateway.json_bodies import JsonRoute
 from services.gateway.problems import Problem
+from services.gateway.run_logs import read_logs
 from services.gateway.scopes import Scope, needs
-from shared.bus import TELEMETRY, Bus, new_id
+from shared.bus import Bus, new_id
 from shared.events import (
     Cause,
-    LogChunk,
-    LogLine,
     RunAbortRequested,
     RunRequest,
     RunRequested,
@@ -171,17 +170,11 @@ async def get_metrics(
 async def get_logs(
     run_id: str, request: Request, format: Annotated[str, Query(pattern="^(json|text)$")] = "json"
 ) -> Any:
-    """What the run printed so far, in order, from the telemetry stream; 404 for no run."""
-    lines = await read_logs(request.app.state.service.bus, run_id)
+    """What the run printed so far, in order: the archive once it ended, until then the
+    telemetry stream; 404 for no run."""
+    lines = await read_logs(request, run_id)
     if not lines:  # a run that printed nothing yet, or no run at all: only the scheduler knows
         await ask(request, RUNS_GET, RunGet(run_id=run_id))
     if format == "text":
         return PlainTextResponse("".join(f"{line.line}\n" for line in lines))
     return RunLogs(run_id=run_id, lines=lines)
-
-
-async def read_logs(bus: Bus, run_id: str) -> list[LogLine]:
-    bodies = await bus.nats.bodies(TELEMETRY.name, f"log.{run_id}")
-    chunks = [LogChunk.model_validate_json(body or b"{}") for body in bodies]
-    chunks.sort(key=lambda chunk: chunk.seq)
-    return [line for chunk in chunks for line in chunk.lines]

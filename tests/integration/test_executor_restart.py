@@ -12,6 +12,7 @@ import nats
 import psutil
 import pytest
 
+from services.executor.settings import ExecutorSettings
 from tests.conftest import eventually
 from tests.integration.conftest import Stack, start_stack, stop_stack, submit, wait_run
 from tests.integration.processes import answers, go, none_left, processes_of, start_service
@@ -142,6 +143,9 @@ async def test_a_run_whose_executor_is_killed_ends_when_it_is_back_and_leaves_no
     assert run["reason"].count("sh[") == 1
     assert took < WITHIN, f"{took:.2f} s after the executor was back"
     await none_left(run_id, timeout=5)
+    work_dirs = ExecutorSettings(home=home).work_dirs()
+    kept = work_dirs / run_id / "attempt-1" / ".ended"
+    assert kept.exists()  # kept as a failed run's dir, then swept
 
 
 async def test_an_executor_back_without_its_work_dirs_has_its_lost_run_failed_by_heartbeat(

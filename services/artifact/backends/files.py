@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from services.artifact import signing
+from services.artifact.backends.disk import disk_errors
 from services.artifact.domain import Refused, Upload, check_received
 from shared.artifacts import (
     BlobInfo,
@@ -102,13 +103,14 @@ class FileStore:
         partial = self._own(staging_key(upload.id) + ".part")
         renamed = False
         try:
-            digest, size = await _write(partial, chunks, limit=upload.size)
-            check_received(upload.sha256 or digest, upload.size, digest, size)
-            staged = self._staged(upload.id, digest)
-            if size < WRITE_BUFFER:
-                partial.rename(staged)  # a thread costs more than renaming a small file
-            else:
-                await self._blocking(partial.rename, staged)
+            with disk_errors(self.root):
+                digest, size = await _write(partial, chunks, limit=upload.size)
+                check_received(upload.sha256 or digest, upload.size, digest, size)
+                staged = self._staged(upload.id, digest)
+                if size < WRITE_BUFFER:
+                    partial.rename(staged)  # a thread costs more than renaming a small file
+                else:
+                    await self._blocking(partial.rename, staged)
             renamed = True
             earlier = self._received.pop(upload.id, digest)
             if earlier != digest:  # the same upload sent again, other bytes: keep the last
@@ -117,8 +119,9 @@ class FileStore:
             return digest
         finally:
             self._receiving.discard(upload.id)
-            if not renamed:
-                partial.unlink(missing_ok=True)  # a refused or broken body leaves no trace
+            if not renamed:  # a refused or broken body leaves no trace
+                with contextlib.suppress(OSError):  # a read-only store holds none anyway
+                    partial.unlink(missing_ok=True)
 
     def _staged(self, upload_id: str, sha256: str) -> Path:
         return self._own(f"{staging_key(upload_id)}.{check_digest(sha256)}")
@@ -169,11 +172,12 @@ class FileStore:
             except Refused as refusal:
                 outcomes.append(refusal)
         if moves:
-            _sync_file_system(self.root)
-            for staged, target in moves:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                staged.replace(target)  # the same digest twice is the same bytes: safe
-            _sync_file_system(self.root)
+            with disk_errors(self.root):
+                _sync_file_system(self.root)
+                for staged, target in moves:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    staged.replace(target)  # the same digest twice is the same bytes: safe
+                _sync_file_system(self.root)
         return outcomes
 
     def _refuse_unstaged(self, upload: Upload, sha256: str) -> None:
@@ -190,8 +194,9 @@ class FileStore:
         return [p for p in staging.glob(f"{upload_id}.*") if not p.name.endswith(".part")]
 
     def _drop_staged(self, upload_id: str) -> None:
-        for path in self._all_staged(upload_id):
-            path.unlink(missing_ok=True)
+        with disk_errors(self.root):
+            for path in self._all_staged(upload_id):
+                path.unlink(missing_ok=True)
 
     async def abort(self, upload: Upload) -> None:
         self._received.pop(upload.id, None)
@@ -213,6 +218,10 @@ class FileStore:
         await asyncio.to_thread(self._write_previews, documents)
 
     def _write_previews(self, documents: dict[str, bytes]) -> None:
+        with disk_errors(self.root):  # a full store postpones them (previewer.py)
+            self._write_preview_files(documents)
+
+    def _write_preview_files(self, documents: dict[str, bytes]) -> None:
         for sha256, data in documents.items():
             path = self._own(preview_key(sha256))
             temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}")

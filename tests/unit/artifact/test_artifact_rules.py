@@ -124,3 +124,16 @@ def test_pushing_a_directory_refuses_symlinks_before_sending_anything(tmp_path: 
     (tmp_path / "data" / "escape").symlink_to(tmp_path, target_is_directory=True)
     with pytest.raises(ArtifactError, match="symbolic link"):
         files_under(tmp_path / "data")
+
+
+def test_a_full_store_is_a_507_saying_how_much_is_free() -> None:
+    refusal = domain.store_full(free_bytes=MiB // 2, total_bytes=5 * MiB)
+
+    assert (refusal.status, refusal.message) == (507, "blob store full (0.5 MiB free of 5.0 MiB)")
+
+
+def test_a_read_only_store_is_a_503_the_client_may_try_again() -> None:
+    refusal = domain.store_read_only()
+
+    assert isinstance(refusal, domain.Unavailable)
+    assert (refusal.status, refusal.message) == (503, "blob store read-only")
