@@ -4,10 +4,15 @@ import os
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from boxops.home import api_token, read_state
+from boxops.imports import without
 from shared.runs import TERMINAL as TERMINAL  # re-exported: what a waiting caller stops on
+
+# httpx imports its own command line (click, pygments: a tenth of `boxops runs list`'s
+# start-up) whenever they are installed; without them it imports as it does where they
+# are not, and this client never runs that command line.
+with without("httpx._main"):
+    import httpx
 
 
 class GatewayError(Exception):

@@ -6,6 +6,8 @@ import secrets
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from shared.home import home as home  # re-exported: where each command looks for the stack
+
 
 @dataclass(frozen=True)
 class StackState:
@@ -13,14 +15,6 @@ class StackState:
     nats_url: str
     gateway_url: str
     started_at: str
-
-
-def home() -> Path:
-    # Imported here: pydantic-settings is a tenth of a second of start-up that `boxops
-    # --help` and every module importing this one need not pay.
-    from shared.settings import BoxopsSettings
-
-    return BoxopsSettings().home
 
 
 def state_file(root: Path) -> Path:

@@ -18,10 +18,6 @@ RUNS_LIST = "svc.scheduler.runs.list"
 RUNS_METRICS = "svc.scheduler.runs.metrics"
 
 
-def health_subject(service: str) -> str:
-    return f"svc.{service}.health"
-
-
 class TransitionView(BaseModel):
     state: RunState = Field(description="Public state after the transition.")
     substate: str | None = Field(None, description="Recorded sub-state.")

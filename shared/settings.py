@@ -6,6 +6,8 @@ from typing import Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.home import DEFAULT_HOME, absolute
+
 # JetStream drops a message whose Nats-Msg-Id it stored this recently (every stream's
 # duplicate_window: shared/bus.py declares the streams with it).
 DUPLICATE_WINDOW_S = 120
@@ -16,7 +18,6 @@ MIN_INBOX_RETENTION_S = 600
 # What the dead-letter stream keeps unless told otherwise: the oldest go first past either.
 DLQ_MAX_AGE_S = 30 * 86400
 DLQ_MAX_BYTES = 1024**3
-DEFAULT_HOME = Path.home() / ".boxops"
 LOG_FORMATS = ("text", "json")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -78,7 +79,7 @@ class BoxopsSettings(BaseSettings):
     @field_validator("home")
     @classmethod
     def _absolute_home(cls, home: Path) -> Path:
-        return home.expanduser().resolve()
+        return absolute(home)
 
     @field_validator("nats_url")
     @classmethod
