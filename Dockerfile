@@ -24,6 +24,8 @@ RUN pip install --no-deps . && rm -rf /build
 
 RUN useradd --create-home --uid 10001 --user-group boxops
 USER boxops
+# Where docker-compose.yml mounts the bus identities: a new volume takes this owner.
+RUN mkdir -m 700 /home/boxops/bus
 # Run from the home directory so imports come from the installed package, not a source tree.
 WORKDIR /home/boxops
 

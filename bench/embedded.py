@@ -11,8 +11,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from boxops.home import StackState, read_state
+import nats
+
+from boxops.home import StackState, credentials_file, operator_login, read_state
 from boxops.stack import SERVICES, ask_health
+from shared.settings import nats_login
 
 
 def boxops(env: dict[str, str], *args: str) -> None:
@@ -46,7 +49,12 @@ def embedded(db_url: str | None = None) -> Iterator[tuple[Path, StackState, floa
             boxops(env, "down")
 
 
-async def service_pids(state: StackState) -> dict[str, int]:
+async def connect(home: Path, nats_url: str, identity: str = "admin") -> nats.NATS:
+    """A client of the stack's bus as one of its identities (the operator's by default)."""
+    return await nats.connect(nats_url, **nats_login(credentials_file(home, identity)))
+
+
+async def service_pids(home: Path, state: StackState) -> dict[str, int]:
     """Each running service's process id, from its health answer."""
-    health = await ask_health(state.nats_url, SERVICES)
+    health = await ask_health(state.nats_url, SERVICES, login=operator_login(home))
     return {name: json.loads(reply)["pid"] for name, reply in health.items() if reply}

@@ -31,6 +31,7 @@ import httpx
 import nats
 from nats.aio.msg import Msg
 
+from bench.embedded import connect
 from bench.stats import cpu_s, summary
 from boxops.home import api_token
 from boxops.stack import Stack, free_port
@@ -66,7 +67,7 @@ async def _stack(
     stack.start()
     try:
         await stack.wait_healthy()
-        nc = await nats.connect(stack.nats_url)
+        nc = await connect(home, stack.nats_url)
         headers = {"Authorization": f"Bearer {api_token(home)}"}
         http = httpx.AsyncClient(base_url=stack.gateway_url, headers=headers, timeout=30)
         try:

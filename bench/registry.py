@@ -26,10 +26,9 @@ import tempfile
 import time
 from pathlib import Path
 
-import nats
 from nats.aio.msg import Msg
 
-from bench.embedded import embedded, service_pids
+from bench.embedded import connect, embedded, service_pids
 from bench.stats import user_system_s
 
 VERSIONS = 10_000
@@ -46,13 +45,15 @@ def boxops(home: Path, *args: str) -> str:
 
 async def main() -> None:
     with embedded() as (home, state, _), tempfile.TemporaryDirectory() as files:
-        await _announcements(state.nats_url)
-        _push(home, Path(files), await service_pids(state))
+        await _announcements(state.nats_url, home)
+        _push(home, Path(files), await service_pids(home, state))
 
 
-async def _announcements(nats_url: str) -> None:
-    client = await nats.connect(nats_url)
-    js = client.jetstream()
+async def _announcements(nats_url: str, home: Path) -> None:
+    # Published as another system would, with the ingress identity; read as the operator.
+    publisher = await connect(home, nats_url, "ingress")
+    client = await connect(home, nats_url)
+    js = publisher.jetstream()
     recorded = asyncio.Event()
     count = 0
 
@@ -71,6 +72,7 @@ async def _announcements(nats_url: str) -> None:
     await asyncio.wait_for(recorded.wait(), 600)
     took = time.perf_counter() - began
     await client.close()
+    await publisher.close()
     print(f"{'announcements published':<40} {VERSIONS / published:8.0f} events/s")
     print(
         f"{'external versions recorded from events':<40} {VERSIONS / took:8.0f} versions/s"

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import nats
 
-from bench.embedded import embedded
+from bench.embedded import connect, embedded
 from bench.stats import summary
 from boxops.home import api_token, read_state
 
@@ -30,7 +30,7 @@ async def main() -> None:
 async def _runs(home: Path) -> None:
     state = read_state(home)
     assert state
-    bus = await nats.connect(state.nats_url)
+    bus = await connect(home, state.nats_url)
     completed: dict[str, asyncio.Future[float]] = {}
 
     async def on_completed(msg: nats.aio.msg.Msg) -> None:

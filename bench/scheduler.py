@@ -23,7 +23,7 @@ from pathlib import Path
 import httpx
 import nats
 
-from bench.embedded import embedded, free_port
+from bench.embedded import connect, embedded, free_port
 from bench.triggers import _fresh_pg_database
 from boxops.home import api_token
 from boxops.stack import _wait_port, nats_binary
@@ -158,7 +158,7 @@ async def _pipeline_overhead() -> None:
             (await http.post("/v1/components", content=noop, headers=yaml)).raise_for_status()
             spec = _pipeline_spec()
             (await http.post("/v1/pipelines", content=spec, headers=yaml)).raise_for_status()
-            client = await nats.connect(state.nats_url)
+            client = await connect(home, state.nats_url)
             completed: asyncio.Queue[tuple[str, float]] = asyncio.Queue()
 
             async def on_completed(msg: nats.aio.msg.Msg) -> None:

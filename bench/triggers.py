@@ -16,13 +16,13 @@ import json
 import time
 import uuid
 from datetime import datetime
+from pathlib import Path
 
 import asyncpg
 import httpx
-import nats
 from nats.aio.msg import Msg
 
-from bench.embedded import embedded, service_pids
+from bench.embedded import connect, embedded, service_pids
 from bench.stats import cpu_s, summary
 from boxops.home import StackState, api_token
 from services.trigger.matcher import Matcher
@@ -49,9 +49,9 @@ async def main() -> None:
     for label, db_url in (("sqlite", None), ("postgres", await _fresh_pg_database())):
         with embedded(db_url) as (home, state, _):
             token = api_token(home)
-            await _event_to_running(label, state, token)
+            await _event_to_running(label, home, state, token)
             if label == "sqlite":
-                await _cron_lateness(state, token)
+                await _cron_lateness(home, state, token)
     _matching_cost()
 
 
@@ -73,9 +73,9 @@ async def _apply(state: StackState, token: str, text: str) -> None:
         response.raise_for_status()
 
 
-async def _event_to_running(label: str, state: StackState, token: str) -> None:
+async def _event_to_running(label: str, home: Path, state: StackState, token: str) -> None:
     await _apply(state, token, ON_PING)
-    client = await nats.connect(state.nats_url)
+    client = await connect(home, state.nats_url)
     js = client.jetstream()
     loop = asyncio.get_running_loop()
     run_of: dict[str, asyncio.Future[str]] = {}
@@ -104,7 +104,7 @@ async def _event_to_running(label: str, state: StackState, token: str) -> None:
     for hop in HOPS:
         await client.subscribe(f"{hop}.>" if hop == "run.dispatched" else hop, cb=on_hop)
     await asyncio.sleep(1)  # the subject's stream was just extended: let it settle
-    pids = await service_pids(state)
+    pids = await service_pids(home, state)
     cpu_before = {name: cpu_s(pid) for name, pid in pids.items()}
     latencies, sent_at = [], {}
     for _ in range(EVENTS):
@@ -130,8 +130,8 @@ def _print_hops(sent_at: dict[str, float], seen: dict[str, dict[str, float]]) ->
         before = hop
 
 
-async def _cron_lateness(state: StackState, token: str) -> None:
-    client = await nats.connect(state.nats_url)
+async def _cron_lateness(home: Path, state: StackState, token: str) -> None:
+    client = await connect(home, state.nats_url)
     fired: asyncio.Queue[tuple[float, str]] = asyncio.Queue()
 
     async def on_fired(msg: Msg) -> None:

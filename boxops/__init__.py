@@ -1,7 +1,7 @@
 """boxops: the user's side — CLI, HTTP client, embedded stack, and the SDK for black boxes.
 
-`import boxops` stays light: the SDK (`boxops.log_metric`, `boxops.inputs`, …) is loaded
-on first use.
+`import boxops` stays light: the SDK (`boxops.log_metric`, `boxops.inputs`, …) and the
+gateway's client (`boxops.Client`, `boxops.GatewayError`) are loaded on first use.
 """
 
 from typing import Any
@@ -11,7 +11,14 @@ from boxops.sdk_names import SDK
 __version__ = "0.1.0"
 
 
+CLIENT = ("Client", "GatewayError")
+
+
 def __getattr__(name: str) -> Any:
+    if name in CLIENT:
+        from boxops import client
+
+        return getattr(client, name)
     if name in SDK:
         from boxops import sdk
 

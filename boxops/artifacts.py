@@ -61,11 +61,14 @@ class LocalFile:
     sha256: str | None = None  # when the caller hashed it already
 
 
-def sha256_of(path: Path) -> str:
+def sha256_of(path: Path, progress: Progress | None = None) -> str:
+    """The file's sha256; `progress` is told the bytes of each chunk as it is hashed."""
     hasher = hashlib.sha256()
     with path.open("rb") as f:
         while chunk := f.read(CHUNK):
             hasher.update(chunk)  # hashlib lets go of the GIL on big chunks
+            if progress:
+                progress(len(chunk))
     return hasher.hexdigest()
 
 

@@ -1,11 +1,22 @@
-"""A small HTTP client of the gateway, for the CLI and the SDK."""
+"""`boxops.Client`: the gateway's HTTP API from Python, for the CLI and for your own code.
+
+Each method returns the gateway's answer as the pydantic view it is declared with
+(`RunView`, `RunAccepted`, `RunMetrics`, `LogLine`, from `shared.queries` and
+`shared.events`); a refusal or an unreachable gateway raises `GatewayError` with the
+gateway's reason and its HTTP status.
+"""
 
 import os
+import time
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
-from boxops.home import api_token, read_state
+from boxops.home import api_token, home, read_state
 from boxops.imports import without
+from boxops.urls import api_path
+from shared.events import LogLine
+from shared.queries import RunAccepted, RunLogs, RunMetrics, RunView
 from shared.runs import TERMINAL as TERMINAL  # re-exported: what a waiting caller stops on
 
 # httpx imports its own command line (click, pygments: a tenth of `boxops runs list`'s
@@ -16,7 +27,12 @@ with without("httpx._main"):
 
 
 class GatewayError(Exception):
-    """The gateway could not be reached or refused the request; the text says why."""
+    """The gateway could not be reached (`status` None) or refused the request (`status`
+    its HTTP status); the text is the reason, as the gateway gave it."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class Client:
@@ -30,61 +46,105 @@ class Client:
         self.http = httpx.Client(base_url=base_url, headers=headers, timeout=timeout, verify=verify)
 
     @classmethod
-    def from_env(cls, root: Path) -> "Client":
-        """BOXOPS_GATEWAY_URL (+ BOXOPS_API_TOKEN), else the stack running under root."""
-        url = os.environ.get("BOXOPS_GATEWAY_URL")
+    def from_env(cls, root: Path | None = None) -> "Client":
+        """The gateway of the stack under `root` (default `$BOXOPS_HOME`, `~/.boxops`).
+
+        Each environment variable wins over what the stack left under `root`:
+        `BOXOPS_GATEWAY_URL` over its gateway URL, `BOXOPS_API_TOKEN` (even empty) over its
+        token file. The token file is only ever sent to that stack's own gateway: with
+        `BOXOPS_GATEWAY_URL` and no `BOXOPS_API_TOKEN` no token is sent."""
+        root = root or home()
+        url, token = os.environ.get("BOXOPS_GATEWAY_URL"), os.environ.get("BOXOPS_API_TOKEN")
         if url:
-            return cls(url.rstrip("/"), os.environ.get("BOXOPS_API_TOKEN", ""))
+            return cls(url.rstrip("/"), token or "")
         state = read_state(root)
         if state is None:
             raise GatewayError(f"boxops is not running under {root}: start it with `boxops up`")
-        return cls(state.gateway_url, api_token(root))
+        return cls(state.gateway_url, api_token(root) if token is None else token)
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.http.close()
 
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """Any route (`path` as `api_path` builds it); a 4xx or 5xx raises GatewayError."""
         try:
             response = self.http.request(method, path, **kwargs)
         except httpx.TransportError as err:
             raise GatewayError(f"cannot reach the gateway at {self.base_url}: {err}") from None
         if response.status_code >= 400:
-            raise GatewayError(f"{response.status_code}: {_detail(response)}")
+            raise GatewayError(_detail(response), response.status_code)
         return response
 
-    def submit(self, **body: Any) -> dict[str, Any]:
-        """POST /v1/runs with command=[…] or component=…/pipeline=… (+ params, inputs…)."""
-        return self.request("POST", "/v1/runs", json=body).json()
+    def submit(self, **body: Any) -> RunAccepted:
+        """Start a run: `command=[…]`, or `component=`/`pipeline=` NAME[@VERSION] with
+        `params`, `inputs` (name → NAME@VERSION) and `env` (the body of POST /v1/runs)."""
+        return RunAccepted.model_validate(self._json("POST", "runs", json=body))
 
-    def abort(self, run_id: str) -> dict[str, Any]:
-        return self.request("POST", f"/v1/runs/{run_id}/abort").json()
-
-    def retry(self, run_id: str) -> dict[str, Any]:
-        return self.request("POST", f"/v1/runs/{run_id}/retry").json()
-
-    def metrics(self, run_id: str) -> dict[str, Any]:
-        return self.request("GET", f"/v1/runs/{run_id}/metrics").json()
-
-    def run(self, run_id: str) -> dict[str, Any] | None:
+    def run(self, run_id: str) -> RunView | None:
         """The run, or None while the scheduler has not recorded it yet."""
         try:
-            return self.request("GET", f"/v1/runs/{run_id}").json()
+            return RunView.model_validate(self._json("GET", "runs", run_id))
         except GatewayError as err:
-            if str(err).startswith("404"):
+            if err.status == 404:
                 return None
             raise
 
-    def runs(self, limit: int = 50, **filters: str | None) -> list[dict[str, Any]]:
-        params = {"limit": limit} | {k: v for k, v in filters.items() if v}
-        return self.request("GET", "/v1/runs", params=params).json()
+    def wait(self, run_id: str, timeout: float | None = None, interval: float = 0.2) -> RunView:
+        """The run once it has ended (completed, failed or aborted); TimeoutError after
+        `timeout` seconds (None: no limit)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            run = self.run(run_id)
+            if run is not None and run.state in TERMINAL:
+                return run
+            if deadline is not None and time.monotonic() > deadline:
+                raise TimeoutError(f"run {run_id} did not end within {timeout} s")
+            time.sleep(interval)
 
-    def logs(self, run_id: str) -> list[dict[str, Any]]:
-        lines = self.request("GET", f"/v1/runs/{run_id}/logs").json()["lines"]
-        return lines
+    def runs(self, limit: int = 50, **filters: str | None) -> list[RunView]:
+        """Runs, newest first; filters: state, component, pipeline, trigger, since (ISO)."""
+        params = {"limit": limit} | {k: v for k, v in filters.items() if v}
+        return [RunView.model_validate(r) for r in self._json("GET", "runs", params=params)]
+
+    def logs(self, run_id: str) -> list[LogLine]:
+        """What the run printed so far, stdout and stderr in order."""
+        return RunLogs.model_validate(self._json("GET", "runs", run_id, "logs")).lines
+
+    def metrics(self, run_id: str) -> RunMetrics:
+        """Each metric's summary and its points."""
+        return RunMetrics.model_validate(self._json("GET", "runs", run_id, "metrics"))
+
+    def abort(self, run_id: str) -> dict[str, str]:
+        """Ask for the run to be stopped; {"id", "state", "abort": "requested"}."""
+        return self._json("POST", "runs", run_id, "abort")
+
+    def retry(self, run_id: str) -> RunAccepted:
+        """A new run of what `run_id` was asked to do, with the same inputs."""
+        return RunAccepted.model_validate(self._json("POST", "runs", run_id, "retry"))
+
+    def _json(self, method: str, *segments: str, **kwargs: Any) -> Any:
+        return self.request(method, api_path(*segments), **kwargs).json()
 
 
 def _detail(response: httpx.Response) -> str:
+    """The gateway's reason on one line: its message, or each invalid field with why."""
     try:
         detail = response.json().get("detail", response.text)
     except ValueError:
-        return response.text
+        return response.text or response.reason_phrase
+    if isinstance(detail, dict) and "error" in detail:  # a spec refused, its problems inside
+        return str(detail["error"])
     if isinstance(detail, list):  # FastAPI's validation errors: name each field
         return "; ".join(
             f"{'.'.join(str(p) for p in d.get('loc', [])[1:])}: {d.get('msg')}" for d in detail

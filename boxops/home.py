@@ -26,6 +26,41 @@ def log_file(root: Path, process: str) -> Path:
     return root / "logs" / f"{process}.log"
 
 
+def bus_dir(root: Path) -> Path:
+    """The bus's identities, its server config and credentials files (boxops/bus_auth.py)."""
+    return root / "bus"
+
+
+def credentials_file(root: Path, user: str) -> Path:
+    return bus_dir(root) / f"{user}.env"
+
+
+def nats_port_file(root: Path) -> Path:
+    """The port the embedded NATS listens on, kept across restarts."""
+    return root / "nats-port"
+
+
+def nats_pid_file(root: Path) -> Path:
+    return root / "nats.pid"
+
+
+def saved_nats_url(root: Path) -> str | None:
+    """The URL other systems publish to, running or not (None before the first start)."""
+    try:
+        return f"nats://127.0.0.1:{int(nats_port_file(root).read_text())}"
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+def operator_login(root: Path) -> dict[str, str]:
+    """The bus identity the CLI asks as: BOXOPS_NATS_CREDENTIALS, else the embedded stack's
+    operator identity; none if neither exists (a server without authorization)."""
+    from shared.settings import nats_login
+
+    path = Path(os.environ.get("BOXOPS_NATS_CREDENTIALS") or credentials_file(root, "admin"))
+    return nats_login(path) if path.exists() else {}
+
+
 def read_state(root: Path) -> StackState | None:
     """The running stack's state, or None if none runs (a stale file is ignored)."""
     try:

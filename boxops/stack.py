@@ -24,7 +24,11 @@ from types import ModuleType
 from boxops.home import (
     StackState,
     api_token,
+    credentials_file,
     log_file,
+    nats_pid_file,
+    nats_port_file,
+    operator_login,
     run_token_secret,
     state_file,
     write_state,
@@ -77,14 +81,20 @@ def nats_client(nats_url: str) -> ModuleType:
 
 
 async def ask_health(
-    nats_url: str, services: tuple[str, ...], timeout: float = 1.0
+    nats_url: str,
+    services: tuple[str, ...],
+    timeout: float = 1.0,
+    login: dict[str, str] | None = None,
 ) -> dict[str, bytes | None]:
-    """Each service's health reply, or None for those that do not answer."""
+    """Each service's health reply, or None for those that do not answer. `login`: the
+    bus identity to ask as (`operator_login`), none for a server without authorization."""
     import asyncio
 
     nats = nats_client(nats_url)
     try:
-        client = await nats.connect(nats_url, connect_timeout=timeout, allow_reconnect=False)
+        client = await nats.connect(
+            nats_url, connect_timeout=timeout, allow_reconnect=False, **(login or {})
+        )
     except Exception:
         return dict.fromkeys(services)
     try:
@@ -205,14 +215,19 @@ class Stack:
     def start(self) -> None:
         if not port_free(self.gateway_port):
             raise RuntimeError(f"port {self.gateway_port} is taken: pick another with --port")
-        nats_port = DEFAULT_NATS_PORT if port_free(DEFAULT_NATS_PORT) else free_port()
+        nats_port = self._nats_port()
         self.nats_url = f"nats://127.0.0.1:{nats_port}"
+        # Imported here: the event catalog is a tenth of a second every CLI command would pay.
+        from boxops import bus_auth
+
+        bus_auth.write_all(self.home, self.nats_url)
         server = [nats_binary(), "-js", "-a", "127.0.0.1", "-p", str(nats_port)]
-        server += ["-sd", str(self.home / "nats")]
+        server += ["-sd", str(self.home / "nats"), "-P", str(nats_pid_file(self.home))]
+        server += ["-c", str(bus_auth.server_config_file(self.home))]
         nats_server = Child("nats", dict(os.environ), log_file(self.home, "nats"), server)
         env = self._env()
         self.children = [nats_server] + [
-            Child(name, env, log_file(self.home, name)) for name in SERVICES
+            Child(name, self._identity(env, name), log_file(self.home, name)) for name in SERVICES
         ]
         nats_server.start()
         preload()  # while nats-server starts
@@ -223,6 +238,23 @@ class Stack:
             self.home,
             StackState(os.getpid(), self.nats_url, self.gateway_url, datetime.now(UTC).isoformat()),
         )
+
+    def _nats_port(self) -> int:
+        """The port NATS had under this home before, so other systems' publishers keep
+        working across restarts; at first 4222, or any free port if that is taken."""
+        path = nats_port_file(self.home)
+        with contextlib.suppress(FileNotFoundError, ValueError):
+            saved = int(path.read_text())
+            if port_free(saved):
+                return saved
+            self.report(f"NATS port {saved} is taken; other systems must publish to a new one")
+        port = DEFAULT_NATS_PORT if port_free(DEFAULT_NATS_PORT) else free_port()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(str(port))
+        return port
+
+    def _identity(self, env: dict[str, str], service: str) -> dict[str, str]:
+        return {**env, "BOXOPS_NATS_CREDENTIALS": str(credentials_file(self.home, service))}
 
     def _env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("BOXOPS_")}
@@ -237,9 +269,11 @@ class Stack:
             BOXOPS_ARTIFACT_PORT=str(free_port()),  # its data plane; several stacks may run
             PYTHONUNBUFFERED="1",
         )
-        # Settings the user may give the whole stack: tracing, logs, and a PostgreSQL
-        # database (each service then keeps its tables in a schema of its own name).
+        # Settings the user may give the whole stack: tracing, logs, a PostgreSQL database
+        # (each service then keeps its tables in a schema of its own name), and the folders
+        # external file:// data may come from.
         for key in (
+            "BOXOPS_EXTERNAL_FILE_ROOTS",
             "BOXOPS_OTEL_EXPORTER",
             "BOXOPS_OTEL_ENDPOINT",
             "BOXOPS_DB_URL",
@@ -255,7 +289,7 @@ class Stack:
 
         deadline = time.monotonic() + timeout
         while True:
-            health = await ask_health(self.nats_url, SERVICES, timeout=0.5)
+            health = await ask_health(self.nats_url, SERVICES, 0.5, operator_login(self.home))
             if all_ok(health):
                 return health
             dead = [c for c in self.children if c.exit_code is not None]

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, DateTime, TypeDecorator, event, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.engine.url import make_url
+from sqlalchemy.exc import DataError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -82,3 +83,14 @@ async def wait_for_database(engine: AsyncEngine, *, timeout: float = 30.0) -> No
             if asyncio.get_running_loop().time() > deadline:
                 raise
             await asyncio.sleep(0.5)
+
+
+def refused_value(error: BaseException) -> bool:
+    """Whether the database refused a value being written (PostgreSQL: a NUL in text, a
+    number out of its column's range, SQLSTATE class 22; SQLite, while binding: an integer
+    past 64 bits, a lone surrogate). Unlike a lost connection or a replica's race, the same
+    write fails every time."""
+    if isinstance(error, DataError | OverflowError | UnicodeEncodeError):
+        return True
+    sqlstate = getattr(getattr(error, "orig", None), "sqlstate", None) or ""
+    return isinstance(error, DBAPIError) and sqlstate.startswith("22")

@@ -11,6 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic_core import PydanticCustomError
 from typing_extensions import TypedDict  # pydantic takes typing.TypedDict from 3.12 on
 
+from shared import storable
+from shared.names import BadName, check_name
 from shared.runs import RunState, RunSubstate
 from shared.uris import UriError, parse_uri
 
@@ -46,7 +48,7 @@ class Resources(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    cpu: float = Field(1.0, ge=0, description="CPU cores.")
+    cpu: float = Field(1.0, ge=0, allow_inf_nan=False, description="CPU cores.")
     memory_mb: int = Field(512, ge=0, description="Memory in MiB.")
     gpu: int = Field(0, ge=0, description="GPUs.")
 
@@ -135,15 +137,28 @@ class RunRequest(BaseModel):
     resources: Resources | None = Field(
         None, description="Resources needed (a component's own, or the defaults, if absent)."
     )
-    priority: int = Field(0, description="Higher runs first.")
+    priority: int = Field(
+        0, ge=storable.INT32_MIN, le=storable.INT32_MAX, description="Higher runs first."
+    )
     timeout_s: float | None = Field(None, gt=0, description="Stop the run after this long.")
     retries: int | None = Field(None, ge=0, le=20, description="Retries after a failure.")
     retry_backoff_s: float | None = Field(None, ge=0, description="First retry delay; doubles.")
     concurrency_key: str | None = Field(None, description="Runs sharing a key share a limit.")
-    max_concurrency: int | None = Field(None, ge=1, description="Limit of active runs per key.")
+    max_concurrency: int | None = Field(
+        None, ge=1, le=storable.INT32_MAX, description="Limit of active runs per key."
+    )
     selector: dict[str, str] = Field(
         default_factory=dict, description="Labels an executor must have to take the run."
     )
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _storable(cls, value: Any) -> Any:
+        """Accepted means recorded: nothing a database would refuse gets past the edge."""
+        problem = storable.problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
 
     @model_validator(mode="after")
     def _one_target(self) -> "RunRequest":
@@ -395,6 +410,14 @@ class DatasetVersionCreated(Event):
     changes: DatasetChanges | None = Field(
         None, description="What changed against the previous version, once recorded."
     )
+
+    @field_validator("dataset")
+    @classmethod
+    def _name(cls, name: str) -> str:
+        try:
+            return check_name(name, "dataset name")
+        except BadName as err:
+            raise PydanticCustomError("name", "{reason}", {"reason": str(err)}) from None
 
     @field_validator("uri")
     @classmethod

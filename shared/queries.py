@@ -5,7 +5,15 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from shared.events import Cause, FileEntry, InputRef, Resources, RunArtifact, RunOutput
+from shared.events import (
+    Cause,
+    FileEntry,
+    InputRef,
+    LogLine,
+    Resources,
+    RunArtifact,
+    RunOutput,
+)
 from shared.runs import RunState
 
 RUNS_GET = "svc.scheduler.runs.get"
@@ -80,6 +88,19 @@ class RunView(BaseModel):
     history: list[TransitionView] = Field(default_factory=list)
     steps: list[StepView] = Field(default_factory=list, description="A pipeline's step runs.")
     metrics: dict[str, MetricSummary] = Field(default_factory=dict)
+
+
+class RunAccepted(BaseModel):
+    """The gateway's answer to a submitted run: the scheduler records it right after."""
+
+    id: str
+    state: RunState = RunState.PENDING
+    url: str
+
+
+class RunLogs(BaseModel):
+    run_id: str
+    lines: list[LogLine]
 
 
 class MetricPoint(BaseModel):

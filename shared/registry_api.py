@@ -164,12 +164,16 @@ class DatasetVersionView(BaseModel):
     file_count: int = 0
     files: list[FileEntry] = Field(default_factory=list)
     created: bool | None = Field(None, description="On registration: whether it is new.")
+    state: Literal["pinning", "pinned", "failed"] = Field(
+        "pinned", description="pinning while boxops hashes external file:// data in the background."
+    )
+    state_reason: str | None = Field(None, description="Why a failed version failed.")
 
 
 class VerifyView(BaseModel):
     ref: str
     uri: str | None
-    status: Literal["ok", "drift", "unpinned", "unreachable"]
+    status: Literal["ok", "drift", "unpinned", "unreachable", "pinning", "failed"]
     differences: list[str] = Field(default_factory=list)
     recorded: dict[str, Any] = Field(default_factory=dict)
     current: dict[str, Any] = Field(default_factory=dict)

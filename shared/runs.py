@@ -4,7 +4,11 @@ The public vocabulary is `RunState`; `RunSubstate` names the finer steps the sch
 records under it. Both are `StrEnum`s, so on the wire and in JSON they are the plain strings.
 """
 
+import re
 from enum import StrEnum
+
+# The ids the gateway gives runs (`shared.bus.new_id`): 32 lower-case hex digits.
+RUN_ID = re.compile(r"[0-9a-f]{32}")
 
 
 class RunState(StrEnum):
@@ -30,3 +34,8 @@ class RunSubstate(StrEnum):
 
 TERMINAL = frozenset({RunState.COMPLETED, RunState.FAILED, RunState.ABORTED})
 ACTIVE = frozenset({RunState.PENDING, RunState.RUNNING})
+
+
+def could_be_run_id(text: str) -> bool:
+    """Whether `text` has the shape of the ids the gateway issues to runs."""
+    return RUN_ID.fullmatch(text) is not None

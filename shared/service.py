@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from faststream.nats import NatsBroker
+from faststream.security import SASLPlaintext
+from nats.aio.client import DEFAULT_INBOX_PREFIX
 from opentelemetry.sdk.trace import TracerProvider
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
@@ -32,6 +34,7 @@ log = logging.getLogger(__name__)
 
 
 def make_broker(settings: BoxopsSettings, provider: TracerProvider | None) -> NatsBroker:
+    login = settings.nats_login()
     return NatsBroker(
         settings.nats_url,
         middlewares=middlewares(provider),
@@ -41,6 +44,8 @@ def make_broker(settings: BoxopsSettings, provider: TracerProvider | None) -> Na
         logger=logging.getLogger("faststream.nats"),
         log_level=logging.DEBUG,
         max_reconnect_attempts=-1,
+        security=SASLPlaintext(login["user"], login["password"]) if login else None,
+        inbox_prefix=login.get("inbox_prefix", DEFAULT_INBOX_PREFIX),
     )
 
 

@@ -3,6 +3,7 @@
 from pathlib import Path
 from typing import Literal
 
+from dotenv import dotenv_values
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -22,6 +23,20 @@ LOG_FORMATS = ("text", "json")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
+def nats_login(path: Path) -> dict[str, str]:
+    """User, password and reply inbox from a credentials file (KEY=value lines)."""
+    if not path.is_file():
+        raise ValueError(f"BOXOPS_NATS_CREDENTIALS: no such file {path}")
+    values = dotenv_values(path)
+    missing = [k for k in ("NATS_USER", "NATS_PASSWORD") if not values.get(k)]
+    if missing:
+        raise ValueError(f"BOXOPS_NATS_CREDENTIALS: {path} lacks {', '.join(missing)}")
+    login = {"user": str(values["NATS_USER"]), "password": str(values["NATS_PASSWORD"])}
+    if values.get("NATS_INBOX_PREFIX"):
+        login["inbox_prefix"] = str(values["NATS_INBOX_PREFIX"])
+    return login
+
+
 class BoxopsSettings(BaseSettings):
     """Settings shared by all services; each service subclasses it for its own."""
 
@@ -29,6 +44,12 @@ class BoxopsSettings(BaseSettings):
 
     home: Path = Field(DEFAULT_HOME, description="Where the embedded stack keeps its state.")
     nats_url: str = Field("nats://127.0.0.1:4222", description="NATS server with JetStream.")
+    nats_credentials: Path | None = Field(
+        None,
+        description="This service's bus identity: a credentials file of NATS_USER=…, "
+        "NATS_PASSWORD=… lines (as `boxops up` and `boxops creds create` write); none: "
+        "connect without one, to a server that asks for none.",
+    )
     db_url: str | None = Field(
         None,
         description="This service's database: sqlite+aiosqlite:///… or postgresql+asyncpg://…; "
@@ -87,6 +108,11 @@ class BoxopsSettings(BaseSettings):
         if not url.startswith(("nats://", "tls://", "ws://", "wss://")):
             raise ValueError(f"BOXOPS_NATS_URL must start with nats:// or tls://, got {url!r}")
         return url
+
+    def nats_login(self) -> dict[str, str]:
+        """The NATS client's keyword arguments for this identity: none without one
+        (ValueError naming the file if it cannot be read or lacks a field)."""
+        return nats_login(self.nats_credentials) if self.nats_credentials else {}
 
     @field_validator("log_format", mode="before")
     @classmethod

@@ -5,7 +5,7 @@ YAML is read with line numbers so a validation error names the field and its lin
 """
 
 import re
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import (
@@ -19,11 +19,10 @@ from pydantic import (
 
 from shared import placeholders
 from shared.events import Resources
+from shared.names import ComponentName, OutputName, PipelineName
 from shared.param_values import convert
 from shared.placeholders import REFERENCE
 
-NAME = r"^[a-z0-9][a-z0-9._-]{0,99}$"
-Name = Annotated[str, Field(pattern=NAME, description="Lower-case name: a-z 0-9 . _ -")]
 SUBJECT_TOKEN = re.compile(r"[A-Za-z0-9_-]+")
 
 ComponentType = Literal[
@@ -67,7 +66,7 @@ class Input(Strict):
 
 class Output(Strict):
     type: OutputKind = Field(description="dataset, model, file or metrics.")
-    name: str | None = Field(
+    name: OutputName | None = Field(
         None, description="Dataset or model name the output is recorded under (default: own)."
     )
     description: str = ""
@@ -83,7 +82,7 @@ class CodeRef(Strict):
 
 class ComponentSpec(Strict):
     kind: Literal["component"] = "component"
-    name: Name
+    name: ComponentName
     type: ComponentType = "custom"
     description: str = ""
     command: list[str] = Field(min_length=1, description="Entrypoint; may use {{ params.x }}.")
@@ -129,7 +128,7 @@ class Step(Strict):
 
 class PipelineSpec(Strict):
     kind: Literal["pipeline"] = "pipeline"
-    name: Name
+    name: PipelineName
     description: str = ""
     params: dict[str, Param] = Field(default_factory=dict)
     inputs: dict[str, Input] = Field(default_factory=dict)

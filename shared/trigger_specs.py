@@ -13,7 +13,8 @@ from croniter import croniter
 from pydantic import Field, field_validator, model_validator
 
 from shared.durations import Duration
-from shared.specs import REFERENCE, Name, Strict
+from shared.names import MonitorName, TriggerName
+from shared.specs import REFERENCE, Strict
 
 OPERATORS = frozenset({"eq", "ne", "lt", "lte", "gt", "gte", "in", "nin", "exists", "regex"})
 SUBJECT = re.compile(r"^([A-Za-z0-9_-]+|\*)(\.([A-Za-z0-9_-]+|\*))*(\.>)?$|^>$")
@@ -107,7 +108,7 @@ class Target(Strict):
 
 class TriggerSpec(Strict):
     kind: Literal["trigger"] = "trigger"
-    name: Name
+    name: TriggerName
     description: str = ""
     target: Target
     schedule: Schedule | None = None
@@ -157,7 +158,7 @@ class TriggerSpec(Strict):
 
 class MonitorSpec(Strict):
     kind: Literal["monitor"] = "monitor"
-    name: Name
+    name: MonitorName
     description: str = ""
     metric: str = Field(min_length=1, description="Metric name to watch.")
     where: dict[str, str] = Field(

@@ -17,7 +17,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from boxops.cli.common import JsonOption, client, console, err, print_json
+from boxops.cli.common import JsonOption, client, console, err, fail, print_json
 
 if TYPE_CHECKING:
     from boxops.artifacts import Artifacts
@@ -42,8 +42,7 @@ def _failing() -> Iterator[None]:
     try:
         yield
     except ArtifactError as error:
-        err.print(f"[red]{error}")
-        raise typer.Exit(2) from None
+        fail(str(error))
 
 
 @contextmanager

@@ -1,4 +1,17 @@
-"""What every CLI command group shares: consoles, JSON output, the gateway client."""
+"""What every CLI command group shares: consoles, JSON output, errors, the gateway client.
+
+Every error of every command reads the same and comes from here: `fail(message)` prints
+the message alone — no "Error:", no HTTP status, no traceback — in red, on one line of
+stderr (never wrapped, a spec's several problems joined by "; "), and exits 2. The gateway's
+refusals (`call()`) and an unreachable or absent gateway (`client()`) go through it with
+the gateway's own message: `no run with id 'nope'`, `dataset name 'a/b' may only contain …`.
+
+typer's own usage errors (a missing argument, an unknown option) read the same, shown with
+`say_error` by `boxops.cli.usage`.
+
+Exit codes: 0 done; 1 done, and the answer is "no" (a run that did not complete, a dataset
+that drifted, a service that does not answer); 2 the command could not do what was asked.
+"""
 
 import json
 import sys
@@ -25,9 +38,14 @@ def print_json(value: Any) -> None:
 
 
 def fail(message: str) -> NoReturn:
-    """A mistake of the user's: one red line on stderr (never wrapped, no markup), exit 2."""
-    err.print(message, style="red", markup=False, highlight=False, soft_wrap=True)
+    """The command cannot do what was asked: one red line on stderr, exit 2."""
+    say_error(message)
     raise typer.Exit(2)
+
+
+def say_error(message: str) -> None:
+    """The message as every error is shown: red, one line of stderr, never wrapped."""
+    err.print(message, style="red", markup=False, highlight=False, soft_wrap=True)
 
 
 def read_spec(path: Path) -> str:
@@ -59,8 +77,7 @@ def client() -> "Client":
     try:
         return Client.from_env(home())
     except GatewayError as error:
-        err.print(f"[red]{error}")
-        raise typer.Exit(2) from None
+        fail(str(error))
 
 
 def call(fn: Any, *args: Any, **kwargs: Any) -> Any:
@@ -70,8 +87,7 @@ def call(fn: Any, *args: Any, **kwargs: Any) -> Any:
     try:
         return fn(*args, **kwargs)
     except GatewayError as error:
-        err.print(f"[red]{error}")
-        raise typer.Exit(2) from None
+        fail(str(error))
 
 
 def pairs(items: list[str], option: str) -> dict[str, str]:
@@ -80,6 +96,6 @@ def pairs(items: list[str], option: str) -> dict[str, str]:
     for item in items:
         name, sep, value = item.partition("=")
         if not sep or not name:
-            raise typer.BadParameter(f"expected NAME=VALUE, got {item!r}", param_hint=option)
+            fail(f"{option}: expected NAME=VALUE, got {item!r}")
         result[name] = value
     return result

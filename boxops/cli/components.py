@@ -12,8 +12,15 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from boxops.cli.common import JsonOption, console, err, print_json, read_spec
-from boxops.cli.registry import LimitOption, OffsetOption, gateway_call, listing, when
+from boxops.cli.common import JsonOption, console, fail, print_json, read_spec
+from boxops.cli.registry import (
+    LimitOption,
+    OffsetOption,
+    gateway_call,
+    listing,
+    spec_ref,
+    when,
+)
 
 components_app = typer.Typer(help="Reusable black boxes: register, list, show.")
 
@@ -32,14 +39,11 @@ def register_spec(
     try:
         load(text, {kind: model})
     except SpecError as error:
-        err.print(f"[red]{file}: invalid {kind} spec")
-        for problem in error.problems:
-            err.print(f"  {problem}")
-        raise typer.Exit(2) from None
+        fail(f"{file}: invalid {kind} spec: {error}")
     if extra:
         text = yaml.safe_dump({**yaml.safe_load(text), **extra}, sort_keys=False)
     found = gateway_call(
-        "POST", f"/v1/{kind}s", content=text.encode(), headers={"content-type": "application/yaml"}
+        "POST", f"{kind}s", content=text.encode(), headers={"content-type": "application/yaml"}
     )
     if json_out:
         print_json(found)
@@ -114,9 +118,7 @@ def list_components(
     json_out: JsonOption = False,
 ) -> None:
     """The latest version of each component."""
-    items = listing(
-        "/v1/components", json_out, type=type, prefix=prefix, limit=limit, offset=offset
-    )
+    items = listing("components", json_out, type=type, prefix=prefix, limit=limit, offset=offset)
     if items is None:
         return
     table = Table("name", "version", "type", "registered", "description")
@@ -135,7 +137,7 @@ def show(
     """A component version and its spec."""
     import yaml
 
-    found = gateway_call("GET", f"/v1/components/{ref.replace('@', '/versions/', 1)}")
+    found = gateway_call("GET", "components", *spec_ref(ref))
     if json_out:
         print_json(found)
         return

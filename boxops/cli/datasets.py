@@ -1,13 +1,14 @@
 """`boxops datasets`: push, link, pull, list, show, verify and trace datasets."""
 
 import json
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
-from boxops.cli.common import JsonOption, console, pairs, print_json
+from boxops.cli.common import JsonOption, console, err, fail, pairs, print_json
 from boxops.cli.registry import (
     LimitOption,
     OffsetOption,
@@ -22,6 +23,7 @@ from shared.datafiles import describe
 
 datasets_app = typer.Typer(help="Datasets and their immutable, numbered versions.")
 TYPES = "table, image, audio, video, text or other"
+POLL_S = 0.2  # how often `link` asks whether file:// data is hashed yet
 MetaOption = Annotated[list[str], typer.Option("--meta", help="KEY=VALUE metadata.")]
 ParentOption = Annotated[list[str], typer.Option("--parent", help="NAME@VERSION it came from.")]
 TypeOption = Annotated[str | None, typer.Option("--type", help=f"Type if new: {TYPES}.")]
@@ -40,7 +42,7 @@ def create(
 ) -> None:
     """Create a dataset, or change its type, description or tags."""
     body = {"type": type, "description": description, "tags": tag or None}
-    found = gateway_call("PUT", f"/v1/datasets/{name}", json=body)
+    found = gateway_call("PUT", "datasets", name, json=body)
     print_json(found) if json_out else console.print(
         f"dataset [bold]{found['name']}[/bold] ({found['type']})"
     )
@@ -59,6 +61,7 @@ def push(
     pushing the same content again makes no version and says so."""
     from boxops.cli import registry_files as files
 
+    files.named("dataset", name)
     local, entries = files.manifest(path, quiet=json_out)
     known = files.existing("dataset", name, entries)
     if known:
@@ -71,7 +74,7 @@ def push(
         "parents": parent,
         "type": type,
     }
-    report(gateway_call("POST", f"/v1/datasets/{name}/versions", json=body), json_out)
+    report(gateway_call("POST", "datasets", name, "versions", json=body), json_out)
 
 
 @datasets_app.command()
@@ -85,9 +88,9 @@ def pull(
     from shared.events import FileEntry
 
     name, version = split_ref(ref)
-    found = gateway_call("GET", f"/v1/datasets/{name}/versions/{version or 'latest'}")
+    found = gateway_call("GET", "datasets", name, "versions", version or "latest")
     if not found["managed"]:
-        files.fail(f"{name}@{found['version']} is external: its data lives at {found['uri']}")
+        fail(f"{name}@{found['version']} is external: its data lives at {found['uri']}")
     listed: list[FileEntry] = []
     while len(listed) < found["file_count"]:
         page = _files(name, str(found["version"]), 1000, len(listed))
@@ -109,7 +112,8 @@ def link(
     json_out: JsonOption = False,
 ) -> None:
     """Record a version that lives elsewhere, without copying it; it is pinned where the
-    source allows (file size and mtime or digest, an ETag) so `verify` can see drift."""
+    source allows (file:// data hashed and a declared digest checked, an S3 version id, an
+    ETag) so `verify` can see drift. Waits while boxops hashes file:// data."""
     body = {
         "uri": uri,
         "digest": digest,
@@ -117,7 +121,24 @@ def link(
         "parents": parent,
         "type": type,
     }
-    report(gateway_call("POST", f"/v1/datasets/{name}/versions", json=body), json_out)
+    version = _settled(gateway_call("POST", "datasets", name, "versions", json=body))
+    report(version, json_out)
+    if version.get("state") == "failed":
+        ref = f"{version['dataset']}@{version['version']}"
+        err.print(f"{ref} failed: {version.get('state_reason')}", style="red", markup=False)
+        raise typer.Exit(1)
+
+
+def _settled(version: dict[str, Any]) -> dict[str, Any]:
+    """The version once boxops has hashed its data (it is `pinning` until then)."""
+    with err.status(f"hashing {version.get('uri')}"):
+        while version.get("state") == "pinning":
+            time.sleep(POLL_S)
+            found = gateway_call(
+                "GET", "datasets", version["dataset"], "versions", version["version"]
+            )
+            version = {**found, "created": version.get("created")}
+    return version
 
 
 def _meta(items: list[str]) -> dict[str, Any]:
@@ -173,7 +194,7 @@ def list_datasets(
 ) -> None:
     """Datasets by name, with their latest version."""
     params = {"type": type, "tag": tag, "prefix": prefix, "limit": limit, "offset": offset}
-    items = listing("/v1/datasets", json_out, **params)
+    items = listing("datasets", json_out, **params)
     if items is None:
         return
     table = Table("name", "type", "latest", "versions", "created", "tags")
@@ -197,7 +218,7 @@ def show(
     if version is None:
         _show_dataset(name, limit, offset, json_out)
         return
-    found = gateway_call("GET", f"/v1/datasets/{name}/versions/{version}")
+    found = gateway_call("GET", "datasets", name, "versions", version)
     listed = _files(name, version, limit, offset) if files else None
     if json_out:
         print_json({**found, "files": listed} if files else found)
@@ -211,18 +232,15 @@ def show(
 
 
 def _files(name: str, version: str, limit: int, offset: int) -> list[dict[str, Any]]:
-    page = gateway_call(
-        "GET",
-        f"/v1/datasets/{name}/versions/{version}/files",
-        params={"limit": limit, "offset": offset},
-    )
+    params = {"limit": limit, "offset": offset}
+    page = gateway_call("GET", "datasets", name, "versions", version, "files", params=params)
     return page["items"]
 
 
 def _show_dataset(name: str, limit: int, offset: int, json_out: bool) -> None:
-    dataset = gateway_call("GET", f"/v1/datasets/{name}")
+    dataset = gateway_call("GET", "datasets", name)
     params = {"limit": limit, "offset": offset}
-    page = gateway_call("GET", f"/v1/datasets/{name}/versions", params=params)
+    page = gateway_call("GET", "datasets", name, "versions", params=params)
     if json_out:
         print_json({**dataset, "version_list": page["items"]})
         return
@@ -246,7 +264,10 @@ def _show_dataset(name: str, limit: int, offset: int, json_out: bool) -> None:
 def _print_version(v: dict[str, Any]) -> None:
     kind = "managed" if v["managed"] else "external"
     console.print(f"[bold]{v['dataset']}@{v['version']}[/bold]  {kind}  {when(v['created_at'])}")
+    state = v.get("state", "pinned")
+    reason = v.get("state_reason")
     for label, value in (
+        ("state", None if state == "pinned" else f"{state}: {reason}" if reason else state),
         ("uri", v.get("uri")),
         ("digest", v.get("digest")),
         ("run", v.get("run_id")),
@@ -275,17 +296,17 @@ def verify(
     """Has the data behind an external version changed since it was recorded? Exit 1 if so
     (or if it cannot be read any more)."""
     name, version = split_ref(ref)
-    found = gateway_call("POST", f"/v1/datasets/{name}/versions/{version or 'latest'}/verify")
+    found = gateway_call("POST", "datasets", name, "versions", version or "latest", "verify")
     if json_out:
         print_json(found)
     else:
-        colour = {"ok": "green", "drift": "red", "unreachable": "red"}.get(
+        colour = {"ok": "green", "drift": "red", "unreachable": "red", "failed": "red"}.get(
             found["status"], "yellow"
         )
         console.print(f"{found['ref']}: [{colour}]{found['status']}[/{colour}]")
         for line in found["differences"]:
             console.print(f"  {line}")
-    if found["status"] in ("drift", "unreachable"):
+    if found["status"] in ("drift", "unreachable", "failed"):
         raise typer.Exit(1)
 
 
@@ -297,6 +318,7 @@ def show_lineage(
 ) -> None:
     """Where a version came from and what was made from it: datasets → runs → datasets/models."""
     name, version = split_ref(ref)
-    path = f"/v1/lineage/datasets/{name}/{version or 'latest'}"
-    found = gateway_call("GET", path, params={"depth": depth})
+    found = gateway_call(
+        "GET", "lineage", "datasets", name, version or "latest", params={"depth": depth}
+    )
     print_json(found) if json_out else lineage(found)

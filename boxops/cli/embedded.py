@@ -9,11 +9,10 @@ import sys
 import time
 from pathlib import Path
 
-import typer
 from rich.table import Table
 
-from boxops.cli.common import console, err
-from boxops.home import read_state
+from boxops.cli.common import console, err, fail
+from boxops.home import operator_login, read_state
 from boxops.stack import SERVICES, all_ok, ask_health
 
 
@@ -35,17 +34,17 @@ def up_detached(root: Path, port: int) -> None:
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         if child.poll() is not None:
-            err.print(f"[red]boxops up failed; see {log}:\n" + _tail(log))
-            raise typer.Exit(1)
+            err.print(_tail(log), markup=False, highlight=False)  # what it said, then why
+            fail(f"boxops up failed; see {log}")
         state = read_state(root)
         if state and state.pid == child.pid:
-            health = asyncio.run(ask_health(state.nats_url, SERVICES, timeout=0.5))
+            login = operator_login(root)
+            health = asyncio.run(ask_health(state.nats_url, SERVICES, 0.5, login))
             if all_ok(health):
                 print_status(state.nats_url, state.gateway_url, health)
                 return
         time.sleep(0.05)
-    err.print(f"[red]boxops did not become healthy within 90 s; see {log}")
-    raise typer.Exit(1)
+    fail(f"boxops did not become healthy within 90 s; see {log}")
 
 
 def service_state(reply: bytes | None) -> dict[str, object]:
@@ -55,13 +54,14 @@ def service_state(reply: bytes | None) -> dict[str, object]:
 
 
 def print_status(nats_url: str, gateway_url: str, health: dict[str, bytes | None]) -> None:
+    """The NATS URL first: it is where other systems publish, and stays across restarts."""
+    console.print(f"nats     {nats_url}\ngateway  {gateway_url}")
     table = Table("service", "state", "since")
     for name, reply in health.items():
         info = service_state(reply)
         colour = "green" if info["status"] == "ok" else "red"
         table.add_row(name, f"[{colour}]{info['status']}", str(info.get("started_at") or "-"))
     console.print(table)
-    console.print(f"gateway  {gateway_url}\nnats     {nats_url}")
 
 
 def _tail(path: Path, lines: int = 20) -> str:

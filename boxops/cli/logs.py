@@ -3,9 +3,8 @@
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
-from boxops.cli.common import err
+from boxops.cli.common import fail
 from boxops.home import home, log_file
 from boxops.stack import SERVICES
 from boxops.tail import follow, last_lines
@@ -22,11 +21,7 @@ def logs(
 ) -> None:
     """Show a service's log of the embedded stack (`boxops logs scheduler -f`)."""
     if service not in LOGGED:
-        err.print(
-            f"[red]no service {escape(repr(service))}: choose one of {', '.join(LOGGED)}",
-            soft_wrap=True,
-        )
-        raise typer.Exit(1)
+        fail(f"no service {service!r}: choose one of {', '.join(LOGGED)}")
     path = log_file(home(), service)
     offset = 0
     if path.exists():
@@ -34,9 +29,7 @@ def logs(
         for line in shown:
             typer.echo(line)
     elif not follow_:
-        said = f"no log of {service} yet at {escape(str(path))} (has `boxops up` run?)"
-        err.print(f"[red]{said}", soft_wrap=True)
-        raise typer.Exit(1)
+        fail(f"no log of {service} yet at {path} (has `boxops up` run?)")
     if follow_:
         try:
             for line in follow(path, offset):

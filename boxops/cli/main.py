@@ -6,16 +6,18 @@ every command, `--help` included, pays for this module's imports at each start.
 
 import os
 import signal
+import sys
 import time
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
-from boxops.cli import embedded, triggers
+from boxops.cli import embedded, triggers, usage
 from boxops.cli.artifacts import artifacts_app
-from boxops.cli.common import print_json
+from boxops.cli.common import fail, print_json
 from boxops.cli.components import components_app
+from boxops.cli.creds import creds_app
 from boxops.cli.datasets import datasets_app
 from boxops.cli.dlq import dlq_app
 from boxops.cli.logs import logs
@@ -24,7 +26,14 @@ from boxops.cli.pipelines import pipelines_app
 from boxops.cli.quickstart import quickstart
 from boxops.cli.runs import runs_app
 from boxops.cli.tokens import tokens_app
-from boxops.home import home, read_state, state_file
+from boxops.home import (
+    credentials_file,
+    home,
+    operator_login,
+    read_state,
+    saved_nats_url,
+    state_file,
+)
 from boxops.stack import SERVICES, Stack, all_ok, ask_health
 
 app = typer.Typer(help="boxops: record, compose and trigger machine-learning black boxes.")
@@ -33,6 +42,7 @@ app.add_typer(artifacts_app, name="artifacts")
 app.add_typer(datasets_app, name="datasets")
 app.add_typer(models_app, name="models")
 app.add_typer(components_app, name="components")
+app.add_typer(creds_app, name="creds")
 app.add_typer(pipelines_app, name="pipelines")
 app.add_typer(triggers.build("triggers"), name="triggers")
 app.add_typer(triggers.build("monitors"), name="monitors")
@@ -58,8 +68,7 @@ def up(
     root = home()
     running = read_state(root)
     if running:
-        err.print(f"boxops already runs under {root} (pid {running.pid}, {running.gateway_url})")
-        raise typer.Exit(1)
+        fail(f"boxops already runs under {root} (pid {running.pid}, {running.gateway_url})")
     if detach:
         embedded.up_detached(root, port)
         return
@@ -81,8 +90,7 @@ def up(
             stack.supervise_once()
             time.sleep(0.2)
     except RuntimeError as error:
-        err.print(f"[red]{error}")
-        raise typer.Exit(1) from None
+        fail(str(error))
     finally:
         stack.stop()
         console.print("boxops stopped.")
@@ -101,8 +109,7 @@ def down() -> None:
     while state_file(root).exists() and read_state(root) and time.monotonic() < deadline:
         time.sleep(0.05)
     if read_state(root):
-        err.print(f"[red]boxops (pid {state.pid}) did not stop within 60 s")
-        raise typer.Exit(1)
+        fail(f"boxops (pid {state.pid}) did not stop within 60 s")
     console.print("boxops stopped.")
 
 
@@ -115,15 +122,35 @@ def status(json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")]
     state = read_state(root)
     nats_url = os.environ.get("BOXOPS_NATS_URL") or (state.nats_url if state else "")
     gateway_url = os.environ.get("BOXOPS_GATEWAY_URL") or (state.gateway_url if state else "")
-    health = asyncio.run(ask_health(nats_url, SERVICES)) if nats_url else dict.fromkeys(SERVICES)
+    try:
+        login = operator_login(root)
+    except ValueError as error:
+        fail(str(error))
+    health = (
+        asyncio.run(ask_health(nats_url, SERVICES, login=login))
+        if nats_url
+        else dict.fromkeys(SERVICES)
+    )
+    ingress = credentials_file(root, "ingress")
     if json_out:
-        services = {name: embedded.service_state(reply) for name, reply in health.items()}
-        print_json({"nats_url": nats_url, "gateway_url": gateway_url, "services": services})
+        print_json(
+            {
+                "nats_url": nats_url or saved_nats_url(root),
+                "ingress_credentials": str(ingress) if ingress.exists() else None,
+                "gateway_url": gateway_url,
+                "services": {name: embedded.service_state(r) for name, r in health.items()},
+            }
+        )
     else:
-        embedded.print_status(nats_url or "-", gateway_url or "-", health)
+        embedded.print_status(nats_url or saved_nats_url(root) or "-", gateway_url or "-", health)
     if not all_ok(health):
         raise typer.Exit(1)
 
 
+def main() -> None:
+    """The `boxops` command (typer's usage errors as one red line: `boxops.cli.usage`)."""
+    sys.exit(usage.run(app))
+
+
 if __name__ == "__main__":
-    app()
+    main()

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from boxops.cli.common import JsonOption, console, pairs, print_json
+from boxops.cli.common import JsonOption, console, fail, pairs, print_json
 from boxops.cli.registry import (
     LimitOption,
     OffsetOption,
@@ -57,6 +57,8 @@ def push(
     """Upload model files as a new version (the same files again are the same version)."""
     from boxops.cli import registry_files as files
 
+    files.named("model", name)  # it and the metrics checked before anything is hashed or sent
+    metrics = _metrics(metric)
     local, entries = files.manifest(path, quiet=json_out)
     known = files.existing("model", name, entries)
     if known is None:
@@ -65,12 +67,12 @@ def push(
             "files": [entry.model_dump() for entry in entries],
             "format": format or _format(entries),
             "framework": framework,
-            "metrics": _metrics(metric),
+            "metrics": metrics,
             "parents": parent,
             "run_id": run,
             "description": description,
         }
-        known = gateway_call("POST", f"/v1/models/{name}/versions", json=body)
+        known = gateway_call("POST", "models", name, "versions", json=body)
     if json_out:
         print_json(known)
     elif known.get("created"):
@@ -88,7 +90,7 @@ def _metrics(items: list[str]) -> dict[str, float]:
     try:
         return {k: float(v) for k, v in pairs(items, "--metric").items()}
     except ValueError:
-        raise typer.BadParameter("metric values are numbers", param_hint="--metric") from None
+        fail(f"--metric: values are numbers, got {', '.join(items)}")
 
 
 @models_app.command()
@@ -101,7 +103,7 @@ def pull(
     from shared.events import FileEntry
 
     name, version = split_ref(ref)
-    found = gateway_call("GET", f"/v1/models/{name}/versions/{version or 'latest'}")
+    found = gateway_call("GET", "models", name, "versions", version or "latest")
     listed = [FileEntry.model_validate(f) for f in found["files"]]
     files.download(listed, dest, quiet=False)
     console.print(f"pulled {name}@{found['version']} ({len(listed)} files) into {dest}")
@@ -116,7 +118,7 @@ def list_models(
     json_out: JsonOption = False,
 ) -> None:
     """Models by name, with their latest version and aliases."""
-    items = listing("/v1/models", json_out, tag=tag, prefix=prefix, limit=limit, offset=offset)
+    items = listing("models", json_out, tag=tag, prefix=prefix, limit=limit, offset=offset)
     if items is None:
         return
     table = Table("name", "latest", "versions", "aliases", "created")
@@ -137,16 +139,15 @@ def show(
     """A model and its versions, or one version: files, run, metrics, aliases."""
     name, version = split_ref(ref)
     if version is None:
-        model = gateway_call("GET", f"/v1/models/{name}")
-        page = gateway_call(
-            "GET", f"/v1/models/{name}/versions", params={"limit": limit, "offset": offset}
-        )
+        model = gateway_call("GET", "models", name)
+        params = {"limit": limit, "offset": offset}
+        page = gateway_call("GET", "models", name, "versions", params=params)
         if json_out:
             print_json({**model, "version_list": page["items"]})
             return
         _print_versions(model, page["items"])
         return
-    found = gateway_call("GET", f"/v1/models/{name}/versions/{version}")
+    found = gateway_call("GET", "models", name, "versions", version)
     print_json(found) if json_out else _print_version(found)
 
 
@@ -195,7 +196,7 @@ def alias(
     json_out: JsonOption = False,
 ) -> None:
     """Point ALIAS at VERSION (published as model.alias.set); NAME@ALIAS then finds it."""
-    found = gateway_call("PUT", f"/v1/models/{name}/aliases/{alias}", json={"version": version})
+    found = gateway_call("PUT", "models", name, "aliases", alias, json={"version": version})
     if json_out:
         print_json(found)
     else:
@@ -211,6 +212,6 @@ def show_lineage(
     """What a model version was trained from, and what was made from it."""
     name, version = split_ref(ref)
     found = gateway_call(
-        "GET", f"/v1/lineage/models/{name}/{version or 'latest'}", params={"depth": depth}
+        "GET", "lineage", "models", name, version or "latest", params={"depth": depth}
     )
     print_json(found) if json_out else lineage(found)

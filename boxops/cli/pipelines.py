@@ -8,7 +8,14 @@ from rich.table import Table
 
 from boxops.cli.common import JsonOption, console, print_json
 from boxops.cli.components import register_spec
-from boxops.cli.registry import LimitOption, OffsetOption, gateway_call, listing, when
+from boxops.cli.registry import (
+    LimitOption,
+    OffsetOption,
+    gateway_call,
+    listing,
+    spec_ref,
+    when,
+)
 
 pipelines_app = typer.Typer(help="DAGs of component steps: register, list, show.")
 
@@ -32,7 +39,7 @@ def list_pipelines(
     json_out: JsonOption = False,
 ) -> None:
     """The latest version of each pipeline."""
-    items = listing("/v1/pipelines", json_out, prefix=prefix, limit=limit, offset=offset)
+    items = listing("pipelines", json_out, prefix=prefix, limit=limit, offset=offset)
     if items is None:
         return
     table = Table("name", "version", "steps", "registered", "description")
@@ -50,7 +57,7 @@ def show(
     """A pipeline version: its steps, the component versions they run, its spec."""
     import yaml  # here: every command imports this module at start-up, few print YAML
 
-    found = gateway_call("GET", f"/v1/pipelines/{ref.replace('@', '/versions/', 1)}")
+    found = gateway_call("GET", "pipelines", *spec_ref(ref))
     if json_out:
         print_json(found)
         return

@@ -16,7 +16,7 @@ from rich.rule import Rule
 from rich.tree import Tree
 
 from boxops.cli import datasets
-from boxops.cli.common import call, client, console, err
+from boxops.cli.common import call, client, console, fail
 from boxops.cli.components import spec_text
 from boxops.cli.embedded import up_detached
 from boxops.cli.runs import follow, print_run
@@ -142,7 +142,7 @@ def _post_yaml(gateway: "Client", path: str, text: str) -> dict[str, Any]:
 
 def _run_pipeline(gateway: "Client", data: str) -> dict[str, Any]:
     accepted = call(gateway.submit, pipeline="iris-train", inputs={"data": data})
-    run = follow(gateway, accepted["id"], quiet=False)
+    run = follow(gateway, accepted.id, quiet=False)
     print_run(run)
     return run
 
@@ -152,11 +152,10 @@ def _triggered_run(gateway: "Client", *, since: datetime, timeout: float = 60) -
     while time.monotonic() < deadline:
         runs = call(gateway.runs, limit=5, trigger="retrain-on-new-iris", since=since.isoformat())
         for run in runs:
-            if run["kind"] == "pipeline":
-                return str(run["id"])
+            if run.kind == "pipeline":
+                return run.id
         time.sleep(0.2)
-    err.print("[red]no retraining run started within a minute; see `boxops triggers history`")
-    raise typer.Exit(1)
+    fail("no retraining run started within a minute; see `boxops triggers history`")
 
 
 def _model_of(gateway: "Client", pipeline_run: dict[str, Any]) -> dict[str, Any] | None:

@@ -1,61 +1,41 @@
 """What the registry's command groups share: gateway calls, references, tables, trees."""
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 from rich.tree import Tree
 
-from boxops.cli.common import client, console, err, print_json
-
-if TYPE_CHECKING:
-    import httpx
+from boxops.cli.common import call, client, console, err, fail, print_json
+from boxops.urls import api_path
 
 LimitOption = Annotated[int, typer.Option(help="At most this many.")]
 OffsetOption = Annotated[int, typer.Option(help="Skip this many first.")]
 
 
-def gateway_call(method: str, path: str, **kwargs: Any) -> Any:
-    """The JSON answer; a refusal is printed (each spec problem on its line) and exits 2."""
-    import httpx  # here, not at the top: only commands that call the gateway need it
-
-    gateway = client()
-    try:
-        response = gateway.http.request(method, path, **kwargs)
-    except httpx.TransportError as error:
-        err.print(f"[red]cannot reach the gateway at {gateway.base_url}: {error}")
-        raise typer.Exit(2) from None
-    if response.status_code >= 400:
-        _refused(response)
-        raise typer.Exit(2)
-    return response.json()
-
-
-def _refused(response: "httpx.Response") -> None:
-    try:
-        detail = response.json().get("detail", response.text)
-    except ValueError:
-        detail = response.text
-    if isinstance(detail, dict) and detail.get("problems"):
-        err.print(f"[red]{response.status_code}: {detail['error'].split(':')[0]}")
-        for problem in detail["problems"]:
-            err.print(f"  {problem}")
-        return
-    if isinstance(detail, list):  # FastAPI's own validation
-        detail = "; ".join(f"{'.'.join(map(str, d['loc'][1:]))}: {d['msg']}" for d in detail)
-    err.print(f"[red]{response.status_code}: {detail}")
+def gateway_call(method: str, *segments: object, **kwargs: Any) -> Any:
+    """The JSON answer of `/v1/<segments…>` (each segment encoded: names may hold anything a
+    user typed); a refusal is the gateway's message on one line, exit 2."""
+    return call(client().request, method, api_path(*segments), **kwargs).json()
 
 
 def split_ref(text: str) -> tuple[str, str | None]:
     """`iris@3` → ("iris", "3"); `iris` → ("iris", None)."""
     name, at, ref = text.partition("@")
     if not name or (at and not ref):
-        raise typer.BadParameter(f"expected NAME or NAME@VERSION, got {text!r}")
+        fail(f"expected NAME or NAME@VERSION, got {text!r}")
     return name, ref or None
 
 
-def listing(path: str, json_out: bool, **params: Any) -> list[dict[str, Any]] | None:
+def spec_ref(text: str) -> tuple[str, ...]:
+    """A component's or pipeline's path segments: (NAME,) or (NAME, "versions", VERSION)."""
+    name, version = split_ref(text)
+    return (name,) if version is None else (name, "versions", version)
+
+
+def listing(collection: str, json_out: bool, **params: Any) -> list[dict[str, Any]] | None:
     """The page's items; printed as JSON (and None returned) with --json."""
-    page = gateway_call("GET", path, params={k: v for k, v in params.items() if v is not None})
+    given = {k: v for k, v in params.items() if v is not None}
+    page = gateway_call("GET", collection, params=given)
     if json_out:
         print_json(page["items"])
         return None

@@ -17,11 +17,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import typer
 from rich.progress import (
     BarColumn,
     DownloadColumn,
-    MofNCompleteColumn,
     Progress,
     TextColumn,
     TimeRemainingColumn,
@@ -36,30 +34,14 @@ from boxops.artifacts import (
     files_under,
     sha256_of,
 )
-from boxops.cli.common import client, err
-from boxops.cli.registry import gateway_call
-from boxops.client import Client
+from boxops.cli.common import client, err, fail
+from boxops.client import Client, GatewayError
+from boxops.urls import api_path
 from shared.events import FileEntry
 from shared.manifest import digest
+from shared.names import BadName, check_name
 
 DOWNLOADS_AT_ONCE = 16
-
-
-def fail(message: str) -> None:
-    err.print(f"[red]{message}")
-    raise typer.Exit(1)
-
-
-@contextmanager
-def progress(quiet: bool) -> Iterator[Progress]:
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-    )
-    with Progress(*columns, console=err, disable=quiet, transient=True) as bar:
-        yield bar
 
 
 @contextmanager
@@ -71,8 +53,18 @@ def byte_progress(quiet: bool) -> Iterator[Progress]:
         TransferSpeedColumn(),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, console=err, disable=quiet, transient=True) as bar:
+    with Progress(
+        *columns, console=err, disable=quiet or not err.is_terminal, transient=True
+    ) as bar:
         yield bar
+
+
+def named(kind: str, name: str) -> str:
+    """The name, checked by the gateway's rule before any file is hashed or sent."""
+    try:
+        return check_name(name, f"{kind} name")
+    except BadName as error:
+        fail(str(error))
 
 
 def manifest(root: Path, quiet: bool) -> tuple[list[LocalFile], list[FileEntry]]:
@@ -83,34 +75,38 @@ def manifest(root: Path, quiet: bool) -> tuple[list[LocalFile], list[FileEntry]]
         fail(str(error))
     if not local:
         fail(f"{root} holds no files")
+    with byte_progress(quiet) as bar:
+        return local, hash_files(local, bar)
+
+
+def hash_files(local: list[LocalFile], bar: Progress) -> list[FileEntry]:
+    """The files' entries, with a "hashing" task on `bar` counting bytes (one big file is
+    most of the work, not one of many)."""
     sizes = [file.path.stat().st_size for file in local]
-    with progress(quiet) as bar, ThreadPoolExecutor(max_workers=os.cpu_count() or 4) as pool:
-        task = bar.add_task("hashing", total=len(local))
+    task = bar.add_task("hashing", total=sum(sizes))
 
-        def hashed(file: LocalFile, size: int) -> FileEntry:
-            entry = FileEntry(path=file.name, size=size, sha256=sha256_of(file.path))
-            bar.advance(task)
-            return entry
+    def hashed(file: LocalFile, size: int) -> FileEntry:
+        sha256 = sha256_of(file.path, lambda done: bar.advance(task, done))
+        return FileEntry(path=file.name, size=size, sha256=sha256)
 
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 4) as pool:
         # Big files are hashed in threads (hashlib lets go of the GIL on them); a small
         # file costs less to hash than to hand to a thread.
         files = list(zip(local, sizes, strict=True))
         big = {i: pool.submit(hashed, *file) for i, file in enumerate(files) if file[1] > CHUNK}
-        entries = [big[i].result() if i in big else hashed(*file) for i, file in enumerate(files)]
-    return local, entries
+        return [big[i].result() if i in big else hashed(*file) for i, file in enumerate(files)]
 
 
 def existing(kind: str, name: str, entries: list[FileEntry]) -> dict[str, Any] | None:
     """The version of `name` holding exactly these files, if there is one."""
-    gateway = client()
-    response = gateway.http.get(
-        f"/v1/{kind}s/{name}/versions", params={"digest": digest(entries), "limit": 1}
-    )
-    if response.status_code == 404:
-        return None  # no such dataset or model yet
-    if response.status_code >= 400:
-        gateway_call("GET", f"/v1/{kind}s/{name}/versions")  # prints the refusal and exits
-    items = response.json()["items"]
+    params = {"digest": digest(entries), "limit": 1}
+    try:
+        page = client().request("GET", api_path(f"{kind}s", name, "versions"), params=params)
+    except GatewayError as error:
+        if error.status == 404:
+            return None  # no such dataset or model yet
+        fail(str(error))
+    items = page.json()["items"]
     return items[0] if items else None
 
 

@@ -6,23 +6,27 @@ import time
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.console import Console
 from rich.live import Live
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
-from boxops.cli.common import JsonOption, call, client, console, err, pairs, print_json
-from shared.runs import TERMINAL, RunState
+from boxops.cli.common import JsonOption, call, client, console, err, fail, pairs, print_json
+from shared.runs import TERMINAL, RunState, could_be_run_id
 
 if TYPE_CHECKING:
     from boxops.client import Client
 
 runs_app = typer.Typer(help="Submit runs and see what they did.")
+RECORD_GRACE_S = 5.0
 COLOURS: dict[str, str] = {
     RunState.COMPLETED: "green",
     RunState.FAILED: "red",
     RunState.ABORTED: "yellow",
     RunState.RUNNING: "cyan",
 }
+WHOLE = 100_000  # a console width no line of `runs list --wide` reaches
 
 
 @runs_app.command()
@@ -49,16 +53,16 @@ def submit(
         body["command"] = target
     else:
         if len(target) != 1:
-            raise typer.BadParameter("give one COMPONENT or PIPELINE, or a command after --")
+            fail("give one COMPONENT or PIPELINE, or a command after --")
         body["pipeline" if pipeline else "component"] = target[0]
         body["params"] = {k: _value(v) for k, v in pairs(param, "--param").items()}
         body["inputs"] = pairs(input, "--input")
     gateway = client()
     accepted = call(gateway.submit, **body)
     if not wait:
-        print_json(accepted) if json_out else console.print(accepted["id"])
+        print_json(accepted.model_dump(mode="json")) if json_out else console.print(accepted.id)
         return
-    run = follow(gateway, accepted["id"], quiet=json_out)
+    run = follow(gateway, accepted.id, quiet=json_out)
     print_json(run) if json_out else print_run(run)
     if run["state"] != RunState.COMPLETED:
         raise typer.Exit(1)
@@ -76,7 +80,7 @@ def follow(gateway: "Client", run_id: str, *, quiet: bool) -> dict[str, Any]:
     """Poll until the run ends, showing its state and, for a pipeline, each step's."""
     with Live(console=console, transient=True, auto_refresh=False) as live:
         while True:
-            run = call(gateway.run, run_id)
+            run = _plain(call(gateway.run, run_id))
             if run and not quiet:
                 live.update(_progress(run), refresh=True)
             if run and run["state"] in TERMINAL:
@@ -162,34 +166,78 @@ def list_runs(
     trigger: Annotated[str | None, typer.Option(help="Only runs this trigger started.")] = None,
     since: Annotated[str | None, typer.Option(help="ISO time: created at or after.")] = None,
     limit: Annotated[int, typer.Option(help="At most this many.")] = 50,
+    wide: Annotated[
+        bool, typer.Option("--wide", help="Show what and reason whole, lines past the width.")
+    ] = False,
     json_out: JsonOption = False,
 ) -> None:
-    """Runs, newest first."""
-    runs = call(
-        client().runs,
-        limit=limit,
-        state=status.value if status else None,
-        component=component,
-        pipeline=pipeline,
-        trigger=trigger,
-        since=since,
+    """Runs, newest first, in a table that fits the terminal (--wide: nothing cut)."""
+    runs = _plain(
+        call(
+            client().runs,
+            limit=limit,
+            state=status.value if status else None,
+            component=component,
+            pipeline=pipeline,
+            trigger=trigger,
+            since=since,
+        )
     )
     if json_out:
         print_json(runs)
-        return
-    table = Table("id", "state", "what", "created", "exit", "reason")
-    for run in runs:
-        exit_code = "" if run["exit_code"] is None else str(run["exit_code"])
-        what = run.get("pipeline") or run.get("component") or " ".join(run["command"])
-        table.add_row(
-            run["id"],
-            _coloured(run["state"]),
-            what[:40],
-            run["created_at"][:19],
-            exit_code,
-            run.get("reason", "")[:40],
-        )
-    console.print(table)
+    elif wide:  # lines as long as they need, past the terminal's width: nothing cut
+        Console(width=WHOLE).print(runs_table(runs, width=None))
+    else:
+        console.print(runs_table(runs, width=console.width))
+
+
+COLUMNS = ("id", "state", "what", "created", "exit", "reason")
+SHARED = ("what", "reason")  # cut to fit the width; the other columns are shown whole
+DROPPED_FIRST = ("created", "exit")  # when what and reason would get less than MIN_SHARED
+MIN_SHARED = 30
+
+
+def runs_table(runs: list[dict[str, Any]], width: int | None) -> Table:
+    """Ids and states whole; what (at most a third) and reason share the rest of `width`,
+    each cut at its end with … when it does not fit, never at its start; on a narrow
+    terminal, created and exit make room. Without a width, every cell whole."""
+    rows = [dict(zip(COLUMNS, _row(run), strict=True)) for run in runs]
+    widths = {
+        name: max([len(name), *(Text.from_markup(row[name]).cell_len for row in rows)])
+        for name in COLUMNS
+    }
+    if width is not None:
+        for name in DROPPED_FIRST:
+            if _spare(widths, width) < MIN_SHARED:
+                del widths[name]
+        spare = _spare(widths, width)
+        widths["what"] = min(widths["what"], max(len("what"), spare // 3))
+        widths["reason"] = min(widths["reason"], max(len("reason"), spare - widths["what"]))
+    table = Table(box=None)
+    for name, column_width in widths.items():
+        table.add_column(name, width=column_width, no_wrap=True, overflow="ellipsis")
+    for row in rows:
+        table.add_row(*(row[name] for name in widths))
+    return table
+
+
+def _spare(widths: dict[str, int], width: int) -> int:
+    """What is left for what and reason: one space either side of every column."""
+    return width - sum(w + 2 for name, w in widths.items() if name not in SHARED) - 4
+
+
+def _row(run: dict[str, Any]) -> list[str]:
+    exit_code = "" if run["exit_code"] is None else str(run["exit_code"])
+    what = run.get("pipeline") or run.get("component") or " ".join(run["command"])
+    reason = escape(run.get("reason", ""))
+    return [
+        run["id"],
+        _coloured(run["state"]),
+        escape(what),
+        run["created_at"][:19],
+        exit_code,
+        reason,
+    ]
 
 
 @runs_app.command()
@@ -208,7 +256,7 @@ def logs(
         # The logs are read after the state, so a run seen ended has shown every line.
         lines = call(gateway.logs, run_id)
         for line in lines[shown:]:
-            print(line["line"], flush=True)
+            print(line.line, flush=True)
         shown = len(lines)
         if not follow:
             return
@@ -223,12 +271,29 @@ def logs(
 
 
 def _known(gateway: "Client", run_id: str) -> dict[str, Any]:
-    """The run; if there is none, one line saying so and exit 1."""
+    """The run; if there is none, `no run with id …` (exit 2).
+
+    The scheduler records a run a moment after the gateway accepted it, so `runs logs ID`
+    right after `runs submit` may come first. An id of the shape the gateway issues
+    (`could_be_run_id`) gets RECORD_GRACE_S to appear, asked for every 0.2 s, with a
+    note on stderr that it waits; any other id is unknown at once."""
     run = call(gateway.run, run_id)
+    if run is None and could_be_run_id(run_id):
+        err.print(f"run {run_id} is not recorded yet; waiting up to {RECORD_GRACE_S:g} s")
+        deadline = time.monotonic() + RECORD_GRACE_S
+        while run is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+            run = call(gateway.run, run_id)
     if run is None:
-        err.print(f"[red]no run with id {escape(repr(run_id))}", soft_wrap=True)
-        raise typer.Exit(1)
-    return run
+        fail(f"no run with id {run_id!r}")
+    return _plain(run)
+
+
+def _plain(value: Any) -> Any:
+    """The gateway's views as the JSON they came as: what --json prints and tables read."""
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value.model_dump(mode="json") if value is not None else None
 
 
 @runs_app.command()
@@ -242,13 +307,13 @@ def abort(run_id: str) -> None:
 def retry(run_id: str, json_out: JsonOption = False) -> None:
     """Start a new run doing what RUN_ID was asked to do, with the same inputs."""
     accepted = call(client().retry, run_id)
-    print_json(accepted) if json_out else console.print(accepted["id"])
+    print_json(accepted.model_dump(mode="json")) if json_out else console.print(accepted.id)
 
 
 @runs_app.command()
 def metrics(run_id: str, json_out: JsonOption = False) -> None:
     """A run's metrics: summary, or every point with --json."""
-    found = call(client().metrics, run_id)
+    found = _plain(call(client().metrics, run_id))
     if json_out:
         print_json(found)
         return

@@ -12,11 +12,12 @@ from boxops.cli.common import (
     call,
     client,
     console,
-    err,
+    fail,
     pairs,
     print_json,
     read_spec,
 )
+from boxops.urls import api_path
 
 FileArg = Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="YAML spec file.")]
 
@@ -29,14 +30,14 @@ def build(kind: str) -> typer.Typer:  # noqa: C901
     @app.command()
     def apply(path: FileArg, json_out: JsonOption = False) -> None:
         """Create or update from a YAML spec; an unchanged spec keeps its version."""
-        result = _post(f"/v1/{kind}", content=read_spec(path), yaml=True)
+        result = _post(kind, content=read_spec(path), yaml=True)
         print_json(result) if json_out else console.print(
             f"{result['kind']} {result['name']} v{result['version']} {result['change']}"
         )
 
     @app.command("list")
     def listing(json_out: JsonOption = False) -> None:
-        found = _get(f"/v1/{kind}")
+        found = _get(kind)
         if json_out:
             print_json(found)
             return
@@ -53,17 +54,17 @@ def build(kind: str) -> typer.Typer:  # noqa: C901
 
     @app.command()
     def show(name: str, json_out: JsonOption = False) -> None:
-        found = _get(f"/v1/{kind}/{name}")
+        found = _get(kind, name)
         print_json(found) if json_out else console.print_json(json.dumps(found))
 
     @app.command()
     def enable(name: str) -> None:
-        _post(f"/v1/{kind}/{name}/enable")
+        _post(kind, name, "enable")
         console.print(f"{name} enabled")
 
     @app.command()
     def disable(name: str) -> None:
-        _post(f"/v1/{kind}/{name}/disable")
+        _post(kind, name, "disable")
         console.print(f"{name} disabled")
 
     @app.command()
@@ -73,7 +74,7 @@ def build(kind: str) -> typer.Typer:  # noqa: C901
         json_out: JsonOption = False,
     ) -> None:
         """What it did and why: firings with event and run ids, or a monitor's crossings."""
-        found = _get(f"/v1/{kind}/{name}/history", params={"limit": limit})
+        found = _get(kind, name, "history", params={"limit": limit})
         if json_out:
             print_json(found)
             return
@@ -110,7 +111,7 @@ def build(kind: str) -> typer.Typer:  # noqa: C901
         ) -> None:
             """Fire by hand (its policies still apply)."""
             params = {k: _value(v) for k, v in pairs(param, "--param").items()}
-            firing = _post(f"/v1/triggers/{name}/fire", json=params)
+            firing = _post("triggers", name, "fire", json=params)
             print_json(firing) if json_out else console.print(
                 f"{firing['status']} {firing.get('run_id') or ''} {firing.get('reason', '')}"
             )
@@ -123,7 +124,7 @@ def build(kind: str) -> typer.Typer:  # noqa: C901
         ) -> None:
             """Dry run: what this (unapplied) trigger would have started, and why."""
             result = _post(
-                "/v1/triggers/test", content=read_spec(path), yaml=True, params={"since": since}
+                "triggers", "test", content=read_spec(path), yaml=True, params={"since": since}
             )
             if json_out:
                 print_json(result)
@@ -154,14 +155,14 @@ def _value(text: str) -> Any:
         return text
 
 
-def _get(path: str, **kwargs: Any) -> Any:
-    return call(client().request, "GET", path, **kwargs).json()
+def _get(*segments: str, **kwargs: Any) -> Any:
+    return call(client().request, "GET", api_path(*segments), **kwargs).json()
 
 
-def _post(path: str, *, yaml: bool = False, **kwargs: Any) -> Any:
+def _post(*segments: str, yaml: bool = False, **kwargs: Any) -> Any:
     if yaml:
         kwargs["headers"] = {"content-type": "application/yaml"}
-    return call(client().request, "POST", path, **kwargs).json()
+    return call(client().request, "POST", api_path(*segments), **kwargs).json()
 
 
 events_app = typer.Typer(help="Publish events by hand.")
@@ -178,9 +179,6 @@ def publish(
     try:
         json.loads(data)
     except ValueError as error:
-        err.print(f"[red]the data is not JSON: {error}")
-        raise typer.Exit(2) from None
-    result = _post(
-        f"/v1/events/{subject}", content=data, headers={"content-type": "application/json"}
-    )
+        fail(f"the data is not JSON: {error}")
+    result = _post("events", subject, content=data, headers={"content-type": "application/json"})
     print_json(result) if json_out else console.print(f"published {result['id']} on {subject}")

@@ -6,11 +6,17 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi_offline import FastAPIOffline
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.trace import SpanKind
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.gateway import artifacts, dlq, events, registry, runs, sdk, tokens, triggers
 from services.gateway.auth import authorized
+from services.gateway.decisions import Decisions
+from services.gateway.invalid import invalid_request
+from services.gateway.names import EncodedSlashes, unrouted
 from services.gateway.settings import GatewaySettings
 from shared.internal_errors import InternalErrors
 from shared.service import attach_tables, build_service
@@ -25,6 +31,8 @@ def build_app(settings: GatewaySettings, *, tracing: TracerProvider | None = Non
     provider = tracing or tracer_provider(settings, NAME)
     service = build_service(NAME, settings, provider)
     sessions = attach_tables(service, MIGRATIONS)  # the API tokens
+    decisions = Decisions()
+    decisions.subscribe(service.broker)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -34,12 +42,17 @@ def build_app(settings: GatewaySettings, *, tracing: TracerProvider | None = Non
         yield
         await service.stop()
 
-    app = FastAPI(title="boxops", version="0.1.0", lifespan=lifespan)
+    # /docs and /redoc load their scripts from the package, not a CDN: they work offline.
+    app = FastAPIOffline(title="boxops", version="0.1.0", lifespan=lifespan)
     app.state.service = service
     app.state.settings = settings
     app.state.tokens = sessions
+    app.state.decisions = decisions
     app.middleware("http")(_traced(provider))
+    app.add_middleware(EncodedSlashes)
+    app.add_exception_handler(StarletteHTTPException, unrouted)
     app.add_middleware(InternalErrors, logger=__name__)  # outermost: after tracing's span
+    app.add_exception_handler(RequestValidationError, invalid_request)
     # Each route names the scope it needs (scopes.needs); `authorized` checks it.
     for module in (runs, triggers, events, registry, sdk, artifacts, tokens, dlq):
         app.include_router(module.router, prefix="/v1", dependencies=[Depends(authorized)])

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from services.gateway.ask import ask
 from services.gateway.created import ask_created
 from services.gateway.json_bodies import JsonRoute
+from services.gateway.names import DatasetName
 from services.gateway.scopes import Scope, needs
 from shared.events import FileEntry
 from shared.queries import DATASET_VERSION_GET
@@ -76,21 +77,25 @@ async def list_datasets(
 
 @router.put("/datasets/{name}", response_model=DatasetView)
 @needs(Scope.WRITE)
-async def put_dataset(name: str, body: DatasetBody, request: Request) -> Any:
+async def put_dataset(name: DatasetName, body: DatasetBody, request: Request) -> Any:
     """Create a dataset, or change its type, description or tags."""
     return await ask(request, DATASET_UPSERT, DatasetUpsert(name=name, **body.model_dump()))
 
 
 @router.get("/datasets/{name}", response_model=DatasetView)
 @needs(Scope.READ)
-async def get_dataset(name: str, request: Request) -> Any:
+async def get_dataset(name: DatasetName, request: Request) -> Any:
     return await ask(request, DATASET_GET, NameQuery(name=name))
 
 
 @router.get("/datasets/{name}/versions", response_model=Page)
 @needs(Scope.READ)
 async def list_versions(
-    name: str, request: Request, limit: Limit = 50, offset: Offset = 0, digest: str | None = None
+    name: DatasetName,
+    request: Request,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    digest: str | None = None,
 ) -> Any:
     """Versions, newest first (or the one with `digest`)."""
     query = VersionsQuery(name=name, limit=limit, offset=offset, digest=digest)
@@ -99,7 +104,9 @@ async def list_versions(
 
 @router.post("/datasets/{name}/versions", response_model=DatasetVersionView)
 @needs(Scope.WRITE)
-async def create_version(name: str, body: VersionBody, request: Request, response: Response) -> Any:
+async def create_version(
+    name: DatasetName, body: VersionBody, request: Request, response: Response
+) -> Any:
     """Record a version: 201 if new, 200 with the existing one if the content is known."""
     create = DatasetVersionCreate(dataset=name, **body.model_dump(exclude={"files"}))
     files = body.files
@@ -118,7 +125,7 @@ async def create_version(name: str, body: VersionBody, request: Request, respons
 
 @router.get("/datasets/{name}/versions/{ref}", response_model=DatasetVersionView)
 @needs(Scope.READ)
-async def get_version(name: str, ref: str, request: Request) -> Any:
+async def get_version(name: DatasetName, ref: str, request: Request) -> Any:
     """A version (`latest` for the newest); its files are under …/files."""
     return await ask(request, DATASET_VERSION_GET, VersionQuery(ref=f"{name}@{ref}", files=False))
 
@@ -126,7 +133,7 @@ async def get_version(name: str, ref: str, request: Request) -> Any:
 @router.get("/datasets/{name}/versions/{ref}/files", response_model=Page)
 @needs(Scope.READ)
 async def list_files(
-    name: str, ref: str, request: Request, limit: Limit = 1000, offset: Offset = 0
+    name: DatasetName, ref: str, request: Request, limit: Limit = 1000, offset: Offset = 0
 ) -> Any:
     """A managed version's files (path, size, sha256), in path order."""
     query = FilesQuery(ref=f"{name}@{ref}", limit=limit, offset=offset)
@@ -135,6 +142,6 @@ async def list_files(
 
 @router.post("/datasets/{name}/versions/{ref}/verify", response_model=VerifyView)
 @needs(Scope.READ)
-async def verify(name: str, ref: str, request: Request) -> Any:
+async def verify(name: DatasetName, ref: str, request: Request) -> Any:
     """Compare what the source says now with what it said when the version was recorded."""
     return await ask(request, DATASET_VERIFY, VersionQuery(ref=f"{name}@{ref}", files=False))

@@ -6,6 +6,10 @@ and those that took it the first time drop it by its event id), then deletes the
 Twice the same entry cannot go out: the republished copy's Nats-Msg-Id is derived from
 the entry, so JetStream drops a second replay racing the first, and once the entry is
 deleted a later replay of it is refused as unknown.
+
+The gateway republishes only what its own bus identity may publish (the commands it serves
+and public subjects): replaying `run.completed` would be the gateway forging the
+scheduler's event, which the bus's permissions exist to prevent.
 """
 
 import json
@@ -17,6 +21,7 @@ from nats.js.api import RawStreamMsg
 from pydantic import BaseModel, Field
 
 from shared.bus import DEAD_LETTERS, DLQ_PREFIX, REASON, REJECTED_BY
+from shared.bus_permissions import allowed, service
 from shared.durations import seconds
 from shared.nats_adapter import NatsAdapter
 
@@ -48,6 +53,20 @@ class Replayed(BaseModel):
 
 class Unknown(LookupError):
     """No such dead letter: never there, expired, or replayed already."""
+
+
+class NotReplayable(PermissionError):
+    """A dead letter of a subject only another service may publish."""
+
+
+def check_replayable(subjects: set[str]) -> None:
+    refused = sorted(s for s in subjects if not allowed(service("gateway"), s))
+    if refused:
+        raise NotReplayable(
+            f"not replayed: only the service that owns {', '.join(refused)} publishes it; the"
+            " gateway replays the commands it serves (run.requested, run.abort.requested)"
+            " and public subjects"
+        )
 
 
 def since_of(text: str | None, now: datetime) -> datetime:
@@ -141,6 +160,7 @@ async def replay(nats: NatsAdapter, id: int) -> Replayed:
     """Publish the entry again on its subject, then drop it from the DLQ."""
     raw = await _stored(nats, id)
     entry = _from_stream(raw)
+    check_replayable({entry.subject})
     headers = {**entry.headers, "Nats-Msg-Id": f"replay:{DEAD_LETTERS.name}.{id}"}
     stored = await nats.publish(entry.subject, raw.data or b"", headers)
     await nats.delete(DEAD_LETTERS.name, id)
@@ -155,8 +175,10 @@ async def replay(nats: NatsAdapter, id: int) -> Replayed:
 
 async def replay_subject(nats: NatsAdapter, subject: str, *, limit: int) -> list[Replayed]:
     """Replay every dead letter of `subject`, oldest first (at most `limit` at once)."""
+    entries = await listing(nats, subject=subject, since=EPOCH, limit=limit)
+    check_replayable({entry.subject for entry in entries})  # all or none
     done = []
-    for entry in await listing(nats, subject=subject, since=EPOCH, limit=limit):
+    for entry in entries:
         try:
             done.append(await replay(nats, entry.id))
         except Unknown:

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Request
 
 from services.gateway import dead_letters
-from services.gateway.dead_letters import DeadLetter, Replayed, Unknown
+from services.gateway.dead_letters import DeadLetter, NotReplayable, Replayed, Unknown
 from services.gateway.json_bodies import JsonRoute
 from services.gateway.scopes import Scope, needs
 from shared.bus import Bus, now
@@ -54,6 +54,8 @@ async def replay_subject(
     """Publish every dead letter of a subject again on its subject (after a fix)."""
     try:
         return await dead_letters.replay_subject(_nats(request), subject, limit=MOST)
+    except NotReplayable as err:
+        raise HTTPException(403, str(err)) from None
     except NoStream as err:
         raise HTTPException(409, f"no stream keeps {err} any more: nothing replayed") from None
 
@@ -66,5 +68,7 @@ async def replay(id: int, request: Request) -> Replayed:
         return await dead_letters.replay(_nats(request), id)
     except Unknown as err:
         raise HTTPException(404, str(err)) from None
+    except NotReplayable as err:
+        raise HTTPException(403, str(err)) from None
     except NoStream as err:
         raise HTTPException(409, f"no stream keeps {err} any more: not replayed") from None

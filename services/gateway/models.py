@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 from services.gateway.ask import ask
 from services.gateway.created import ask_created
 from services.gateway.json_bodies import JsonRoute
+from services.gateway.names import ModelName
 from services.gateway.scopes import Scope, needs
 from shared.events import FileEntry
 from shared.queries import MODEL_VERSION_GET, RefQuery
@@ -65,14 +66,18 @@ async def list_models(
 
 @router.get("/models/{name}", response_model=ModelView)
 @needs(Scope.READ)
-async def get_model(name: str, request: Request) -> Any:
+async def get_model(name: ModelName, request: Request) -> Any:
     return await ask(request, MODEL_GET, NameQuery(name=name))
 
 
 @router.get("/models/{name}/versions", response_model=Page)
 @needs(Scope.READ)
 async def list_versions(
-    name: str, request: Request, limit: Limit = 50, offset: Offset = 0, digest: str | None = None
+    name: ModelName,
+    request: Request,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    digest: str | None = None,
 ) -> Any:
     query = VersionsQuery(name=name, limit=limit, offset=offset, digest=digest)
     return await ask(request, MODEL_VERSIONS, query)
@@ -81,7 +86,7 @@ async def list_versions(
 @router.post("/models/{name}/versions", response_model=ModelVersionView)
 @needs(Scope.WRITE)
 async def create_version(
-    name: str, body: ModelVersionBody, request: Request, response: Response
+    name: ModelName, body: ModelVersionBody, request: Request, response: Response
 ) -> Any:
     """Record a version: 201 if new, 200 with the existing one for the same files."""
     create = ModelVersionCreate(model=name, **body.model_dump())
@@ -90,14 +95,14 @@ async def create_version(
 
 @router.get("/models/{name}/versions/{ref}", response_model=ModelVersionView)
 @needs(Scope.READ)
-async def get_version(name: str, ref: str, request: Request) -> Any:
+async def get_version(name: ModelName, ref: str, request: Request) -> Any:
     """A version by number, by alias (`production`) or `latest`."""
     return await ask(request, MODEL_VERSION_GET, RefQuery(ref=f"{name}@{ref}"))
 
 
 @router.put("/models/{name}/aliases/{alias}", response_model=ModelView)
 @needs(Scope.WRITE)
-async def set_alias(name: str, alias: str, body: AliasBody, request: Request) -> Any:
+async def set_alias(name: ModelName, alias: str, body: AliasBody, request: Request) -> Any:
     """Point an alias (production, staging, any name) at a version; publishes model.alias.set."""
     return await ask(
         request, MODEL_ALIAS_SET, AliasSet(model=name, alias=alias, version=body.version)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request
 from services.gateway import datasets, models, specs
 from services.gateway.ask import ask
 from services.gateway.json_bodies import JsonRoute
+from services.gateway.names import DatasetName, ModelName
 from services.gateway.scopes import Scope, needs
 from shared.registry_api import LINEAGE_GET, LineageQuery, LineageView
 
@@ -18,14 +19,14 @@ Depth = Annotated[int, Query(ge=1, le=50, description="Edges to follow each way.
 
 @lineage.get("/lineage/datasets/{name}/{ref}", response_model=LineageView)
 @needs(Scope.READ)
-async def dataset_lineage(name: str, ref: str, request: Request, depth: Depth = 5) -> Any:
+async def dataset_lineage(name: DatasetName, ref: str, request: Request, depth: Depth = 5) -> Any:
     """Upstream (what it came from) and downstream (what came from it) of a dataset version."""
     return await ask(request, LINEAGE_GET, LineageQuery(node=f"dataset:{name}@{ref}", depth=depth))
 
 
 @lineage.get("/lineage/models/{name}/{ref}", response_model=LineageView)
 @needs(Scope.READ)
-async def model_lineage(name: str, ref: str, request: Request, depth: Depth = 5) -> Any:
+async def model_lineage(name: ModelName, ref: str, request: Request, depth: Depth = 5) -> Any:
     """The same for a model version (or alias)."""
     return await ask(request, LINEAGE_GET, LineageQuery(node=f"model:{name}@{ref}", depth=depth))
 

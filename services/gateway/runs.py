@@ -4,10 +4,11 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
-from fastapi.responses import PlainTextResponse
-from pydantic import BaseModel, ConfigDict
+from fastapi.responses import JSONResponse, PlainTextResponse
+from pydantic import ConfigDict
 
 from services.gateway.ask import ask
+from services.gateway.decisions import Decisions
 from services.gateway.json_bodies import JsonRoute
 from services.gateway.scopes import Scope, needs
 from shared.bus import TELEMETRY, Bus, new_id
@@ -23,13 +24,15 @@ from shared.queries import (
     RUNS_GET,
     RUNS_LIST,
     RUNS_METRICS,
+    RunAccepted,
     RunGet,
     RunList,
+    RunLogs,
     RunMetrics,
     RunMetricsGet,
     RunView,
 )
-from shared.runs import TERMINAL, RunState
+from shared.runs import TERMINAL, RunState, RunSubstate
 
 router = APIRouter(route_class=JsonRoute, tags=["runs"])
 
@@ -41,30 +44,42 @@ class RunCreate(RunRequest):
     model_config = ConfigDict(extra="forbid")
 
 
-class RunAccepted(BaseModel):
-    id: str
-    state: RunState = RunState.PENDING
-    url: str
+class RunRefused(RunAccepted):
+    detail: str
+    reason: str
 
 
-class RunLogs(BaseModel):
-    run_id: str
-    lines: list[LogLine]
+REFUSED: dict[int | str, dict[str, Any]] = {
+    422: {"model": RunRefused, "description": "The scheduler refused it; recorded."}
+}
 
 
-@router.post("/runs", status_code=202, response_model=RunAccepted)
+@router.post("/runs", status_code=202, response_model=RunAccepted, responses=REFUSED)
 @needs(Scope.RUN)
-async def submit_run(body: RunCreate, request: Request) -> RunAccepted:
-    """Accept a run; the scheduler records it as pending (or refused, with the reason)."""
+async def submit_run(body: RunCreate, request: Request) -> Any:
+    """Accept a run (202, with the state the scheduler recorded), or refuse it (422, with the
+    reason; the refused run is recorded under its id)."""
     fields = body.model_dump(exclude_none=True)
     return await _submit(request, RunRequested(**fields, cause=Cause(kind="manual")))
 
 
-async def _submit(request: Request, run: RunRequested) -> RunAccepted:
+async def _submit(request: Request, run: RunRequested) -> Any:
     bus: Bus = request.app.state.service.bus
+    decisions: Decisions = request.app.state.decisions
     run_id = new_id()
-    await bus.publish(run.model_copy(update={"run_id": run_id}), id=run_id)
-    return RunAccepted(id=run_id, url=f"/v1/runs/{run_id}")
+    url = f"/v1/runs/{run_id}"
+
+    async def publish() -> None:
+        await bus.publish(run.model_copy(update={"run_id": run_id}), id=run_id)
+
+    decided = await decisions.first(run_id, publish, request.app.state.settings.intake_wait_s)
+    if decided is not None and decided.state == RunState.FAILED:
+        detail = f"run {run_id} refused: {decided.reason}"
+        refused = RunRefused(
+            id=run_id, state=decided.state, url=url, detail=detail, reason=decided.reason
+        )
+        return JSONResponse(refused.model_dump(mode="json"), status_code=422)
+    return RunAccepted(id=run_id, state=decided.state if decided else RunState.PENDING, url=url)
 
 
 @router.post("/runs/{run_id}/abort", status_code=202)
@@ -78,13 +93,15 @@ async def abort_run(run_id: str, request: Request) -> dict[str, str]:
     return {"id": run_id, "state": run["state"], "abort": "requested"}
 
 
-@router.post("/runs/{run_id}/retry", status_code=202, response_model=RunAccepted)
+@router.post("/runs/{run_id}/retry", status_code=202, response_model=RunAccepted, responses=REFUSED)
 @needs(Scope.RUN)
-async def retry_run(run_id: str, request: Request) -> RunAccepted:
+async def retry_run(run_id: str, request: Request) -> Any:
     """Start a new run with what the given run was asked to do, and the same inputs."""
     run = RunView.model_validate(await ask(request, RUNS_GET, RunGet(run_id=run_id)))
     if run.parent_id:
         raise HTTPException(409, f"run {run_id} is a pipeline step: retry its pipeline")
+    if run.substate == RunSubstate.REJECTED:  # never resolved into something to run again
+        raise HTTPException(409, f"run {run_id} was refused ({run.reason}): submit a corrected run")
     inputs = {
         name: f"{ref.name}@{ref.version}" if ref.version else ref.digest or ref.name
         for name, ref in run.inputs.items()

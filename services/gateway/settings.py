@@ -14,6 +14,12 @@ class GatewaySettings(BoxopsSettings):
         "allowed only on a loopback address.",
     )
     query_timeout_s: float = Field(5.0, gt=0, description="How long to wait for a service reply.")
+    intake_wait_s: float = Field(
+        2.0,
+        ge=0,
+        description="How long POST /v1/runs waits for the scheduler to accept or refuse a run "
+        "(then it answers 202, pending); 0 answers at once.",
+    )
     run_token_secret: str = Field("", description="Checks the run-scoped tokens of the SDK.")
 
     @model_validator(mode="after")

@@ -2,12 +2,13 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from pydantic import BaseModel
 
 from services.gateway.ask import ask
 from services.gateway.created import ask_created
 from services.gateway.json_bodies import JsonRoute
+from services.gateway.names import checked
 from services.gateway.scopes import Scope, needs
 from shared.queries import COMPONENT_GET, PIPELINE_GET, RefQuery
 from shared.registry_api import (
@@ -46,6 +47,7 @@ def _routes(kind: str) -> None:
     register, listing, versions, get, view = KINDS[kind]
     plural = f"/{kind}s"
     tags: list[str | Any] = [f"{kind}s"]
+    Name = Annotated[str, Depends(checked(kind))]
 
     @router.post(plural, response_model=view, name=f"register_{kind}", tags=tags)
     @needs(Scope.WRITE)
@@ -70,7 +72,7 @@ def _routes(kind: str) -> None:
 
     @router.get(plural + "/{name}", response_model=view, name=f"show_{kind}", tags=tags)
     @needs(Scope.READ)
-    async def show(name: str, request: Request) -> Any:
+    async def show(name: Name, request: Request) -> Any:
         """The latest version (NAME@VERSION for another)."""
         return await ask(request, get, RefQuery(ref=name))
 
@@ -79,7 +81,7 @@ def _routes(kind: str) -> None:
     )
     @needs(Scope.READ)
     async def list_versions(
-        name: str, request: Request, limit: Limit = 50, offset: Offset = 0
+        name: Name, request: Request, limit: Limit = 50, offset: Offset = 0
     ) -> Any:
         return await ask(request, versions, VersionsQuery(name=name, limit=limit, offset=offset))
 
@@ -90,7 +92,7 @@ def _routes(kind: str) -> None:
         tags=tags,
     )
     @needs(Scope.READ)
-    async def show_version(name: str, version: str, request: Request) -> Any:
+    async def show_version(name: Name, version: str, request: Request) -> Any:
         return await ask(request, get, RefQuery(ref=f"{name}@{version}"))
 
 

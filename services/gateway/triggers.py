@@ -2,10 +2,11 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, HTTPException, Query, Request
+from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request
 
 from services.gateway.ask import ask
 from services.gateway.json_bodies import JsonRoute
+from services.gateway.names import checked
 from services.gateway.scopes import Scope, needs
 from shared.durations import seconds
 from shared.queries import (
@@ -24,6 +25,7 @@ from shared.queries import (
 )
 
 router = APIRouter(route_class=JsonRoute, tags=["triggers and monitors"])
+TriggerName = Annotated[str, Depends(checked("trigger"))]
 SpecText = Annotated[str, Body(media_type="application/yaml", description="The YAML spec.")]
 
 
@@ -43,7 +45,7 @@ async def dry_run(
 @router.post("/triggers/{name}/fire", status_code=202)
 @needs(Scope.RUN)
 async def fire(
-    name: str, request: Request, params: Annotated[dict[str, Any] | None, Body()] = None
+    name: TriggerName, request: Request, params: Annotated[dict[str, Any] | None, Body()] = None
 ) -> Any:
     """Fire by hand; params given here override the trigger's."""
     return await ask(request, TRIGGERS_FIRE, Fire(name=name, params=params or {}))
@@ -52,6 +54,7 @@ async def fire(
 def _routes(kind: str) -> None:
     """The same routes for /v1/triggers and /v1/monitors."""
     plural = f"/{kind}s"
+    Name = Annotated[str, Depends(checked(kind))]
 
     @router.post(plural, name=f"apply_{kind}")
     @needs(Scope.WRITE)
@@ -66,23 +69,23 @@ def _routes(kind: str) -> None:
 
     @router.get(plural + "/{name}", name=f"show_{kind}")
     @needs(Scope.READ)
-    async def show(name: str, request: Request) -> Any:
+    async def show(name: Name, request: Request) -> Any:
         return await ask(request, TRIGGERS_GET, Named(name=name, kind=kind))
 
     @router.post(plural + "/{name}/enable", name=f"enable_{kind}")
     @needs(Scope.WRITE)
-    async def enable(name: str, request: Request) -> Any:
+    async def enable(name: Name, request: Request) -> Any:
         return await ask(request, TRIGGERS_ENABLE, Enable(name=name, kind=kind, enabled=True))
 
     @router.post(plural + "/{name}/disable", name=f"disable_{kind}")
     @needs(Scope.WRITE)
-    async def disable(name: str, request: Request) -> Any:
+    async def disable(name: Name, request: Request) -> Any:
         return await ask(request, TRIGGERS_ENABLE, Enable(name=name, kind=kind, enabled=False))
 
     @router.get(plural + "/{name}/history", name=f"{kind}_history")
     @needs(Scope.READ)
     async def history(
-        name: str, request: Request, limit: Annotated[int, Query(ge=1, le=1000)] = 50
+        name: Name, request: Request, limit: Annotated[int, Query(ge=1, le=1000)] = 50
     ) -> Any:
         """Firings (with event ids, run ids and reasons), or a monitor's crossings."""
         return await ask(request, TRIGGERS_HISTORY, Named(name=name, kind=kind, limit=limit))

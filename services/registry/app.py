@@ -11,7 +11,8 @@ from pydantic import BaseModel
 from services.registry import reads
 from services.registry.external import Announced, External
 from services.registry.handlers import Handlers
-from services.registry.pins import Pinner
+from services.registry.pinning import Pinning
+from services.registry.pins import Budget, Pinner
 from services.registry.settings import RegistrySettings
 from services.registry.tx import Tx
 from shared import queries
@@ -31,10 +32,17 @@ def build_app(settings: BoxopsSettings, *, tracing: TracerProvider | None = None
     service = build_service(NAME, settings, tracing)
     db = attach_database(service, MIGRATIONS, settings.relay_interval_s)
     writer = UnitOfWork(service.bus, db.sessions, db.outbox, Tx)
-    pinner = Pinner(s3=_s3_clients(settings), timeout_s=settings.pin_timeout_s)
-    handlers = Handlers(service.broker, writer, pinner, settings.staged_ttl_s)
+    pinner = Pinner(
+        s3=_s3_clients(settings),
+        timeout_s=settings.pin_timeout_s,
+        roots=settings.external_file_roots,
+        budget=Budget(settings.pin_max_bytes, settings.pin_max_s),
+    )
+    pinning = Pinning(writer, pinner, settings.pins_at_once)
+    service.background.append(pinning.run)
+    handlers = Handlers(service.broker, writer, pinner, pinning, settings.staged_ttl_s)
 
-    external = External(service.bus, writer, pinner)
+    external = External(service.bus, writer, pinner, pinning)
     service.bus.consume_batch(Announced, durable=f"{NAME}-datasets")(external.on_announced)
     service.bus.consume(RunCompleted, durable=f"{NAME}-runs")(handlers.on_run_completed)
 

@@ -35,6 +35,7 @@ class Draft:
     run_id: str | None = None
     pin: dict[str, Any] = field(default_factory=dict)
     type: str | None = None
+    pending: bool = False  # its data is hashed after it is recorded (file://)
 
     @property
     def managed(self) -> bool:
@@ -138,6 +139,8 @@ async def _latest(tx: Tx, dataset_id: int) -> DatasetVersionRow | None:
 
 def identity_of(draft: Draft, digest: str | None = None) -> str:
     """What makes two drafts the same version (see versions.identity)."""
+    if draft.pending:
+        return versions.pending_identity(digest=draft.digest, uri=draft.uri or "")
     if draft.files is not None and digest is None:
         digest = manifests.digest(draft.files)
     return versions.identity(digest=digest or draft.digest, pin=draft.pin, uri=draft.uri)
@@ -157,16 +160,10 @@ async def record(tx: Tx, draft: Draft) -> Recorded:
     if existing:
         await _link(tx, dataset.name, existing, draft)
         return Recorded(dataset, existing, False)
-    previous = await _latest(tx, dataset.id)
-    changes = manifests.changes(
-        await _signatures(tx.session, previous) if previous else {},
-        manifests.signatures(files) if draft.managed else draft.pin.get("listing"),
-        previous.meta if previous else NO_PREVIOUS,
-        metadata,
-    )
+    latest = await _latest(tx, dataset.id)
     row = DatasetVersionRow(
         dataset_id=dataset.id,
-        version=versions.next_version(previous.version if previous else None),
+        version=versions.next_version(latest.version if latest else None),
         identity=identity,
         digest=digest,
         uri=draft.uri,
@@ -174,19 +171,73 @@ async def record(tx: Tx, draft: Draft) -> Recorded:
         file_count=len(files) if draft.managed else int(metadata.get("files") or 0),
         meta=metadata,
         pin=draft.pin,
-        changes=changes.model_dump(),
         parents=[parent_ref(p) for p in draft.parents],
-        previous_version=previous.version if previous else None,
         run_id=draft.run_id,
         source=draft.source,
         created_at=now(),
+        state=versions.PINNING if draft.pending else versions.PINNED,
     )
+    if not draft.pending:  # a pending version is compared and announced once it is hashed
+        listing = manifests.signatures(files) if draft.managed else draft.pin.get("listing")
+        await _compare(tx, row, latest, listing)
+        tx.emit(announcement(dataset.name, row))
     await store.add_version(tx.session, row, files)
     memo = known(tx)
     memo.latest[dataset.id] = memo.identities[(dataset.id, identity)] = row
     await _link(tx, dataset.name, row, draft)
-    tx.emit(announcement(dataset.name, row))
     return Recorded(dataset, row, True)
+
+
+async def _compare(
+    tx: Tx, row: DatasetVersionRow, latest: DatasetVersionRow | None, listing: Any
+) -> None:
+    """The version's changes since the newest pinned version before it."""
+    previous = latest
+    if latest is not None and (latest.state != versions.PINNED or latest.version >= row.version):
+        previous = await store.latest_pinned(tx.session, row.dataset_id, below=row.version)
+    changes = manifests.changes(
+        await _signatures(tx.session, previous) if previous else {},
+        listing,
+        previous.meta if previous else NO_PREVIOUS,
+        row.meta,
+    )
+    row.changes = changes.model_dump()
+    row.previous_version = previous.version if previous else None
+
+
+async def settle(
+    tx: Tx, version_id: int, outcome: tuple[dict[str, Any], dict[str, Any]] | str
+) -> None:
+    """A pending version's data hashed (its pin and metadata) or not (the reason): it is
+    pinned and announced, or failed with the reason; the identity of a failed one is freed."""
+    row = await store.version_by_id(tx.session, version_id)
+    if row is None or row.state != versions.PINNING:
+        return  # settled already (a round that was slow to notice)
+    dataset = await store.dataset_by_id(tx.session, row.dataset_id)
+    if isinstance(outcome, str):
+        return _fail(tx, row, outcome)
+    pin, extracted = outcome
+    problem = versions.digest_problem(row.digest, pin["digest"])
+    same = await store.by_identity(tx.session, row.dataset_id, pin["digest"])
+    if problem is None and same is not None and same.id != row.id:
+        problem = f"the same data as version {same.version}"
+    if problem:
+        return _fail(tx, row, problem)
+    row.identity = row.digest = pin["digest"]
+    row.pin, row.meta = pin, {**extracted, **row.meta}
+    row.file_count, row.state = int(extracted.get("files") or 0), versions.PINNED
+    await _compare(tx, row, await store.latest(tx.session, row.dataset_id), pin.get("listing"))
+    if dataset.type == "other":
+        dataset.type = manifests.guess_type(list(pin.get("listing") or []), row.meta)
+        tx.session.add(dataset)
+    tx.session.add(row)
+    tx.emit(announcement(dataset.name, row))
+
+
+def _fail(tx: Tx, row: DatasetVersionRow, reason: str) -> None:
+    row.state, row.state_reason = versions.FAILED, reason
+    row.identity = f"failed:{row.id}"  # another version may hold this data after all
+    tx.session.add(row)
 
 
 def announcement(name: str, row: DatasetVersionRow) -> DatasetVersionCreated:

@@ -15,3 +15,7 @@ class NotFound(CatalogError):
 
 class Invalid(CatalogError):
     status = 422
+
+
+class Unavailable(CatalogError):
+    status = 503

@@ -16,7 +16,8 @@ from services.registry import datasets
 from services.registry.domain.refs import RefError, check_name
 from services.registry.errors import CatalogError
 from services.registry.lookup import parent_keys
-from services.registry.pins import Pinner
+from services.registry.pinning import Pinning
+from services.registry.pins import Pinner, Unpinnable
 from services.registry.tx import Writer
 from shared.bus import Bus
 from shared.envelope import Envelope, body_for, headers_for
@@ -44,9 +45,10 @@ class Announced(DatasetVersionCreated):
 
 
 def _draft(
-    envelope: Envelope[Announced], pin: dict[str, Any], extracted: dict[str, Any]
+    envelope: Envelope[Announced], pinned: tuple[dict[str, Any], dict[str, Any]] | None
 ) -> datasets.Draft:
     data = envelope.data
+    pin, extracted = pinned or ({}, {})
     return datasets.Draft(
         dataset=data.dataset,
         source="event",
@@ -55,6 +57,7 @@ def _draft(
         metadata={**extracted, **data.metadata},
         run_id=data.run_id,
         pin=pin,
+        pending=pinned is None,
     )
 
 
@@ -68,14 +71,35 @@ class External:
     bus: Bus
     writer: Writer
     pinner: Pinner
+    pinning: Pinning
 
     async def on_announced(self, envelopes: list[Envelope[Announced]]) -> None:
-        """Pin what can be pinned (outside the transaction), then record the batch at once."""
-        todo = [e for e in envelopes if self._foreign(e)]
-        if not todo:
-            return  # only the registry's own announcements: nothing to write
-        drafts = [_draft(e, *pin) for e, pin in zip(todo, await self._pins(todo), strict=True)]
+        """Pin what can be pinned cheaply (outside the transaction), then record the batch at
+        once; file:// data is recorded as pinning and hashed in the background."""
         rejected: list[tuple[Envelope[Announced], str]] = []
+        todo = []
+        for envelope in filter(self._foreign, envelopes):
+            try:
+                self.pinner.check(envelope.data.uri or "")
+                todo.append(envelope)
+            except Unpinnable as err:
+                rejected.append((envelope, str(err)))  # outside the roots: nothing is read
+        drafts = [_draft(e, pin) for e, pin in zip(todo, await self._pins(todo), strict=True)]
+        if todo:
+            await self._record(todo, drafts, rejected)
+        for envelope, reason in rejected:
+            # Checked before any write: retrying cannot help, so it is kept with the reason.
+            await self.bus.dead_letter(CONSUMER, body_for(envelope), headers_for(envelope), reason)
+        if any(draft.pending for draft in drafts):
+            self.pinning.poke()
+
+    async def _record(
+        self,
+        todo: list[Envelope[Announced]],
+        drafts: list[datasets.Draft],
+        rejected: list[tuple[Envelope[Announced], str]],
+    ) -> None:
+        refused: list[str] = []  # marked processed by `unseen`, then refused: unmarked
         async with self.writer.writing() as tx:
             fresh = await tx.unseen(CONSUMER, [e.id for e in todo])
             wanted = [(d.dataset, datasets.identity_of(d)) for d in drafts]
@@ -89,10 +113,8 @@ class External:
                     await datasets.record(tx, replace(draft, parents=parents))
                 except CatalogError as err:
                     rejected.append((envelope, str(err)))
-            await tx.refused(CONSUMER, [envelope.id for envelope, _ in rejected])
-        for envelope, reason in rejected:
-            # Checked before any write: retrying cannot help, so it is kept with the reason.
-            await self.bus.dead_letter(CONSUMER, body_for(envelope), headers_for(envelope), reason)
+                    refused.append(envelope.id)
+            await tx.refused(CONSUMER, refused)
 
     def _foreign(self, envelope: Envelope[Announced]) -> bool:
         """Not one of the registry's own announcements, and something to record."""
@@ -100,11 +122,14 @@ class External:
 
     async def _pins(
         self, envelopes: list[Envelope[Announced]]
-    ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    ) -> list[tuple[dict[str, Any], dict[str, Any]] | None]:
+        """Each one's pin, or None for data hashed later (in the background)."""
         gate = asyncio.Semaphore(PINS_AT_ONCE)
 
-        async def pin(uri: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        async def pin(data: Announced) -> tuple[dict[str, Any], dict[str, Any]] | None:
+            if self.pinner.reads_data(data.uri or "", data.digest):
+                return None
             async with gate:
-                return await self.pinner.pin(uri)
+                return await self.pinner.pin(data.uri or "")
 
-        return list(await asyncio.gather(*(pin(e.data.uri or "") for e in envelopes)))
+        return list(await asyncio.gather(*(pin(e.data) for e in envelopes)))

@@ -10,8 +10,9 @@ from faststream.nats import NatsBroker
 
 from services.registry import blobs, datasets, lookup, models, reads, runs, specs, views
 from services.registry.domain import versions
-from services.registry.errors import CatalogError, Invalid
-from services.registry.pins import Pinner
+from services.registry.errors import CatalogError, Invalid, Unavailable
+from services.registry.pinning import Pinning
+from services.registry.pins import Pinner, Unpinnable
 from services.registry.store import datasets as dataset_store
 from services.registry.tx import Writer
 from shared.bus import now
@@ -34,15 +35,23 @@ from shared.registry_api import (
 
 log = logging.getLogger(__name__)
 REPLY_MARGIN = 4096  # bytes a reply's envelope adds to its result
+ASK_S = 10.0  # how long the artifact service gets to say which blobs it holds
+NAMED = 20  # missing files named in a refusal
 
 
 class Handlers:
     def __init__(
-        self, broker: NatsBroker, writer: Writer, pinner: Pinner, staged_ttl_s: float
+        self,
+        broker: NatsBroker,
+        writer: Writer,
+        pinner: Pinner,
+        pinning: Pinning,
+        staged_ttl_s: float,
     ) -> None:
         self.broker = broker
         self.writer = writer
         self.pinner = pinner
+        self.pinning = pinning
         self.staged_ttl = timedelta(seconds=staged_ttl_s)
 
     async def answer(self, work: Callable[[], Awaitable[Any]]) -> Reply:
@@ -91,11 +100,14 @@ class Handlers:
         """A managed version (its manifest inline or staged) or an external one (pinned)."""
 
         async def work() -> Any:
-            pin, extracted = await self._pin(body.uri)
+            pin, extracted = await self._pin(body.uri, body.digest)
+            files = body.files
+            if body.upload_id:
+                async with self.writer.reading() as session:
+                    files = await dataset_store.staged(session, body.upload_id)
+            await self._stored(files or [])
             async with self.writer.writing() as tx:
-                files = body.files
                 if body.upload_id:
-                    files = await dataset_store.staged(tx.session, body.upload_id)
                     await dataset_store.drop_staged(
                         tx.session, upload_id=body.upload_id, before=now() - self.staged_ttl
                     )
@@ -110,18 +122,29 @@ class Handlers:
                     run_id=body.run_id,
                     pin=pin,
                     type=body.type,
+                    pending=body.uri is not None and self.pinner.reads_data(body.uri, body.digest),
                 )
                 recorded = await datasets.record(tx, draft)
+            if draft.pending:
+                self.pinning.poke()
             view = views.dataset_version(recorded.dataset.name, recorded.version)
             return view.model_copy(update={"created": recorded.created})
 
         return await self.answer(work)
 
-    async def _pin(self, uri: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    async def _pin(
+        self, uri: str | None, digest: str | None
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """What the source says now; nothing yet for data hashed in the background."""
         if uri is None:
             return {}, {}
         try:
+            self.pinner.check(uri)
+            if self.pinner.reads_data(uri, digest):
+                return {}, {}
             return await self.pinner.pin(uri)
+        except Unpinnable as err:  # outside the external file roots
+            raise Invalid(str(err)) from None
         except ValueError as err:  # the URI does not parse
             raise Invalid(str(err)) from None
 
@@ -145,6 +168,9 @@ class Handlers:
             ref = f"{dataset.name}@{row.version}"
             if row.managed or row.uri is None:
                 return await self._verify_blobs(ref, files)
+            if row.state != versions.PINNED:  # still hashing, or never could: nothing to compare
+                reasons = [row.state_reason] if row.state_reason else []
+                return VerifyView(ref=ref, uri=row.uri, status=row.state, differences=reasons)
             current, _ = await self.pinner.pin(row.uri)
             found = versions.drift(row.pin, current)
             return VerifyView(
@@ -158,11 +184,29 @@ class Handlers:
 
         return await self.answer(work)
 
+    async def _stored(self, files: list[FileEntry]) -> None:
+        """Refuse a version whose files the artifact store does not hold: it could not be
+        pulled. One question for all of them."""
+        if not files:
+            return
+        try:
+            absent = set(await blobs.missing(self.broker, [f.sha256 for f in files], ASK_S))
+        except blobs.Unanswered as err:
+            raise Unavailable(f"cannot check that the files are stored: {err}") from None
+        gone = [f"{f.path} (sha256 {f.sha256})" for f in files if f.sha256 in absent]
+        if gone:
+            listed = ", ".join(gone[:NAMED]) + (
+                f" and {len(gone) - NAMED} more" if len(gone) > NAMED else ""
+            )
+            raise Invalid(
+                f"{len(gone)} file(s) not in the artifact store (push them first): {listed}"
+            )
+
     async def _verify_blobs(self, ref: str, files: list[FileEntry]) -> VerifyView:
         """A managed version's files cannot change (they are stored by digest), but they
         can be deleted from the store: each must still be there."""
         try:
-            absent = set(await blobs.missing(self.broker, [f.sha256 for f in files], 10.0))
+            absent = set(await blobs.missing(self.broker, [f.sha256 for f in files], ASK_S))
         except blobs.Unanswered as err:
             return VerifyView(ref=ref, uri=None, status="unreachable", differences=[str(err)])
         gone = [f"missing {f.path} (sha256 {f.sha256})" for f in files if f.sha256 in absent]
@@ -172,6 +216,7 @@ class Handlers:
 
     async def create_model_version(self, body: ModelVersionCreate) -> Reply:
         async def work() -> Any:
+            await self._stored(body.files)
             async with self.writer.writing() as tx:
                 draft = models.Draft(
                     model=body.model,

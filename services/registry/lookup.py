@@ -9,35 +9,38 @@ from services.registry.store import datasets, models
 from services.registry.tables import DatasetRow, DatasetVersionRow, ModelRow, ModelVersionRow
 
 
-def ref(text: str) -> Ref:
+def ref(text: str, what: str) -> Ref:
     try:
-        return parse_ref(text)
+        return parse_ref(text, what)
     except RefError as err:
         raise Invalid(str(err)) from None
 
 
 async def dataset_version(session: AsyncSession, text: str) -> tuple[DatasetRow, DatasetVersionRow]:
-    """NAME (latest), NAME@VERSION or NAME@latest → the dataset and its version."""
-    wanted = ref(text)
+    """NAME (latest), NAME@VERSION or NAME@latest → the dataset and its version; the latest
+    is the newest whose data is known (a version still pinning or failed is not used)."""
+    wanted = ref(text, "dataset name")
     dataset = await datasets.dataset(session, wanted.name)
     if dataset is None or dataset.id is None:
         raise NotFound(f"no dataset {wanted.name!r}")
     if wanted.alias:
         raise NotFound(f"dataset versions have numbers, not aliases: {text!r}")
     found = (
-        await datasets.latest(session, dataset.id)
+        await datasets.latest_pinned(session, dataset.id)
         if wanted.version is None
         else await datasets.version(session, dataset.id, wanted.version)
     )
     if found is None:
-        which = "no versions yet" if wanted.version is None else f"no version {wanted.version}"
+        which = (
+            "no pinned version yet" if wanted.version is None else f"no version {wanted.version}"
+        )
         raise NotFound(f"dataset {wanted.name!r} has {which}")
     return dataset, found
 
 
 async def model_version(session: AsyncSession, text: str) -> tuple[ModelRow, ModelVersionRow]:
     """NAME (latest), NAME@VERSION, NAME@latest or NAME@ALIAS → the model and its version."""
-    wanted = ref(text)
+    wanted = ref(text, "model name")
     model = await models.model(session, wanted.name)
     if model is None or model.id is None:
         raise NotFound(f"no model {wanted.name!r}")

@@ -119,7 +119,7 @@ async def pipeline(session: AsyncSession, text: str) -> tuple[PipelineRow, dict[
 
 async def _find(session: AsyncSession, table: type[store.Row], text: str, what: str) -> Any:
     try:
-        ref = parse_ref(text)
+        ref = parse_ref(text, f"{what} name")
     except RefError as err:
         raise Invalid(str(err)) from None
     if ref.alias:

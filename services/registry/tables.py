@@ -48,6 +48,9 @@ class DatasetVersionRow(SQLModel, table=True):
     run_id: str | None = Field(default=None, index=True)
     source: str = stored_default("")
     created_at: datetime = Field(sa_type=UTCDateTime)
+    # External data the registry reads (file://) is hashed after the version is recorded.
+    state: str = stored_default("pinned", index=True)  # pinning | pinned | failed
+    state_reason: str | None = Field(default=None, sa_type=Text)
 
 
 class DatasetFileRow(SQLModel, table=True):

@@ -56,6 +56,8 @@ def dataset_version(
         created_at=row.created_at,
         file_count=row.file_count,
         files=files or [],
+        state=row.state,
+        state_reason=row.state_reason,
     )
 
 

@@ -17,6 +17,7 @@ from services.scheduler.plan import PlanError
 from services.scheduler.resolver import Registry
 from shared import unit_of_work
 from shared.bus import Bus, now
+from shared.db import refused_value
 from shared.envelope import Envelope
 from shared.events import (
     ExecutorHeartbeat,
@@ -32,6 +33,7 @@ from shared.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 STOP_GRACE_S = 10.0
+Built = tuple[Envelope[RunRequested], Run, str | None]  # a request, its run, why it is refused
 
 
 @dataclass
@@ -99,6 +101,28 @@ class Scheduler:
         """Record requested runs as pending, or refuse them with the reason; then place them.
         What is waiting is taken as one batch: one transaction for a burst of requests."""
         built = [(e, *await self._build(e)) for e in envelopes]
+        try:
+            await self._intake(built)
+        except Exception as error:
+            if not refused_value(error):
+                raise  # retried: a registry or database outage passes
+            # A value the database refuses fails every retry: recorded one by one, the
+            # batch's other runs are not held back, and that run is refused, not lost.
+            for one in built:
+                await self._intake_alone(one)
+
+    async def _intake_alone(self, one: Built) -> None:
+        envelope, run, _ = one
+        try:
+            await self._intake([one])
+        except Exception as error:
+            if not refused_value(error):
+                raise
+            log.warning("run %s: the database refused a value of its request", run.id)
+            bare = intake.bare_run(run.id, envelope.data, now())
+            await self._intake([(envelope, bare, intake.UNSTORABLE_REASON)])
+
+    async def _intake(self, built: list[Built]) -> None:
         async with self.writing() as tx:
             fresh = await tx.unseen("run.requested", [envelope.id for envelope, _, _ in built])
             placeable = []
@@ -106,10 +130,11 @@ class Scheduler:
                 if envelope.id not in fresh or await tx.get(run.id):
                     continue
                 fresh.discard(envelope.id)  # the same event twice in one batch: once
-                run = tx.record(domain.accept(run, at=now()))
-                if refused:
+                if refused:  # run.failed is its only event: the submitter waits for one
                     tx.record(domain.reject(run, refused, at=now()))
-                elif run.kind == "pipeline":
+                    continue
+                run = tx.record(domain.accept(run, at=now()))
+                if run.kind == "pipeline":
                     placeable += await progression.advance(tx, run)
                 else:
                     placeable.append(run)
@@ -122,7 +147,7 @@ class Scheduler:
         try:
             return await intake.build(run_id, envelope.data, self.registry, now()), None
         except PlanError as err:
-            return intake.base_run(run_id, envelope.data, now()), str(err)
+            return intake.refused_run(run_id, envelope.data, now()), str(err)
 
     async def on_abort_requested(self, envelope: Envelope[RunAbortRequested]) -> None:
         """Abort a run: at once if it has not started, through its executor if it has."""

@@ -13,7 +13,7 @@ from services.scheduler.domain import Run
 from services.scheduler.pipeline import PipelinePlan
 from services.scheduler.plan import PlanError
 from services.scheduler.resolver import Missing, Registry
-from shared.events import InputRef, RunRequested
+from shared.events import Cause, InputRef, RunRequested
 from shared.registry_api import PinnedComponent, PipelineView
 from shared.specs import REFERENCE, ComponentSpec, PipelineSpec, validation_problems
 
@@ -34,6 +34,26 @@ def base_run(run_id: str, request: RunRequested, at: datetime) -> Run:
         max_concurrency=request.max_concurrency,
     )
     return asked(run, request)
+
+
+def refused_run(run_id: str, request: RunRequested, at: datetime) -> Run:
+    """A request that cannot run, with what it named as asked, so listings and their
+    --component and --pipeline filters show it."""
+    kind = "component" if request.component else "pipeline" if request.pipeline else "command"
+    run = base_run(run_id, request, at)
+    return replace(run, kind=kind, component=request.component, pipeline=request.pipeline)
+
+
+UNSTORABLE_REASON = (
+    "the database cannot store a value of this request "
+    "(a number out of range, or text with a NUL character)"
+)
+
+
+def bare_run(run_id: str, request: RunRequested, at: datetime) -> Run:
+    """What can be recorded of a request whose values the database refused: its id and the
+    kind of its cause, so its id resolves (to a refused run) rather than to nothing."""
+    return Run(id=run_id, command=(), created_at=at, cause=Cause(kind=request.cause.kind))
 
 
 def asked(run: Run, request: RunRequested) -> Run:

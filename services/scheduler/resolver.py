@@ -91,6 +91,9 @@ class Registry:
                 files=model.files,
             )
         dataset = await self._ask(DATASET_VERSION_GET, ref, "dataset version", DatasetVersionView)
+        if dataset.state != "pinned":  # its data was refused, or is not hashed yet
+            why = f": {dataset.state_reason}" if dataset.state_reason else ""
+            raise PlanError(f"dataset {dataset.dataset}@{dataset.version} is {dataset.state}{why}")
         return InputRef(
             type="dataset",
             name=dataset.dataset,

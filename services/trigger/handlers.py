@@ -1,7 +1,8 @@
 """The trigger service's handlers: events in → matching triggers decide → runs requested.
 
-Every decision is a firing row (fired, skipped, queued, debounced), written with the
-events it publishes in one transaction, so `history` answers why a run did or did not start.
+Every decision is a firing row (fired, skipped, queued, debounced: a window that fires keeps
+its status and gains its run), written with the events it publishes in one transaction, so
+`history` answers why a run did or did not start.
 """
 
 import logging
@@ -164,7 +165,7 @@ class Triggers:
             window = tx.windows.get(spec.name)
             if window is None or window.due_at is None or window.due_at < at:
                 window = await store.debounce_window(tx.session, spec.name, at)
-            if window is not None and window.status == "debounced":
+            if window is not None and window.status == "debounced" and window.run_id is None:
                 window.params, window.inputs = decision.params, decision.inputs
                 window.command = decision.command
                 window.event_id = envelope.id if envelope else None
@@ -261,6 +262,9 @@ class Triggers:
                 decision = admit(spec, active, firing.params, firing.inputs, firing.command)
                 if decision.action == "fire":
                     self._fire(tx, spec, firing, decision)
+                    # Still the record of a debounced decision, now with the run it started.
+                    firing.status = "debounced"
+                    firing.reason = f"fired when its {spec.debounce:g} s debounce window closed"
                 else:
                     firing.status = "queued" if decision.action == "queue" else "skipped"
                     firing.reason = decision.reason

@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from services.trigger.bindings import MissingBinding, render
+from shared import storable
 from shared.trigger_specs import TriggerSpec
 
 Action = Literal["fire", "skip", "queue", "debounce"]
@@ -27,8 +28,8 @@ def decide(
     active_runs: list[str],
     debounced: bool = False,
 ) -> Decision:
-    """Depth limit, then bindings, then debounce, then concurrency."""
-    """`context` holds what bindings may use: event/events, tick, trigger, fire."""
+    """Depth limit, then bindings (values a run request may carry), then debounce, then
+    concurrency. `context` holds what bindings may use: event/events, tick, trigger, fire."""
     if depth >= spec.max_depth:
         return Decision(
             "skip", f"causation depth {depth} reached the limit {spec.max_depth}: not firing"
@@ -39,6 +40,11 @@ def decide(
         command = [str(render(part, context)) for part in spec.target.command or []] or None
     except MissingBinding as missing:
         return Decision("skip", str(missing))
+    # A run request carries nothing a database cannot store: an event that binds such a
+    # value (a NUL, Infinity) is a skip with the reason, not a request refused on the bus.
+    unstorable = storable.problem({"params": params, "inputs": inputs, "command": command})
+    if unstorable:
+        return Decision("skip", f"not firing: {unstorable}")
     if spec.debounce and not debounced:
         reason = f"debouncing for {spec.debounce:g} s"
         return Decision("debounce", reason, params, inputs, command=command)

@@ -107,7 +107,10 @@ async def debounce_window(session: AsyncSession, trigger: str, at: datetime) -> 
 
 async def due_debounces(session: AsyncSession, at: datetime) -> list[FiringRow]:
     query = (
-        select(FiringRow).where(FiringRow.status == "debounced").where(col(FiringRow.due_at) <= at)
+        select(FiringRow)
+        .where(FiringRow.status == "debounced")
+        .where(col(FiringRow.run_id).is_(None))  # a window that fired keeps its status
+        .where(col(FiringRow.due_at) <= at)
     )
     return list((await session.exec(query)).all())
 

@@ -31,7 +31,8 @@ class FiringRow(SQLModel, table=True):
     id: str = Field(primary_key=True)
     trigger: str = Field(index=True)
     key: str  # what makes it unique: an event id, a schedule tick, a manual request id
-    status: str = Field(index=True)  # fired | skipped | queued | debounced | superseded
+    # fired | skipped | queued | debounced (with a run_id once its window fired) | superseded
+    status: str = Field(index=True)
     reason: str = stored_default("", sa_type=Text)
     at: datetime = Field(sa_type=UTCDateTime, index=True)
     due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -17,8 +17,11 @@ import pytest
 
 from boxops.cli.quickstart import _write_iris
 from boxops.client import TERMINAL
-from boxops.home import api_token, read_state
+from boxops.home import api_token, credentials_file, operator_login, read_state
+from shared import manifest
 from shared.bus import EVENTS
+from shared.events import FileEntry
+from shared.settings import nats_login
 
 
 @pytest.fixture(scope="module")
@@ -26,6 +29,8 @@ def quickstarted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Pat
     home = tmp_path_factory.mktemp("quickstart") / "home"
     env = {k: v for k, v in os.environ.items() if not k.startswith("BOXOPS_")}
     env["BOXOPS_HOME"] = str(home)
+    # Outside data announced by a test lives under its tmp_path, below the base temp dir.
+    env["BOXOPS_EXTERNAL_FILE_ROOTS"] = str(tmp_path_factory.getbasetemp())
     result = subprocess.run(
         [sys.executable, "-m", "boxops.cli.main", "quickstart"],
         env=env,
@@ -81,7 +86,7 @@ async def _event(home: Path, event_id: str) -> dict[str, Any]:
     """The dataset.version.created event with this id, read back from the stream."""
     state = read_state(home)
     assert state
-    client = await nats.connect(state.nats_url)
+    client = await nats.connect(state.nats_url, **operator_login(home))
     js = client.jetstream()
     subscription = await js.pull_subscribe("dataset.version.created", stream=EVENTS.name)
     try:
@@ -179,8 +184,10 @@ def test_new_data_announced_by_another_system_retrains_with_that_version(
     _apply(api, "triggers", NEW_DATA)
     folder = tmp_path / "lake" / "iris"
     _write_iris(folder, noise=0.3, seed=7)  # new content, so a new model version
-    digest = "sha256:" + hashlib.sha256((folder / "iris.csv").read_bytes()).hexdigest()
-    # Another system, with nothing but nats-py and a bare JSON body:
+    rows = (folder / "iris.csv").read_bytes()
+    entry = FileEntry(path="iris.csv", size=len(rows), sha256=hashlib.sha256(rows).hexdigest())
+    digest = manifest.digest([entry])  # a folder's digest is that of its file manifest
+    # Another system, with nothing but nats-py, ingress credentials and a bare JSON body:
     body = {"dataset": "iris-outside", "uri": folder.as_uri(), "digest": digest}
     asyncio.run(_announce(quickstarted[0], body))
 
@@ -197,7 +204,8 @@ def test_new_data_announced_by_another_system_retrains_with_that_version(
 async def _announce(home: Path, body: dict[str, Any]) -> None:
     state = read_state(home)
     assert state
-    client = await nats.connect(state.nats_url)
+    login = nats_login(credentials_file(home, "ingress"))
+    client = await nats.connect(state.nats_url, **login)
     await client.jetstream().publish("dataset.version.created", json.dumps(body).encode())
     await client.close()
 

@@ -91,7 +91,9 @@ async def test_a_request_that_cannot_run_is_refused_with_the_reason(
         stack,
         "kind: component\nname: needs-data\ncommand: ['true']\ninputs: {data: {type: dataset}}\n",
     )
-    run = await wait_run(stack.http, await submit(stack.http, **body))
+    response = await stack.http.post("/v1/runs", json=body)
+    assert response.status_code == 422, response.text
+    run = await wait_run(stack.http, response.json()["id"])
     assert run["state"] == "failed"
     assert run["substate"] == "rejected"
     assert run["reason"].startswith(reason), run["reason"]

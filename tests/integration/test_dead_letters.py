@@ -20,7 +20,7 @@ from pydantic import Field
 
 from services.gateway.app import build_app as build_gateway
 from services.gateway.settings import GatewaySettings
-from shared.bus import CUSTOM, DEAD_LETTERS, EVENTS, TELEMETRY, Bus
+from shared.bus import CUSTOM, DEAD_LETTERS, DLQ_PREFIX, EVENTS, REASON, REJECTED_BY, TELEMETRY, Bus
 from shared.envelope import Envelope
 from shared.events import Event
 from tests.conftest import eventually, free_port, wait_port
@@ -156,6 +156,14 @@ async def test_a_catalog_event_its_consumer_would_refuse_is_422_with_the_reason(
         "dataset.version.created: uri: 's3://' is not a URI: s3:// needs a bucket or host"
     )
 
+    bad_name = await served.http.post(
+        "/v1/events/dataset.version.created", json={"dataset": "a/../b", "uri": "s3://b/k"}
+    )
+    assert bad_name.status_code == 422
+    assert bad_name.json()["detail"].startswith(
+        "dataset.version.created: dataset: dataset name 'a/../b' may only contain letters"
+    )
+
     cli = await served.boxops("events", "publish", "dataset.version.created", '{"dataset": "x"}')
     assert cli.returncode == 2, cli.stdout + cli.stderr
     assert "an announced version needs the uri of its data" in cli.stderr
@@ -255,3 +263,23 @@ async def test_bad_dlq_requests_say_what_is_wrong(served: Served) -> None:
         2,
         "give a dead letter's ID or --subject SUBJECT, not both",
     )
+
+
+async def test_a_dead_letter_of_another_services_subject_is_not_replayed_by_the_gateway(
+    served: Served,
+) -> None:
+    # As the registry would dead-letter a run.completed it could not take: replaying it
+    # through the gateway would be the gateway forging the scheduler's event.
+    body = json.dumps({"run_id": "r1", "state": "completed", "at": "2026-12-07T10:00:00Z"})
+    headers = {REASON: "no such run", REJECTED_BY: "registry"}
+    await served.bus.nats.publish(DLQ_PREFIX + "run.completed", body.encode(), headers)
+    [entry] = await served.dead_letters(1)
+    events = await served.count(EVENTS.name)
+    for answer in (
+        await served.http.post(f"/v1/dlq/{entry['id']}/replay"),
+        await served.http.post("/v1/dlq/replay", params={"subject": "run.>"}),
+    ):
+        assert answer.status_code == 403, answer.text
+        assert "only the service that owns run.completed publishes it" in answer.json()["detail"]
+    assert await served.count(EVENTS.name) == events
+    assert [e["id"] for e in (await served.http.get("/v1/dlq")).json()] == [entry["id"]]

@@ -33,7 +33,7 @@ async def boxops(stack: SdkStack, *args: str) -> subprocess.CompletedProcess[str
 async def test_the_logs_of_an_unknown_run_are_an_error(sdk_stack: SdkStack) -> None:
     for args in (["nope"], ["nope", "-f"]):
         result = await boxops(sdk_stack, "runs", "logs", *args)
-        assert result.returncode == 1, (args, result.stdout, result.stderr)
+        assert result.returncode == 2, (args, result.stdout, result.stderr)
         assert result.stderr.strip() == "no run with id 'nope'"
         assert result.stdout == ""
 

@@ -2,6 +2,8 @@
 
 import asyncio
 import json
+import os
+import subprocess
 import sys
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
@@ -22,6 +24,7 @@ from tests.integration.conftest import (
     stop_stack,
     wait_run,
 )
+from tests.integration.served import served
 
 
 @pytest.fixture
@@ -181,12 +184,68 @@ async def test_a_storm_of_events_with_debounce_starts_one_run_with_the_last_bind
     )
     assert await storm.wait() == 0
 
-    [firing] = await fired(stack, "on-sales", 1, timeout=60)
+    [firing] = await eventually(lambda: _started_runs(stack, "on-sales"), timeout=60)  # type: ignore[misc]
     run = await wait_run(stack.http, firing["run_id"])
     assert run["command"] == ["echo", "region=eu rows=10099"]
     await caught_up(stack.others["trigger"])  # every event of the storm was read: no new window
     rows = await history(stack, "on-sales")
-    assert [r["status"] for r in rows] == ["fired"]
+    assert [(r["status"], r["run_id"]) for r in rows] == [("debounced", firing["run_id"])]
+
+
+async def test_a_debounced_decision_keeps_its_own_status_in_history_http_and_cli(
+    stack: Stack,
+) -> None:
+    await apply(stack, ON_SALES.replace("event:\n", "debounce: 4s\nevent:\n"))
+    for rows in (100, 101):
+        await publish(stack, "ext.sales.updated", {"region": "eu", "rows": rows})
+
+    async def waiting() -> list[dict[str, Any]] | None:
+        rows = await history(stack, "on-sales")
+        return rows if rows and rows[0]["status"] == "debounced" else None
+
+    [open_window] = await eventually(waiting)  # type: ignore[misc]
+    assert (open_window["run_id"], open_window["reason"]) == (None, "debouncing for 4 s")
+
+    [firing] = await eventually(lambda: _started_runs(stack, "on-sales"))  # type: ignore[misc]
+    assert firing["status"] == "debounced"
+    assert firing["reason"] == "fired when its 4 s debounce window closed"
+    run = await wait_run(stack.http, firing["run_id"])
+    assert run["command"] == ["echo", "region=eu rows=101"]
+
+    async with served(stack.gateway) as url:
+        shown = await asyncio.to_thread(
+            subprocess.run,
+            [sys.executable, "-m", "boxops.cli.main", "triggers", "history", "on-sales"],
+            env=_without_boxops(os.environ) | {"BOXOPS_GATEWAY_URL": url, "COLUMNS": "300"},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert shown.returncode == 0, shown.stderr
+    [line] = [line for line in shown.stdout.splitlines() if firing["run_id"] in line]
+    cells = [cell.strip() for cell in line.strip(" │").split("│")]
+    assert cells[1:3] == ["debounced", firing["run_id"]]
+    assert cells[-1] == "fired when its 4 s debounce window closed"
+
+
+def _without_boxops(env: Any) -> dict[str, str]:
+    return {k: v for k, v in env.items() if not k.startswith("BOXOPS_")}
+
+
+async def _started_runs(stack: Stack, name: str) -> list[dict[str, Any]]:
+    return [row for row in await history(stack, name) if row["run_id"]]
+
+
+async def test_a_bound_value_no_database_can_store_is_a_skipped_firing_with_the_reason(
+    stack: Stack,
+) -> None:
+    await apply(stack, ON_SALES.replace("where: {region: eu, rows: {gte: 100}}", "where: {}"))
+    await publish(stack, "ext.sales.updated", {"region": "e\u0000u", "rows": 100})
+
+    [skipped] = await eventually(lambda: history(stack, "on-sales"))  # type: ignore[misc]
+
+    assert (skipped["status"], skipped["run_id"]) == ("skipped", None)
+    assert skipped["reason"] == "not firing: a NUL character cannot be stored (at command.1)"
 
 
 async def test_concurrency_skip_queue_and_replace(stack: Stack) -> None:

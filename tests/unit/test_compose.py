@@ -1,5 +1,6 @@
 """docker-compose.yml cannot run here, so check it against the code it starts."""
 
+import json
 import os
 import re
 from pathlib import Path
@@ -9,10 +10,12 @@ import pytest
 import yaml
 from pydantic_settings import BaseSettings
 
+from boxops.bus_auth import write_all
 from services.artifact.settings import ArtifactSettings
 from services.executor.settings import ExecutorSettings
 from services.gateway.settings import GatewaySettings
 from services.scheduler.settings import SchedulerSettings
+from shared import bus_permissions
 from shared.service import health_subject
 from shared.settings import BoxopsSettings
 
@@ -98,3 +101,45 @@ def test_health_probes_ask_the_service_they_run_in(services: dict[str, dict[str,
     for name in SETTINGS:
         subject = environment(services[name]).get("HEALTH_SUBJECT")
         assert subject in (None, health_subject(name)), name
+
+
+def test_the_bus_has_no_default_password(services: dict[str, dict[str, Any]]) -> None:
+    text = COMPOSE.read_text(encoding="utf-8")
+    assert "NATS_PASSWORD" not in text
+    assert "--pass" not in services["nats"]["command"]
+    assert "-c" in services["nats"]["command"]
+
+
+def test_each_service_connects_as_its_own_bus_identity(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    for name in SETTINGS:
+        path = Path(boxops_env(services[name])["BOXOPS_NATS_CREDENTIALS"])
+        assert path.name == f"{name}.env", name
+        mounts = [m.split(":") for m in services[name]["volumes"]]
+        assert ["bus", str(path.parent), "ro"] in mounts, name
+
+
+def test_compose_nats_config_grants_each_service_its_own_subjects(
+    services: dict[str, dict[str, Any]], tmp_path: Path
+) -> None:
+    """bus-init's command, run here, writes the config NATS reads: the same permissions."""
+    init = services["bus-init"]
+    module, home, url = init["command"][2:]
+    assert module == "boxops.bus_auth"
+    bus_mount = dict(m.split(":", 1)[::-1] for m in init["volumes"])
+    assert bus_mount[f"{home}/bus"] == "bus"
+    nats_mounts = dict(m.split(":")[:2][::-1] for m in services["nats"]["volumes"])
+    config_path = services["nats"]["command"][services["nats"]["command"].index("-c") + 1]
+    assert nats_mounts[str(Path(config_path).parent)] == "bus"
+
+    write_all(tmp_path, url)
+    config = json.loads((tmp_path / "bus" / Path(config_path).name).read_text())
+    users = {user["user"]: user["permissions"] for user in config["authorization"]["users"]}
+    for name in SETTINGS:
+        expected = bus_permissions.service(name)
+        assert users[name]["publish"]["allow"] == list(expected.publish), name
+        assert users[name]["subscribe"]["allow"] == list(expected.subscribe), name
+        assert users[name]["publish"]["deny"] == list(expected.publish_denied), name
+    assert "run.completed" not in users["ingress"]["publish"]["allow"]
+    assert users["ingress"]["publish"]["allow"] == list(bus_permissions.PUBLIC_SUBJECTS)

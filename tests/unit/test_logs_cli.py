@@ -29,7 +29,7 @@ def test_the_last_lines_of_a_services_log(home: Path) -> None:
 
 def test_an_unknown_service_is_one_line_naming_the_valid_ones(home: Path) -> None:
     result = runner.invoke(app, ["logs", "sched"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.stderr.splitlines() == [
         "no service 'sched': choose one of registry, artifact, scheduler, trigger, executor, "
         "gateway, nats"
@@ -38,5 +38,5 @@ def test_an_unknown_service_is_one_line_naming_the_valid_ones(home: Path) -> Non
 
 def test_a_service_with_no_log_yet_says_where_it_looked(home: Path) -> None:
     result = runner.invoke(app, ["logs", "gateway"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert f"no log of gateway yet at {log_file(home, 'gateway')}" in result.stderr

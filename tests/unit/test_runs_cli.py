@@ -1,7 +1,10 @@
-"""`boxops runs show`: what a run was asked to do and what its program reported."""
+"""`boxops runs show` and `runs logs`: what a run was asked to do and what its program
+reported; which ids are worth waiting for."""
 
 from boxops.cli.common import console
 from boxops.cli.runs import print_run
+from shared.bus import new_id
+from shared.runs import could_be_run_id
 
 RUN = {
     "id": "r1",
@@ -39,3 +42,8 @@ def test_runs_show_names_the_executors_of_a_pipelines_steps() -> None:
     waiting = {**pipeline, "steps": [{**steps[0], "state": "pending", "executor_id": None}]}
     assert executor_line(waiting) == "executor  (pipeline) no step placed yet   attempt 1"
     assert executor_line({**RUN, "executor_id": "ex1"}) == "executor  ex1   attempt 1"
+
+
+def test_the_ids_the_gateway_issues_are_those_runs_logs_waits_for() -> None:
+    assert all(could_be_run_id(new_id()) for _ in range(100))
+    assert not any(map(could_be_run_id, ["nope", new_id().upper(), new_id()[:-1], "0" * 33]))

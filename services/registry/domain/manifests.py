@@ -1,6 +1,7 @@
 """File manifests of versions: their digest, checks, and what changed between two of them."""
 
 import posixpath
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -8,6 +9,7 @@ from shared.events import DatasetChanges, FileEntry
 from shared.manifest import digest as digest  # the CLI computes the same one
 
 LISTED = 100  # paths named per kind of change in an event; the counts are always complete
+SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
 class ManifestError(ValueError):
@@ -60,7 +62,7 @@ def changes(
     With no previous version everything is added; without listings only deltas are known.
     """
     counts: dict[str, Any] = {}
-    if after is not None and before is not None:
+    if after is not None and before is not None and _hashed(before) == _hashed(after):
         added, removed, modified = diff(before, after)
         counts = {
             "files_added": len(added),
@@ -75,6 +77,12 @@ def changes(
         bytes_delta=_delta(before_meta, after_meta, "bytes"),
         rows_delta=_delta(before_meta, after_meta, "rows"),
     )
+
+
+def _hashed(listing: Mapping[str, str]) -> bool:
+    """Whether a listing signs its files by sha256 (managed versions, hashed file:// data)
+    rather than by size and ETag (S3): only listings signed alike are compared."""
+    return all(SHA256.match(signature) for signature in listing.values())
 
 
 def _delta(before: Mapping[str, Any], after: Mapping[str, Any], key: str) -> int | None:

@@ -3,7 +3,8 @@
 import re
 from dataclasses import dataclass
 
-NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
+from shared import names
+
 ALIAS = re.compile(r"^[A-Za-z][A-Za-z0-9._-]{0,63}$")
 LATEST = "latest"
 
@@ -29,12 +30,11 @@ class Ref:
 
 
 def check_name(name: str, what: str = "name") -> str:
-    if not NAME.match(name):
-        raise RefError(
-            f"{what} {name!r} must start with a letter or digit and hold only "
-            "letters, digits, '.', '_' and '-' (at most 200)"
-        )
-    return name
+    """The one rule of `shared.names`, refused as a RefError."""
+    try:
+        return names.check_name(name, what)
+    except names.BadName as err:
+        raise RefError(str(err)) from None
 
 
 def check_alias(alias: str) -> str:
@@ -46,10 +46,11 @@ def check_alias(alias: str) -> str:
     return alias
 
 
-def parse_ref(text: str) -> Ref:
-    """`iris` → latest, `iris@3` → version 3, `clf@production` → the alias."""
+def parse_ref(text: str, what: str = "name") -> Ref:
+    """`iris` → latest, `iris@3` → version 3, `clf@production` → the alias; `what` names
+    the name in a refusal (`dataset name 'a/b' may only contain …`)."""
     name, at, tail = text.strip().partition("@")
-    check_name(name)
+    check_name(name, what)
     if not at or tail == LATEST:
         return Ref(name)
     if tail.isdigit() and int(tail) >= 1:

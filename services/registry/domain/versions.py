@@ -1,13 +1,19 @@
-"""Numbering, identity and drift of versions."""
+"""Numbering, identity, states and drift of versions."""
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from services.registry.domain.manifests import diff
 
+PINNING, PINNED, FAILED = "pinning", "pinned", "failed"
+SHA256 = re.compile(r"^(sha256:)?[0-9a-f]{64}$")
+
 # Pin fields that say nothing about the content: they never count as drift.
 NOT_CONTENT = frozenset({"kind", "checked_at", "listing", "note"})
+# Taken when the data itself was hashed: a re-pin that only asks the source lacks them.
+HASHED = frozenset({"sha256", "digest"})
 
 
 def next_version(latest: int | None) -> int:
@@ -23,6 +29,22 @@ def identity(*, digest: str | None, pin: Mapping[str, Any] | None, uri: str | No
     if fingerprint:
         return f"{uri}#{fingerprint}"
     return uri or ""
+
+
+def pending_identity(*, digest: str | None, uri: str) -> str:
+    """Until its data is hashed, a version is known by its declared digest, else its URI."""
+    return digest or f"{uri}#pinning"
+
+
+def digest_problem(declared: str | None, found: str) -> str | None:
+    """Why a declared digest does not describe the data boxops hashed (`sha256:…`), if so."""
+    if declared is None:
+        return None
+    if not SHA256.match(declared.lower()):
+        return f"digest {declared!r} cannot be checked: boxops checks sha256:<64 hex digits>"
+    if f"sha256:{declared.lower().removeprefix('sha256:')}" != found:
+        return f"digest mismatch: declared {declared}, the data has {found}"
+    return None
 
 
 @dataclass(frozen=True)
@@ -43,7 +65,9 @@ def drift(recorded: Mapping[str, Any] | None, current: Mapping[str, Any]) -> Dri
     differences = [
         f"{key}: {recorded.get(key)!r} → {current.get(key)!r}"
         for key in sorted(set(recorded) | set(current))
-        if key not in ignored and recorded.get(key) != current.get(key)
+        if key not in ignored
+        and not (key in HASHED and key not in current)
+        and recorded.get(key) != current.get(key)
     ]
     before, after = recorded.get("listing"), current.get("listing")
     if isinstance(before, dict) and isinstance(after, dict):

@@ -91,6 +91,40 @@ async def latest(session: AsyncSession, dataset_id: int) -> DatasetVersionRow | 
     return (await session.exec(query)).first()
 
 
+async def latest_pinned(
+    session: AsyncSession, dataset_id: int, *, below: int | None = None
+) -> DatasetVersionRow | None:
+    """The newest version whose data is known (not pinning, not failed), below `below`."""
+    query = select(DatasetVersionRow).where(
+        DatasetVersionRow.dataset_id == dataset_id, DatasetVersionRow.state == "pinned"
+    )
+    if below is not None:
+        query = query.where(DatasetVersionRow.version < below)
+    found = await session.exec(query.order_by(col(DatasetVersionRow.version).desc()).limit(1))
+    return found.first()
+
+
+async def version_by_id(session: AsyncSession, version_id: int) -> DatasetVersionRow | None:
+    return await session.get(DatasetVersionRow, version_id)
+
+
+async def dataset_by_id(session: AsyncSession, dataset_id: int) -> DatasetRow:
+    found = await session.get(DatasetRow, dataset_id)
+    assert found is not None  # noqa: S101  (a version's dataset is never deleted)
+    return found
+
+
+async def pinning(session: AsyncSession, limit: int) -> list[tuple[int, str]]:
+    """(id, uri) of the versions whose data is still to be hashed, oldest first."""
+    query = (
+        select(DatasetVersionRow.id, DatasetVersionRow.uri)
+        .where(DatasetVersionRow.state == "pinning")
+        .order_by(col(DatasetVersionRow.id))
+        .limit(limit)
+    )
+    return [(id_, uri or "") for id_, uri in (await session.exec(query)).all() if id_]
+
+
 async def version(session: AsyncSession, dataset_id: int, number: int) -> DatasetVersionRow | None:
     query = select(DatasetVersionRow).where(
         DatasetVersionRow.dataset_id == dataset_id, DatasetVersionRow.version == number

@@ -1,6 +1,7 @@
 """The registry and the gateway on a real nats-server and a real database (SQLite or
 PostgreSQL); events published and dead letters read through JetStream itself."""
 
+import hashlib
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from boxops.artifacts import LocalFile
 from services.gateway.app import build_app as build_gateway
 from services.gateway.settings import GatewaySettings
 from services.registry.app import build_app as build_registry
@@ -18,6 +20,7 @@ from services.registry.settings import RegistrySettings
 from shared.bus import DEAD_LETTERS, EVENTS, Bus
 from shared.service import Service
 from tests.conftest import eventually
+from tests.integration.executor_blobs import BlobStack, start_blob_stack, stop_blob_stack
 
 
 @dataclass
@@ -25,6 +28,36 @@ class Registry:
     service: Service
     gateway: FastAPI
     http: httpx.AsyncClient
+    store: BlobStack  # the artifact service the registry asks whether files are stored
+    home: Path
+
+    @property
+    def lake(self) -> Path:
+        """The declared root of external file:// data."""
+        return self.home.parent / "lake"
+
+    async def settled(self, name: str, version: int) -> dict[str, Any]:
+        """The dataset version once its data is hashed (pinned or failed)."""
+
+        async def done() -> dict[str, Any] | None:
+            response = await self.http.get(f"/v1/datasets/{name}/versions/{version}")
+            if response.status_code == 404:
+                return None  # an announced version is not recorded yet
+            found: dict[str, Any] = response.json()
+            return None if found["state"] == "pinning" else found
+
+        return await eventually(done)  # type: ignore[return-value]
+
+    async def stored(self, *contents: bytes) -> list[str]:
+        """Put these contents in the artifact store; their sha256s, in order."""
+        folder = self.home / "to-store"
+        folder.mkdir(parents=True, exist_ok=True)
+        paths = []
+        for content in contents:
+            path = folder / hashlib.sha256(content).hexdigest()
+            path.write_bytes(content)
+            paths.append(LocalFile(path, path.name))
+        return [blob.sha256 for blob in await self.store.artifacts.put_files(paths)]
 
     @property
     def bus(self) -> Bus:
@@ -67,17 +100,28 @@ async def start_registry(
     nats_url: str, db: tuple[str, str], home: Path, settings: RegistrySettings | None = None
 ) -> Registry:
     url, schema = db
+    lake = home.parent / "lake"  # the one root external file:// data may come from
+    lake.mkdir(parents=True, exist_ok=True)
     service = build_registry(
-        settings or RegistrySettings(nats_url=nats_url, home=home, db_url=url, db_schema=schema)
+        settings
+        or RegistrySettings(
+            nats_url=nats_url,
+            home=home,
+            db_url=url,
+            db_schema=schema,
+            external_file_roots=[lake],
+        )
     )
     gateway = build_gateway(GatewaySettings(nats_url=nats_url, home=home))
     await service.start()
     await gateway.state.service.start()
+    store = await start_blob_stack(nats_url, home / "store")
     http = httpx.AsyncClient(transport=httpx.ASGITransport(app=gateway), base_url="http://gw")
-    return Registry(service, gateway, http)
+    return Registry(service, gateway, http, store, home)
 
 
 async def stop_registry(registry: Registry) -> None:
+    await stop_blob_stack(registry.store)
     await registry.http.aclose()
     await registry.gateway.state.service.stop()
     await registry.service.stop()

@@ -51,7 +51,9 @@ async def served(nats_url: str, db: tuple[str, str], tmp_path: Path) -> AsyncIte
     url, schema = db
     home, blobs = tmp_path / "home", tmp_path / "blobs"
     common: dict[str, Any] = {"nats_url": nats_url, "home": home}
-    registry = build_registry(RegistrySettings(**common, db_url=url, db_schema=schema))
+    registry = build_registry(
+        RegistrySettings(**common, db_url=url, db_schema=schema, external_file_roots=[tmp_path])
+    )
     artifact_db = service_db(db, "artifact")
     artifact = build_artifact(
         ArtifactSettings(
@@ -149,9 +151,9 @@ async def test_components_and_pipelines_register_list_show_and_refuse(
     )
     assert "cycle: a → b → a" in refused.stderr
     bad = tmp_path / "bad.yaml"
-    bad.write_text("kind: component\nname: Train\ncommand: []\n")
+    bad.write_text("kind: component\nname: tr/ain\ncommand: []\n")
     local = await served.boxops("components", "register", str(bad), ok=False)
-    assert "name (line 2): String should match pattern" in local.stderr
+    assert "name (line 2): component name 'tr/ain' may only contain letters" in local.stderr
     assert "command (line 3): List should have at least 1 item" in local.stderr
     assert await served.json("pipelines", "list") == []
 
@@ -204,7 +206,7 @@ async def test_a_pull_whose_blob_fails_its_digest_leaves_nothing_behind(
 
     out = tmp_path / "out"
     failed = await served.boxops("datasets", "pull", "docs", str(out), ok=False)
-    assert failed.returncode == 1
+    assert failed.returncode == 2
     assert f"pull failed, nothing was written to {out}: b.txt:" in failed.stderr.replace("\n", "")
     assert not out.exists()
     assert leftovers(tmp_path, ".out") == []
@@ -214,21 +216,28 @@ async def test_a_pull_whose_blob_fails_its_digest_leaves_nothing_behind(
 async def test_link_verify_lineage_and_models(served: Served, tmp_path: Path) -> None:
     table = tmp_path / "sales.csv"
     table.write_text("region,rows\neu,1\n")
+    made_up = "sha256:" + "0" * 64
+    wrong = await served.boxops(
+        "datasets", "link", "sales", table.as_uri(), "--digest", made_up, ok=False
+    )
+    assert wrong.returncode == 1
+    assert f"sales@1 failed: digest mismatch: declared {made_up}" in wrong.stderr
     linked = await served.json("datasets", "link", "sales", table.as_uri(), "--meta", "k=v")
+    assert (linked["version"], linked["state"]) == (2, "pinned")  # link waits for the hashing
     assert linked["metadata"]["columns"] == [
         {"name": "region", "type": "string"},
         {"name": "rows", "type": "int"},
     ]
-    assert "sales@1: ok" in (await served.boxops("datasets", "verify", "sales@1")).stdout
+    assert "sales@2: ok" in (await served.boxops("datasets", "verify", "sales@2")).stdout
     table.write_text("region,rows\neu,2\n")
-    drift = await served.boxops("datasets", "verify", "sales@1", ok=False)
+    drift = await served.boxops("datasets", "verify", "sales@2", ok=False)
     assert drift.returncode == 1 and "drift" in drift.stdout
 
     weights = tmp_path / "model"
     weights.mkdir()
     (weights / "model.onnx").write_bytes(b"onnx" * 100)
     pushed = await served.json(
-        "models", "push", "clf", str(weights), "--metric", "acc=0.9", "--parent", "sales@1"
+        "models", "push", "clf", str(weights), "--metric", "acc=0.9", "--parent", "sales@2"
     )
     assert (pushed["version"], pushed["format"], pushed["metrics"]) == (1, "onnx", {"acc": 0.9})
     aliased = await served.boxops("models", "alias", "clf", "1", "production")
@@ -239,10 +248,10 @@ async def test_link_verify_lineage_and_models(served: Served, tmp_path: Path) ->
     await served.boxops("models", "pull", "clf@production", str(out))
     assert (out / "model.onnx").read_bytes() == b"onnx" * 100
 
-    tree = await served.json("datasets", "lineage", "sales@1")
+    tree = await served.json("datasets", "lineage", "sales@2")
     assert [n["ref"] for n in tree["downstream"]] == ["clf@1"]
     printed = await served.boxops("models", "lineage", "clf@1")
-    assert "dataset sales@1" in printed.stdout
+    assert "dataset sales@2" in printed.stdout
 
 
 async def test_verify_finds_a_managed_version_whose_blob_was_deleted(

@@ -1,9 +1,9 @@
 """Dataset versions through the gateway and through events: external (pinned, verified),
 managed manifests (chunked, diffed), idempotency, and dead letters for what cannot be kept."""
 
+import hashlib
 import json
 import os
-from pathlib import Path
 from typing import Any
 
 from shared.events import FileEntry
@@ -32,11 +32,9 @@ async def recorded(registry: Registry, name: str, count: int) -> list[dict[str, 
     return await eventually(enough)  # type: ignore[return-value]
 
 
-def files(count: int, content: str = "a", prefix: str = "part") -> list[dict[str, Any]]:
+def files(count: int, sha256: str, prefix: str = "part") -> list[dict[str, Any]]:
     return [
-        FileEntry(
-            path=f"{prefix}/{i:05d}.csv", size=10 + i, sha256=(content * 64)[:64]
-        ).model_dump()
+        FileEntry(path=f"{prefix}/{i:05d}.csv", size=10 + i, sha256=sha256).model_dump()
         for i in range(count)
     ]
 
@@ -63,13 +61,14 @@ async def test_an_external_version_is_recorded_once_per_identity(registry: Regis
     )
 
 
-async def test_a_local_csv_is_pinned_described_and_its_drift_reported(
-    registry: Registry, tmp_path: Path
-) -> None:
-    data = tmp_path / "iris.csv"
+async def test_a_local_csv_is_pinned_described_and_its_drift_reported(registry: Registry) -> None:
+    data = registry.lake / "iris.csv"
     data.write_text("sepal,petal,kind\n5.1,1.4,setosa\n4.9,1.3,setosa\n")
     status, version = await link(registry, "iris", uri=data.as_uri(), metadata={"owner": "ml"})
-    assert status == 201
+    assert (status, version["state"]) == (201, "pinning")
+    version = await registry.settled("iris", 1)
+    assert version["state"] == "pinned"
+    assert version["digest"] == "sha256:" + hashlib.sha256(data.read_bytes()).hexdigest()
     meta = version["metadata"]
     assert meta["rows"] == 2 and meta["files"] == 1 and meta["owner"] == "ml"
     assert [c["type"] for c in meta["columns"]] == ["float", "float", "string"]
@@ -88,35 +87,48 @@ async def test_a_local_csv_is_pinned_described_and_its_drift_reported(
     assert (await registry.http.post(verify)).json()["status"] == "unreachable"
 
 
-async def test_a_local_directory_version_knows_which_files_changed(
-    registry: Registry, tmp_path: Path
-) -> None:
-    folder = tmp_path / "images"
+async def test_a_local_directory_version_knows_which_files_changed(registry: Registry) -> None:
+    folder = registry.lake / "images"
     folder.mkdir()
     for name in ("a.png", "b.png"):
         (folder / name).write_bytes(b"png")
     await link(registry, "faces", uri=folder.as_uri())
+    await registry.settled("faces", 1)
     (folder / "c.png").write_bytes(b"png")
     (folder / "a.png").unlink()
-    status, second = await link(registry, "faces", uri=folder.as_uri())
+    status, _ = await link(registry, "faces", uri=folder.as_uri())
     assert status == 201
+    second = await registry.settled("faces", 2)
     changes = second["changes"]
-    assert (changes["added"], changes["removed"]) == (["c.png"], ["a.png"])
+    assert (changes["added"], changes["removed"], changes["modified"]) == (["c.png"], ["a.png"], [])
     dataset = (await registry.http.get("/v1/datasets/faces")).json()
     assert dataset["type"] == "image"
+    announced = await registry.events("dataset.version.created")
+    assert [e["version"] for e in announced] == [1, 2]  # each once its data was hashed
+
+    status, _ = await link(registry, "faces", uri=folder.as_uri())  # nothing changed
+    same = await registry.settled("faces", 3)
+    assert (status, same["state"], same["state_reason"]) == (
+        201,
+        "failed",
+        "the same data as version 2",
+    )
+    latest = (await registry.http.get("/v1/datasets/faces/versions/latest")).json()
+    assert latest["version"] == 2
 
 
 async def test_a_large_managed_manifest_goes_over_in_chunks_and_is_diffed(
     registry: Registry,
 ) -> None:
-    manifest = files(4500)
+    a, b, c = await registry.stored(b"a", b"b", b"c")
+    manifest = files(4500, a)
     status, first = await link(registry, "logs", files=manifest)
     assert (status, first["file_count"], first["metadata"]["files"]) == (201, 4500, 4500)
     status, again = await link(registry, "logs", files=list(reversed(manifest)))
     assert (status, again["version"]) == (200, 1)
 
-    changed = manifest[:4000] + files(2, "b", prefix="new")
-    changed[0] = {**changed[0], "sha256": "c" * 64}
+    changed = manifest[:4000] + files(2, b, prefix="new")
+    changed[0] = {**changed[0], "sha256": c}
     status, second = await link(registry, "logs", files=changed)
     assert status == 201
     assert second["changes"]["files_added"] == 2
@@ -130,8 +142,8 @@ async def test_a_large_managed_manifest_goes_over_in_chunks_and_is_diffed(
     ]
     announced = await registry.events("dataset.version.created")
     assert [(e["version"], e.get("previous_version")) for e in announced] == [(1, None), (2, 1)]
-    unknown = (await registry.http.post("/v1/datasets/logs/versions/2/verify")).json()
-    assert unknown["status"] == "unreachable"  # no artifact service here to ask
+    checked = (await registry.http.post("/v1/datasets/logs/versions/2/verify")).json()
+    assert checked["status"] == "ok"  # every file is still in the artifact store
     assert announced[1]["changes"]["files_removed"] == 500
     assert len(announced[1]["changes"]["removed"]) == 100
 
@@ -181,7 +193,9 @@ async def test_an_announcement_that_cannot_be_recorded_is_dead_lettered_with_the
     assert reasons[2] == (
         "dataset.version.created: uri: 's3://' is not a URI: s3:// needs a bucket or host"
     )
-    assert reasons[3].startswith("dataset.version.created: dataset: dataset name 'Bad Name!' must")
+    assert reasons[3].startswith(
+        "dataset.version.created: dataset: dataset name 'Bad Name!' may only contain letters"
+    )
     assert reasons[4] == (
         "dataset.version.created: (body): an announced version needs the uri of its data"
     )
@@ -196,7 +210,8 @@ async def test_an_announcement_that_cannot_be_recorded_is_dead_lettered_with_the
 async def test_a_version_too_big_for_one_reply_says_so_and_its_files_page(
     registry: Registry,
 ) -> None:
-    status, _ = await link(registry, "huge", files=files(12_000))
+    [sha256] = await registry.stored(b"huge")
+    status, _ = await link(registry, "huge", files=files(12_000, sha256))
     assert status == 201
     message = await registry.bus.broker.request(
         RefQuery(ref="huge@1"), DATASET_VERSION_GET, timeout=5
@@ -229,3 +244,22 @@ async def test_a_dataset_is_created_with_its_fields_and_changed_later(registry: 
     assert [d["name"] for d in tagged["items"]] == ["faces"]
     bad = await registry.http.put("/v1/datasets/faces", json={"type": "spreadsheet"})
     assert bad.status_code == 422
+
+
+async def test_a_version_of_files_the_store_does_not_hold_is_refused_naming_them(
+    registry: Registry,
+) -> None:
+    [held] = await registry.stored(b"sepal,petal\n")
+    absent = "f" * 64
+    manifest = [
+        {"path": "train.csv", "size": 12, "sha256": held},
+        {"path": "test.csv", "size": 9, "sha256": absent},
+    ]
+    status, refused = await link(registry, "fake", files=manifest)
+    assert status == 422
+    assert refused["detail"] == (
+        f"1 file(s) not in the artifact store (push them first): test.csv (sha256 {absent})"
+    )
+    assert (await registry.http.get("/v1/datasets/fake")).status_code == 404  # nothing kept
+    status, kept = await link(registry, "fake", files=manifest[:1])
+    assert (status, kept["version"]) == (201, 1)

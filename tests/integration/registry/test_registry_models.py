@@ -6,12 +6,10 @@ from shared.queries import MODEL_VERSION_GET, RefQuery, Reply
 from tests.integration.registry.conftest import Registry
 
 
-def files(fill: str) -> list[dict[str, Any]]:
-    return [{"path": "model.onnx", "size": 42, "sha256": fill * 64}]
-
-
-async def push(registry: Registry, name: str, fill: str, **extra: Any) -> tuple[int, Any]:
-    body = {"files": files(fill), "format": "onnx", "framework": "pytorch", **extra}
+async def push(registry: Registry, name: str, content: str, **extra: Any) -> tuple[int, Any]:
+    [sha256] = await registry.stored(content.encode())
+    files = [{"path": "model.onnx", "size": len(content), "sha256": sha256}]
+    body = {"files": files, "format": "onnx", "framework": "pytorch", **extra}
     response = await registry.http.post(f"/v1/models/{name}/versions", json=body)
     return response.status_code, response.json()
 
@@ -74,3 +72,16 @@ async def test_listings_are_paginated(registry: Registry) -> None:
     assert (page["total"], page["limit"], page["offset"]) == (5, 2, 2)
     prefixed = (await registry.http.get("/v1/models", params={"prefix": "m4"})).json()
     assert [m["name"] for m in prefixed["items"]] == ["m4"]
+
+
+async def test_a_version_of_files_the_store_does_not_hold_is_refused_naming_them(
+    registry: Registry,
+) -> None:
+    absent = "e" * 64
+    files = [{"path": "weights.bin", "size": 42, "sha256": absent}]
+    response = await registry.http.post("/v1/models/fake/versions", json={"files": files})
+    assert response.status_code == 422
+    assert response.json()["detail"] == (
+        f"1 file(s) not in the artifact store (push them first): weights.bin (sha256 {absent})"
+    )
+    assert (await registry.http.get("/v1/models/fake")).status_code == 404  # nothing kept

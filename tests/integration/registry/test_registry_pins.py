@@ -2,6 +2,7 @@
 ETag, an S3 prefix's listing (moto's S3 server), an HTTP resource's ETag; drift found."""
 
 import asyncio
+import hashlib
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -120,3 +121,34 @@ async def test_an_http_resource_is_pinned_by_its_etag(registry: Registry) -> Non
     finally:
         server.should_exit = True
         await serving
+
+
+async def test_a_declared_digest_of_an_s3_object_is_checked_by_reading_it(
+    pinning: Registry, s3_endpoint: str
+) -> None:
+    s3 = await asyncio.to_thread(bucket, s3_endpoint)
+    rows = b"a,b\n1,2\n"
+    await asyncio.to_thread(s3.put_object, Bucket="lake", Key="iris/iris.csv", Body=rows)
+    uri, made_up = "s3://lake/iris/iris.csv", "sha256:" + "0" * 64
+    actual = "sha256:" + hashlib.sha256(rows).hexdigest()
+
+    await pinning.http.post("/v1/datasets/iris/versions", json={"uri": uri, "digest": made_up})
+    wrong = await pinning.settled("iris", 1)
+    assert (wrong["state"], wrong["state_reason"]) == (
+        "failed",
+        f"digest mismatch: declared {made_up}, the data has {actual}",
+    )
+    latest = await pinning.http.post("/v1/datasets/iris/versions/latest/verify")
+    assert (latest.status_code, latest.json()["detail"]) == (
+        404,
+        "dataset 'iris' has no pinned version yet",
+    )
+
+    await pinning.http.post("/v1/datasets/iris/versions", json={"uri": uri, "digest": actual})
+    right = await pinning.settled("iris", 2)
+    assert (right["state"], right["digest"], right["pin"]["sha256"]) == (
+        "pinned",
+        actual,
+        actual.removeprefix("sha256:"),
+    )
+    assert (await verify(pinning, "iris"))["status"] == "ok"

@@ -67,6 +67,16 @@ def test_without_listings_only_the_deltas_are_known() -> None:
     assert found.files_added is None and found.rows_delta == 2 and found.bytes_delta is None
 
 
+def test_listings_signed_differently_are_not_compared_file_by_file() -> None:
+    hashed = signatures([entry("iris.csv"), entry("a.csv", "b"), entry("b.csv", "c")])
+    s3 = {"iris.csv": "12:0cc175b9c0f1b6a831c399e269772661"}
+    found = changes(hashed, s3, {"bytes": 3}, {"bytes": 12})
+    assert (found.files_added, found.files_removed, found.files_modified) == (None, None, None)
+    assert found.bytes_delta == 9
+    same = changes(hashed, signatures([entry("iris.csv")]), {}, {})
+    assert (same.files_removed, same.files_modified) == (2, 0)
+
+
 def test_summary_counts_files_and_bytes() -> None:
     assert summary([entry("a", size=3), entry("b", size=4)]) == {"files": 2, "bytes": 7}
 

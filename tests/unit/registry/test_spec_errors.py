@@ -32,9 +32,10 @@ SCHEMA_CASES = [
     ),
     ("kind: component\ncommand: [x]\n", COMPONENT, "name (line 1): Field required"),
     (
-        "kind: component\nname: Train\ncommand: [x]\n",
+        "kind: component\nname: tr/ain\ncommand: [x]\n",
         COMPONENT,
-        "name (line 2): String should match pattern '^[a-z0-9][a-z0-9._-]{0,99}$'",
+        "name (line 2): component name 'tr/ain' may only contain letters, digits, '.', '_' "
+        "and '-', start with a letter or digit, and be at most 200 characters long",
     ),
     (
         "kind: component\nname: t\ncommand: []\n",
