@@ -3,10 +3,10 @@
 from pathlib import Path
 from typing import Literal
 
-from dotenv import dotenv_values
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.credentials import nats_login
 from shared.home import DEFAULT_HOME, absolute
 
 # JetStream drops a message whose Nats-Msg-Id it stored this recently (every stream's
@@ -21,20 +21,6 @@ DLQ_MAX_AGE_S = 30 * 86400
 DLQ_MAX_BYTES = 1024**3
 LOG_FORMATS = ("text", "json")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-
-
-def nats_login(path: Path) -> dict[str, str]:
-    """User, password and reply inbox from a credentials file (KEY=value lines)."""
-    if not path.is_file():
-        raise ValueError(f"BOXOPS_NATS_CREDENTIALS: no such file {path}")
-    values = dotenv_values(path)
-    missing = [k for k in ("NATS_USER", "NATS_PASSWORD") if not values.get(k)]
-    if missing:
-        raise ValueError(f"BOXOPS_NATS_CREDENTIALS: {path} lacks {', '.join(missing)}")
-    login = {"user": str(values["NATS_USER"]), "password": str(values["NATS_PASSWORD"])}
-    if values.get("NATS_INBOX_PREFIX"):
-        login["inbox_prefix"] = str(values["NATS_INBOX_PREFIX"])
-    return login
 
 
 class BoxopsSettings(BaseSettings):
