@@ -303,6 +303,7 @@ class ExecutorRunStarted(Event):
     executor_id: str = Field(description="The reporting executor.")
     pid: int | None = Field(None, description="Process id (local backend).")
     at: datetime = Field(description="When the process started.")
+    attempt: int | None = Field(None, ge=1, description="The attempt it reports on.")
 
 
 class ExecutorRunEnded(Event):
@@ -312,6 +313,7 @@ class ExecutorRunEnded(Event):
     run_id: str = Field(description="The run.")
     executor_id: str = Field(description="The reporting executor.")
     exit_code: int | None = Field(None, description="Exit code; None if it never started.")
+    attempt: int | None = Field(None, ge=1, description="The attempt it reports on.")
     reason: str = Field("", description="Why it ended, e.g. 'exit code 3' or 'command not found'.")
     stderr_tail: str = Field("", description="Last lines of stderr.")
     at: datetime = Field(description="When the process ended.")
@@ -345,6 +347,9 @@ class ExecutorHeartbeat(Event):
     running: list[str] = Field(default_factory=list, description="Runs it is running.")
     labels: dict[str, str] = Field(default_factory=dict, description="Placement labels.")
     at: datetime = Field(description="When it was sent.")
+    interval_s: float | None = Field(
+        None, gt=0, description="Seconds until its next heartbeat; None: the default, 1 s."
+    )
 
 
 class LogLine(BaseModel):

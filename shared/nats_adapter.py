@@ -99,6 +99,11 @@ class NatsAdapter:
             if not dynamic:
                 await self.jetstream.update_stream(config)
 
+    async def unhandled(self, stream: str, durable: str) -> int:
+        """Messages a durable consumer has not acked yet: waiting, or delivered and in hand."""
+        info = await self.jetstream.consumer_info(stream, durable)
+        return (info.num_pending or 0) + (info.num_ack_pending or 0)
+
     async def publish(self, subject: str, body: bytes, headers: dict[str, str]) -> Stored:
         """Publish to whichever stream keeps `subject`; where it was stored."""
         try:

@@ -32,6 +32,9 @@ class RunSubstate(StrEnum):
     CACHED = "cached"  # completed: outputs taken from an earlier identical run
 
 
+# Why a run ended whose executor was restarted (killed, crashed) while it ran.
+LOST_ON_RESTART = "the executor restarted and lost the run"
+
 TERMINAL = frozenset({RunState.COMPLETED, RunState.FAILED, RunState.ABORTED})
 ACTIVE = frozenset({RunState.PENDING, RunState.RUNNING})
 

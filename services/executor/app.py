@@ -7,6 +7,7 @@ from services.executor.backends.cgroups import usable
 from services.executor.backends.local import LocalBackend
 from services.executor.handlers import Executor
 from services.executor.inputs import BlobStore, Inputs
+from services.executor.leftovers import LiveAttempts
 from services.executor.runner import Context
 from services.executor.settings import ExecutorSettings
 from shared.events import RunDispatched, RunStopRequested
@@ -24,7 +25,8 @@ def build_app(
     service = build_service(NAME, settings, tracing, source=f"boxops/{NAME}/{settings.executor_id}")
     blobs = blobs or artifact_store(settings)
     cache = settings.home / "executor" / "cache"
-    ctx = Context(settings, service.bus, Inputs(cache, blobs), blobs)
+    live = LiveAttempts(settings.home / "executor" / "live")
+    ctx = Context(settings, service.bus, Inputs(cache, blobs), blobs, live)
     backends: dict[str, Backend] = {
         "local": LocalBackend(rlimit_memory=settings.local_rlimit_memory, cgroups=usable())
     }
@@ -43,6 +45,7 @@ def build_app(
             service.on_stop.append(docker.close)
 
     service.on_start.append(connect_docker)
+    service.on_start.append(executor.take_over)  # before the first dispatch and heartbeat
     service.bus.consume(
         RunDispatched,
         durable=f"{NAME}-{settings.executor_id}",

@@ -3,6 +3,7 @@
 import asyncio
 import logging
 
+from services.executor import leftovers, reaper
 from services.executor.backends import Backend
 from services.executor.contract import Layout
 from services.executor.runner import Attempt, Context
@@ -15,6 +16,7 @@ from shared.events import (
     RunDispatched,
     RunStopRequested,
 )
+from shared.runs import LOST_ON_RESTART
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +48,7 @@ class Executor:
             await self._refuse(run, f"backend {run.backend!r} not offered here (only {offered})")
             return
         root.mkdir(parents=True)
+        self.ctx.live.begin(run.run_id, run.attempt)
         attempt = Attempt(self.ctx, run, backend, Layout(root))
         self.attempts[run.run_id] = attempt
         task = asyncio.create_task(attempt.live())
@@ -57,9 +60,10 @@ class Executor:
         self.attempts.pop(run_id, None)
 
     async def _refuse(self, run: RunDispatched, reason: str) -> None:
-        await self.ctx.bus.publish(
-            ExecutorRunEnded(run_id=run.run_id, executor_id=self.id, reason=reason, at=now())
+        ended = ExecutorRunEnded(
+            run_id=run.run_id, executor_id=self.id, attempt=run.attempt, reason=reason, at=now()
         )
+        await self.ctx.bus.publish(ended)
 
     async def on_stop_requested(self, envelope: Envelope[RunStopRequested]) -> None:
         """Stop a run (SIGTERM, then SIGKILL after the grace period), in the background."""
@@ -81,6 +85,7 @@ class Executor:
             backends=sorted(self.backends),
             running=sorted(self.attempts),
             at=now(),
+            interval_s=settings.heartbeat_s,
         )
 
     async def heartbeat_forever(self) -> None:
@@ -91,6 +96,25 @@ class Executor:
                 # A missed beat is harmless; the next one follows in a second.
                 log.exception("heartbeat failed")
             await asyncio.sleep(self.settings.heartbeat_s)
+
+    async def take_over(self) -> None:
+        """At start: adopt what runs leave behind, and end what a previous life of this
+        executor left running (killed, it never reported those attempts' end)."""
+        if not reaper.become_subreaper():
+            log.warning("not a child subreaper: what a run leaves behind may outlive it")
+        for leftover in await asyncio.to_thread(self.ctx.live.unfinished):
+            killed = await asyncio.to_thread(leftovers.kill, leftover)
+            reason = LOST_ON_RESTART + (f"; killed {', '.join(killed)}" if killed else "")
+            log.warning("run %s attempt %d: %s", leftover.run_id, leftover.attempt, reason)
+            ended = ExecutorRunEnded(
+                run_id=leftover.run_id,
+                executor_id=self.id,
+                attempt=leftover.attempt,
+                reason=reason,
+                at=now(),
+            )
+            await self.ctx.bus.publish(ended)
+            self.ctx.live.end(leftover.run_id, leftover.attempt)
 
     async def stop_all(self) -> None:
         """On shutdown: stop every run and report how it ended."""

@@ -13,6 +13,7 @@ from services.executor.backends import Backend, Launch, Running, StartError
 from services.executor.capture import Capture, LogShipper
 from services.executor.contract import ContractError, Layout
 from services.executor.inputs import BlobStore, InputError, Inputs
+from services.executor.leftovers import LiveAttempts
 from services.executor.outputs import OutputRefused
 from services.executor.recorder import Recorder
 from services.executor.settings import ExecutorSettings
@@ -40,6 +41,7 @@ class Context:
     bus: Bus
     inputs: Inputs
     blobs: BlobStore | None
+    live: LiveAttempts  # which attempts have begun and not ended, for a later life
 
 
 @dataclass
@@ -66,6 +68,8 @@ class Attempt:
                 await self.report(None, f"executor error: {type(err).__name__}: {err}")
             finally:
                 self.ended.set()
+            # Reported: a later life of this executor has nothing of it to end.
+            self.ctx.live.end(self.run.run_id, self.run.attempt)
 
     async def _live(self) -> None:
         try:
@@ -77,10 +81,13 @@ class Attempt:
         except (StartError, InputError, ContractError) as err:
             await self.report(None, str(err))
             return
+        if self.running.pid is not None:
+            self.ctx.live.started(self.run.run_id, self.run.attempt, self.running.pid)
         await self.ctx.bus.publish(
             ExecutorRunStarted(
                 run_id=self.run.run_id,
                 executor_id=self.ctx.settings.executor_id,
+                attempt=self.run.attempt,
                 pid=self.running.pid,
                 at=now(),
             )
@@ -135,6 +142,8 @@ class Attempt:
                 task.cancel()
         await recorder.close(tasks[1])
         reason = self.stop_reason or f"exit code {code}"
+        if running.left_behind:
+            reason += f"; killed what it left running: {', '.join(running.left_behind)}"
         try:
             found, refused = await self.collect(recorder, capture)
         finally:
@@ -235,6 +244,7 @@ class Attempt:
             ExecutorRunEnded(
                 run_id=self.run.run_id,
                 executor_id=self.ctx.settings.executor_id,
+                attempt=self.run.attempt,
                 exit_code=code,
                 reason=reason,
                 stderr_tail=tail,

@@ -9,6 +9,7 @@ from services.scheduler.metrics import MetricWriter
 from services.scheduler.reads import Reads
 from services.scheduler.resolver import Registry
 from services.scheduler.settings import SchedulerSettings
+from shared.bus import EVENTS
 from shared.events import (
     ExecutorHeartbeat,
     ExecutorRunEnded,
@@ -30,7 +31,10 @@ def build_app(settings: SchedulerSettings, *, tracing: TracerProvider | None = N
     broker, bus = service.broker, service.bus
     db = attach_database(service, MIGRATIONS, settings.relay_interval_s)
     registry = Registry(broker, settings.registry_timeout_s)
-    scheduler = Scheduler(bus, db.sessions, db.outbox, registry)
+    reports = f"{NAME}-reports"
+    scheduler = Scheduler(
+        bus, db.sessions, db.outbox, registry, lambda: bus.nats.unhandled(EVENTS.name, reports)
+    )
     reads = Reads(db.sessions)
 
     # Registry outages are retried for minutes (backoff capped at 10 s) before a request
@@ -39,9 +43,9 @@ def build_app(settings: SchedulerSettings, *, tracing: TracerProvider | None = N
         scheduler.on_runs_requested
     )
     bus.consume(RunAbortRequested, durable=f"{NAME}-aborts")(scheduler.on_abort_requested)
-    bus.consume(
-        (ExecutorRunStarted, ExecutorRunEnded), durable=f"{NAME}-reports", subject="executor.run.*"
-    )(scheduler.on_executor_report)
+    bus.consume((ExecutorRunStarted, ExecutorRunEnded), durable=reports, subject="executor.run.*")(
+        scheduler.on_executor_report
+    )
     bus.consume(ExecutorHeartbeat, durable=f"{NAME}-heartbeats", deliver_new_only=True)(
         scheduler.on_heartbeat
     )

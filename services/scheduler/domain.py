@@ -41,6 +41,9 @@ ALLOWED: dict[RunState, frozenset[RunState]] = {
 }
 
 
+ABORTED_BY_USER = "aborted by user"
+
+
 class IllegalTransition(Exception):
     def __init__(self, run_id: str, frm: RunState, to: RunState) -> None:
         super().__init__(f"run {run_id}: {frm} → {to} is not allowed")
@@ -238,11 +241,20 @@ def end(
     if run.state is RunState.PENDING and exit_code is not None:
         # The start report was lost; the end report proves the process ran.
         run = start(run, run.executor_id or "", at=at)
-    if run.stop_reason == "aborted by user":
-        return transition(run, RunState.ABORTED, at=at, reason=run.stop_reason, exit_code=exit_code)
+    if run.stop_reason == ABORTED_BY_USER:
+        # Ended otherwise than by the stop (a restarted executor's report): say how too.
+        other = exit_code is None and reason not in ("", ABORTED_BY_USER)
+        why = f"{ABORTED_BY_USER}; {reason}" if other else ABORTED_BY_USER
+        return transition(run, RunState.ABORTED, at=at, reason=why, exit_code=exit_code)
     if exit_code == 0 and run.stop_reason is None:
+        # The executor's reason may add what it killed that the run left running.
         return transition(
-            run, RunState.COMPLETED, at=at, reason="exit code 0", exit_code=0, outputs=outputs
+            run,
+            RunState.COMPLETED,
+            at=at,
+            reason=reason or "exit code 0",
+            exit_code=0,
+            outputs=outputs,
         )
     why = run.stop_reason or reason or f"exit code {exit_code}"
     return fail(run, why, at=at, exit_code=exit_code, error=stderr_tail or why)
@@ -266,6 +278,15 @@ def fail(run: Run, reason: str, *, at: datetime, **changes: Any) -> Run:
         )
     changes.setdefault("error", reason)
     return transition(run, RunState.FAILED, at=at, reason=reason, **changes)
+
+
+def lose(run: Run, why: str, *, at: datetime) -> Run:
+    """The run's executor is gone or no longer has it: aborted if the user asked for that
+    (the executor did not answer), else failed or retried as its policy says."""
+    if run.stop_reason == ABORTED_BY_USER:
+        reason = f"{ABORTED_BY_USER}; the executor did not answer: {why}"
+        return transition(run, RunState.ABORTED, at=at, reason=reason)
+    return fail(run, why, at=at)
 
 
 def request_stop(run: Run, reason: str) -> Run:

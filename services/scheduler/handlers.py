@@ -1,16 +1,16 @@
 """The scheduler's handlers: message in → seen? → load → domain → save with outbox → publish."""
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.scheduler import domain, intake, placement, progression, store
+from services.scheduler import domain, intake, placement, progression, reconcile, store
 from services.scheduler.domain import Run, RunState, RunSubstate
 from services.scheduler.placement import Executor, Occupancy
 from services.scheduler.plan import PlanError
@@ -76,9 +76,12 @@ class Scheduler:
         sessions: async_sessionmaker[AsyncSession],
         outbox: Outbox,
         registry: Registry,
+        reports_unhandled: Callable[[], Awaitable[int]],
     ) -> None:
         self.sessions = sessions
         self.registry = registry
+        self.reports_unhandled = reports_unhandled
+        self.reconciler = reconcile.Reconciler(stop_every=timedelta(seconds=STOP_GRACE_S + 5))
         self.executors: dict[str, Executor] = {}
         self.occupancy = Occupancy()
         self.started_at = now()
@@ -191,7 +194,7 @@ class Scheduler:
             if await tx.seen("executor.run", envelope.id):
                 return
             run = await tx.get(report.run_id)
-            if run is None or run.finished or run.executor_id != report.executor_id:
+            if run is None or run.finished or not _reports_on(report, run):
                 log.warning("ignored %s for run %s", report.subject, report.run_id)
                 return
             if isinstance(report, ExecutorRunStarted):
@@ -229,20 +232,55 @@ class Scheduler:
         return []
 
     async def on_heartbeat(self, envelope: Envelope[ExecutorHeartbeat]) -> None:
-        """Remember the executor; a new one may take runs that were waiting."""
+        """Remember the executor; a new one may take runs that were waiting. Then hold what
+        it says it runs against what it should."""
         beat = envelope.data
         known = self.executors.get(beat.executor_id)
-        self.executors[beat.executor_id] = Executor(
+        executor = self.executors[beat.executor_id] = Executor(
             id=beat.executor_id,
             capacity=beat.capacity,
             slots=beat.slots,
             backends=tuple(beat.backends),
             labels=dict(beat.labels),
             last_seen=max(beat.at, now()),
+            interval=timedelta(seconds=beat.interval_s or 1.0),
         )
         if known is None or not placement.alive(known, at=now()):
             async with self.writing() as tx:
                 self.place(tx, await store.waiting(tx.session, limit=10_000))
+        await self.reconcile(executor, beat.running)
+
+    async def reconcile(self, executor: Executor, running: list[str]) -> None:
+        """Resolve the runs the executor no longer has; stop those it has that it should not."""
+        held = self.occupancy.on(executor.id)
+        verdict = self.reconciler.observe(
+            executor.id, held, set(running), interval=executor.interval, at=now()
+        )
+        # A run that ended moments ago is missing too, its end report published before this
+        # heartbeat: lost only once every report is handled (and the run found still held).
+        lost = verdict.lost if verdict.lost and not await self.reports_unhandled() else []
+        if not (lost or verdict.strays):
+            return
+        async with self.writing() as tx:
+            unlocked: list[Run] = []
+            for run_id in lost:
+                run = await tx.get(run_id)
+                if run and run.on_executor and run.executor_id == executor.id:
+                    ended = tx.record(domain.lose(run, reconcile.LOST, at=now()))
+                    unlocked += await self.after_end(tx, ended)
+            for run_id in verdict.strays:
+                run = await tx.get(run_id)
+                if run is None or not (run.on_executor and run.executor_id == executor.id):
+                    self.stop_stray(tx, run_id, executor.id, run)
+            if lost:
+                self.place(tx, [*unlocked, *await store.waiting(tx.session, limit=10_000)])
+
+    def stop_stray(self, tx: Tx, run_id: str, executor_id: str, run: Run | None) -> None:
+        stop = RunStopRequested(
+            run_id=run_id, executor_id=executor_id, reason=reconcile.STRAY, grace_s=STOP_GRACE_S
+        )
+        tx.emit(stop, run.cause.depth if run else 0)
+        self.reconciler.asked_to_stop(executor_id, run_id, at=now())
 
     def free_slots(self) -> int:
         return placement.free_slots(self.executors.values(), self.occupancy.loads(), at=now())
@@ -284,7 +322,7 @@ class Scheduler:
                 if self._timed_out(run, at):
                     self.stop(tx, run, f"timeout after {run.timeout_s:g} s")
                 elif run.on_executor and self._lost(run.executor_id or "", at):
-                    lost = domain.fail(run, "executor lost", at=at)
+                    lost = domain.lose(run, "executor lost", at=at)
                     tx.record(lost)
                     unlocked += await self.after_end(tx, lost)
             self.place(tx, [*unlocked, *await store.waiting(tx.session, limit=10_000)])
@@ -324,3 +362,8 @@ class Scheduler:
     async def tick_forever(self, interval_s: float = 0.5) -> None:
         await self.rebuild()
         await every(interval_s, self.tick, "scheduler tick")
+
+
+def _reports_on(report: ExecutorRunStarted | ExecutorRunEnded, run: Run) -> bool:
+    """The report is about the run's current attempt, on the executor it was placed on."""
+    return run.executor_id == report.executor_id and report.attempt in (None, run.attempt)

@@ -23,6 +23,7 @@ class Executor:
     backends: tuple[str, ...] = ("local",)
     labels: dict[str, str] = field(default_factory=dict)
     last_seen: datetime | None = None
+    interval: timedelta = HEARTBEAT_INTERVAL  # between its heartbeats
 
 
 @dataclass
@@ -217,6 +218,10 @@ class Occupancy:
             self.per_key[key] -= 1
             if not self.per_key[key]:
                 del self.per_key[key]
+
+    def on(self, executor_id: str) -> set[str]:
+        """The runs placed on one executor."""
+        return {run for run, held in self.holdings.items() if held.executor_id == executor_id}
 
     def loads(self) -> dict[str, Load]:
         result: dict[str, Load] = {}

@@ -11,19 +11,11 @@ from faststream.nats import NatsBroker
 
 from shared.bus import EVENTS, Bus
 from shared.events import RunRequested
-from shared.queries import RUNS_LIST, health_subject
+from shared.queries import RUNS_LIST
 from tests.conftest import eventually
-from tests.integration.processes import start_service
+from tests.integration.processes import answers, start_service
 
 RUNS = 200
-
-
-async def answers(client: nats.NATS, service: str) -> bool:
-    try:
-        reply = await client.request(health_subject(service), b"{}", timeout=0.5)
-    except Exception:
-        return False
-    return bool(json.loads(reply.data)["status"] == "ok")
 
 
 async def runs_by_state(client: nats.NATS) -> Counter[str]:

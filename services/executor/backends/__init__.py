@@ -37,6 +37,7 @@ class Running(Protocol):
     """A started run: its output, its exit and how to stop it."""
 
     pid: int | None
+    left_behind: list[str]  # what still ran of it when it ended, killed: `name[pid]`
 
     async def stream(self, sink: Sink) -> None:
         """Feed the output to `sink` until both streams end."""

@@ -28,6 +28,7 @@ class DockerRun:
         self.docker = docker
         self.container = container
         self.pid: int | None = None
+        self.left_behind: list[str] = []  # a container's end ends all of its processes
 
     async def stream(self, sink: Sink) -> None:
         """Read the multiplexed log stream (8-byte frame headers name stdout or stderr)."""

@@ -13,6 +13,7 @@ import resource
 import signal
 from pathlib import Path
 
+from services.executor import reaper
 from services.executor.backends import Launch, Sink, StartError
 from services.executor.backends.cgroups import Cgroup
 from services.executor.contract import Layout
@@ -21,10 +22,14 @@ READ = 64 * 1024
 
 
 class LocalRun:
-    def __init__(self, process: asyncio.subprocess.Process, cgroup: Cgroup | None) -> None:
+    def __init__(
+        self, process: asyncio.subprocess.Process, cgroup: Cgroup | None, launch: Launch
+    ) -> None:
         self.process = process
         self.pid: int | None = process.pid
         self.cgroup = cgroup
+        self.belongs = reaper.of_run(launch.run_id, int(launch.env.get("BOXOPS_ATTEMPT", "1")))
+        self.left_behind: list[str] = []
 
     async def stream(self, sink: Sink) -> None:
         assert self.process.stdout and self.process.stderr  # noqa: S101
@@ -34,18 +39,21 @@ class LocalRun:
 
     async def wait(self) -> int:
         # asyncio's wait() also waits for the pipes to close, and children the run left
-        # behind hold them open: the leader's exit ends the run, and its group with it.
-        await _exit_of(self.process)
-        self._kill_group(signal.SIGKILL)
-        return await self.process.wait()
+        # behind hold them open: the leader's exit ends the run, and whatever it left.
+        code = await _exit_of(self.process)
+        self.left_behind = await asyncio.to_thread(
+            reaper.kill_left_behind, self.belongs, session=self.process.pid
+        )
+        self._kill_group(signal.SIGKILL)  # without a subreaper, its group at least
+        return code
 
     async def terminate(self, grace_s: float) -> None:
         self._kill_group(signal.SIGTERM)
         try:
-            await asyncio.wait_for(self.process.wait(), grace_s)
+            await asyncio.wait_for(_exit_of(self.process), grace_s)
         except TimeoutError:
             self._kill_group(signal.SIGKILL)
-            await self.process.wait()
+            await _exit_of(self.process)
 
     async def cleanup(self) -> None:
         self._kill_group(signal.SIGKILL)
@@ -59,16 +67,23 @@ class LocalRun:
             self.cgroup.kill()  # those that left the group (setsid) are still in the cgroup
 
 
-async def _exit_of(process: asyncio.subprocess.Process) -> None:
-    """Returns once the process has exited, reaped or not: its pidfd turns readable then.
-    Without pidfds (not Linux), asyncio's wait() it is."""
+async def _exit_of(process: asyncio.subprocess.Process) -> int:
+    """Its exit code, once the process has exited: its pidfd turns readable then, and the
+    child watcher reaps it and records the code. Without pidfds (not Linux), asyncio's
+    wait() it is."""
     if not hasattr(os, "pidfd_open"):
-        await process.wait()
-        return
-    try:
-        fd = os.pidfd_open(process.pid)
-    except OSError:
-        return  # reaped already
+        return await process.wait()
+    with contextlib.suppress(OSError):  # reaped already
+        await _readable(os.pidfd_open(process.pid))
+    # The watcher's callback comes through the loop within an iteration or two: no event
+    # to wait on is offered for it.
+    while process.returncode is None:  # noqa: ASYNC110
+        await asyncio.sleep(0.001)
+    return process.returncode
+
+
+async def _readable(fd: int) -> None:
+    """Wait until `fd` turns readable, then close it."""
     loop = asyncio.get_running_loop()
     exited = loop.create_future()
 
@@ -124,7 +139,7 @@ class LocalBackend:
             if cgroup:
                 await cgroup.remove()
             raise StartError(f"cannot start {launch.command[0]!r}: {err.strerror}") from None
-        return LocalRun(process, cgroup)
+        return LocalRun(process, cgroup, launch)
 
 
 def _base_env() -> dict[str, str]:

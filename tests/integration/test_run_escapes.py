@@ -1,0 +1,67 @@
+"""A run ends when its leader exits, even when a child escaped its process group and session
+with setsid (and holds the output pipes open); what it left is found, killed and named."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import psutil
+import pytest
+
+from tests.integration.conftest import Stack, submit, wait_run
+from tests.integration.executor_harness import Harness, start_harness
+from tests.integration.processes import none_left, processes_of
+
+ESCAPE = "setsid sleep 334 & echo escaped $!; sleep 1; echo done"
+
+
+@pytest.fixture
+async def local(nats_url: str, tmp_path: Path) -> AsyncIterator[Harness]:
+    harness = await start_harness("local", nats_url, tmp_path / "home")
+    yield harness
+    await harness.service.stop()
+    await harness.client.close()
+
+
+def gone(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+async def test_a_run_ends_when_its_leader_exits_and_its_escaped_child_is_killed(
+    local: Harness,
+) -> None:
+    run_id = await local.dispatch(["sh", "-c", ESCAPE])
+    await local.printed(run_id, "done")
+    loop = asyncio.get_running_loop()
+    leader_done = loop.time()
+    ended = await local.ended(run_id, timeout=30)
+
+    assert loop.time() - leader_done < 3
+    escaped = int(next(line for line in local.output(run_id) if line.startswith("escaped"))[8:])
+    assert ended.exit_code == 0
+    assert ended.reason == f"exit code 0; killed what it left running: sleep[{escaped}]"
+    assert gone(escaped)
+    assert not processes_of(run_id)
+
+
+async def test_a_run_that_leaves_nothing_behind_says_only_its_exit_code(local: Harness) -> None:
+    run_id = await local.dispatch(["sh", "-c", "sleep 0.1 & wait; exit 3"])
+    ended = await local.ended(run_id)
+    assert (ended.exit_code, ended.reason) == (3, "exit code 3")
+
+
+async def test_the_issues_setsid_run_completes_within_seconds_naming_what_was_killed(
+    stack: Stack,
+) -> None:
+    loop = asyncio.get_running_loop()
+    submitted = loop.time()
+    run_id = await submit(stack.http, command=["sh", "-c", "setsid sleep 334 & sleep 1; echo done"])
+    run = await wait_run(stack.http, run_id, timeout=30)
+
+    assert loop.time() - submitted < 10
+    assert run["state"] == "completed"
+    assert run["reason"].startswith("exit code 0; killed what it left running: sleep[")
+    await none_left(run_id, timeout=5)

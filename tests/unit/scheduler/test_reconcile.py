@@ -1,0 +1,124 @@
+"""Reconciling what the scheduler holds on an executor with its heartbeats, and resolving a
+run whose executor lost it."""
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from services.scheduler import domain
+from services.scheduler.domain import Run, RunState
+from services.scheduler.reconcile import Reconciler, Verdict
+from shared.runs import RunSubstate
+
+T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+BEAT = timedelta(seconds=1)
+STOP_EVERY = timedelta(seconds=15)
+
+
+def beats(reconciler: Reconciler, held: set[str], running: set[str], *times: float) -> Verdict:
+    """One heartbeat at each of `times` (seconds after T0); the verdict of the last."""
+    verdict = Verdict()
+    for t in times:
+        at = T0 + timedelta(seconds=t)
+        verdict = reconciler.observe("ex1", held, running, interval=BEAT, at=at)
+    return verdict
+
+
+def test_a_held_run_the_executor_lists_is_neither_lost_nor_stray() -> None:
+    assert beats(Reconciler(STOP_EVERY), {"r1"}, {"r1"}, 0, 1, 2, 3) == Verdict()
+
+
+def test_a_run_dispatched_moments_ago_and_not_yet_listed_is_not_lost() -> None:
+    assert beats(Reconciler(STOP_EVERY), {"r1"}, set(), 0, 1) == Verdict()
+
+
+def test_a_held_run_missing_for_longer_than_the_grace_is_lost() -> None:
+    assert beats(Reconciler(STOP_EVERY), {"r1"}, set(), 0, 1, 2) == Verdict(lost=["r1"])
+
+
+def test_a_run_listed_again_starts_its_grace_anew() -> None:
+    reconciler = Reconciler(STOP_EVERY)
+    beats(reconciler, {"r1"}, set(), 0, 1)
+    beats(reconciler, {"r1"}, {"r1"}, 1.5)
+    assert beats(reconciler, {"r1"}, set(), 2, 3) == Verdict()
+    assert beats(reconciler, {"r1"}, set(), 4) == Verdict(lost=["r1"])
+
+
+def test_the_grace_follows_the_executors_own_heartbeat_interval() -> None:
+    reconciler = Reconciler(STOP_EVERY)
+    fast = timedelta(milliseconds=200)
+    for ms in (0, 200, 400):
+        verdict = reconciler.observe(
+            "ex1", {"r1"}, set(), interval=fast, at=T0 + timedelta(milliseconds=ms)
+        )
+    assert verdict == Verdict(lost=["r1"])
+
+
+def test_executors_are_reconciled_apart() -> None:
+    reconciler = Reconciler(STOP_EVERY)
+    reconciler.observe("ex1", {"r1"}, set(), interval=BEAT, at=T0)
+    reconciler.observe("ex2", {"r2"}, {"r2"}, interval=BEAT, at=T0 + 2 * BEAT)
+    later = reconciler.observe("ex1", {"r1"}, set(), interval=BEAT, at=T0 + 2 * BEAT)
+    assert later == Verdict(lost=["r1"])
+
+
+def test_a_run_no_longer_held_is_forgotten() -> None:
+    reconciler = Reconciler(STOP_EVERY)
+    beats(reconciler, {"r1"}, set(), 0, 1)
+    assert beats(reconciler, set(), set(), 2) == Verdict()
+    assert beats(reconciler, {"r1"}, set(), 3) == Verdict()  # held again: a new grace
+
+
+def test_a_run_listed_but_not_held_is_a_stray_asked_to_stop_again_only_after_a_while() -> None:
+    reconciler = Reconciler(STOP_EVERY)
+    assert beats(reconciler, set(), {"r9"}, 0) == Verdict(strays=["r9"])
+    reconciler.asked_to_stop("ex1", "r9", at=T0)
+    assert beats(reconciler, set(), {"r9"}, 1, 10, 15) == Verdict()
+    assert beats(reconciler, set(), {"r9"}, 16) == Verdict(strays=["r9"])
+
+
+def test_a_stray_that_stopped_and_comes_back_is_asked_at_once() -> None:
+    reconciler = Reconciler(STOP_EVERY)
+    reconciler.asked_to_stop("ex1", "r9", at=T0)
+    beats(reconciler, set(), set(), 1)
+    assert beats(reconciler, set(), {"r9"}, 2) == Verdict(strays=["r9"])
+
+
+def running(**changes: object) -> Run:
+    run = Run(id="r1", command=("sleep", "30"), created_at=T0, executor_id="ex1")
+    run = domain.start(run, "ex1", at=T0)
+    return replace(run, **changes)  # type: ignore[arg-type]
+
+
+def test_a_lost_run_fails_with_the_reason() -> None:
+    lost = domain.lose(running(), "the executor restarted and lost the run", at=T0)
+    assert (lost.state, lost.reason) == (RunState.FAILED, "the executor restarted and lost the run")
+    assert lost.error == "the executor restarted and lost the run"
+
+
+def test_a_lost_run_with_retries_left_is_retried() -> None:
+    lost = domain.lose(running(retries=1), "executor lost", at=T0)
+    assert (lost.state, lost.substate) == (RunState.PENDING, RunSubstate.RETRYING)
+    assert lost.reason == "retry 1/1 in 5 s after executor lost"
+    assert lost.executor_id is None
+
+
+def test_a_lost_run_the_user_asked_to_abort_is_aborted_saying_the_executor_did_not_answer() -> None:
+    asked = domain.request_stop(running(retries=3), "aborted by user")
+    lost = domain.lose(asked, "executor lost", at=T0)
+    assert lost.state is RunState.ABORTED
+    assert lost.reason == "aborted by user; the executor did not answer: executor lost"
+
+
+def test_a_run_that_completed_says_what_the_executor_killed_after_it() -> None:
+    reason = "exit code 0; killed what it left running: sleep[42]"
+    ended = domain.end(running(), exit_code=0, reason=reason, stderr_tail="", outputs={}, at=T0)
+    assert (ended.state, ended.reason) == (RunState.COMPLETED, reason)
+
+
+def test_an_aborted_run_whose_restarted_executor_reports_it_lost_says_so() -> None:
+    asked = domain.request_stop(running(), "aborted by user")
+    reason = "the executor restarted and lost the run; killed sleep[42]"
+    ended = domain.end(asked, exit_code=None, reason=reason, stderr_tail="", outputs={}, at=T0)
+    assert (ended.state, ended.reason) == (RunState.ABORTED, f"aborted by user; {reason}")
+    stopped = domain.end(asked, exit_code=-15, reason="", stderr_tail="", outputs={}, at=T0)
+    assert (stopped.state, stopped.reason) == (RunState.ABORTED, "aborted by user")
