@@ -2,7 +2,7 @@
 
 Each method returns the gateway's answer as the pydantic view it is declared with
 (`RunView`, `RunAccepted`, `RunMetrics`, `LogLine`, from `shared.queries` and
-`shared.events`); a refusal or an unreachable gateway raises `GatewayError` with the
+`shared.run_parts`); a refusal or an unreachable gateway raises `GatewayError` with the
 gateway's reason and its HTTP status.
 """
 
@@ -15,8 +15,8 @@ from typing import Any
 from boxops.home import api_token, home, read_state
 from boxops.imports import without
 from boxops.urls import api_path
-from shared.events import LogLine
 from shared.queries import RunAccepted, RunLogs, RunMetrics, RunView
+from shared.run_parts import LogLine
 from shared.runs import TERMINAL as TERMINAL  # re-exported: what a waiting caller stops on
 
 # httpx imports its own command line (click, pygments: a tenth of `boxops runs list`'s

@@ -5,7 +5,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from shared.events import (
+from shared.run_parts import (
     Cause,
     FileEntry,
     InputRef,
