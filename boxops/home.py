@@ -6,7 +6,6 @@ import secrets
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from shared.credentials import nats_login
 from shared.home import home as home  # re-exported: where each command looks for the stack
 
 
@@ -56,6 +55,10 @@ def saved_nats_url(root: Path) -> str | None:
 def operator_login(root: Path) -> dict[str, str]:
     """The bus identity the CLI asks as: BOXOPS_NATS_CREDENTIALS, else the embedded stack's
     operator identity; none if neither exists (a server without authorization)."""
+    # Imported here: python-dotenv is a hundredth of the start-up of commands that never
+    # talk to the bus.
+    from shared.credentials import nats_login
+
     path = Path(os.environ.get("BOXOPS_NATS_CREDENTIALS") or credentials_file(root, "admin"))
     return nats_login(path) if path.exists() else {}
 

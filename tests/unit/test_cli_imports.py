@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # shared.specs: the spec models (pydantic, the event catalog), a tenth of a second.
 HEAVY = ("aiohttp", "pandas", "numpy", "sklearn", "boxops.artifacts", "shared.specs")
 # Loaded by the commands that use them only: settings beyond BOXOPS_HOME by no command.
-LATER = ("pydantic_settings", "asyncio", "httpx", "yaml", "shared.events")
+LATER = ("pydantic_settings", "asyncio", "httpx", "yaml", "shared.events", "dotenv")
 # httpx's own command line, which `import httpx` loads whenever click and pygments are there.
 HTTPX_CLI = ("httpx._main", "click", "pygments")
 # A command run in a fresh interpreter; it returns its exit code instead of exiting.
@@ -72,7 +72,7 @@ def test_status_loads_nats_but_no_settings_or_event_models(nats_url: str, tmp_pa
     env = {"BOXOPS_HOME": str(tmp_path), "BOXOPS_NATS_URL": nats_url}
     loaded = modules_loaded_by(COMMAND.format(args=["status"]), env)
     assert {"nats", "asyncio", "boxops.stack"} <= loaded
-    assert heavy_among(loaded, HEAVY + LATER + ("shared.queries",)) == {"asyncio"}
+    assert heavy_among(loaded, HEAVY + LATER + ("shared.queries",)) == {"asyncio", "dotenv"}
 
 
 ASK_HEALTH = (
