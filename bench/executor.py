@@ -1,7 +1,9 @@
 """The executor's figures, on the embedded stack (`boxops up`: nats-server and each service
 its own process):
 
-- local backend: dispatch → process started (the executor's start report);
+- local backend: dispatch → process started (the executor's start report), and dispatch →
+  the command runs (the time `date` prints, as its first instruction: in the sandbox, after
+  bubblewrap has made it); `BOXOPS_LOCAL_SANDBOX=false` measures them without the sandbox;
 - log line → visible to a follower: on the log subject (a live follower), and through
   GET /v1/runs/{id}/logs polled every 0.2 s as `boxops runs logs -f` does;
 - SDK metric throughput from one black box: points accepted by the gateway (every batch
@@ -10,7 +12,8 @@ its own process):
   point (from /proc, Linux only: steadier than the rates on a shared machine);
 - docker backend (if a daemon answers): dispatch → container started for busybox.
 
-`BENCH_EXECUTOR=sdk python -m bench executor` runs only the SDK figures.
+`BENCH_EXECUTOR=sdk python -m bench executor` runs only the SDK figures,
+`BENCH_EXECUTOR=start` only the local backend's start.
 """
 
 import asyncio
@@ -26,6 +29,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import nats
@@ -44,6 +48,7 @@ DOCKER_STARTS = 30
 LINES = 100
 POINTS = 200_000
 EXECUTOR = ExecutorSettings(executor_id=socket.gethostname()).executor_id  # as `boxops up`
+SANDBOXED = ExecutorSettings().local_sandbox  # BOXOPS_LOCAL_SANDBOX, as `boxops up` reads it
 
 
 async def main() -> None:
@@ -51,6 +56,9 @@ async def main() -> None:
         async with _stack(Path(directory)) as (nc, http, pids):
             if os.environ.get("BENCH_EXECUTOR") == "sdk":
                 await _sdk_throughput(http, Path(directory), pids)
+                return
+            if os.environ.get("BENCH_EXECUTOR") == "start":
+                await _dispatch_to_start(nc, "local", STARTS)
                 return
             await _dispatch_to_start(nc, "local", STARTS)
             await _log_latency(nc, http)
@@ -81,40 +89,63 @@ async def _stack(
 
 async def _dispatch_to_start(nc: nats.NATS, backend: str, n: int) -> None:
     started: dict[str, asyncio.Future[datetime]] = {}
-
-    async def on_started(msg: Msg) -> None:
-        body = json.loads(msg.data)
-        future = started.get(body["run_id"])
-        if future and not future.done():
-            future.set_result(datetime.fromisoformat(body["at"]))
-
-    subscription = await nc.subscribe("executor.run.started", cb=on_started)
+    ran: dict[str, asyncio.Future[float]] = {}
+    loop = asyncio.get_running_loop()
+    subscriptions = [
+        await nc.subscribe(
+            "executor.run.started", cb=_settle(started, lambda b: datetime.fromisoformat(b["at"]))
+        ),
+        await nc.subscribe("log.*", cb=_settle(ran, lambda b: float(b["lines"][0]["line"]))),
+    ]
     js = nc.jetstream()
-    image = "boxops-test/busybox" if backend == "docker" else None
-    latencies = []
+    local = backend == "local"
+    image = None if local else "boxops-test/busybox"
+    command = ["date", "+%s.%N"] if local else ["true"]
+    latencies, running = [], []
     for _ in range(n):
         run = RunDispatched(
             run_id=new_id(),
             state="pending",
             at=now(),
             executor_id=EXECUTOR,
-            command=["true"],
+            command=command,
             backend=backend,
             image=image,
         )
-        started[run.run_id] = asyncio.get_running_loop().create_future()
+        started[run.run_id] = loop.create_future()
+        ran[run.run_id] = loop.create_future()
         body = run.model_dump_json().encode()
         sent = time.time()
         await js.publish(run.nats_subject(), body, headers={"Nats-Msg-Id": run.run_id})
         try:
             at = await asyncio.wait_for(started[run.run_id], 30)
+            if local:
+                running.append(await asyncio.wait_for(ran[run.run_id], 30) - sent)
         except TimeoutError:
-            print(f"{backend}: no start report within 30 s (is the backend offered?)")
+            print(f"{backend}: no start report or output within 30 s (is the backend offered?)")
             break
         latencies.append(at.timestamp() - sent)
-    await subscription.unsubscribe()
+    for subscription in subscriptions:
+        await subscription.unsubscribe()
+    name = f"{backend} ({'sandboxed' if SANDBOXED else 'unsandboxed'})" if local else backend
     if latencies:
-        print(summary(f"{backend}: dispatch → process started", latencies))
+        print(summary(f"{name}: dispatch → process started", latencies))
+    if running:
+        print(summary(f"{name}: dispatch → command runs", running))
+
+
+def _settle(
+    futures: dict[str, asyncio.Future[Any]], value: Callable[[dict[str, Any]], Any]
+) -> Callable[[Msg], Awaitable[None]]:
+    """A callback that resolves the future of the message's run with a value of its body."""
+
+    async def on_message(msg: Msg) -> None:
+        body = json.loads(msg.data)
+        future = futures.get(body["run_id"])
+        if future and not future.done():
+            future.set_result(value(body))
+
+    return on_message
 
 
 FOLLOWED = """

@@ -270,8 +270,8 @@ class Stack:
             PYTHONUNBUFFERED="1",
         )
         # Settings the user may give the whole stack: tracing, logs, a PostgreSQL database
-        # (each service then keeps its tables in a schema of its own name), and the folders
-        # external file:// data may come from.
+        # (each service then keeps its tables in a schema of its own name), the folders
+        # external file:// data may come from, and where and how local runs run.
         for key in (
             "BOXOPS_EXTERNAL_FILE_ROOTS",
             "BOXOPS_OTEL_EXPORTER",
@@ -279,6 +279,9 @@ class Stack:
             "BOXOPS_DB_URL",
             "BOXOPS_LOG_FORMAT",
             "BOXOPS_LOG_LEVEL",
+            "BOXOPS_WORK_ROOT",
+            "BOXOPS_LOCAL_SANDBOX",
+            "BOXOPS_LOCAL_SANDBOX_HIDE",
         ):
             if key in os.environ:
                 env[key] = os.environ[key]

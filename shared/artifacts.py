@@ -23,6 +23,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from shared.storable import ByteCount
+
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 UPLOAD_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -145,7 +147,7 @@ MediaType = Annotated[str, AfterValidator(_media_type)]
 class BlobSpec(BaseModel):
     """A blob a client wants to upload: its size, and its digest if known before sending."""
 
-    size: int = Field(ge=0, description="Bytes the client will send.")
+    size: ByteCount = Field(description="Bytes the client will send.")
     sha256: Digest | None = Field(None, description="Declared digest; else given at commit.")
     name: Name | None = Field(None, description="File name, for previews and downloads.")
     media_type: MediaType | None = Field(None, description="e.g. text/csv.")

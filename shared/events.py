@@ -23,6 +23,7 @@ from shared.run_parts import (
     RunOutput,
 )
 from shared.runs import RunState, RunSubstate
+from shared.storable import Instant, Int32, Text
 from shared.uris import UriError, parse_uri
 
 
@@ -424,11 +425,11 @@ class MetricLogged(Event):
     subject = "metric.logged"
     summary = "A metric value from a run or from outside."
 
-    name: str = Field(min_length=1, description="Metric name.")
+    name: Text = Field(min_length=1, description="Metric name.")
     value: float = Field(description="Value.")
-    step: int | None = Field(None, description="Step or epoch.")
+    step: Int32 | None = Field(None, description="Step or epoch.")
     run_id: str | None = Field(None, description="Run that logged it, if any.")
-    at: datetime | None = Field(None, description="When it was measured.")
+    at: Instant | None = Field(None, description="When it was measured.")
     labels: dict[str, str] = Field(default_factory=dict, description="Extra labels.")
 
 
@@ -442,10 +443,10 @@ class MetricPoint(BaseModel):
         description="Unique among the points of its run: a point sent again is stored once. "
         "Default: the event's id and the point's place in the batch.",
     )
-    name: str = Field(min_length=1, description="Metric name.")
+    name: Text = Field(min_length=1, description="Metric name.")
     value: float = Field(description="Value.")
-    step: int | None = Field(None, description="Step or epoch.")
-    at: datetime | None = Field(None, description="When it was measured.")
+    step: Int32 | None = Field(None, description="Step or epoch.")
+    at: Instant | None = Field(None, description="When it was measured.")
 
 
 class MetricsLogged(Event):
@@ -463,11 +464,11 @@ class MetricsLogged(Event):
 class MetricPointDict(TypedDict):
     """A `MetricPoint` as a plain dict: the same fields and checks."""
 
-    id: NotRequired[str | None]
-    name: Annotated[str, Field(min_length=1)]
+    id: NotRequired[Text | None]
+    name: Annotated[Text, Field(min_length=1)]
     value: float
-    step: NotRequired[int | None]
-    at: NotRequired[datetime | None]
+    step: NotRequired[Int32 | None]
+    at: NotRequired[Instant | None]
 
 
 class MetricsBatch(Event):

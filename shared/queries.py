@@ -15,6 +15,7 @@ from shared.run_parts import (
     RunOutput,
 )
 from shared.runs import RunState
+from shared.storable import Instant, Text
 
 RUNS_GET = "svc.scheduler.runs.get"
 # Registry lookups: body RefQuery; result the view named (shared.registry_api).
@@ -131,12 +132,12 @@ class RunMetricsGet(RunGet):
 
 class RunList(BaseModel):
     state: RunState | None = None
-    component: str | None = None
-    pipeline: str | None = None
-    trigger: str | None = None
-    parent_id: str | None = None
-    since: datetime | None = None
-    before: datetime | None = None
+    component: Text | None = None
+    pipeline: Text | None = None
+    trigger: Text | None = None
+    parent_id: Text | None = None
+    since: Instant | None = None
+    before: Instant | None = None
     limit: int = Field(50, ge=1, le=1000)
 
 

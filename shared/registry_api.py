@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from shared.events import DatasetChanges, FileEntry
+from shared.storable import Offset, Text, VersionNumber
 
 DATASETS_LIST = "svc.registry.datasets.list"
 DATASET_GET = "svc.registry.datasets.get"
@@ -45,17 +46,17 @@ FILES_PER_MESSAGE = 2000
 
 class ListQuery(BaseModel):
     limit: int = Field(50, ge=1, le=1000)
-    offset: int = Field(0, ge=0)
-    prefix: str | None = Field(None, description="Only names starting with this.")
-    type: str | None = Field(None, description="Only datasets or components of this type.")
-    tag: str | None = Field(None, description="Only datasets or models with this tag.")
+    offset: Offset = 0
+    prefix: Text | None = Field(None, description="Only names starting with this.")
+    type: Text | None = Field(None, description="Only datasets or components of this type.")
+    tag: Text | None = Field(None, description="Only datasets or models with this tag.")
 
 
 class VersionsQuery(BaseModel):
     name: str
     limit: int = Field(50, ge=1, le=1000)
-    offset: int = Field(0, ge=0)
-    digest: str | None = Field(None, description="Only the version with this digest.")
+    offset: Offset = 0
+    digest: Text | None = Field(None, description="Only the version with this digest.")
 
 
 class NameQuery(BaseModel):
@@ -70,7 +71,7 @@ class VersionQuery(BaseModel):
 class FilesQuery(BaseModel):
     ref: str
     limit: int = Field(1000, ge=1, le=FILES_PER_MESSAGE)
-    offset: int = Field(0, ge=0)
+    offset: Offset = 0
 
 
 class DatasetUpsert(BaseModel):
@@ -115,7 +116,7 @@ class ModelVersionCreate(BaseModel):
 class AliasSet(BaseModel):
     model: str
     alias: str
-    version: int = Field(ge=1)
+    version: VersionNumber
 
 
 class SpecRegister(BaseModel):

@@ -10,6 +10,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.storable import ByteCount
+
 
 class Cause(BaseModel):
     """Why a run was requested."""
@@ -33,13 +35,16 @@ class Resources(BaseModel):
     cpu: float = Field(1.0, ge=0, allow_inf_nan=False, description="CPU cores.")
     memory_mb: int = Field(512, ge=0, description="Memory in MiB.")
     gpu: int = Field(0, ge=0, description="GPUs.")
+    pids: int = Field(
+        4096, ge=16, description="Processes and threads at most (the docker backend's limit)."
+    )
 
 
 class FileEntry(BaseModel):
     """One file of a dataset version, model version or output, stored by digest."""
 
     path: str = Field(description="Relative path, '/'-separated.")
-    size: int = Field(ge=0, description="Bytes.")
+    size: ByteCount = Field(description="Bytes.")
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="Content digest (blob id).")
 
 
@@ -79,7 +84,7 @@ class RunArtifact(BaseModel):
         description="file, dataframe, array, json, confusion_matrix, curve or sdk_buffer."
     )
     path: str = Field(description="Relative path within the run's artifacts.")
-    size: int = Field(ge=0, description="Bytes.")
+    size: ByteCount = Field(description="Bytes.")
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="Content digest (blob id).")
     media_type: str = Field("application/octet-stream", description="Content type.")
     metadata: dict[str, Any] = Field(default_factory=dict, description="Preview and shape.")

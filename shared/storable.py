@@ -1,12 +1,19 @@
 """What every database boxops runs on can store: text without NUL characters (PostgreSQL
-refuses them) that is valid Unicode, finite numbers (JSON has no Infinity), integers a
-32-bit column holds. Checked where a request comes in, so an accepted request can be recorded.
+refuses them) that is valid Unicode, finite numbers (JSON has no Infinity), integers the
+column holds, times that stay in the calendar once in UTC. Checked where a request comes
+in, so an accepted request can be recorded: `problem` for a whole value, and a pydantic
+type per rule for every route, query and contract that takes such a value, so it is a 422
+naming the field, never a database error (a 500) where it is stored or compared.
 """
 
 import math
-from typing import Any
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
-INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
+from pydantic import AfterValidator, Field
+
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1  # PostgreSQL's INTEGER: versions, metric steps
+INT64_MAX = 2**63 - 1  # PostgreSQL's BIGINT and OFFSET, SQLite's INTEGER
 
 
 def problem(value: Any, path: tuple[str, ...] = ()) -> str | None:
@@ -41,3 +48,25 @@ def _text_problem(text: str, path: tuple[str, ...]) -> str | None:
 
 def _at(message: str, path: tuple[str, ...]) -> str:
     return f"{message} (at {'.'.join(path)})" if path else message
+
+
+def storable_text(text: str) -> str:
+    if why := _text_problem(text, ()):
+        raise ValueError(why)
+    return text
+
+
+def in_utc(value: datetime) -> datetime:
+    """The instant in UTC (a time without a zone is local time, as the databases read it)."""
+    try:
+        return value.astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise ValueError(f"{value.isoformat()} is out of range once in UTC") from None
+
+
+Text = Annotated[str, AfterValidator(storable_text)]
+Instant = Annotated[datetime, AfterValidator(in_utc)]
+Offset = Annotated[int, Field(ge=0, le=INT64_MAX, description="How many items to skip.")]
+ByteCount = Annotated[int, Field(ge=0, le=INT64_MAX)]
+VersionNumber = Annotated[int, Field(ge=1, le=INT32_MAX)]
+Int32 = Annotated[int, Field(ge=INT32_MIN, le=INT32_MAX)]

@@ -4,6 +4,7 @@ import asyncio
 import os
 import socket
 import subprocess
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
@@ -46,6 +47,23 @@ def start_nats(store: Path, port: int | None = None) -> tuple[subprocess.Popen[b
     )
     wait_port(port)
     return process, f"nats://127.0.0.1:{port}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def session_temp_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The temp dir of this session, which pytest prunes: the executors' default work roots
+    (one per home, under the temp dir) go there, not into the system's temp dir."""
+    temp = tmp_path_factory.getbasetemp() / "tmp"
+    temp.mkdir(exist_ok=True)
+    before = os.environ.get("TMPDIR")
+    os.environ["TMPDIR"] = str(temp)  # for the stacks tests start too
+    tempfile.tempdir = None  # gettempdir() reads TMPDIR again
+    yield temp
+    if before is None:
+        os.environ.pop("TMPDIR", None)
+    else:
+        os.environ["TMPDIR"] = before
+    tempfile.tempdir = None
 
 
 @pytest.fixture

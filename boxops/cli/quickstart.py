@@ -49,7 +49,8 @@ def quickstart(
     _ensure_stack(root)
     gateway = client()
     work = _fresh(root / "quickstart")
-    example = _copy_example(work)
+    # Run from where boxops installed it: local runs cannot see (nor change) home's files.
+    example = examples_dir()
 
     _title("1. Data: the iris table scikit-learn ships, pushed as dataset iris")
     _write_iris(work / "iris-v1", noise=0.0, seed=1)
@@ -98,13 +99,6 @@ def _fresh(path: Path) -> Path:
     shutil.rmtree(path, ignore_errors=True)
     path.mkdir(parents=True)
     return path
-
-
-def _copy_example(work: Path) -> Path:
-    """A copy the executor runs from, so the example in the source tree stays untouched."""
-    target = work / "example"
-    shutil.copytree(examples_dir(), target, ignore=shutil.ignore_patterns("__pycache__"))
-    return target
 
 
 def _write_iris(folder: Path, *, noise: float, seed: int) -> None:

@@ -1,19 +1,25 @@
 """Wiring of the executor: backends, artifact store, subscriptions, heartbeats."""
 
+import logging
+from pathlib import Path
+
 from opentelemetry.sdk.trace import TracerProvider
 
 from services.executor.backends import Backend
 from services.executor.backends.cgroups import usable
 from services.executor.backends.local import LocalBackend
+from services.executor.backends.sandbox import Sandbox, Unavailable
 from services.executor.handlers import Executor
 from services.executor.inputs import BlobStore, Inputs
 from services.executor.leftovers import LiveAttempts
 from services.executor.runner import Context
 from services.executor.settings import ExecutorSettings
+from services.executor.workdirs import private_dir
 from shared.events import RunDispatched, RunStopRequested
 from shared.service import Service, build_service
 
 NAME = "executor"
+log = logging.getLogger(__name__)
 
 
 def build_app(
@@ -27,10 +33,9 @@ def build_app(
     cache = settings.home / "executor" / "cache"
     live = LiveAttempts(settings.home / "executor" / "live")
     ctx = Context(settings, service.bus, Inputs(cache, blobs), blobs, live)
-    backends: dict[str, Backend] = {
-        "local": LocalBackend(rlimit_memory=settings.local_rlimit_memory, cgroups=usable())
-    }
-    executor = Executor(ctx, backends)
+    workdirs = private_dir(settings.work_dirs())
+    backends: dict[str, Backend] = {"local": local_backend(settings, workdirs)}
+    executor = Executor(ctx, backends, workdirs)
     if blobs is not None:
         service.on_stop.append(blobs.close)
 
@@ -59,6 +64,21 @@ def build_app(
     service.before_stop.append(executor.stop_all)
     service.background.append(executor.heartbeat_forever)
     return service
+
+
+def local_backend(settings: ExecutorSettings, workdirs: Path) -> LocalBackend:
+    """Sandboxed as the settings say; without a usable sandbox, it refuses every run."""
+    sandbox: Sandbox | Unavailable | None = None
+    if settings.local_sandbox:
+        secrets = [settings.home, workdirs, *settings.local_sandbox_hide]
+        if settings.nats_credentials:
+            secrets.append(settings.nats_credentials)
+        sandbox = Sandbox.find(secrets)
+        if isinstance(sandbox, Unavailable):
+            log.warning("local runs will be refused: %s", sandbox.reason)
+    return LocalBackend(
+        sandbox=sandbox, rlimit_memory=settings.local_rlimit_memory, cgroups=usable()
+    )
 
 
 def artifact_store(settings: ExecutorSettings) -> BlobStore | None:

@@ -2,11 +2,13 @@
 
 import asyncio
 import logging
+from pathlib import Path
 
 from services.executor import leftovers, reaper
 from services.executor.backends import Backend
 from services.executor.contract import Layout
 from services.executor.runner import Attempt, Context
+from services.executor.workdirs import WorkRootError, private_dir
 from shared.bus import now
 from shared.envelope import Envelope
 from shared.events import (
@@ -22,12 +24,12 @@ log = logging.getLogger(__name__)
 
 
 class Executor:
-    def __init__(self, ctx: Context, backends: dict[str, Backend]) -> None:
+    def __init__(self, ctx: Context, backends: dict[str, Backend], workdirs: Path) -> None:
         self.ctx = ctx
         self.settings = ctx.settings
         self.id = ctx.settings.executor_id
         self.backends = backends
-        self.workdirs = ctx.settings.home / "executor" / "runs"
+        self.workdirs = workdirs
         self.attempts: dict[str, Attempt] = {}
         self.tasks: set[asyncio.Task[None]] = set()
         self.stopping = False
@@ -46,6 +48,11 @@ class Executor:
         if backend is None:
             offered = ", ".join(sorted(self.backends))
             await self._refuse(run, f"backend {run.backend!r} not offered here (only {offered})")
+            return
+        try:
+            private_dir(self.workdirs)  # again: a temp dir cleaner may have removed it
+        except WorkRootError as err:
+            await self._refuse(run, str(err))
             return
         root.mkdir(parents=True)
         self.ctx.live.begin(run.run_id, run.attempt)

@@ -1,8 +1,11 @@
+import hashlib
 import os
 import re
 import socket
+import tempfile
+from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from shared.settings import BoxopsSettings
 
@@ -24,9 +27,25 @@ class ExecutorSettings(BoxopsSettings):
     run_token_secret: str = Field("", description="Signs the run-scoped SDK tokens.")
     docker: bool = Field(True, description="Offer the docker backend when a daemon answers.")
     docker_url: str = Field("", description="Docker daemon URL; empty: the default socket.")
-    docker_user: str = Field("", description="Run containers as this user, e.g. 65534:65534.")
+    docker_user: str = Field(
+        "65534:65534", description="Run containers as this user; empty: the image's own user."
+    )
     local_rlimit_memory: bool = Field(
         False, description="Without cgroup v2: cap a local run's address space at its memory."
+    )
+    work_root: Path | None = Field(
+        None,
+        description="Where runs' work dirs live, outside home; default: a private (0700) "
+        "directory of this stack under the system's temp dir.",
+    )
+    local_sandbox: bool = Field(
+        True,
+        description="Run local runs in a bubblewrap sandbox that hides home; false runs them "
+        "unsandboxed: a run can then read all the executor can, home's tokens included.",
+    )
+    local_sandbox_hide: list[Path] = Field(
+        default_factory=lambda: [Path("/run/docker.sock"), Path("/var/run/docker.sock")],
+        description="Paths a sandboxed local run must not see, besides home and other runs.",
     )
 
     @field_validator("executor_id")
@@ -37,6 +56,23 @@ class ExecutorSettings(BoxopsSettings):
         if not token:
             raise ValueError(f"executor id {value!r} has no usable characters")
         return token
+
+    @model_validator(mode="after")
+    def _work_root_outside_home(self) -> "ExecutorSettings":
+        work_root, home = self.work_dirs(), self.home
+        if work_root == home or home in work_root.parents or work_root in home.parents:
+            raise ValueError(
+                f"BOXOPS_WORK_ROOT must be outside BOXOPS_HOME ({home}) and not hold it: a "
+                "run could read its tokens through its work dir's parents"
+            )
+        return self
+
+    def work_dirs(self) -> Path:
+        """The runs' work dirs: work_root, or a private dir of this home under the temp dir."""
+        if self.work_root is not None:
+            return self.work_root.expanduser().resolve()
+        stack = hashlib.sha256(str(self.home).encode()).hexdigest()[:12]
+        return Path(tempfile.gettempdir()).resolve() / f"boxops-{os.getuid()}-{stack}"
 
 
 def _memory_mb() -> int:

@@ -17,6 +17,7 @@ from services.gateway.auth import authorized
 from services.gateway.decisions import Decisions
 from services.gateway.invalid import invalid_request
 from services.gateway.names import EncodedSlashes, unrouted
+from services.gateway.problems import ERRORS
 from services.gateway.settings import GatewaySettings
 from shared.internal_errors import InternalErrors
 from shared.service import attach_tables, build_service
@@ -55,7 +56,9 @@ def build_app(settings: GatewaySettings, *, tracing: TracerProvider | None = Non
     app.add_exception_handler(RequestValidationError, invalid_request)
     # Each route names the scope it needs (scopes.needs); `authorized` checks it.
     for module in (runs, triggers, events, registry, sdk, artifacts, tokens, dlq):
-        app.include_router(module.router, prefix="/v1", dependencies=[Depends(authorized)])
+        app.include_router(
+            module.router, prefix="/v1", dependencies=[Depends(authorized)], responses=ERRORS
+        )
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:

@@ -13,7 +13,7 @@ import httpx
 from fastapi import APIRouter, Header, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from nats.errors import NoRespondersError
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from starlette.background import BackgroundTask
 
 from services.gateway.json_bodies import JsonRoute
@@ -41,6 +41,7 @@ from shared.artifacts import (
 )
 from shared.internal_errors import internal_error
 from shared.queries import Reply
+from shared.specs import validation_problems
 
 log = logging.getLogger(__name__)
 router = APIRouter(route_class=JsonRoute, tags=["artifacts"])
@@ -161,16 +162,25 @@ async def download(
     )
 
 
-@router.put("/artifacts/{sha256}", response_model=BlobInfo, status_code=201)
+# The bytes as they are, their Content-Length the blob's size: framing, not a parameter.
+BYTES = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+    }
+}
+
+
+@router.put("/artifacts/{sha256}", response_model=BlobInfo, status_code=201, openapi_extra=BYTES)
 @needs(Scope.WRITE)
 async def upload(
-    sha256: str,
-    request: Request,
-    content_length: Annotated[int, Header(ge=0)],
-    name: str | None = None,
-    media_type: str | None = None,
+    sha256: str, request: Request, name: str | None = None, media_type: str | None = None
 ) -> Any:
     """One blob streamed through the gateway: reserve, send, commit in one request."""
+    length = request.headers.get("content-length", "")
+    if not (length.isascii() and length.isdigit()):
+        raise HTTPException(411, "send the blob with its Content-Length (its size in bytes)")
+    content_length = int(length)
     spec = _valid(BlobSpec, size=content_length, sha256=sha256, name=name, media_type=media_type)
     answer = await _ask(request, contract.RESERVE, ReserveRequest(blobs=[spec]))
     reservation = Reservation.model_validate(answer[0])
@@ -220,8 +230,8 @@ def _valid(model: type[BaseModel], **fields: Any) -> Any:
     """Build a query from path/query parameters; bad input is a 422 naming the field."""
     try:
         return model.model_validate(fields)
-    except ValueError as err:
-        raise HTTPException(422, str(err).replace("\n", " ")) from None
+    except ValidationError as err:
+        raise HTTPException(422, "; ".join(validation_problems(err))) from None
 
 
 def _blob(sha256: str) -> BlobQuery:

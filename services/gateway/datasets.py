@@ -37,26 +37,26 @@ from shared.registry_api import (
     VersionQuery,
     VersionsQuery,
 )
+from shared.storable import Offset, Text
 
 router = APIRouter(route_class=JsonRoute, tags=["datasets"])
 Limit = Annotated[int, Query(ge=1, le=1000)]
-Offset = Annotated[int, Query(ge=0)]
 
 
 class DatasetBody(BaseModel):
     type: DatasetType | None = Field(None, description="table, image, audio, video, text, other.")
-    description: str | None = None
-    tags: list[str] | None = None
+    description: Text | None = None
+    tags: list[Text] | None = None
 
 
 class VersionBody(BaseModel):
     """`files` for a managed version (blobs uploaded first), or `uri` for an external one."""
 
-    uri: str | None = Field(None, description="s3://…, hdfs://…, gs://…, file://…, https://…")
-    digest: str | None = Field(None, description="Content digest of external data, if known.")
+    uri: Text | None = Field(None, description="s3://…, hdfs://…, gs://…, file://…, https://…")
+    digest: Text | None = Field(None, description="Content digest of external data, if known.")
     files: list[FileEntry] | None = Field(None, description="Manifest of a managed version.")
     metadata: dict[str, Any] = Field(default_factory=dict)
-    parents: list[str] = Field(default_factory=list, description="NAME@VERSION it came from.")
+    parents: list[Text] = Field(default_factory=list, description="NAME@VERSION it came from.")
     type: DatasetType | None = Field(None, description="Type, if the dataset is new.")
 
 
@@ -66,9 +66,9 @@ async def list_datasets(
     request: Request,
     limit: Limit = 50,
     offset: Offset = 0,
-    prefix: str | None = None,
-    type: str | None = None,
-    tag: str | None = None,
+    prefix: Text | None = None,
+    type: Text | None = None,
+    tag: Text | None = None,
 ) -> Any:
     """Datasets by name, each with its latest version and number of versions."""
     query = ListQuery(limit=limit, offset=offset, prefix=prefix, type=type, tag=tag)
@@ -95,7 +95,7 @@ async def list_versions(
     request: Request,
     limit: Limit = 50,
     offset: Offset = 0,
-    digest: str | None = None,
+    digest: Text | None = None,
 ) -> Any:
     """Versions, newest first (or the one with `digest`)."""
     query = VersionsQuery(name=name, limit=limit, offset=offset, digest=digest)

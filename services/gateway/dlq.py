@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 
 from services.gateway import dead_letters
 from services.gateway.dead_letters import DeadLetter, NotReplayable, Replayed, Unknown
@@ -13,6 +13,10 @@ from shared.nats_adapter import NatsAdapter, NoStream
 
 router = APIRouter(route_class=JsonRoute, tags=["dead letters"])
 MOST = 10_000
+# Where the dead letter is stored: a JetStream sequence, from 1 to a uint64's largest.
+LetterId = Annotated[int, Path(ge=1, le=2**64 - 1, description="The dead letter's id.")]
+# Tokens without blanks, `*` for one token and a last `>` for the rest, as NATS takes them.
+FILTER = r"^(([^\s.*>]+|\*)(\.([^\s.*>]+|\*))*(\.>)?|>)$"
 
 
 def _nats(request: Request) -> NatsAdapter:
@@ -24,7 +28,9 @@ def _nats(request: Request) -> NatsAdapter:
 @needs(Scope.READ)
 async def listing(
     request: Request,
-    subject: Annotated[str | None, Query(description="Original subject; * and > match.")] = None,
+    subject: Annotated[
+        str | None, Query(pattern=FILTER, description="Original subject; * and > match.")
+    ] = None,
     since: Annotated[str | None, Query(description="ISO time, or a period: 24h.")] = None,
     limit: Annotated[int, Query(ge=1, le=MOST)] = 100,
 ) -> list[DeadLetter]:
@@ -38,7 +44,7 @@ async def listing(
 
 @router.get("/dlq/{id}")
 @needs(Scope.READ)
-async def show(id: int, request: Request) -> DeadLetter:
+async def show(id: LetterId, request: Request) -> DeadLetter:
     try:
         return await dead_letters.show(_nats(request), id)
     except Unknown as err:
@@ -49,7 +55,7 @@ async def show(id: int, request: Request) -> DeadLetter:
 @needs(Scope.ADMIN)
 async def replay_subject(
     request: Request,
-    subject: Annotated[str, Query(min_length=1, description="Original subject; * and > match.")],
+    subject: Annotated[str, Query(pattern=FILTER, description="Original subject; * and > match.")],
 ) -> list[Replayed]:
     """Publish every dead letter of a subject again on its subject (after a fix)."""
     try:
@@ -62,7 +68,7 @@ async def replay_subject(
 
 @router.post("/dlq/{id}/replay")
 @needs(Scope.ADMIN)
-async def replay(id: int, request: Request) -> Replayed:
+async def replay(id: LetterId, request: Request) -> Replayed:
     """Publish a dead letter again on its subject (after a fix); it leaves the DLQ."""
     try:
         return await dead_letters.replay(_nats(request), id)

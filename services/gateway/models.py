@@ -27,27 +27,27 @@ from shared.registry_api import (
     Page,
     VersionsQuery,
 )
+from shared.storable import Offset, Text, VersionNumber
 
 router = APIRouter(route_class=JsonRoute, tags=["models"])
 Limit = Annotated[int, Query(ge=1, le=1000)]
-Offset = Annotated[int, Query(ge=0)]
 
 
 class ModelVersionBody(BaseModel):
     """Files already in the artifact store, with what is known about them."""
 
     files: list[FileEntry] = Field(min_length=1)
-    format: str | None = Field(None, description="onnx, pickle, safetensors…")
-    framework: str | None = Field(None, description="sklearn, pytorch…")
+    format: Text | None = Field(None, description="onnx, pickle, safetensors…")
+    framework: Text | None = Field(None, description="sklearn, pytorch…")
     metrics: dict[str, float] = Field(default_factory=dict, description="Metrics snapshot.")
     metadata: dict[str, Any] = Field(default_factory=dict)
-    parents: list[str] = Field(default_factory=list, description="Datasets it was trained on.")
-    run_id: str | None = Field(None, description="Run that produced it.")
-    description: str | None = Field(None, description="Description of the model.")
+    parents: list[Text] = Field(default_factory=list, description="Datasets it was trained on.")
+    run_id: Text | None = Field(None, description="Run that produced it.")
+    description: Text | None = Field(None, description="Description of the model.")
 
 
 class AliasBody(BaseModel):
-    version: int = Field(ge=1)
+    version: VersionNumber
 
 
 @router.get("/models", response_model=Page)
@@ -56,8 +56,8 @@ async def list_models(
     request: Request,
     limit: Limit = 50,
     offset: Offset = 0,
-    prefix: str | None = None,
-    tag: str | None = None,
+    prefix: Text | None = None,
+    tag: Text | None = None,
 ) -> Any:
     """Models by name, with latest version, number of versions and aliases."""
     query = ListQuery(limit=limit, offset=offset, prefix=prefix, tag=tag)
@@ -77,7 +77,7 @@ async def list_versions(
     request: Request,
     limit: Limit = 50,
     offset: Offset = 0,
-    digest: str | None = None,
+    digest: Text | None = None,
 ) -> Any:
     query = VersionsQuery(name=name, limit=limit, offset=offset, digest=digest)
     return await ask(request, MODEL_VERSIONS, query)

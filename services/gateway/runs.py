@@ -1,6 +1,5 @@
 """/v1/runs: submit, abort and retry runs; read their state, history, logs and metrics."""
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -10,6 +9,7 @@ from pydantic import ConfigDict
 from services.gateway.ask import ask
 from services.gateway.decisions import Decisions
 from services.gateway.json_bodies import JsonRoute
+from services.gateway.problems import Problem
 from services.gateway.scopes import Scope, needs
 from shared.bus import TELEMETRY, Bus, new_id
 from shared.events import (
@@ -33,6 +33,7 @@ from shared.queries import (
     RunView,
 )
 from shared.runs import TERMINAL, RunState, RunSubstate
+from shared.storable import Instant, Text
 
 router = APIRouter(route_class=JsonRoute, tags=["runs"])
 
@@ -50,7 +51,10 @@ class RunRefused(RunAccepted):
 
 
 REFUSED: dict[int | str, dict[str, Any]] = {
-    422: {"model": RunRefused, "description": "The scheduler refused it; recorded."}
+    422: {
+        "model": RunRefused | Problem,
+        "description": "The scheduler refused it (recorded), or the request is malformed.",
+    }
 }
 
 
@@ -122,12 +126,12 @@ async def retry_run(run_id: str, request: Request) -> Any:
 async def list_runs(
     request: Request,
     state: RunState | None = None,
-    component: str | None = None,
-    pipeline: str | None = None,
-    trigger: str | None = None,
-    parent_id: str | None = None,
-    since: datetime | None = None,
-    before: datetime | None = None,
+    component: Text | None = None,
+    pipeline: Text | None = None,
+    trigger: Text | None = None,
+    parent_id: Text | None = None,
+    since: Instant | None = None,
+    before: Instant | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
 ) -> Any:
     """Runs, newest first, filtered by state, component, pipeline, trigger and time."""

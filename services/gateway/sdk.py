@@ -5,8 +5,7 @@ or an API token with scope `write`. A batch of metric points is published as `me
 messages of up to CHUNK points, and the reply comes once JetStream has stored them all.
 """
 
-from datetime import datetime
-from typing import Annotated, NotRequired
+from typing import Annotated, Any, NotRequired
 
 from fastapi import APIRouter, Request
 from fastapi.exceptions import RequestValidationError
@@ -18,6 +17,7 @@ from services.gateway.scopes import Scope, needs
 from shared.batch_publish import publish_many
 from shared.bus import Bus
 from shared.events import MetricsBatch
+from shared.storable import Instant, Int32, Text
 
 MAX_POINTS = 20_000
 CHUNK = 1000  # points per metrics.logged message: at most ~0.5 MB, under NATS's 1 MB
@@ -30,12 +30,12 @@ class Point(TypedDict):
     object per point was half of this route's time)."""
 
     id: Annotated[
-        str, Field(min_length=1, max_length=200, description="Unique in the run: resent, dropped.")
+        Text, Field(min_length=1, max_length=200, description="Unique in the run: resent, dropped.")
     ]
-    name: Annotated[str, Field(min_length=1, max_length=200, description="Metric name.")]
+    name: Annotated[Text, Field(min_length=1, max_length=200, description="Metric name.")]
     value: Annotated[float, Field(allow_inf_nan=False, description="Value.")]
-    step: NotRequired[Annotated[int | None, Field(description="Step or epoch.")]]
-    at: NotRequired[Annotated[datetime | None, Field(description="When it was measured.")]]
+    step: NotRequired[Annotated[Int32 | None, Field(description="Step or epoch.")]]
+    at: NotRequired[Annotated[Instant | None, Field(description="When it was measured.")]]
 
 
 class Points(BaseModel):
@@ -47,10 +47,18 @@ class Recorded(BaseModel):
     recorded: int
 
 
+def _points_schema() -> dict[str, Any]:
+    """Points' JSON schema with Point written in place: its `#/$defs/Point` would point
+    nowhere in the OpenAPI document, which keeps its schemas under components."""
+    schema = Points.model_json_schema()
+    schema["properties"]["points"]["items"] = schema.pop("$defs")["Point"]
+    return schema
+
+
 BODY = {
     "requestBody": {
         "required": True,
-        "content": {"application/json": {"schema": Points.model_json_schema()}},
+        "content": {"application/json": {"schema": _points_schema()}},
     }
 }
 
@@ -64,7 +72,8 @@ async def log_metrics(run_id: str, request: Request) -> Recorded:
         # and then validation, and the SDK sends thousands of points a request.
         body = Points.model_validate_json(await request.body())
     except ValidationError as err:
-        raise RequestValidationError(err.errors()) from None
+        # Without the input: a body that is not UTF-8 could not be written back as JSON.
+        raise RequestValidationError(err.errors(include_input=False)) from None
     bus: Bus = request.app.state.service.bus
     labels = {**body.labels, "run_id": run_id}
     chunks = (body.points[i : i + CHUNK] for i in range(0, len(body.points), CHUNK))

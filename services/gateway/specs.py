@@ -25,11 +25,11 @@ from shared.registry_api import (
     SpecRegister,
     VersionsQuery,
 )
+from shared.storable import Offset, Text
 
 router = APIRouter(route_class=JsonRoute)
 SpecText = Annotated[str, Body(media_type="application/yaml", description="The YAML spec.")]
 Limit = Annotated[int, Query(ge=1, le=1000)]
-Offset = Annotated[int, Query(ge=0)]
 KINDS: dict[str, tuple[str, str, str, str, type[BaseModel]]] = {
     "component": (
         COMPONENT_REGISTER,
@@ -63,8 +63,8 @@ def _routes(kind: str) -> None:
         request: Request,
         limit: Limit = 50,
         offset: Offset = 0,
-        prefix: str | None = None,
-        type: str | None = None,
+        prefix: Text | None = None,
+        type: Text | None = None,
     ) -> Any:
         """The latest version of each, by name."""
         query = ListQuery(limit=limit, offset=offset, prefix=prefix, type=type)

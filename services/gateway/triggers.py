@@ -37,6 +37,8 @@ async def dry_run(
     """Replay the stored events of the last period against a trigger that is not applied."""
     try:
         since_s = seconds(since)
+        if since_s <= 0:
+            raise ValueError("a period longer than 0 s")
     except ValueError as err:
         raise HTTPException(422, f"since: {err}") from None
     return await ask(request, TRIGGERS_TEST, DryRun(text=text, since_s=since_s))

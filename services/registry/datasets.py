@@ -149,7 +149,7 @@ def identity_of(draft: Draft, digest: str | None = None) -> str:
 async def record(tx: Tx, draft: Draft) -> Recorded:
     """Record a version unless one with the same identity exists; the same content (or the
     same pinned external data) never makes two versions."""
-    files = _checked(draft.files) if draft.files is not None else []
+    files = checked(draft.files) if draft.files is not None else []
     digest = manifests.digest(files) if draft.managed else draft.digest
     identity = identity_of(draft, digest)
     metadata = {**(manifests.summary(files) if draft.managed else {}), **draft.metadata}
@@ -255,7 +255,7 @@ def announcement(name: str, row: DatasetVersionRow) -> DatasetVersionCreated:
     )
 
 
-def _checked(files: list[FileEntry]) -> list[FileEntry]:
+def checked(files: list[FileEntry]) -> list[FileEntry]:
     if not files:
         raise Invalid("a managed version holds at least one file")
     try:

@@ -150,6 +150,7 @@ class Handlers:
 
     async def stage_files(self, chunk: FilesChunk) -> Reply:
         async def work() -> Any:
+            datasets.checked(chunk.files)  # refused before it is stored, as a whole one is
             async with self.writer.writing() as tx:
                 await dataset_store.stage(
                     tx.session, chunk.upload_id, chunk.seq, chunk.files, now()
@@ -186,9 +187,10 @@ class Handlers:
 
     async def _stored(self, files: list[FileEntry]) -> None:
         """Refuse a version whose files the artifact store does not hold: it could not be
-        pulled. One question for all of them."""
+        pulled. One question for all of them, once the manifest itself is well-formed."""
         if not files:
             return
+        datasets.checked(files)
         try:
             absent = set(await blobs.missing(self.broker, [f.sha256 for f in files], ASK_S))
         except blobs.Unanswered as err:

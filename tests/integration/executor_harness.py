@@ -137,7 +137,7 @@ class Harness:
         )
 
     def workdir(self, run_id: str, attempt: int = 1) -> Path:
-        return self.home / "executor" / "runs" / run_id / f"attempt-{attempt}"
+        return self.settings.work_dirs() / run_id / f"attempt-{attempt}"
 
     async def listen(self) -> None:
         js: JetStreamContext = self.client.jetstream()

@@ -236,7 +236,7 @@ resources: {cpu: 0.25, memory_mb: 300}
 timeout: 60
 retries: 2
 """
-OWN = {"cpu": 0.25, "memory_mb": 300, "gpu": 0}
+OWN = {"cpu": 0.25, "memory_mb": 300, "gpu": 0, "pids": 4096}
 
 
 @pytest.mark.parametrize(
@@ -246,7 +246,11 @@ OWN = {"cpu": 0.25, "memory_mb": 300, "gpu": 0}
         ({"resources": None}, {"resources": OWN}),
         (
             {"resources": {"cpu": 0.5}, "timeout_s": 5, "retries": 0},
-            {"resources": {"cpu": 0.5, "memory_mb": 512, "gpu": 0}, "timeout_s": 5, "retries": 0},
+            {
+                "resources": {"cpu": 0.5, "memory_mb": 512, "gpu": 0, "pids": 4096},
+                "timeout_s": 5,
+                "retries": 0,
+            },
         ),
     ],
 )

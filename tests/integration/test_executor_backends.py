@@ -161,6 +161,29 @@ async def test_containers_have_no_network_and_can_run_as_a_user(
     assert "no artifact store" in ended.reason
 
 
+async def test_a_container_runs_unprivileged_read_only_and_with_a_pids_limit(
+    nats_url: str, tmp_path: Path
+) -> None:
+    executor = await harness("docker", nats_url, tmp_path / "home")  # the default user
+    script = (
+        "id -u; grep Cap /proc/self/status; touch /x 2>&- || echo root-read-only;"
+        'echo t > /tmp/t && echo tmp-writable; echo w > "$BOXOPS_WORKDIR/w" && echo work-writable;'
+        "cat /sys/fs/cgroup/pids.max 2>&- || cat /sys/fs/cgroup/pids/pids.max"  # cgroup v2 or v1
+    )
+    try:
+        run_id = await executor.dispatch(["sh", "-c", script], resources=Resources(pids=64))
+        ended = await executor.ended(run_id)
+    finally:
+        await stop(executor)
+
+    out = executor.output(run_id)
+    assert out[0] == "65534"
+    caps = {line.split(":")[0]: line.split()[1] for line in out if line.startswith("Cap")}
+    assert caps == dict.fromkeys(["CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"], "0" * 16)
+    assert out[6:] == ["root-read-only", "tmp-writable", "work-writable", "64"]
+    assert ended.exit_code == 0
+
+
 async def test_containers_are_removed_after_the_run(nats_url: str, tmp_path: Path) -> None:
     executor = await harness("docker", nats_url, tmp_path / "home")
     try:
@@ -188,16 +211,18 @@ def test_the_container_config_asks_for_limits_gpus_and_no_privileges(tmp_path: P
         command=["train"],
         env={"A": "1"},
         host=Layout(tmp_path),
-        resources=Resources(cpu=1.5, memory_mb=256, gpu=2),
+        resources=Resources(cpu=1.5, memory_mb=256, gpu=2, pids=100),
         image="trainer:1",
         mounts={"lake": Path("/data/lake")},
     )
     config = backend.config(launch)
     host = config["HostConfig"]
 
-    assert (config["Image"], config["Cmd"], config["Env"]) == ("trainer:1", ["train"], ["A=1"])
+    assert (config["Image"], config["Cmd"]) == ("trainer:1", ["train"])
+    assert config["Env"] == ["HOME=/tmp", "A=1"]
     assert host["NetworkMode"] == "none"
     assert host["Privileged"] is False
+    assert (host["CapDrop"], host["ReadonlyRootfs"], host["PidsLimit"]) == (["ALL"], True, 100)
     assert host["NanoCpus"] == 1_500_000_000
     assert host["Memory"] == 256 * 1024 * 1024
     assert host["DeviceRequests"] == [{"Driver": "", "Count": 2, "Capabilities": [["gpu"]]}]

@@ -49,6 +49,9 @@ def executor(nats_url: str) -> Iterator[Start]:
             executor_id=EXECUTOR,
             heartbeat_s=HEARTBEAT_S,
             stop_grace_s=1,
+            # Unsandboxed: a run outlives a killed executor, and its next life must find
+            # and kill it. A sandboxed run dies with the executor (bwrap --die-with-parent).
+            local_sandbox=False,
         )
         started.append(process)
         return process

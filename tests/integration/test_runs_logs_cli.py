@@ -5,8 +5,8 @@ import asyncio
 import os
 import subprocess
 import sys
-from pathlib import Path
 
+from services.executor.settings import ExecutorSettings
 from shared.runs import RunState
 from tests.integration.conftest import submit, wait_run
 from tests.integration.sdk_stack import TOKEN, SdkStack, sdk_stack_fixture  # noqa: F401
@@ -46,12 +46,14 @@ async def test_the_gateway_answers_404_for_the_logs_of_an_unknown_run(sdk_stack:
 
 
 async def test_following_a_run_that_fails_ends_with_its_state_and_reason(
-    sdk_stack: SdkStack, tmp_path: Path
+    sdk_stack: SdkStack,
 ) -> None:
-    gate = tmp_path / "gate"
-    script = f"echo started; until [ -e {gate} ]; do sleep 0.05; done; echo after; exit 7"
+    # The gate is in the run's work dir: a local run sees no other file the test could make.
+    script = "echo started; until [ -e gate ]; do sleep 0.05; done; echo after; exit 7"
     run_id = await submit(sdk_stack.http, command=["sh", "-c", script])
     await wait_run(sdk_stack.http, run_id, states=("running",), timeout=30)
+    settings: ExecutorSettings = sdk_stack.executor.settings  # type: ignore[assignment]
+    gate = settings.work_dirs() / run_id / "attempt-1" / "work" / "gate"
     following = await asyncio.create_subprocess_exec(
         *[sys.executable, "-m", "boxops.cli.main", "runs", "logs", run_id, "-f"],
         env=cli_env(sdk_stack),

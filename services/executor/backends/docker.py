@@ -1,9 +1,11 @@
 """The Docker backend (aiodocker): a run is a container of the run's image.
 
-Inputs are mounted read-only, outputs, work and SDK dirs read-write; network is off unless
-the run asks for it; cpu and memory limits and GPU device requests come from its
-resources; never privileged, no new privileges. The container is stopped on abort or
-timeout and removed once its end is recorded.
+Inputs are mounted read-only, outputs, work and SDK dirs read-write, the rest of the
+container's file system is read-only but for a private /tmp; network is off unless the run
+asks for it; cpu, memory and pids limits and GPU device requests come from its resources;
+it runs as an unprivileged user (the executor's docker_user), never privileged, with no
+capabilities and no new privileges. The container is stopped on abort or timeout and
+removed once its end is recorded.
 """
 
 import asyncio
@@ -136,10 +138,13 @@ class DockerBackend:
             "NetworkMode": "default" if launch.network else "none",
             "Privileged": False,
             "SecurityOpt": ["no-new-privileges"],
+            "CapDrop": ["ALL"],
+            "ReadonlyRootfs": True,
+            "Tmpfs": {"/tmp": "rw,nosuid,nodev"},  # noqa: S108 (the container's own)
             "NanoCpus": int(resources.cpu * 1e9) if resources.cpu else 0,
             "Memory": resources.memory_mb * 1024 * 1024,
             "MemorySwap": resources.memory_mb * 1024 * 1024,  # no swap beyond the limit
-            "PidsLimit": 4096,
+            "PidsLimit": resources.pids,
             # "local" (not json-file): a flood of output costs dockerd far less to keep.
             "LogConfig": {"Type": "local", "Config": {"max-size": "64m", "max-file": "2"}},
         }
@@ -150,7 +155,8 @@ class DockerBackend:
         config: dict[str, Any] = {
             "Image": launch.image,
             "Cmd": launch.command,
-            "Env": [f"{k}={v}" for k, v in launch.env.items()],
+            # A HOME it can write (caches, dotfiles), unless the run names its own.
+            "Env": [f"{k}={v}" for k, v in ({"HOME": "/tmp"} | launch.env).items()],  # noqa: S108
             "WorkingDir": str(inside.work),
             "Labels": {"boxops.run": launch.run_id},
             "AttachStdin": False,

@@ -1,4 +1,5 @@
-"""The local backend: a run is a subprocess in its own process group and work dir.
+"""The local backend: a run is a subprocess in its own process group and work dir, in a
+bubblewrap sandbox (`sandbox.py`) unless the executor is told to run it unsandboxed.
 
 Limits: with a writable cgroup v2 hierarchy (`/sys/fs/cgroup`, memory and cpu controllers)
 each run gets its own cgroup with `memory.max` and `cpu.max`; without one, memory can be
@@ -10,12 +11,20 @@ import asyncio
 import contextlib
 import os
 import resource
+import shutil
 import signal
 from pathlib import Path
 
 from services.executor import reaper
 from services.executor.backends import Launch, Sink, StartError
 from services.executor.backends.cgroups import Cgroup
+from services.executor.backends.sandbox import (
+    Sandbox,
+    Status,
+    Unavailable,
+    exit_code,
+    signal_group,
+)
 from services.executor.contract import Layout
 
 READ = 64 * 1024
@@ -30,6 +39,7 @@ class LocalRun:
         self.cgroup = cgroup
         self.belongs = reaper.of_run(launch.run_id, int(launch.env.get("BOXOPS_ATTEMPT", "1")))
         self.left_behind: list[str] = []
+        self.sandbox: Status | None = None  # in a sandbox: what bwrap says of it
 
     async def stream(self, sink: Sink) -> None:
         assert self.process.stdout and self.process.stderr  # noqa: S101
@@ -39,16 +49,24 @@ class LocalRun:
 
     async def wait(self) -> int:
         # asyncio's wait() also waits for the pipes to close, and children the run left
-        # behind hold them open: the leader's exit ends the run, and whatever it left.
+        # behind hold them open: the leader's exit ends the run, and whatever it left (in
+        # a sandbox, bwrap's end takes its whole process namespace with it).
         code = await _exit_of(self.process)
         self.left_behind = await asyncio.to_thread(
             reaper.kill_left_behind, self.belongs, session=self.process.pid
         )
         self._kill_group(signal.SIGKILL)  # without a subreaper, its group at least
-        return code
+        return exit_code(code) if self.sandbox else code
 
     async def terminate(self, grace_s: float) -> None:
-        self._kill_group(signal.SIGTERM)
+        if self.sandbox:
+            # Not bwrap itself: the command's group, so that it may end gracefully. Only
+            # while bwrap lives, as its group's id may be another's once it has ended.
+            group = await self.sandbox.group
+            if self.process.returncode is None:
+                signal_group(group, signal.SIGTERM)
+        else:
+            self._kill_group(signal.SIGTERM)
         try:
             await asyncio.wait_for(_exit_of(self.process), grace_s)
         except TimeoutError:
@@ -57,6 +75,8 @@ class LocalRun:
 
     async def cleanup(self) -> None:
         self._kill_group(signal.SIGKILL)
+        if self.sandbox:
+            await self.sandbox.reading  # bwrap has ended: its status pipe is at its end
         if self.cgroup:
             await self.cgroup.remove()
 
@@ -107,7 +127,14 @@ async def _pump(stream: asyncio.StreamReader, name: str, sink: Sink) -> None:
 class LocalBackend:
     name = "local"
 
-    def __init__(self, *, rlimit_memory: bool = False, cgroups: Path | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        sandbox: Sandbox | Unavailable | None,
+        rlimit_memory: bool = False,
+        cgroups: Path | None = None,
+    ) -> None:
+        self.sandbox = sandbox  # None: runs are not sandboxed, as the settings allow
         self.rlimit_memory = rlimit_memory
         self.cgroups = cgroups
 
@@ -115,6 +142,33 @@ class LocalBackend:
         return host
 
     async def start(self, launch: Launch) -> LocalRun:
+        if isinstance(self.sandbox, Unavailable):
+            raise StartError(self.sandbox.reason)
+        if self.sandbox is None:
+            return await self._spawn(launch, launch.command, _base_env() | launch.env)
+        # Its /tmp is its own: the executor's TMPDIR would be missing or read-only there.
+        env = _base_env() | {"TMPDIR": "/tmp"} | launch.env  # noqa: S108
+        _check_found(launch.command[0], env, Path(launch.host.work))
+        status, status_w = os.pipe()
+        gpu = bool(launch.resources.gpu)
+        command = self.sandbox.wrap(launch.command, launch.host, status_fd=status_w, gpu=gpu)
+        try:
+            run = await self._spawn(launch, command, env, pass_fds=(status_w,))
+        except BaseException:
+            os.close(status)
+            raise
+        finally:
+            os.close(status_w)
+        run.sandbox = Status(status)
+        return run
+
+    async def _spawn(
+        self,
+        launch: Launch,
+        command: list[str],
+        env: dict[str, str],
+        pass_fds: tuple[int, ...] = (),
+    ) -> LocalRun:
         cgroup = Cgroup.create(self.cgroups, launch.run_id, launch.resources)
         memory = launch.resources.memory_mb * 1024 * 1024 if self.rlimit_memory else None
 
@@ -126,20 +180,32 @@ class LocalBackend:
 
         try:
             process = await asyncio.create_subprocess_exec(
-                *launch.command,
+                *command,
                 cwd=launch.host.work,
-                env=_base_env() | launch.env,
+                env=env,
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
                 start_new_session=True,  # its own process group, so a stop reaches its children
                 preexec_fn=in_child if (cgroup or memory) else None,
+                pass_fds=pass_fds,
             )
         except OSError as err:
             if cgroup:
                 await cgroup.remove()
-            raise StartError(f"cannot start {launch.command[0]!r}: {err.strerror}") from None
+            raise StartError(f"cannot start {command[0]!r}: {err.strerror}") from None
         return LocalRun(process, cgroup, launch)
+
+
+def _check_found(program: str, env: dict[str, str], cwd: Path) -> None:
+    """In the sandbox, bwrap would fail to find the program with an error of its own: it is
+    looked up here, to fail as a local run without the sandbox does."""
+    if "/" in program:
+        found = (cwd / program).is_file()
+    else:
+        found = shutil.which(program, path=env.get("PATH", os.defpath)) is not None
+    if not found:
+        raise StartError(f"cannot start {program!r}: No such file or directory")
 
 
 def _base_env() -> dict[str, str]:

@@ -5,6 +5,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from services.registry.domain.refs import number
+
 Kind = Literal["dataset", "model", "run"]
 Direction = Literal["upstream", "downstream"]
 
@@ -27,7 +29,7 @@ def parse_node(key: str) -> Node:
     if kind == "run":
         return Node("run", rest)
     name, _, version = rest.rpartition("@")
-    if kind not in ("dataset", "model") or not name or not version.isdigit():
+    if kind not in ("dataset", "model") or not name or not number(version):
         raise ValueError(f"not a lineage node: {key!r}")
     return Node(kind, name, int(version))  # type: ignore[arg-type]
 

@@ -9,6 +9,8 @@ from shared.events import DatasetChanges, FileEntry
 from shared.manifest import digest as digest  # the CLI computes the same one
 
 LISTED = 100  # paths named per kind of change in an event; the counts are always complete
+PART_BYTES = 255  # the longest file name most file systems take (ext4, XFS, APFS, NTFS)
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -26,10 +28,18 @@ def check(files: Iterable[FileEntry]) -> list[FileEntry]:
             raise ManifestError(f"file path {path!r} must be relative and normalised (a/b.csv)")
         if normal.split("/")[0] == "..":
             raise ManifestError(f"file path {path!r} points outside the version")
+        if CONTROL.search(path):
+            raise ManifestError(f"file path {path!r} holds a control character")
+        if long := [part for part in path.split("/") if _bytes(part) > PART_BYTES]:
+            raise ManifestError(f"file name {long[0][:40]!r}… is longer than {PART_BYTES} bytes")
         if path in seen:
             raise ManifestError(f"file path {path!r} appears twice")
         seen.add(path)
     return sorted(files, key=lambda entry: entry.path)
+
+
+def _bytes(part: str) -> int:
+    return len(part.encode(errors="surrogatepass"))
 
 
 def summary(files: Iterable[FileEntry]) -> dict[str, int]:

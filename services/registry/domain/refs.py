@@ -4,6 +4,7 @@ import re
 from dataclasses import dataclass
 
 from shared import names
+from shared.storable import INT32_MAX
 
 ALIAS = re.compile(r"^[A-Za-z][A-Za-z0-9._-]{0,63}$")
 LATEST = "latest"
@@ -53,11 +54,18 @@ def parse_ref(text: str, what: str = "name") -> Ref:
     check_name(name, what)
     if not at or tail == LATEST:
         return Ref(name)
-    if tail.isdigit() and int(tail) >= 1:
+    if number(tail):
+        if not 1 <= int(tail) <= INT32_MAX:
+            raise RefError(f"{text!r}: a version number is from 1 to {INT32_MAX}")
         return Ref(name, version=int(tail))
     if not ALIAS.match(tail):
         raise RefError(f"{text!r}: after @ comes a version number or an alias")
     return Ref(name, alias=tail)
+
+
+def number(text: str) -> bool:
+    """ASCII digits only: str.isdigit() takes '¹' too, which int() refuses."""
+    return text.isascii() and text.isdigit()
 
 
 def pinned(name: str, version: int) -> str:

@@ -42,6 +42,20 @@ def test_a_manifest_refuses_paths_that_escape_or_are_not_normal(path: str, probl
         check([entry(path)])
 
 
+@pytest.mark.parametrize("path", ["a\nb.csv", "a\x00b", "tab\there", "del\x7f"])
+def test_a_manifest_refuses_a_path_with_a_control_character(path: str) -> None:
+    with pytest.raises(ManifestError, match="holds a control character"):
+        check([entry(path)])
+
+
+def test_a_manifest_refuses_a_file_name_longer_than_255_bytes() -> None:
+    assert check([entry("d/" + "é" * 127 + "x")])  # 255 bytes
+    with pytest.raises(ManifestError, match="is longer than 255 bytes"):
+        check([entry("d/" + "é" * 128)])
+    with pytest.raises(ManifestError, match="is longer than 255 bytes"):
+        check([entry("x" * 256 + "/a.csv")])
+
+
 def test_a_manifest_refuses_a_path_twice() -> None:
     with pytest.raises(ManifestError, match="appears twice"):
         check([entry("a"), entry("a", "b")])

@@ -26,6 +26,18 @@ def test_a_malformed_reference_is_refused(text: str) -> None:
         parse_ref(text)
 
 
+@pytest.mark.parametrize("tail", ["\u00b9", "\u0663"])
+def test_a_version_is_ascii_digits_and_a_superscript_digit_is_refused_by_name(tail: str) -> None:
+    with pytest.raises(RefError, match="after @ comes a version number or an alias"):
+        parse_ref(f"iris@{tail}")
+
+
+def test_a_version_number_beyond_what_the_database_stores_is_refused() -> None:
+    assert parse_ref("iris@2147483647") == Ref("iris", version=2147483647)
+    with pytest.raises(RefError, match="a version number is from 1 to 2147483647"):
+        parse_ref("iris@2147483648")
+
+
 def test_latest_cannot_be_an_alias_name() -> None:
     with pytest.raises(RefError, match="not be 'latest'"):
         check_alias("latest")

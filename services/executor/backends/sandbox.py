@@ -1,0 +1,169 @@
+"""The local backend's sandbox: bubblewrap (bwrap) runs a command with the host's files
+read-only, its own /tmp, /dev and /proc (its own process namespace), no capabilities, the
+platform's paths (home, other runs, `hide`) out of sight, and only the run's outputs, work
+and SDK dirs writable.
+
+Process handling through the sandbox: bwrap forks an init (pid 1 of the namespace, in a
+session and process group of its own: `--new-session`) that forks the command. A stop sends
+SIGTERM to that group, so the command can end gracefully; SIGKILL to bwrap takes the whole
+namespace down (`--die-with-parent`; the kernel kills a namespace whose init died), children
+that left the group included. bwrap exits with 128 + N when the command died of signal N;
+`exit_code` turns that back into -N, as a local run without the sandbox reports it.
+"""
+
+import asyncio
+import contextlib
+import glob
+import json
+import os
+import shutil
+import signal
+import subprocess
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from services.executor.backends import StartError
+from services.executor.contract import Layout
+
+ISOLATE = [
+    "--ro-bind", "/", "/",
+    "--dev", "/dev",
+    "--proc", "/proc",
+    "--tmpfs", "/tmp",  # noqa: S108 (the sandbox's own, empty /tmp)
+    "--unshare-pid", "--unshare-ipc",
+    "--die-with-parent", "--new-session",
+    "--cap-drop", "ALL",
+]  # fmt: skip
+GPU_DEVICES = ("/dev/nvidia*", "/dev/dri")
+SIGNALS = 64  # the highest signal number on Linux
+
+
+@dataclass(frozen=True)
+class Unavailable:
+    """No usable sandbox; the reason is a local run's refusal."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class Sandbox:
+    bwrap: str
+    hidden: tuple[Path, ...]  # home, the other runs, and more paths a run must not see
+
+    @classmethod
+    def find(cls, hide: Iterable[Path]) -> "Sandbox | Unavailable":
+        """bwrap on PATH, if it can make a sandbox here (it needs user or pid namespaces)."""
+        bwrap = shutil.which("bwrap")
+        if bwrap is None:
+            return Unavailable(
+                "local runs need bubblewrap (bwrap) for their sandbox, and this executor has none:"
+                " install it, or set BOXOPS_LOCAL_SANDBOX=false to run them unsandboxed"
+            )
+        probe = subprocess.run(  # noqa: S603 (a fixed command)
+            [bwrap, *ISOLATE, "--", "true"], capture_output=True, text=True, timeout=30
+        )
+        if probe.returncode != 0:
+            return Unavailable(f"bubblewrap cannot make a sandbox here: {probe.stderr.strip()}")
+        return cls(bwrap, tuple(dict.fromkeys(path.resolve() for path in hide)))
+
+    def wrap(self, command: list[str], host: Layout, *, status_fd: int, gpu: bool) -> list[str]:
+        return [
+            self.bwrap,
+            *ISOLATE,
+            *self._hiding(),
+            *self._external_inputs(host),
+            *_attempt(host),
+            *[arg for device in _gpu_devices(gpu) for arg in ("--dev-bind", device, device)],
+            "--chdir", str(host.work),
+            "--json-status-fd", str(status_fd),
+            "--", *command,
+        ]  # fmt: skip
+
+    def _hiding(self) -> list[str]:
+        """An empty tmpfs over a hidden directory, /dev/null over a hidden file (as they are
+        now: home may have been made after the executor started)."""
+        args = []
+        for path in self.hidden:
+            if path.is_dir():
+                args += ["--tmpfs", str(path)]
+            elif path.exists():
+                args += ["--ro-bind", "/dev/null", str(path)]
+        return args
+
+    def _external_inputs(self, host: Layout) -> list[str]:
+        """An external file:// input is a link out of inputs/: its target, read-only, unless
+        that would show a hidden path."""
+        args = []
+        for link in Path(host.inputs).iterdir():
+            if not link.is_symlink():
+                continue
+            target = link.resolve()
+            if any(_overlap(target, hidden) for hidden in self.hidden):
+                raise StartError(f"input {link.name!r}: {target} is hidden from runs")
+            args += ["--ro-bind", str(target), str(target)]
+        return args
+
+
+def _overlap(a: Path, b: Path) -> bool:
+    return a == b or a in b.parents or b in a.parents
+
+
+def _attempt(host: Layout) -> list[str]:
+    """The parts of the contract the run sees (not the executor's logs.jsonl beside them)."""
+    return [
+        "--ro-bind", str(host.params), str(host.params),
+        "--ro-bind", str(host.inputs), str(host.inputs),
+        "--bind", str(host.outputs), str(host.outputs),
+        "--bind", str(host.work), str(host.work),
+        "--bind", str(host.sdk), str(host.sdk),
+    ]  # fmt: skip
+
+
+def _gpu_devices(gpu: bool) -> list[str]:
+    return sorted(p for pattern in GPU_DEVICES for p in glob.glob(pattern)) if gpu else []
+
+
+def exit_code(code: int) -> int:
+    """bwrap's 128 + N for a command killed by signal N, as -N (a plain exit stays)."""
+    return -(code - 128) if 128 < code <= 128 + SIGNALS else code
+
+
+class Status:
+    """bwrap's status pipe, read to its end (bwrap dies of SIGPIPE writing to a closed one).
+    Its first line names the process group of the sandboxed command: that of bwrap's init
+    ({"child-pid": N}); None if bwrap died before it made one."""
+
+    def __init__(self, fd: int) -> None:
+        self.group: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
+        self.reading = asyncio.create_task(self._read(fd))
+
+    async def _read(self, fd: int) -> None:
+        reader = asyncio.StreamReader()
+        protocol = asyncio.StreamReaderProtocol(reader)
+        loop = asyncio.get_running_loop()
+        try:
+            transport, _ = await loop.connect_read_pipe(lambda: protocol, os.fdopen(fd, "rb", 0))
+            try:
+                self.group.set_result(_child_pid(await reader.readline()))
+                while await reader.read(4096):
+                    pass
+            finally:
+                transport.close()
+        finally:
+            if not self.group.done():
+                self.group.set_result(None)
+
+
+def _child_pid(line: bytes) -> int | None:
+    try:
+        return int(json.loads(line)["child-pid"])
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def signal_group(group: int | None, sig: signal.Signals) -> None:
+    if group is None:
+        return
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(group, sig)
