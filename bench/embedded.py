@@ -15,7 +15,7 @@ import nats
 
 from boxops.home import StackState, credentials_file, operator_login, read_state
 from boxops.stack import SERVICES, ask_health
-from shared.settings import nats_login
+from shared.credentials import nats_login
 
 
 def boxops(env: dict[str, str], *args: str) -> None:

@@ -2,7 +2,7 @@
 
 Each method returns the gateway's answer as the pydantic view it is declared with
 (`RunView`, `RunAccepted`, `RunMetrics`, `LogLine`, from `shared.queries` and
-`shared.events`); a refusal or an unreachable gateway raises `GatewayError` with the
+`shared.run_parts`); a refusal or an unreachable gateway raises `GatewayError` with the
 gateway's reason and its HTTP status.
 """
 
@@ -12,13 +12,18 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-import httpx
-
 from boxops.home import api_token, home, read_state
+from boxops.imports import without
 from boxops.urls import api_path
-from shared.events import LogLine
 from shared.queries import RunAccepted, RunLogs, RunMetrics, RunView
+from shared.run_parts import LogLine
 from shared.runs import TERMINAL as TERMINAL  # re-exported: what a waiting caller stops on
+
+# httpx imports its own command line (click, pygments: a tenth of `boxops runs list`'s
+# start-up) whenever they are installed; without them it imports as it does where they
+# are not, and this client never runs that command line.
+with without("httpx._main"):
+    import httpx
 
 
 class GatewayError(Exception):
@@ -34,7 +39,11 @@ class Client:
     def __init__(self, base_url: str, token: str = "", timeout: float = 30.0) -> None:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self.base_url = base_url
-        self.http = httpx.Client(base_url=base_url, headers=headers, timeout=timeout)
+        # Requests go to base_url alone, so over http:// the TLS settings are never used (a
+        # proxy's own TLS is checked apart): loading the CA certificates, a twentieth of
+        # each command's start-up, is left to an https:// gateway.
+        verify = httpx.URL(base_url).scheme != "http"
+        self.http = httpx.Client(base_url=base_url, headers=headers, timeout=timeout, verify=verify)
 
     @classmethod
     def from_env(cls, root: Path | None = None) -> "Client":

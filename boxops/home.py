@@ -6,6 +6,8 @@ import secrets
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from shared.home import home as home  # re-exported: where each command looks for the stack
+
 
 @dataclass(frozen=True)
 class StackState:
@@ -13,14 +15,6 @@ class StackState:
     nats_url: str
     gateway_url: str
     started_at: str
-
-
-def home() -> Path:
-    # Imported here: pydantic-settings is a tenth of a second of start-up that `boxops
-    # --help` and every module importing this one need not pay.
-    from shared.settings import BoxopsSettings
-
-    return BoxopsSettings().home
 
 
 def state_file(root: Path) -> Path:
@@ -61,7 +55,9 @@ def saved_nats_url(root: Path) -> str | None:
 def operator_login(root: Path) -> dict[str, str]:
     """The bus identity the CLI asks as: BOXOPS_NATS_CREDENTIALS, else the embedded stack's
     operator identity; none if neither exists (a server without authorization)."""
-    from shared.settings import nats_login
+    # Imported here: python-dotenv is a hundredth of the start-up of commands that never
+    # talk to the bus.
+    from shared.credentials import nats_login
 
     path = Path(os.environ.get("BOXOPS_NATS_CREDENTIALS") or credentials_file(root, "admin"))
     return nats_login(path) if path.exists() else {}

@@ -1,6 +1,9 @@
-"""The embedded stack: a JetStream NATS server and every service as a supervised subprocess."""
+"""The embedded stack: a JetStream NATS server and every service as a supervised subprocess.
 
-import asyncio
+Every CLI command imports this module, most without an event loop: asyncio is imported where
+it is used, not here (a tenth of `boxops runs list`'s start-up).
+"""
+
 import contextlib
 import importlib
 import json
@@ -30,6 +33,8 @@ from boxops.home import (
     state_file,
     write_state,
 )
+from boxops.imports import without
+from shared.health import health_subject
 
 SERVICES = ("registry", "artifact", "scheduler", "trigger", "executor", "gateway")
 DEFAULT_NATS_PORT = 4222
@@ -67,17 +72,12 @@ def nats_client(nats_url: str) -> ModuleType:
     """nats-py, imported without aiohttp unless the URL is a websocket one.
 
     nats-py imports aiohttp whenever it is installed (aioboto3 installs it) but uses it only
-    for ws:// and wss:// servers; it is a third of `boxops status`'s time. None in
-    sys.modules makes that optional import fail as if aiohttp were absent; the mark goes
-    right after, so a later `import aiohttp` in this process works.
+    for ws:// and wss:// servers; it is a third of `boxops status`'s time.
     """
-    if "nats" in sys.modules or "aiohttp" in sys.modules or nats_url.startswith("ws"):
+    if "nats" in sys.modules or nats_url.startswith("ws"):
         return importlib.import_module("nats")
-    sys.modules["aiohttp"] = None  # type: ignore[assignment]
-    try:
+    with without("aiohttp"):
         return importlib.import_module("nats")
-    finally:
-        del sys.modules["aiohttp"]
 
 
 async def ask_health(
@@ -88,8 +88,7 @@ async def ask_health(
 ) -> dict[str, bytes | None]:
     """Each service's health reply, or None for those that do not answer. `login`: the
     bus identity to ask as (`operator_login`), none for a server without authorization."""
-    # Imported here, not at the top: every CLI command imports this module.
-    from shared.queries import health_subject
+    import asyncio
 
     nats = nats_client(nats_url)
     try:
@@ -289,6 +288,8 @@ class Stack:
         return env
 
     async def wait_healthy(self, timeout: float = 60.0) -> dict[str, bytes | None]:
+        import asyncio
+
         deadline = time.monotonic() + timeout
         while True:
             health = await ask_health(self.nats_url, SERVICES, 0.5, operator_login(self.home))

@@ -5,7 +5,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from shared.events import (
+from shared.run_parts import (
     Cause,
     FileEntry,
     InputRef,
@@ -25,10 +25,6 @@ DATASET_VERSION_GET = "svc.registry.datasets.version"  # NAME[@VERSION] → Data
 MODEL_VERSION_GET = "svc.registry.models.version"  # NAME@VERSION | NAME@ALIAS → ModelVersionView
 RUNS_LIST = "svc.scheduler.runs.list"
 RUNS_METRICS = "svc.scheduler.runs.metrics"
-
-
-def health_subject(service: str) -> str:
-    return f"svc.{service}.health"
 
 
 class TransitionView(BaseModel):

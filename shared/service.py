@@ -22,9 +22,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from shared.batch_publish import publish_rows
 from shared.bus import DEAD_LETTERS, Bus, now
 from shared.db import create_engine, sessionmaker, wait_for_database
+from shared.health import health_subject
 from shared.migrate import upgrade
 from shared.outbox import Outbox
-from shared.queries import Reply, health_subject
+from shared.queries import Reply
 from shared.retention import Horizons, Retention
 from shared.settings import BoxopsSettings
 from shared.telemetry import middlewares, tracer, tracer_provider

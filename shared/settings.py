@@ -3,9 +3,11 @@
 from pathlib import Path
 from typing import Literal
 
-from dotenv import dotenv_values
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.credentials import nats_login
+from shared.home import DEFAULT_HOME, absolute
 
 # JetStream drops a message whose Nats-Msg-Id it stored this recently (every stream's
 # duplicate_window: shared/bus.py declares the streams with it).
@@ -17,23 +19,8 @@ MIN_INBOX_RETENTION_S = 600
 # What the dead-letter stream keeps unless told otherwise: the oldest go first past either.
 DLQ_MAX_AGE_S = 30 * 86400
 DLQ_MAX_BYTES = 1024**3
-DEFAULT_HOME = Path.home() / ".boxops"
 LOG_FORMATS = ("text", "json")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-
-
-def nats_login(path: Path) -> dict[str, str]:
-    """User, password and reply inbox from a credentials file (KEY=value lines)."""
-    if not path.is_file():
-        raise ValueError(f"BOXOPS_NATS_CREDENTIALS: no such file {path}")
-    values = dotenv_values(path)
-    missing = [k for k in ("NATS_USER", "NATS_PASSWORD") if not values.get(k)]
-    if missing:
-        raise ValueError(f"BOXOPS_NATS_CREDENTIALS: {path} lacks {', '.join(missing)}")
-    login = {"user": str(values["NATS_USER"]), "password": str(values["NATS_PASSWORD"])}
-    if values.get("NATS_INBOX_PREFIX"):
-        login["inbox_prefix"] = str(values["NATS_INBOX_PREFIX"])
-    return login
 
 
 class BoxopsSettings(BaseSettings):
@@ -99,7 +86,7 @@ class BoxopsSettings(BaseSettings):
     @field_validator("home")
     @classmethod
     def _absolute_home(cls, home: Path) -> Path:
-        return home.expanduser().resolve()
+        return absolute(home)
 
     @field_validator("nats_url")
     @classmethod

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
-import yaml
 from rich.console import Console
 
 from boxops.home import home
@@ -51,6 +50,8 @@ def say_error(message: str) -> None:
 
 def read_spec(path: Path) -> str:
     """The text of a YAML (or JSON) spec file, checked to parse before anything is sent."""
+    import yaml  # here: PyYAML is a fiftieth of every command's start, few read a spec
+
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as error:

@@ -1,4 +1,8 @@
-"""`boxops components`: register YAML specs as immutable versions, list and show them."""
+"""`boxops components`: register YAML specs as immutable versions, list and show them.
+
+PyYAML is imported by the commands that read or print YAML: every `boxops` command, these
+or not, imports this module at start-up.
+"""
 
 import subprocess
 import sys
@@ -6,7 +10,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-import yaml
 from rich.table import Table
 
 from boxops.cli.common import JsonOption, console, fail, print_json, read_spec
@@ -18,7 +21,6 @@ from boxops.cli.registry import (
     spec_ref,
     when,
 )
-from shared.placeholders import fill
 
 components_app = typer.Typer(help="Reusable black boxes: register, list, show.")
 
@@ -27,6 +29,8 @@ def register_spec(
     file: Path, kind: str, json_out: bool, extra: dict[str, Any] | None = None
 ) -> None:
     """Check the spec here (same models as the registry), then register it."""
+    import yaml
+
     # Imported here: the spec models are a tenth of a second of start-up for every command.
     from shared.specs import ComponentSpec, PipelineSpec, SpecError, load
 
@@ -55,6 +59,8 @@ def register_spec(
 def spec_text(file: Path) -> str:
     """The spec file's text, `{{ spec.dir }}` (its folder) and `{{ python }}` (the Python
     running boxops) filled in: what the registry is sent."""
+    from shared.placeholders import fill
+
     values = {"spec.dir": str(file.resolve().parent), "python": sys.executable}
     return fill(read_spec(file), values)
 
@@ -96,6 +102,8 @@ def register(
 ) -> None:
     """Register a component; the same content keeps its version, changed content gets a new
     one. From a git checkout the repo, commit and path are recorded with it."""
+    import yaml
+
     spec = yaml.safe_load(read_spec(file))
     code = code_of(file) if git and isinstance(spec, dict) and "code" not in spec else None
     register_spec(file, "component", json_out, {"code": code} if code else None)
@@ -127,6 +135,8 @@ def show(
     json_out: JsonOption = False,
 ) -> None:
     """A component version and its spec."""
+    import yaml
+
     found = gateway_call("GET", "components", *spec_ref(ref))
     if json_out:
         print_json(found)

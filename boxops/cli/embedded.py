@@ -3,7 +3,6 @@
 Used by `boxops up --detach`, `boxops status` and `boxops quickstart`.
 """
 
-import asyncio
 import json
 import subprocess
 import sys
@@ -19,6 +18,8 @@ from boxops.stack import SERVICES, all_ok, ask_health
 
 def up_detached(root: Path, port: int) -> None:
     """Start `boxops up` as its own session and return once every service answers."""
+    import asyncio  # here: every command imports this module, few need an event loop
+
     log = root / "logs" / "up.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("ab") as out:

@@ -1,6 +1,9 @@
-"""`boxops`: start the embedded stack, see its state, work with runs."""
+"""`boxops`: start the embedded stack, see its state, work with runs.
 
-import asyncio
+What only some commands need is imported in them (asyncio: `up` and `status`), not here:
+every command, `--help` included, pays for this module's imports at each start.
+"""
+
 import os
 import signal
 import sys
@@ -60,6 +63,8 @@ def up(
     ] = False,
 ) -> None:
     """Start the embedded stack: NATS with JetStream and every service, on this machine."""
+    import asyncio
+
     root = home()
     running = read_state(root)
     if running:
@@ -111,6 +116,8 @@ def down() -> None:
 @app.command()
 def status(json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Each service's state; exits 0 only if every service answers."""
+    import asyncio
+
     root = home()
     state = read_state(root)
     nats_url = os.environ.get("BOXOPS_NATS_URL") or (state.nats_url if state else "")

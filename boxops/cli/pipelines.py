@@ -4,7 +4,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import yaml
 from rich.table import Table
 
 from boxops.cli.common import JsonOption, console, print_json
@@ -56,6 +55,8 @@ def show(
     json_out: JsonOption = False,
 ) -> None:
     """A pipeline version: its steps, the component versions they run, its spec."""
+    import yaml  # here: every command imports this module at start-up, few print YAML
+
     found = gateway_call("GET", "pipelines", *spec_ref(ref))
     if json_out:
         print_json(found)

@@ -19,7 +19,7 @@ from nats.js.errors import NotFoundError
 
 from shared import bus_permissions
 from shared.bus import stream_of
-from shared.settings import nats_login
+from shared.credentials import nats_login
 from tests.conftest import free_port
 from tests.e2e.test_embedded_stack import boxops
 

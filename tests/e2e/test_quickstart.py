@@ -20,8 +20,8 @@ from boxops.client import TERMINAL
 from boxops.home import api_token, credentials_file, operator_login, read_state
 from shared import manifest
 from shared.bus import EVENTS
+from shared.credentials import nats_login
 from shared.events import FileEntry
-from shared.settings import nats_login
 
 
 @pytest.fixture(scope="module")

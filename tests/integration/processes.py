@@ -10,7 +10,7 @@ from pathlib import Path
 import nats
 import psutil
 
-from shared.queries import health_subject
+from shared.health import health_subject
 from tests.conftest import eventually
 
 

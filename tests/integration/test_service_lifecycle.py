@@ -12,7 +12,8 @@ import nats
 
 from shared.bus import Bus
 from shared.events import RunRequested
-from shared.queries import RUNS_LIST, health_subject
+from shared.health import health_subject
+from shared.queries import RUNS_LIST
 from tests.conftest import eventually
 
 RUNS = 300

@@ -16,7 +16,7 @@ from boxops.home import log_file
 from shared.bus import Bus
 from shared.envelope import body_for, headers_for
 from shared.events import ExecutorRunStarted
-from shared.queries import health_subject
+from shared.health import health_subject
 from tests.conftest import eventually
 from tests.integration.processes import start_service
 

@@ -15,7 +15,8 @@ from boxops import bus_auth
 from boxops.home import credentials_file, nats_port_file
 from boxops.stack import Stack
 from shared import bus_permissions
-from shared.settings import BoxopsSettings, nats_login
+from shared.credentials import nats_login
+from shared.settings import BoxopsSettings
 
 
 def boxops(home: Path, *args: str, **settings: str) -> subprocess.CompletedProcess[str]:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from services.artifact.settings import ArtifactSettings
-from shared.queries import health_subject
+from shared.health import health_subject
 from tests.conftest import free_port
 from tests.integration.artifact.support import S3_KEYS, ArtifactStack, running
 
