@@ -41,7 +41,9 @@ def executor(nats_url: str) -> Iterator[Start]:
     is killed within a second or two, as the embedded stack's supervisor does."""
     started: list[subprocess.Popen[bytes]] = []
 
-    def start(home: Path, *, standby: bool = False) -> subprocess.Popen[bytes]:
+    def start(
+        home: Path, *, standby: bool = False, sandbox: bool = False
+    ) -> subprocess.Popen[bytes]:
         process = start_service(
             "executor",
             home,
@@ -50,9 +52,9 @@ def executor(nats_url: str) -> Iterator[Start]:
             executor_id=EXECUTOR,
             heartbeat_s=HEARTBEAT_S,
             stop_grace_s=1,
-            # Unsandboxed: a run outlives a killed executor, and its next life must find
-            # and kill it. A sandboxed run dies with the executor (bwrap --die-with-parent).
-            local_sandbox=False,
+            # Unsandboxed unless asked: a run outlives a killed executor, and its next life
+            # must find and kill it. A sandboxed run dies with the executor.
+            local_sandbox=sandbox,
         )
         started.append(process)
         return process
@@ -212,3 +214,30 @@ async def test_aborting_a_run_whose_executor_is_gone_aborts_it_saying_the_execut
 
     assert run["state"] == "aborted"
     assert run["reason"] == f"aborted by user; the executor did not answer: {why}"
+
+
+async def test_a_sandboxed_run_dies_with_its_killed_executor_and_ends_when_it_is_back(
+    scheduler_side: Stack, executor: Start, nats_url: str, tmp_path: Path, run_processes
+) -> None:  # type: ignore[no-untyped-def]
+    stack, home = scheduler_side, tmp_path / "executor"
+    first = executor(home, sandbox=True)
+    run_id = await submit(stack.http, command=["sh", "-c", "setsid sleep 300 & sleep 300"])
+    await wait_run(stack.http, run_id, ("running",), timeout=60)
+
+    async def started() -> bool:
+        return len(run_processes(run_id)) >= 3  # bubblewrap, sh and the sleeps
+
+    await eventually(started)
+    second = executor(home, standby=True, sandbox=True)
+    await on_standby(home)
+
+    kill(first)
+    await none_left(run_id, timeout=5)  # bubblewrap's --die-with-parent: all of it went
+    go(second)
+    returned = await back(nats_url)
+    run = await wait_run(stack.http, run_id, timeout=WITHIN + 10)
+    took = asyncio.get_running_loop().time() - returned
+
+    assert run["state"] == "failed"
+    assert run["reason"].startswith("the executor restarted and lost the run")
+    assert took < WITHIN, f"{took:.2f} s after the executor was back"
