@@ -6,18 +6,24 @@ Each method returns the gateway's answer as the pydantic view it is declared wit
 gateway's reason and its HTTP status.
 """
 
+from __future__ import annotations
+
 import os
 import time
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from boxops.home import api_token, home, read_state
 from boxops.imports import without
 from boxops.urls import api_path
-from shared.queries import RunAccepted, RunLogs, RunMetrics, RunView
-from shared.run_parts import LogLine
 from shared.runs import TERMINAL as TERMINAL  # re-exported: what a waiting caller stops on
+
+# The views are imported by the methods that return them: building their pydantic models
+# is a tenth of a second that `boxops runs list`, which reads plain JSON, does not pay.
+if TYPE_CHECKING:
+    from shared.queries import RunAccepted, RunMetrics, RunView
+    from shared.run_parts import LogLine
 
 # httpx imports its own command line (click, pygments: a tenth of `boxops runs list`'s
 # start-up) whenever they are installed; without them it imports as it does where they
@@ -46,7 +52,7 @@ class Client:
         self.http = httpx.Client(base_url=base_url, headers=headers, timeout=timeout, verify=verify)
 
     @classmethod
-    def from_env(cls, root: Path | None = None) -> "Client":
+    def from_env(cls, root: Path | None = None) -> Client:
         """The gateway of the stack under `root` (default `$BOXOPS_HOME`, `~/.boxops`).
 
         Each environment variable wins over what the stack left under `root`:
@@ -62,7 +68,7 @@ class Client:
             raise GatewayError(f"boxops is not running under {root}: start it with `boxops up`")
         return cls(state.gateway_url, api_token(root) if token is None else token)
 
-    def __enter__(self) -> "Client":
+    def __enter__(self) -> Client:
         return self
 
     def __exit__(
@@ -89,10 +95,14 @@ class Client:
     def submit(self, **body: Any) -> RunAccepted:
         """Start a run: `command=[…]`, or `component=`/`pipeline=` NAME[@VERSION] with
         `params`, `inputs` (name → NAME@VERSION) and `env` (the body of POST /v1/runs)."""
+        from shared.queries import RunAccepted
+
         return RunAccepted.model_validate(self._json("POST", "runs", json=body))
 
     def run(self, run_id: str) -> RunView | None:
         """The run, or None while the scheduler has not recorded it yet."""
+        from shared.queries import RunView
+
         try:
             return RunView.model_validate(self._json("GET", "runs", run_id))
         except GatewayError as err:
@@ -114,15 +124,21 @@ class Client:
 
     def runs(self, limit: int = 50, **filters: str | None) -> list[RunView]:
         """Runs, newest first; filters: state, component, pipeline, trigger, since (ISO)."""
+        from shared.queries import RunView
+
         params = {"limit": limit} | {k: v for k, v in filters.items() if v}
         return [RunView.model_validate(r) for r in self._json("GET", "runs", params=params)]
 
     def logs(self, run_id: str) -> list[LogLine]:
         """What the run printed so far, stdout and stderr in order."""
+        from shared.queries import RunLogs
+
         return RunLogs.model_validate(self._json("GET", "runs", run_id, "logs")).lines
 
     def metrics(self, run_id: str) -> RunMetrics:
         """Each metric's summary and its points."""
+        from shared.queries import RunMetrics
+
         return RunMetrics.model_validate(self._json("GET", "runs", run_id, "metrics"))
 
     def abort(self, run_id: str) -> dict[str, str]:
@@ -131,6 +147,8 @@ class Client:
 
     def retry(self, run_id: str) -> RunAccepted:
         """A new run of what `run_id` was asked to do, with the same inputs."""
+        from shared.queries import RunAccepted
+
         return RunAccepted.model_validate(self._json("POST", "runs", run_id, "retry"))
 
     def _json(self, method: str, *segments: str, **kwargs: Any) -> Any:

@@ -13,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from boxops.cli.common import JsonOption, call, client, console, err, fail, pairs, print_json
+from boxops.urls import api_path
 from shared.runs import TERMINAL, RunState, could_be_run_id
 
 if TYPE_CHECKING:
@@ -172,17 +173,18 @@ def list_runs(
     json_out: JsonOption = False,
 ) -> None:
     """Runs, newest first, in a table that fits the terminal (--wide: nothing cut)."""
-    runs = _plain(
-        call(
-            client().runs,
-            limit=limit,
-            state=status.value if status else None,
-            component=component,
-            pipeline=pipeline,
-            trigger=trigger,
-            since=since,
-        )
-    )
+    # The gateway's JSON as it is: the client's typed views cost this command a tenth of a
+    # second of model building for a table.
+    filters = {
+        "limit": limit,
+        "state": status.value if status else None,
+        "component": component,
+        "pipeline": pipeline,
+        "trigger": trigger,
+        "since": since,
+    }
+    params = {k: v for k, v in filters.items() if v is not None}
+    runs = call(lambda: client().request("GET", api_path("runs"), params=params).json())
     if json_out:
         print_json(runs)
     elif wide:  # lines as long as they need, past the terminal's width: nothing cut
