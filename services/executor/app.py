@@ -1,6 +1,7 @@
 """Wiring of the executor: backends, artifact store, subscriptions, heartbeats."""
 
 import logging
+import os
 from pathlib import Path
 
 from opentelemetry.sdk.trace import TracerProvider
@@ -71,6 +72,8 @@ def local_backend(settings: ExecutorSettings, workdirs: Path) -> LocalBackend:
     sandbox: Sandbox | Unavailable | None = None
     if settings.local_sandbox:
         secrets = [settings.home, workdirs, *settings.local_sandbox_hide]
+        if runtime := os.environ.get("XDG_RUNTIME_DIR"):
+            secrets.append(Path(runtime))
         if settings.nats_credentials:
             secrets.append(settings.nats_credentials)
         sandbox = Sandbox.find(secrets)

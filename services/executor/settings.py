@@ -48,8 +48,15 @@ class ExecutorSettings(BoxopsSettings):
         "unsandboxed: a run can then read all the executor can, home's tokens included.",
     )
     local_sandbox_hide: list[Path] = Field(
-        default_factory=lambda: [Path("/run/docker.sock"), Path("/var/run/docker.sock")],
-        description="Paths a sandboxed local run must not see, besides home and other runs.",
+        default_factory=lambda: [
+            Path("/run/docker.sock"),
+            Path("/var/run/docker.sock"),
+            # The user's session sockets (D-Bus, ssh-agent, a rootless Docker's…): through
+            # them a run could start a process outside its sandbox.
+            Path(f"/run/user/{os.getuid()}"),
+        ],
+        description="Paths a sandboxed local run must not see, besides home, other runs and"
+        " the executor's own $XDG_RUNTIME_DIR.",
     )
 
     @field_validator("executor_id")

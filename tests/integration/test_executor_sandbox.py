@@ -4,6 +4,7 @@ files or other runs, write only their own dirs, and stop, exit and die as withou
 import asyncio
 import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -266,3 +267,36 @@ async def test_without_bubblewrap_local_runs_are_refused_unless_unsandboxed_runs
     assert refused.reason.startswith("local runs need bubblewrap (bwrap) for their sandbox")
     assert "BOXOPS_LOCAL_SANDBOX=false" in refused.reason
     assert ran.exit_code == 0
+
+
+async def test_a_sandboxed_run_gets_no_session_sockets(
+    nats_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
+    """Through the user's D-Bus or ssh-agent a run could act outside its sandbox: it gets
+    neither their addresses nor the runtime dir that holds them."""
+    # Outside /tmp, which the sandbox replaces anyway: only the hiding keeps it unseen.
+    runtime = Path(tempfile.mkdtemp(prefix="boxops-runtime-", dir="/var/tmp"))
+    request.addfinalizer(lambda: shutil.rmtree(runtime))
+    (runtime / "bus").write_text("session bus\n")
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+    monkeypatch.setenv("SSH_AUTH_SOCK", str(runtime / "bus"))
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", f"unix:path={runtime}/bus")
+    script = (
+        'echo "${SSH_AUTH_SOCK:-no agent} ${DBUS_SESSION_BUS_ADDRESS:-no bus}'
+        ' ${XDG_RUNTIME_DIR:-no runtime}"; cat ' + f"{runtime}/bus 2>/dev/null; echo tried"
+    )
+    for sandbox, expected in (
+        (True, ["no agent no bus no runtime", "tried"]),
+        (False, [f"{runtime}/bus unix:path={runtime}/bus {runtime}", "session bus", "tried"]),
+    ):
+        harness = await start_harness(
+            "local", nats_url, tmp_path / f"home-{sandbox}", executor_id=f"ex-{sandbox}",
+            docker=False, local_sandbox=sandbox,
+        )  # fmt: skip
+        try:
+            run_id = await harness.dispatch(["sh", "-c", script])
+            await harness.ended(run_id)
+            assert harness.output(run_id) == expected, sandbox
+        finally:
+            await harness.service.stop()
+            await harness.client.close()

@@ -147,7 +147,9 @@ class LocalBackend:
         if self.sandbox is None:
             return await self._spawn(launch, launch.command, _base_env() | launch.env)
         # Its /tmp is its own: the executor's TMPDIR would be missing or read-only there.
-        env = _base_env() | {"TMPDIR": "/tmp"} | launch.env  # noqa: S108
+        # No session sockets either (hidden from it; their addresses are not passed on).
+        base = {k: v for k, v in _base_env().items() if k not in SESSION_SOCKETS}
+        env = base | {"TMPDIR": "/tmp"} | launch.env  # noqa: S108
         _check_found(launch.command[0], env, Path(launch.host.work))
         status, status_w = os.pipe()
         gpu = bool(launch.resources.gpu)
@@ -206,6 +208,13 @@ def _check_found(program: str, env: dict[str, str], cwd: Path) -> None:
         found = shutil.which(program, path=env.get("PATH", os.defpath)) is not None
     if not found:
         raise StartError(f"cannot start {program!r}: No such file or directory")
+
+
+# Variables that point a process at the user's session (D-Bus, ssh-agent, GPG agent, the
+# runtime dir with their sockets): a sandboxed run gets none of them.
+SESSION_SOCKETS = frozenset(
+    {"DBUS_SESSION_BUS_ADDRESS", "SSH_AUTH_SOCK", "GPG_AGENT_INFO", "XDG_RUNTIME_DIR"}
+)
 
 
 def _base_env() -> dict[str, str]:
