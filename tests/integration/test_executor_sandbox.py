@@ -300,3 +300,21 @@ async def test_a_sandboxed_run_gets_no_session_sockets(
         finally:
             await harness.service.stop()
             await harness.client.close()
+
+
+async def test_a_program_kept_under_the_hosts_tmp_runs_in_the_sandbox(
+    sandboxed: Harness, request: pytest.FixtureRequest
+) -> None:
+    """Its /tmp is its own, but a checkout or virtualenv under the host's /tmp that the
+    command names is shown to it, read-only."""
+    checkout = Path(tempfile.mkdtemp(prefix="boxops-checkout-", dir="/tmp"))
+    request.addfinalizer(lambda: shutil.rmtree(checkout))
+    (checkout / "tools").mkdir()
+    script = checkout / "tools" / "hello.sh"
+    script.write_text("#!/bin/sh\necho hello from $(dirname $0)\ntouch $(dirname $0)/w || true\n")
+    script.chmod(0o755)
+    run_id = await sandboxed.dispatch([str(script)])
+    ended = await sandboxed.ended(run_id)
+    assert ended.exit_code == 0, sandboxed.output(run_id)
+    assert sandboxed.output(run_id)[0] == f"hello from {checkout}/tools"
+    assert not (checkout / "tools" / "w").exists()  # read-only

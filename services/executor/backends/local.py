@@ -150,10 +150,12 @@ class LocalBackend:
         # No session sockets either (hidden from it; their addresses are not passed on).
         base = {k: v for k, v in _base_env().items() if k not in SESSION_SOCKETS}
         env = base | {"TMPDIR": "/tmp"} | launch.env  # noqa: S108
-        _check_found(launch.command[0], env, Path(launch.host.work))
+        program = _check_found(launch.command[0], env, Path(launch.host.work))
         status, status_w = os.pipe()
         gpu = bool(launch.resources.gpu)
-        command = self.sandbox.wrap(launch.command, launch.host, status_fd=status_w, gpu=gpu)
+        command = self.sandbox.wrap(
+            launch.command, launch.host, status_fd=status_w, gpu=gpu, program=program
+        )
         try:
             run = await self._spawn(launch, command, env, pass_fds=(status_w,))
         except BaseException:
@@ -199,15 +201,17 @@ class LocalBackend:
         return LocalRun(process, cgroup, launch)
 
 
-def _check_found(program: str, env: dict[str, str], cwd: Path) -> None:
-    """In the sandbox, bwrap would fail to find the program with an error of its own: it is
-    looked up here, to fail as a local run without the sandbox does."""
+def _check_found(program: str, env: dict[str, str], cwd: Path) -> str:
+    """Where the program is. In the sandbox, bwrap would fail to find it with an error of
+    its own: it is looked up here, to fail as a local run without the sandbox does."""
     if "/" in program:
-        found = (cwd / program).is_file()
+        path = cwd / program
+        found = str(path) if path.is_file() else None
     else:
-        found = shutil.which(program, path=env.get("PATH", os.defpath)) is not None
-    if not found:
+        found = shutil.which(program, path=env.get("PATH", os.defpath))
+    if found is None:
         raise StartError(f"cannot start {program!r}: No such file or directory")
+    return found
 
 
 # Variables that point a process at the user's session (D-Bus, ssh-agent, GPG agent, the

@@ -67,10 +67,13 @@ class Sandbox:
             return Unavailable(f"bubblewrap cannot make a sandbox here: {probe.stderr.strip()}")
         return cls(bwrap, tuple(dict.fromkeys(path.resolve() for path in hide)))
 
-    def wrap(self, command: list[str], host: Layout, *, status_fd: int, gpu: bool) -> list[str]:
+    def wrap(
+        self, command: list[str], host: Layout, *, status_fd: int, gpu: bool, program: str
+    ) -> list[str]:
         return [
             self.bwrap,
             *ISOLATE,
+            *_named_under_tmp([program, *command]),
             *self._hiding(),
             *self._external_inputs(host),
             *_attempt(host),
@@ -107,6 +110,20 @@ class Sandbox:
 
 def _overlap(a: Path, b: Path) -> bool:
     return a == b or a in b.parents or b in a.parents
+
+
+def _named_under_tmp(paths: list[str]) -> list[str]:
+    """The sandbox's /tmp is its own, empty. A program or file the command names under the
+    host's /tmp (a checkout, a virtualenv kept there) is shown read-only, by its top folder
+    there; what is hidden stays hidden (its mounts come after)."""
+    tops: list[str] = []
+    for path in paths:
+        parts = Path(path).parts  # ("/", "tmp", top, …)
+        if len(parts) > 2 and parts[:2] == ("/", "tmp"):
+            top = str(Path(*parts[:3]))
+            if Path(top).exists() and top not in tops:
+                tops.append(top)
+    return [arg for top in tops for arg in ("--ro-bind", top, top)]
 
 
 def _attempt(host: Layout) -> list[str]:

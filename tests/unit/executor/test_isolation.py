@@ -8,7 +8,7 @@ from pydantic import ValidationError
 
 from services.executor.app import local_backend
 from services.executor.backends import StartError
-from services.executor.backends.sandbox import Sandbox, exit_code
+from services.executor.backends.sandbox import Sandbox, _named_under_tmp, exit_code
 from services.executor.contract import Layout
 from services.executor.settings import ExecutorSettings
 from services.executor.workdirs import WorkRootError, private_dir
@@ -72,7 +72,7 @@ def test_the_sandbox_hides_home_the_runs_and_secret_files(tmp_path: Path) -> Non
     host = attempt(tmp_path)
     sandbox = Sandbox("bwrap", (home, tmp_path / "runs", socket, tmp_path / "absent"))
 
-    args = sandbox.wrap(["train", "--fast"], host, status_fd=9, gpu=False)
+    args = sandbox.wrap(["train", "--fast"], host, status_fd=9, gpu=False, program="/usr/bin/x")
 
     tmpfs = [args[i + 1] for i, arg in enumerate(args) if arg == "--tmpfs"]
     assert tmpfs == ["/tmp", str(home), str(tmp_path / "runs")]
@@ -87,7 +87,9 @@ def test_the_sandbox_shows_only_the_contracts_parts_and_only_outputs_work_sdk_wr
     tmp_path: Path,
 ) -> None:
     host = attempt(tmp_path)
-    args = Sandbox("bwrap", (tmp_path / "runs",)).wrap(["x"], host, status_fd=9, gpu=False)
+    args = Sandbox("bwrap", (tmp_path / "runs",)).wrap(
+        ["x"], host, status_fd=9, gpu=False, program="/usr/bin/x"
+    )
 
     writable = {a for a, b in pairs(args, "--bind") if a == b}
     assert writable == {str(host.outputs), str(host.work), str(host.sdk)}
@@ -109,11 +111,11 @@ def test_an_external_input_is_shown_read_only_unless_it_holds_a_hidden_path(
     sandbox = Sandbox("bwrap", (home,))
 
     assert (str(lake), str(lake)) in pairs(
-        sandbox.wrap(["x"], host, status_fd=9, gpu=False), "--ro-bind"
+        sandbox.wrap(["x"], host, status_fd=9, gpu=False, program="/usr/bin/x"), "--ro-bind"
     )
     Path(host.inputs, "all").symlink_to(tmp_path)
     with pytest.raises(StartError, match=f"input 'all': {tmp_path} is hidden from runs"):
-        sandbox.wrap(["x"], host, status_fd=9, gpu=False)
+        sandbox.wrap(["x"], host, status_fd=9, gpu=False, program="/usr/bin/x")
 
 
 def test_the_sandbox_hides_home_the_work_root_and_the_bus_credentials_wherever_they_are(
@@ -133,3 +135,15 @@ def test_a_pids_limit_below_16_is_refused_naming_the_field() -> None:
     with pytest.raises(ValidationError, match="pids"):
         Resources(pids=3)
     assert Resources().pids == 4096
+
+
+def test_what_the_command_names_under_the_hosts_tmp_is_shown_read_only(tmp_path: Path) -> None:
+    """A checkout or virtualenv under /tmp stays usable in the sandbox's own, empty /tmp."""
+    checkout = Path(tempfile.mkdtemp(prefix="boxops-checkout-", dir="/tmp"))
+    try:
+        python = str(checkout / ".venv" / "bin" / "python")
+        args = _named_under_tmp([python, python, str(checkout / "train.py"), "--fast", "/usr/x"])
+        assert args == ["--ro-bind", str(checkout), str(checkout)]
+        assert _named_under_tmp(["/tmp/no-such-folder-here/x", "/tmp", "python"]) == []
+    finally:
+        checkout.rmdir()
