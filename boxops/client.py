@@ -8,16 +8,18 @@ gateway's reason and its HTTP status.
 
 import os
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 import httpx
+from httpx_sse import connect_sse
 
 from boxops.home import api_token, home, read_state
 from boxops.urls import api_path
 from shared.events import LogLine
-from shared.queries import RunAccepted, RunLogs, RunMetrics, RunView
+from shared.queries import RunAccepted, RunEnded, RunLogs, RunMetrics, RunView
 from shared.runs import TERMINAL as TERMINAL  # re-exported: what a waiting caller stops on
 
 
@@ -111,6 +113,29 @@ class Client:
     def logs(self, run_id: str) -> list[LogLine]:
         """What the run printed so far, stdout and stderr in order."""
         return RunLogs.model_validate(self._json("GET", "runs", run_id, "logs")).lines
+
+    def follow_logs(self, run_id: str, on_line: Callable[[LogLine], None]) -> RunEnded:
+        """Hand each of the run's lines, from its start, to `on_line` as it is printed;
+        how the run ended, once it has (the gateway's server-sent log stream, taken up
+        again where it was if it closes first)."""
+        last_id = ""
+        while True:
+            headers = {"Last-Event-ID": last_id} if last_id else {}
+            for event in self._events(api_path("runs", run_id, "logs", "stream"), headers):
+                if event.event == "end":
+                    return RunEnded.model_validate_json(event.data)
+                last_id = event.id or last_id
+                on_line(LogLine.model_validate_json(event.data))
+
+    def _events(self, path: str, headers: dict[str, str]) -> Iterator[Any]:
+        try:
+            with connect_sse(self.http, "GET", path, headers=headers) as source:
+                if source.response.status_code >= 400:
+                    source.response.read()
+                    raise GatewayError(_detail(source.response), source.response.status_code)
+                yield from source.iter_sse()
+        except httpx.TransportError as err:
+            raise GatewayError(f"cannot reach the gateway at {self.base_url}: {err}") from None
 
     def metrics(self, run_id: str) -> RunMetrics:
         """Each metric's summary and its points."""

@@ -12,7 +12,17 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.trace import SpanKind
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from services.gateway import artifacts, dlq, events, registry, runs, sdk, tokens, triggers
+from services.gateway import (
+    artifacts,
+    dlq,
+    events,
+    registry,
+    runs,
+    sdk,
+    streams,
+    tokens,
+    triggers,
+)
 from services.gateway.auth import authorized
 from services.gateway.decisions import Decisions
 from services.gateway.invalid import invalid_request
@@ -54,7 +64,7 @@ def build_app(settings: GatewaySettings, *, tracing: TracerProvider | None = Non
     app.add_middleware(InternalErrors, logger=__name__)  # outermost: after tracing's span
     app.add_exception_handler(RequestValidationError, invalid_request)
     # Each route names the scope it needs (scopes.needs); `authorized` checks it.
-    for module in (runs, triggers, events, registry, sdk, artifacts, tokens, dlq):
+    for module in (runs, streams, triggers, events, registry, sdk, artifacts, tokens, dlq):
         app.include_router(module.router, prefix="/v1", dependencies=[Depends(authorized)])
 
     @app.get("/healthz", tags=["health"])
