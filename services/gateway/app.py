@@ -28,6 +28,7 @@ from services.gateway.decisions import Decisions
 from services.gateway.invalid import invalid_request
 from services.gateway.names import EncodedSlashes, unrouted
 from services.gateway.settings import GatewaySettings
+from services.gateway.ui import pages
 from shared.internal_errors import InternalErrors
 from shared.service import attach_tables, build_service
 from shared.telemetry import tracer, tracer_provider
@@ -66,6 +67,9 @@ def build_app(settings: GatewaySettings, *, tracing: TracerProvider | None = Non
     # Each route names the scope it needs (scopes.needs); `authorized` checks it.
     for module in (runs, streams, triggers, events, registry, sdk, artifacts, tokens, dlq):
         app.include_router(module.router, prefix="/v1", dependencies=[Depends(authorized)])
+
+    app.include_router(pages.router)  # the web UI: its own login (ui/session.py)
+    app.mount("/static", pages.static, name="static")
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:
