@@ -28,6 +28,7 @@ class Stack:
     url: str
     token: str
     client: Client
+    env: dict[str, str]
 
 
 @dataclass
@@ -68,7 +69,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     token = api_token(home)
     try:
         with Client(url, token) as client:
-            yield Stack(url, token, client)
+            yield Stack(url, token, client, env)
     finally:
         boxops(env, "down")
 
@@ -171,3 +172,13 @@ def test_an_unknown_run_is_a_404_page(page: tuple["playwright.Page", Watched]) -
     answer = tab.goto("/runs/nope")
     assert answer is not None and answer.status == 404
     assert "no run with id 'nope'" in tab.inner_text("main")
+
+
+def test_boxops_ui_prints_the_url_and_needs_a_stack(stack: Stack, tmp_path: Path) -> None:
+    shown = boxops(stack.env | {"DISPLAY": ""}, "ui")
+    assert (shown.returncode, shown.stdout) == (0, f"{stack.url}/runs\n"), shown.stderr
+
+    nothing = boxops(stack.env | {"BOXOPS_HOME": str(tmp_path / "none")}, "ui")
+
+    assert nothing.returncode == 2 and nothing.stdout == ""
+    assert nothing.stderr.strip().startswith("boxops is not running under")
