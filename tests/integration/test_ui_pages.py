@@ -43,6 +43,7 @@ async def read_token(stack: SdkStack) -> str:
 async def test_a_login_sets_an_httponly_strict_cookie_and_a_wrong_token_is_refused(
     browser: httpx.AsyncClient,
 ) -> None:
+    assert "/logout" not in (await browser.get("/login")).text
     first = await browser.get("/runs")
     assert (first.status_code, first.headers["location"]) == (303, "/login?next=/runs")
     wrong = await browser.post("/login", data={"token": "nope"})
@@ -114,6 +115,7 @@ async def test_a_read_only_token_sees_no_buttons_and_is_refused_403(
 
     assert "/abort" not in page and "/retry" not in page
     assert answer.status_code == 403 and "needs scope run" in answer.text
+    assert "text/html" in answer.headers["content-type"]
     assert (await sdk_stack.http.get(f"/v1/runs/{run_id}")).json()["state"] == "running"
     await sdk_stack.http.post(f"/v1/runs/{run_id}/abort")
 

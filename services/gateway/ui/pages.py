@@ -108,7 +108,8 @@ async def _act(request: Request, run_id: str, csrf: str, action: Any) -> Respons
         return session.to_login(request)
     session.check_csrf(request, csrf)
     if not session.allowed(viewer, _needed(action)):
-        raise HTTPException(403, f"this needs scope {_needed(action).scope}; you cannot")
+        why = f"this needs scope {_needed(action).scope}: your token may only look"
+        return _render(request, "forbidden.html", why=why, status=403)
     answer = await action(run_id, request)
     shown = getattr(answer, "id", run_id)
     return RedirectResponse(f"/runs/{shown}", status_code=303)
@@ -124,5 +125,10 @@ def _local(path: str) -> str:
 
 
 def _render(request: Request, template: str, *, status: int = 200, **context: Any) -> Response:
-    context |= {"csrf": session.csrf_token(request), "states": list(RunState)}
+    signed_in = template != "login.html"
+    context |= {
+        "csrf": session.csrf_token(request),
+        "states": list(RunState),
+        "signed_in": signed_in,
+    }
     return templates.TemplateResponse(request, template, context, status_code=status)
