@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -22,7 +23,7 @@ from shared.runs import TERMINAL as TERMINAL  # re-exported: what a waiting call
 # The views are imported by the methods that return them: building their pydantic models
 # is a tenth of a second that `boxops runs list`, which reads plain JSON, does not pay.
 if TYPE_CHECKING:
-    from shared.queries import RunAccepted, RunMetrics, RunView
+    from shared.queries import RunAccepted, RunEnded, RunMetrics, RunView
     from shared.run_parts import LogLine
 
 # httpx imports its own command line (click, pygments: a tenth of `boxops runs list`'s
@@ -134,6 +135,34 @@ class Client:
         from shared.queries import RunLogs
 
         return RunLogs.model_validate(self._json("GET", "runs", run_id, "logs")).lines
+
+    def follow_logs(self, run_id: str, on_line: Callable[[LogLine], None]) -> RunEnded:
+        """Hand each of the run's lines, from its start, to `on_line` as it is printed;
+        how the run ended, once it has (the gateway's server-sent log stream, taken up
+        again where it was if it closes first)."""
+        from shared.queries import RunEnded
+        from shared.run_parts import LogLine
+
+        last_id = ""
+        while True:
+            headers = {"Last-Event-ID": last_id} if last_id else {}
+            for event in self._events(api_path("runs", run_id, "logs", "stream"), headers):
+                if event.event == "end":
+                    return RunEnded.model_validate_json(event.data)
+                last_id = event.id or last_id
+                on_line(LogLine.model_validate_json(event.data))
+
+    def _events(self, path: str, headers: dict[str, str]) -> Iterator[Any]:
+        from httpx_sse import connect_sse
+
+        try:
+            with connect_sse(self.http, "GET", path, headers=headers) as source:
+                if source.response.status_code >= 400:
+                    source.response.read()
+                    raise GatewayError(_detail(source.response), source.response.status_code)
+                yield from source.iter_sse()
+        except httpx.TransportError as err:
+            raise GatewayError(f"cannot reach the gateway at {self.base_url}: {err}") from None
 
     def metrics(self, run_id: str) -> RunMetrics:
         """Each metric's summary and its points."""

@@ -19,7 +19,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, NamedTuple, TypeVar
 
@@ -29,7 +29,7 @@ from nats.aio.msg import Msg
 from nats.errors import ConnectionClosedError
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
-from nats.js.api import ConsumerConfig, DeliverPolicy, RawStreamMsg, StreamConfig
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, RawStreamMsg, StreamConfig
 from nats.js.errors import (
     BadRequestError,
     NoStreamResponseError,
@@ -174,6 +174,33 @@ class NatsAdapter:
             found.extend(item for item in map(read, messages) if item is not None)
         await subscription.unsubscribe()
         return found
+
+    async def tail(
+        self, stream: str, subject: str | None, *, after: int | None, idle_s: float
+    ) -> AsyncIterator[list[Msg]]:
+        """Batches of the messages of `subject` (None: all) in `stream` stored after sequence
+        `after` (None: from now on), as they come; an empty batch after `idle_s` without
+        any. Ends when the caller stops iterating; the server drops the consumer soon after."""
+        start = (
+            {"deliver_policy": DeliverPolicy.NEW}
+            if after is None
+            else {"deliver_policy": DeliverPolicy.BY_START_SEQUENCE, "opt_start_seq": after + 1}
+        )
+        config = ConsumerConfig(
+            **start, filter_subject=subject, ack_policy=AckPolicy.NONE, inactive_threshold=30
+        )
+        subscription = await self.jetstream.pull_subscribe(
+            subject or ">", stream=stream, config=config
+        )
+        try:
+            while True:
+                try:
+                    yield await subscription.fetch(500, timeout=idle_s)
+                except (TimeoutError, NatsTimeoutError):
+                    yield []
+        finally:
+            with contextlib.suppress(ConnectionClosedError):
+                await subscription.unsubscribe()
 
     async def publish_pipelined(self, messages: Sequence[Message]) -> None:
         """Publish to JetStream, every message sent before any ack is awaited; returns once

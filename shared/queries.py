@@ -104,6 +104,14 @@ class RunLogs(BaseModel):
     lines: list[LogLine]
 
 
+class RunEnded(BaseModel):
+    """The last event of a run's log stream: how the run ended."""
+
+    id: str
+    state: RunState
+    reason: str = ""
+
+
 class MetricPoint(BaseModel):
     step: int | None = None
     value: float

@@ -26,6 +26,7 @@ from boxops.cli.pipelines import pipelines_app
 from boxops.cli.quickstart import quickstart
 from boxops.cli.runs import runs_app
 from boxops.cli.tokens import tokens_app
+from boxops.cli.ui import ui
 from boxops.home import (
     credentials_file,
     home,
@@ -51,6 +52,7 @@ app.add_typer(tokens_app, name="tokens")
 app.add_typer(dlq_app, name="dlq")
 app.command()(quickstart)
 app.command()(logs)
+app.command()(ui)
 console = Console()
 err = Console(stderr=True)
 

@@ -252,23 +252,15 @@ def logs(
     """What the run printed (stdout and stderr, in order). With -f: until it ends, then its
     final state and reason; exit 0 only if it completed."""
     gateway = client()
-    run = _known(gateway, run_id)
-    shown = 0
-    while True:
-        # The logs are read after the state, so a run seen ended has shown every line.
-        lines = call(gateway.logs, run_id)
-        for line in lines[shown:]:
+    _known(gateway, run_id)
+    if not follow:
+        for line in call(gateway.logs, run_id):
             print(line.line, flush=True)
-        shown = len(lines)
-        if not follow:
-            return
-        if run["state"] in TERMINAL:
-            break
-        time.sleep(0.2)
-        run = _known(gateway, run_id)
-    ended = f"run {run_id} {_coloured(run['state'])}: {escape(run.get('reason', ''))}"
-    err.print(ended, soft_wrap=True)  # stderr: stdout stays what the run printed
-    if run["state"] != RunState.COMPLETED:
+        return
+    ended = call(gateway.follow_logs, run_id, lambda line: print(line.line, flush=True))
+    said = f"run {run_id} {_coloured(ended.state)}: {escape(ended.reason)}"
+    err.print(said, soft_wrap=True)  # stderr: stdout stays what the run printed
+    if ended.state != RunState.COMPLETED:
         raise typer.Exit(1)
 
 

@@ -12,13 +12,24 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.trace import SpanKind
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from services.gateway import artifacts, dlq, events, registry, runs, sdk, tokens, triggers
+from services.gateway import (
+    artifacts,
+    dlq,
+    events,
+    registry,
+    runs,
+    sdk,
+    streams,
+    tokens,
+    triggers,
+)
 from services.gateway.auth import authorized
 from services.gateway.decisions import Decisions
 from services.gateway.invalid import invalid_request
 from services.gateway.names import EncodedSlashes, unrouted
 from services.gateway.problems import ERRORS
 from services.gateway.settings import GatewaySettings
+from services.gateway.ui import pages
 from shared.internal_errors import InternalErrors
 from shared.service import attach_tables, build_service
 from shared.telemetry import tracer, tracer_provider
@@ -55,10 +66,13 @@ def build_app(settings: GatewaySettings, *, tracing: TracerProvider | None = Non
     app.add_middleware(InternalErrors, logger=__name__)  # outermost: after tracing's span
     app.add_exception_handler(RequestValidationError, invalid_request)
     # Each route names the scope it needs (scopes.needs); `authorized` checks it.
-    for module in (runs, triggers, events, registry, sdk, artifacts, tokens, dlq):
+    for module in (runs, streams, triggers, events, registry, sdk, artifacts, tokens, dlq):
         app.include_router(
             module.router, prefix="/v1", dependencies=[Depends(authorized)], responses=ERRORS
         )
+
+    app.include_router(pages.router)  # the web UI: its own login (ui/session.py)
+    app.mount("/static", pages.static, name="static")
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:

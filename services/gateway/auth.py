@@ -18,6 +18,8 @@ from shared import run_token
 from shared.bus import now
 
 bearer = HTTPBearer(auto_error=False)
+COOKIE = "boxops_token"  # the web UI's login: HttpOnly, SameSite=Strict (ui/session.py)
+SAFE = {"GET", "HEAD"}
 ADMIN = Principal("api token", frozenset({Scope.ADMIN}))
 UNKNOWN = {"WWW-Authenticate": "Bearer"}
 
@@ -30,10 +32,14 @@ async def authorized(
     settings = request.app.state.settings
     if not settings.api_token:
         return  # an open gateway: the settings allow it on loopback only
-    if credentials is None:
+    # The UI's cookie opens reads only (its live streams: EventSource sends no header), so
+    # no cross-site form can change anything with it.
+    cookie = request.cookies.get(COOKIE) if request.method in SAFE else None
+    given = credentials.credentials if credentials else cookie
+    if not given:
         raise HTTPException(401, "missing bearer token", UNKNOWN)
     run_id = request.path_params.get("run_id")
-    principal = await _principal(request, credentials.credentials, run_id)
+    principal = await principal_of(request, given, run_id)
     if principal is None:
         raise HTTPException(401, "unknown, revoked or expired token", UNKNOWN)
     needed = requirement_of(request.scope["route"].endpoint)
@@ -41,7 +47,8 @@ async def authorized(
         raise HTTPException(403, problem)
 
 
-async def _principal(request: Request, given: str, run_id: str | None) -> Principal | None:
+async def principal_of(request: Request, given: str, run_id: str | None) -> Principal | None:
+    """Whose token `given` is (None: unknown, revoked or expired)."""
     settings = request.app.state.settings
     if hmac.compare_digest(given.encode(), settings.api_token.encode()):
         return ADMIN

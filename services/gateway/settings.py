@@ -20,6 +20,12 @@ class GatewaySettings(BoxopsSettings):
         description="How long POST /v1/runs waits for the scheduler to accept or refuse a run "
         "(then it answers 202, pending); 0 answers at once.",
     )
+    stream_max_s: float = Field(
+        600.0,
+        gt=0,
+        description="How long a server-sent event stream lasts at most; its client reconnects "
+        "with Last-Event-ID and goes on.",
+    )
     run_token_secret: str = Field("", description="Checks the run-scoped tokens of the SDK.")
 
     @model_validator(mode="after")

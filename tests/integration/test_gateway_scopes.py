@@ -36,7 +36,9 @@ EXPECTED = {
 @pytest.fixture
 async def gateway(nats_url: str, tmp_path: Path) -> AsyncIterator[Gateway]:
     # No service answers: a request let through ends at once in a 503 (no responders).
-    async for running in running_gateway(nats_url, tmp_path / "home", query_timeout_s=0.5):
+    # Streams last a moment: each route is read to its end.
+    settings = {"query_timeout_s": 0.5, "stream_max_s": 0.5}
+    async for running in running_gateway(nats_url, tmp_path / "home", **settings):
         yield running
 
 

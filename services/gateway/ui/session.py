@@ -1,0 +1,51 @@
+"""Who is looking at the UI: the API token kept in an HttpOnly, SameSite=Strict cookie, and
+the CSRF token every form that changes something carries (an HMAC of that cookie, which a
+page of another site can neither read nor compute)."""
+
+import hashlib
+import hmac
+
+from fastapi import HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+
+from services.gateway.auth import ADMIN, COOKIE, principal_of
+from services.gateway.scopes import Principal, Requirement, refusal
+
+MAX_AGE_S = 12 * 3600
+
+
+async def viewer(request: Request) -> Principal | None:
+    """The signed-in token's principal; None when the page should ask for a login."""
+    if not request.app.state.settings.api_token:
+        return ADMIN  # an open gateway (loopback only): no login to ask for
+    token = request.cookies.get(COOKIE)
+    principal = await principal_of(request, token, None) if token else None
+    return principal if principal and principal.run_id is None else None
+
+
+def allowed(principal: Principal, needed: Requirement) -> bool:
+    return refusal(principal, needed, None) is None
+
+
+def sign_in(response: Response, token: str, *, secure: bool) -> None:
+    response.set_cookie(
+        COOKIE, token, max_age=MAX_AGE_S, httponly=True, samesite="strict", secure=secure
+    )
+
+
+def sign_out(response: Response) -> None:
+    response.delete_cookie(COOKIE, httponly=True, samesite="strict")
+
+
+def csrf_token(request: Request) -> str:
+    token = request.cookies.get(COOKIE) or request.app.state.settings.api_token
+    return hmac.new(token.encode(), b"boxops-ui-csrf", hashlib.sha256).hexdigest()
+
+
+def check_csrf(request: Request, given: str) -> None:
+    if not hmac.compare_digest(given.encode(), csrf_token(request).encode()):
+        raise HTTPException(403, "the form's CSRF token is missing or stale: reload the page")
+
+
+def to_login(request: Request) -> RedirectResponse:
+    return RedirectResponse(f"/login?next={request.url.path}", status_code=303)

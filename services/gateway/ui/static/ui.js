@@ -1,0 +1,41 @@
+// Live parts of the pages, by server-sent events from the gateway (same origin: the login
+// cookie goes with them).
+"use strict";
+
+function followLogs(pre) {
+  const source = new EventSource(pre.dataset.stream);
+  source.addEventListener("line", (event) => {
+    const line = JSON.parse(event.data);
+    const span = document.createElement("span");
+    span.className = line.stream;  // stdout or stderr, each its own look
+    span.textContent = line.line + "\n";
+    pre.appendChild(span);
+  });
+  source.addEventListener("end", () => {
+    source.close();
+    // A run that ended since the page was made: show its final state, reason and history.
+    if (!pre.dataset.ended) window.location.reload();
+  });
+}
+
+function followRuns(table) {
+  // Any run's change refreshes the table as filtered (htmx swaps it in place).
+  const source = new EventSource("/v1/events/stream?subject=run.>");
+  const url = "/runs?fragment=true&" + table.dataset.liveRuns;
+  let waiting = false;
+  const refresh = () => {
+    if (waiting) return;
+    waiting = true;
+    htmx.ajax("GET", url, {target: table, swap: "innerHTML"}).finally(() => { waiting = false; });
+  };
+  for (const state of ["pending", "dispatched", "running", "completed", "failed", "aborted"]) {
+    source.addEventListener("run." + state, refresh);
+  }
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  const logs = document.getElementById("logs");
+  if (logs) followLogs(logs);
+  const runs = document.querySelector("[data-live-runs]");
+  if (runs) followRuns(runs);
+});
