@@ -16,6 +16,7 @@ import json
 import os
 import secrets
 import sys
+import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -120,11 +121,16 @@ def write_all(root: Path, nats_url: str) -> dict[str, Identity]:
 def write_private(path: Path, text: str) -> None:
     """Write a file only this user can read, never readable by others even for a moment."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w") as out:
-        out.write(text)
-    temporary.replace(path)
+    # A new file of a random name (mkstemp: O_EXCL, mode 0600), never one found there: an
+    # existing `.tmp` (or a link) would keep its own mode.
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(descriptor, "w") as out:
+            out.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 def _save(root: Path, identities: dict[str, Identity]) -> None:

@@ -21,8 +21,8 @@ from nats.js.api import RawStreamMsg
 from pydantic import BaseModel, Field
 
 from shared.bus import DEAD_LETTERS, DLQ_PREFIX, REASON, REJECTED_BY
-from shared.bus_permissions import allowed, service
 from shared.durations import seconds
+from shared.events import RunAbortRequested, RunRequested, is_public
 from shared.nats_adapter import NatsAdapter
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -59,8 +59,18 @@ class NotReplayable(PermissionError):
     """A dead letter of a subject only another service may publish."""
 
 
+# What a replay may put back: the commands the gateway serves and public subjects; never
+# another service's event, nor anything of the bus's own (JetStream API, requests, DLQ),
+# whatever a dead letter's subject says (any service may dead-letter any subject).
+COMMANDS = frozenset({RunRequested.subject, RunAbortRequested.subject})
+
+
+def replayable(subject: str) -> bool:
+    return subject in COMMANDS or is_public(subject)
+
+
 def check_replayable(subjects: set[str]) -> None:
-    refused = sorted(s for s in subjects if not allowed(service("gateway"), s))
+    refused = sorted(s for s in subjects if not replayable(s))
     if refused:
         raise NotReplayable(
             f"not replayed: only the service that owns {', '.join(refused)} publishes it; the"

@@ -123,3 +123,14 @@ def test_status_refuses_unusable_credentials_with_one_line(tmp_path: Path) -> No
     )
     assert shown.returncode == 2
     assert shown.stderr.strip() == f"BOXOPS_NATS_CREDENTIALS: {credentials} lacks NATS_PASSWORD"
+
+
+def test_a_credentials_file_is_private_even_over_a_readable_leftover(tmp_path: Path) -> None:
+    target = tmp_path / "lake.env"
+    leftover = tmp_path / "lake.env.tmp"
+    leftover.write_text("old")
+    leftover.chmod(0o644)
+    bus_auth.write_private(target, "NATS_PASSWORD=secret\n")
+    assert target.read_text() == "NATS_PASSWORD=secret\n"
+    assert target.stat().st_mode & 0o777 == 0o600
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["lake.env", "lake.env.tmp"]

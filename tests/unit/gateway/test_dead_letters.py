@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from services.gateway import dead_letters
 from services.gateway.dead_letters import EPOCH, letter, since_of
 
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
@@ -50,3 +51,22 @@ def test_since_is_an_iso_time_or_a_period_back_from_now(
 def test_a_since_that_is_neither_says_so() -> None:
     with pytest.raises(ValueError, match="'last week' is neither an ISO time nor a period"):
         since_of("last week", NOW)
+
+
+@pytest.mark.parametrize(
+    ("subject", "replayed"),
+    [
+        ("run.requested", True),
+        ("run.abort.requested", True),
+        ("dataset.version.created", True),
+        ("ext.orders.placed", True),
+        ("run.completed", False),
+        ("$JS.API.STREAM.UPDATE.BOXOPS_EVENTS", False),
+        ("svc.registry.components.get", False),
+        ("dlq.run.requested", False),
+    ],
+)
+def test_a_replay_puts_back_only_commands_and_public_subjects(subject: str, replayed: bool) -> None:
+    """Any service may dead-letter any subject: a planted `$JS.API…` or another service's
+    event must not go out under the gateway's identity."""
+    assert dead_letters.replayable(subject) is replayed
