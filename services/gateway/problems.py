@@ -21,7 +21,17 @@ class Problem(BaseModel):
     detail: str | list[FieldError] | SpecProblems
 
 
+# JSON whatever the route's own answers are (a server-sent stream's error is JSON too).
+_JSON = {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
 ERRORS: dict[int | str, dict[str, Any]] = {
-    "4XX": {"model": Problem, "description": "Refused: the request names what is wrong."},
-    "5XX": {"model": Problem, "description": "A fault ('internal error, id …') or no answer."},
+    "4XX": {
+        "model": Problem,
+        "content": _JSON,
+        "description": "Refused: the request names what is wrong.",
+    },
+    "5XX": {
+        "model": Problem,
+        "content": _JSON,
+        "description": "A fault ('internal error, id …') or no answer.",
+    },
 }

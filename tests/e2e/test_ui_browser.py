@@ -29,6 +29,11 @@ class Stack:
     token: str
     client: Client
     env: dict[str, str]
+    work_root: Path  # the runs' work dirs: a sandboxed run sees no other file a test makes
+
+    def gate(self, run_id: str) -> Path:
+        """The file `until [ -e gate ]` waits for in the run's work dir."""
+        return self.work_root / run_id / "attempt-1" / "work" / "gate"
 
 
 @dataclass
@@ -62,6 +67,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BOXOPS_")}
     home = tmp_path_factory.mktemp("ui") / "home"
     env["BOXOPS_HOME"] = str(home)
+    work_root = tmp_path_factory.mktemp("ui-work")
+    env["BOXOPS_WORK_ROOT"] = str(work_root)
     port = free_port()
     started = boxops(env, "up", "--detach", "--port", str(port))
     assert started.returncode == 0, started.stderr + started.stdout
@@ -69,7 +76,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     token = api_token(home)
     try:
         with Client(url, token) as client:
-            yield Stack(url, token, client, env)
+            yield Stack(url, token, client, env, work_root)
     finally:
         boxops(env, "down")
 
@@ -117,12 +124,12 @@ def test_the_runs_page_loads_clean(stack: Stack, page: tuple["playwright.Page", 
 
 
 def test_a_printed_line_appears_within_a_second(
-    stack: Stack, page: tuple["playwright.Page", Watched], tmp_path: Path
+    stack: Stack, page: tuple["playwright.Page", Watched]
 ) -> None:
     tab, watched = page
-    gate = tmp_path / "gate"
-    script = f"echo first; until [ -e {gate} ]; do sleep 0.01; done; echo second >&2; sleep 60"
+    script = "echo first; until [ -e gate ]; do sleep 0.01; done; echo second >&2; sleep 60"
     run_id = running(stack, script)
+    gate = stack.gate(run_id)
     tab.goto(f"/runs/{run_id}")
     tab.wait_for_selector("#logs .stdout:has-text('first')")
 
@@ -137,11 +144,11 @@ def test_a_printed_line_appears_within_a_second(
 
 
 def test_a_state_change_appears_without_a_reload(
-    stack: Stack, page: tuple["playwright.Page", Watched], tmp_path: Path
+    stack: Stack, page: tuple["playwright.Page", Watched]
 ) -> None:
     tab, watched = page
-    gate = tmp_path / "gate"
-    run_id = running(stack, f"until [ -e {gate} ]; do sleep 0.05; done")
+    run_id = running(stack, "until [ -e gate ]; do sleep 0.05; done")
+    gate = stack.gate(run_id)
     tab.goto("/runs")
     row = tab.locator(f"tr[data-run='{run_id}']")
     row.locator(".state-running").wait_for()

@@ -9,6 +9,7 @@ from typing import Any
 
 from httpx_sse import ServerSentEvent, aconnect_sse
 
+from services.executor.settings import ExecutorSettings
 from tests.integration.conftest import submit, wait_run
 from tests.integration.sdk_stack import SdkStack, sdk_stack_fixture  # noqa: F401
 
@@ -26,11 +27,14 @@ async def events(
             yield event
 
 
-async def gated_run(stack: SdkStack, gate: Path, before: str, after: str) -> str:
-    script = f"{before}; until [ -e {gate} ]; do sleep 0.05; done; {after}"
+async def gated_run(stack: SdkStack, before: str, after: str) -> tuple[str, Path]:
+    """A run that prints `before`, waits for its gate file, then runs `after`; its id and
+    the gate (in its work dir: a sandboxed local run sees no other file a test could make)."""
+    script = f"{before}; until [ -e gate ]; do sleep 0.05; done; {after}"
     run_id = await submit(stack.http, command=["sh", "-c", script])
     await wait_run(stack.http, run_id, states=("running",), timeout=WAIT_S)
-    return run_id
+    settings: ExecutorSettings = stack.executor.settings  # type: ignore[assignment]
+    return run_id, settings.work_dirs() / run_id / "attempt-1" / "work" / "gate"
 
 
 def line(event: ServerSentEvent) -> tuple[str, str, str]:
@@ -39,10 +43,9 @@ def line(event: ServerSentEvent) -> tuple[str, str, str]:
 
 
 async def test_a_log_stream_sends_the_lines_as_printed_then_the_runs_end(
-    sdk_stack: SdkStack, tmp_path: Path
+    sdk_stack: SdkStack,
 ) -> None:
-    gate = tmp_path / "gate"
-    run_id = await gated_run(sdk_stack, gate, "echo started; echo warned >&2", "echo after")
+    run_id, gate = await gated_run(sdk_stack, "echo started; echo warned >&2", "echo after")
     stream = events(sdk_stack, f"/v1/runs/{run_id}/logs/stream")
 
     # The run waits for the gate: what the stream sent so far was sent while it ran.
@@ -74,10 +77,9 @@ async def test_the_log_stream_of_an_ended_run_replays_every_line_and_its_end(
 
 
 async def test_a_reconnected_log_stream_goes_on_after_the_last_event_id(
-    sdk_stack: SdkStack, tmp_path: Path
+    sdk_stack: SdkStack,
 ) -> None:
-    gate = tmp_path / "gate"
-    run_id = await gated_run(sdk_stack, gate, "echo before", "echo after")
+    run_id, gate = await gated_run(sdk_stack, "echo before", "echo after")
     path = f"/v1/runs/{run_id}/logs/stream"
     stream = events(sdk_stack, path)
     seen = await asyncio.wait_for(anext(stream), WAIT_S)
