@@ -22,12 +22,27 @@ function followRuns(table) {
   // Any run's change refreshes the table as filtered (htmx swaps it in place).
   const source = new EventSource("/v1/events/stream?subject=run.>");
   const url = "/runs?fragment=true&" + table.dataset.liveRuns;
+  // One refresh at a time; a change seen meanwhile asks for one more after it (the answer
+  // in flight may predate that change).
   let waiting = false;
+  let again = false;
   const refresh = () => {
-    if (waiting) return;
+    if (waiting) {
+      again = true;
+      return;
+    }
     waiting = true;
-    htmx.ajax("GET", url, {target: table, swap: "innerHTML"}).finally(() => { waiting = false; });
+    htmx.ajax("GET", url, {target: table, swap: "innerHTML"}).finally(() => {
+      waiting = false;
+      if (again) {
+        again = false;
+        refresh();
+      }
+    });
   };
+  // On each (re)connection too: what changed between the page's making and the stream's
+  // start was never sent.
+  source.addEventListener("open", refresh);
   for (const state of ["pending", "dispatched", "running", "completed", "failed", "aborted"]) {
     source.addEventListener("run." + state, refresh);
   }
