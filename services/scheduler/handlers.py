@@ -265,7 +265,11 @@ class Scheduler:
             unlocked: list[Run] = []
             for run_id in lost:
                 run = await tx.get(run_id)
-                if run and run.on_executor and run.executor_id == executor.id:
+                # Only a run the executor said it started: a dispatch it has not taken yet
+                # (a slow start, an executor just up) waits in its stream, and one it took
+                # before dying is reported lost by its next life, from its live notes.
+                started = run is not None and run.state is RunState.RUNNING
+                if run and started and run.executor_id == executor.id:
                     ended = tx.record(domain.lose(run, reconcile.LOST, at=now()))
                     unlocked += await self.after_end(tx, ended)
             for run_id in verdict.strays:
