@@ -120,10 +120,11 @@ async def test_a_local_run_sees_no_other_run(sandboxed: Harness) -> None:
     other = await sandboxed.dispatch(["sh", "-c", "echo mine > keep; echo ready; sleep 60"])
     await sandboxed.printed(other, "ready")
     root = sandboxed.settings.work_dirs()
-    assert (root / other / "attempt-1" / "work" / "keep").exists()
+    kept = root / other / "attempt-1" / "work" / "keep"
+    assert kept.exists()
 
     looking = await sandboxed.dispatch(
-        ["sh", "-c", f'ls "{root}"; cat "{root}/{other}/attempt-1/work/keep" 2>&- || echo unseen']
+        ["sh", "-c", f'ls "{root}"; cat "{kept}" 2>&- || echo unseen']
     )
     await sandboxed.ended(looking)
     await sandboxed.stop(other)
