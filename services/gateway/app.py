@@ -29,7 +29,7 @@ from services.gateway.invalid import invalid_request
 from services.gateway.names import EncodedSlashes, unrouted
 from services.gateway.problems import ERRORS
 from services.gateway.settings import GatewaySettings
-from services.gateway.ui import pages
+from services.gateway.ui import site
 from shared.internal_errors import InternalErrors
 from shared.service import attach_tables, build_service
 from shared.telemetry import tracer, tracer_provider
@@ -71,8 +71,8 @@ def build_app(settings: GatewaySettings, *, tracing: TracerProvider | None = Non
             module.router, prefix="/v1", dependencies=[Depends(authorized)], responses=ERRORS
         )
 
-    app.include_router(pages.router)  # the web UI: its own login (ui/session.py)
-    app.mount("/static", pages.static, name="static")
+    app.include_router(site.router)  # the web UI: its own login (ui/session.py)
+    app.mount("/static", site.static, name="static")
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:
