@@ -15,9 +15,13 @@ import tempfile
 from pathlib import Path
 
 VENDOR = Path(__file__).parent.parent / "services" / "gateway" / "ui" / "static" / "vendor"
-# (package, version, file in the package, name in vendor/)
+# (package, version, file in the package, name in vendor/): htmx swaps page fragments,
+# uPlot draws the time-series charts, dagre lays out graphs (pipelines, lineage).
 LIBRARIES = [
     ("htmx.org", "2.0.9", "dist/htmx.min.js", "htmx.min.js"),
+    ("uplot", "1.6.32", "dist/uPlot.iife.min.js", "uPlot.iife.min.js"),
+    ("uplot", "1.6.32", "dist/uPlot.min.css", "uPlot.min.css"),
+    ("@dagrejs/dagre", "3.1.4", "dist/dagre.min.js", "dagre.min.js"),
 ]
 
 
@@ -42,13 +46,14 @@ def vendor(package: str, version: str, inside: str, name: str) -> dict[str, str]
             data = _member(archive, f"package/{inside}").read()
             licence = _member(archive, "package/LICENSE").read().decode()
     (VENDOR / name).write_bytes(data)
-    (VENDOR / f"{package}.LICENSE").write_text(licence)
+    licence_file = f"{package.replace('/', '-').lstrip('@')}.LICENSE"
+    (VENDOR / licence_file).write_text(licence)
     return {
         "file": name,
         "package": package,
         "version": meta["version"],
         "license": meta.get("license") or licence.strip().splitlines()[0],
-        "license_file": f"{package}.LICENSE",
+        "license_file": licence_file,
         "from": inside,
         "sha256": hashlib.sha256(data).hexdigest(),
     }
