@@ -21,6 +21,10 @@ class Cause(BaseModel):
     kind: Literal["manual", "schedule", "event"] = Field("manual", description="What started it.")
     trigger: str | None = Field(None, description="Name of the trigger that fired, if any.")
     event_id: str | None = Field(None, description="Id of the event that caused it, if any.")
+    subject: str | None = Field(None, description="Subject of the event that caused it, if any.")
+    monitor: str | None = Field(
+        None, description="Monitor whose threshold event caused it, if any."
+    )
     tick: datetime | None = Field(None, description="Schedule tick (UTC) that caused it.")
     user: str | None = Field(None, description="Who asked, for manual runs.")
     retry_of: str | None = Field(None, description="Run this one retries, if any.")

@@ -24,12 +24,21 @@ from services.trigger.tables import FiringRow, SeenRow
 from shared import unit_of_work
 from shared.bus import Bus, new_id, now
 from shared.envelope import Envelope
-from shared.events import Cause, Event, RunAbortRequested, RunRequested, TriggerFired
+from shared.events import (
+    Cause,
+    Event,
+    MetricAboveThreshold,
+    MetricBelowThreshold,
+    RunAbortRequested,
+    RunRequested,
+    TriggerFired,
+)
 from shared.outbox import Outbox
 from shared.trigger_specs import TriggerSpec
 from shared.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
+THRESHOLD_SUBJECTS = {MetricBelowThreshold.subject, MetricAboveThreshold.subject}
 # A trigger's policies count its runs that have not ended (requested, pending and running
 # alike): only a run's end changes that, so only ends are followed (one write per run).
 RUN_ENDS = {"run.completed", "run.failed", "run.aborted"}
@@ -193,11 +202,21 @@ class Triggers:
         if not await _insert(tx.session, firing):
             return None
         if decision.action == "fire":
-            self._fire(tx, spec, firing, decision)
+            self._fire(tx, spec, firing, decision, origin=_origin(envelope, context))
         return firing
 
-    def _fire(self, tx: Tx, spec: TriggerSpec, firing: FiringRow, decision: Decision) -> None:
-        """Request the run; its id comes from the firing, so a re-sent request is one run."""
+    def _fire(
+        self,
+        tx: Tx,
+        spec: TriggerSpec,
+        firing: FiringRow,
+        decision: Decision,
+        *,
+        origin: dict[str, str] | None = None,
+    ) -> None:
+        """Request the run; its id comes from the firing, so a re-sent request is one run.
+        `origin`: the subject of the event that fired it and the monitor that emitted that
+        event, for the run's cause chain (a debounced window firing later knows neither)."""
         run_id = uuid.uuid5(uuid.NAMESPACE_URL, f"boxops:firing:{firing.id}").hex
         kind = "schedule" if firing.tick else "event" if firing.event_id else "manual"
         cause = Cause(
@@ -206,6 +225,7 @@ class Triggers:
             event_id=firing.event_id,
             tick=firing.tick,
             depth=firing.depth + 1,
+            **(origin or {}),
         )
         target = spec.target
         tx.emit(
@@ -285,3 +305,17 @@ async def _insert(session: AsyncSession, firing: FiringRow) -> bool:
         return False
     session.add(firing)
     return True
+
+
+def _origin(envelope: Envelope[Incoming] | None, context: dict[str, Any]) -> dict[str, str]:
+    """The subject of the event that fired a trigger, and the monitor that emitted it when it
+    is a threshold event (its data names the monitor)."""
+    if envelope is None:
+        return {}
+    if not envelope.subject:
+        return {}
+    origin = {"subject": envelope.subject}
+    monitor = context.get("event", {}).get("monitor")
+    if origin["subject"] in THRESHOLD_SUBJECTS and isinstance(monitor, str):
+        origin["monitor"] = monitor
+    return origin

@@ -121,7 +121,10 @@ async def test_metric_drops_then_a_retraining_run_starts_once(stack: Stack) -> N
     run = await wait_run(stack.http, firing["run_id"])
     assert run["state"] == "completed"
     assert run["command"] == ["echo", "retrain: accuracy=0.85"]
+    # The cause chain: monitor → its threshold event → trigger → this run.
     assert run["cause"]["trigger"] == "retrain-on-drop"
+    assert run["cause"]["subject"] == "metric.below_threshold"
+    assert run["cause"]["monitor"] == "accuracy-floor"
 
     await log_accuracy(stack, 0.88)  # a further low value inside the hysteresis band
     await log_accuracy(stack, 0.93)  # recovered: re-armed

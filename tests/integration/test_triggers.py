@@ -86,7 +86,13 @@ async def test_a_matching_event_starts_a_run_with_its_values_bound(stack: Stack)
     assert run["state"] == "completed"
     assert run["command"] == ["echo", "region=eu rows=120"]
     cause = {k: v for k, v in run["cause"].items() if v is not None}
-    assert cause == {"kind": "event", "trigger": "on-sales", "event_id": event_id, "depth": 1}
+    assert cause == {
+        "kind": "event",
+        "trigger": "on-sales",
+        "event_id": event_id,
+        "subject": "ext.sales.updated",
+        "depth": 1,
+    }
     lines = (await stack.http.get(f"/v1/runs/{firing['run_id']}/logs")).json()["lines"]
     assert [line["line"] for line in lines] == ["region=eu rows=120"]
     assert len(await history(stack, "on-sales")) == 1
