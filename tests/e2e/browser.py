@@ -53,8 +53,8 @@ class Watched:
         )
 
     def _failed(self, request: "Request") -> None:
-        # A live stream cut by leaving the page is not a failure of the page.
-        if "/stream" not in request.url:
+        # A live stream, or a refresh in flight, cut by leaving the page is not a failure.
+        if "/stream" not in request.url and request.failure != "net::ERR_ABORTED":
             self.problems.append(f"failed: {request.url} {request.failure}")
 
     def _outside(self, request: "Request") -> None:

@@ -85,3 +85,46 @@ def test_boxops_ui_prints_the_url_and_needs_a_stack(ui_stack: Stack, tmp_path: P
 
     assert nothing.returncode == 2 and nothing.stdout == ""
     assert nothing.stderr.strip().startswith("boxops is not running under")
+
+
+def test_a_run_caused_by_new_data_shows_the_chain_to_its_trigger(
+    ui_stack: Stack, page: tuple["Page", Watched]
+) -> None:
+    tab, watched = page
+    runs = ui_stack.client.runs(pipeline="iris-train", limit=100)
+    [caused] = [run for run in runs if run.kind == "pipeline" and run.cause.kind == "event"]
+    trigger = caused.cause.trigger
+
+    tab.goto(f"/runs/{caused.id}")
+
+    chain = tab.locator("nav.cause li")
+    assert chain.all_inner_texts() == [
+        f"event dataset.version.created ({caused.cause.event_id})",
+        f"trigger {trigger}",
+        "this run",
+    ]
+    assert chain.nth(1).locator("a").get_attribute("href") == f"/triggers/{trigger}"
+    assert watched.problems == []
+
+
+def test_the_log_search_shows_only_matching_lines_and_the_log_downloads(
+    ui_stack: Stack, page: tuple["Page", Watched]
+) -> None:
+    tab, watched = page
+    run_id = ui_stack.client.submit(
+        command=["sh", "-c", "echo apple; echo banana; echo pineapple"]
+    ).id
+    ui_stack.client.wait(run_id, timeout=30)
+    tab.goto(f"/runs/{run_id}")
+    tab.wait_for_selector("#logs span:has-text('pineapple')")
+
+    tab.fill("#log-search", "APPLE")
+
+    shown = tab.locator("#logs span:visible").all_inner_texts()
+    assert [line.strip() for line in shown] == ["apple", "pineapple"]
+    assert tab.inner_text("#log-matches") == "2 of 3 lines"
+    with tab.expect_download() as downloading:
+        tab.click("text=Download")
+    saved = downloading.value.path()
+    assert saved.read_text() == "apple\nbanana\npineapple\n"
+    assert watched.problems == []

@@ -1,6 +1,7 @@
 """The runs table and a run's page, with abort and retry for a token allowed to run. Each
 page asks the services as the /v1 routes do, and renders a template."""
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, HTTPException, Request
@@ -9,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from services.gateway import runs as runs_api
 from services.gateway.ask import ask
 from services.gateway.scopes import Requirement, Scope, needs, requirement_of
-from services.gateway.ui import session, views
+from services.gateway.ui import run_views, session, views
 from services.gateway.ui.render import forbidden, not_found, render
 from shared.queries import RUNS_GET, RUNS_LIST, RunGet, RunView
 
@@ -43,7 +44,18 @@ async def run_page(request: Request, run_id: str) -> Response:
             raise
         return not_found(request, f"no run with id {run_id!r}")
     can_run = session.allowed(viewer, _needed(runs_api.abort_run))
-    return render(request, "run/page.html", run=run, view=views.detail(run), can_run=can_run)
+    return render(
+        request,
+        "run/page.html",
+        run=run,
+        view=views.detail(run),
+        can_run=can_run,
+        chain=run_views.cause_chain(run),
+        code=run_views.provenance(run),
+        asked=run_views.resources(run),
+        moments=run_views.timeline(run, datetime.now(UTC)),
+        lasted=run_views.lasted,
+    )
 
 
 @router.post("/runs/{run_id}/abort")

@@ -2,7 +2,7 @@
 // cookie goes with them).
 "use strict";
 
-function followLogs(pre) {
+function followLogs(pre, search) {
   const source = new EventSource(pre.dataset.stream);
   source.addEventListener("line", (event) => {
     const line = JSON.parse(event.data);
@@ -10,12 +10,29 @@ function followLogs(pre) {
     span.className = line.stream;  // stdout or stderr, each its own look
     span.textContent = line.line + "\n";
     pre.appendChild(span);
+    if (search) search.show(span);
   });
   source.addEventListener("end", () => {
     source.close();
     // A run that ended since the page was made: show its final state, reason and history.
     if (!pre.dataset.ended) window.location.reload();
   });
+}
+
+// The log's search box: only the lines holding its text (any case) are shown, live ones too.
+function logSearch(pre, input, count) {
+  const wanted = () => input.value.trim().toLowerCase();
+  const show = (span) => {
+    span.hidden = wanted() !== "" && !span.textContent.toLowerCase().includes(wanted());
+  };
+  const showAll = () => {
+    const lines = Array.from(pre.children);
+    lines.forEach(show);
+    const shown = lines.filter((span) => !span.hidden).length;
+    count.textContent = wanted() ? `${shown} of ${lines.length} lines` : "";
+  };
+  input.addEventListener("input", showAll);
+  return {show: (span) => { show(span); if (wanted()) showAll(); }};
 }
 
 function followRuns(table) {
@@ -50,7 +67,10 @@ function followRuns(table) {
 
 document.addEventListener("DOMContentLoaded", () => {
   const logs = document.getElementById("logs");
-  if (logs) followLogs(logs);
+  const search = document.getElementById("log-search");
+  if (logs) {
+    followLogs(logs, search && logSearch(logs, search, document.getElementById("log-matches")));
+  }
   const runs = document.querySelector("[data-live-runs]");
   if (runs) followRuns(runs);
 });
