@@ -180,6 +180,12 @@ class Client:
 
         return RunAccepted.model_validate(self._json("POST", "runs", run_id, "retry"))
 
+    def login_link(self, next: str = "/runs") -> str:
+        """A one-time URL that signs a browser in to the web UI with this client's token
+        (it works once, for a minute)."""
+        answer = self._json("POST", "ui", "login-links", json={"next": next})
+        return f"{self.base_url}{answer['path']}"
+
     def _json(self, method: str, *segments: str, **kwargs: Any) -> Any:
         return self.request(method, api_path(*segments), **kwargs).json()
 

@@ -227,6 +227,8 @@ def _summary(
         console.print(f"  {command}")
     console.print("\nThe stack keeps running in the background (boxops status).")
     console.print("Stop it with: boxops down")
+    console.print("See it all in the web UI (`boxops ui` opens it signed in):")
+    console.print(f"  {gateway.base_url}/runs", soft_wrap=True)
 
 
 def _title(text: str) -> None:

@@ -16,6 +16,7 @@ from services.gateway import (
     artifacts,
     dlq,
     events,
+    login_links,
     registry,
     runs,
     sdk,
@@ -60,13 +61,15 @@ def build_app(settings: GatewaySettings, *, tracing: TracerProvider | None = Non
     app.state.settings = settings
     app.state.tokens = sessions
     app.state.decisions = decisions
+    app.state.login_links = login_links.LoginLinks()
     app.middleware("http")(_traced(provider))
     app.add_middleware(EncodedSlashes)
     app.add_exception_handler(StarletteHTTPException, unrouted)
     app.add_middleware(InternalErrors, logger=__name__)  # outermost: after tracing's span
     app.add_exception_handler(RequestValidationError, invalid_request)
     # Each route names the scope it needs (scopes.needs); `authorized` checks it.
-    for module in (runs, streams, triggers, events, registry, sdk, artifacts, tokens, dlq):
+    modules = (runs, streams, triggers, events, registry, sdk, artifacts, tokens, dlq, login_links)
+    for module in modules:
         app.include_router(
             module.router, prefix="/v1", dependencies=[Depends(authorized)], responses=ERRORS
         )

@@ -133,12 +133,16 @@ def test_the_monitor_saw_accuracy_fall(api: httpx.Client, quickstarted: tuple[Pa
     assert "fell below 0.9" in quickstarted[1]
 
 
-def test_the_quickstart_ends_saying_the_stack_keeps_running_and_how_to_stop_it(
+def test_the_quickstart_ends_with_how_to_stop_it_and_the_web_uis_url(
     quickstarted: tuple[Path, str],
 ) -> None:
-    assert quickstarted[1].rstrip().splitlines()[-2:] == [
+    state = read_state(quickstarted[0])
+    assert state is not None
+    assert quickstarted[1].rstrip().splitlines()[-4:] == [
         "The stack keeps running in the background (boxops status).",
         "Stop it with: boxops down",
+        "See it all in the web UI (`boxops ui` opens it signed in):",
+        f"  {state.gateway_url}/runs",
     ]
 
 

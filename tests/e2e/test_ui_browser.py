@@ -5,7 +5,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tests.e2e.browser import Stack, Watched, boxops, running
+from tests.e2e.browser import ARGS, CHROMIUM, Stack, Watched, boxops, running
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -128,3 +128,28 @@ def test_the_log_search_shows_only_matching_lines_and_the_log_downloads(
     saved = downloading.value.path()
     assert saved.read_text() == "apple\nbanana\npineapple\n"
     assert watched.problems == []
+
+
+def test_boxops_ui_opens_the_browser_signed_in(ui_stack: Stack, tmp_path: Path) -> None:
+    # The browser `boxops ui` opens: webbrowser runs $BROWSER with the URL; this one writes
+    # it down for chromium to open.
+    opened = tmp_path / "opened"
+    fake = tmp_path / "browser"
+    fake.write_text(f'#!/bin/sh\necho "$1" > {opened}\n')
+    fake.chmod(0o755)
+    env = ui_stack.env | {"DISPLAY": ":99", "BROWSER": f"{fake} %s"}
+
+    shown = boxops(env, "ui")
+
+    assert (shown.returncode, shown.stdout) == (0, f"{ui_stack.url}/runs\n"), shown.stderr
+    link = opened.read_text().strip()
+    from playwright.sync_api import sync_playwright
+
+    assert link.startswith(f"{ui_stack.url}/login/link/") and ui_stack.token not in link
+    with sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        tab = browser.new_page()  # no cookie: signed in by the link alone
+        tab.goto(link)
+        assert tab.url == f"{ui_stack.url}/runs"
+        assert tab.locator("form[action='/logout']").count() == 1
+        browser.close()

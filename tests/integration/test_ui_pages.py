@@ -144,3 +144,38 @@ async def test_no_page_loads_anything_from_the_internet(
         for asset in assets:
             if asset.startswith("/static/"):
                 assert (await browser.get(asset)).status_code == 200, asset
+
+
+async def test_a_login_link_signs_a_browser_in_once(
+    sdk_stack: SdkStack, browser: httpx.AsyncClient
+) -> None:
+    made = await sdk_stack.http.post("/v1/ui/login-links", json={"next": "/runs?state=failed"})
+    assert made.status_code == 201, made.text
+    link = made.json()["path"]
+    assert link.startswith("/login/link/") and TOKEN not in link
+
+    used = await browser.get(link)
+
+    assert (used.status_code, used.headers["location"]) == (303, "/runs?state=failed")
+    assert (await browser.get("/runs")).status_code == 200  # signed in by the cookie
+    again = await httpx.AsyncClient(base_url=sdk_stack.url).get(link)
+    assert again.status_code == 410 and "used already or has expired" in again.text
+
+
+async def test_a_login_link_signs_in_with_the_scopes_of_the_token_that_asked(
+    sdk_stack: SdkStack, browser: httpx.AsyncClient
+) -> None:
+    reader = await read_token(sdk_stack)
+    headers = {"Authorization": f"Bearer {reader}"}
+    made = await sdk_stack.http.post("/v1/ui/login-links", json={}, headers=headers)
+    off_site = await sdk_stack.http.post("/v1/ui/login-links", json={"next": "//elsewhere.example"})
+    assert off_site.status_code == 422
+
+    await browser.get(made.json()["path"])
+    run_id = await submit(sdk_stack.http, command=["sleep", "30"])
+    page = await browser.get(f"/runs/{run_id}")
+
+    assert page.status_code == 200 and "Abort" not in page.text  # a reader's page
+    abort = await browser.post(f"/runs/{run_id}/abort", data={"csrf": csrf_of(page.text)})
+    assert abort.status_code == 403
+    await sdk_stack.http.post(f"/v1/runs/{run_id}/abort")

@@ -44,6 +44,19 @@ async def login(
     return response
 
 
+@router.get("/login/link/{code}")
+@needs(Scope.READ)
+async def login_by_link(request: Request, code: str, next: str = "/runs") -> Response:
+    """A one-time link (`boxops ui` opens one): signs in with the token that asked for it."""
+    token = request.app.state.login_links.redeem(code)
+    if token is None:
+        message = "this sign-in link was used already or has expired: log in with your token"
+        return render(request, "login.html", next=_local(next), message=message, status=410)
+    response = RedirectResponse(_local(next), status_code=303)
+    session.sign_in(response, token, secure=request.url.scheme == "https")
+    return response
+
+
 @router.post("/logout")
 @needs(Scope.READ)
 async def logout(request: Request, csrf: Annotated[str, Form()] = "") -> Response:
