@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from services.gateway.ui.render import NAV
 from tests.integration.conftest import submit, wait_run
 from tests.integration.sdk_stack import TOKEN, SdkStack, sdk_stack_fixture  # noqa: F401
 
@@ -134,7 +135,8 @@ async def test_no_page_loads_anything_from_the_internet(
 ) -> None:
     run_id = await submit(sdk_stack.http, command=["true"])
     await wait_run(sdk_stack.http, run_id, timeout=WAIT_S)
-    pages = ["/login", "/runs", f"/runs/{run_id}", "/runs/nope"]
+    # Every page of the header, a run's page and a 404 page.
+    pages = ["/login", *(path for _, path in NAV), f"/runs/{run_id}", "/runs/nope"]
     await log_in(browser, TOKEN)
     for path in pages:
         page = (await browser.get(path)).text
