@@ -275,7 +275,7 @@ async def test_concurrency_skip_queue_and_replace(stack: Stack) -> None:
     replaced = sorted(await fired(stack, "replace", 2), key=lambda r: r["at"])
     old = await wait_run(stack.http, replaced[0]["run_id"])
     new = await wait_run(stack.http, replaced[1]["run_id"])
-    assert old["state"] == "aborted"
+    assert old["state"] == "aborted", old
     assert new["state"] == "completed"
 
 
