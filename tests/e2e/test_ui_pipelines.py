@@ -1,6 +1,7 @@
-"""The pipelines pages in a real browser on the quickstart's stack: a pipeline run's steps
-as a graph (a node per step with its state's word, linking to its run, the edges between
-them), a step's state change shown live; no console error, no failed request."""
+"""The pipelines and components pages in a real browser on the quickstart's stack: a
+pipeline run's steps as a graph (a node per step with its state's word, linking to its
+run, the edges between them), a step's state change shown live, the specs' pages with
+their highlighted YAML and a pipeline's graph; no console error, no failed request."""
 
 import time
 from typing import TYPE_CHECKING
@@ -115,3 +116,31 @@ def test_a_steps_state_change_appears_without_a_reload(
         assert watched.problems == []
     finally:
         ui_stack.client.abort(run_id)
+
+
+def test_the_spec_pages_show_highlighted_specs_and_a_pipelines_graph(
+    ui_stack: Stack, page: tuple["Page", Watched]
+) -> None:
+    tab, watched = page
+    leave_the_runs_page(tab)
+    tab.goto("/pipelines")
+    tab.click("a[href='/pipelines/iris-train']")
+    tab.wait_for_url("**/pipelines/iris-train")
+    graph = tab.locator("svg.graph")
+    graph.wait_for()
+    assert graph.locator("g.node").count() == 3
+    assert tab.locator(".highlight .nt", has_text="steps").count() == 1
+
+    graph.locator("g[data-node='train']").click()
+    tab.wait_for_url("**/components/train?version=1")
+    assert "train.py" in tab.inner_text(".highlight")
+    tab.goto("/components")
+    assert tab.locator("a[href='/components/evaluate']").count() == 1
+    assert watched.problems == []
+
+
+def test_an_unknown_pipeline_is_a_404_page(page: tuple["Page", Watched]) -> None:
+    tab, _ = page
+    answer = tab.goto("/pipelines/nope")
+    assert answer is not None and answer.status == 404
+    assert "no pipeline version 'nope'" in tab.inner_text("main")

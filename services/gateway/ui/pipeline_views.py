@@ -3,13 +3,16 @@ graphs.js), from its spec and, for a run, each step's run. Pure: no I/O."""
 
 from typing import Any
 
+from shared.names import BadName, check_name
 from shared.queries import StepView
+from shared.registry_api import PipelineView
 from shared.runs import RunSubstate
 from shared.specs import PipelineSpec
 
 WAITING = "waiting"  # a step of a run that has no run of its own yet
 # Sub-states a step's node and row name next to its state: how it ended without running.
 MARKED = (RunSubstate.CACHED, RunSubstate.SKIPPED)
+MAX_OFFSET = 10**9
 
 
 def edges(spec: PipelineSpec) -> list[dict[str, str]]:
@@ -20,6 +23,18 @@ def edges(spec: PipelineSpec) -> list[dict[str, str]]:
         for up in sorted(upstream)
         if up in spec.steps
     ]
+
+
+def spec_graph(pipeline: PipelineView) -> dict[str, Any]:
+    """A pipeline version's DAG: each step named with its component, linking to it."""
+    spec = PipelineSpec.model_validate(pipeline.spec)
+    nodes = []
+    for name, step in spec.steps.items():
+        pinned = pipeline.components.get(name)
+        ref = pinned.ref if pinned else step.component
+        href = f"/components/{pinned.name}?version={pinned.version}" if pinned else None
+        nodes.append({"id": name, "label": f"{name}: {ref}", "href": href, "cls": "step"})
+    return {"nodes": nodes, "edges": edges(spec), "direction": "LR"}
 
 
 def state_word(step: StepView | None) -> str:
@@ -73,3 +88,24 @@ def step_rows(spec: PipelineSpec | None, steps: list[StepView]) -> list[dict[str
         }
         for node in graph["nodes"]
     ]
+
+
+def spec_ref(kind: str, name: str, version: str) -> tuple[str, str | None]:
+    """The registry ref a spec page asks for (`?version=N` or the latest), or what is
+    wrong with the name or version given."""
+    try:
+        check_name(name, f"{kind} name")
+    except BadName as err:
+        return name, str(err)
+    if not version:
+        return name, None
+    if not version.isdigit() or int(version) < 1:
+        return name, f"version {version!r} of {kind} {name!r} is not a version number (1, 2, …)"
+    return f"{name}@{int(version)}", None
+
+
+def list_offset(text: str) -> tuple[int, str | None]:
+    """How many specs a list page skips (`?offset=`), or why the one given is not that."""
+    if text.isdigit() and int(text) <= MAX_OFFSET:
+        return int(text), None
+    return 0, f"offset {text!r} is not a number of entries to skip (0 to 10⁹)"

@@ -1,14 +1,20 @@
 """A pipeline's steps as the pages draw them: nodes and edges from the spec, each step's
-run state as a class and a word, cached and skipped steps marked."""
+run state as a class and a word, cached and skipped steps marked, specs' refs checked."""
+
+from datetime import UTC, datetime
 
 from services.gateway.ui.pipeline_views import (
     edges,
+    list_offset,
     run_graph,
+    spec_graph,
+    spec_ref,
     state_class,
     state_word,
     step_rows,
 )
 from shared.queries import StepView
+from shared.registry_api import PinnedComponent, PipelineView
 from shared.specs import PipelineSpec
 
 SPEC = PipelineSpec.model_validate(
@@ -96,3 +102,43 @@ def test_step_rows_follow_the_spec_with_each_steps_upstream() -> None:
         ("evaluate", "waiting", "prepare, train"),
     ]
     assert rows[0]["run"].run_id == "p1-prepare" and rows[1]["run"] is None
+
+
+def test_a_spec_graph_names_and_links_each_steps_pinned_component() -> None:
+    pinned = {
+        name: PinnedComponent(name=name, version=2, digest="d", spec={})
+        for name in ("prepare", "train", "evaluate")
+    }
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    view = PipelineView(
+        name="iris-train",
+        version=1,
+        digest="d",
+        spec=SPEC.model_dump(mode="json"),
+        components=pinned,
+        created_at=at,
+    )
+
+    graph = spec_graph(view)
+
+    assert graph["nodes"][1] == {
+        "id": "train",
+        "label": "train: train@2",
+        "href": "/components/train?version=2",
+        "cls": "step",
+    }
+    assert len(graph["edges"]) == 3
+
+
+def test_a_spec_ref_is_the_name_or_its_version_and_bad_ones_are_named() -> None:
+    assert spec_ref("pipeline", "iris-train", "") == ("iris-train", None)
+    assert spec_ref("pipeline", "iris-train", "3") == ("iris-train@3", None)
+    assert "is not a version number" in str(spec_ref("pipeline", "iris-train", "latest")[1])
+    assert "is not a version number" in str(spec_ref("pipeline", "iris-train", "0")[1])
+    assert "pipeline name 'a b'" in str(spec_ref("pipeline", "a b", "")[1])
+
+
+def test_a_list_offset_is_a_bounded_count_or_a_message() -> None:
+    assert list_offset("100") == (100, None)
+    assert list_offset("-1") == (0, "offset '-1' is not a number of entries to skip (0 to 10⁹)")
+    assert list_offset("9" * 30)[0] == 0 and list_offset("x")[1]
