@@ -103,6 +103,18 @@ async def test_steps_of_a_run_that_is_no_pipeline_or_of_no_run_are_404_pages(
     assert "data-steps=" not in page
 
 
+async def test_a_refused_pipeline_run_says_no_step_ran_and_why(stack: Stack) -> None:
+    answer = await stack.http.post("/v1/runs", json={"pipeline": "nope"})
+    assert answer.status_code == 422, answer.text
+    run = await wait_run(stack.http, answer.json()["id"])
+
+    steps = await stack.http.get(f"/runs/{run['id']}/steps", headers=FRAGMENT)
+
+    assert steps.status_code == 200
+    assert graph_of(steps.text) == {"nodes": [], "edges": [], "direction": "LR"}
+    assert f"No steps ran: {run['reason']}" in html.unescape(steps.text)
+
+
 async def test_the_lists_show_each_spec_at_its_latest_version(stack: Stack) -> None:
     await flow_ran_twice(stack)
     await register(stack, component("quick", "echo again"))
