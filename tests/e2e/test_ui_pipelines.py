@@ -3,7 +3,6 @@ pipeline run's steps as a graph (a node per step with its state's word, linking 
 run, the edges between them), a step's state change shown live, the specs' pages with
 their highlighted YAML and a pipeline's graph; no console error, no failed request."""
 
-import contextlib
 import time
 from typing import TYPE_CHECKING
 
@@ -38,18 +37,6 @@ def an_iris_train_run(stack: Stack) -> RunView:
     return run
 
 
-def leave_the_runs_page(tab: "Page") -> None:
-    """Off /runs, where the sign-in lands, to a page with nothing live: once the runs
-    table's first refresh is done (leaving cuts a request in flight, a failed request)."""
-    from playwright.sync_api import TimeoutError as Timeout
-
-    refreshed = "performance.getEntriesByType('resource').some(e => e.name.includes('fragment'))"
-    with contextlib.suppress(Timeout):  # a runs page that no longer refreshes so: go on
-        tab.wait_for_function(refreshed, timeout=5_000)
-    tab.wait_for_function("!document.querySelector('.htmx-request')")
-    tab.goto("/components")
-
-
 def settled(tab: "Page") -> None:
     """The steps drawn, and no fetch of them in flight."""
     tab.locator("#pipeline-steps[aria-busy='false'] svg.graph").wait_for()
@@ -74,7 +61,6 @@ def test_a_pipeline_runs_page_draws_its_steps_linked_to_their_runs(
 ) -> None:
     tab, watched = page
     run = an_iris_train_run(ui_stack)
-    leave_the_runs_page(tab)
 
     tab.goto(f"/runs/{run.id}")
     settled(tab)
@@ -95,7 +81,6 @@ def test_a_steps_state_change_appears_without_a_reload(
     ui_stack: Stack, page: tuple["Page", Watched]
 ) -> None:
     tab, watched = page
-    leave_the_runs_page(tab)
     register(ui_stack, "components", f"kind: component\nname: ui-gate-first\n{GATED}")
     register(ui_stack, "components", f"kind: component\nname: ui-gate-second\n{GATED}")
     register(ui_stack, "pipelines", PIPELINE)
@@ -126,7 +111,6 @@ def test_the_spec_pages_show_highlighted_specs_and_a_pipelines_graph(
     ui_stack: Stack, page: tuple["Page", Watched]
 ) -> None:
     tab, watched = page
-    leave_the_runs_page(tab)
     tab.goto("/pipelines")
     tab.click("a[href='/pipelines/iris-train']")
     tab.wait_for_url("**/pipelines/iris-train")
