@@ -90,11 +90,8 @@ def server_config(identities: dict[str, Identity]) -> str:
 
 
 def _nats_permissions(permissions: bp.Permissions) -> dict[str, object]:
-    publish: dict[str, list[str]] = {"allow": list(permissions.publish)}
-    if permissions.publish_denied:
-        publish["deny"] = list(permissions.publish_denied)
     rules: dict[str, object] = {
-        "publish": publish,
+        "publish": {"allow": list(permissions.publish)},
         "subscribe": {"allow": list(permissions.subscribe)},
     }
     if permissions.allow_responses:

@@ -232,6 +232,7 @@ class Stack:
         nats_server.start()
         preload()  # while nats-server starts
         _wait_port(nats_port)
+        self._declare_streams()
         for child in self.children[1:]:
             child.start()
         write_state(
@@ -252,6 +253,17 @@ class Stack:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(str(port))
         return port
+
+    def _declare_streams(self) -> None:
+        """As the operator: the services' identities may not declare or change streams."""
+        import asyncio
+
+        from shared.service import declare_streams
+        from shared.settings import BoxopsSettings
+
+        operator = credentials_file(self.home, "admin")
+        settings = BoxopsSettings(nats_url=self.nats_url, nats_credentials=operator)
+        asyncio.run(declare_streams(settings))
 
     def _identity(self, env: dict[str, str], service: str) -> dict[str, str]:
         return {**env, "BOXOPS_NATS_CREDENTIALS": str(credentials_file(self.home, service))}
