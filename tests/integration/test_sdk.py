@@ -26,6 +26,7 @@ def python(code: str) -> list[str]:
     return [sys.executable, "-c", textwrap.dedent(code)]
 
 
+IN_AN_HOUR = int(time.time()) + 3600
 TRAIN = """
     import boxops
     for step in range(1000):
@@ -83,7 +84,7 @@ async def test_many_points_travel_in_batches_and_are_all_read_back(sdk_stack: Sd
 async def test_the_gateway_takes_a_run_token_only_for_its_own_run(sdk_stack: SdkStack) -> None:
     body = {"points": [{"id": "1", "name": "acc", "value": 0.5}]}
     async with httpx.AsyncClient(base_url=sdk_stack.url) as anonymous:
-        own = {"Authorization": f"Bearer {run_token(SECRET, 'run-a')}"}
+        own = {"Authorization": f"Bearer {run_token(SECRET, 'run-a', IN_AN_HOUR)}"}
         ok = await anonymous.post("/v1/sdk/runs/run-a/metrics", json=body, headers=own)
         other = await anonymous.post("/v1/sdk/runs/run-b/metrics", json=body, headers=own)
         none = await anonymous.post("/v1/sdk/runs/run-a/metrics", json=body)
