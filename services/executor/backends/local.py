@@ -154,7 +154,12 @@ class LocalBackend:
         status, status_w = os.pipe()
         gpu = bool(launch.resources.gpu)
         command = self.sandbox.wrap(
-            launch.command, launch.host, status_fd=status_w, gpu=gpu, program=program
+            launch.command,
+            launch.host,
+            status_fd=status_w,
+            gpu=gpu,
+            network=launch.network,
+            program=program,
         )
         try:
             run = await self._spawn(launch, command, env, pass_fds=(status_w,))

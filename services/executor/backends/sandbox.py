@@ -1,7 +1,7 @@
 """The local backend's sandbox: bubblewrap (bwrap) runs a command with the host's files
-read-only, its own /tmp, /dev and /proc (its own process namespace), no capabilities, the
-platform's paths (home, other runs, `hide`) out of sight, and only the run's outputs, work
-and SDK dirs writable.
+read-only, its own /tmp, /dev and /proc (its own process namespace), its own network
+namespace unless it asks for the network, no capabilities, the platform's paths (home,
+other runs, `hide`) out of sight, and only the run's outputs, work and SDK dirs writable.
 
 Process handling through the sandbox: bwrap forks an init (pid 1 of the namespace, in a
 session and process group of its own: `--new-session`) that forks the command. A stop sends
@@ -35,6 +35,9 @@ ISOLATE = [
     "--die-with-parent", "--new-session",
     "--cap-drop", "ALL",
 ]  # fmt: skip
+# A network namespace of its own (only loopback, its own): no host port, no abstract Unix
+# socket of the host, unless the run asks for the network (`network: true`).
+NO_NETWORK = ["--unshare-net"]
 GPU_DEVICES = ("/dev/nvidia*", "/dev/dri")
 SIGNALS = 64  # the highest signal number on Linux
 
@@ -61,18 +64,29 @@ class Sandbox:
                 " install it, or set BOXOPS_LOCAL_SANDBOX=false to run them unsandboxed"
             )
         probe = subprocess.run(  # noqa: S603 (a fixed command)
-            [bwrap, *ISOLATE, "--", "true"], capture_output=True, text=True, timeout=30
+            [bwrap, *ISOLATE, *NO_NETWORK, "--", "true"],
+            capture_output=True,
+            text=True,
+            timeout=30,
         )
         if probe.returncode != 0:
             return Unavailable(f"bubblewrap cannot make a sandbox here: {probe.stderr.strip()}")
         return cls(bwrap, tuple(dict.fromkeys(path.resolve() for path in hide)))
 
     def wrap(
-        self, command: list[str], host: Layout, *, status_fd: int, gpu: bool, program: str
+        self,
+        command: list[str],
+        host: Layout,
+        *,
+        status_fd: int,
+        gpu: bool,
+        network: bool,
+        program: str,
     ) -> list[str]:
         return [
             self.bwrap,
             *ISOLATE,
+            *([] if network else NO_NETWORK),
             *_named_under_tmp([program, *command]),
             *self._hiding(),
             *self._external_inputs(host),
