@@ -30,6 +30,7 @@ from boxops.home import (
     nats_port_file,
     operator_login,
     run_token_secret,
+    sdk_socket,
     state_file,
     write_state,
 )
@@ -276,6 +277,7 @@ class Stack:
             BOXOPS_PORT=str(self.gateway_port),
             BOXOPS_API_TOKEN=api_token(self.home),
             BOXOPS_GATEWAY_URL=self.gateway_url,  # for the executor: artifacts, runs' SDK
+            BOXOPS_SDK_SOCKET=str(sdk_socket(self.home)),  # the SDK's of runs without network
             BOXOPS_RUN_TOKEN_SECRET=run_token_secret(self.home),
             BOXOPS_ARTIFACT_URL=(self.home / "blobs").as_uri(),
             BOXOPS_ARTIFACT_PORT=str(free_port()),  # its data plane; several stacks may run

@@ -29,6 +29,11 @@ class ExecutorSettings(BoxopsSettings):
     gateway_url: str = Field("", description="Gateway URL for artifacts and the SDK.")
     api_token: str = Field("", description="The gateway's bearer token (artifacts).")
     run_token_secret: str = Field("", description="Signs the run-scoped SDK tokens.")
+    sdk_socket: Path | None = Field(
+        None,
+        description="The gateway's Unix socket (its BOXOPS_SDK_SOCKET): shown to sandboxed "
+        "local runs, which have no network, for their SDK.",
+    )
     run_token_max_s: float = Field(
         7 * 24 * 3600,
         gt=0,

@@ -52,6 +52,33 @@ async def test_metrics_logged_with_the_sdk_are_recorded_for_the_run(sdk_stack: S
     assert f"trained {run_id}" in logs
 
 
+LIVE = """
+    import time, boxops
+    boxops.log_metric("live", 1.0, step=1)
+    time.sleep(60)
+"""
+
+
+async def test_a_sandboxed_runs_metrics_reach_the_gateway_while_it_runs(
+    sdk_stack: SdkStack,
+) -> None:
+    """No network in the sandbox: the SDK sends through the gateway's socket, not at the end
+    (the buffer) only."""
+    response = await sdk_stack.http.post("/v1/runs", json={"command": python(LIVE)})
+    run_id = response.json()["id"]
+
+    async def live() -> bool:
+        metrics = (await sdk_stack.http.get(f"/v1/runs/{run_id}/metrics")).json()
+        return "live" in metrics.get("summary", {})
+
+    try:
+        await eventually(live, timeout=20)
+        run = (await sdk_stack.http.get(f"/v1/runs/{run_id}")).json()
+        assert run["state"] == "running", run
+    finally:
+        await sdk_stack.http.post(f"/v1/runs/{run_id}/abort")
+
+
 MANY = """
     import boxops
     for step in range(12_345):

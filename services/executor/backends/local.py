@@ -150,6 +150,8 @@ class LocalBackend:
         # No session sockets either (hidden from it; their addresses are not passed on).
         base = {k: v for k, v in _base_env().items() if k not in SESSION_SOCKETS}
         env = base | {"TMPDIR": "/tmp"} | launch.env  # noqa: S108
+        if "BOXOPS_RUN_TOKEN" in env:  # the SDK may talk to the gateway: through its socket
+            env |= self.sandbox.sdk_env()
         program = _check_found(launch.command[0], env, Path(launch.host.work))
         status, status_w = os.pipe()
         gpu = bool(launch.resources.gpu)

@@ -53,9 +53,10 @@ class Unavailable:
 class Sandbox:
     bwrap: str
     hidden: tuple[Path, ...]  # home, the other runs, and more paths a run must not see
+    sdk_socket: Path | None = None  # the gateway's, for a run without the network
 
     @classmethod
-    def find(cls, hide: Iterable[Path]) -> "Sandbox | Unavailable":
+    def find(cls, hide: Iterable[Path], sdk_socket: Path | None = None) -> "Sandbox | Unavailable":
         """bwrap on PATH, if it can make a sandbox here (it needs user or pid namespaces)."""
         bwrap = shutil.which("bwrap")
         if bwrap is None:
@@ -71,7 +72,7 @@ class Sandbox:
         )
         if probe.returncode != 0:
             return Unavailable(f"bubblewrap cannot make a sandbox here: {probe.stderr.strip()}")
-        return cls(bwrap, tuple(dict.fromkeys(path.resolve() for path in hide)))
+        return cls(bwrap, tuple(dict.fromkeys(path.resolve() for path in hide)), sdk_socket)
 
     def wrap(
         self,
@@ -89,6 +90,7 @@ class Sandbox:
             *([] if network else NO_NETWORK),
             *_named_under_tmp([program, *command]),
             *self._hiding(),
+            *self._gateway(),
             *self._external_inputs(host),
             *_attempt(host),
             *[arg for device in _gpu_devices(gpu) for arg in ("--dev-bind", device, device)],
@@ -107,6 +109,15 @@ class Sandbox:
             elif path.exists():
                 args += ["--ro-bind", "/dev/null", str(path)]
         return args
+
+    def _gateway(self) -> list[str]:
+        """The gateway's socket where the gateway has it (over anything hidden), once it
+        listens: the SDK's way to the platform, network or not."""
+        socket = self.sdk_socket
+        return ["--bind", str(socket), str(socket)] if socket and socket.is_socket() else []
+
+    def sdk_env(self) -> dict[str, str]:
+        return {"BOXOPS_API_SOCKET": str(self.sdk_socket)} if self.sdk_socket else {}
 
     def _external_inputs(self, host: Layout) -> list[str]:
         """An external file:// input is a link out of inputs/: its target, read-only, unless
