@@ -24,8 +24,11 @@ RUN pip install --no-deps . && rm -rf /build
 
 RUN useradd --create-home --uid 10001 --user-group boxops
 USER boxops
-# Where docker-compose.yml mounts the bus identities: a new volume takes this owner.
-RUN mkdir -m 700 /home/boxops/bus
+# Where docker-compose.yml mounts the bus identities, and each one's own credentials in
+# bus-init: a new volume takes the owner of its mount point.
+RUN mkdir -m 700 /home/boxops/bus /home/boxops/apart \
+    && for name in registry artifact scheduler trigger executor gateway admin; do \
+        mkdir -m 700 "/home/boxops/apart/$name"; done
 # Run from the home directory so imports come from the installed package, not a source tree.
 WORKDIR /home/boxops
 

@@ -90,11 +90,8 @@ def server_config(identities: dict[str, Identity]) -> str:
 
 
 def _nats_permissions(permissions: bp.Permissions) -> dict[str, object]:
-    publish: dict[str, list[str]] = {"allow": list(permissions.publish)}
-    if permissions.publish_denied:
-        publish["deny"] = list(permissions.publish_denied)
     rules: dict[str, object] = {
-        "publish": publish,
+        "publish": {"allow": list(permissions.publish)},
         "subscribe": {"allow": list(permissions.subscribe)},
     }
     if permissions.allow_responses:
@@ -109,12 +106,18 @@ def credentials(identity: Identity, nats_url: str) -> str:
     )
 
 
-def write_all(root: Path, nats_url: str) -> dict[str, Identity]:
-    """The server's config and every identity's credentials file, as they are now."""
+def write_all(root: Path, nats_url: str, apart: Path | None = None) -> dict[str, Identity]:
+    """The server's config and every identity's credentials file, as they are now; with
+    `apart`, each service's and the operator's also alone in `apart/<user>/` (compose
+    mounts each such folder, a volume, into its owner's container only)."""
     identities = load(root)
     write_private(server_config_file(root), server_config(identities))
     for identity in identities.values():
         write_private(credentials_file(root, identity.user), credentials(identity, nats_url))
+    if apart is not None:
+        for user in (*bp.SERVICES, bp.ADMIN):
+            text = credentials(identities[user], nats_url)
+            write_private(apart / user / f"{user}.env", text)
     return identities
 
 
@@ -143,11 +146,13 @@ def _password() -> str:
 
 
 def main() -> None:
-    """`python -m boxops.bus_auth HOME NATS_URL`: make or keep the identities under
-    HOME/bus and write the server config and credentials files (docker-compose.yml runs it
-    before NATS starts)."""
+    """`python -m boxops.bus_auth HOME NATS_URL [APART]`: make or keep the identities under
+    HOME/bus and write the server config and credentials files, each service's and the
+    operator's also alone under APART/<user>/ (docker-compose.yml runs it before NATS
+    starts)."""
     root, nats_url = sys.argv[1:3]
-    identities = write_all(Path(root), nats_url)
+    apart = Path(sys.argv[3]) if len(sys.argv) > 3 else None
+    identities = write_all(Path(root), nats_url, apart)
     print(f"bus identities in {bus_dir(Path(root))}: {', '.join(sorted(identities))}")
 
 

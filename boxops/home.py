@@ -1,8 +1,10 @@
 """Where the embedded stack keeps its state, and how a CLI finds a running one."""
 
+import hashlib
 import json
 import os
 import secrets
+import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -33,6 +35,14 @@ def bus_dir(root: Path) -> Path:
 
 def credentials_file(root: Path, user: str) -> Path:
     return bus_dir(root) / f"{user}.env"
+
+
+def sdk_socket(root: Path) -> Path:
+    """The embedded gateway's Unix socket, for sandboxed runs' SDK (they have no network):
+    in a private folder of this home under the temp dir (a socket's path is at most 107
+    bytes, and home is hidden from runs)."""
+    stack = hashlib.sha256(str(root).encode()).hexdigest()[:12]
+    return Path(tempfile.gettempdir()) / f"boxops-{os.getuid()}-{stack}-gateway" / "sdk.sock"
 
 
 def nats_port_file(root: Path) -> Path:

@@ -30,6 +30,7 @@ from boxops.home import (
     nats_port_file,
     operator_login,
     run_token_secret,
+    sdk_socket,
     state_file,
     write_state,
 )
@@ -232,6 +233,7 @@ class Stack:
         nats_server.start()
         preload()  # while nats-server starts
         _wait_port(nats_port)
+        self._declare_streams()
         for child in self.children[1:]:
             child.start()
         write_state(
@@ -253,6 +255,17 @@ class Stack:
         path.write_text(str(port))
         return port
 
+    def _declare_streams(self) -> None:
+        """As the operator: the services' identities may not declare or change streams."""
+        import asyncio
+
+        from shared.service import declare_streams
+        from shared.settings import BoxopsSettings
+
+        operator = credentials_file(self.home, "admin")
+        settings = BoxopsSettings(nats_url=self.nats_url, nats_credentials=operator)
+        asyncio.run(declare_streams(settings))
+
     def _identity(self, env: dict[str, str], service: str) -> dict[str, str]:
         return {**env, "BOXOPS_NATS_CREDENTIALS": str(credentials_file(self.home, service))}
 
@@ -264,6 +277,7 @@ class Stack:
             BOXOPS_PORT=str(self.gateway_port),
             BOXOPS_API_TOKEN=api_token(self.home),
             BOXOPS_GATEWAY_URL=self.gateway_url,  # for the executor: artifacts, runs' SDK
+            BOXOPS_SDK_SOCKET=str(sdk_socket(self.home)),  # the SDK's of runs without network
             BOXOPS_RUN_TOKEN_SECRET=run_token_secret(self.home),
             BOXOPS_ARTIFACT_URL=(self.home / "blobs").as_uri(),
             BOXOPS_ARTIFACT_PORT=str(free_port()),  # its data plane; several stacks may run

@@ -99,6 +99,10 @@ def stored_at(raw: Any) -> datetime:
     return stamp.astimezone(UTC) if isinstance(stamp, datetime) else now()
 
 
+class MissingStreams(RuntimeError):
+    """The streams a service of an authorized bus expects were not declared."""
+
+
 class Bus:
     """Publishes envelopes and subscribes idempotency-ready handlers for one service."""
 
@@ -118,7 +122,8 @@ class Bus:
         self.dead_letters = dead_letters
 
     async def declare_streams(self) -> None:
-        """Create or update the streams; safe to run from every service at every start."""
+        """Create or update the streams: the operator's identity does before services start
+        (a service may not), or a service on a bus without authorization."""
         for stream in STREAMS:
             stream = self.dead_letters if stream.name == DEAD_LETTERS.name else stream
             config = StreamConfig(
@@ -129,6 +134,17 @@ class Bus:
                 duplicate_window=DUPLICATE_WINDOW_S,
             )
             await self.nats.declare_stream(config, dynamic=stream.dynamic)
+
+    async def check_streams(self) -> None:
+        """Raise, naming them, if streams are missing (a service of an authorized bus may
+        only look: the operator declares them)."""
+        missing = [s.name for s in STREAMS if not await self.nats.stream_exists(s.name)]
+        if missing:
+            raise MissingStreams(
+                f"JetStream streams missing: {', '.join(missing)}; the bus's operator declares "
+                "them before services start (`boxops up` does; in docker-compose.yml, "
+                "bus-streams)"
+            )
 
     def envelope(self, data: E, *, id: str | None = None, depth: int = 0) -> Envelope[E]:
         return Envelope(

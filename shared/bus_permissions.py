@@ -1,29 +1,26 @@
 """Who may publish and subscribe to what on the bus: one NATS identity per service, each
 allowed the subjects it owns (DESIGN.md §2, §3a), and ingress identities for other systems.
 
-Every identity also gets what the plumbing needs: the JetStream API and acks (streams,
-durable pull consumers), `dlq.>` (any consumer dead-letters), its own reply inbox
-(`_INBOX.<user>.>`, so no identity reads another's replies) and answers to the requests it
-serves (`allow_responses`). tests/unit/shared/test_bus_permissions.py checks every event
-and request in the code against this table.
+Every identity also gets what its plumbing needs, and no more of JetStream's API: the
+streams are declared by the operator (`boxops up`, compose's bus-streams) before services
+start, so a service only asks that they exist (STREAM.INFO), creates and reads its own
+durable consumers (READS), and acks what those deliver. Nobody but the operator updates,
+purges or deletes a stream or deletes a consumer. Besides: `dlq.>` (any consumer
+dead-letters), its own reply inbox (`_INBOX.<user>.>`, so no identity reads another's
+replies) and answers to the requests it serves (`allow_responses`).
+tests/unit/shared/test_bus_permissions.py checks every event, request and consumer in the
+code against these tables.
 """
 
 import re
 from dataclasses import dataclass
 
+from shared.bus import CUSTOM, EVENTS, STREAMS, TELEMETRY
 from shared.bus import DEAD_LETTERS as DLQ_STREAM
-from shared.bus import STREAMS
 from shared.events import CUSTOM_PREFIX, PUBLIC, is_public
 
-JETSTREAM = ("$JS.API.>", "$JS.ACK.>")
-# No service deletes or purges what the streams keep: no identity of one may; but the
-# gateway removes a dead letter it replayed (DLQ replay), and only that.
-ERASING = (
-    "$JS.API.STREAM.DELETE.>",
-    "$JS.API.STREAM.PURGE.>",
-    *(f"$JS.API.STREAM.MSG.DELETE.{stream.name}" for stream in STREAMS if stream != DLQ_STREAM),
-)
-DLQ_ERASING = f"$JS.API.STREAM.MSG.DELETE.{DLQ_STREAM.name}"
+API = "$JS.API"
+ANY = "*"  # a consumer name: one whose name the identity does not know in advance
 DEAD_LETTERS = "dlq.>"
 INGRESS = "ingress"
 ADMIN = "admin"
@@ -37,7 +34,18 @@ class Permissions:
     publish: tuple[str, ...]
     subscribe: tuple[str, ...]
     allow_responses: bool = True
-    publish_denied: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Reads:
+    """A consumer an identity reads: on `stream`, named `consumer` (ANY: an executor's
+    carry its id; an ephemeral one, a random name), filtered on `filters` (">": any)."""
+
+    stream: str
+    consumer: str
+    filters: tuple[str, ...] = (">",)
+    gets: bool = False  # it also reads stored messages by sequence (STREAM.MSG.GET)
+    acks: bool = True  # a replay or tail only reads: it never acks
 
 
 def inbox_prefix(user: str) -> str:
@@ -97,12 +105,75 @@ SERVICES = tuple(OWN_PUBLISH)
 OWN_SUBSCRIBE: dict[str, tuple[str, ...]] = {"gateway": ("run.pending", "run.failed")}
 
 
+# The consumers each service reads (shared/bus.py `consume`, shared/nats_adapter.py
+# `replay`/`tail`), so the JetStream API it may call.
+READS: dict[str, tuple[Reads, ...]] = {
+    "registry": (
+        Reads(EVENTS.name, "registry-datasets", ("dataset.version.created",)),
+        Reads(EVENTS.name, "registry-runs", ("run.completed",)),
+    ),
+    "artifact": (),
+    "scheduler": (
+        Reads(EVENTS.name, "scheduler-requests", ("run.requested",)),
+        Reads(EVENTS.name, "scheduler-aborts", ("run.abort.requested",)),
+        Reads(EVENTS.name, "scheduler-reports", ("executor.run.*",)),
+        Reads(TELEMETRY.name, "scheduler-heartbeats", ("executor.heartbeat",)),
+        Reads(TELEMETRY.name, "scheduler-metrics", ("metric.logged", "metrics.logged")),
+    ),
+    "trigger": (
+        Reads(EVENTS.name, "trigger-boxops_events"),
+        Reads(CUSTOM.name, "trigger-boxops_custom"),
+        Reads(TELEMETRY.name, "trigger-metrics", ("metric.logged", "metrics.logged")),
+        # A dry run replays what its trigger would have heard.
+        Reads(EVENTS.name, ANY, acks=False),
+        Reads(CUSTOM.name, ANY, acks=False),
+    ),
+    "executor": (
+        Reads(EVENTS.name, ANY, ("run.dispatched.*",)),
+        Reads(EVENTS.name, ANY, ("run.stop.requested.*",)),
+    ),
+    # Live tails of any stream, stored log chunks, the dead letters it lists and replays.
+    "gateway": tuple(
+        Reads(stream.name, ANY, gets=stream in (TELEMETRY, DLQ_STREAM), acks=False)
+        for stream in STREAMS
+    ),
+}
+
+
+def jetstream(name: str) -> tuple[str, ...]:
+    """The JetStream API a service may call, derived from the consumers it reads."""
+    allowed = [f"{API}.STREAM.INFO.{stream.name}" for stream in STREAMS]
+    for reads in READS[name]:
+        allowed += consumer_api(reads)
+    if name == "gateway":  # it removes a dead letter it replayed (DLQ replay), only that
+        allowed.append(f"{API}.STREAM.MSG.DELETE.{DLQ_STREAM.name}")
+    return tuple(dict.fromkeys(allowed))
+
+
+def consumer_api(reads: Reads) -> list[str]:
+    stream, consumer = reads.stream, reads.consumer
+    create = f"{API}.CONSUMER.CREATE.{stream}.{consumer}"
+    # nats-py names the filter in the subject when there is one and it is not ">"; the
+    # server checks the two agree, so a consumer made here filters only on what it says.
+    if len(reads.filters) == 1:
+        creates = [f"{create}.{reads.filters[0]}"]
+        creates += [create] if reads.filters[0] == ">" else []
+    else:
+        creates = [create]
+    return [
+        *creates,
+        f"{API}.CONSUMER.INFO.{stream}.{consumer}",
+        f"{API}.CONSUMER.MSG.NEXT.{stream}.{consumer}",
+        *([f"$JS.ACK.{stream}.{consumer}.>"] if reads.acks else []),
+        *([f"{API}.STREAM.MSG.GET.{stream}"] if reads.gets else []),
+    ]
+
+
 def service(name: str) -> Permissions:
     # Its own health subject too: a container's health probe asks as the service itself.
-    publish = (*OWN_PUBLISH[name], *JETSTREAM, DEAD_LETTERS, f"svc.{name}.health")
-    denied = ERASING if name == "gateway" else (*ERASING, DLQ_ERASING)
+    publish = (*OWN_PUBLISH[name], *jetstream(name), DEAD_LETTERS, f"svc.{name}.health")
     subscribe = (f"svc.{name}.>", f"{inbox_prefix(name)}.>", *OWN_SUBSCRIBE.get(name, ()))
-    return Permissions(publish, subscribe, True, denied)
+    return Permissions(publish, subscribe, True)
 
 
 def admin() -> Permissions:
@@ -139,7 +210,5 @@ def matches(pattern: str, subject: str) -> bool:
 
 
 def allowed(permissions: Permissions, subject: str) -> bool:
-    """May `permissions` publish on the concrete `subject` (a deny wins over an allow)?"""
-    return any(matches(p, subject) for p in permissions.publish) and not any(
-        matches(p, subject) for p in permissions.publish_denied
-    )
+    """May `permissions` publish on the concrete `subject`?"""
+    return any(matches(p, subject) for p in permissions.publish)

@@ -99,6 +99,13 @@ class NatsAdapter:
             if not dynamic:
                 await self.jetstream.update_stream(config)
 
+    async def stream_exists(self, name: str) -> bool:
+        try:
+            await self.jetstream.stream_info(name)
+        except NotFoundError:
+            return False
+        return True
+
     async def unhandled(self, stream: str, durable: str) -> int:
         """Messages a durable consumer has not acked yet: waiting, or delivered and in hand."""
         info = await self.jetstream.consumer_info(stream, durable)

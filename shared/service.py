@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.batch_publish import publish_rows
-from shared.bus import DEAD_LETTERS, Bus, now
+from shared.bus import DEAD_LETTERS, Bus, Stream, now
 from shared.db import create_engine, sessionmaker, wait_for_database
 from shared.health import health_subject
 from shared.migrate import upgrade
@@ -88,7 +88,11 @@ class Service:
 
     async def start(self) -> None:
         await self.broker.connect()
-        await self.bus.declare_streams()
+        if self.settings.nats_credentials:
+            # An identity on an authorized bus may not declare streams: the operator did.
+            await self.bus.check_streams()
+        else:
+            await self.bus.declare_streams()
         for hook in self.on_start:
             await hook()
         await self.broker.start()
@@ -180,6 +184,20 @@ def _migrated(
     return engine, sessionmaker(engine)
 
 
+async def declare_streams(settings: BoxopsSettings) -> None:
+    """Declare the streams as the identity `settings` give (the operator's), then go."""
+    broker = make_broker(settings, None)
+    await broker.connect()
+    try:
+        await Bus(broker, "boxops/operator", dead_letters=dead_letters(settings)).declare_streams()
+    finally:
+        await broker.stop()
+
+
+def dead_letters(settings: BoxopsSettings) -> Stream:
+    return replace(DEAD_LETTERS, max_age_s=settings.dlq_max_age_s, max_bytes=settings.dlq_max_bytes)
+
+
 def build_service(
     name: str,
     settings: BoxopsSettings,
@@ -190,13 +208,10 @@ def build_service(
     """A service with its broker (traced as settings say) and bus, ready for subscriptions."""
     provider = tracing or tracer_provider(settings, name)
     broker = make_broker(settings, provider)
-    dead_letters = replace(
-        DEAD_LETTERS, max_age_s=settings.dlq_max_age_s, max_bytes=settings.dlq_max_bytes
-    )
     bus = Bus(
         broker,
         source=source or f"boxops/{name}",
         tracer=tracer(provider, "boxops.bus"),
-        dead_letters=dead_letters,
+        dead_letters=dead_letters(settings),
     )
     return Service(name, settings, broker, bus)

@@ -13,6 +13,7 @@ import http.client
 import json
 import os
 import secrets
+import socket
 import sys
 import threading
 import time
@@ -34,6 +35,8 @@ class Session:
         self.run_id = env.get("BOXOPS_RUN_ID", "")
         self.api = env.get("BOXOPS_API_URL", "") if self.run_id else ""
         self.token = env.get("BOXOPS_RUN_TOKEN", "")
+        # In the local sandbox a run has no network: the gateway's socket is its way there.
+        self.socket = env.get("BOXOPS_API_SOCKET", "")
         self.labels = _labels(env)
         self.env = env
         self.dir = (
@@ -147,6 +150,8 @@ class Session:
         )
 
     def _connection(self) -> http.client.HTTPConnection:
+        if self.connection is None and self.socket:
+            self.connection = UnixConnection(self.socket, timeout=10)
         if self.connection is None:
             url = urlsplit(self.api)
             kind = (
@@ -179,6 +184,24 @@ class Session:
             self.thread.join(timeout=30)
         self.flush()
         self._drop_connection()
+
+
+class UnixConnection(http.client.HTTPConnection):
+    """HTTP over a Unix socket (the standard library has none)."""
+
+    def __init__(self, path: str, timeout: float) -> None:
+        super().__init__("localhost", timeout=timeout)
+        self.socket_path = path
+
+    def connect(self) -> None:
+        connected = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        connected.settimeout(self.timeout)
+        try:
+            connected.connect(self.socket_path)
+        except OSError:
+            connected.close()
+            raise
+        self.sock = connected
 
 
 def _labels(env: dict[str, str]) -> dict[str, str]:

@@ -76,7 +76,7 @@ def local_backend(settings: ExecutorSettings, workdirs: Path) -> LocalBackend:
             secrets.append(Path(runtime))
         if settings.nats_credentials:
             secrets.append(settings.nats_credentials)
-        sandbox = Sandbox.find(secrets)
+        sandbox = Sandbox.find(secrets, settings.sdk_socket)
         if isinstance(sandbox, Unavailable):
             log.warning("local runs will be refused: %s", sandbox.reason)
     return LocalBackend(

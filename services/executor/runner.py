@@ -28,7 +28,7 @@ from shared.events import (
     RunOutput,
 )
 from shared.logs import log_context
-from shared.run_token import run_token
+from shared.run_token import expiry, run_token
 
 log = logging.getLogger(__name__)
 
@@ -112,11 +112,12 @@ class Attempt:
         seen = self.backend.seen(host)
         settings = self.ctx.settings
         secret = settings.run_token_secret
+        expires = expiry(now().timestamp(), run.timeout_s, settings.run_token_max_s)
         env = contract.run_env(
             run,
             seen,
             api_url=settings.gateway_url,
-            token=run_token(secret, run.run_id) if secret else "",
+            token=run_token(secret, run.run_id, expires) if secret else "",
             uris=found.uris,
         )
         return Launch(

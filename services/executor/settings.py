@@ -29,6 +29,17 @@ class ExecutorSettings(BoxopsSettings):
     gateway_url: str = Field("", description="Gateway URL for artifacts and the SDK.")
     api_token: str = Field("", description="The gateway's bearer token (artifacts).")
     run_token_secret: str = Field("", description="Signs the run-scoped SDK tokens.")
+    sdk_socket: Path | None = Field(
+        None,
+        description="The gateway's Unix socket (its BOXOPS_SDK_SOCKET): shown to sandboxed "
+        "local runs, which have no network, for their SDK.",
+    )
+    run_token_max_s: float = Field(
+        7 * 24 * 3600,
+        gt=0,
+        description="A run's SDK token expires this long after its start at the latest "
+        "(its timeout and an hour, if it has one).",
+    )
     docker: bool = Field(True, description="Offer the docker backend when a daemon answers.")
     docker_url: str = Field("", description="Docker daemon URL; empty: the default socket.")
     docker_user: str = Field(

@@ -1,6 +1,5 @@
-import uvicorn
-
 from services.gateway.app import build_app
+from services.gateway.listen import serve
 from services.gateway.settings import GatewaySettings
 from shared.logs import configure_logging
 
@@ -8,13 +7,7 @@ from shared.logs import configure_logging
 def main() -> None:
     settings = GatewaySettings()
     configure_logging("gateway", settings)
-    uvicorn.run(
-        build_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_level="warning",
-        log_config=None,  # uvicorn's lines go through the service's own logging
-    )
+    serve(build_app(settings), settings)
 
 
 if __name__ == "__main__":

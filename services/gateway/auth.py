@@ -2,7 +2,7 @@
 
 Three kinds of token: the gateway's own (BOXOPS_API_TOKEN, what `boxops up` writes to its
 token file: scope `admin`), named tokens from /v1/tokens (kept hashed in the gateway's
-database), and a run's token (an HMAC of the run id, shared/run_token.py). Every
+database), and a run's token (its run id and expiry, signed: shared/run_token.py). Every
 comparison with a secret is in constant time.
 """
 
@@ -39,7 +39,7 @@ async def authorized(
     if not given:
         raise HTTPException(401, "missing bearer token", UNKNOWN)
     run_id = request.path_params.get("run_id")
-    principal = await principal_of(request, given, run_id)
+    principal = await principal_of(request, given)
     if principal is None:
         raise HTTPException(401, "unknown, revoked or expired token", UNKNOWN)
     needed = requirement_of(request.scope["route"].endpoint)
@@ -47,15 +47,15 @@ async def authorized(
         raise HTTPException(403, problem)
 
 
-async def principal_of(request: Request, given: str, run_id: str | None) -> Principal | None:
+async def principal_of(request: Request, given: str) -> Principal | None:
     """Whose token `given` is (None: unknown, revoked or expired)."""
     settings = request.app.state.settings
     if hmac.compare_digest(given.encode(), settings.api_token.encode()):
         return ADMIN
     if given.startswith(run_token.PREFIX):
-        # Made for one run: valid only with that run's id, which only the path can give.
-        mine = run_id is not None and run_token.valid(settings.run_token_secret, run_id, given)
-        return Principal("run token", run_id=run_id if mine else "")
+        # Made for one run, which it names: refusal() checks it is this route's.
+        run = run_token.run_of(settings.run_token_secret, given, now().timestamp())
+        return None if run is None else Principal("run token", run_id=run)
     async with request.app.state.tokens() as session:
         token = await token_store.find(session, given, now())
     return token.principal() if token else None

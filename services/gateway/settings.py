@@ -1,4 +1,5 @@
 import ipaddress
+from pathlib import Path
 
 from pydantic import Field, model_validator
 
@@ -27,6 +28,11 @@ class GatewaySettings(BoxopsSettings):
         "with Last-Event-ID and goes on.",
     )
     run_token_secret: str = Field("", description="Checks the run-scoped tokens of the SDK.")
+    sdk_socket: Path | None = Field(
+        None,
+        description="Also serve HTTP on this Unix socket (0600): sandboxed local runs have no "
+        "network, and their SDK reaches the gateway through it.",
+    )
 
     @model_validator(mode="after")
     def _no_open_gateway_beyond_loopback(self) -> "GatewaySettings":

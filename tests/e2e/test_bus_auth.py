@@ -23,6 +23,8 @@ from shared.credentials import nats_login
 from tests.conftest import free_port
 from tests.e2e.test_embedded_stack import boxops
 
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
@@ -194,6 +196,16 @@ def test_the_services_never_overstep_their_permissions(stack: dict[str, str]) ->
     refusal, as it did the forgeries above)."""
     done = run_json(stack, "runs", "submit", "--wait", "--", "python", "-c", "print('ok')")
     assert done["state"] == "completed", done
+    # What reads through consumers of its own, beside the services' durables: stored and
+    # followed logs, the dead letters, a trigger's dry run.
+    for command in (
+        ("runs", "logs", done["id"]),
+        ("runs", "logs", "--follow", done["id"]),
+        ("dlq", "list"),
+        ("triggers", "test", str(EXAMPLES / "iris" / "retrain.yaml")),
+    ):
+        shown = boxops(stack, *command)
+        assert shown.returncode == 0, (command, shown.stderr)
     log = (Path(stack["BOXOPS_HOME"]) / "logs" / "nats.log").read_text()
     refusals = [line for line in log.splitlines() if "Violation" in line]
     assert any('/user:ingress" - Publish Violation' in line for line in refusals), refusals
@@ -210,6 +222,41 @@ def test_not_even_a_service_may_purge_a_stream(stack: dict[str, str]) -> None:
     assert any("permissions violation" in error for error in refused), refused
     operator = nats_login(home / "bus" / "admin.env")
     assert asyncio.run(stored(status(stack)["nats_url"], operator, "run.completed"))
+
+
+def test_a_service_may_neither_shrink_a_stream_nor_delete_another_services_consumer(
+    stack: dict[str, str],
+) -> None:
+    """After the services ran under the permissions: these refusals are a service's, on
+    purpose. `max_msgs: 1` would have been a purge by another name."""
+    home, url = Path(stack["BOXOPS_HOME"]), status(stack)["nats_url"]
+    shrunk = {"name": "BOXOPS_EVENTS", "subjects": ["run.>"], "max_msgs": 1}
+    attacks = {
+        "$JS.API.STREAM.UPDATE.BOXOPS_EVENTS": json.dumps(shrunk).encode(),
+        "$JS.API.CONSUMER.DELETE.BOXOPS_EVENTS.scheduler-requests": b"",
+    }
+    for service in ("executor", "gateway", "trigger"):
+        login = nats_login(home / "bus" / f"{service}.env")
+        refused = asyncio.run(refused_publishes(url, login, attacks))
+        for subject in attacks:
+            assert any(f'publish to "{subject.lower()}"' in e.lower() for e in refused), (
+                service,
+                refused,
+            )
+    operator = nats_login(home / "bus" / "admin.env")
+    assert asyncio.run(kept(url, operator)) == (-1, "scheduler-requests")
+
+
+async def kept(url: str, login: dict[str, str]) -> tuple[int, str]:
+    """The events stream's message limit and the scheduler's request consumer, as they are."""
+    client = await nats.connect(url, allow_reconnect=False, **login)
+    try:
+        js = client.jetstream()
+        limit = (await js.stream_info("BOXOPS_EVENTS")).config.max_msgs
+        consumer = await js.consumer_info("BOXOPS_EVENTS", "scheduler-requests")
+        return int(limit if limit is not None else -1), str(consumer.name)
+    finally:
+        await client.close()
 
 
 def test_the_nats_url_is_printed_first_and_kept_across_restarts(stack: dict[str, str]) -> None:

@@ -3,6 +3,7 @@ gateway (uvicorn) and executor sharing a run-token secret."""
 
 import asyncio
 import contextlib
+import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,7 @@ import uvicorn
 from services.executor.app import build_app as build_executor
 from services.executor.settings import ExecutorSettings
 from services.gateway.app import build_app as build_gateway
+from services.gateway.listen import sockets
 from services.gateway.settings import GatewaySettings
 from services.scheduler.app import build_app as build_scheduler
 from services.scheduler.settings import SchedulerSettings
@@ -35,8 +37,11 @@ class SdkStack:
     serving: "asyncio.Task[None]"
 
 
-async def start_sdk_stack(nats_url: str, home: Path, **executor_settings: Any) -> SdkStack:
-    common: dict[str, Any] = {"nats_url": nats_url, "home": home}
+async def start_sdk_stack(
+    nats_url: str, home: Path, sdk_socket: Path | None = None, **executor_settings: Any
+) -> SdkStack:
+    """`sdk_socket`: the gateway's Unix socket, which sandboxed runs reach it through."""
+    common: dict[str, Any] = {"nats_url": nats_url, "home": home, "sdk_socket": sdk_socket}
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     scheduler = build_scheduler(
@@ -53,13 +58,13 @@ async def start_sdk_stack(nats_url: str, home: Path, **executor_settings: Any) -
             **executor_settings,
         )
     )
-    gateway = build_gateway(
-        GatewaySettings(**common, port=port, api_token=TOKEN, run_token_secret=SECRET)
-    )
-    server = uvicorn.Server(uvicorn.Config(gateway, port=port, log_level="warning", lifespan="on"))
+    settings = GatewaySettings(**common, port=port, api_token=TOKEN, run_token_secret=SECRET)
+    gateway = build_gateway(settings)
+    config = uvicorn.Config(gateway, port=port, log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
     await scheduler.start()
     await executor.start()
-    serving = asyncio.create_task(server.serve())
+    serving = asyncio.create_task(server.serve(sockets=sockets(config, settings)))
     await eventually(lambda: _started(server), timeout=10)
     http = httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {TOKEN}"})
     return SdkStack(url, http, scheduler, executor, server, serving)
@@ -80,6 +85,8 @@ async def stop_sdk_stack(stack: SdkStack) -> None:
 
 @pytest.fixture(name="sdk_stack")
 async def sdk_stack_fixture(nats_url: str, tmp_path: Path) -> AsyncIterator[SdkStack]:
-    stack = await start_sdk_stack(nats_url, tmp_path / "home")
-    yield stack
-    await stop_sdk_stack(stack)
+    # A short path of its own: a Unix socket's is at most 107 bytes.
+    with tempfile.TemporaryDirectory(prefix="boxops-sdk-") as sockets_dir:
+        stack = await start_sdk_stack(nats_url, tmp_path / "home", Path(sockets_dir) / "gw.sock")
+        yield stack
+        await stop_sdk_stack(stack)

@@ -4,6 +4,7 @@ files or other runs, write only their own dirs, and stop, exit and die as withou
 import asyncio
 import os
 import shutil
+import sys
 import tempfile
 import uuid
 from collections.abc import AsyncIterator
@@ -319,3 +320,39 @@ async def test_a_program_kept_under_the_hosts_tmp_runs_in_the_sandbox(
     assert ended.exit_code == 0, sandboxed.output(run_id)
     assert sandboxed.output(run_id)[0] == f"hello from {checkout}/tools"
     assert not (checkout / "tools" / "w").exists()  # read-only
+
+
+def probing(port: int, abstract: str) -> list[str]:
+    """A run that tries a loopback TCP port and an abstract Unix socket of the host."""
+    script = f"""
+import socket
+for family, address in ((socket.AF_INET, ("127.0.0.1", {port})), (socket.AF_UNIX, {abstract!r})):
+    with socket.socket(family) as s:
+        s.settimeout(5)
+        try:
+            s.connect(address)
+            print("reached")
+        except OSError:
+            print("refused")
+"""
+    return [sys.executable, "-c", script]
+
+
+async def test_a_sandboxed_run_reaches_no_host_socket_unless_it_asks_for_the_network(
+    sandboxed: Harness,
+) -> None:
+    tcp = await asyncio.start_server(lambda _r, w: w.close(), "127.0.0.1", 0)
+    abstract = f"\0boxops-test-{uuid.uuid4().hex}"
+    unix = await asyncio.start_unix_server(lambda _r, w: w.close(), abstract)
+    probe = probing(tcp.sockets[0].getsockname()[1], abstract)
+    try:
+        cut = await sandboxed.dispatch(probe)
+        await sandboxed.ended(cut)
+        networked = await sandboxed.dispatch(probe, network=True)
+        await sandboxed.ended(networked)
+    finally:
+        tcp.close()
+        unix.close()
+
+    assert sandboxed.output(cut) == ["refused", "refused"]
+    assert sandboxed.output(networked) == ["reached", "reached"]

@@ -3,6 +3,7 @@ token: the scope the OpenAPI document names lets a token through, any other is a
 names the scope missing; no token at all is a 401."""
 
 import re
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from shared.run_token import run_token
 from tests.integration.gateway_auth import SECRET, TOKEN, Gateway, bearer, running_gateway
 
 RUN_ID = "r1"
+IN_AN_HOUR = int(time.time()) + 3600
 # The scopes the issue sets, spelled out here so a change to them shows in this test.
 EXPECTED = {
     ("POST", "/v1/runs"): "run",
@@ -94,7 +96,7 @@ async def test_every_route_lets_its_scope_through_and_refuses_the_others(
 
 
 async def test_a_runs_token_opens_only_its_own_runs_routes(gateway: Gateway) -> None:
-    mine = bearer(run_token(SECRET, RUN_ID))
+    mine = bearer(run_token(SECRET, RUN_ID, IN_AN_HOUR))
     for method, path, operation in await operations(gateway):
         answer = await gateway.http.request(method, path, json={}, headers=mine)
         if operation["x-run-token"]:
@@ -113,11 +115,37 @@ async def test_the_gateways_own_token_is_an_admin_token_and_a_wrong_one_is_refus
     assert listed.status_code == 200
     for wrong in (TOKEN[:-1], TOKEN + "x", "bxo_" + "a" * 43, "run.00"):
         answer = await gateway.http.get("/v1/tokens", headers=bearer(wrong))
-        assert answer.status_code in (401, 403), wrong
+        assert answer.status_code == 401, wrong
+
+
+async def test_a_run_token_not_made_with_the_secret_or_expired_is_unknown_not_forbidden(
+    gateway: Gateway,
+) -> None:
+    """401 (who are you?) for what is no valid run token at all, wherever it is sent; 403
+    only for a valid one on another run's route."""
+    path = f"/v1/sdk/runs/{RUN_ID}/metrics"
+    body = {"points": []}
+    valid = run_token(SECRET, RUN_ID, IN_AN_HOUR)
+    for wrong in (
+        "run.00",
+        "run." + "0" * 64,
+        run_token("another secret", RUN_ID, IN_AN_HOUR),
+        run_token(SECRET, RUN_ID, int(time.time()) - 1),  # expired
+        valid.replace(f".{IN_AN_HOUR}.", f".{IN_AN_HOUR + 1}."),  # its expiry moved
+        valid[:-1] + ("0" if valid[-1] != "0" else "1"),
+    ):
+        for where in (path, "/v1/runs"):
+            answer = await gateway.http.post(where, json=body, headers=bearer(wrong))
+            assert answer.status_code == 401, (wrong, where, answer.text)
+            assert answer.json()["detail"] == "unknown, revoked or expired token"
+    other = run_token(SECRET, "r2", IN_AN_HOUR)
+    answer = await gateway.http.post(path, json=body, headers=bearer(other))
+    assert answer.status_code == 403, answer.text
+    assert "a run's token opens only its own run's routes" in answer.json()["detail"]
 
 
 async def test_a_token_with_bytes_beyond_ascii_is_refused_not_a_fault(gateway: Gateway) -> None:
     for token in ("caf\xe9", "run.caf\xe9", "bxo_caf\xe9"):
         header = {"Authorization": f"Bearer {token}".encode("latin-1")}
         answer = await gateway.http.post(f"/v1/sdk/runs/{RUN_ID}/metrics", json={}, headers=header)
-        assert answer.status_code in (401, 403), (token, answer.text)
+        assert answer.status_code == 401, (token, answer.text)

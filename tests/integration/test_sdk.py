@@ -26,6 +26,7 @@ def python(code: str) -> list[str]:
     return [sys.executable, "-c", textwrap.dedent(code)]
 
 
+IN_AN_HOUR = int(time.time()) + 3600
 TRAIN = """
     import boxops
     for step in range(1000):
@@ -49,6 +50,33 @@ async def test_metrics_logged_with_the_sdk_are_recorded_for_the_run(sdk_stack: S
     assert metrics["summary"]["acc"]["last"] == 0.93
     logs = (await sdk_stack.http.get(f"/v1/runs/{run_id}/logs?format=text")).text
     assert f"trained {run_id}" in logs
+
+
+LIVE = """
+    import time, boxops
+    boxops.log_metric("live", 1.0, step=1)
+    time.sleep(60)
+"""
+
+
+async def test_a_sandboxed_runs_metrics_reach_the_gateway_while_it_runs(
+    sdk_stack: SdkStack,
+) -> None:
+    """No network in the sandbox: the SDK sends through the gateway's socket, not at the end
+    (the buffer) only."""
+    response = await sdk_stack.http.post("/v1/runs", json={"command": python(LIVE)})
+    run_id = response.json()["id"]
+
+    async def live() -> bool:
+        metrics = (await sdk_stack.http.get(f"/v1/runs/{run_id}/metrics")).json()
+        return "live" in metrics.get("summary", {})
+
+    try:
+        await eventually(live, timeout=20)
+        run = (await sdk_stack.http.get(f"/v1/runs/{run_id}")).json()
+        assert run["state"] == "running", run
+    finally:
+        await sdk_stack.http.post(f"/v1/runs/{run_id}/abort")
 
 
 MANY = """
@@ -83,7 +111,7 @@ async def test_many_points_travel_in_batches_and_are_all_read_back(sdk_stack: Sd
 async def test_the_gateway_takes_a_run_token_only_for_its_own_run(sdk_stack: SdkStack) -> None:
     body = {"points": [{"id": "1", "name": "acc", "value": 0.5}]}
     async with httpx.AsyncClient(base_url=sdk_stack.url) as anonymous:
-        own = {"Authorization": f"Bearer {run_token(SECRET, 'run-a')}"}
+        own = {"Authorization": f"Bearer {run_token(SECRET, 'run-a', IN_AN_HOUR)}"}
         ok = await anonymous.post("/v1/sdk/runs/run-a/metrics", json=body, headers=own)
         other = await anonymous.post("/v1/sdk/runs/run-b/metrics", json=body, headers=own)
         none = await anonymous.post("/v1/sdk/runs/run-a/metrics", json=body)

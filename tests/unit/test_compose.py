@@ -117,7 +117,7 @@ def test_each_service_connects_as_its_own_bus_identity(
         path = Path(boxops_env(services[name])["BOXOPS_NATS_CREDENTIALS"])
         assert path.name == f"{name}.env", name
         mounts = [m.split(":") for m in services[name]["volumes"]]
-        assert ["bus", str(path.parent), "ro"] in mounts, name
+        assert [f"bus-{name}", str(path.parent), "ro"] in mounts, name
 
 
 def test_compose_nats_config_grants_each_service_its_own_subjects(
@@ -125,7 +125,7 @@ def test_compose_nats_config_grants_each_service_its_own_subjects(
 ) -> None:
     """bus-init's command, run here, writes the config NATS reads: the same permissions."""
     init = services["bus-init"]
-    module, home, url = init["command"][2:]
+    module, home, url, _ = init["command"][2:]
     assert module == "boxops.bus_auth"
     bus_mount = dict(m.split(":", 1)[::-1] for m in init["volumes"])
     assert bus_mount[f"{home}/bus"] == "bus"
@@ -140,6 +140,61 @@ def test_compose_nats_config_grants_each_service_its_own_subjects(
         expected = bus_permissions.service(name)
         assert users[name]["publish"]["allow"] == list(expected.publish), name
         assert users[name]["subscribe"]["allow"] == list(expected.subscribe), name
-        assert users[name]["publish"]["deny"] == list(expected.publish_denied), name
+        assert not [a for a in users[name]["publish"]["allow"] if "STREAM.UPDATE" in a], name
     assert "run.completed" not in users["ingress"]["publish"]["allow"]
     assert users["ingress"]["publish"]["allow"] == list(bus_permissions.PUBLIC_SUBJECTS)
+
+
+def test_the_operator_declares_the_streams_before_any_service_starts(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    """A service's identity may not create or update streams: bus-streams does, as admin."""
+    declare = services["bus-streams"]
+    assert declare["command"] == ["python", "-m", "boxops.bus_streams"]
+    assert Path(environment(declare)["BOXOPS_NATS_CREDENTIALS"]).name == "admin.env"
+    assert declare["depends_on"]["nats"]["condition"] == "service_healthy"
+    for name in SETTINGS:
+        waits = services[name]["depends_on"]["bus-streams"]["condition"]
+        assert waits == "service_completed_successfully", name
+
+
+def bus_volumes(service: dict[str, Any]) -> dict[str, str]:
+    """The service's volumes that hold bus credentials: {volume: where it is mounted}."""
+    mounts = [m.split(":") for m in service.get("volumes") or ()]
+    return {m[0]: m[1] for m in mounts if m[0] == "bus" or m[0].startswith("bus-")}
+
+
+def test_no_service_mounts_another_ones_credentials_or_the_admins(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    """Every service runs as uid 10001: file modes cannot keep one from another's file, so
+    each mounts a volume holding only its own credentials (a run on compose's executor can
+    read what the executor can)."""
+    for name in SETTINGS:
+        assert bus_volumes(services[name]) == {f"bus-{name}": "/home/boxops/bus"}, name
+    admin_readers = [n for n, s in services.items() if "bus-admin" in bus_volumes(s)]
+    assert sorted(admin_readers) == ["bus-init", "bus-streams"]
+    assert bus_volumes(services["bus-streams"]) == {"bus-admin": "/home/boxops/bus"}
+    whole = [n for n, s in services.items() if "bus" in bus_volumes(s)]
+    assert sorted(whole) == ["bus-init", "nats"]
+
+
+def test_bus_init_gives_each_volume_only_its_owners_credentials(
+    services: dict[str, dict[str, Any]], tmp_path: Path
+) -> None:
+    """bus-init's command, run here, with its volumes as folders: each holds one file."""
+    init = services["bus-init"]
+    home, url, out = init["command"][3:]
+    mounted = bus_volumes(init)
+    dockerfile = COMPOSE.with_name("Dockerfile").read_text(encoding="utf-8")
+    for name in (*SETTINGS, "admin"):
+        assert mounted[f"bus-{name}"] == f"{out}/{name}", name
+        # A new named volume takes the owner of its mount point in the image: uid 10001.
+        assert f"{out}/$name" in dockerfile and f" {name}" in dockerfile, name
+    write_all(tmp_path, url, tmp_path / "out")
+    for name in (*SETTINGS, "admin"):
+        assert [p.name for p in (tmp_path / "out" / name).iterdir()] == [f"{name}.env"]
+        assert (tmp_path / "out" / name / f"{name}.env").read_text() == (
+            tmp_path / "bus" / f"{name}.env"
+        ).read_text()
+    assert home == "/home/boxops"

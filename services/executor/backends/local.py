@@ -150,11 +150,18 @@ class LocalBackend:
         # No session sockets either (hidden from it; their addresses are not passed on).
         base = {k: v for k, v in _base_env().items() if k not in SESSION_SOCKETS}
         env = base | {"TMPDIR": "/tmp"} | launch.env  # noqa: S108
+        if "BOXOPS_RUN_TOKEN" in env:  # the SDK may talk to the gateway: through its socket
+            env |= self.sandbox.sdk_env()
         program = _check_found(launch.command[0], env, Path(launch.host.work))
         status, status_w = os.pipe()
         gpu = bool(launch.resources.gpu)
         command = self.sandbox.wrap(
-            launch.command, launch.host, status_fd=status_w, gpu=gpu, program=program
+            launch.command,
+            launch.host,
+            status_fd=status_w,
+            gpu=gpu,
+            network=launch.network,
+            program=program,
         )
         try:
             run = await self._spawn(launch, command, env, pass_fds=(status_w,))

@@ -1,7 +1,7 @@
 """The local backend's sandbox: bubblewrap (bwrap) runs a command with the host's files
-read-only, its own /tmp, /dev and /proc (its own process namespace), no capabilities, the
-platform's paths (home, other runs, `hide`) out of sight, and only the run's outputs, work
-and SDK dirs writable.
+read-only, its own /tmp, /dev and /proc (its own process namespace), its own network
+namespace unless it asks for the network, no capabilities, the platform's paths (home,
+other runs, `hide`) out of sight, and only the run's outputs, work and SDK dirs writable.
 
 Process handling through the sandbox: bwrap forks an init (pid 1 of the namespace, in a
 session and process group of its own: `--new-session`) that forks the command. A stop sends
@@ -35,6 +35,9 @@ ISOLATE = [
     "--die-with-parent", "--new-session",
     "--cap-drop", "ALL",
 ]  # fmt: skip
+# A network namespace of its own (only loopback, its own): no host port, no abstract Unix
+# socket of the host, unless the run asks for the network (`network: true`).
+NO_NETWORK = ["--unshare-net"]
 GPU_DEVICES = ("/dev/nvidia*", "/dev/dri")
 SIGNALS = 64  # the highest signal number on Linux
 
@@ -50,9 +53,10 @@ class Unavailable:
 class Sandbox:
     bwrap: str
     hidden: tuple[Path, ...]  # home, the other runs, and more paths a run must not see
+    sdk_socket: Path | None = None  # the gateway's, for a run without the network
 
     @classmethod
-    def find(cls, hide: Iterable[Path]) -> "Sandbox | Unavailable":
+    def find(cls, hide: Iterable[Path], sdk_socket: Path | None = None) -> "Sandbox | Unavailable":
         """bwrap on PATH, if it can make a sandbox here (it needs user or pid namespaces)."""
         bwrap = shutil.which("bwrap")
         if bwrap is None:
@@ -61,20 +65,32 @@ class Sandbox:
                 " install it, or set BOXOPS_LOCAL_SANDBOX=false to run them unsandboxed"
             )
         probe = subprocess.run(  # noqa: S603 (a fixed command)
-            [bwrap, *ISOLATE, "--", "true"], capture_output=True, text=True, timeout=30
+            [bwrap, *ISOLATE, *NO_NETWORK, "--", "true"],
+            capture_output=True,
+            text=True,
+            timeout=30,
         )
         if probe.returncode != 0:
             return Unavailable(f"bubblewrap cannot make a sandbox here: {probe.stderr.strip()}")
-        return cls(bwrap, tuple(dict.fromkeys(path.resolve() for path in hide)))
+        return cls(bwrap, tuple(dict.fromkeys(path.resolve() for path in hide)), sdk_socket)
 
     def wrap(
-        self, command: list[str], host: Layout, *, status_fd: int, gpu: bool, program: str
+        self,
+        command: list[str],
+        host: Layout,
+        *,
+        status_fd: int,
+        gpu: bool,
+        network: bool,
+        program: str,
     ) -> list[str]:
         return [
             self.bwrap,
             *ISOLATE,
+            *([] if network else NO_NETWORK),
             *_named_under_tmp([program, *command]),
             *self._hiding(),
+            *self._gateway(),
             *self._external_inputs(host),
             *_attempt(host),
             *[arg for device in _gpu_devices(gpu) for arg in ("--dev-bind", device, device)],
@@ -93,6 +109,15 @@ class Sandbox:
             elif path.exists():
                 args += ["--ro-bind", "/dev/null", str(path)]
         return args
+
+    def _gateway(self) -> list[str]:
+        """The gateway's socket where the gateway has it (over anything hidden), once it
+        listens: the SDK's way to the platform, network or not."""
+        socket = self.sdk_socket
+        return ["--bind", str(socket), str(socket)] if socket and socket.is_socket() else []
+
+    def sdk_env(self) -> dict[str, str]:
+        return {"BOXOPS_API_SOCKET": str(self.sdk_socket)} if self.sdk_socket else {}
 
     def _external_inputs(self, host: Layout) -> list[str]:
         """An external file:// input is a link out of inputs/: its target, read-only, unless

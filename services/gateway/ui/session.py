@@ -19,7 +19,7 @@ async def viewer(request: Request) -> Principal | None:
     if not request.app.state.settings.api_token:
         return ADMIN  # an open gateway (loopback only): no login to ask for
     token = request.cookies.get(COOKIE)
-    principal = await principal_of(request, token, None) if token else None
+    principal = await principal_of(request, token) if token else None
     return principal if principal and principal.run_id is None else None
 
 

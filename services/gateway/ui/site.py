@@ -36,7 +36,7 @@ async def login_page(request: Request, next: str = "/runs") -> Response:
 async def login(
     request: Request, token: Annotated[str, Form()], next: Annotated[str, Form()] = "/runs"
 ) -> Response:
-    principal = await principal_of(request, token, None)
+    principal = await principal_of(request, token)
     if principal is None or principal.run_id is not None:
         message = "unknown, revoked or expired token"
         return render(request, "login.html", next=_local(next), message=message, status=401)

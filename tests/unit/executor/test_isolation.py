@@ -72,7 +72,9 @@ def test_the_sandbox_hides_home_the_runs_and_secret_files(tmp_path: Path) -> Non
     host = attempt(tmp_path)
     sandbox = Sandbox("bwrap", (home, tmp_path / "runs", socket, tmp_path / "absent"))
 
-    args = sandbox.wrap(["train", "--fast"], host, status_fd=9, gpu=False, program="/usr/bin/x")
+    args = sandbox.wrap(
+        ["train", "--fast"], host, status_fd=9, gpu=False, network=False, program="/usr/bin/x"
+    )
 
     tmpfs = [args[i + 1] for i, arg in enumerate(args) if arg == "--tmpfs"]
     assert tmpfs == ["/tmp", str(home), str(tmp_path / "runs")]
@@ -88,7 +90,7 @@ def test_the_sandbox_shows_only_the_contracts_parts_and_only_outputs_work_sdk_wr
 ) -> None:
     host = attempt(tmp_path)
     args = Sandbox("bwrap", (tmp_path / "runs",)).wrap(
-        ["x"], host, status_fd=9, gpu=False, program="/usr/bin/x"
+        ["x"], host, status_fd=9, gpu=False, network=False, program="/usr/bin/x"
     )
 
     writable = {a for a, b in pairs(args, "--bind") if a == b}
@@ -111,11 +113,12 @@ def test_an_external_input_is_shown_read_only_unless_it_holds_a_hidden_path(
     sandbox = Sandbox("bwrap", (home,))
 
     assert (str(lake), str(lake)) in pairs(
-        sandbox.wrap(["x"], host, status_fd=9, gpu=False, program="/usr/bin/x"), "--ro-bind"
+        sandbox.wrap(["x"], host, status_fd=9, gpu=False, network=False, program="/usr/bin/x"),
+        "--ro-bind",
     )
     Path(host.inputs, "all").symlink_to(tmp_path)
     with pytest.raises(StartError, match=f"input 'all': {tmp_path} is hidden from runs"):
-        sandbox.wrap(["x"], host, status_fd=9, gpu=False, program="/usr/bin/x")
+        sandbox.wrap(["x"], host, status_fd=9, gpu=False, network=False, program="/usr/bin/x")
 
 
 def test_the_sandbox_hides_home_the_work_root_and_the_bus_credentials_wherever_they_are(

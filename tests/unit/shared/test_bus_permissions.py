@@ -6,18 +6,35 @@ another service it names (`svc.…` constants).
 """
 
 import ast
+import importlib
 import inspect
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import shared.artifacts
 import shared.queries
 import shared.registry_api
+from services.artifact.settings import ArtifactSettings
+from services.executor.settings import ExecutorSettings
+from services.gateway.settings import GatewaySettings
+from services.registry.settings import RegistrySettings
+from services.scheduler.settings import SchedulerSettings
+from services.trigger.settings import TriggerSettings
 from shared import bus_permissions as bp
 from shared import events
 from shared.bus import DEAD_LETTERS, STREAMS
+from shared.settings import BoxopsSettings
 
+SETTINGS: dict[str, type[BoxopsSettings]] = {
+    "registry": RegistrySettings,
+    "artifact": ArtifactSettings,
+    "scheduler": SchedulerSettings,
+    "trigger": TriggerSettings,
+    "executor": ExecutorSettings,
+    "gateway": GatewaySettings,
+}
 ROOT = Path(__file__).resolve().parents[3]
 CATALOG = {
     name: model
@@ -104,19 +121,76 @@ def test_each_service_answers_its_own_requests_and_reads_its_own_replies() -> No
         assert "_INBOX.>" not in permissions.subscribe
         assert permissions.allow_responses
         assert bp.allowed(permissions, "dlq.run.completed")
-        assert bp.allowed(permissions, "$JS.API.CONSUMER.MSG.NEXT.BOXOPS_EVENTS.x")
 
 
-def test_no_service_may_delete_or_purge_what_the_streams_keep() -> None:
+def test_no_service_may_change_delete_or_purge_a_stream_or_delete_a_consumer() -> None:
     for service in bp.SERVICES:
         permissions = bp.service(service)
-        assert bp.allowed(permissions, "$JS.API.STREAM.UPDATE.BOXOPS_CUSTOM")
         for stream in STREAMS:
-            for erase in ("STREAM.DELETE", "STREAM.PURGE"):
-                assert not bp.allowed(permissions, f"$JS.API.{erase}.{stream.name}"), service
+            assert bp.allowed(permissions, f"$JS.API.STREAM.INFO.{stream.name}"), service
+            for change in ("CREATE", "UPDATE", "DELETE", "PURGE"):
+                assert not bp.allowed(permissions, f"$JS.API.STREAM.{change}.{stream.name}")
+            for durable in ("scheduler-requests", "registry-runs", "x"):
+                delete = f"$JS.API.CONSUMER.DELETE.{stream.name}.{durable}"
+                assert not bp.allowed(permissions, delete), service
             if stream != DEAD_LETTERS:
                 delete = f"$JS.API.STREAM.MSG.DELETE.{stream.name}"
                 assert not bp.allowed(permissions, delete), service
+        for other in ("$JS.API.INFO", "$JS.API.STREAM.NAMES", "$JS.API.ACCOUNT.PURGE.x"):
+            assert not bp.allowed(permissions, other), service
+
+
+def test_a_service_may_not_make_read_or_ack_another_services_durable() -> None:
+    requests = "BOXOPS_EVENTS.scheduler-requests"
+    for service in ("registry", "artifact"):
+        permissions = bp.service(service)
+        for api in (
+            f"$JS.API.CONSUMER.CREATE.{requests}",
+            f"$JS.API.CONSUMER.CREATE.{requests}.run.requested",
+            f"$JS.API.CONSUMER.MSG.NEXT.{requests}",
+        ):
+            assert not bp.allowed(permissions, api), (service, api)
+    # Tails and dry runs read through consumers of random names, but never ack.
+    for service in ("registry", "artifact", "trigger", "gateway"):
+        assert not bp.allowed(bp.service(service), f"$JS.ACK.{requests}.1.2.3.4.0"), service
+    # The executor's durables carry its id, so it may name any, but only over its subjects.
+    executor = bp.service("executor")
+    assert bp.allowed(
+        executor, "$JS.API.CONSUMER.CREATE.BOXOPS_EVENTS.executor-vm.run.dispatched.vm"
+    )
+    assert not bp.allowed(executor, f"$JS.API.CONSUMER.CREATE.{requests}.run.requested")
+    assert not bp.allowed(executor, f"$JS.API.CONSUMER.CREATE.{requests}")
+
+
+@pytest.mark.parametrize("service", bp.SERVICES)
+def test_every_consumer_a_service_reads_it_may_make_read_and_ack(
+    service: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    permissions = bp.service(service)
+    loops = built_consumers(service, tmp_path, monkeypatch)
+    assert loops or service in ("artifact", "gateway")
+    for stream, config in loops:
+        api, name = f"$JS.API.CONSUMER.{{}}.{stream}.{config.durable_name}", config.durable_name
+        create = api.format("CREATE")
+        if config.filter_subject and config.filter_subject != ">":  # as nats-py asks
+            create += f".{config.filter_subject}"
+        for subject in (create, api.format("INFO"), api.format("MSG.NEXT")):
+            assert bp.allowed(permissions, subject), (service, subject)
+        assert bp.allowed(permissions, f"$JS.ACK.{stream}.{name}.1.7.3.1765000000.0"), name
+
+
+def built_consumers(
+    service: str, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> list[tuple[str, Any]]:
+    """The durable consumers the service's own `build_app` sets up (nothing connects)."""
+    monkeypatch.setenv("BOXOPS_HOME", str(home))
+    monkeypatch.setenv("BOXOPS_EXECUTOR_ID", "vm")
+    monkeypatch.setenv("BOXOPS_RUN_TOKEN_SECRET", "s" * 32)
+    monkeypatch.setenv("BOXOPS_API_TOKEN", "t" * 32)
+    main = importlib.import_module(f"services.{service}.__main__")
+    built = main.build_app(SETTINGS[service]())
+    bus = built.state.service.bus if service == "gateway" else built.bus
+    return [(loop.stream, loop.config) for loop in bus.loops]
 
 
 def test_only_the_gateway_removes_a_dead_letter_it_replayed() -> None:
