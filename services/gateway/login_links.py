@@ -14,10 +14,11 @@ from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, Field
 
 from services.gateway.auth import bearer
+from services.gateway.json_bodies import JsonRoute
 from services.gateway.scopes import Scope, needs
 
 LINK_TTL_S = 60.0
-router = APIRouter(tags=["ui"])
+router = APIRouter(route_class=JsonRoute, tags=["ui"])
 
 
 @dataclass
