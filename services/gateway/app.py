@@ -30,7 +30,7 @@ from services.gateway.invalid import invalid_request
 from services.gateway.names import EncodedSlashes, unrouted
 from services.gateway.problems import ERRORS
 from services.gateway.settings import GatewaySettings
-from services.gateway.ui import site
+from services.gateway.ui import render, site
 from shared.internal_errors import InternalErrors
 from shared.service import attach_tables, build_service
 from shared.telemetry import tracer, tracer_provider
@@ -64,7 +64,7 @@ def build_app(settings: GatewaySettings, *, tracing: TracerProvider | None = Non
     app.state.login_links = login_links.LoginLinks()
     app.middleware("http")(_traced(provider))
     app.add_middleware(EncodedSlashes)
-    app.add_exception_handler(StarletteHTTPException, unrouted)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_middleware(InternalErrors, logger=__name__)  # outermost: after tracing's span
     app.add_exception_handler(RequestValidationError, invalid_request)
     # Each route names the scope it needs (scopes.needs); `authorized` checks it.
@@ -82,6 +82,13 @@ def build_app(settings: GatewaySettings, *, tracing: TracerProvider | None = Non
         return {"status": "ok"}
 
     return app
+
+
+async def _http_error(request: Request, error: Exception) -> Response:
+    """An HTTP error: a page of the UI shows it as a page; the API answers it as JSON."""
+    if isinstance(error, StarletteHTTPException) and render.is_page(request.url.path):
+        return render.problem(request, error.status_code, str(error.detail))
+    return await unrouted(request, error)
 
 
 def _traced(

@@ -181,3 +181,16 @@ async def test_a_login_link_signs_in_with_the_scopes_of_the_token_that_asked(
     abort = await browser.post(f"/runs/{run_id}/abort", data={"csrf": csrf_of(page.text)})
     assert abort.status_code == 403
     await sdk_stack.http.post(f"/v1/runs/{run_id}/abort")
+
+
+async def test_a_page_whose_service_does_not_answer_is_a_page_saying_so(
+    browser: httpx.AsyncClient,
+) -> None:
+    await log_in(browser, TOKEN)
+
+    page = await browser.get("/pipelines")  # this stack runs no registry
+
+    assert page.status_code == 503 and page.headers["content-type"].startswith("text/html")
+    assert "Unavailable" in page.text and "/logout" in page.text
+    api = await browser.get("/v1/pipelines")
+    assert api.headers["content-type"] == "application/json"  # the API still answers JSON

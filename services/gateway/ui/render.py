@@ -43,3 +43,17 @@ def not_found(request: Request, what: str) -> Response:
 
 def forbidden(request: Request, why: str) -> Response:
     return render(request, "forbidden.html", why=why, status=403)
+
+
+def problem(request: Request, status: int, detail: str) -> Response:
+    """A page's error as a page (a service not answering, a bad request), not JSON."""
+    title = "Not found" if status == 404 else "Unavailable" if status >= 500 else "Problem"
+    return render(request, "problem.html", title=title, detail=detail, status=status)
+
+
+def is_page(path: str) -> bool:
+    """Whether a path is the UI's (its errors are pages), not the API's or a file's."""
+    return not path.startswith(API_PATHS)
+
+
+API_PATHS = ("/v1/", "/static/", "/docs", "/redoc", "/openapi.json", "/healthz")
