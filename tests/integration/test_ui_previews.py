@@ -1,8 +1,8 @@
 """A run's artifacts and one file's preview in the web UI, as a browser without JavaScript
 sees them, on a served gateway, scheduler, executor and artifact service: what a run logged
-with the SDK (a CSV, an image, JSON, an array, a confusion matrix, a curve), each previewed
-as its kind; downloads and images with headers of their own; a big file previewed from the
-artifact service's preview, never read by the page."""
+with the SDK (a CSV, a DataFrame, an image, JSON, an array, a confusion matrix, a curve),
+each previewed as its kind; downloads and images with headers of their own; a big file
+previewed from the artifact service's preview, never read by the page."""
 
 import hashlib
 import re
@@ -17,6 +17,7 @@ import pytest
 
 from services.artifact.app import build_app as build_artifact
 from services.artifact.settings import ArtifactSettings
+from shared.service import Service
 from tests.conftest import eventually
 from tests.integration.conftest import wait_run
 from tests.integration.sdk_stack import TOKEN, SdkStack, start_sdk_stack, stop_sdk_stack
@@ -24,11 +25,12 @@ from tests.integration.sdk_stack import TOKEN, SdkStack, start_sdk_stack, stop_s
 PREVIEW_MAX = 4 * 1024**2
 
 LOGGING = """
-    import boxops, numpy
+    import boxops, numpy, pandas
     from PIL import Image
     with open("table.csv", "w") as f:
         f.write("x,name\\n1,a\\n2,b\\n3,c\\n")
     boxops.log_artifact("table.csv")
+    boxops.log_dataframe("frame", pandas.DataFrame({"a": [1.5, 2.5], "b": ["x", "y"]}))
     Image.new("RGB", (30, 20), (200, 0, 0)).save("red.png")
     boxops.log_artifact("red.png")
     boxops.log_json("config", {"model": {"depth": 3, "layers": [64, 32]}, "name": "iris"})
@@ -39,9 +41,9 @@ LOGGING = """
 
 
 @pytest.fixture
-async def stack(nats_url: str, tmp_path: Path) -> AsyncIterator[SdkStack]:
+async def artifact(nats_url: str, tmp_path: Path) -> AsyncIterator[Service]:
     store = tmp_path / "store"
-    artifact = build_artifact(
+    service = build_artifact(
         ArtifactSettings(
             nats_url=nats_url,
             home=store,
@@ -51,11 +53,16 @@ async def stack(nats_url: str, tmp_path: Path) -> AsyncIterator[SdkStack]:
             preview_max_bytes=PREVIEW_MAX,
         )
     )
-    await artifact.start()
+    await service.start()
+    yield service
+    await service.stop()
+
+
+@pytest.fixture
+async def stack(nats_url: str, tmp_path: Path, artifact: Service) -> AsyncIterator[SdkStack]:
     served = await start_sdk_stack(nats_url, tmp_path / "home")
     yield served
     await stop_sdk_stack(served)
-    await artifact.stop()
 
 
 @pytest.fixture
@@ -102,6 +109,9 @@ async def test_a_runs_artifacts_are_each_previewed_as_their_kind(
     assert '<th scope="col">x <span class="dtype">int64</span></th>' in section
     assert '<th scope="col">name <span class="dtype">string</span></th>' in section
     assert "3 rows · 2 columns · csv" in section and "<td>b</td>" in section
+    # The DataFrame, as Parquet.
+    assert "2 rows · 2 columns · parquet" in section
+    assert '<th scope="col">a <span class="dtype">double</span></th>' in section
     # The confusion matrix: labelled rows and columns, each cell's count and shade.
     assert '<th scope="col">cat</th><th scope="col">dog</th>' in section
     assert '<th scope="row">dog</th>' in section
@@ -118,6 +128,22 @@ async def test_a_runs_artifacts_are_each_previewed_as_their_kind(
     assert f'<img class="preview-image" src="/blobs/{red}/image"' in section
     for artifact in run["artifacts"]:
         assert f'href="/blobs/{artifact["sha256"]}?name=' in section
+
+
+async def test_previews_the_artifact_service_cannot_answer_now_are_asked_for_again(
+    stack: SdkStack, artifact: Service, browser: httpx.AsyncClient
+) -> None:
+    run = await logged_run(stack)
+    table = sha_of(run, "table.csv")
+    await artifact.stop()
+
+    section = await browser.get(f"/runs/{run['id']}/artifacts")
+    fragment = await browser.get(f"/preview/{table}?name=table.csv")
+
+    assert section.status_code == 200
+    assert section.text.count('hx-trigger="every 2s"') == len(run["artifacts"])
+    assert fragment.status_code == 200 and "<h4>table.csv</h4>" in fragment.text
+    assert f'hx-get="/preview/{table}?name=table.csv" hx-trigger="every 2s"' in fragment.text
 
 
 async def test_an_image_and_a_download_come_with_their_own_type_and_guard_headers(

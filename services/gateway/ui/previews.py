@@ -43,8 +43,8 @@ async def run_artifacts(request: Request, run_id: str) -> Response:
         return not_found(request, f"no run with id {run_id!r}")
     listing = views.listing(views.run_files(run))
     inline = sorted(listing.inline)
-    shown = await asyncio.gather(*(_preview(request, sha256) for sha256 in inline))
-    previews = {sha256: _view(p) for sha256, p in zip(inline, shown, strict=True)}
+    shown = await asyncio.gather(*(_listed(request, sha256) for sha256 in inline))
+    previews = dict(zip(inline, shown, strict=True))
     return render(request, "previews/run.html", listing=listing, previews=previews)
 
 
@@ -54,7 +54,13 @@ async def preview(request: Request, sha256: str, name: Name = "") -> Response:
     """One stored file with its preview, as a fragment."""
     if await session.viewer(request) is None:
         return session.to_login(request)
-    found = await _found(request, sha256)
+    try:
+        found = await _found(request, sha256)
+    except HTTPException as err:
+        if err.status_code != 503:
+            raise
+        file = views.File(name or sha256, sha256, None)  # busy: the fragment asks again
+        return render(request, "previews/fragment.html", file=file, preview={"kind": "pending"})
     if isinstance(found, Response):
         return found
     blob, shown = found
@@ -91,6 +97,20 @@ async def image(request: Request, sha256: str) -> Response:
 
 async def _preview(request: Request, sha256: str) -> Preview:
     return Preview.model_validate(await ask(request, contract.PREVIEW, BlobQuery(sha256=sha256)))
+
+
+async def _listed(request: Request, sha256: str) -> dict[str, Any]:
+    """A listed file's preview; one the artifact service is too busy to answer now (it
+    answers one query at a time, and waits a while for a preview being made) is shown as
+    being made, and asked for again by the page."""
+    try:
+        return _view(await _preview(request, sha256))
+    except HTTPException as err:
+        if err.status_code == 503:
+            return {"kind": "pending"}
+        if err.status_code == 404:
+            return {"kind": "failed", "error": "the file is no longer stored"}
+        raise
 
 
 async def _found(request: Request, sha256: str) -> tuple[BlobInfo, Preview] | Response:

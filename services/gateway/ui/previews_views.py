@@ -22,12 +22,12 @@ THUMBNAIL = "data:image/png;base64,"
 class File:
     name: str
     sha256: str
-    size: int
+    size: int | None  # None: not known yet
     origin: str = ""  # "Logged with the SDK" or "Output <name>"
 
     @property
     def size_text(self) -> str:
-        return size(self.size)
+        return "" if self.size is None else size(self.size)
 
     @property
     def download(self) -> str:

@@ -167,6 +167,7 @@ def test_a_run_lists_its_logged_artifacts_then_its_outputs_grouped_and_capped() 
     assert len(shown.inline) == views.INLINE and SHA in shown.inline
     assert parts[0].download == f"/blobs/{0:064x}?name=part-0.csv"
     assert cm.preview == f"/preview/{SHA}?name=cm"
+    assert views.File("not asked yet", SHA, None).size_text == ""
 
 
 def test_a_download_is_named_by_the_file_whatever_characters_it_holds() -> None:
