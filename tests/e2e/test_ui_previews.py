@@ -1,7 +1,8 @@
 """Artifact previews in a real browser on the quickstart's runs: the evaluation step's
-confusion matrix as a labelled heatmap and its ROC curve drawn with its AUC, the prepare
-step's output tables with their schema, and a file downloaded from the page."""
+confusion matrix as a labelled heatmap and its ROC and PR curves drawn with their AUC, the
+prepare step's output tables with their schema, and a file downloaded from the page."""
 
+import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -51,7 +52,7 @@ def step_run(stack: Stack, component: str) -> str:
     return runs[0].id
 
 
-def test_an_evaluation_shows_its_confusion_matrix_with_the_iris_classes_and_its_roc_curve(
+def test_an_evaluation_shows_its_confusion_matrix_with_the_iris_classes_and_its_curves(
     ui_stack: Stack, page: tuple["Page", Watched]
 ) -> None:
     tab, watched = page
@@ -73,9 +74,10 @@ def test_an_evaluation_shows_its_confusion_matrix_with_the_iris_classes_and_its_
         "cells => cells.map(c => getComputedStyle(c).backgroundColor)"
     )
     assert len(set(shades)) > 1  # shaded, besides the numbers
-    curve = tab.locator("#artifacts .artifact:has(.curve)")
-    curve.locator("canvas").first.wait_for()  # drawn by uPlot
-    assert "AUC 0." in curve.inner_text() or "AUC 1.000" in curve.inner_text()
+    for name in ("roc-setosa", "pr-setosa"):
+        curve = tab.locator(f"#artifacts .artifact:has(h4:text-is('{name}'))")
+        curve.locator(".curve canvas").first.wait_for()  # drawn by uPlot
+        assert re.search(r"AUC [01]\.\d{3}", curve.inner_text()), curve.inner_text()
     assert watched.problems == []
 
 
