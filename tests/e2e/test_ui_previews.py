@@ -31,19 +31,10 @@ boxops.log_curve("loss", [0, 1, 2], [1.0, 0.5, 0.25], x_label="epoch", y_label="
 @pytest.fixture(scope="module")
 def logged_run(ui_stack: Stack) -> str:
     """A run that logged JSON, an array, an image and more files than are previewed at
-    once; done before a page opens, so the runs page the login lands on stays still."""
+    once."""
     run_id = ui_stack.client.submit(command=[sys.executable, "-c", LOGGING]).id
     assert ui_stack.client.wait(run_id, timeout=60).state == "completed"
     return run_id
-
-
-def leave_runs_page(tab: "Page", path: str) -> None:
-    """Go to `path` once the runs page (where the login lands) has made its first live
-    refresh: leaving sooner aborts that request, which the page's watch counts as failed."""
-    tab.wait_for_function(
-        "performance.getEntriesByType('resource').some(e => e.name.includes('fragment=true'))"
-    )
-    tab.goto(path)
 
 
 def step_run(stack: Stack, component: str) -> str:
@@ -58,7 +49,7 @@ def test_an_evaluation_shows_its_confusion_matrix_with_the_iris_classes_and_its_
     tab, watched = page
     run_id = step_run(ui_stack, "evaluate")
 
-    leave_runs_page(tab, f"/runs/{run_id}")
+    tab.goto(f"/runs/{run_id}")
     heatmap = tab.locator("#artifacts table.heatmap")
     heatmap.wait_for()
 
@@ -85,7 +76,7 @@ def test_a_prepare_steps_output_tables_show_their_schema_and_download(
     ui_stack: Stack, page: tuple["Page", Watched], tmp_path: Path
 ) -> None:
     tab, watched = page
-    leave_runs_page(tab, f"/runs/{step_run(ui_stack, 'prepare')}")
+    tab.goto(f"/runs/{step_run(ui_stack, 'prepare')}")
     train = tab.locator("#artifacts .artifact:has(h4:text-is('train.csv'))")
     train.locator("table.frame").wait_for()
 
@@ -107,7 +98,7 @@ def test_json_opens_by_keyboard_images_load_and_a_later_preview_opens_on_demand(
     logged_run: str, page: tuple["Page", Watched]
 ) -> None:
     tab, watched = page
-    leave_runs_page(tab, f"/runs/{logged_run}")
+    tab.goto(f"/runs/{logged_run}")
     config = tab.locator("#artifacts .artifact:has(h4:text-is('config'))")
     layers = config.locator("summary:has(.key:text-is('layers'))")
     layers.wait_for()
