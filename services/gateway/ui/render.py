@@ -19,6 +19,8 @@ static = StaticFiles(directory=HERE / "static")
 # The header's links, in order: (label, path). Each area's pages live under its path.
 NAV = [
     ("Runs", "/runs"),
+    ("Datasets", "/datasets"),
+    ("Models", "/models"),
 ]
 
 

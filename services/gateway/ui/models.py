@@ -1,0 +1,79 @@
+"""The models pages: the list, a model's aliases and versions, and a version's metrics, the
+run that made it, the datasets it came from and its lineage."""
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from services.gateway.scopes import Scope, needs
+from services.gateway.ui import catalog_views, session
+from services.gateway.ui.catalog import Missing, found, lineage
+from services.gateway.ui.render import not_found, render
+from shared.queries import MODEL_VERSION_GET, RefQuery
+from shared.registry_api import (
+    MODEL_GET,
+    MODEL_VERSIONS,
+    MODELS_LIST,
+    ListQuery,
+    ModelVersionView,
+    ModelView,
+    NameQuery,
+    VersionsQuery,
+)
+from shared.storable import Offset
+
+router = APIRouter(include_in_schema=False)
+PAGE = 50
+
+
+@router.get("/models", response_class=HTMLResponse)
+@needs(Scope.READ)
+async def models_page(request: Request, offset: Offset = 0) -> Response:
+    if await session.viewer(request) is None:
+        return session.to_login(request)
+    listed = await found(request, MODELS_LIST, ListQuery(limit=PAGE, offset=offset))
+    models = [ModelView.model_validate(m) for m in listed["items"]]
+    pages = catalog_views.page_links("/models", offset, PAGE, listed["total"])
+    return render(request, "models/list.html", models=models, pages=pages, views=catalog_views)
+
+
+@router.get("/models/{name}", response_class=HTMLResponse)
+@needs(Scope.READ)
+async def model_page(request: Request, name: str, offset: Offset = 0) -> Response:
+    if await session.viewer(request) is None:
+        return session.to_login(request)
+    try:
+        model = ModelView.model_validate(await found(request, MODEL_GET, NameQuery(name=name)))
+        query = VersionsQuery(name=name, limit=PAGE, offset=offset)
+        listed = await found(request, MODEL_VERSIONS, query)
+    except Missing as err:
+        return not_found(request, str(err))
+    versions = [ModelVersionView.model_validate(v) for v in listed["items"]]
+    return render(
+        request,
+        "models/model.html",
+        model=model,
+        versions=versions,
+        pages=catalog_views.page_links(f"/models/{name}", offset, PAGE, listed["total"]),
+        views=catalog_views,
+    )
+
+
+@router.get("/models/{name}/versions/{ref}", response_class=HTMLResponse)
+@needs(Scope.READ)
+async def version_page(request: Request, name: str, ref: str) -> Response:
+    if await session.viewer(request) is None:
+        return session.to_login(request)
+    try:
+        answer = await found(request, MODEL_VERSION_GET, RefQuery(ref=f"{name}@{ref}"))
+        version = ModelVersionView.model_validate(answer)
+        graph = await lineage(request, f"model:{name}@{version.version}")
+    except Missing as err:
+        return not_found(request, str(err))
+    return render(
+        request,
+        "models/version.html",
+        version=version,
+        parents=[catalog_views.parent_link(p) for p in version.parents],
+        graph=graph,
+        views=catalog_views,
+    )

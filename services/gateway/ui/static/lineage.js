@@ -1,0 +1,57 @@
+// The lineage graph of a dataset or model version: drawn from the JSON the page holds, and
+// grown by "expand" buttons that fetch two more hops around a node from /lineage.
+"use strict";
+
+function lineageGraph(el, graph) {
+  const nodes = new Map(graph.nodes.map((n) => [n.id, n]));
+  const edges = new Map(graph.edges.map((e) => [`${e.from} ${e.to}`, e]));
+  const more = el.nextElementSibling;
+
+  function draw() {
+    const shown = [...nodes.values()].map((n) => ({...n, label: n.more ? `${n.label} +` : n.label}));
+    drawGraph(el, {nodes: shown, edges: [...edges.values()], direction: "LR"});
+    const list = document.createElement("ul");
+    for (const node of nodes.values()) {
+      if (!node.more) continue;
+      const button = document.createElement("button");
+      button.type = "button";
+      button.dataset.expand = node.id;
+      button.textContent = `Expand ${node.id}`;
+      button.addEventListener("click", () => expand(node.id, button));
+      const item = document.createElement("li");
+      item.appendChild(button);
+      list.appendChild(item);
+    }
+    more.replaceChildren(...(list.children.length ? [list] : []));
+  }
+
+  async function expand(id, button) {
+    button.disabled = true;
+    const answer = await fetch(`/lineage?node=${encodeURIComponent(id)}&depth=2`);
+    if (!answer.ok) {
+      button.disabled = false;
+      const problem = document.createElement("p");
+      problem.className = "problem";
+      problem.textContent = (await answer.json()).error;
+      more.appendChild(problem);
+      return;
+    }
+    const found = await answer.json();
+    for (const node of found.nodes) {
+      const known = nodes.get(node.id);
+      // Shown as truncated before but followed now: its neighbours are here.
+      if (known) known.more = known.more && node.more;
+      else nodes.set(node.id, node);
+    }
+    nodes.get(id).more = false;
+    for (const edge of found.edges) edges.set(`${edge.from} ${edge.to}`, edge);
+    draw();
+  }
+
+  draw();
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  const el = document.querySelector("[data-lineage]");
+  if (el) lineageGraph(el, JSON.parse(document.getElementById(el.dataset.lineage).textContent));
+});
