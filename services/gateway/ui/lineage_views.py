@@ -32,16 +32,15 @@ def checked(node: str, depth: int) -> str:
 
 
 def graph(view: LineageView) -> dict[str, Any]:
-    """{nodes, edges} for drawGraph; a node with `more` has neighbours beyond the depth."""
+    """{nodes, edges} for drawGraph; a node with `more` has neighbours beyond the depth (the
+    page marks it, and offers to expand it, until it has)."""
     nodes: dict[str, dict[str, Any]] = {}
     edges: dict[tuple[str, str], dict[str, str]] = {}
     root = _add(nodes, view.root)
     for upstream, trees in ((True, view.upstream), (False, view.downstream)):
         for tree in trees:
             _walk(nodes, edges, root, tree, upstream=upstream)
-    for key, node in nodes.items():
-        looks = [node["kind"], "more" if node["more"] else "", "root" if key == root else ""]
-        node["cls"] = " ".join(filter(None, looks))
+    nodes[root]["cls"] += " root"
     return {"root": root, "nodes": list(nodes.values()), "edges": list(edges.values())}
 
 

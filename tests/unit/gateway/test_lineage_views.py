@@ -54,7 +54,7 @@ def test_a_truncated_node_can_be_expanded_unless_another_path_followed_it() -> N
     )
     nodes = {n["id"]: n for n in graph(view)["nodes"]}
     assert not nodes["dataset:d@1"]["more"]
-    assert nodes["dataset:e@1"]["more"] and nodes["dataset:e@1"]["cls"] == "dataset more"
+    assert nodes["dataset:e@1"]["more"] and nodes["dataset:e@1"]["cls"] == "dataset"
     assert len(nodes) == 5  # d@1 is one node, reached two ways
 
 

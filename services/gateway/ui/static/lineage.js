@@ -8,7 +8,9 @@ function lineageGraph(el, graph) {
   const more = el.nextElementSibling;
 
   function draw() {
-    const shown = [...nodes.values()].map((n) => ({...n, label: n.more ? `${n.label} +` : n.label}));
+    const shown = [...nodes.values()].map((n) => (
+      n.more ? {...n, label: `${n.label} +`, cls: `${n.cls} more`} : n
+    ));
     drawGraph(el, {nodes: shown, edges: [...edges.values()], direction: "LR"});
     const list = document.createElement("ul");
     for (const node of nodes.values()) {
