@@ -9,12 +9,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from shared.envelope import Envelope, body_for, headers_for
 from shared.events import FileEntry, InputRef, RunCompleted, RunOutput
 from tests.conftest import eventually
 from tests.integration.registry.conftest import Registry, start_registry, stop_registry
+from tests.integration.sdk_stack import SdkStack, sdk_stack_fixture  # noqa: F401
 
 
 @pytest.fixture
@@ -203,3 +205,32 @@ async def test_unknown_names_and_versions_are_404_pages_and_bad_lineage_asks_say
     assert bad.status_code == 400
     assert bad.json()["error"].startswith("node 'iris@2' is not a lineage node")
     assert unknown.status_code == 404 and "nope" in unknown.json()["error"]
+
+
+async def test_a_bad_offset_is_a_message_and_every_asset_is_served_from_here(
+    registry: Registry,
+) -> None:
+    await iris(registry)
+    await trained(registry)
+    bad = await page(registry, "/datasets/iris?offset=-1")
+    assert "offset &#39;-1&#39; is not a number of items to skip (0 or more)" in bad
+    assert 'href="/datasets/iris/versions/2"' in bad  # the first page all the same
+    for path in ("/datasets", "/datasets/iris/versions/2", "/models", "/models/clf/versions/1"):
+        assets = re.findall(r'(?:src|href)="([^"]+)"', await page(registry, path))
+        assert [a for a in assets if re.match(r"(https?:)?//", a)] == [], path
+        for asset in (a for a in assets if a.startswith("/static/")):
+            assert (await registry.http.get(asset)).status_code == 200, asset
+
+
+async def test_the_pages_ask_for_a_login_and_the_lineage_json_for_a_token(
+    sdk_stack: SdkStack,
+) -> None:
+    async with httpx.AsyncClient(base_url=sdk_stack.url) as browser:
+        pages = [await browser.get(p) for p in ("/datasets", "/models/clf/versions/1")]
+        asked = await browser.get("/lineage", params={"node": "run:x"})
+
+    assert [(p.status_code, p.headers["location"]) for p in pages] == [
+        (303, "/login?next=/datasets"),
+        (303, "/login?next=/models/clf/versions/1"),
+    ]
+    assert (asked.status_code, asked.json()) == (401, {"error": "sign in first"})

@@ -7,6 +7,7 @@ from urllib.parse import quote
 
 from shared.events import DatasetChanges
 from shared.registry_api import DatasetVersionView
+from shared.storable import INT64_MAX
 
 # Files the preview route can show as a table.
 TABULAR = frozenset({".csv", ".tsv", ".parquet", ".jsonl", ".feather", ".arrow"})
@@ -111,6 +112,13 @@ def aliases(by_alias: Mapping[str, int]) -> list[tuple[str, int]]:
 
 def metrics(values: Mapping[str, float]) -> list[tuple[str, str]]:
     return [(name, f"{value:.4g}") for name, value in sorted(values.items())]
+
+
+def offset_of(text: str) -> tuple[int, str | None]:
+    """The offset a list page's URL asks for, or 0 and why it cannot be used."""
+    if text.isdigit() and int(text) <= INT64_MAX:
+        return int(text), None
+    return 0, f"offset {text!r} is not a number of items to skip (0 or more)"
 
 
 def page_links(path: str, offset: int, limit: int, total: int) -> dict[str, str | None]:

@@ -24,7 +24,6 @@ from shared.registry_api import (
     VersionQuery,
     VersionsQuery,
 )
-from shared.storable import Offset
 
 router = APIRouter(include_in_schema=False)
 PAGE = 50
@@ -33,37 +32,44 @@ FILES = 200
 
 @router.get("/datasets", response_class=HTMLResponse)
 @needs(Scope.READ)
-async def datasets_page(request: Request, offset: Offset = 0) -> Response:
+async def datasets_page(request: Request, offset: str = "0") -> Response:
     if await session.viewer(request) is None:
         return session.to_login(request)
-    listed = await found(request, DATASETS_LIST, ListQuery(limit=PAGE, offset=offset))
-    pages = catalog_views.page_links("/datasets", offset, PAGE, listed["total"])
-    return render(request, "datasets/list.html", datasets=listed["items"], pages=pages)
+    skip, problem = catalog_views.offset_of(offset)
+    listed = await found(request, DATASETS_LIST, ListQuery(limit=PAGE, offset=skip))
+    pages = catalog_views.page_links("/datasets", skip, PAGE, listed["total"])
+    return render(
+        request, "datasets/list.html", datasets=listed["items"], pages=pages, problem=problem
+    )
 
 
 @router.get("/datasets/{name}", response_class=HTMLResponse)
 @needs(Scope.READ)
-async def dataset_page(request: Request, name: str, offset: Offset = 0) -> Response:
+async def dataset_page(request: Request, name: str, offset: str = "0") -> Response:
     if await session.viewer(request) is None:
         return session.to_login(request)
+    skip, problem = catalog_views.offset_of(offset)
     try:
         dataset = await found(request, DATASET_GET, NameQuery(name=name))
-        query = VersionsQuery(name=name, limit=PAGE, offset=offset)
+        query = VersionsQuery(name=name, limit=PAGE, offset=skip)
         listed = await found(request, DATASET_VERSIONS, query)
     except Missing as err:
         return not_found(request, str(err))
     rows = [
         catalog_views.version_row(DatasetVersionView.model_validate(v)) for v in listed["items"]
     ]
-    pages = catalog_views.page_links(f"/datasets/{name}", offset, PAGE, listed["total"])
-    return render(request, "datasets/dataset.html", dataset=dataset, rows=rows, pages=pages)
+    pages = catalog_views.page_links(f"/datasets/{name}", skip, PAGE, listed["total"])
+    return render(
+        request, "datasets/dataset.html", dataset=dataset, rows=rows, pages=pages, problem=problem
+    )
 
 
 @router.get("/datasets/{name}/versions/{ref}", response_class=HTMLResponse)
 @needs(Scope.READ)
-async def version_page(request: Request, name: str, ref: str, offset: Offset = 0) -> Response:
+async def version_page(request: Request, name: str, ref: str, offset: str = "0") -> Response:
     if await session.viewer(request) is None:
         return session.to_login(request)
+    skip, problem = catalog_views.offset_of(offset)
     try:
         answer = await found(
             request, DATASET_VERSION_GET, VersionQuery(ref=f"{name}@{ref}", files=False)
@@ -71,7 +77,7 @@ async def version_page(request: Request, name: str, ref: str, offset: Offset = 0
         version = DatasetVersionView.model_validate(answer)
         files: dict[str, Any] = {"items": [], "total": 0}
         if version.managed:
-            query = FilesQuery(ref=f"{name}@{version.version}", limit=FILES, offset=offset)
+            query = FilesQuery(ref=f"{name}@{version.version}", limit=FILES, offset=skip)
             files = await found(request, DATASET_FILES, query)
         graph = await lineage(request, f"dataset:{name}@{version.version}")
     except Missing as err:
@@ -85,9 +91,10 @@ async def version_page(request: Request, name: str, ref: str, offset: Offset = 0
         changed=catalog_views.changed_paths(version.changes),
         parents=[catalog_views.parent_link(p) for p in version.parents],
         files=files["items"],
-        pages=catalog_views.page_links(path, offset, FILES, files["total"]),
+        pages=catalog_views.page_links(path, skip, FILES, files["total"]),
         graph=graph,
         views=catalog_views,
+        problem=problem,
     )
 
 

@@ -19,7 +19,6 @@ from shared.registry_api import (
     NameQuery,
     VersionsQuery,
 )
-from shared.storable import Offset
 
 router = APIRouter(include_in_schema=False)
 PAGE = 50
@@ -27,23 +26,32 @@ PAGE = 50
 
 @router.get("/models", response_class=HTMLResponse)
 @needs(Scope.READ)
-async def models_page(request: Request, offset: Offset = 0) -> Response:
+async def models_page(request: Request, offset: str = "0") -> Response:
     if await session.viewer(request) is None:
         return session.to_login(request)
-    listed = await found(request, MODELS_LIST, ListQuery(limit=PAGE, offset=offset))
+    skip, problem = catalog_views.offset_of(offset)
+    listed = await found(request, MODELS_LIST, ListQuery(limit=PAGE, offset=skip))
     models = [ModelView.model_validate(m) for m in listed["items"]]
-    pages = catalog_views.page_links("/models", offset, PAGE, listed["total"])
-    return render(request, "models/list.html", models=models, pages=pages, views=catalog_views)
+    pages = catalog_views.page_links("/models", skip, PAGE, listed["total"])
+    return render(
+        request,
+        "models/list.html",
+        models=models,
+        pages=pages,
+        views=catalog_views,
+        problem=problem,
+    )
 
 
 @router.get("/models/{name}", response_class=HTMLResponse)
 @needs(Scope.READ)
-async def model_page(request: Request, name: str, offset: Offset = 0) -> Response:
+async def model_page(request: Request, name: str, offset: str = "0") -> Response:
     if await session.viewer(request) is None:
         return session.to_login(request)
+    skip, problem = catalog_views.offset_of(offset)
     try:
         model = ModelView.model_validate(await found(request, MODEL_GET, NameQuery(name=name)))
-        query = VersionsQuery(name=name, limit=PAGE, offset=offset)
+        query = VersionsQuery(name=name, limit=PAGE, offset=skip)
         listed = await found(request, MODEL_VERSIONS, query)
     except Missing as err:
         return not_found(request, str(err))
@@ -53,8 +61,9 @@ async def model_page(request: Request, name: str, offset: Offset = 0) -> Respons
         "models/model.html",
         model=model,
         versions=versions,
-        pages=catalog_views.page_links(f"/models/{name}", offset, PAGE, listed["total"]),
+        pages=catalog_views.page_links(f"/models/{name}", skip, PAGE, listed["total"]),
         views=catalog_views,
+        problem=problem,
     )
 
 

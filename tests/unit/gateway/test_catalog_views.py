@@ -103,3 +103,12 @@ def test_metrics_and_aliases_are_listed_in_name_order() -> None:
         ("loss", "0.1235"),
     ]
     assert views.aliases({"staging": 3, "production": 2}) == [("production", 2), ("staging", 3)]
+
+
+def test_a_list_offset_is_a_count_or_said_to_be_wrong() -> None:
+    assert views.offset_of("50") == (50, None)
+    for bad in ("-1", "abc", "", str(2**63)):
+        assert views.offset_of(bad) == (
+            0,
+            f"offset {bad!r} is not a number of items to skip (0 or more)",
+        )
