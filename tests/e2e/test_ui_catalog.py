@@ -64,6 +64,8 @@ def test_the_lineage_of_model_2_leads_from_iris_2_through_the_run(
     } <= edges
     assert not any(edge[0] == "dataset:iris@1" for edge in edges)  # v1 made another model
     assert "more" not in looks(tab, "dataset:iris-train@2")
+    listed = tab.locator(f".lineage-list li[data-from='dataset:iris@2'][data-to='{prepare}']")
+    assert listed.count() == 1  # the list of links beside the drawing grew too
     tab.click("#lineage g[data-node='dataset:iris@2']")
     tab.wait_for_url("**/datasets/iris/versions/2")
     assert watched.problems == []

@@ -25,6 +25,26 @@ function lineageGraph(el, graph) {
       list.appendChild(item);
     }
     more.replaceChildren(...(list.children.length ? [list] : []));
+    listEdges();
+  }
+
+  // The same graph as links, for whoever does not see the drawing.
+  function listEdges() {
+    const items = [...edges.values()].map((edge) => {
+      const item = document.createElement("li");
+      item.dataset.from = edge.from;
+      item.dataset.to = edge.to;
+      item.append(link(edge.from), " → ", link(edge.to));
+      return item;
+    });
+    if (items.length) el.closest("section").querySelector(".lineage-list ul").replaceChildren(...items);
+  }
+
+  function link(id) {
+    const a = document.createElement("a");
+    a.href = nodes.get(id).href;
+    a.textContent = id;
+    return a;
   }
 
   async function expand(id, button) {
