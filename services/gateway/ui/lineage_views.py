@@ -2,6 +2,7 @@
 into nodes and edges (data flows along each edge: input → run → output). Pure: no I/O."""
 
 import re
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote
 
@@ -41,7 +42,19 @@ def graph(view: LineageView) -> dict[str, Any]:
         for tree in trees:
             _walk(nodes, edges, root, tree, upstream=upstream)
     nodes[root]["cls"] += " root"
+    for node in nodes.values():
+        node["more"] = more(node, edges.values())
     return {"root": root, "nodes": list(nodes.values()), "edges": list(edges.values())}
+
+
+def more(node: dict[str, Any], edges: Iterable[dict[str, str]]) -> bool:
+    """Whether a node has edges the graph does not show (the page's lineage.js says the same
+    after each expand). Without counts from the registry: whether a tree was cut at it."""
+    if node["edges_in"] is None or node["edges_out"] is None:
+        return bool(node["more"])
+    shown = [e for e in edges if node["id"] in (e["from"], e["to"])]
+    into = sum(e["to"] == node["id"] for e in shown)
+    return into < node["edges_in"] or len(shown) - into < node["edges_out"]
 
 
 def _walk(
@@ -79,6 +92,8 @@ def _node(tree: LineageNode) -> dict[str, Any]:
         "cls": tree.kind,
         "title": f"{key} {tree.label}".strip(),
         "more": tree.truncated,
+        "edges_in": tree.edges_in,
+        "edges_out": tree.edges_out,
     }
 
 

@@ -78,3 +78,28 @@ def test_anything_else_is_refused_saying_what_a_node_is(given: str) -> None:
 def test_the_depth_is_bounded() -> None:
     with pytest.raises(BadNode, match="depth 9 is out of range: 1 to 5"):
         checked("run:x", 9)
+
+
+def counted(
+    kind: str, ref: str, edges_in: int, edges_out: int, *children: LineageNode
+) -> LineageNode:
+    return LineageNode(
+        kind=kind, ref=ref, children=list(children), edges_in=edges_in, edges_out=edges_out
+    )
+
+
+def test_with_the_registry_s_edge_counts_a_node_with_any_edge_not_shown_has_more() -> None:
+    """iris-train@2 also feeds the evaluation; the evaluation also reads iris-test@2."""
+    data = counted("dataset", "iris-train@2", 1, 2)
+    view = LineageView(
+        root=counted("model", "clf@2", 1, 1),
+        upstream=[counted("run", "train", 1, 1, data)],
+        downstream=[counted("run", "evaluate", 2, 0)],
+    )
+    nodes = {n["id"]: n["more"] for n in graph(view)["nodes"]}
+    assert nodes == {
+        "model:clf@2": False,
+        "run:train": False,
+        "dataset:iris-train@2": True,  # its use by the evaluation is not drawn
+        "run:evaluate": True,  # nor its other input
+    }

@@ -67,7 +67,20 @@ function lineageGraph(el, graph) {
     }
     nodes.get(id).more = false;
     for (const edge of found.edges) edges.set(`${edge.from} ${edge.to}`, edge);
+    for (const node of nodes.values()) node.more = hasMore(node);
     draw();
+  }
+
+  // As lineage_views.more: edges the registry counts that the graph does not show yet.
+  function hasMore(node) {
+    if (node.edges_in == null || node.edges_out == null) return node.more;
+    let into = 0;
+    let out = 0;
+    for (const edge of edges.values()) {
+      if (edge.to === node.id) into += 1;
+      if (edge.from === node.id) out += 1;
+    }
+    return into < node.edges_in || out < node.edges_out;
   }
 
   draw();
