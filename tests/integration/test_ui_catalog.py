@@ -58,30 +58,32 @@ async def iris(registry: Registry) -> list[dict[str, Any]]:
     return second
 
 
-async def trained(registry: Registry) -> None:
-    """A run read iris@2 and made clf@1, as the scheduler reports it."""
-    model = await files(registry, **{"model.pkl": b"pickled"})
+async def trained(
+    registry: Registry, inputs: dict[str, InputRef] | None = None, name: str = "clf"
+) -> None:
+    """A run read iris@2 (or `inputs`) and made clf@1, as the scheduler reports it."""
+    model = await files(registry, **{"model.pkl": name.encode()})
     run = RunCompleted(
-        run_id="run-train",
+        run_id=f"run-{name}",
         state="completed",
         at=datetime.now(UTC),
         reason="exit code 0",
         component="train@1",
-        inputs={"data": InputRef(type="dataset", name="iris", version=2)},
+        inputs=inputs or {"data": InputRef(type="dataset", name="iris", version=2)},
         outputs={
             "model": RunOutput(
                 type="model",
-                name="clf",
+                name=name,
                 files=[FileEntry.model_validate(f) for f in model],
                 metrics={"accuracy": 0.9312},
             )
         },
     )
-    envelope = Envelope(id="ev-train", source="boxops/scheduler", time=run.at, data=run)
+    envelope = Envelope(id=f"ev-{name}", source="boxops/scheduler", time=run.at, data=run)
     await registry.js.publish("run.completed", body_for(envelope), headers=headers_for(envelope))
 
     async def recorded() -> bool:
-        return (await registry.http.get("/v1/models/clf/versions/1")).status_code == 200
+        return (await registry.http.get(f"/v1/models/{name}/versions/1")).status_code == 200
 
     await eventually(recorded)
 
@@ -160,7 +162,7 @@ async def test_the_models_pages_show_aliases_metrics_the_run_and_its_inputs(
     assert "accuracy = 0.9312" in model
     assert "<h1>Model clf@1</h1>" in version
     assert '<tr data-metric="accuracy"><td>accuracy</td><td>0.9312</td></tr>' in version
-    assert '<a href="/runs/run-train">run run-train</a>' in version
+    assert '<a href="/runs/run-clf">run run-clf</a>' in version
     assert '<a href="/datasets/iris/versions/2">iris@2</a>' in version
 
 
@@ -172,15 +174,15 @@ async def test_version_pages_hold_their_lineage_and_expand_answers_more_of_it(
 
     model = await page(registry, "/models/clf/versions/1")
     dataset = await page(registry, "/datasets/iris/versions/2")
-    expanded = await registry.http.get("/lineage", params={"node": "run:run-train", "depth": 1})
+    expanded = await registry.http.get("/lineage", params={"node": "run:run-clf", "depth": 1})
 
-    flow = {("dataset:iris@2", "run:run-train"), ("run:run-train", "model:clf@1")}
+    flow = {("dataset:iris@2", "run:run-clf"), ("run:run-clf", "model:clf@1")}
     assert edges(model) == flow and edges(dataset) == flow
     assert '"root": "model:clf@1"' in model  # the graph lineage.js draws
     assert expanded.status_code == 200
     assert {(e["from"], e["to"]) for e in expanded.json()["edges"]} == flow
     assert {n["id"]: n["href"] for n in expanded.json()["nodes"]} == {
-        "run:run-train": "/runs/run-train",
+        "run:run-clf": "/runs/run-clf",
         "dataset:iris@2": "/datasets/iris/versions/2",
         "model:clf@1": "/models/clf/versions/1",
     }
@@ -234,3 +236,17 @@ async def test_the_pages_ask_for_a_login_and_the_lineage_json_for_a_token(
         (303, "/login?next=/models/clf/versions/1"),
     ]
     assert (asked.status_code, asked.json()) == (401, {"error": "sign in first"})
+
+
+async def test_a_lineage_too_big_to_send_is_a_message_on_a_page_that_still_loads(
+    registry: Registry,
+) -> None:
+    wide = {f"i{n}": InputRef(type="dataset", name=f"d{n}", version=1) for n in range(8000)}
+    await trained(registry, wide, name="wide")
+
+    shown = await page(registry, "/models/wide/versions/1")
+    expanded = await registry.http.get("/lineage", params={"node": "model:wide@1"})
+
+    assert "the lineage 2 hops around model:wide@1 is too large to draw" in shown
+    assert "<h1>Model wide@1</h1>" in shown
+    assert expanded.status_code == 413 and "exceeds what NATS carries" in expanded.json()["error"]

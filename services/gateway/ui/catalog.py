@@ -37,6 +37,17 @@ async def lineage(request: Request, node: str, depth: int = PAGE_DEPTH) -> dict[
     return lineage_views.graph(LineageView.model_validate(answer))
 
 
+async def page_lineage(request: Request, node: str) -> dict[str, Any]:
+    """The graph a version's page starts with; a message instead when it is too big to send."""
+    try:
+        return await lineage(request, node)
+    except HTTPException as err:
+        if err.status_code != 413:
+            raise
+        why = f"the lineage {PAGE_DEPTH} hops around {node} is too large to draw: {err.detail}"
+        return {"root": node, "nodes": [], "edges": [], "problem": why}
+
+
 @router.get("/lineage")
 @needs(Scope.READ)
 async def lineage_json(request: Request, node: str = "", depth: int = PAGE_DEPTH) -> Response:
@@ -49,4 +60,6 @@ async def lineage_json(request: Request, node: str = "", depth: int = PAGE_DEPTH
         return JSONResponse({"error": str(err)}, status_code=400)
     except Missing as err:
         return JSONResponse({"error": str(err)}, status_code=404)
+    except HTTPException as err:
+        return JSONResponse({"error": str(err.detail)}, status_code=err.status_code)
     return JSONResponse(graph)

@@ -8,7 +8,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from services.gateway.scopes import Scope, needs
 from services.gateway.ui import catalog_views, session
-from services.gateway.ui.catalog import Missing, found, lineage
+from services.gateway.ui.catalog import Missing, found, page_lineage
 from services.gateway.ui.render import not_found, render
 from shared.queries import DATASET_VERSION_GET
 from shared.registry_api import (
@@ -79,7 +79,7 @@ async def version_page(request: Request, name: str, ref: str, offset: str = "0")
         if version.managed:
             query = FilesQuery(ref=f"{name}@{version.version}", limit=FILES, offset=skip)
             files = await found(request, DATASET_FILES, query)
-        graph = await lineage(request, f"dataset:{name}@{version.version}")
+        graph = await page_lineage(request, f"dataset:{name}@{version.version}")
     except Missing as err:
         return not_found(request, str(err))
     path = f"/datasets/{name}/versions/{version.version}"

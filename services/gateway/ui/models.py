@@ -6,7 +6,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from services.gateway.scopes import Scope, needs
 from services.gateway.ui import catalog_views, session
-from services.gateway.ui.catalog import Missing, found, lineage
+from services.gateway.ui.catalog import Missing, found, page_lineage
 from services.gateway.ui.render import not_found, render
 from shared.queries import MODEL_VERSION_GET, RefQuery
 from shared.registry_api import (
@@ -75,7 +75,7 @@ async def version_page(request: Request, name: str, ref: str) -> Response:
     try:
         answer = await found(request, MODEL_VERSION_GET, RefQuery(ref=f"{name}@{ref}"))
         version = ModelVersionView.model_validate(answer)
-        graph = await lineage(request, f"model:{name}@{version.version}")
+        graph = await page_lineage(request, f"model:{name}@{version.version}")
     except Missing as err:
         return not_found(request, str(err))
     return render(

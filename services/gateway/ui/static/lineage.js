@@ -54,7 +54,8 @@ function lineageGraph(el, graph) {
       button.disabled = false;
       const problem = document.createElement("p");
       problem.className = "problem";
-      problem.textContent = (await answer.json()).error;
+      const said = await answer.json().catch(() => ({}));
+      problem.textContent = said.error || said.detail || `${answer.status} ${answer.statusText}`;
       more.appendChild(problem);
       return;
     }
@@ -83,7 +84,7 @@ function lineageGraph(el, graph) {
     return into < node.edges_in || out < node.edges_out;
   }
 
-  draw();
+  if (nodes.size) draw();
 }
 
 document.addEventListener("DOMContentLoaded", () => {
