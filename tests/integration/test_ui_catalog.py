@@ -153,10 +153,13 @@ async def test_the_models_pages_show_aliases_metrics_the_run_and_its_inputs(
     assert alias.status_code == 200, alias.text
 
     listed = await page(registry, "/models")
+    filtered = await page(registry, "/models?prefix=zz")
     model = await page(registry, "/models/clf")
     version = await page(registry, "/models/clf/versions/production")
 
     assert 'href="/models/clf"' in listed and '<span class="alias">production</span> → 1' in listed
+    assert 'href="/models/clf"' not in filtered
+    assert "No models whose name starts with “zz”." in filtered
     assert '<tr data-alias="production">' in model
     assert 'href="/models/clf/versions/1">clf@1</a>' in model
     assert "accuracy = 0.9312" in model
@@ -209,11 +212,18 @@ async def test_unknown_names_and_versions_are_404_pages_and_bad_lineage_asks_say
     assert unknown.status_code == 404 and "nope" in unknown.json()["error"]
 
 
-async def test_a_bad_offset_is_a_message_and_every_asset_is_served_from_here(
+async def test_a_bad_filter_is_a_message_and_every_asset_is_served_from_here(
     registry: Registry,
 ) -> None:
     await iris(registry)
     await trained(registry)
+    await post(registry, "/v1/datasets/other/versions", {"uri": "s3://b/other"})
+    only_iris = await page(registry, "/datasets?prefix=ir")
+    bad_prefix = await page(registry, "/datasets?prefix=ir%00")
+    assert 'href="/datasets/iris"' in only_iris and 'href="/datasets/other"' not in only_iris
+    assert 'name="prefix" value="ir"' in only_iris
+    assert "prefix: a NUL character cannot be stored" in bad_prefix
+    assert 'href="/datasets/other"' in bad_prefix  # unfiltered all the same
     bad = await page(registry, "/datasets/iris?offset=-1")
     assert "offset &#39;-1&#39; is not a number of items to skip (0 or more)" in bad
     assert 'href="/datasets/iris/versions/2"' in bad  # the first page all the same

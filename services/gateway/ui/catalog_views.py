@@ -3,11 +3,11 @@
 from collections.abc import Mapping
 from pathlib import PurePosixPath
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from shared.events import DatasetChanges
 from shared.registry_api import DatasetVersionView
-from shared.storable import INT64_MAX
+from shared.storable import INT64_MAX, storable_text
 
 # Files the preview route can show as a table.
 TABULAR = frozenset({".csv", ".tsv", ".parquet", ".jsonl", ".feather", ".arrow"})
@@ -121,8 +121,25 @@ def offset_of(text: str) -> tuple[int, str | None]:
     return 0, f"offset {text!r} is not a number of items to skip (0 or more)"
 
 
-def page_links(path: str, offset: int, limit: int, total: int) -> dict[str, str | None]:
-    """Links to the newer and older pages of a list shown `limit` at a time."""
-    newer = f"{path}?offset={max(0, offset - limit)}" if offset > 0 else None
-    older = f"{path}?offset={offset + limit}" if offset + limit < total else None
+def name_prefix(text: str) -> tuple[str | None, str | None]:
+    """The name prefix a list page's URL filters by (None: all), or why it cannot."""
+    if not text:
+        return None, None
+    try:
+        return storable_text(text), None
+    except ValueError as err:
+        return None, f"prefix: {err}"
+
+
+def page_links(
+    path: str, offset: int, limit: int, total: int, kept: Mapping[str, str] | None = None
+) -> dict[str, str | None]:
+    """Links to the newer and older pages of a list shown `limit` at a time, keeping the
+    page's filters."""
+
+    def at(start: int) -> str:
+        return f"{path}?{urlencode({**(kept or {}), 'offset': start})}"
+
+    newer = at(max(0, offset - limit)) if offset > 0 else None
+    older = at(offset + limit) if offset + limit < total else None
     return {"newer": newer, "older": older}

@@ -32,14 +32,21 @@ FILES = 200
 
 @router.get("/datasets", response_class=HTMLResponse)
 @needs(Scope.READ)
-async def datasets_page(request: Request, offset: str = "0") -> Response:
+async def datasets_page(request: Request, offset: str = "0", prefix: str = "") -> Response:
     if await session.viewer(request) is None:
         return session.to_login(request)
     skip, problem = catalog_views.offset_of(offset)
-    listed = await found(request, DATASETS_LIST, ListQuery(limit=PAGE, offset=skip))
-    pages = catalog_views.page_links("/datasets", skip, PAGE, listed["total"])
+    start, bad_prefix = catalog_views.name_prefix(prefix)
+    query = ListQuery(limit=PAGE, offset=skip, prefix=start)
+    listed = await found(request, DATASETS_LIST, query)
+    kept = {"prefix": start} if start else {}
     return render(
-        request, "datasets/list.html", datasets=listed["items"], pages=pages, problem=problem
+        request,
+        "datasets/list.html",
+        datasets=listed["items"],
+        pages=catalog_views.page_links("/datasets", skip, PAGE, listed["total"], kept),
+        problem=bad_prefix or problem,
+        prefix=start or "",
     )
 
 

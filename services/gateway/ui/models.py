@@ -26,20 +26,22 @@ PAGE = 50
 
 @router.get("/models", response_class=HTMLResponse)
 @needs(Scope.READ)
-async def models_page(request: Request, offset: str = "0") -> Response:
+async def models_page(request: Request, offset: str = "0", prefix: str = "") -> Response:
     if await session.viewer(request) is None:
         return session.to_login(request)
     skip, problem = catalog_views.offset_of(offset)
-    listed = await found(request, MODELS_LIST, ListQuery(limit=PAGE, offset=skip))
-    models = [ModelView.model_validate(m) for m in listed["items"]]
-    pages = catalog_views.page_links("/models", skip, PAGE, listed["total"])
+    start, bad_prefix = catalog_views.name_prefix(prefix)
+    query = ListQuery(limit=PAGE, offset=skip, prefix=start)
+    listed = await found(request, MODELS_LIST, query)
+    kept = {"prefix": start} if start else {}
     return render(
         request,
         "models/list.html",
-        models=models,
-        pages=pages,
+        models=[ModelView.model_validate(m) for m in listed["items"]],
+        pages=catalog_views.page_links("/models", skip, PAGE, listed["total"], kept),
         views=catalog_views,
-        problem=problem,
+        problem=bad_prefix or problem,
+        prefix=start or "",
     )
 
 

@@ -112,3 +112,16 @@ def test_a_list_offset_is_a_count_or_said_to_be_wrong() -> None:
             0,
             f"offset {bad!r} is not a number of items to skip (0 or more)",
         )
+
+
+def test_a_name_prefix_filters_unless_it_cannot_be_stored() -> None:
+    assert views.name_prefix("") == (None, None)
+    assert views.name_prefix("iris-") == ("iris-", None)
+    assert views.name_prefix("ir\x00is") == (None, "prefix: a NUL character cannot be stored")
+
+
+def test_page_links_keep_the_list_s_filters() -> None:
+    assert views.page_links("/models", 0, 50, 120, {"prefix": "clf a"}) == {
+        "newer": None,
+        "older": "/models?prefix=clf+a&offset=50",
+    }
