@@ -248,6 +248,8 @@ class LineageNode(BaseModel):
     children: list["LineageNode"] = Field(default_factory=list)
     truncated: bool = Field(False, description="More lies beyond the depth asked for.")
     repeated: bool = Field(False, description="Already on this path: a cycle.")
+    edges_in: int | None = Field(None, description="Edges into it, shown or not: its sources.")
+    edges_out: int | None = Field(None, description="Edges out of it, shown or not: its uses.")
 
 
 class LineageView(BaseModel):

@@ -162,10 +162,11 @@ async def lineage_of(session: AsyncSession, query: LineageQuery) -> LineageView:
             keys = lineage.frontier(adjacent, keys)
         trees[upstream] = lineage.tree(root, adjacent, query.depth)
     labels = await _labels(session, [trees[True], trees[False]])
+    degrees = await edges.degrees(session, _keys([trees[True], trees[False]]))
     return LineageView(
-        root=_node(Tree(root), labels),
-        upstream=[_node(t, labels) for t in trees[True].children],
-        downstream=[_node(t, labels) for t in trees[False].children],
+        root=_node(Tree(root), labels, degrees),
+        upstream=[_node(t, labels, degrees) for t in trees[True].children],
+        downstream=[_node(t, labels, degrees) for t in trees[False].children],
     )
 
 
@@ -194,14 +195,28 @@ async def _labels(session: AsyncSession, trees: list[Tree]) -> dict[str, str]:
     return {run_id: row.pipeline or row.component or "" for run_id, row in found.items()}
 
 
-def _node(tree: Tree, labels: dict[str, str]) -> LineageNode:
+def _keys(trees: list[Tree]) -> list[str]:
+    """Every node of the trees, once: whose edges to count."""
+    found: set[str] = set()
+    stack = list(trees)
+    while stack:
+        tree = stack.pop()
+        found.add(tree.node.key)
+        stack.extend(tree.children)
+    return sorted(found)
+
+
+def _node(tree: Tree, labels: dict[str, str], degrees: dict[str, tuple[int, int]]) -> LineageNode:
     node = tree.node
     ref = node.name if node.kind == "run" else f"{node.name}@{node.version}"
+    edges_in, edges_out = degrees.get(node.key, (0, 0))
     return LineageNode(
         kind=node.kind,
         ref=ref,
         label=labels.get(node.name, "") if node.kind == "run" else "",
-        children=[_node(child, labels) for child in tree.children],
+        children=[_node(child, labels, degrees) for child in tree.children],
         truncated=tree.truncated,
         repeated=tree.repeated,
+        edges_in=edges_in,
+        edges_out=edges_out,
     )

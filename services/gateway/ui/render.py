@@ -21,6 +21,8 @@ NAV = [
     ("Runs", "/runs"),
     ("Pipelines", "/pipelines"),
     ("Components", "/components"),
+    ("Datasets", "/datasets"),
+    ("Models", "/models"),
 ]
 
 

@@ -7,7 +7,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from services.gateway.auth import principal_of
 from services.gateway.scopes import Scope, needs
-from services.gateway.ui import pipelines, previews, runs, session
+from services.gateway.ui import catalog, datasets, models, pipelines, previews, runs, session
 from services.gateway.ui.render import render, static
 
 router = APIRouter(include_in_schema=False)
@@ -16,6 +16,9 @@ AREAS = [
     runs,
     pipelines,
     previews,
+    datasets,
+    models,
+    catalog,
 ]
 __all__ = ["router", "static"]
 

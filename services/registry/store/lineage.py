@@ -2,7 +2,7 @@
 
 from collections.abc import Iterable, Sequence
 
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.registry.store import insert_ignoring_duplicates
@@ -37,3 +37,15 @@ async def runs(session: AsyncSession, run_ids: Sequence[str]) -> dict[str, Linea
         return {}
     query = select(LineageRunRow).where(col(LineageRunRow.run_id).in_(run_ids))
     return {row.run_id: row for row in (await session.exec(query)).all()}
+
+
+async def degrees(session: AsyncSession, keys: Sequence[str]) -> dict[str, tuple[int, int]]:
+    """For each key, how many edges come into it and go out of it."""
+    counts = {key: [0, 0] for key in keys}
+    if not keys:
+        return {}
+    for end, slot in ((EdgeRow.dst, 0), (EdgeRow.src, 1)):
+        query = select(end, func.count()).where(col(end).in_(keys)).group_by(end)
+        for key, count in (await session.exec(query)).all():
+            counts[key][slot] = count
+    return {key: (into, out) for key, (into, out) in counts.items()}

@@ -93,6 +93,8 @@ async def test_a_run_records_its_outputs_with_lineage_to_its_inputs(registry: Re
         "children": [],
         "truncated": False,
         "repeated": False,
+        "edges_in": 0,
+        "edges_out": 1,
     }
     assert refs(downstream["downstream"]) == [
         ("run-prep", [("iris-clean@1", [("run-train", ["iris-clf@1"])])])

@@ -13,7 +13,7 @@ function svgNode(tag, attrs) {
 
 // el: the element to draw in. graph: {nodes: [{id, label, href, cls, title}],
 // edges: [{from, to}], direction: "LR" | "TB"}. Returns the SVG element; each node's group
-// carries data-node="<id>" so a page can restyle it live.
+// carries data-node="<id>" so a page can restyle it live; each edge data-from and data-to.
 function drawGraph(el, graph) {
   const g = new dagre.graphlib.Graph();
   g.setGraph({rankdir: graph.direction || "LR", nodesep: 24, ranksep: 48, marginx: 8, marginy: 8});
@@ -40,7 +40,8 @@ function drawGraph(el, graph) {
   svg.appendChild(defs);
   for (const e of g.edges()) {
     const points = g.edge(e).points.map((p) => `${p.x},${p.y}`).join(" ");
-    svg.appendChild(svgNode("polyline", {points, class: "edge", "marker-end": "url(#arrow)"}));
+    const ends = {"data-from": e.v, "data-to": e.w};
+    svg.appendChild(svgNode("polyline", {points, class: "edge", "marker-end": "url(#arrow)", ...ends}));
   }
   for (const id of g.nodes()) {
     const {x, y, width, height, node} = g.node(id);
