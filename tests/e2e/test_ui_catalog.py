@@ -21,14 +21,6 @@ def drawn_edges(tab: "Page") -> set[tuple[str, str]]:
     return {(source, target) for source, target in found}
 
 
-def off_the_runs_page(tab: "Page") -> None:
-    """Where the signed-in page lands, the runs table asks for itself again once its live
-    stream opens: leaving before that answer would abort it (a failed request)."""
-    tab.wait_for_function(
-        "performance.getEntriesByType('resource').some(e => e.name.includes('fragment=true'))"
-    )
-
-
 def looks(tab: "Page", node: str) -> list[str]:
     return str(tab.get_attribute(f"#lineage g[data-node='{node}']", "class")).split()
 
@@ -46,7 +38,6 @@ def test_the_lineage_of_model_2_leads_from_iris_2_through_the_run(
 ) -> None:
     tab, watched = page
     run = retraining_run(ui_stack)
-    off_the_runs_page(tab)
     prepare, train = f"run:{run}-prepare", f"run:{run}-train"
     tab.goto(f"/models/{MODEL}/versions/2")
     assert (train, f"model:{MODEL}@2") in drawn_edges(tab)
@@ -76,7 +67,6 @@ def test_the_lineage_of_iris_2_leads_down_to_model_2(
 ) -> None:
     tab, watched = page
     run = retraining_run(ui_stack)
-    off_the_runs_page(tab)
     tab.goto("/datasets/iris/versions/2")
     assert ("dataset:iris@2", f"run:{run}-prepare") in drawn_edges(tab)
 
@@ -91,7 +81,6 @@ def test_the_dataset_pages_list_iris_versions_with_their_change_summaries(
     page: tuple["Page", Watched],
 ) -> None:
     tab, watched = page
-    off_the_runs_page(tab)
     tab.click("header nav >> text=Datasets")
     tab.click("tr[data-dataset='iris'] >> text=iris")
     tab.wait_for_url("**/datasets/iris")
@@ -117,7 +106,6 @@ def test_the_model_pages_show_aliases_and_metrics(
         "PUT", f"/v1/models/{MODEL}/aliases/staging", json={"version": 2}
     )
     assert set_alias.status_code == 200, set_alias.text
-    off_the_runs_page(tab)
     tab.goto("/models")
     tab.click(f"tr[data-model='{MODEL}'] >> text={MODEL}")
     tab.wait_for_url(f"**/models/{MODEL}")
@@ -136,7 +124,6 @@ def test_the_model_pages_show_aliases_and_metrics(
 
 def test_an_unknown_dataset_or_model_version_is_a_404_page(page: tuple["Page", Watched]) -> None:
     tab, _ = page
-    off_the_runs_page(tab)
     for path, said in [
         ("/datasets/nope", "no dataset 'nope'"),
         (f"/models/{MODEL}/versions/9", f"model '{MODEL}' has no version 9"),
