@@ -7,7 +7,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from services.gateway.auth import principal_of
 from services.gateway.scopes import Scope, needs
-from services.gateway.ui import automation, runs, session
+from services.gateway.ui import automation, events, runs, session
 from services.gateway.ui.render import render, static
 
 router = APIRouter(include_in_schema=False)
@@ -15,6 +15,7 @@ router = APIRouter(include_in_schema=False)
 AREAS = [
     runs,
     automation,
+    events,
 ]
 __all__ = ["router", "static"]
 
