@@ -10,6 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.trigger.tables import (
     FiringRow,
     MonitorEventRow,
+    MonitorPointRow,
     MonitorStateRow,
     ScheduleRow,
     SeenRow,
@@ -153,3 +154,31 @@ async def monitor_history(session: AsyncSession, monitor: str, limit: int) -> li
         .limit(limit)
     )
     return list((await session.exec(query)).all())
+
+
+async def monitor_points(session: AsyncSession, monitor: str, limit: int) -> list[MonitorPointRow]:
+    """The newest `limit` points the monitor saw, oldest first."""
+    query = (
+        select(MonitorPointRow)
+        .where(MonitorPointRow.monitor == monitor)
+        .order_by(col(MonitorPointRow.at).desc())
+        .limit(limit)
+    )
+    return list(reversed((await session.exec(query)).all()))
+
+
+async def forget_old_points(session: AsyncSession, monitor: str, keep: int) -> None:
+    """Keep the newest `keep` points of a monitor (ties at the cut-off time stay)."""
+    cutoff = (
+        select(MonitorPointRow.at)
+        .where(MonitorPointRow.monitor == monitor)
+        .order_by(col(MonitorPointRow.at).desc())
+        .offset(keep)
+        .limit(1)
+        .scalar_subquery()
+    )
+    await session.exec(
+        delete(MonitorPointRow)
+        .where(col(MonitorPointRow.monitor) == monitor)
+        .where(col(MonitorPointRow.at) < cutoff)
+    )

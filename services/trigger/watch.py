@@ -7,7 +7,7 @@ from typing import Any
 from services.trigger import store
 from services.trigger.handlers import Triggers, Tx
 from services.trigger.monitors import MonitorState, Point, Verdict, evaluate, observe
-from services.trigger.tables import MonitorEventRow, MonitorStateRow
+from services.trigger.tables import MonitorEventRow, MonitorPointRow, MonitorStateRow
 from shared.bus import new_id, now
 from shared.envelope import Envelope
 from shared.events import (
@@ -18,6 +18,8 @@ from shared.events import (
     MetricsLogged,
 )
 from shared.trigger_specs import MonitorSpec
+
+KEPT_POINTS = 10_000  # of each monitor, for its chart
 
 
 class Monitors:
@@ -52,8 +54,11 @@ class Monitors:
                         verdict = observe(spec, state, Point(at, point.value))
                         states[spec.name] = verdict.state
                         _record(tx, spec, verdict, at, event.run_id)
+                        _keep_point(tx, spec, at, point.value, event.run_id)
             for name, state in states.items():
                 await tx.session.merge(MonitorStateRow(monitor=name, state=_dump(state)))
+                await tx.session.flush()
+                await store.forget_old_points(tx.session, name, KEPT_POINTS)
 
     async def check_durations(self) -> None:
         """A `for` duration can run out between points: check breached monitors on the clock."""
@@ -107,6 +112,11 @@ def _record(tx: Tx, spec: MonitorSpec, verdict: Verdict, at: datetime, run_id: s
             run_id=run_id,
         )
     )
+
+
+def _keep_point(tx: Tx, spec: MonitorSpec, at: datetime, value: float, run_id: str | None) -> None:
+    point = MonitorPointRow(id=new_id(), monitor=spec.name, at=at, value=value, run_id=run_id)
+    tx.session.add(point)
 
 
 async def _load(tx: Tx, name: str) -> MonitorState:

@@ -3,9 +3,15 @@ real trigger service: what each watches, enable/disable with CSRF for a token al
 write, no button and a 403 page for a read-only token, a trigger's history with its run
 links, 404 pages for unknown names."""
 
+import json
+import re
+from typing import Any
+
 import pytest
 
-from tests.integration.test_triggers import apply, fired, publish
+from tests.conftest import eventually
+from tests.integration.test_monitors import ACCURACY, log_accuracy
+from tests.integration.test_triggers import apply, fired, history, publish
 from tests.integration.ui_automation_stack import (  # noqa: F401
     UiStack,
     csrf_of,
@@ -100,11 +106,64 @@ async def test_a_trigger_page_shows_its_spec_and_each_firing_with_its_event_and_
     assert f'href="/runs/{firing["run_id"]}"' in listing  # its last firing
 
 
-async def test_unknown_triggers_are_404_pages(applied: UiStack) -> None:
+async def test_unknown_triggers_and_monitors_are_404_pages(applied: UiStack) -> None:
     async with applied.signed_in() as browser:
         page = (await browser.get("/triggers")).text
         missing = await browser.get("/triggers/nope")
         switched = await browser.post("/triggers/nope/enable", data={"csrf": csrf_of(page)})
+        monitor = await browser.get("/monitors/nope")
+        a_trigger = await browser.get("/monitors/on-sales")  # a trigger is not a monitor
 
     assert missing.status_code == 404 and "no trigger named &#39;nope&#39;" in missing.text
     assert switched.status_code == 404 and "no trigger named &#39;nope&#39;" in switched.text
+    assert monitor.status_code == 404 and "no monitor named &#39;nope&#39;" in monitor.text
+    assert a_trigger.status_code == 404
+
+
+async def crossed(ui_stack: UiStack) -> list[dict[str, Any]]:
+    """accuracy-floor sees 0.95, falls to 0.85 (below 0.9) and recovers to 0.93."""
+    await apply(ui_stack.stack, ACCURACY, "monitors")
+    for value in (0.95, 0.85, 0.93):
+        await log_accuracy(ui_stack.stack, value)
+
+    async def both() -> list[dict[str, Any]] | None:
+        rows = await history(ui_stack.stack, "accuracy-floor", "monitors")
+        return rows if len(rows) == 2 else None
+
+    return await eventually(both)  # type: ignore[return-value]
+
+
+async def test_a_monitors_points_are_kept_for_its_chart_oldest_first(ui_stack: UiStack) -> None:
+    await crossed(ui_stack)
+    points = (await ui_stack.api.get("/v1/monitors/accuracy-floor/points")).json()
+    last = (await ui_stack.api.get("/v1/monitors/accuracy-floor/points?limit=1")).json()
+    bad = await ui_stack.api.get("/v1/monitors/accuracy-floor/points?limit=0")
+
+    assert [p["value"] for p in points] == [0.95, 0.85, 0.93]
+    assert [p["value"] for p in last] == [0.93]
+    assert bad.status_code == 422
+    assert (await ui_stack.api.get("/v1/monitors/nope/points")).status_code == 404
+
+
+async def test_a_monitor_page_charts_its_points_with_its_band_and_crossings(
+    ui_stack: UiStack,
+) -> None:
+    await crossed(ui_stack)
+    async with ui_stack.signed_in() as browser:
+        listing = (await browser.get("/monitors")).text
+        page = (await browser.get("/monitors/accuracy-floor")).text
+
+    assert 'href="/monitors/accuracy-floor"' in listing
+    assert "last accuracy below 0.9 (re-arms at 0.92)" in listing
+    assert 'action="/monitors/accuracy-floor/disable"' in listing
+    found = re.search(r'<script type="application/json" id="monitor-data">(.*?)</script>', page)
+    assert found, page
+    chart = json.loads(found.group(1))
+    assert chart["series"][0]["y"] == [0.95, 0.85, 0.93]
+    assert chart["band"] == {"direction": "below", "threshold": 0.9, "rearm": 0.92}
+    assert [(c["kind"], c["y"]) for c in chart["crossings"]] == [
+        ("below", 0.85),
+        ("recovered", 0.93),
+    ]
+    assert '<td class="crossing-below">below</td>' in page
+    assert '<td class="crossing-recovered">recovered</td>' in page

@@ -17,6 +17,7 @@ from services.gateway.ui import automation_views as views
 from services.gateway.ui import session
 from services.gateway.ui.render import forbidden, not_found, render
 from shared.queries import (
+    MONITORS_POINTS,
     TRIGGERS_ENABLE,
     TRIGGERS_GET,
     TRIGGERS_HISTORY,
@@ -27,6 +28,7 @@ from shared.queries import (
 
 router = APIRouter(include_in_schema=False)
 HISTORY = 100
+POINTS = 1000  # the newest points a monitor's chart shows
 Csrf = Annotated[str, Form()]
 
 
@@ -95,6 +97,34 @@ async def trigger_page(request: Request, name: str) -> Response:
         history=[views.firing(row) for row in found],
         can_switch=_may_switch(viewer, "trigger"),
         kind="trigger",
+    )
+
+
+@router.get("/monitors/{name}", response_class=HTMLResponse)
+@needs(Scope.READ)
+async def monitor_page(request: Request, name: str) -> Response:
+    viewer = await session.viewer(request)
+    if viewer is None:
+        return session.to_login(request)
+    shown = await _shown(request, "monitor", name)
+    if shown is None:
+        return not_found(request, f"no monitor named {name!r}")
+    asked = Named(name=name, kind="monitor", limit=POINTS)
+    found, points = await asyncio.gather(
+        ask(request, TRIGGERS_HISTORY, asked.model_copy(update={"limit": HISTORY})),
+        ask(request, MONITORS_POINTS, asked),
+    )
+    crossings = [views.crossing(row) for row in found]
+    return render(
+        request,
+        "monitors/page.html",
+        monitor=views.summary(shown),
+        rule=views.rule(shown["spec"]),
+        spec=views.spec_text(shown["spec"]),
+        chart=views.chart(shown["spec"], points, crossings),
+        crossings=crossings,
+        can_switch=_may_switch(viewer, "monitor"),
+        kind="monitor",
     )
 
 

@@ -66,6 +66,7 @@ def summary(shown: dict[str, Any]) -> dict[str, Any]:
         "enabled": shown["enabled"],
         "watches": watches(shown["spec"]),
         "last": firing(recent[0]) if recent else None,
+        "rule": rule(shown["spec"]) if shown["kind"] == "monitor" else "",
     }
 
 
@@ -93,3 +94,46 @@ def _cause(row: dict[str, Any]) -> str:
 
 def _time(value: str | datetime) -> datetime:
     return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+
+
+def crossing(row: dict[str, Any]) -> dict[str, Any]:
+    """One line of a monitor's history: below, above or recovered, at what value."""
+    return {
+        "kind": row["kind"],
+        "at": _time(row["at"]),
+        "value": row["value"],
+        "threshold": row["threshold"],
+        "run_id": row.get("run_id") or "",
+    }
+
+
+def band(spec: dict[str, Any]) -> dict[str, Any]:
+    """Where a monitor's rule is breached (beyond `threshold`, in `direction`) and where it
+    re-arms (`rearm`: the threshold moved back by the hysteresis)."""
+    direction, threshold = threshold_of(spec)
+    back = float(spec.get("hysteresis") or 0.0)
+    rearm = threshold + back if direction == "below" else threshold - back
+    return {"direction": direction, "threshold": threshold, "rearm": rearm}
+
+
+def chart(
+    spec: dict[str, Any], points: list[dict[str, Any]], crossings: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """The drawChart spec of a monitor: the points it saw by time, its band, and each
+    crossing (oldest first) as a mark."""
+    return {
+        "series": [
+            {
+                "label": spec["metric"],
+                "x": [_time(p["at"]).timestamp() for p in points],
+                "y": [p["value"] for p in points],
+            }
+        ],
+        "time": True,
+        "yLabel": spec["metric"],
+        "band": band(spec),
+        "crossings": [
+            {"x": c["at"].timestamp(), "y": c["value"], "kind": c["kind"]}
+            for c in sorted(crossings, key=lambda c: c["at"])
+        ],
+    }

@@ -2,7 +2,16 @@
 
 from datetime import UTC, datetime
 
-from services.gateway.ui.automation_views import firing, rule, spec_text, summary, watches
+from services.gateway.ui.automation_views import (
+    band,
+    chart,
+    crossing,
+    firing,
+    rule,
+    spec_text,
+    summary,
+    watches,
+)
 
 AT = "2026-12-07T10:00:00+00:00"
 
@@ -67,6 +76,7 @@ def test_a_debounced_or_skipped_firing_has_no_run_and_says_why() -> None:
 def test_a_summary_shows_the_last_firing_or_none() -> None:
     shown = {
         "name": "t",
+        "kind": "trigger",
         "type": "event",
         "enabled": False,
         "spec": {"event": {"subject": "ext.a"}},
@@ -78,3 +88,34 @@ def test_a_summary_shows_the_last_firing_or_none() -> None:
 
 def test_the_spec_is_shown_as_yaml_in_its_own_order() -> None:
     assert spec_text({"kind": "trigger", "name": "t"}) == "kind: trigger\nname: t\n"
+
+
+def test_a_below_monitors_band_re_arms_above_its_threshold_and_an_above_one_below() -> None:
+    assert band({"below": 0.9, "hysteresis": 0.02}) == {
+        "direction": "below",
+        "threshold": 0.9,
+        "rearm": 0.92,
+    }
+    assert band({"above": 2.0}) == {"direction": "above", "threshold": 2.0, "rearm": 2.0}
+    assert band({"above": 2.0, "hysteresis": 0.5})["rearm"] == 1.5
+
+
+def test_a_monitors_chart_has_its_points_by_time_and_its_crossings_oldest_first() -> None:
+    later = "2026-12-07T10:01:00+00:00"
+    rows = [
+        {"kind": "recovered", "at": later, "value": 0.95, "threshold": 0.9, "run_id": None},
+        {"kind": "below", "at": AT, "value": 0.8, "threshold": 0.9, "run_id": "r1"},
+    ]
+    crossings = [crossing(row) for row in rows]
+    points = [{"at": AT, "value": 0.8}, {"at": later, "value": 0.95}]
+
+    shown = chart({"metric": "accuracy", "below": 0.9}, points, crossings)
+
+    start = datetime(2026, 12, 7, 10, tzinfo=UTC).timestamp()
+    assert shown["series"] == [{"label": "accuracy", "x": [start, start + 60], "y": [0.8, 0.95]}]
+    assert shown["crossings"] == [
+        {"x": start, "y": 0.8, "kind": "below"},
+        {"x": start + 60, "y": 0.95, "kind": "recovered"},
+    ]
+    assert crossings[1]["run_id"] == "r1" and crossings[0]["run_id"] == ""
+    assert shown["band"]["threshold"] == 0.9 and shown["time"] is True
