@@ -167,3 +167,18 @@ async def test_a_monitor_page_charts_its_points_with_its_band_and_crossings(
     ]
     assert '<td class="crossing-below">below</td>' in page
     assert '<td class="crossing-recovered">recovered</td>' in page
+
+
+async def test_these_pages_load_nothing_from_the_internet(ui_stack: UiStack) -> None:
+    await apply(ui_stack.stack, ON_SALES)
+    await crossed(ui_stack)
+    pages = ["/triggers", "/triggers/on-sales", "/monitors", "/monitors/accuracy-floor"]
+    pages += ["/events", "/events/dead-letters", "/monitors/nope"]
+    async with ui_stack.signed_in() as browser:
+        for path in pages:
+            page = (await browser.get(path)).text
+            assets = re.findall(r'(?:src|href)="([^"]+)"', page)
+            assert [a for a in assets if re.match(r"(https?:)?//", a)] == [], path
+            for asset in assets:
+                if asset.startswith("/static/"):
+                    assert (await browser.get(asset)).status_code == 200, asset

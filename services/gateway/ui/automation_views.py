@@ -53,8 +53,9 @@ def threshold_of(spec: dict[str, Any]) -> tuple[str, float]:
 
 
 def spec_text(spec: dict[str, Any]) -> str:
-    """The stored spec as the YAML a user would apply."""
-    return str(yaml.safe_dump(spec, sort_keys=False, allow_unicode=True))
+    """The stored spec as the YAML a user would apply (what was left unset left out)."""
+    given = {key: value for key, value in spec.items() if value is not None and value != ""}
+    return str(yaml.safe_dump(given, sort_keys=False, allow_unicode=True))
 
 
 def summary(shown: dict[str, Any]) -> dict[str, Any]:

@@ -86,8 +86,9 @@ def test_a_summary_shows_the_last_firing_or_none() -> None:
     assert last is not None and last["run_id"] == "r9"
 
 
-def test_the_spec_is_shown_as_yaml_in_its_own_order() -> None:
-    assert spec_text({"kind": "trigger", "name": "t"}) == "kind: trigger\nname: t\n"
+def test_the_spec_is_shown_as_yaml_in_its_own_order_without_what_was_left_unset() -> None:
+    spec = {"kind": "trigger", "name": "t", "description": "", "schedule": None}
+    assert spec_text(spec) == "kind: trigger\nname: t\n"
 
 
 def test_a_below_monitors_band_re_arms_above_its_threshold_and_an_above_one_below() -> None:

@@ -18,7 +18,9 @@ function parseBlock(block) {
 
 function tailRow(body) {
   const row = document.createElement("tr");
-  const cells = [body.subject, body.time || "", body.id || ""];
+  // The event's own time as it was given (UTC), to the millisecond.
+  const time = (body.time || "").replace("T", " ").replace(/(\.\d{3})\d*/, "$1");
+  const cells = [body.subject, time, body.id || ""];
   for (const [i, text] of cells.entries()) {
     const cell = document.createElement("td");
     const inner = document.createElement(i === 0 || i === 2 ? "code" : "span");

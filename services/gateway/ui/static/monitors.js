@@ -57,8 +57,13 @@ function drawMonitor(el, spec) {
   const low = Math.min(...values);
   const high = Math.max(...values);
   const pad = (high - low) * 0.15 || Math.abs(high) * 0.1 || 1;
+  // One point (or several at one time) would make uPlot span years: a minute either side.
+  const xs = spec.series[0].x;
+  const first = Math.min(...xs);
+  const last = Math.max(...xs);
+  const x = first === last ? {time: true, range: () => [first - 60, last + 60]} : {time: true};
   drawChart(el, spec, {
-    scales: {x: {time: true}, y: {range: () => [low - pad, high + pad]}},
+    scales: {x, y: {range: () => [low - pad, high + pad]}},
     plugins: [bandPlugin(band, spec.crossings)],
   });
 }
