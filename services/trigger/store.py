@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import delete, func, insert, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -167,13 +167,19 @@ async def monitor_points(session: AsyncSession, monitor: str, limit: int) -> lis
     return list(reversed((await session.exec(query)).all()))
 
 
+async def keep_points(session: AsyncSession, points: list[dict[str, Any]]) -> None:
+    """Store the points monitors saw: one statement for a batch (not an object a point)."""
+    if points:
+        await session.exec(insert(MonitorPointRow), params=points)
+
+
 async def forget_old_points(session: AsyncSession, monitor: str, keep: int) -> None:
     """Keep the newest `keep` points of a monitor (ties at the cut-off time stay)."""
     cutoff = (
         select(MonitorPointRow.at)
         .where(MonitorPointRow.monitor == monitor)
         .order_by(col(MonitorPointRow.at).desc())
-        .offset(keep)
+        .offset(keep - 1)  # the oldest point kept
         .limit(1)
         .scalar_subquery()
     )

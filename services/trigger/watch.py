@@ -7,7 +7,7 @@ from typing import Any
 from services.trigger import store
 from services.trigger.handlers import Triggers, Tx
 from services.trigger.monitors import MonitorState, Point, Verdict, evaluate, observe
-from services.trigger.tables import MonitorEventRow, MonitorPointRow, MonitorStateRow
+from services.trigger.tables import MonitorEventRow, MonitorStateRow
 from shared.bus import new_id, now
 from shared.envelope import Envelope
 from shared.events import (
@@ -37,6 +37,7 @@ class Monitors:
             return
         async with self.triggers.writing() as tx:
             states: dict[str, MonitorState] = {}
+            seen: list[dict[str, Any]] = []  # each point each monitor saw, for its chart
             for envelope in envelopes:
                 event = envelope.data
                 labels = {**event.labels, **({"run_id": event.run_id} if event.run_id else {})}
@@ -54,10 +55,10 @@ class Monitors:
                         verdict = observe(spec, state, Point(at, point.value))
                         states[spec.name] = verdict.state
                         _record(tx, spec, verdict, at, event.run_id)
-                        _keep_point(tx, spec, at, point.value, event.run_id)
+                        seen.append(_point(spec, at, point.value, event.run_id))
+            await store.keep_points(tx.session, seen)
             for name, state in states.items():
                 await tx.session.merge(MonitorStateRow(monitor=name, state=_dump(state)))
-                await tx.session.flush()
                 await store.forget_old_points(tx.session, name, KEPT_POINTS)
 
     async def check_durations(self) -> None:
@@ -114,9 +115,8 @@ def _record(tx: Tx, spec: MonitorSpec, verdict: Verdict, at: datetime, run_id: s
     )
 
 
-def _keep_point(tx: Tx, spec: MonitorSpec, at: datetime, value: float, run_id: str | None) -> None:
-    point = MonitorPointRow(id=new_id(), monitor=spec.name, at=at, value=value, run_id=run_id)
-    tx.session.add(point)
+def _point(spec: MonitorSpec, at: datetime, value: float, run_id: str | None) -> dict[str, Any]:
+    return {"id": new_id(), "monitor": spec.name, "at": at, "value": value, "run_id": run_id}
 
 
 async def _load(tx: Tx, name: str) -> MonitorState:
