@@ -93,3 +93,26 @@ async def test_bad_subjects_are_a_message_and_unknown_dead_letters_a_404_page(
     assert 'role="alert"' not in good.text
     assert "subject &#39;a b&#39; is not a subject" in letters.text
     assert missing.status_code == 404 and "no dead letter 999" in missing.text
+
+
+async def test_a_dead_letter_only_another_service_may_publish_has_no_replay_button(
+    ui_stack: UiStack,
+) -> None:
+    # The trigger service reads every platform event: one it cannot parse is dead-lettered.
+    await ui_stack.stack.gateway_service.bus.nats.publish(
+        "run.completed", b"not json", {"ce-id": new_id(), "Nats-Msg-Id": new_id()}
+    )
+
+    async def listed() -> list[dict[str, Any]]:
+        return (await ui_stack.api.get("/v1/dlq?subject=run.completed")).json()  # type: ignore[no-any-return]
+
+    [entry] = await eventually(listed)  # type: ignore[misc]
+    async with ui_stack.signed_in() as browser:
+        page = (await browser.get("/events/dead-letters")).text
+        path = f"/events/dead-letters/{entry['id']}/replay"
+        answer = await browser.post(path, data={"csrf": csrf_of(page)})
+
+    assert f'action="{path}"' not in page
+    assert "only the service that owns run.completed publishes it" in page
+    assert answer.status_code == 200 and "not replayed: only the service that owns" in answer.text
+    assert f'<tr data-letter="{entry["id"]}">' in answer.text  # still there

@@ -86,6 +86,7 @@ async def _dead_letters(
         problem=problem,
         replayed=replayed,
         can_replay=_may_replay(viewer),
+        replayable=dead_letters.replayable,
     )
 
 
