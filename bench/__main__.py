@@ -3,12 +3,13 @@
 import argparse
 import asyncio
 
-from bench import artifacts, cli, executor, registry, runs, scheduler, triggers
+from bench import artifacts, cli, executor, monitors, registry, runs, scheduler, triggers
 
 BENCHMARKS = {
     "runs": runs.main,
     "executor": executor.main,
     "triggers": triggers.main,
+    "monitors": monitors.main,
     "scheduler": scheduler.main,
     "registry": registry.main,
     "artifacts": artifacts.main,

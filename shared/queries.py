@@ -166,6 +166,7 @@ TRIGGERS_ENABLE = "svc.trigger.enable"
 TRIGGERS_FIRE = "svc.trigger.fire"
 TRIGGERS_HISTORY = "svc.trigger.history"
 TRIGGERS_TEST = "svc.trigger.test"
+MONITORS_POINTS = "svc.trigger.points"
 
 
 class ApplySpec(BaseModel):

@@ -50,7 +50,7 @@ class Tail(NamedTuple):
     subject: str | None
 
 
-def _tailed(subject: Annotated[str | None, Query(description=SUBJECT_HELP)] = None) -> Tail:
+def tail_of(subject: Annotated[str | None, Query(description=SUBJECT_HELP)] = None) -> Tail:
     if subject is None:
         return Tail(EVENTS, None)
     tokens = subject.split(".")
@@ -73,7 +73,7 @@ def _kinds() -> str:
 
 KnownRun = Annotated[dict[str, Any], Depends(_known_run)]
 ResumedAfter = Annotated[int | None, Depends(_resumed_after)]
-Tailed = Annotated[Tail, Depends(_tailed)]
+Tailed = Annotated[Tail, Depends(tail_of)]
 
 
 @router.get("/runs/{run_id}/logs/stream", response_class=EventSourceResponse)
@@ -113,14 +113,20 @@ async def stream_events(
     request: Request, tail: Tailed, after: ResumedAfter
 ) -> AsyncIterator[ServerSentEvent]:
     """Events as they are published (after `Last-Event-ID`, if given): each an event named
-    for its subject, `{subject, data}`."""
+    for its subject, `{subject, id, time, data}` (the event's own id and time)."""
     deadline = time.monotonic() + request.app.state.settings.stream_max_s
     bus: Bus = request.app.state.service.bus
     stream = tail.stream
     async for batch in bus.nats.tail(stream.name, tail.subject, after=after, idle_s=1.0):
         for message in batch:
             seq = str(message.metadata.sequence.stream)
-            body = {"subject": message.subject, "data": _json(message.data)}
+            headers = message.headers or {}
+            body = {
+                "subject": message.subject,
+                "id": headers.get("ce-id"),
+                "time": headers.get("ce-time"),
+                "data": _json(message.data),
+            }
             yield ServerSentEvent(event=message.subject, data=body, id=f"{stream.name}:{seq}")
         if time.monotonic() > deadline:
             return

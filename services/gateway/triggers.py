@@ -10,6 +10,7 @@ from services.gateway.names import checked
 from services.gateway.scopes import Scope, needs
 from shared.durations import seconds
 from shared.queries import (
+    MONITORS_POINTS,
     TRIGGERS_APPLY,
     TRIGGERS_ENABLE,
     TRIGGERS_FIRE,
@@ -26,6 +27,7 @@ from shared.queries import (
 
 router = APIRouter(route_class=JsonRoute, tags=["triggers and monitors"])
 TriggerName = Annotated[str, Depends(checked("trigger"))]
+MonitorName = Annotated[str, Depends(checked("monitor"))]
 SpecText = Annotated[str, Body(media_type="application/yaml", description="The YAML spec.")]
 
 
@@ -51,6 +53,15 @@ async def fire(
 ) -> Any:
     """Fire by hand; params given here override the trigger's."""
     return await ask(request, TRIGGERS_FIRE, Fire(name=name, params=params or {}))
+
+
+@router.get("/monitors/{name}/points")
+@needs(Scope.READ)
+async def points(
+    name: MonitorName, request: Request, limit: Annotated[int, Query(ge=1, le=1000)] = 500
+) -> Any:
+    """The newest points the monitor saw (`at`, `value`, `run_id`), oldest first."""
+    return await ask(request, MONITORS_POINTS, Named(name=name, kind="monitor", limit=limit))
 
 
 def _routes(kind: str) -> None:

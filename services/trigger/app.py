@@ -16,6 +16,7 @@ from shared.bus import CUSTOM, EVENTS
 from shared.events import MetricLogged, MetricsLogged
 from shared.periodic import every
 from shared.queries import (
+    MONITORS_POINTS,
     TRIGGERS_APPLY,
     TRIGGERS_ENABLE,
     TRIGGERS_FIRE,
@@ -65,6 +66,7 @@ def build_app(settings: TriggerSettings, *, tracing: TracerProvider | None = Non
     service.answer(TRIGGERS_ENABLE, Enable, commands.enable)
     service.answer(TRIGGERS_FIRE, Fire, commands.fire)
     service.answer(TRIGGERS_HISTORY, Named, commands.history)
+    service.answer(MONITORS_POINTS, Named, commands.points)
     service.answer(TRIGGERS_TEST, DryRun, lambda request: dry_run(bus, request))
 
     def caught_up() -> datetime | None:

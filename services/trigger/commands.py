@@ -135,6 +135,16 @@ class Commands:
             firings = await store.history(session, query.name, query.limit)
         return Reply(result=[_plain(f) for f in firings])
 
+    async def points(self, query: Named) -> Reply:
+        """The newest points a monitor saw, oldest first: its chart's data."""
+        async with self.triggers.sessions() as session:
+            if await store.get(session, query.name, "monitor") is None:
+                return _missing(query)
+            found = await store.monitor_points(session, query.name, query.limit)
+        return Reply(
+            result=[{"at": p.at.isoformat(), "value": p.value, "run_id": p.run_id} for p in found]
+        )
+
 
 def _digest(document: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()

@@ -3,13 +3,14 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import delete, func, insert, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.trigger.tables import (
     FiringRow,
     MonitorEventRow,
+    MonitorPointRow,
     MonitorStateRow,
     ScheduleRow,
     SeenRow,
@@ -153,3 +154,37 @@ async def monitor_history(session: AsyncSession, monitor: str, limit: int) -> li
         .limit(limit)
     )
     return list((await session.exec(query)).all())
+
+
+async def monitor_points(session: AsyncSession, monitor: str, limit: int) -> list[MonitorPointRow]:
+    """The newest `limit` points the monitor saw, oldest first."""
+    query = (
+        select(MonitorPointRow)
+        .where(MonitorPointRow.monitor == monitor)
+        .order_by(col(MonitorPointRow.at).desc())
+        .limit(limit)
+    )
+    return list(reversed((await session.exec(query)).all()))
+
+
+async def keep_points(session: AsyncSession, points: list[dict[str, Any]]) -> None:
+    """Store the points monitors saw: one statement for a batch (not an object a point)."""
+    if points:
+        await session.exec(insert(MonitorPointRow), params=points)
+
+
+async def forget_old_points(session: AsyncSession, monitor: str, keep: int) -> None:
+    """Keep the newest `keep` points of a monitor (ties at the cut-off time stay)."""
+    cutoff = (
+        select(MonitorPointRow.at)
+        .where(MonitorPointRow.monitor == monitor)
+        .order_by(col(MonitorPointRow.at).desc())
+        .offset(keep - 1)  # the oldest point kept
+        .limit(1)
+        .scalar_subquery()
+    )
+    await session.exec(
+        delete(MonitorPointRow)
+        .where(col(MonitorPointRow.monitor) == monitor)
+        .where(col(MonitorPointRow.at) < cutoff)
+    )

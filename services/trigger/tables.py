@@ -84,7 +84,25 @@ class MonitorEventRow(SQLModel, table=True):
     run_id: str | None = None
 
 
+class MonitorPointRow(SQLModel, table=True):
+    """A point a monitor saw: its chart's data (the newest KEPT_POINTS of each monitor)."""
+
+    __tablename__ = "monitor_points"
+
+    id: str = Field(primary_key=True)
+    monitor: str = Field(index=True)
+    at: datetime = Field(sa_type=UTCDateTime, index=True)
+    value: float
+    run_id: str | None = None
+
+
 # What this service's migrations build (tests/integration/test_migrations.py holds them to it).
 METADATA = service_metadata(
-    TriggerRow, FiringRow, SeenRow, ScheduleRow, MonitorStateRow, MonitorEventRow
+    TriggerRow,
+    FiringRow,
+    SeenRow,
+    ScheduleRow,
+    MonitorStateRow,
+    MonitorEventRow,
+    MonitorPointRow,
 )

@@ -19,6 +19,8 @@ from shared.events import (
 )
 from shared.trigger_specs import MonitorSpec
 
+KEPT_POINTS = 10_000  # of each monitor, for its chart
+
 
 class Monitors:
     def __init__(self, triggers: Triggers) -> None:
@@ -35,6 +37,7 @@ class Monitors:
             return
         async with self.triggers.writing() as tx:
             states: dict[str, MonitorState] = {}
+            seen: list[dict[str, Any]] = []  # each point each monitor saw, for its chart
             for envelope in envelopes:
                 event = envelope.data
                 labels = {**event.labels, **({"run_id": event.run_id} if event.run_id else {})}
@@ -52,8 +55,11 @@ class Monitors:
                         verdict = observe(spec, state, Point(at, point.value))
                         states[spec.name] = verdict.state
                         _record(tx, spec, verdict, at, event.run_id)
+                        seen.append(_point(spec, at, point.value, event.run_id))
+            await store.keep_points(tx.session, seen)
             for name, state in states.items():
                 await tx.session.merge(MonitorStateRow(monitor=name, state=_dump(state)))
+                await store.forget_old_points(tx.session, name, KEPT_POINTS)
 
     async def check_durations(self) -> None:
         """A `for` duration can run out between points: check breached monitors on the clock."""
@@ -107,6 +113,10 @@ def _record(tx: Tx, spec: MonitorSpec, verdict: Verdict, at: datetime, run_id: s
             run_id=run_id,
         )
     )
+
+
+def _point(spec: MonitorSpec, at: datetime, value: float, run_id: str | None) -> dict[str, Any]:
+    return {"id": new_id(), "monitor": spec.name, "at": at, "value": value, "run_id": run_id}
 
 
 async def _load(tx: Tx, name: str) -> MonitorState:

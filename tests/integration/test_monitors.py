@@ -7,8 +7,10 @@ from typing import Any
 
 import pytest
 
+from services.trigger import store as trigger_store
 from shared.bus import EVENTS, now
-from tests.conftest import eventually
+from shared.db import create_engine, sessionmaker
+from tests.conftest import eventually, service_db
 from tests.integration.conftest import Stack, start_stack, stop_stack, wait_run
 from tests.integration.test_triggers import apply, fired, history, publish
 
@@ -168,3 +170,27 @@ event: {subject: ext.orders.placed, where: {shop: a}}
     assert result["would"][0]["command"] == ["echo", "a 10"]
     shown = (await stack.http.get("/v1/triggers/big-orders")).status_code
     assert shown == 404  # nothing was applied
+
+
+async def test_a_monitor_keeps_only_its_newest_points_and_leaves_others_alone(
+    stack: Stack, db: tuple[str, str]
+) -> None:
+    await apply(stack, ACCURACY, "monitors")  # the trigger service's tables are migrated
+    start = now()
+    points = [
+        {"id": f"{name}-{i}", "monitor": name, "at": start + timedelta(seconds=i), "value": i}
+        for name in ("kept", "other")
+        for i in range(5)
+    ]
+    url, schema = service_db(db, "trigger")
+    engine = create_engine(url, schema)
+    async with sessionmaker(engine)() as session:
+        await trigger_store.keep_points(session, points)
+        await trigger_store.forget_old_points(session, "kept", 2)
+        kept = await trigger_store.monitor_points(session, "kept", 10)
+        other = await trigger_store.monitor_points(session, "other", 10)
+        await session.commit()
+    await engine.dispose()
+
+    assert [p.value for p in kept] == [3, 4]  # the newest two, oldest first
+    assert len(other) == 5

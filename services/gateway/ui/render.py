@@ -23,6 +23,9 @@ NAV = [
     ("Components", "/components"),
     ("Datasets", "/datasets"),
     ("Models", "/models"),
+    ("Triggers", "/triggers"),
+    ("Monitors", "/monitors"),
+    ("Events", "/events"),
 ]
 
 

@@ -7,7 +7,17 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from services.gateway.auth import principal_of
 from services.gateway.scopes import Scope, needs
-from services.gateway.ui import catalog, datasets, models, pipelines, previews, runs, session
+from services.gateway.ui import (
+    automation,
+    catalog,
+    datasets,
+    events,
+    models,
+    pipelines,
+    previews,
+    runs,
+    session,
+)
 from services.gateway.ui.render import render, static
 
 router = APIRouter(include_in_schema=False)
@@ -19,6 +29,8 @@ AREAS = [
     datasets,
     models,
     catalog,
+    automation,
+    events,
 ]
 __all__ = ["router", "static"]
 
