@@ -10,10 +10,6 @@ if TYPE_CHECKING:
     from playwright.sync_api import Page
 
 TRIGGER = "retrain-on-new-iris"
-# The page starts on /runs, whose table refreshes itself once its live stream opens: leaving
-# before that refresh ends would cut it (a failed request), so each test waits for it.
-RUNS_REFRESHED = """() => performance.getEntriesByType("resource")
-  .some((entry) => entry.name.includes("/runs?fragment=true"))"""
 MONITOR = "iris-accuracy"
 
 
@@ -21,7 +17,6 @@ def test_the_quickstart_triggers_history_shows_its_firing_with_its_run_link(
     ui_stack: Stack, page: tuple["Page", Watched]
 ) -> None:
     tab, watched = page
-    tab.wait_for_function(RUNS_REFRESHED)
     found = ui_stack.client.request("GET", f"/v1/triggers/{TRIGGER}/history").json()
     [firing] = [f for f in found if f["status"] == "fired"]
     tab.goto("/triggers")
@@ -39,7 +34,6 @@ def test_the_quickstart_monitor_shows_a_chart_with_its_threshold_and_crossing(
     ui_stack: Stack, page: tuple["Page", Watched]
 ) -> None:
     tab, watched = page
-    tab.wait_for_function(RUNS_REFRESHED)
     tab.goto("/monitors")
     assert "enabled" in tab.locator(f"tr[data-monitor='{MONITOR}']").inner_text()
     tab.click(f"a[href='/monitors/{MONITOR}']")
@@ -69,7 +63,6 @@ def test_the_events_page_shows_an_event_published_after_it_loaded(
     ui_stack: Stack, page: tuple["Page", Watched]
 ) -> None:
     tab, watched = page
-    tab.wait_for_function(RUNS_REFRESHED)
     tab.goto("/events?subject=run.>")
     tab.wait_for_selector("#tail-status:has-text('live')")
 
@@ -89,7 +82,6 @@ def test_a_bad_subject_is_a_message_and_the_dead_letters_page_loads_clean(
     ui_stack: Stack, page: tuple["Page", Watched]
 ) -> None:
     tab, watched = page
-    tab.wait_for_function(RUNS_REFRESHED)
     tab.goto("/events?subject=run..x")
     assert "is not a subject" in tab.locator("[role=alert]").inner_text()
     tab.click("a[href='/events/dead-letters']")
