@@ -82,6 +82,8 @@ class RunView(BaseModel):
     exit_code: int | None = None
     error: str = ""
     provenance: dict[str, Any] = Field(default_factory=dict)
+    backend: str = Field("local", description="Executor backend: local or docker.")
+    image: str | None = Field(None, description="Container image (docker backend).")
     tags: dict[str, str] = Field(default_factory=dict)
     artifacts: list[RunArtifact] = Field(default_factory=list, description="Logged with the SDK.")
     logs: FileEntry | None = Field(None, description="Archive of its output, once it ended.")

@@ -92,6 +92,8 @@ def to_view(run: Run) -> RunView:
         exit_code=run.exit_code,
         error=run.error,
         provenance=run.provenance,
+        backend=run.backend,
+        image=run.image,
         tags=run.tags,
         artifacts=list(run.artifacts),
         logs=run.logs,

@@ -55,6 +55,40 @@ def cause_chain(run: RunView) -> list[Link]:
     return chain
 
 
+@dataclass(frozen=True)
+class Passed:
+    """An input or output of a run: what it is, and the page of that dataset or model."""
+
+    direction: str  # input | output
+    name: str
+    type: str
+    what: str
+    href: str | None
+
+
+def inputs_and_outputs(run: RunView) -> list[Passed]:
+    """Inputs link to the exact version they read; dataset and model outputs to their
+    dataset or model (whose versions name the run that made each)."""
+    rows = []
+    for name, ref in run.inputs.items():
+        what = f"{ref.name}@{ref.version}" if ref.version else ref.name
+        rows.append(
+            Passed("input", name, ref.type, what, _version_page(ref.type, ref.name, ref.version))
+        )
+    for name, out in run.outputs.items():
+        files = ", ".join(f.path for f in out.files)
+        page = _version_page(out.type, out.name, None) if out.name else None
+        rows.append(Passed("output", name, out.type, out.name or files, page))
+    return rows
+
+
+def _version_page(kind: str, name: str, version: int | None) -> str | None:
+    if kind not in ("dataset", "model"):
+        return None
+    page = f"/{kind}s/{_part(name)}"
+    return f"{page}/versions/{version}" if version else page
+
+
 def provenance(run: RunView) -> list[tuple[str, str]]:
     """Where the run's code came from (repo, branch, commit, path, dirty), as recorded."""
     known = run.provenance

@@ -52,6 +52,7 @@ async def run_page(request: Request, run_id: str) -> Response:
         can_run=can_run,
         chain=run_views.cause_chain(run),
         code=run_views.provenance(run),
+        passed=run_views.inputs_and_outputs(run),
         asked=run_views.resources(run),
         moments=run_views.timeline(run, datetime.now(UTC)),
         lasted=run_views.lasted,

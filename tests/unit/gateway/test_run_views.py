@@ -3,7 +3,15 @@
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from services.gateway.ui.run_views import Link, cause_chain, lasted, provenance, resources, timeline
+from services.gateway.ui.run_views import (
+    Link,
+    cause_chain,
+    inputs_and_outputs,
+    lasted,
+    provenance,
+    resources,
+    timeline,
+)
 from shared.queries import RunView
 
 T0 = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
@@ -110,3 +118,23 @@ def test_the_timeline_says_how_long_each_state_lasted_and_the_last_runs_on() -> 
         "10.0 min",
         "",
     )
+
+
+def test_inputs_link_to_the_version_read_and_outputs_to_their_dataset_or_model() -> None:
+    inputs = {
+        "data": {"type": "dataset", "name": "iris", "version": 2},
+        "blob": {"type": "file", "name": "a" * 64},
+    }
+    outputs = {
+        "model": {"type": "model", "name": "iris classifier"},
+        "report": {"type": "file", "files": [{"path": "r.txt", "size": 1, "sha256": "b" * 64}]},
+    }
+
+    rows = inputs_and_outputs(run(inputs=inputs, outputs=outputs))
+
+    assert [(r.direction, r.name, r.what, r.href) for r in rows] == [
+        ("input", "data", "iris@2", "/datasets/iris/versions/2"),
+        ("input", "blob", "a" * 64, None),
+        ("output", "model", "iris classifier", "/models/iris%20classifier"),
+        ("output", "report", "r.txt", None),
+    ]
