@@ -10,15 +10,14 @@ from fastapi.responses import HTMLResponse, Response
 from services.gateway.ask import ask
 from services.gateway.scopes import Scope, needs
 from services.gateway.ui import pipeline_views, session
+from services.gateway.ui.lookups import run_of
 from services.gateway.ui.render import not_found, render
 from services.gateway.ui.spec_text import highlighted, spec_yaml
 from shared.queries import (
     COMPONENT_GET,
     PIPELINE_GET,
-    RUNS_GET,
     RUNS_LIST,
     RefQuery,
-    RunGet,
     RunList,
     RunView,
 )
@@ -51,12 +50,7 @@ async def run_steps(request: Request, run_id: str) -> Response:
     """A pipeline run's steps: the run page's fragment (htmx asks), or a page of its own."""
     if await session.viewer(request) is None:
         return session.to_login(request)
-    try:
-        run = RunView.model_validate(await ask(request, RUNS_GET, RunGet(run_id=run_id)))
-    except HTTPException as err:
-        if err.status_code != 404:
-            raise
-        return not_found(request, f"no run with id {run_id!r}")
+    run = await run_of(request, run_id)
     if run.kind != "pipeline":
         return not_found(request, f"run {run_id!r} is not a pipeline run: it has no steps")
     spec = await _run_spec(request, run)

@@ -14,10 +14,10 @@ from services.gateway.ask import ask
 from services.gateway.scopes import Scope, needs
 from services.gateway.ui import previews_views as views
 from services.gateway.ui import session
-from services.gateway.ui.render import not_found, render
+from services.gateway.ui.lookups import run_of
+from services.gateway.ui.render import render
 from shared import artifacts as contract
 from shared.artifacts import BadKey, BlobInfo, BlobQuery, Preview, check_digest
-from shared.queries import RUNS_GET, RunGet, RunView
 
 router = APIRouter(include_in_schema=False)
 Name = Annotated[str, Query(max_length=contract.MAX_KEY_BYTES)]
@@ -35,12 +35,7 @@ async def run_artifacts(request: Request, run_id: str) -> Response:
     """The run page's section: its logged artifacts and outputs' files, the first previewed."""
     if await session.viewer(request) is None:
         return session.to_login(request)
-    try:
-        run = RunView.model_validate(await ask(request, RUNS_GET, RunGet(run_id=run_id)))
-    except HTTPException as err:
-        if err.status_code != 404:
-            raise
-        return not_found(request, f"no run with id {run_id!r}")
+    run = await run_of(request, run_id)
     listing = views.listing(views.run_files(run))
     inline = sorted(listing.inline)
     shown = await asyncio.gather(*(_listed(request, sha256) for sha256 in inline))

@@ -4,15 +4,16 @@ page asks the services as the /v1 routes do, and renders a template."""
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from services.gateway import runs as runs_api
 from services.gateway.ask import ask
 from services.gateway.scopes import Requirement, Scope, needs, requirement_of
 from services.gateway.ui import run_views, session, views
-from services.gateway.ui.render import forbidden, not_found, render
-from shared.queries import RUNS_GET, RUNS_LIST, RunGet, RunView
+from services.gateway.ui.lookups import run_of
+from services.gateway.ui.render import forbidden, render
+from shared.queries import RUNS_LIST, RunView
 
 router = APIRouter(include_in_schema=False)
 PAGE = 50
@@ -37,12 +38,7 @@ async def run_page(request: Request, run_id: str) -> Response:
     viewer = await session.viewer(request)
     if viewer is None:
         return session.to_login(request)
-    try:
-        run = RunView.model_validate(await ask(request, RUNS_GET, RunGet(run_id=run_id)))
-    except HTTPException as err:
-        if err.status_code != 404:
-            raise
-        return not_found(request, f"no run with id {run_id!r}")
+    run = await run_of(request, run_id)
     can_run = session.allowed(viewer, _needed(runs_api.abort_run))
     return render(
         request,
