@@ -54,11 +54,8 @@ async def login(
 ) -> Response:
     principal = await principal_of(request, token)
     if principal is None or principal.run_id is not None:
-        message = "unknown, revoked or expired token"
-        return render(request, "login.html", next=_local(next), message=message, status=401)
-    response = RedirectResponse(_local(next), status_code=303)
-    session.sign_in(response, token, secure=request.url.scheme == "https")
-    return response
+        return _refused(request, next, "unknown, revoked or expired token", 401)
+    return _signed_in(request, token, next)
 
 
 @router.get("/login/link/{code}")
@@ -67,11 +64,9 @@ async def login_by_link(request: Request, code: str, next: str = "/runs") -> Res
     """A one-time link (`boxops ui` opens one): signs in with the token that asked for it."""
     token = request.app.state.login_links.redeem(code)
     if token is None:
-        message = "this sign-in link was used already or has expired: log in with your token"
-        return render(request, "login.html", next=_local(next), message=message, status=410)
-    response = RedirectResponse(_local(next), status_code=303)
-    session.sign_in(response, token, secure=request.url.scheme == "https")
-    return response
+        why = "this sign-in link was used already or has expired: log in with your token"
+        return _refused(request, next, why, 410)
+    return _signed_in(request, token, next)
 
 
 @router.post("/logout")
@@ -81,6 +76,16 @@ async def logout(request: Request, csrf: Annotated[str, Form()] = "") -> Respons
     response = RedirectResponse("/login", status_code=303)
     session.sign_out(response)
     return response
+
+
+def _signed_in(request: Request, token: str, next: str) -> Response:
+    response = RedirectResponse(_local(next), status_code=303)
+    session.sign_in(response, token, secure=request.url.scheme == "https")
+    return response
+
+
+def _refused(request: Request, next: str, message: str, status: int) -> Response:
+    return render(request, "login.html", next=_local(next), message=message, status=status)
 
 
 def _local(path: str) -> str:
