@@ -1,0 +1,85 @@
+"""A metric's series read for a chart, thinned in the database: of a run's 200,000 points
+only the few hundred kept leave it (thinning.py says which), on SQLite and PostgreSQL."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, cast
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import distinct_on
+from sqlmodel import col
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.scheduler.tables import MetricRow
+from services.scheduler.thinning import Slices, kept, slices
+
+Axis = Literal["step", "time"]
+Row = sa.Row[*tuple[Any, ...]]
+Query = sa.Select[*tuple[Any, ...]]
+EPOCH_JULIAN_DAY = 2440587.5
+MS_A_DAY = 86_400_000
+
+
+@dataclass(frozen=True)
+class Series:
+    total: int  # the metric's points
+    count: int  # those on the axis (with a step, for the steps' axis)
+    points: list[Row]  # id, step, at, value, x: in the axis' order
+
+
+async def read_series(
+    session: AsyncSession, run_id: str, name: str, axis: Axis, limit: int
+) -> Series | None:
+    """The metric's points along `axis`, at most `limit` of them; None if the run has no
+    metric of that name."""
+    connection = await session.connection()
+    x = _axis(axis, connection.dialect.name)
+    of = sa.and_(col(MetricRow.run_id) == run_id, col(MetricRow.name) == name)
+    bounds = sa.select(sa.func.count(), sa.func.count(x), sa.func.min(x), sa.func.max(x))
+    total, count, lo, hi = (await connection.execute(bounds.where(of))).one()
+    if not total:
+        return None
+    on_axis = sa.and_(of, x.is_not(None))
+    if count <= limit:
+        query = _point(x).where(on_axis).order_by(x, col(MetricRow.at))
+        return Series(total, count, list((await connection.execute(query)).all()))
+    found: list[Row] = []
+    for query in _thinned(x, on_axis, slices(lo, hi, limit), connection.dialect.name):
+        found += (await connection.execute(query)).all()
+    return Series(total, count, kept(found, lambda p: (p.x, p.at), limit))
+
+
+def _axis(axis: Axis, dialect: str) -> sa.ColumnElement[int]:
+    """The x of a point, an integer: its step, or when it was measured in ms since 1970."""
+    if axis == "step":
+        return cast(sa.ColumnElement[int], col(MetricRow.step))
+    at = col(MetricRow.at)
+    if dialect == "sqlite":  # stored as text: julianday() reads it
+        days = sa.func.julianday(at) - EPOCH_JULIAN_DAY
+        return sa.cast(days * MS_A_DAY, sa.BigInteger)
+    return sa.cast(sa.extract("epoch", at) * 1000, sa.BigInteger)
+
+
+def _point(x: sa.ColumnElement[int]) -> Query:
+    fields = (MetricRow.id, MetricRow.step, MetricRow.at, MetricRow.value)
+    return sa.select(*(col(f) for f in fields), x.label("x"))
+
+
+def _thinned(
+    x: sa.ColumnElement[int], on_axis: sa.ColumnElement[bool], cut: Slices, dialect: str
+) -> Sequence[Query]:
+    """The queries of the first and last points, and of each slice's lowest and highest."""
+    value, at = col(MetricRow.value), col(MetricRow.at)
+    first = _point(x).where(on_axis, x == cut.lo).order_by(at).limit(1)
+    last = _point(x).where(on_axis, x == cut.hi).order_by(at.desc()).limit(1)
+    # Integer division on both databases: (x - lo) * count // width, as Slices.of.
+    part = ((x - cut.lo) * cut.count).op("/")(sa.literal(cut.width, sa.BigInteger))
+    if dialect == "sqlite":
+        # SQLite's bare columns: with one min() or max(), the others come from its row.
+        # One pass each, no sort (a window or DISTINCT ON sorts all the points).
+        lowest = _point(x).add_columns(sa.func.min(value)).where(on_axis).group_by(part)
+        highest = _point(x).add_columns(sa.func.max(value)).where(on_axis).group_by(part)
+    else:
+        lowest = _point(x).where(on_axis).ext(distinct_on(part)).order_by(part, value)
+        highest = _point(x).where(on_axis).ext(distinct_on(part)).order_by(part, value.desc())
+    return first, last, lowest, highest
