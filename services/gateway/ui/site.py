@@ -7,13 +7,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from services.gateway.auth import principal_of
 from services.gateway.scopes import Scope, needs
-from services.gateway.ui import runs, session
+from services.gateway.ui import metrics, runs, session
 from services.gateway.ui.render import render, static
 
 router = APIRouter(include_in_schema=False)
 # Each area of the UI, a module with its own router.
 AREAS = [
     runs,
+    metrics,
 ]
 __all__ = ["router", "static"]
 
