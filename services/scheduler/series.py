@@ -3,6 +3,7 @@ only the few hundred kept leave it (thinning.py says which), on SQLite and Postg
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal, cast
 
 import sqlalchemy as sa
@@ -34,19 +35,37 @@ async def read_series(
     metric of that name."""
     connection = await session.connection()
     x = _axis(axis, connection.dialect.name)
+    # The bounds, and the first and last points, found by the stored column: only the
+    # slices need each point's x computed (a time's, on SQLite, parsed from text).
+    stored = col(MetricRow.step) if axis == "step" else col(MetricRow.at)
     of = sa.and_(col(MetricRow.run_id) == run_id, col(MetricRow.name) == name)
-    bounds = sa.select(sa.func.count(), sa.func.count(x), sa.func.min(x), sa.func.max(x))
-    total, count, lo, hi = (await connection.execute(bounds.where(of))).one()
+    bounds = sa.select(
+        sa.func.count(), sa.func.count(stored), sa.func.min(stored), sa.func.max(stored)
+    )
+    total, count, first, last = (await connection.execute(bounds.where(of))).one()
     if not total:
         return None
-    on_axis = sa.and_(of, x.is_not(None))
+    on_axis = sa.and_(of, stored.is_not(None))
     if count <= limit:
-        query = _point(x).where(on_axis).order_by(x, col(MetricRow.at))
+        query = _point(x).where(on_axis).order_by(stored, col(MetricRow.at))
         return Series(total, count, list((await connection.execute(query)).all()))
+    at = col(MetricRow.at)
+    ends = [
+        _point(x).where(on_axis, stored == first).order_by(at).limit(1),
+        _point(x).where(on_axis, stored == last).order_by(at.desc()).limit(1),
+    ]
+    cut = slices(_integer(first), _integer(last), limit)
     found: list[Row] = []
-    for query in _thinned(x, on_axis, slices(lo, hi, limit), connection.dialect.name):
+    for query in [*ends, *_extremes(x, on_axis, cut, connection.dialect.name)]:
         found += (await connection.execute(query)).all()
     return Series(total, count, kept(found, lambda p: (p.x, p.at), limit))
+
+
+def _integer(bound: int | datetime | None) -> int:
+    """A bound on the axis as its x: a step, or a time in ms since 1970."""
+    if isinstance(bound, datetime):
+        return round(bound.timestamp() * 1000)
+    return bound or 0  # not None: more points on the axis than the limit
 
 
 def _axis(axis: Axis, dialect: str) -> sa.ColumnElement[int]:
@@ -65,13 +84,11 @@ def _point(x: sa.ColumnElement[int]) -> Query:
     return sa.select(*(col(f) for f in fields), x.label("x"))
 
 
-def _thinned(
+def _extremes(
     x: sa.ColumnElement[int], on_axis: sa.ColumnElement[bool], cut: Slices, dialect: str
 ) -> Sequence[Query]:
-    """The queries of the first and last points, and of each slice's lowest and highest."""
-    value, at = col(MetricRow.value), col(MetricRow.at)
-    first = _point(x).where(on_axis, x == cut.lo).order_by(at).limit(1)
-    last = _point(x).where(on_axis, x == cut.hi).order_by(at.desc()).limit(1)
+    """The queries of each slice's lowest and highest points."""
+    value = col(MetricRow.value)
     # Integer division on both databases: (x - lo) * count // width, as Slices.of.
     part = ((x - cut.lo) * cut.count).op("/")(sa.literal(cut.width, sa.BigInteger))
     if dialect == "sqlite":
@@ -82,4 +99,4 @@ def _thinned(
     else:
         lowest = _point(x).where(on_axis).ext(distinct_on(part)).order_by(part, value)
         highest = _point(x).where(on_axis).ext(distinct_on(part)).order_by(part, value.desc())
-    return first, last, lowest, highest
+    return lowest, highest
