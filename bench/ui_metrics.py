@@ -1,6 +1,8 @@
 """A chart's data: one metric of 200,000 points, thinned by the scheduler to at most 1,000
 and served by the gateway (`GET /v1/runs/{id}/metrics/{name}/series`), end to end over
-HTTP with a kept-alive client, on the embedded stack with SQLite and with PostgreSQL.
+HTTP with a kept-alive client, on the embedded stack with SQLite and with PostgreSQL; and
+the CPU the scheduler and the gateway spent a request (on a busy machine the wall time
+waits for a core; PostgreSQL's own work is not in that CPU figure).
 
 The points are sent as the SDK sends them: batches to `POST /v1/sdk/runs/{id}/metrics`.
 """
@@ -11,8 +13,8 @@ import time
 
 import httpx
 
-from bench.embedded import embedded
-from bench.stats import summary
+from bench.embedded import embedded, service_pids
+from bench.stats import cpu_s, summary
 from bench.triggers import _fresh_pg_database
 from boxops.home import api_token
 
@@ -30,10 +32,11 @@ async def main() -> None:
             async with httpx.AsyncClient(
                 base_url=state.gateway_url, headers=headers, timeout=60
             ) as http:
-                await _measure(label, http)
+                pids = await service_pids(home, state)
+                await _measure(label, http, [pids["scheduler"], pids["gateway"]])
 
 
-async def _measure(label: str, http: httpx.AsyncClient) -> None:
+async def _measure(label: str, http: httpx.AsyncClient, pids: list[int]) -> None:
     run_id = (await http.post("/v1/runs", json={"command": ["true"]})).json()["id"]
     began = time.perf_counter()
     for start in range(0, POINTS, BATCH):
@@ -46,13 +49,16 @@ async def _measure(label: str, http: httpx.AsyncClient) -> None:
         route = f"/v1/runs/{run_id}/metrics/loss/series"
         params = {"points": SHOWN, "x": axis}
         took = []
+        cpu_before = sum(map(cpu_s, pids))
         for _ in range(REQUESTS):
             sent = time.perf_counter()
             answer = await http.get(route, params=params)
             took.append(time.perf_counter() - sent)
             answer.raise_for_status()
+        cpu_ms = (sum(map(cpu_s, pids)) - cpu_before) / REQUESTS * 1000
         shown = len(answer.json()["points"])
         print(summary(f"{label}: chart data by {axis} ({shown} pts)", took))
+        print(f"{label}: scheduler + gateway CPU a request, by {axis}   {cpu_ms:.0f} ms")
 
 
 def _point(i: int) -> dict[str, object]:

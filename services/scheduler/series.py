@@ -55,6 +55,10 @@ async def read_series(
         _point(x).where(on_axis, stored == last).order_by(at.desc()).limit(1),
     ]
     cut = slices(_integer(first), _integer(last), limit)
+    if connection.dialect.name == "postgresql":
+        # Its slices' points are found by sorting the series: in memory, not on disk
+        # (the default 4 MB holds ~50,000 points); for this read's transaction only.
+        await connection.execute(sa.text("SET LOCAL work_mem = '64MB'"))
     found: list[Row] = []
     for query in [*ends, *_extremes(x, on_axis, cut, connection.dialect.name)]:
         found += (await connection.execute(query)).all()
