@@ -19,6 +19,7 @@ Row = sa.Row[*tuple[Any, ...]]
 Query = sa.Select[*tuple[Any, ...]]
 EPOCH_JULIAN_DAY = 2440587.5
 MS_A_DAY = 86_400_000
+ROWID = sa.literal_column("run_metrics.rowid", sa.Integer).label("rowid")
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,11 @@ async def read_series(
     found: list[Row] = []
     for query in [*ends, *_extremes(x, on_axis, cut, connection.dialect.name)]:
         found += (await connection.execute(query)).all()
+    if connection.dialect.name == "sqlite":  # rows by their rowid, found in the slices
+        rowids = [row.rowid for row in found[len(ends) :]]
+        found = found[: len(ends)]
+        query = _point(x).where(ROWID.in_(rowids))
+        found += (await connection.execute(query)).all()
     return Series(total, count, kept(found, lambda p: (p.x, p.at), limit))
 
 
@@ -98,8 +104,9 @@ def _extremes(
     if dialect == "sqlite":
         # SQLite's bare columns: with one min() or max(), the others come from its row.
         # One pass each, no sort (a window or DISTINCT ON sorts all the points).
-        lowest = _point(x).add_columns(sa.func.min(value)).where(on_axis).group_by(part)
-        highest = _point(x).add_columns(sa.func.max(value)).where(on_axis).group_by(part)
+        # Only each point's rowid goes through the grouping's sort: a narrow record.
+        lowest = sa.select(ROWID, sa.func.min(value)).where(on_axis).group_by(part)
+        highest = sa.select(ROWID, sa.func.max(value)).where(on_axis).group_by(part)
     else:
         lowest = _point(x).where(on_axis).ext(distinct_on(part)).order_by(part, value)
         highest = _point(x).where(on_axis).ext(distinct_on(part)).order_by(part, value.desc())
