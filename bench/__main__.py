@@ -3,7 +3,17 @@
 import argparse
 import asyncio
 
-from bench import artifacts, cli, executor, monitors, registry, runs, scheduler, triggers
+from bench import (
+    artifacts,
+    cli,
+    executor,
+    monitors,
+    registry,
+    runs,
+    scheduler,
+    triggers,
+    ui_metrics,
+)
 
 BENCHMARKS = {
     "runs": runs.main,
@@ -14,6 +24,7 @@ BENCHMARKS = {
     "registry": registry.main,
     "artifacts": artifacts.main,
     "cli": cli.main,
+    "ui_metrics": ui_metrics.main,
 }
 
 parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)

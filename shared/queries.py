@@ -1,7 +1,7 @@
 """Request/reply contracts: what services answer over NATS and the gateway returns."""
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -25,6 +25,7 @@ DATASET_VERSION_GET = "svc.registry.datasets.version"  # NAME[@VERSION] → Data
 MODEL_VERSION_GET = "svc.registry.models.version"  # NAME@VERSION | NAME@ALIAS → ModelVersionView
 RUNS_LIST = "svc.scheduler.runs.list"
 RUNS_METRICS = "svc.scheduler.runs.metrics"
+RUNS_METRIC_SERIES = "svc.scheduler.runs.metric_series"
 
 
 class TransitionView(BaseModel):
@@ -138,6 +139,26 @@ class RunMetricsGet(RunGet):
     points: int = Field(
         5000, ge=2, le=100_000, description="At most this many points of each series."
     )
+
+
+class MetricSeriesGet(RunGet):
+    name: Text = Field(min_length=1, max_length=200, description="Metric name.")
+    x: Literal["step", "time"] = Field(
+        "step",
+        description="The x axis: the points' steps (those without one left out), or times.",
+    )
+    points: int = Field(1000, ge=2, le=10_000, description="At most this many points.")
+
+
+class MetricSeries(BaseModel):
+    """One metric's series along an axis, thinned to at most the points asked for: the
+    lowest and highest point of each of equal slices of the axis, and the first and last."""
+
+    run_id: str
+    name: str
+    x: Literal["step", "time"]
+    count: int = Field(description="Points on this axis before thinning.")
+    points: list[MetricPoint]
 
 
 class RunList(BaseModel):

@@ -1,8 +1,8 @@
 """/v1/runs: submit, abort and retry runs; read their state, history, logs and metrics."""
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import ConfigDict
 
@@ -22,7 +22,10 @@ from shared.events import (
 from shared.queries import (
     RUNS_GET,
     RUNS_LIST,
+    RUNS_METRIC_SERIES,
     RUNS_METRICS,
+    MetricSeries,
+    MetricSeriesGet,
     RunAccepted,
     RunGet,
     RunList,
@@ -163,6 +166,22 @@ async def get_metrics(
     """Each metric's series (a longer one thinned to every k-th point, its last kept) and its
     summary (last, min, max, count: of every point)."""
     return await ask(request, RUNS_METRICS, RunMetricsGet(run_id=run_id, points=points))
+
+
+@router.get("/runs/{run_id}/metrics/{name:path}/series", response_model=MetricSeries)
+@needs(Scope.READ, own_run=True)
+async def get_metric_series(
+    run_id: str,
+    name: Annotated[Text, Path(min_length=1, max_length=200, description="May hold `/`.")],
+    request: Request,
+    points: Annotated[int, Query(ge=2, le=10_000, description="At most this many.")] = 1000,
+    x: Annotated[Literal["step", "time"], Query(description="The x axis.")] = "step",
+) -> Any:
+    """One metric's series for a chart, by step (points without one left out) or by time,
+    thinned to at most `points` keeping its shape: of equal slices of the x axis the lowest
+    and highest point, and the first and last points. 404 for no such run or metric."""
+    query = MetricSeriesGet(run_id=run_id, name=name, x=x, points=points)
+    return await ask(request, RUNS_METRIC_SERIES, query)
 
 
 @router.get("/runs/{run_id}/logs", response_model=RunLogs)

@@ -19,7 +19,16 @@ from shared.events import (
     RunAbortRequested,
     RunRequested,
 )
-from shared.queries import RUNS_GET, RUNS_LIST, RUNS_METRICS, RunGet, RunList, RunMetricsGet
+from shared.queries import (
+    RUNS_GET,
+    RUNS_LIST,
+    RUNS_METRIC_SERIES,
+    RUNS_METRICS,
+    MetricSeriesGet,
+    RunGet,
+    RunList,
+    RunMetricsGet,
+)
 from shared.service import Service, attach_database, build_service
 
 NAME = "scheduler"
@@ -58,6 +67,7 @@ def build_app(settings: SchedulerSettings, *, tracing: TracerProvider | None = N
     service.answer(RUNS_GET, RunGet, reads.get_run)
     service.answer(RUNS_LIST, RunList, reads.list_runs)
     service.answer(RUNS_METRICS, RunMetricsGet, reads.run_metrics)
+    service.answer(RUNS_METRIC_SERIES, MetricSeriesGet, reads.metric_series)
 
     service.background.append(lambda: scheduler.tick_forever(settings.tick_s))
     return service

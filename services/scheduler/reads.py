@@ -5,8 +5,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.scheduler import store
 from services.scheduler.domain import Run
+from services.scheduler.series import read_series
 from shared.queries import (
     MetricPoint,
+    MetricSeries,
+    MetricSeriesGet,
     Reply,
     RunGet,
     RunList,
@@ -63,6 +66,20 @@ class Reads:
             )
         metrics = RunMetrics(run_id=query.run_id, summary=summary, series=series)
         return Reply(result=metrics.model_dump(mode="json"))
+
+    async def metric_series(self, query: MetricSeriesGet) -> Reply:
+        async with self.sessions() as session:
+            if await store.load(session, query.run_id) is None:
+                return Reply(ok=False, status=404, error=f"no run with id {query.run_id!r}")
+            read = await read_series(session, query.run_id, query.name, query.x, query.points)
+        if read is None:
+            error = f"run {query.run_id} has no metric {query.name!r}"
+            return Reply(ok=False, status=404, error=error)
+        points = [MetricPoint(step=p.step, value=p.value, at=p.at) for p in read.points]
+        series = MetricSeries(
+            run_id=query.run_id, name=query.name, x=query.x, count=read.count, points=points
+        )
+        return Reply(result=series.model_dump(mode="json"))
 
 
 def to_view(run: Run) -> RunView:

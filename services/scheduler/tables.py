@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Text
+from sqlalchemy import JSON, Column, Index, Text
 from sqlmodel import Field, SQLModel
 
 from shared.db import UTCDateTime
@@ -82,9 +82,11 @@ class TransitionRow(SQLModel, table=True):
 
 class MetricRow(SQLModel, table=True):
     __tablename__ = "run_metrics"
+    # A chart reads one metric's series of a run: its range of this index.
+    __table_args__ = (Index("ix_run_metrics_series", "run_id", "name", "step"),)
 
     id: str = Field(primary_key=True)  # the metric.logged event id: redelivery adds nothing
-    run_id: str = Field(index=True)
+    run_id: str
     name: str
     step: int | None = None
     value: float

@@ -19,6 +19,7 @@ static = StaticFiles(directory=HERE / "static")
 # The header's links, in order: (label, path). Each area's pages live under its path.
 NAV = [
     ("Runs", "/runs"),
+    ("Compare", "/compare"),
     ("Pipelines", "/pipelines"),
     ("Components", "/components"),
     ("Datasets", "/datasets"),

@@ -12,6 +12,7 @@ from services.gateway.ui import (
     catalog,
     datasets,
     events,
+    metrics,
     models,
     pipelines,
     previews,
@@ -31,6 +32,7 @@ AREAS = [
     catalog,
     automation,
     events,
+    metrics,
 ]
 __all__ = ["router", "static"]
 

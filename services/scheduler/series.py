@@ -1,0 +1,113 @@
+"""A metric's series read for a chart, thinned in the database: of a run's 200,000 points
+only the few hundred kept leave it (thinning.py says which), on SQLite and PostgreSQL."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal, cast
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import distinct_on
+from sqlmodel import col
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.scheduler.tables import MetricRow
+from services.scheduler.thinning import Slices, kept, slices
+
+Axis = Literal["step", "time"]
+Row = sa.Row[*tuple[Any, ...]]
+Query = sa.Select[*tuple[Any, ...]]
+EPOCH_JULIAN_DAY = 2440587.5
+MS_A_DAY = 86_400_000
+ROWID = sa.literal_column("run_metrics.rowid", sa.Integer).label("rowid")
+
+
+@dataclass(frozen=True)
+class Series:
+    total: int  # the metric's points
+    count: int  # those on the axis (with a step, for the steps' axis)
+    points: list[Row]  # id, step, at, value, x: in the axis' order
+
+
+async def read_series(
+    session: AsyncSession, run_id: str, name: str, axis: Axis, limit: int
+) -> Series | None:
+    """The metric's points along `axis`, at most `limit` of them; None if the run has no
+    metric of that name."""
+    connection = await session.connection()
+    x = _axis(axis, connection.dialect.name)
+    # The bounds, and the first and last points, found by the stored column: only the
+    # slices need each point's x computed (a time's, on SQLite, parsed from text).
+    stored = col(MetricRow.step) if axis == "step" else col(MetricRow.at)
+    of = sa.and_(col(MetricRow.run_id) == run_id, col(MetricRow.name) == name)
+    bounds = sa.select(
+        sa.func.count(), sa.func.count(stored), sa.func.min(stored), sa.func.max(stored)
+    )
+    total, count, first, last = (await connection.execute(bounds.where(of))).one()
+    if not total:
+        return None
+    on_axis = sa.and_(of, stored.is_not(None))
+    if count <= limit:
+        query = _point(x).where(on_axis).order_by(stored, col(MetricRow.at))
+        return Series(total, count, list((await connection.execute(query)).all()))
+    at = col(MetricRow.at)
+    ends = [
+        _point(x).where(on_axis, stored == first).order_by(at).limit(1),
+        _point(x).where(on_axis, stored == last).order_by(at.desc()).limit(1),
+    ]
+    cut = slices(_integer(first), _integer(last), limit)
+    if connection.dialect.name == "postgresql":
+        # Its slices' points are found by sorting the series: in memory, not on disk
+        # (the default 4 MB holds ~50,000 points); for this read's transaction only.
+        await connection.execute(sa.text("SET LOCAL work_mem = '64MB'"))
+    found: list[Row] = []
+    for query in [*ends, *_extremes(x, on_axis, cut, connection.dialect.name)]:
+        found += (await connection.execute(query)).all()
+    if connection.dialect.name == "sqlite":  # rows by their rowid, found in the slices
+        rowids = [row.rowid for row in found[len(ends) :]]
+        found = found[: len(ends)]
+        query = _point(x).where(ROWID.in_(rowids))
+        found += (await connection.execute(query)).all()
+    return Series(total, count, kept(found, lambda p: (p.x, p.at), limit))
+
+
+def _integer(bound: int | datetime | None) -> int:
+    """A bound on the axis as its x: a step, or a time in ms since 1970."""
+    if isinstance(bound, datetime):
+        return round(bound.timestamp() * 1000)
+    return bound or 0  # not None: more points on the axis than the limit
+
+
+def _axis(axis: Axis, dialect: str) -> sa.ColumnElement[int]:
+    """The x of a point, an integer: its step, or when it was measured in ms since 1970."""
+    if axis == "step":
+        return cast(sa.ColumnElement[int], col(MetricRow.step))
+    at = col(MetricRow.at)
+    if dialect == "sqlite":  # stored as text: julianday() reads it
+        days = sa.func.julianday(at) - EPOCH_JULIAN_DAY
+        return sa.cast(days * MS_A_DAY, sa.BigInteger)
+    return sa.cast(sa.extract("epoch", at) * 1000, sa.BigInteger)
+
+
+def _point(x: sa.ColumnElement[int]) -> Query:
+    fields = (MetricRow.id, MetricRow.step, MetricRow.at, MetricRow.value)
+    return sa.select(*(col(f) for f in fields), x.label("x"))
+
+
+def _extremes(
+    x: sa.ColumnElement[int], on_axis: sa.ColumnElement[bool], cut: Slices, dialect: str
+) -> Sequence[Query]:
+    """The queries of each slice's lowest and highest points."""
+    value = col(MetricRow.value)
+    # Integer division on both databases: (x - lo) * count // width, as Slices.of.
+    part = ((x - cut.lo) * cut.count).op("/")(sa.literal(cut.width, sa.BigInteger))
+    if dialect == "sqlite":
+        # SQLite's bare columns: with one min() or max(), the others come from its row.
+        # One pass each, no sort (a window or DISTINCT ON sorts all the points).
+        # Only each point's rowid goes through the grouping's sort: a narrow record.
+        lowest = sa.select(ROWID, sa.func.min(value)).where(on_axis).group_by(part)
+        highest = sa.select(ROWID, sa.func.max(value)).where(on_axis).group_by(part)
+    else:
+        lowest = _point(x).where(on_axis).ext(distinct_on(part)).order_by(part, value)
+        highest = _point(x).where(on_axis).ext(distinct_on(part)).order_by(part, value.desc())
+    return lowest, highest
