@@ -186,6 +186,7 @@ def free_slots(executors: Iterable[Executor], load: Mapping[str, Load], *, at: d
 @dataclass(frozen=True)
 class Holding:
     executor_id: str
+    attempt: int
     resources: Resources
     concurrency_key: str | None
 
@@ -205,7 +206,9 @@ class Occupancy:
     def update(self, run: Run) -> None:
         self.remove(run.id)
         if run.on_executor and run.executor_id:
-            self.holdings[run.id] = Holding(run.executor_id, run.resources, run.concurrency_key)
+            self.holdings[run.id] = Holding(
+                run.executor_id, run.attempt, run.resources, run.concurrency_key
+            )
         key = run.concurrency_key
         if key and not run.finished and (run.on_executor or run.kind == "pipeline"):
             self.key_of[run.id] = key
@@ -219,9 +222,13 @@ class Occupancy:
             if not self.per_key[key]:
                 del self.per_key[key]
 
-    def on(self, executor_id: str) -> set[str]:
-        """The runs placed on one executor."""
-        return {run for run, held in self.holdings.items() if held.executor_id == executor_id}
+    def on(self, executor_id: str) -> set[tuple[str, int]]:
+        """The attempts placed on one executor: (run, attempt) each."""
+        return {
+            (run, held.attempt)
+            for run, held in self.holdings.items()
+            if held.executor_id == executor_id
+        }
 
     def loads(self) -> dict[str, Load]:
         result: dict[str, Load] = {}
