@@ -298,6 +298,9 @@ class ExecutorHeartbeat(Event):
         description="The attempts it is running, run and attempt each; None: not said (an"
         " executor from before attempts were listed), its `running` runs' attempts.",
     )
+    stopping: bool = Field(
+        False, description="It is shutting down: it takes no new run, and no run is placed on it."
+    )
     labels: dict[str, str] = Field(default_factory=dict, description="Placement labels.")
     at: datetime = Field(description="When it was sent.")
     interval_s: float | None = Field(

@@ -111,19 +111,29 @@ class Executor:
             labels=settings.labels,
             backends=sorted(self.backends),
             running=sorted({run_id for run_id, _ in self.attempts}),
+            stopping=self.stopping,
             attempts=[RunningAttempt(run_id=r, attempt=n) for r, n in sorted(self.attempts)],
             at=now(),
             interval_s=settings.heartbeat_s,
         )
 
+    async def beat(self) -> None:
+        try:
+            await self.ctx.bus.publish(self.heartbeat())
+        except Exception:
+            # A missed beat is harmless; the next one follows in a second.
+            log.exception("heartbeat failed")
+
     async def heartbeat_forever(self) -> None:
         while True:
-            try:
-                await self.ctx.bus.publish(self.heartbeat())
-            except Exception:
-                # A missed beat is harmless; the next one follows in a second.
-                log.exception("heartbeat failed")
+            await self.beat()
             await asyncio.sleep(self.settings.heartbeat_s)
+
+    async def stop_taking(self) -> None:
+        """On shutdown, first: no run is placed here any more (the heartbeat says so at
+        once), and a dispatch that comes now is left for this executor's next life."""
+        self.stopping = True
+        await self.beat()
 
     async def take_over(self) -> None:
         """At start: adopt what runs leave behind, and end what a previous life of this

@@ -249,8 +249,10 @@ class Scheduler:
             labels=dict(beat.labels),
             last_seen=max(beat.at, now()),
             interval=timedelta(seconds=beat.interval_s or 1.0),
+            stopping=beat.stopping,
         )
-        if known is None or not placement.alive(known, at=now()):
+        newly_taking = known is None or not placement.taking(known, at=now())
+        if newly_taking and not beat.stopping:
             async with self.writing() as tx:
                 self.place(tx, await store.waiting(tx.session, limit=10_000))
         await self.reconcile(executor, beat)

@@ -24,6 +24,7 @@ class Executor:
     labels: dict[str, str] = field(default_factory=dict)
     last_seen: datetime | None = None
     interval: timedelta = HEARTBEAT_INTERVAL  # between its heartbeats
+    stopping: bool = False  # shutting down: alive, but takes no new run
 
 
 @dataclass
@@ -44,6 +45,11 @@ class Load:
 
 def alive(executor: Executor, *, at: datetime) -> bool:
     return executor.last_seen is not None and at - executor.last_seen <= LOST_AFTER
+
+
+def taking(executor: Executor, *, at: datetime) -> bool:
+    """Alive and not stopping: a stopping executor would leave a dispatch to its next life."""
+    return alive(executor, at=at) and not executor.stopping
 
 
 def could_ever_take(run: Run, executor: Executor) -> bool:
@@ -74,7 +80,7 @@ def choose(
     fitting = [
         e
         for e in executors
-        if alive(e, at=at) and could_ever_take(run, e) and has_room(run, e, load.get(e.id, Load()))
+        if taking(e, at=at) and could_ever_take(run, e) and has_room(run, e, load.get(e.id, Load()))
     ]
     return min(
         fitting, key=lambda e: (load.get(e.id, Load()).runs / max(e.slots, 1), e.id), default=None
@@ -83,8 +89,10 @@ def choose(
 
 def why_waiting(run: Run, executors: Iterable[Executor], *, at: datetime) -> str:
     """Why `choose` found nothing: busy executors, or none that could ever take the run."""
-    live = [e for e in executors if alive(e, at=at)]
+    live = [e for e in executors if taking(e, at=at)]
     if not live:
+        if any(alive(e, at=at) for e in executors):
+            return "waiting for an executor: every live one is stopping"
         return "waiting for an executor: none is alive"
     if any(could_ever_take(run, e) for e in live):
         return BUSY
@@ -180,7 +188,7 @@ def _concurrency_limit(
 
 def free_slots(executors: Iterable[Executor], load: Mapping[str, Load], *, at: datetime) -> int:
     """How many more runs the live executors could take, counting slots only."""
-    return sum(max(0, e.slots - load.get(e.id, Load()).runs) for e in executors if alive(e, at=at))
+    return sum(max(0, e.slots - load.get(e.id, Load()).runs) for e in executors if taking(e, at=at))
 
 
 @dataclass(frozen=True)
