@@ -13,11 +13,36 @@ import signal
 import subprocess
 
 
+async def exited(pid: int, *, within: float) -> None:
+    """Return once the process `pid` has exited (a zombie counts), or after `within` s."""
+    try:
+        fd = os.pidfd_open(pid)
+    except OSError:
+        return  # gone already
+    loop = asyncio.get_running_loop()
+    readable: asyncio.Future[None] = loop.create_future()
+
+    def on_exit() -> None:
+        if not readable.done():
+            readable.set_result(None)
+
+    loop.add_reader(fd, on_exit)
+    try:
+        await asyncio.wait_for(readable, within)
+    except TimeoutError:
+        pass
+    finally:
+        loop.remove_reader(fd)
+        os.close(fd)
+
+
 class Leader:
-    def __init__(self, process: "subprocess.Popen[bytes]") -> None:
+    def __init__(self, process: "subprocess.Popen[bytes]", leaders: set[int]) -> None:
         self.process = process
         self.pid = process.pid
         self.reaped = False
+        self.leaders = leaders  # the leaders not reaped yet: no orphan reaping takes them
+        leaders.add(self.pid)
         # Opened before anything could reap it: nothing but this object waits for it.
         self._fd = os.pidfd_open(process.pid)
         loop = asyncio.get_running_loop()
@@ -45,6 +70,7 @@ class Leader:
             return
         os.waitid(os.P_PIDFD, self._fd, os.WEXITED)
         self.reaped = True
+        self.leaders.discard(self.pid)
         self.process.returncode = self._exited.result()  # Popen must never wait for it again
         os.close(self._fd)
 

@@ -19,7 +19,7 @@ from typing import IO
 from services.executor import reaper
 from services.executor.backends import Launch, Sink, StartError
 from services.executor.backends.cgroups import Cgroup
-from services.executor.backends.leader import Leader
+from services.executor.backends.leader import Leader, exited
 from services.executor.backends.sandbox import (
     Sandbox,
     Status,
@@ -30,18 +30,21 @@ from services.executor.backends.sandbox import (
 from services.executor.contract import Layout
 
 READ = 64 * 1024
+NAMESPACE_END_S = 2.0
 
 
 class LocalRun:
     def __init__(
         self,
-        process: "subprocess.Popen[bytes]",
+        leader: Leader,
         cgroup: Cgroup | None,
         launch: Launch,
         pipes: list[tuple[str, asyncio.StreamReader, asyncio.BaseTransport]],
+        leaders: set[int],
     ) -> None:
-        self.leader = Leader(process)
-        self.pid: int | None = process.pid
+        self.leader = leader
+        self.leaders = leaders  # every run's leader not reaped yet: each its run's to reap
+        self.pid: int | None = leader.pid
         self.cgroup = cgroup
         self.pipes = pipes
         self.belongs = reaper.of_run(launch.run_id, int(launch.env.get("BOXOPS_ATTEMPT", "1")))
@@ -57,10 +60,17 @@ class LocalRun:
         # killed while the leader, not yet reaped, keeps its group's id from being reused
         # (in a sandbox, bwrap's end takes its whole process namespace with it).
         code = await self.leader.exit_code()
+        if self.sandbox and (init := await self.sandbox.group):
+            # bwrap's init, its namespace's pid 1, dies with bwrap: once it is gone, so is
+            # all in the namespace, and none of it is taken for a process left behind.
+            await exited(init, within=NAMESPACE_END_S)
         self.left_behind = await asyncio.to_thread(
             reaper.kill_left_behind, self.belongs, session=self.leader.pid
         )
         self._kill_group(signal.SIGKILL)  # without a subreaper, its group at least
+        # Escaped processes that ended on their own before the run did: reaped, not left
+        # as zombies under the executor until it exits.
+        reaper.reap_adopted(keep=self.leaders)
         self.leader.reap()
         return exit_code(code) if self.sandbox else code
 
@@ -126,6 +136,7 @@ class LocalBackend:
         self.sandbox = sandbox  # None: runs are not sandboxed, as the settings allow
         self.rlimit_memory = rlimit_memory
         self.cgroups = cgroups
+        self.leaders: set[int] = set()  # of the runs it started, the leaders not yet reaped
 
     def seen(self, host: Layout) -> Layout:
         return host
@@ -190,12 +201,14 @@ class LocalBackend:
             if cgroup:
                 await cgroup.remove()
             raise StartError(f"cannot start {command[0]!r}: {err.strerror}") from None
+        # Before any await: a leader that exits at once is known as one, not as an orphan.
+        leader = Leader(process, self.leaders)
         assert process.stdout and process.stderr  # noqa: S101
         pipes = [
             await _reading("stdout", process.stdout),
             await _reading("stderr", process.stderr),
         ]
-        return LocalRun(process, cgroup, launch, pipes)
+        return LocalRun(leader, cgroup, launch, pipes, self.leaders)
 
 
 def _check_found(program: str, env: dict[str, str], cwd: Path) -> str:
