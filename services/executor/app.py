@@ -33,7 +33,9 @@ def build_app(
     blobs = blobs or artifact_store(settings)
     cache = settings.home / "executor" / "cache"
     live = LiveAttempts(settings.home / "executor" / "live")
-    ctx = Context(settings, service.bus, Inputs(cache, blobs), blobs, live)
+    ctx = Context(
+        settings, service.bus, Inputs(cache, blobs, settings.input_cache_max_bytes), blobs, live
+    )
     workdirs = private_dir(settings.work_dirs())
     backends: dict[str, Backend] = {"local": local_backend(settings, workdirs)}
     executor = Executor(ctx, backends, workdirs)
