@@ -6,7 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 from services.scheduler import domain
 from services.scheduler.domain import Run, RunState
+from services.scheduler.handlers import _listed
 from services.scheduler.reconcile import Attempt, Reconciler, Verdict
+from shared.events import ExecutorHeartbeat, RunningAttempt
 from shared.runs import RunSubstate
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
@@ -138,3 +140,14 @@ def test_an_aborted_run_whose_restarted_executor_reports_it_lost_says_so() -> No
     assert (ended.state, ended.reason) == (RunState.ABORTED, f"aborted by user; {reason}")
     stopped = domain.end(asked, exit_code=-15, reason="", stderr_tail="", outputs={}, at=T0)
     assert (stopped.state, stopped.reason) == (RunState.ABORTED, "aborted by user")
+
+
+def beat(running: list[str], attempts: list[RunningAttempt] | None) -> ExecutorHeartbeat:
+    return ExecutorHeartbeat(executor_id="ex1", running=running, attempts=attempts, at=T0)
+
+
+def test_a_heartbeat_lists_attempts_and_one_from_an_older_executor_runs_by_run_only() -> None:
+    listed = [RunningAttempt(run_id="r1", attempt=2)]
+    assert _listed(beat(["r1"], listed), {("r1", 2)}) == {("r1", 2)}
+    # Its runs' held attempts; a run not held, with an attempt it cannot name (0).
+    assert _listed(beat(["r1", "r9"], None), {("r1", 2)}) == {("r1", 2), ("r9", 0)}
