@@ -38,7 +38,7 @@ def executor(nats_url: str, home: Path, name: str, slots: int) -> Service:
         executor_id=name,
         slots=slots,
         heartbeat_s=BEAT_S,
-        stop_grace_s=8,
+        stop_grace_s=20,
         local_sandbox=False,
     )
     return build_app(settings)
@@ -79,7 +79,7 @@ async def test_no_run_is_placed_on_an_executor_that_is_stopping(
         first = (await stack.http.get(f"/v1/runs/{on_a}")).json()["executor_id"]
         assert first == "a"
 
-        stopping = asyncio.create_task(a.stop())  # its stubborn run takes 8 s to stop
+        stopping = asyncio.create_task(a.stop())  # its stubborn run takes 20 s to stop
         await said_stopping(nats_url, "a")
         await caught_up(stack.scheduler)
         later = await submit(stack.http, command=["true"])
