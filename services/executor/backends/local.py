@@ -24,6 +24,7 @@ from services.executor.backends.sandbox import (
     Sandbox,
     Status,
     Unavailable,
+    command_started,
     exit_code,
     signal_group,
 )
@@ -75,19 +76,25 @@ class LocalRun:
         return exit_code(code) if self.sandbox else code
 
     async def terminate(self, grace_s: float) -> None:
+        try:
+            await asyncio.wait_for(self._ask_to_end(), grace_s)
+        except TimeoutError:
+            self._kill_group(signal.SIGKILL)
+            await self.leader.exit_code()
+
+    async def _ask_to_end(self) -> None:
+        """SIGTERM, and wait for the leader's exit."""
         if self.sandbox:
             # Not bwrap itself: the command's group, so that it may end gracefully. Only
             # while bwrap lives, as its group's id may be another's once it has ended.
             group = await self.sandbox.group
+            if group is not None:
+                await command_started(group, ended=lambda: self.leader.exited)
             if not self.leader.exited:
                 signal_group(group, signal.SIGTERM)
         else:
             self._kill_group(signal.SIGTERM)
-        try:
-            await asyncio.wait_for(self.leader.exit_code(), grace_s)
-        except TimeoutError:
-            self._kill_group(signal.SIGKILL)
-            await self.leader.exit_code()
+        await self.leader.exit_code()
 
     async def cleanup(self) -> None:
         if not self.leader.reaped:  # wait() did not get so far (an error, a cancel)
