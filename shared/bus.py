@@ -289,6 +289,12 @@ class Bus:
     async def stop_consumers(self) -> None:
         await asyncio.gather(*(loop.stop() for loop in self.loops))
 
+    async def stop_consumer(self, durable: str) -> None:
+        """Stop one consumer ahead of the others; what it has not taken waits in its stream."""
+        await asyncio.gather(
+            *(loop.stop() for loop in self.loops if loop.config.durable_name == durable)
+        )
+
     async def _deliver_batch(
         self,
         models: tuple[type[Event], ...],

@@ -190,6 +190,9 @@ class RunStopRequested(Event):
     executor_id: str = Field(description="Executor running it.")
     reason: str = Field(description="Why: 'aborted by user', 'timeout after 600 s'.")
     grace_s: float = Field(10.0, ge=0, description="Seconds between SIGTERM and SIGKILL.")
+    attempt: int | None = Field(
+        None, ge=1, description="The attempt to stop; None: whichever of the run's it runs."
+    )
 
     def nats_subject(self) -> str:
         return f"{self.subject}.{self.executor_id}"
@@ -272,6 +275,15 @@ class ExecutorRunEnded(Event):
     )
 
 
+class RunningAttempt(BaseModel):
+    """One attempt of a run an executor is running."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    run_id: str = Field(description="The run.")
+    attempt: int = Field(ge=1, description="Its attempt: 1 for the first try, 2 for a retry…")
+
+
 class ExecutorHeartbeat(Event):
     subject = "executor.heartbeat"
     summary = "An executor is alive; its capacity and what it runs."
@@ -281,6 +293,14 @@ class ExecutorHeartbeat(Event):
     capacity: Resources = Field(default_factory=Resources, description="Total resources.")
     slots: int = Field(4, ge=0, description="How many runs it takes at once.")
     running: list[str] = Field(default_factory=list, description="Runs it is running.")
+    attempts: list[RunningAttempt] | None = Field(
+        None,
+        description="The attempts it is running, run and attempt each; None: not said (an"
+        " executor from before attempts were listed), its `running` runs' attempts.",
+    )
+    stopping: bool = Field(
+        False, description="It is shutting down: it takes no new run, and no run is placed on it."
+    )
     labels: dict[str, str] = Field(default_factory=dict, description="Placement labels.")
     at: datetime = Field(description="When it was sent.")
     interval_s: float | None = Field(

@@ -33,7 +33,9 @@ def build_app(
     blobs = blobs or artifact_store(settings)
     cache = settings.home / "executor" / "cache"
     live = LiveAttempts(settings.home / "executor" / "live")
-    ctx = Context(settings, service.bus, Inputs(cache, blobs), blobs, live)
+    ctx = Context(
+        settings, service.bus, Inputs(cache, blobs, settings.input_cache_max_bytes), blobs, live
+    )
     workdirs = private_dir(settings.work_dirs())
     backends: dict[str, Backend] = {"local": local_backend(settings, workdirs)}
     executor = Executor(ctx, backends, workdirs)
@@ -52,9 +54,10 @@ def build_app(
 
     service.on_start.append(connect_docker)
     service.on_start.append(executor.take_over)  # before the first dispatch and heartbeat
+    dispatches = f"{NAME}-{settings.executor_id}"
     service.bus.consume(
         RunDispatched,
-        durable=f"{NAME}-{settings.executor_id}",
+        durable=dispatches,
         subject=f"{RunDispatched.subject}.{settings.executor_id}",
     )(executor.on_dispatched)
     service.bus.consume(
@@ -62,7 +65,13 @@ def build_app(
         durable=f"{NAME}-{settings.executor_id}-stops",
         subject=f"{RunStopRequested.subject}.{settings.executor_id}",
     )(executor.on_stop_requested)
-    service.before_stop.append(executor.stop_all)
+
+    async def stop_dispatches() -> None:
+        await service.bus.stop_consumer(dispatches)
+
+    # Taking no more dispatches before stopping the runs: one taken while they stop would
+    # be refused and left to the next life, unlisted by the heartbeats in between.
+    service.before_stop += [executor.stop_taking, stop_dispatches, executor.stop_all]
     service.background += [executor.heartbeat_forever, executor.sweep_workdirs_forever]
     return service
 

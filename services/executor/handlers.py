@@ -17,6 +17,7 @@ from shared.events import (
     ExecutorRunEnded,
     Resources,
     RunDispatched,
+    RunningAttempt,
     RunStopRequested,
 )
 from shared.periodic import every
@@ -33,7 +34,8 @@ class Executor:
         self.id = ctx.settings.executor_id
         self.backends = backends
         self.workdirs = workdirs
-        self.attempts: dict[str, Attempt] = {}
+        # By run and attempt: a retry may come while the attempt before it still settles.
+        self.attempts: dict[tuple[str, int], Attempt] = {}
         # Attempts ended here whose dir may be gone: a dispatch redelivered (its ack lost)
         # must not start them again. Redeliveries end within minutes (max_deliver times ack_wait).
         self.ended: dict[tuple[str, int], float] = {}
@@ -46,8 +48,9 @@ class Executor:
         if self.stopping:
             # Not acked: after the restart (or on another executor) it is delivered again.
             raise RuntimeError(f"executor {self.id} is stopping; run {run.run_id} must wait")
+        key = (run.run_id, run.attempt)
         root = self.workdirs / run.run_id / f"attempt-{run.attempt}"
-        if run.run_id in self.attempts or root.exists() or (run.run_id, run.attempt) in self.ended:
+        if key in self.attempts or root.exists() or key in self.ended:
             log.info("run %s attempt %d already started here", run.run_id, run.attempt)
             return
         backend = self.backends.get(run.backend)
@@ -63,14 +66,14 @@ class Executor:
         root.mkdir(parents=True)
         self.ctx.live.begin(run.run_id, run.attempt)
         attempt = Attempt(self.ctx, run, backend, Layout(root))
-        self.attempts[run.run_id] = attempt
+        self.attempts[key] = attempt
         task = asyncio.create_task(attempt.live())
         self.tasks.add(task)
         task.add_done_callback(lambda _: self._forget(run, task))
 
     def _forget(self, run: RunDispatched, task: "asyncio.Task[None]") -> None:
         self.tasks.discard(task)
-        self.attempts.pop(run.run_id, None)
+        self.attempts.pop((run.run_id, run.attempt), None)
         self.ended[(run.run_id, run.attempt)] = time.monotonic()
 
     async def sweep_workdirs(self) -> None:
@@ -92,12 +95,12 @@ class Executor:
     async def on_stop_requested(self, envelope: Envelope[RunStopRequested]) -> None:
         """Stop a run (SIGTERM, then SIGKILL after the grace period), in the background."""
         request = envelope.data
-        attempt = self.attempts.get(request.run_id)
-        if attempt is None:
-            return  # already ended; its end report says how
-        task = asyncio.create_task(attempt.stop(request.reason, request.grace_s))
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
+        for (run_id, number), attempt in list(self.attempts.items()):
+            # None of them: already ended; the end report says how.
+            if run_id == request.run_id and request.attempt in (None, number):
+                task = asyncio.create_task(attempt.stop(request.reason, request.grace_s))
+                self.tasks.add(task)
+                task.add_done_callback(self.tasks.discard)
 
     def heartbeat(self) -> ExecutorHeartbeat:
         settings = self.settings
@@ -107,19 +110,30 @@ class Executor:
             capacity=Resources(cpu=settings.cpu, memory_mb=settings.memory_mb, gpu=settings.gpu),
             labels=settings.labels,
             backends=sorted(self.backends),
-            running=sorted(self.attempts),
+            running=sorted({run_id for run_id, _ in self.attempts}),
+            stopping=self.stopping,
+            attempts=[RunningAttempt(run_id=r, attempt=n) for r, n in sorted(self.attempts)],
             at=now(),
             interval_s=settings.heartbeat_s,
         )
 
+    async def beat(self) -> None:
+        try:
+            await self.ctx.bus.publish(self.heartbeat())
+        except Exception:
+            # A missed beat is harmless; the next one follows in a second.
+            log.exception("heartbeat failed")
+
     async def heartbeat_forever(self) -> None:
         while True:
-            try:
-                await self.ctx.bus.publish(self.heartbeat())
-            except Exception:
-                # A missed beat is harmless; the next one follows in a second.
-                log.exception("heartbeat failed")
+            await self.beat()
             await asyncio.sleep(self.settings.heartbeat_s)
+
+    async def stop_taking(self) -> None:
+        """On shutdown, first: no run is placed here any more (the heartbeat says so at
+        once), and a dispatch that comes now is left for this executor's next life."""
+        self.stopping = True
+        await self.beat()
 
     async def take_over(self) -> None:
         """At start: adopt what runs leave behind, and end what a previous life of this

@@ -1,6 +1,10 @@
 """Materialising a run's inputs under inputs/<name>/: managed versions downloaded once per
 digest into the executor's cache and hard-linked (read-only); external file:// URIs linked
-(or mounted, in a container); any other URI handed over as BOXOPS_INPUT_<NAME>_URI."""
+(or mounted, in a container); any other URI handed over as BOXOPS_INPUT_<NAME>_URI.
+
+The cache is bounded: past its size, the least recently used inputs go (`cache_bound.py`),
+never one an attempt that runs now uses. A cached file's stamp (`<digest>.stat`) is touched
+at each use: its time is the input's last use, across restarts."""
 
 import asyncio
 import os
@@ -10,7 +14,10 @@ from pathlib import Path, PurePosixPath
 from typing import Protocol
 from urllib.parse import unquote, urlparse
 
+from services.executor.cache_bound import Cached, to_evict
 from shared.events import FileEntry, InputRef
+
+DIGEST_CHARS = 64  # a sha256 in hex
 
 
 class BlobStore(Protocol):
@@ -42,17 +49,22 @@ class Materialised:
 
 
 class Inputs:
-    def __init__(self, cache: Path, blobs: BlobStore | None) -> None:
+    def __init__(self, cache: Path, blobs: BlobStore | None, max_bytes: int | None = None) -> None:
         self.cache = cache
         self.blobs = blobs
+        self.max_bytes = max_bytes  # None: unbounded
         self.locks: dict[str, asyncio.Lock] = {}  # one download per digest at a time
+        self.in_use: dict[str, set[str]] = {}  # attempt → the digests it uses
 
     async def materialise(
-        self, inputs: dict[str, InputRef], root: Path, *, local: bool
+        self, inputs: dict[str, InputRef], root: Path, *, local: bool, by: str = ""
     ) -> Materialised:
-        """Lay the inputs out under root. A local run could write through a hard link to
-        the cache (it runs as the executor's user), so it gets copies; a container gets
-        hard links, mounted read-only."""
+        """Lay the inputs out under root, for the attempt `by` (its inputs stay cached until
+        it is released). A local run could write through a hard link to the cache (it runs
+        as the executor's user), so it gets copies; a container gets hard links, mounted
+        read-only."""
+        digests = {entry.sha256 for ref in inputs.values() for entry in ref.files}
+        self.in_use.setdefault(by, set()).update(digests)
         done = Materialised()
         for name, ref in inputs.items():
             target = root / name
@@ -70,6 +82,10 @@ class Inputs:
                 await self._file(name, entry, target, copy=local)
         return done
 
+    def release(self, by: str) -> None:
+        """The attempt has ended: its inputs may leave the cache."""
+        self.in_use.pop(by, None)
+
     async def _file(self, name: str, entry: FileEntry, target: Path, *, copy: bool) -> None:
         dest = target / _relative(name, entry.path)
         cached = await self._cached(name, entry)
@@ -79,6 +95,7 @@ class Inputs:
         path = self.cache / entry.sha256
         async with self.locks.setdefault(entry.sha256, asyncio.Lock()):
             if await asyncio.to_thread(_intact, path):
+                await asyncio.to_thread(os.utime, _stamp(path))  # used now
                 return path
             if self.blobs is None:
                 raise InputError(f"input {name!r}: no artifact store to download from")
@@ -90,7 +107,19 @@ class Inputs:
                 await asyncio.to_thread(partial.unlink, missing_ok=True)
                 raise InputError(f"input {name!r}: cannot fetch {entry.path}: {err}") from err
             await asyncio.to_thread(_seal, partial, path)
+        await self._bound()
         return path
+
+    async def _bound(self) -> None:
+        """Evict the least recently used inputs not in use until the cache fits its bound."""
+        if self.max_bytes is None:
+            return
+        cached = await asyncio.to_thread(_listing, self.cache)
+        in_use = set().union(*self.in_use.values())
+        for digest in to_evict(cached, in_use=in_use, max_bytes=self.max_bytes):
+            async with self.locks.setdefault(digest, asyncio.Lock()):
+                if not any(digest in digests for digests in self.in_use.values()):
+                    await asyncio.to_thread(_evict, self.cache / digest)
 
 
 def _relative(name: str, path: str) -> PurePosixPath:
@@ -134,6 +163,26 @@ def _intact(path: Path) -> bool:
         return False
     path.unlink(missing_ok=True)
     return False
+
+
+def _listing(cache: Path) -> list[Cached]:
+    """The cached inputs (a file named by its digest each), with their sizes and last use."""
+    listed = []
+    for path in cache.glob("*"):
+        if len(path.name) != DIGEST_CHARS or not path.is_file():
+            continue  # a stamp or a partial download
+        try:
+            size = path.stat().st_size
+            used_at = _stamp(path).stat().st_mtime
+        except OSError:
+            continue  # gone meanwhile, or never sealed
+        listed.append(Cached(path.name, size, used_at))
+    return listed
+
+
+def _evict(path: Path) -> None:
+    path.unlink(missing_ok=True)
+    _stamp(path).unlink(missing_ok=True)
 
 
 def _place(cached: Path, dest: Path, copy: bool) -> None:

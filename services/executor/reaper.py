@@ -12,7 +12,7 @@ import ctypes
 import logging
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 
 import psutil
 
@@ -59,6 +59,21 @@ def kill_left_behind(belongs: Callable[[psutil.Process], bool], *, session: int)
             break
         killed += kill(found)
     return killed
+
+
+def reap_adopted(keep: Collection[int]) -> None:
+    """Reap the zombies among this process's children that it adopted as the runs'
+    subreaper: those in another session than its own (a run's, or one an escaped process
+    made with setsid), except the run leaders in `keep`, each reaped by its run. The
+    children it started itself (asyncio's, subprocess's) share its session and are left to
+    whoever waits for them: their exit status is theirs."""
+    own = os.getsid(0)
+    for child in psutil.Process().children():
+        with contextlib.suppress(psutil.Error, OSError):  # gone, or reaped by another
+            if child.pid in keep or child.status() != psutil.STATUS_ZOMBIE:
+                continue
+            if os.getsid(child.pid) != own:
+                os.waitid(os.P_PID, child.pid, os.WEXITED | os.WNOHANG)
 
 
 def kill(processes: Iterable[psutil.Process]) -> list[str]:

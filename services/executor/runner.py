@@ -57,6 +57,11 @@ class Attempt:
     completed: bool = False  # it exited 0, unstopped, and its outputs were taken
 
     @property
+    def key(self) -> str:
+        """The attempt, as the input cache knows its users."""
+        return f"{self.run.run_id}/{self.run.attempt}"
+
+    @property
     def root(self) -> Path:
         return Path(self.host.root)
 
@@ -69,6 +74,7 @@ class Attempt:
                 log.exception("run %s failed in the executor", self.run.run_id)
                 await self.report(None, f"executor error: {type(err).__name__}: {err}")
             finally:
+                self.ctx.inputs.release(self.key)
                 await asyncio.to_thread(self.settle)
                 self.ended.set()
             # Reported: a later life of this executor has nothing of it to end.
@@ -108,7 +114,9 @@ class Attempt:
         host, run = self.host, self.run
         _lay_out(host, run)  # a few mkdirs: cheaper here than a hop to a thread
         local = self.backend.name == "local"
-        found = await self.ctx.inputs.materialise(run.inputs, Path(host.inputs), local=local)
+        found = await self.ctx.inputs.materialise(
+            run.inputs, Path(host.inputs), local=local, by=self.key
+        )
         seen = self.backend.seen(host)
         settings = self.ctx.settings
         secret = settings.run_token_secret

@@ -25,6 +25,12 @@ class ExecutorSettings(BoxopsSettings):
     keep_failed_workdirs_s: float = Field(
         24 * 3600, ge=0, description="A run's work dir is kept this long unless it completed."
     )
+    input_cache_max_bytes: int = Field(
+        10 * 1024**3,
+        ge=0,
+        description="Bound of the cache of downloaded inputs: past it, the least recently"
+        " used go (never one a running attempt uses).",
+    )
     workdir_sweep_s: float = Field(600, gt=0, description="How often kept work dirs are swept.")
     gateway_url: str = Field("", description="Gateway URL for artifacts and the SDK.")
     api_token: str = Field("", description="The gateway's bearer token (artifacts).")

@@ -14,6 +14,7 @@ from services.scheduler import domain, intake, placement, progression, reconcile
 from services.scheduler.domain import Run, RunState, RunSubstate
 from services.scheduler.placement import Executor, Occupancy
 from services.scheduler.plan import PlanError
+from services.scheduler.reconcile import Attempt
 from services.scheduler.resolver import Registry
 from shared import unit_of_work
 from shared.bus import Bus, now
@@ -179,7 +180,11 @@ class Scheduler:
         assert run.executor_id  # noqa: S101
         tx.runs[run.id] = domain.request_stop(run, reason)
         stop = RunStopRequested(
-            run_id=run.id, executor_id=run.executor_id, reason=reason, grace_s=STOP_GRACE_S
+            run_id=run.id,
+            executor_id=run.executor_id,
+            reason=reason,
+            grace_s=STOP_GRACE_S,
+            attempt=run.attempt,
         )
         tx.emit(stop, run.cause.depth)
 
@@ -244,17 +249,19 @@ class Scheduler:
             labels=dict(beat.labels),
             last_seen=max(beat.at, now()),
             interval=timedelta(seconds=beat.interval_s or 1.0),
+            stopping=beat.stopping,
         )
-        if known is None or not placement.alive(known, at=now()):
+        newly_taking = known is None or not placement.taking(known, at=now())
+        if newly_taking and not beat.stopping:
             async with self.writing() as tx:
                 self.place(tx, await store.waiting(tx.session, limit=10_000))
-        await self.reconcile(executor, beat.running)
+        await self.reconcile(executor, beat)
 
-    async def reconcile(self, executor: Executor, running: list[str]) -> None:
+    async def reconcile(self, executor: Executor, beat: ExecutorHeartbeat) -> None:
         """Resolve the runs the executor no longer has; stop those it has that it should not."""
         held = self.occupancy.on(executor.id)
         verdict = self.reconciler.observe(
-            executor.id, held, set(running), interval=executor.interval, at=now()
+            executor.id, held, _listed(beat, held), interval=executor.interval, at=now()
         )
         # A run that ended moments ago is missing too, its end report published before this
         # heartbeat: lost only once every report is handled (and the run found still held).
@@ -263,28 +270,34 @@ class Scheduler:
             return
         async with self.writing() as tx:
             unlocked: list[Run] = []
-            for run_id in lost:
+            for run_id, attempt in lost:
                 run = await tx.get(run_id)
                 # Only a run the executor said it started: a dispatch it has not taken yet
                 # (a slow start, an executor just up) waits in its stream, and one it took
                 # before dying is reported lost by its next life, from its live notes.
                 started = run is not None and run.state is RunState.RUNNING
-                if run and started and run.executor_id == executor.id:
+                if run and started and (run.executor_id, run.attempt) == (executor.id, attempt):
                     ended = tx.record(domain.lose(run, reconcile.LOST, at=now()))
                     unlocked += await self.after_end(tx, ended)
-            for run_id in verdict.strays:
+            for run_id, attempt in verdict.strays:
                 run = await tx.get(run_id)
-                if run is None or not (run.on_executor and run.executor_id == executor.id):
-                    self.stop_stray(tx, run_id, executor.id, run)
+                here = run and (run.executor_id, run.attempt) == (executor.id, attempt)
+                if run is None or not (run.on_executor and here):
+                    self.stop_stray(tx, (run_id, attempt), executor.id, run)
             if lost:
                 self.place(tx, [*unlocked, *await store.waiting(tx.session, limit=10_000)])
 
-    def stop_stray(self, tx: Tx, run_id: str, executor_id: str, run: Run | None) -> None:
+    def stop_stray(self, tx: Tx, stray: Attempt, executor_id: str, run: Run | None) -> None:
+        run_id, attempt = stray
         stop = RunStopRequested(
-            run_id=run_id, executor_id=executor_id, reason=reconcile.STRAY, grace_s=STOP_GRACE_S
+            run_id=run_id,
+            executor_id=executor_id,
+            reason=reconcile.STRAY,
+            grace_s=STOP_GRACE_S,
+            attempt=attempt or None,  # 0: listed by an older executor, by run only
         )
         tx.emit(stop, run.cause.depth if run else 0)
-        self.reconciler.asked_to_stop(executor_id, run_id, at=now())
+        self.reconciler.asked_to_stop(executor_id, stray, at=now())
 
     def free_slots(self) -> int:
         return placement.free_slots(self.executors.values(), self.occupancy.loads(), at=now())
@@ -366,6 +379,15 @@ class Scheduler:
     async def tick_forever(self, interval_s: float = 0.5) -> None:
         await self.rebuild()
         await every(interval_s, self.tick, "scheduler tick")
+
+
+def _listed(beat: ExecutorHeartbeat, held: set[Attempt]) -> set[Attempt]:
+    """The attempts the executor says it runs. One that lists runs only (older than attempts
+    in heartbeats): the held attempts of its runs, or an unknown attempt (0) of a run not held."""
+    if beat.attempts is not None:
+        return {(a.run_id, a.attempt) for a in beat.attempts}
+    by_run = dict(held)
+    return {(run_id, by_run.get(run_id, 0)) for run_id in beat.running}
 
 
 def _reports_on(report: ExecutorRunStarted | ExecutorRunEnded, run: Run) -> bool:

@@ -24,6 +24,7 @@ class Executor:
     labels: dict[str, str] = field(default_factory=dict)
     last_seen: datetime | None = None
     interval: timedelta = HEARTBEAT_INTERVAL  # between its heartbeats
+    stopping: bool = False  # shutting down: alive, but takes no new run
 
 
 @dataclass
@@ -44,6 +45,11 @@ class Load:
 
 def alive(executor: Executor, *, at: datetime) -> bool:
     return executor.last_seen is not None and at - executor.last_seen <= LOST_AFTER
+
+
+def taking(executor: Executor, *, at: datetime) -> bool:
+    """Alive and not stopping: a stopping executor would leave a dispatch to its next life."""
+    return alive(executor, at=at) and not executor.stopping
 
 
 def could_ever_take(run: Run, executor: Executor) -> bool:
@@ -74,7 +80,7 @@ def choose(
     fitting = [
         e
         for e in executors
-        if alive(e, at=at) and could_ever_take(run, e) and has_room(run, e, load.get(e.id, Load()))
+        if taking(e, at=at) and could_ever_take(run, e) and has_room(run, e, load.get(e.id, Load()))
     ]
     return min(
         fitting, key=lambda e: (load.get(e.id, Load()).runs / max(e.slots, 1), e.id), default=None
@@ -83,8 +89,10 @@ def choose(
 
 def why_waiting(run: Run, executors: Iterable[Executor], *, at: datetime) -> str:
     """Why `choose` found nothing: busy executors, or none that could ever take the run."""
-    live = [e for e in executors if alive(e, at=at)]
+    live = [e for e in executors if taking(e, at=at)]
     if not live:
+        if any(alive(e, at=at) for e in executors):
+            return "waiting for an executor: every live one is stopping"
         return "waiting for an executor: none is alive"
     if any(could_ever_take(run, e) for e in live):
         return BUSY
@@ -180,12 +188,13 @@ def _concurrency_limit(
 
 def free_slots(executors: Iterable[Executor], load: Mapping[str, Load], *, at: datetime) -> int:
     """How many more runs the live executors could take, counting slots only."""
-    return sum(max(0, e.slots - load.get(e.id, Load()).runs) for e in executors if alive(e, at=at))
+    return sum(max(0, e.slots - load.get(e.id, Load()).runs) for e in executors if taking(e, at=at))
 
 
 @dataclass(frozen=True)
 class Holding:
     executor_id: str
+    attempt: int
     resources: Resources
     concurrency_key: str | None
 
@@ -205,7 +214,9 @@ class Occupancy:
     def update(self, run: Run) -> None:
         self.remove(run.id)
         if run.on_executor and run.executor_id:
-            self.holdings[run.id] = Holding(run.executor_id, run.resources, run.concurrency_key)
+            self.holdings[run.id] = Holding(
+                run.executor_id, run.attempt, run.resources, run.concurrency_key
+            )
         key = run.concurrency_key
         if key and not run.finished and (run.on_executor or run.kind == "pipeline"):
             self.key_of[run.id] = key
@@ -219,9 +230,13 @@ class Occupancy:
             if not self.per_key[key]:
                 del self.per_key[key]
 
-    def on(self, executor_id: str) -> set[str]:
-        """The runs placed on one executor."""
-        return {run for run, held in self.holdings.items() if held.executor_id == executor_id}
+    def on(self, executor_id: str) -> set[tuple[str, int]]:
+        """The attempts placed on one executor: (run, attempt) each."""
+        return {
+            (run, held.attempt)
+            for run, held in self.holdings.items()
+            if held.executor_id == executor_id
+        }
 
     def loads(self) -> dict[str, Load]:
         result: dict[str, Load] = {}

@@ -3,12 +3,15 @@ with setsid (and holds the output pipes open). Unsandboxed, what it left is foun
 named; in the local sandbox (the default) it dies with the run's process namespace."""
 
 import asyncio
+import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import psutil
 import pytest
 
+from services.executor import reaper
+from tests.conftest import eventually
 from tests.integration.conftest import Stack, submit, wait_run
 from tests.integration.executor_harness import Harness, start_harness
 from tests.integration.processes import none_left, processes_of
@@ -82,6 +85,38 @@ async def test_a_run_that_leaves_nothing_behind_says_only_its_exit_code(local: H
     run_id = await local.dispatch(["sh", "-c", "sleep 0.1 & wait; exit 3"])
     ended = await local.ended(run_id)
     assert (ended.exit_code, ended.reason) == (3, "exit code 3")
+
+
+async def test_an_escaped_child_that_ended_before_its_run_is_not_left_a_zombie(
+    local: Harness,
+) -> None:
+    """Its parent gone, it was the executor's (the subreaper's) child: reaped at the run's
+    end, not kept as a zombie until the executor exits."""
+    script = "(setsid sleep 0.2 & echo escaped $!); sleep 2; echo done"
+    run_id = await local.dispatch(["sh", "-c", script])
+    ended = await local.ended(run_id, timeout=30)
+
+    escaped = int(next(line for line in local.output(run_id) if line.startswith("escaped"))[8:])
+    assert ended.reason == "exit code 0"
+    assert not psutil.pid_exists(escaped)
+
+
+async def test_orphans_are_reaped_but_not_the_executors_own_children_nor_run_leaders() -> None:
+    """Their exit status is for whoever waits for them: asyncio, subprocess, the run."""
+    assert reaper.become_subreaper()
+    own = subprocess.Popen(["sh", "-c", "exit 3"])  # noqa: ASYNC220 (the executor's session)
+    leader = subprocess.Popen(["sh", "-c", "exit 4"], start_new_session=True)  # noqa: ASYNC220
+
+    async def both_ended() -> bool:
+        return all(_zombie(p.pid) for p in (own, leader))
+
+    await eventually(both_ended)
+    reaper.reap_adopted(keep={leader.pid})
+    assert (own.wait(5), leader.wait(5)) == (3, 4)
+
+
+def _zombie(pid: int) -> bool:
+    return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
 
 
 async def test_the_issues_setsid_run_completes_within_seconds_naming_what_was_killed(

@@ -8,115 +8,121 @@ share is not enforced.
 """
 
 import asyncio
-import contextlib
 import os
 import resource
 import shutil
 import signal
+import subprocess
 from pathlib import Path
+from typing import IO
 
 from services.executor import reaper
 from services.executor.backends import Launch, Sink, StartError
 from services.executor.backends.cgroups import Cgroup
+from services.executor.backends.leader import Leader, exited
 from services.executor.backends.sandbox import (
     Sandbox,
     Status,
     Unavailable,
+    command_started,
     exit_code,
     signal_group,
 )
 from services.executor.contract import Layout
 
 READ = 64 * 1024
+NAMESPACE_END_S = 2.0
 
 
 class LocalRun:
     def __init__(
-        self, process: asyncio.subprocess.Process, cgroup: Cgroup | None, launch: Launch
+        self,
+        leader: Leader,
+        cgroup: Cgroup | None,
+        launch: Launch,
+        pipes: list[tuple[str, asyncio.StreamReader, asyncio.BaseTransport]],
+        leaders: set[int],
     ) -> None:
-        self.process = process
-        self.pid: int | None = process.pid
+        self.leader = leader
+        self.leaders = leaders  # every run's leader not reaped yet: each its run's to reap
+        self.pid: int | None = leader.pid
         self.cgroup = cgroup
+        self.pipes = pipes
         self.belongs = reaper.of_run(launch.run_id, int(launch.env.get("BOXOPS_ATTEMPT", "1")))
         self.left_behind: list[str] = []
         self.sandbox: Status | None = None  # in a sandbox: what bwrap says of it
 
     async def stream(self, sink: Sink) -> None:
-        assert self.process.stdout and self.process.stderr  # noqa: S101
-        await asyncio.gather(
-            _pump(self.process.stdout, "stdout", sink), _pump(self.process.stderr, "stderr", sink)
-        )
+        await asyncio.gather(*(_pump(reader, name, sink) for name, reader, _ in self.pipes))
 
     async def wait(self) -> int:
-        # asyncio's wait() also waits for the pipes to close, and children the run left
-        # behind hold them open: the leader's exit ends the run, and whatever it left (in
-        # a sandbox, bwrap's end takes its whole process namespace with it).
-        code = await _exit_of(self.process)
+        # Waiting for the pipes to close would wait for children the run left behind
+        # (they hold them open): the leader's exit ends the run, and whatever it left is
+        # killed while the leader, not yet reaped, keeps its group's id from being reused
+        # (in a sandbox, bwrap's end takes its whole process namespace with it).
+        code = await self.leader.exit_code()
+        if self.sandbox and (init := await self.sandbox.group):
+            # bwrap's init, its namespace's pid 1, dies with bwrap: once it is gone, so is
+            # all in the namespace, and none of it is taken for a process left behind.
+            await exited(init, within=NAMESPACE_END_S)
         self.left_behind = await asyncio.to_thread(
-            reaper.kill_left_behind, self.belongs, session=self.process.pid
+            reaper.kill_left_behind, self.belongs, session=self.leader.pid
         )
         self._kill_group(signal.SIGKILL)  # without a subreaper, its group at least
+        # Escaped processes that ended on their own before the run did: reaped, not left
+        # as zombies under the executor until it exits.
+        reaper.reap_adopted(keep=self.leaders)
+        self.leader.reap()
         return exit_code(code) if self.sandbox else code
 
     async def terminate(self, grace_s: float) -> None:
+        try:
+            await asyncio.wait_for(self._ask_to_end(), grace_s)
+        except TimeoutError:
+            self._kill_group(signal.SIGKILL)
+            await self.leader.exit_code()
+
+    async def _ask_to_end(self) -> None:
+        """SIGTERM, and wait for the leader's exit."""
         if self.sandbox:
             # Not bwrap itself: the command's group, so that it may end gracefully. Only
             # while bwrap lives, as its group's id may be another's once it has ended.
             group = await self.sandbox.group
-            if self.process.returncode is None:
+            if group is not None:
+                await command_started(group, ended=lambda: self.leader.exited)
+            if not self.leader.exited:
                 signal_group(group, signal.SIGTERM)
         else:
             self._kill_group(signal.SIGTERM)
-        try:
-            await asyncio.wait_for(_exit_of(self.process), grace_s)
-        except TimeoutError:
-            self._kill_group(signal.SIGKILL)
-            await _exit_of(self.process)
+        await self.leader.exit_code()
 
     async def cleanup(self) -> None:
-        self._kill_group(signal.SIGKILL)
+        if not self.leader.reaped:  # wait() did not get so far (an error, a cancel)
+            self._kill_group(signal.SIGKILL)
+            await self.leader.exit_code()
+            self.leader.reap()
+        if self.cgroup:
+            self.cgroup.kill()  # those that left the group (setsid) are still in the cgroup
+        for _, _, transport in self.pipes:
+            transport.close()  # a pipe a killed child held open is at its end
         if self.sandbox:
             await self.sandbox.reading  # bwrap has ended: its status pipe is at its end
         if self.cgroup:
             await self.cgroup.remove()
 
     def _kill_group(self, sig: signal.Signals) -> None:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.process.pid, sig)
+        self.leader.signal_group(sig)  # only while the leader is not reaped
         if self.cgroup:
-            self.cgroup.kill()  # those that left the group (setsid) are still in the cgroup
+            self.cgroup.kill()
 
 
-async def _exit_of(process: asyncio.subprocess.Process) -> int:
-    """Its exit code, once the process has exited: its pidfd turns readable then, and the
-    child watcher reaps it and records the code. Without pidfds (not Linux), asyncio's
-    wait() it is."""
-    if not hasattr(os, "pidfd_open"):
-        return await process.wait()
-    with contextlib.suppress(OSError):  # reaped already
-        await _readable(os.pidfd_open(process.pid))
-    # The watcher's callback comes through the loop within an iteration or two: no event
-    # to wait on is offered for it.
-    while process.returncode is None:  # noqa: ASYNC110
-        await asyncio.sleep(0.001)
-    return process.returncode
-
-
-async def _readable(fd: int) -> None:
-    """Wait until `fd` turns readable, then close it."""
+async def _reading(
+    name: str, pipe: IO[bytes]
+) -> tuple[str, asyncio.StreamReader, asyncio.BaseTransport]:
+    reader = asyncio.StreamReader()
     loop = asyncio.get_running_loop()
-    exited = loop.create_future()
-
-    def on_exit() -> None:
-        if not exited.done():
-            exited.set_result(None)
-
-    loop.add_reader(fd, on_exit)
-    try:
-        await exited
-    finally:
-        loop.remove_reader(fd)
-        os.close(fd)
+    transport, _ = await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), pipe)
+    return name, reader, transport
 
 
 async def _pump(stream: asyncio.StreamReader, name: str, sink: Sink) -> None:
@@ -137,6 +143,7 @@ class LocalBackend:
         self.sandbox = sandbox  # None: runs are not sandboxed, as the settings allow
         self.rlimit_memory = rlimit_memory
         self.cgroups = cgroups
+        self.leaders: set[int] = set()  # of the runs it started, the leaders not yet reaped
 
     def seen(self, host: Layout) -> Layout:
         return host
@@ -190,13 +197,16 @@ class LocalBackend:
                 resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
 
         try:
-            process = await asyncio.create_subprocess_exec(
-                *command,
+            # Not asyncio's subprocess: its child watcher reaps the leader at its exit, and
+            # the run must still signal the leader's group then (see leader.py).
+            # Started in the loop as asyncio starts its own: a fork and exec, not a wait.
+            process = subprocess.Popen(  # noqa: S603, ASYNC220 (the run's own command)
+                command,
                 cwd=launch.host.work,
                 env=env,
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
                 start_new_session=True,  # its own process group, so a stop reaches its children
                 preexec_fn=in_child if (cgroup or memory) else None,
                 pass_fds=pass_fds,
@@ -205,7 +215,14 @@ class LocalBackend:
             if cgroup:
                 await cgroup.remove()
             raise StartError(f"cannot start {command[0]!r}: {err.strerror}") from None
-        return LocalRun(process, cgroup, launch)
+        # Before any await: a leader that exits at once is known as one, not as an orphan.
+        leader = Leader(process, self.leaders)
+        assert process.stdout and process.stderr  # noqa: S101
+        pipes = [
+            await _reading("stdout", process.stdout),
+            await _reading("stderr", process.stderr),
+        ]
+        return LocalRun(leader, cgroup, launch, pipes, self.leaders)
 
 
 def _check_found(program: str, env: dict[str, str], cwd: Path) -> str:

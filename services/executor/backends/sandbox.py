@@ -19,9 +19,11 @@ import os
 import shutil
 import signal
 import subprocess
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+
+import psutil
 
 from services.executor.backends import StartError
 from services.executor.contract import Layout
@@ -202,6 +204,19 @@ def _child_pid(line: bytes) -> int | None:
         return int(json.loads(line)["child-pid"])
     except (ValueError, KeyError, TypeError):
         return None
+
+
+async def command_started(init: int, *, ended: Callable[[], bool]) -> None:
+    """Return once bwrap's init has forked the command (or bwrap has `ended`). Until then a
+    SIGTERM to init's group reaches init alone, and a pid namespace's init ignores it (it
+    has no handler): the run would go on until its SIGKILL."""
+    while not ended():
+        try:
+            if psutil.Process(init).children():
+                return
+        except psutil.Error:
+            return  # init has gone: the namespace with it
+        await asyncio.sleep(0.01)
 
 
 def signal_group(group: int | None, sig: signal.Signals) -> None:

@@ -44,6 +44,14 @@ def test_dead_executors_take_nothing() -> None:
     assert why_waiting(run(), [stale], at=T0) == "waiting for an executor: none is alive"
 
 
+def test_a_stopping_executor_takes_nothing_and_the_waiting_run_says_why() -> None:
+    stopping, other = executor("a", stopping=True), executor("b", slots=1)
+    assert choose(run(), [stopping, other], {}, at=T0) == other
+    assert choose(run(), [stopping], {}, at=T0) is None
+    expected = "waiting for an executor: every live one is stopping"
+    assert why_waiting(run(), [stopping], at=T0) == expected
+
+
 def test_full_slots_or_used_up_cpu_mean_no_room() -> None:
     a = executor("a", cpu=2, slots=2)
     assert choose(run(), [a], {"a": Load(runs=2, cpu=0)}, at=T0) is None

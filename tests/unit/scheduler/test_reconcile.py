@@ -6,15 +6,20 @@ from datetime import UTC, datetime, timedelta
 
 from services.scheduler import domain
 from services.scheduler.domain import Run, RunState
-from services.scheduler.reconcile import Reconciler, Verdict
+from services.scheduler.handlers import _listed
+from services.scheduler.reconcile import Attempt, Reconciler, Verdict
+from shared.events import ExecutorHeartbeat, RunningAttempt
 from shared.runs import RunSubstate
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 BEAT = timedelta(seconds=1)
 STOP_EVERY = timedelta(seconds=15)
+R1, R2, R9 = ("r1", 1), ("r2", 1), ("r9", 1)
 
 
-def beats(reconciler: Reconciler, held: set[str], running: set[str], *times: float) -> Verdict:
+def beats(
+    reconciler: Reconciler, held: set[Attempt], running: set[Attempt], *times: float
+) -> Verdict:
     """One heartbeat at each of `times` (seconds after T0); the verdict of the last."""
     verdict = Verdict()
     for t in times:
@@ -24,23 +29,23 @@ def beats(reconciler: Reconciler, held: set[str], running: set[str], *times: flo
 
 
 def test_a_held_run_the_executor_lists_is_neither_lost_nor_stray() -> None:
-    assert beats(Reconciler(STOP_EVERY), {"r1"}, {"r1"}, 0, 1, 2, 3) == Verdict()
+    assert beats(Reconciler(STOP_EVERY), {R1}, {R1}, 0, 1, 2, 3) == Verdict()
 
 
 def test_a_run_dispatched_moments_ago_and_not_yet_listed_is_not_lost() -> None:
-    assert beats(Reconciler(STOP_EVERY), {"r1"}, set(), 0, 1) == Verdict()
+    assert beats(Reconciler(STOP_EVERY), {R1}, set(), 0, 1) == Verdict()
 
 
 def test_a_held_run_missing_for_longer_than_the_grace_is_lost() -> None:
-    assert beats(Reconciler(STOP_EVERY), {"r1"}, set(), 0, 1, 2) == Verdict(lost=["r1"])
+    assert beats(Reconciler(STOP_EVERY), {R1}, set(), 0, 1, 2) == Verdict(lost=[R1])
 
 
 def test_a_run_listed_again_starts_its_grace_anew() -> None:
     reconciler = Reconciler(STOP_EVERY)
-    beats(reconciler, {"r1"}, set(), 0, 1)
-    beats(reconciler, {"r1"}, {"r1"}, 1.5)
-    assert beats(reconciler, {"r1"}, set(), 2, 3) == Verdict()
-    assert beats(reconciler, {"r1"}, set(), 4) == Verdict(lost=["r1"])
+    beats(reconciler, {R1}, set(), 0, 1)
+    beats(reconciler, {R1}, {R1}, 1.5)
+    assert beats(reconciler, {R1}, set(), 2, 3) == Verdict()
+    assert beats(reconciler, {R1}, set(), 4) == Verdict(lost=[R1])
 
 
 def test_the_grace_follows_the_executors_own_heartbeat_interval() -> None:
@@ -48,39 +53,52 @@ def test_the_grace_follows_the_executors_own_heartbeat_interval() -> None:
     fast = timedelta(milliseconds=200)
     for ms in (0, 200, 400):
         verdict = reconciler.observe(
-            "ex1", {"r1"}, set(), interval=fast, at=T0 + timedelta(milliseconds=ms)
+            "ex1", {R1}, set(), interval=fast, at=T0 + timedelta(milliseconds=ms)
         )
-    assert verdict == Verdict(lost=["r1"])
+    assert verdict == Verdict(lost=[R1])
 
 
 def test_executors_are_reconciled_apart() -> None:
     reconciler = Reconciler(STOP_EVERY)
-    reconciler.observe("ex1", {"r1"}, set(), interval=BEAT, at=T0)
-    reconciler.observe("ex2", {"r2"}, {"r2"}, interval=BEAT, at=T0 + 2 * BEAT)
-    later = reconciler.observe("ex1", {"r1"}, set(), interval=BEAT, at=T0 + 2 * BEAT)
-    assert later == Verdict(lost=["r1"])
+    reconciler.observe("ex1", {R1}, set(), interval=BEAT, at=T0)
+    reconciler.observe("ex2", {R2}, {R2}, interval=BEAT, at=T0 + 2 * BEAT)
+    later = reconciler.observe("ex1", {R1}, set(), interval=BEAT, at=T0 + 2 * BEAT)
+    assert later == Verdict(lost=[R1])
 
 
 def test_a_run_no_longer_held_is_forgotten() -> None:
     reconciler = Reconciler(STOP_EVERY)
-    beats(reconciler, {"r1"}, set(), 0, 1)
+    beats(reconciler, {R1}, set(), 0, 1)
     assert beats(reconciler, set(), set(), 2) == Verdict()
-    assert beats(reconciler, {"r1"}, set(), 3) == Verdict()  # held again: a new grace
+    assert beats(reconciler, {R1}, set(), 3) == Verdict()  # held again: a new grace
 
 
 def test_a_run_listed_but_not_held_is_a_stray_asked_to_stop_again_only_after_a_while() -> None:
     reconciler = Reconciler(STOP_EVERY)
-    assert beats(reconciler, set(), {"r9"}, 0) == Verdict(strays=["r9"])
-    reconciler.asked_to_stop("ex1", "r9", at=T0)
-    assert beats(reconciler, set(), {"r9"}, 1, 10, 15) == Verdict()
-    assert beats(reconciler, set(), {"r9"}, 16) == Verdict(strays=["r9"])
+    assert beats(reconciler, set(), {R9}, 0) == Verdict(strays=[R9])
+    reconciler.asked_to_stop("ex1", R9, at=T0)
+    assert beats(reconciler, set(), {R9}, 1, 10, 15) == Verdict()
+    assert beats(reconciler, set(), {R9}, 16) == Verdict(strays=[R9])
 
 
 def test_a_stray_that_stopped_and_comes_back_is_asked_at_once() -> None:
     reconciler = Reconciler(STOP_EVERY)
-    reconciler.asked_to_stop("ex1", "r9", at=T0)
+    reconciler.asked_to_stop("ex1", R9, at=T0)
     beats(reconciler, set(), set(), 1)
-    assert beats(reconciler, set(), {"r9"}, 2) == Verdict(strays=["r9"])
+    assert beats(reconciler, set(), {R9}, 2) == Verdict(strays=[R9])
+
+
+def test_a_retry_has_its_own_grace_not_the_time_its_earlier_attempt_was_missing() -> None:
+    reconciler = Reconciler(STOP_EVERY)
+    retry = ("r1", 2)
+    beats(reconciler, {R1}, set(), 0, 1)  # attempt 1 missing for a second
+    assert beats(reconciler, {retry}, set(), 2, 3) == Verdict()  # its retry, dispatched at 2
+    assert beats(reconciler, {retry}, set(), 4) == Verdict(lost=[retry])
+
+
+def test_an_earlier_attempt_still_listed_beside_its_retry_is_a_stray_and_the_retry_is_not() -> None:
+    retry = ("r1", 2)
+    assert beats(Reconciler(STOP_EVERY), {retry}, {R1, retry}, 0, 1, 2) == Verdict(strays=[R1])
 
 
 def running(**changes: object) -> Run:
@@ -122,3 +140,14 @@ def test_an_aborted_run_whose_restarted_executor_reports_it_lost_says_so() -> No
     assert (ended.state, ended.reason) == (RunState.ABORTED, f"aborted by user; {reason}")
     stopped = domain.end(asked, exit_code=-15, reason="", stderr_tail="", outputs={}, at=T0)
     assert (stopped.state, stopped.reason) == (RunState.ABORTED, "aborted by user")
+
+
+def beat(running: list[str], attempts: list[RunningAttempt] | None) -> ExecutorHeartbeat:
+    return ExecutorHeartbeat(executor_id="ex1", running=running, attempts=attempts, at=T0)
+
+
+def test_a_heartbeat_lists_attempts_and_one_from_an_older_executor_runs_by_run_only() -> None:
+    listed = [RunningAttempt(run_id="r1", attempt=2)]
+    assert _listed(beat(["r1"], listed), {("r1", 2)}) == {("r1", 2)}
+    # Its runs' held attempts; a run not held, with an attempt it cannot name (0).
+    assert _listed(beat(["r1", "r9"], None), {("r1", 2)}) == {("r1", 2), ("r9", 0)}
