@@ -219,6 +219,9 @@ class Scheduler:
                 logs=report.logs,
             )
             ended = tx.record(ended)
+            # A metrics output's numbers come only in this report: the run list shows them too.
+            points = [("", run.id, name, None, v, report.at) for name, v in report.metrics.items()]
+            await store.keep_last_metrics(tx.session, points)
             unlocked = await self.after_end(tx, ended)
             waiting = await store.waiting(tx.session, limit=self.free_slots() * 4 + 20)
             self.place(tx, [*unlocked, *waiting])

@@ -23,6 +23,7 @@ class MetricWriter:
         rows = [row for e in envelopes for row in _rows(e)]
         async with self.sessions() as session:
             await store.add_metrics(session, rows)
+            await store.keep_last_metrics(session, rows)
             await session.commit()
         if rows:
             log.debug("recorded %d metric points at %s", len(rows), now())

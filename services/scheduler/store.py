@@ -8,13 +8,14 @@ from typing import Any
 import sqlalchemy as sa
 from pydantic import TypeAdapter
 from pydantic_core import to_jsonable_python
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.scheduler.domain import Run, RunState, RunSubstate, Transition
-from services.scheduler.tables import MetricRow, RunRow, TransitionRow
-from shared.db import starts_with
+from services.scheduler.tables import LastMetricRow, MetricRow, RunInputRow, RunRow, TransitionRow
 from shared.events import (
     Cause,
     DeclaredOutput,
@@ -25,7 +26,7 @@ from shared.events import (
     RunOutput,
 )
 from shared.queries import MetricSummary
-from shared.runs import ACTIVE
+from shared.runs import ACTIVE, TERMINAL
 
 _INPUTS = TypeAdapter(dict[str, InputRef])
 _DECLARED = TypeAdapter(dict[str, DeclaredOutput])
@@ -122,14 +123,21 @@ async def save_all(
     if unknown:
         query = select(RunRow).where(col(RunRow.id).in_(unknown))
         existing |= {row.id: row for row in (await session.exec(query)).all()}
+    read_other: list[Run] = []
     for run in runs:
         row = existing.get(run.id)
         if row is None:
-            session.add(RunRow(**_columns(run), updated_at=now))
+            row = RunRow(**_columns(run), updated_at=now)
+            session.add(row)
+            read_other.append(run)
         else:
+            if row.inputs != _INPUTS.dump_python(run.inputs, mode="json"):
+                read_other.append(run)
             for name, value in _columns(run).items():
                 setattr(row, name, value)
             row.updated_at = now
+        _times(row, run.history)
+    await _inputs(session, read_other)
     history = [
         {
             "run_id": run.id,
@@ -146,6 +154,34 @@ async def save_all(
         # id, which nothing reads.
         connection = await session.connection()
         await connection.execute(sa.insert(TransitionRow), history)
+
+
+def _times(row: RunRow, history: Iterable[Transition]) -> None:
+    """When the run last began running and when it ended, from its new transitions."""
+    for step in history:
+        if step.state is RunState.RUNNING:
+            row.running_at, row.ended_at = step.at, None
+        elif step.state in TERMINAL:
+            row.ended_at = step.at
+    ran = row.running_at is not None and row.ended_at is not None
+    row.duration_s = (row.ended_at - row.running_at).total_seconds() if ran else None  # type: ignore[operator]
+
+
+async def _inputs(session: AsyncSession, runs: list[Run]) -> None:
+    """Record the inputs of runs that are new or read something else now, a row each."""
+    if not runs:
+        return
+    connection = await session.connection()
+    await connection.execute(
+        sa.delete(RunInputRow).where(col(RunInputRow.run_id).in_([run.id for run in runs]))
+    )
+    rows = [
+        {"run_id": run.id, "input": name, **ref.model_dump(include={"type", "name", "version"})}
+        for run in runs
+        for name, ref in run.inputs.items()
+    ]
+    if rows:
+        await connection.execute(sa.insert(RunInputRow), rows)
 
 
 async def _runs(session: AsyncSession, query: Any) -> list[Run]:
@@ -195,28 +231,6 @@ async def cached(session: AsyncSession, key: str) -> Run | None:
     return runs[0] if runs else None
 
 
-async def listing(session: AsyncSession, *, limit: int, **filters: Any) -> list[Run]:
-    query = select(RunRow).order_by(col(RunRow.created_at).desc()).limit(limit)
-    for name in ("state", "component", "pipeline", "trigger", "parent_id"):
-        if filters.get(name):
-            column = col(getattr(RunRow, name))
-            value = filters[name]
-            query = (
-                query.where(starts_with(column, f"{value}@") | (column == value))
-                if name
-                in (
-                    "component",
-                    "pipeline",
-                )
-                else query.where(column == value)
-            )
-    if filters.get("since"):
-        query = query.where(col(RunRow.created_at) >= filters["since"])
-    if filters.get("before"):
-        query = query.where(col(RunRow.created_at) < filters["before"])
-    return await _runs(session, query)
-
-
 MetricValues = tuple[str, str, str, int | None, float, datetime]  # id, run, name, step, value, at
 
 
@@ -239,6 +253,40 @@ async def add_metrics(session: AsyncSession, rows: list[MetricValues]) -> None:
         "ON CONFLICT (id) DO NOTHING",
         values,
     )
+
+
+async def keep_last_metrics(session: AsyncSession, rows: Sequence[MetricValues]) -> None:
+    """Fold a batch of points into each run's last value of each metric: one row written a
+    run and metric a batch, kept only if no later point (by step, then time) is stored."""
+    last: dict[tuple[str, str], dict[str, Any]] = {}
+    for _, run_id, name, step, value, at in rows:
+        seen = last.get((run_id, name))
+        if seen is None or _later((step, at), (seen["step"], seen["at"])):
+            last[run_id, name] = dict(run_id=run_id, name=name, value=value, step=step, at=at)
+    if not last:
+        return
+    connection = await session.connection()
+    insert = _upsert(connection.dialect.name)(LastMetricRow).values(list(last.values()))
+    new, old = insert.excluded, LastMetricRow.__table__.c  # type: ignore[attr-defined]
+    newer = sa.or_(
+        sa.func.coalesce(new.step, -1) > sa.func.coalesce(old.step, -1),
+        sa.and_(sa.func.coalesce(new.step, -1) == sa.func.coalesce(old.step, -1), new.at >= old.at),
+    )
+    await connection.execute(
+        insert.on_conflict_do_update(
+            index_elements=["run_id", "name"],
+            set_={"value": new.value, "step": new.step, "at": new.at},
+            where=newer,
+        )
+    )
+
+
+def _later(a: tuple[int | None, datetime], b: tuple[int | None, datetime]) -> bool:
+    return (a[0] if a[0] is not None else -1, a[1]) >= (b[0] if b[0] is not None else -1, b[1])
+
+
+def _upsert(dialect: str) -> Any:
+    return sqlite_insert if dialect == "sqlite" else pg_insert
 
 
 def _sqlite_times(ats: list[datetime]) -> list[str]:
