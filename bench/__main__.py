@@ -3,7 +3,7 @@
 import argparse
 import asyncio
 
-from bench import artifacts, cli, executor, registry, runs, scheduler, triggers
+from bench import artifacts, cli, executor, registry, runs, scheduler, triggers, ui_runs
 
 BENCHMARKS = {
     "runs": runs.main,
@@ -13,6 +13,7 @@ BENCHMARKS = {
     "registry": registry.main,
     "artifacts": artifacts.main,
     "cli": cli.main,
+    "ui_runs": ui_runs.main,
 }
 
 parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)

@@ -15,7 +15,15 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.scheduler.domain import Run, RunState, RunSubstate, Transition
-from services.scheduler.tables import LastMetricRow, MetricRow, RunInputRow, RunRow, TransitionRow
+from services.scheduler.tables import (
+    LastMetricRow,
+    MetricRow,
+    RunInputRow,
+    RunRow,
+    RunTextRow,
+    TransitionRow,
+)
+from services.scheduler.texts import run_text
 from shared.events import (
     Cause,
     DeclaredOutput,
@@ -124,20 +132,26 @@ async def save_all(
         query = select(RunRow).where(col(RunRow.id).in_(unknown))
         existing |= {row.id: row for row in (await session.exec(query)).all()}
     read_other: list[Run] = []
+    texts: dict[str, str] = {}
     for run in runs:
         row = existing.get(run.id)
+        text = run_text(run)
         if row is None:
             row = RunRow(**_columns(run), updated_at=now)
             session.add(row)
             read_other.append(run)
+            texts[run.id] = text
         else:
             if row.inputs != _INPUTS.dump_python(run.inputs, mode="json"):
                 read_other.append(run)
+            if run_text(row) != text:
+                texts[run.id] = text
             for name, value in _columns(run).items():
                 setattr(row, name, value)
             row.updated_at = now
         _times(row, run.history)
     await _inputs(session, read_other)
+    await _replace(session, RunTextRow, [{"run_id": i, "text": t} for i, t in texts.items()])
     history = [
         {
             "run_id": run.id,
@@ -169,19 +183,25 @@ def _times(row: RunRow, history: Iterable[Transition]) -> None:
 
 async def _inputs(session: AsyncSession, runs: list[Run]) -> None:
     """Record the inputs of runs that are new or read something else now, a row each."""
-    if not runs:
-        return
-    connection = await session.connection()
-    await connection.execute(
-        sa.delete(RunInputRow).where(col(RunInputRow.run_id).in_([run.id for run in runs]))
-    )
     rows = [
         {"run_id": run.id, "input": name, **ref.model_dump(include={"type", "name", "version"})}
         for run in runs
         for name, ref in run.inputs.items()
     ]
+    await _replace(session, RunInputRow, rows, [run.id for run in runs])
+
+
+async def _replace(
+    session: AsyncSession, table: Any, rows: list[dict[str, Any]], run_ids: list[str] | None = None
+) -> None:
+    """The rows of these runs in a table kept beside theirs, replaced by `rows`."""
+    run_ids = [row["run_id"] for row in rows] if run_ids is None else run_ids
+    if not run_ids:
+        return
+    connection = await session.connection()
+    await connection.execute(sa.delete(table).where(col(table.run_id).in_(run_ids)))
     if rows:
-        await connection.execute(sa.insert(RunInputRow), rows)
+        await connection.execute(sa.insert(table), rows)
 
 
 async def _runs(session: AsyncSession, query: Any) -> list[Run]:

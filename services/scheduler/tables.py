@@ -77,6 +77,7 @@ class RunRow(SQLModel, table=True):
     __table_args__ = (
         # The run list's keyset orders: each sort key, ties broken by id.
         sa.Index("ix_runs_created_at_id", "created_at", "id"),
+        sa.Index("ix_runs_state_created_at_id", "state", "created_at", "id"),
         sa.Index("ix_runs_running_at_id", "running_at", "id"),
         sa.Index("ix_runs_duration_s_id", "duration_s", "id"),
     )
@@ -118,6 +119,16 @@ class RunInputRow(SQLModel, table=True):
     __table_args__ = (sa.Index("ix_run_inputs_type_name_version", "type", "name", "version"),)
 
 
+class RunTextRow(SQLModel, table=True):
+    """What free text finds a run by (services/scheduler/texts.py), apart from the run's
+    wide row so that a search that reads every run reads little."""
+
+    __tablename__ = "run_texts"
+
+    run_id: str = Field(primary_key=True)
+    text: str = Field(sa_type=Text)
+
+
 class LastMetricRow(SQLModel, table=True):
     """Each run's last value of each metric (by step, then time): one row a run and metric,
     updated once a batch of points, for the run list to show and sort by."""
@@ -134,4 +145,6 @@ class LastMetricRow(SQLModel, table=True):
 
 
 # What this service's migrations build (tests/integration/test_migrations.py holds them to it).
-METADATA = service_metadata(RunRow, TransitionRow, MetricRow, RunInputRow, LastMetricRow)
+METADATA = service_metadata(
+    RunRow, TransitionRow, MetricRow, RunInputRow, RunTextRow, LastMetricRow
+)
