@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.scheduler import listing, store
+from services.scheduler import listed, listing, store
 from services.scheduler.domain import Run, RunState, Transition
 from services.scheduler.intake import base_run
 from services.scheduler.tables import RunRow
@@ -47,7 +47,7 @@ async def metrics(sessions: Sessions, points: list[tuple[str, str, int | None, f
     ]
     async with sessions.begin() as session:
         await store.add_metrics(session, rows)
-        await store.keep_last_metrics(session, rows)
+        await listed.keep_last_metrics(session, rows)
 
 
 async def ids(sessions: Sessions, **asked: Any) -> list[str]:

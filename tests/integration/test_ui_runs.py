@@ -40,11 +40,12 @@ async def test_runs_sorted_by_a_metric_show_it_and_a_param_in_their_columns(
     await log_in(browser, TOKEN)
     url = f"/runs?sort=metric.accuracy:desc&{COLUMNS}"
 
-    async def both_values() -> str | None:
+    async def recorded() -> str | None:
         page = (await browser.get(url)).text
-        return page if cells(page, "metric.accuracy")[:2] == ["0.9", "0.5"] else None
+        metrics_in = cells(page, "metric.accuracy")[:2] == ["0.9", "0.5"]
+        return page if metrics_in and cells(page, "param.lr")[:2] == ["0.01", "0.1"] else None
 
-    page = await eventually(both_values, timeout=WAIT_S)
+    page = await eventually(recorded, timeout=WAIT_S)
 
     assert run_ids(page) == [high, low, quiet]  # the run without accuracy last
     assert cells(page, "metric.accuracy") == ["0.9", "0.5", ""]
