@@ -13,6 +13,7 @@ from bench import (
     scheduler,
     triggers,
     ui_metrics,
+    ui_runs,
 )
 
 BENCHMARKS = {
@@ -25,6 +26,7 @@ BENCHMARKS = {
     "artifacts": artifacts.main,
     "cli": cli.main,
     "ui_metrics": ui_metrics.main,
+    "ui_runs": ui_runs.main,
 }
 
 parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)

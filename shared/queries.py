@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from shared.run_parts import (
     Cause,
@@ -14,6 +14,7 @@ from shared.run_parts import (
     RunArtifact,
     RunOutput,
 )
+from shared.run_sorts import parse_sort
 from shared.runs import RunState
 from shared.storable import Instant, Text
 
@@ -92,6 +93,12 @@ class RunView(BaseModel):
     history: list[TransitionView] = Field(default_factory=list)
     steps: list[StepView] = Field(default_factory=list, description="A pipeline's step runs.")
     metrics: dict[str, MetricSummary] = Field(default_factory=dict)
+    started_at: datetime | None = Field(None, description="When it last began running.")
+    ended_at: datetime | None = Field(None, description="When it ended.")
+    duration_s: float | None = Field(None, description="From its last start to its end.")
+    latest: dict[str, float] = Field(
+        default_factory=dict, description="In a run list: the last value of each metric asked."
+    )
 
 
 class RunAccepted(BaseModel):
@@ -161,6 +168,15 @@ class MetricSeries(BaseModel):
     points: list[MetricPoint]
 
 
+class RunCursor(BaseModel):
+    """Where a page of a sorted run list ended: its last run's sort value, creation time and
+    id (keyset pagination; the id breaks ties)."""
+
+    value: float | str | None = Field(None, description="The sort value (None: it had none).")
+    created_at: datetime
+    id: Text
+
+
 class RunList(BaseModel):
     state: RunState | None = None
     component: Text | None = None
@@ -169,7 +185,25 @@ class RunList(BaseModel):
     parent_id: Text | None = None
     since: Instant | None = None
     before: Instant | None = None
+    until: Instant | None = Field(None, description="Created at or before.")
+    text: Text | None = Field(
+        None, description="In the id's start, component, pipeline, command or reason."
+    )
+    dataset: Text | None = Field(None, description="Took this dataset as an input.")
+    dataset_version: int | None = Field(None, description="That version of it.")
+    sort: str = Field(
+        "created:desc", max_length=250, description="COLUMN or metric.NAME, [:asc|:desc]."
+    )
+    after: RunCursor | None = Field(None, description="The page after this one.")
+    metrics: list[Text] = Field(
+        default_factory=list, max_length=20, description="Last values of these to return."
+    )
     limit: int = Field(50, ge=1, le=1000)
+
+    @field_validator("sort")
+    @classmethod
+    def _sortable(cls, sort: str) -> str:
+        return parse_sort(sort).spelled()
 
 
 class Reply(BaseModel):

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.scheduler import domain, intake, placement, progression, reconcile, store
+from services.scheduler import domain, intake, listed, placement, progression, reconcile, store
 from services.scheduler.domain import Run, RunState, RunSubstate
 from services.scheduler.placement import Executor, Occupancy
 from services.scheduler.plan import PlanError
@@ -224,6 +224,9 @@ class Scheduler:
                 logs=report.logs,
             )
             ended = tx.record(ended)
+            # A metrics output's numbers come only in this report: the run list shows them too.
+            points = [("", run.id, name, None, v, report.at) for name, v in report.metrics.items()]
+            await listed.keep_last_metrics(tx.session, points)
             unlocked = await self.after_end(tx, ended)
             waiting = await store.waiting(tx.session, limit=self.free_slots() * 4 + 20)
             self.place(tx, [*unlocked, *waiting])

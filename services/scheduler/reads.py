@@ -3,9 +3,10 @@
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.scheduler import store
+from services.scheduler import listing, store
 from services.scheduler.domain import Run
 from services.scheduler.series import read_series
+from services.scheduler.tables import RunRow
 from shared.queries import (
     MetricPoint,
     MetricSeries,
@@ -48,10 +49,9 @@ class Reads:
         return Reply(result=view.model_dump(mode="json"))
 
     async def list_runs(self, query: RunList) -> Reply:
-        filters = query.model_dump(exclude={"limit"})
         async with self.sessions() as session:
-            runs = await store.listing(session, limit=query.limit, **filters)
-        return Reply(result=[to_view(run).model_dump(mode="json") for run in runs])
+            found = await listing.page(session, query)
+        return Reply(result=[_listed(row, latest).model_dump(mode="json") for row, latest in found])
 
     async def run_metrics(self, query: RunMetricsGet) -> Reply:
         async with self.sessions() as session:
@@ -80,6 +80,13 @@ class Reads:
             run_id=query.run_id, name=query.name, x=query.x, count=read.count, points=points
         )
         return Reply(result=series.model_dump(mode="json"))
+
+
+def _listed(row: RunRow, latest: dict[str, float]) -> RunView:
+    view = to_view(store.to_domain(row))
+    view.started_at, view.ended_at, view.duration_s = row.running_at, row.ended_at, row.duration_s
+    view.latest = latest
+    return view
 
 
 def to_view(run: Run) -> RunView:

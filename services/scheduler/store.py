@@ -12,9 +12,11 @@ from sqlalchemy.orm.util import identity_key
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.scheduler import listed
 from services.scheduler.domain import Run, RunState, RunSubstate, Transition
+from services.scheduler.listed import MetricValues
 from services.scheduler.tables import MetricRow, RunRow, TransitionRow
-from shared.db import starts_with
+from services.scheduler.texts import run_text
 from shared.events import (
     Cause,
     DeclaredOutput,
@@ -122,14 +124,27 @@ async def save_all(
     if unknown:
         query = select(RunRow).where(col(RunRow.id).in_(unknown))
         existing |= {row.id: row for row in (await session.exec(query)).all()}
+    read_other: list[Run] = []
+    texts: dict[str, str] = {}
     for run in runs:
         row = existing.get(run.id)
+        text = run_text(run)
         if row is None:
-            session.add(RunRow(**_columns(run), updated_at=now))
+            row = RunRow(**_columns(run), updated_at=now)
+            session.add(row)
+            read_other.append(run)
+            texts[run.id] = text
         else:
+            if row.inputs != _INPUTS.dump_python(run.inputs, mode="json"):
+                read_other.append(run)
+            if run_text(row) != text:
+                texts[run.id] = text
             for name, value in _columns(run).items():
                 setattr(row, name, value)
             row.updated_at = now
+        listed.stamp_times(row, run.history)
+    await listed.record_inputs(session, read_other)
+    await listed.record_texts(session, texts)
     history = [
         {
             "run_id": run.id,
@@ -193,31 +208,6 @@ async def cached(session: AsyncSession, key: str) -> Run | None:
     )
     runs = await _runs(session, query)
     return runs[0] if runs else None
-
-
-async def listing(session: AsyncSession, *, limit: int, **filters: Any) -> list[Run]:
-    query = select(RunRow).order_by(col(RunRow.created_at).desc()).limit(limit)
-    for name in ("state", "component", "pipeline", "trigger", "parent_id"):
-        if filters.get(name):
-            column = col(getattr(RunRow, name))
-            value = filters[name]
-            query = (
-                query.where(starts_with(column, f"{value}@") | (column == value))
-                if name
-                in (
-                    "component",
-                    "pipeline",
-                )
-                else query.where(column == value)
-            )
-    if filters.get("since"):
-        query = query.where(col(RunRow.created_at) >= filters["since"])
-    if filters.get("before"):
-        query = query.where(col(RunRow.created_at) < filters["before"])
-    return await _runs(session, query)
-
-
-MetricValues = tuple[str, str, str, int | None, float, datetime]  # id, run, name, step, value, at
 
 
 async def add_metrics(session: AsyncSession, rows: list[MetricValues]) -> None:

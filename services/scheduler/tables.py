@@ -3,7 +3,8 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text
+import sqlalchemy as sa
+from sqlalchemy import JSON, Column, Text
 from sqlmodel import Field, SQLModel
 
 from shared.db import UTCDateTime
@@ -67,6 +68,19 @@ class RunRow(SQLModel, table=True):
     logs: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     created_at: datetime = Field(sa_type=UTCDateTime, index=True)
     updated_at: datetime = Field(sa_type=UTCDateTime)
+    # Kept from the transitions for the run list to show and sort by (a pipeline has no
+    # started_at: no process of its own).
+    running_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    duration_s: float | None = None
+
+    __table_args__ = (
+        # The run list's keyset orders: each sort key, ties broken by id.
+        sa.Index("ix_runs_created_at_id", "created_at", "id"),
+        sa.Index("ix_runs_state_created_at_id", "state", "created_at", "id"),
+        sa.Index("ix_runs_running_at_id", "running_at", "id"),
+        sa.Index("ix_runs_duration_s_id", "duration_s", "id"),
+    )
 
 
 class TransitionRow(SQLModel, table=True):
@@ -83,7 +97,7 @@ class TransitionRow(SQLModel, table=True):
 class MetricRow(SQLModel, table=True):
     __tablename__ = "run_metrics"
     # A chart reads one metric's series of a run: its range of this index.
-    __table_args__ = (Index("ix_run_metrics_series", "run_id", "name", "step"),)
+    __table_args__ = (sa.Index("ix_run_metrics_series", "run_id", "name", "step"),)
 
     id: str = Field(primary_key=True)  # the metric.logged event id: redelivery adds nothing
     run_id: str
@@ -93,5 +107,46 @@ class MetricRow(SQLModel, table=True):
     at: datetime = Field(sa_type=UTCDateTime)
 
 
+class RunInputRow(SQLModel, table=True):
+    """A run's resolved inputs, one row each, so runs can be found by what they read."""
+
+    __tablename__ = "run_inputs"
+
+    run_id: str = Field(primary_key=True)
+    input: str = Field(primary_key=True)
+    type: str
+    name: str
+    version: int | None = None
+
+    __table_args__ = (sa.Index("ix_run_inputs_type_name_version", "type", "name", "version"),)
+
+
+class RunTextRow(SQLModel, table=True):
+    """What free text finds a run by (services/scheduler/texts.py), apart from the run's
+    wide row so that a search that reads every run reads little."""
+
+    __tablename__ = "run_texts"
+
+    run_id: str = Field(primary_key=True)
+    text: str = Field(sa_type=Text)
+
+
+class LastMetricRow(SQLModel, table=True):
+    """Each run's last value of each metric (by step, then time): one row a run and metric,
+    updated once a batch of points, for the run list to show and sort by."""
+
+    __tablename__ = "run_last_metrics"
+
+    run_id: str = Field(primary_key=True)
+    name: str = Field(primary_key=True)
+    value: float
+    step: int | None = None
+    at: datetime = Field(sa_type=UTCDateTime)
+
+    __table_args__ = (sa.Index("ix_run_last_metrics_name_value", "name", "value", "run_id"),)
+
+
 # What this service's migrations build (tests/integration/test_migrations.py holds them to it).
-METADATA = service_metadata(RunRow, TransitionRow, MetricRow)
+METADATA = service_metadata(
+    RunRow, TransitionRow, MetricRow, RunInputRow, RunTextRow, LastMetricRow
+)

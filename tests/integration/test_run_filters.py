@@ -5,10 +5,11 @@ from dataclasses import replace
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.scheduler import store
+from services.scheduler import listing, store
 from services.scheduler.intake import base_run
 from shared.bus import now
 from shared.events import RunRequested
+from shared.queries import RunList
 
 
 async def test_a_component_filter_matches_its_name_not_a_pattern(
@@ -23,8 +24,8 @@ async def test_a_component_filter_matches_its_name_not_a_pattern(
 
     async def matching(component: str) -> set[str]:
         async with outbox_sessions() as session:
-            found = await store.listing(session, limit=10, component=component)
-        return {run.id for run in found}
+            found = await listing.page(session, RunList(component=component, limit=10))
+        return {row.id for row, _ in found}
 
     assert await matching("a_b") == {"r0", "r2"}
     assert await matching("a_b@1") == {"r0"}

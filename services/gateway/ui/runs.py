@@ -2,6 +2,7 @@
 page asks the services as the /v1 routes do, and renders a template."""
 
 from datetime import UTC, datetime
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -10,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from services.gateway import runs as runs_api
 from services.gateway.ask import ask
 from services.gateway.scopes import Requirement, Scope, needs, requirement_of
-from services.gateway.ui import run_views, session, views
+from services.gateway.ui import run_views, runs_query, session, views
 from services.gateway.ui.lookups import run_of
 from services.gateway.ui.render import forbidden, render
 from shared.queries import RUNS_LIST, RunView
@@ -24,12 +25,16 @@ PAGE = 50
 async def runs_page(request: Request, fragment: bool = False) -> Response:
     if await session.viewer(request) is None:
         return session.to_login(request)
-    query, problem = views.run_filters(request.query_params, PAGE + 1)
-    found = [] if problem else await ask(request, RUNS_LIST, query)
-    rows = [views.row(RunView.model_validate(run)) for run in found[:PAGE]]
-    more = views.next_page(request.query_params, found[PAGE - 1]) if len(found) > PAGE else None
+    asked, problem = runs_query.read(request.query_params, PAGE + 1)
+    found = [] if problem else await ask(request, RUNS_LIST, asked.query)
+    runs = [RunView.model_validate(run) for run in found]
+    rows = [views.row(run, asked.columns) for run in runs[:PAGE]]
+    more = runs_query.next_page(asked, runs[PAGE - 1]) if len(runs) > PAGE else None
     template = "runs/table.html" if fragment else "runs/page.html"
-    return render(request, template, rows=rows, more=more, problem=problem, **views.form(query))
+    sort_link = partial(runs_query.sort_link, asked)
+    return render(
+        request, template, rows=rows, more=more, problem=problem, asked=asked, sort_link=sort_link
+    )
 
 
 @router.get("/runs/{run_id}", response_class=HTMLResponse)

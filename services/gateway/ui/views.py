@@ -1,52 +1,37 @@
 """What the pages show, made from the services' views. Pure: no I/O."""
 
-from collections.abc import Mapping
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlencode
 
-from shared.queries import RunList, RunView
+from services.gateway.ui.runs_query import Column
+from shared.queries import RunView
 from shared.runs import TERMINAL, RunState
 
-FILTERS = ("state", "component", "pipeline")
 
-
-def run_filters(params: Mapping[str, str], limit: int) -> tuple[RunList, str | None]:
-    """The runs query a page's URL asks for, or why it cannot be asked."""
-    given = {name: params[name] for name in FILTERS if params.get(name)}
-    state = given.get("state")
-    if state is not None and state not in set(RunState):
-        states = ", ".join(RunState)
-        return RunList(limit=limit), f"state {state!r} is not a run state: one of {states}"
-    before = params.get("before")
-    try:
-        until = datetime.fromisoformat(before) if before else None
-    except ValueError:
-        return RunList(limit=limit), f"before {before!r} is not a time (ISO 8601)"
-    return RunList(**given, before=until, limit=limit), None
-
-
-def form(query: RunList) -> dict[str, Any]:
-    return {"filters": {name: getattr(query, name) or "" for name in FILTERS}}
-
-
-def next_page(params: Mapping[str, str], last: dict[str, Any]) -> str:
-    """The URL of the page after the one whose last run is `last` (keyset: older than it)."""
-    kept = {name: params[name] for name in FILTERS if params.get(name)}
-    return "/runs?" + urlencode(kept | {"before": last["created_at"]})
-
-
-def row(run: RunView) -> dict[str, Any]:
+def row(run: RunView, columns: Sequence[Column] = ()) -> dict[str, Any]:
     return {
         "id": run.id,
         "state": run.state,
         "kind": run.kind,
         "what": run.pipeline or run.component or " ".join(run.command),
         "cause": cause(run),
+        "created": run.created_at,
         "started": started(run),
         "duration": duration(run),
         "executor": run.executor_id or "",
+        "columns": [cell(run, column) for column in columns],
     }
+
+
+def cell(run: RunView, column: Column) -> str:
+    """A chosen column's value: a metric's last value, or a param as asked (or, not asked
+    for, as the program reported it)."""
+    if column.kind == "metric":
+        value = run.latest.get(column.name)
+        return "" if value is None else f"{value:.6g}"
+    value = run.params.get(column.name, run.reported_params.get(column.name))
+    return "" if value is None else str(value)
 
 
 def cause(run: RunView) -> str:
@@ -58,15 +43,19 @@ def cause(run: RunView) -> str:
 
 
 def started(run: RunView) -> datetime | None:
-    return next((t.at for t in run.history if t.state == RunState.RUNNING), None)
+    if run.started_at:
+        return run.started_at
+    return next((t.at for t in reversed(run.history) if t.state == RunState.RUNNING), None)
 
 
 def duration(run: RunView) -> str:
-    start = started(run)
-    end = next((t.at for t in reversed(run.history) if t.state in TERMINAL), None)
-    if start is None or end is None:
-        return ""
-    seconds = (end - start).total_seconds()
+    seconds = run.duration_s
+    if seconds is None:
+        start = started(run)
+        end = next((t.at for t in reversed(run.history) if t.state in TERMINAL), None)
+        if start is None or end is None:
+            return ""
+        seconds = (end - start).total_seconds()
     return f"{seconds:.1f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
 
 
