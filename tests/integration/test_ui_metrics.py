@@ -2,6 +2,7 @@
 shape (both databases), the route's bounds and 404s, a run's own token reading its own."""
 
 import re
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -90,7 +91,7 @@ async def test_the_series_route_bounds_its_params_and_names_what_is_missing(
 async def test_a_run_token_reads_its_own_runs_series_only(sdk_stack: SdkStack) -> None:
     mine, other = [await finished_run(sdk_stack.http) for _ in range(2)]
     await logged(sdk_stack.http, mine, *curve("loss", 3))
-    headers = {"Authorization": f"Bearer {run_token(SECRET, mine)}"}
+    headers = {"Authorization": f"Bearer {run_token(SECRET, mine, int(time.time()) + 3600)}"}
     async with httpx.AsyncClient(base_url=sdk_stack.url, headers=headers) as run:
         own = await run.get(f"/v1/runs/{mine}/metrics/loss/series")
         others = await run.get(f"/v1/runs/{other}/metrics/loss/series")

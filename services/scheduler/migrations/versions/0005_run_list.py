@@ -12,8 +12,6 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-from shared.db import UTCDateTime
-
 revision = "scheduler_0005"
 down_revision = "scheduler_0004"
 branch_labels = None
@@ -78,8 +76,8 @@ def _backfill() -> None:
         "runs",
         sa.column("id", sa.String()),
         sa.column("inputs", sa.JSON()),
-        sa.column("running_at", UTCDateTime()),
-        sa.column("ended_at", UTCDateTime()),
+        sa.column("running_at", sa.DateTime(timezone=True)),
+        sa.column("ended_at", sa.DateTime(timezone=True)),
         sa.column("duration_s", sa.Float()),
     )
     inputs, texts = [], []
