@@ -284,7 +284,7 @@ class Preview(BaseModel):
 class ConfusionMatrix(BaseModel):
     """A visualisation the SDK writes: `kind` tells readers how to draw it."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", allow_inf_nan=False)
 
     kind: Literal["confusion_matrix"] = "confusion_matrix"
     title: str = ""
@@ -302,7 +302,7 @@ class ConfusionMatrix(BaseModel):
 class Curve(BaseModel):
     """A curve (ROC, precision-recall, loss…): matching x and y series."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", allow_inf_nan=False)
 
     kind: Literal["curve"] = "curve"
     title: str = ""

@@ -187,7 +187,8 @@ class NatsAdapter:
     ) -> AsyncIterator[list[Msg]]:
         """Batches of the messages of `subject` (None: all) in `stream` stored after sequence
         `after` (None: from now on), as they come; an empty batch after `idle_s` without
-        any. Ends when the caller stops iterating; the server drops the consumer soon after."""
+        any, and one at once when subscribed. Ends when the caller stops iterating; the server
+        drops the consumer soon after."""
         start = (
             {"deliver_policy": DeliverPolicy.NEW}
             if after is None
@@ -200,6 +201,7 @@ class NatsAdapter:
             subject or ">", stream=stream, config=config
         )
         try:
+            yield []  # subscribed: whatever is published from now on comes
             while True:
                 try:
                     yield await subscription.fetch(500, timeout=idle_s)

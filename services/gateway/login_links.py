@@ -18,6 +18,7 @@ from services.gateway.json_bodies import JsonRoute
 from services.gateway.scopes import Scope, needs
 
 LINK_TTL_S = 60.0
+MAX_PENDING = 1000  # links not used yet: however many are asked for, memory stays bounded
 router = APIRouter(route_class=JsonRoute, tags=["ui"])
 
 
@@ -30,6 +31,8 @@ class LoginLinks:
 
     def issue(self, token: str) -> str:
         self._forget_expired()
+        while len(self.pending) >= MAX_PENDING:  # the oldest go first (dicts keep order)
+            del self.pending[next(iter(self.pending))]
         code = secrets.token_urlsafe(32)
         self.pending[code] = (token, time.monotonic() + self.ttl_s)
         return code

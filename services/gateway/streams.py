@@ -112,12 +112,18 @@ async def stream_logs(
 async def stream_events(
     request: Request, tail: Tailed, after: ResumedAfter
 ) -> AsyncIterator[ServerSentEvent]:
-    """Events as they are published (after `Last-Event-ID`, if given): each an event named
-    for its subject, `{subject, id, time, data}` (the event's own id and time)."""
+    """Events as they are published (after `Last-Event-ID`, if given): first a `ready`
+    event once subscribed (what is published from then on comes: a page refreshes then),
+    then each an event named for its subject, `{subject, id, time, data}` (the event's own
+    id and time)."""
     deadline = time.monotonic() + request.app.state.settings.stream_max_s
     bus: Bus = request.app.state.service.bus
     stream = tail.stream
+    ready = False
     async for batch in bus.nats.tail(stream.name, tail.subject, after=after, idle_s=1.0):
+        if not ready:
+            ready = True
+            yield ServerSentEvent(event="ready", data={})
         for message in batch:
             seq = str(message.metadata.sequence.stream)
             headers = message.headers or {}

@@ -6,6 +6,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pytest
+
 from services.gateway.ui.render import NAV
 from tests.e2e.browser import ARGS, CHROMIUM, Stack, Watched, boxops, running
 
@@ -133,6 +135,9 @@ def test_the_log_search_shows_only_matching_lines_and_the_log_downloads(
 
 
 def test_boxops_ui_opens_the_browser_signed_in(ui_stack: Stack, tmp_path: Path) -> None:
+    pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip("needs Debian's chromium")
     # The browser `boxops ui` opens: webbrowser runs $BROWSER with the URL; this one writes
     # it down for chromium to open.
     opened = tmp_path / "opened"

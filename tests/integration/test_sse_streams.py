@@ -99,30 +99,21 @@ async def test_the_log_stream_of_an_unknown_run_is_404(sdk_stack: SdkStack) -> N
     assert response.json()["detail"] == "no run with id 'nope'"
 
 
-async def test_the_event_stream_tails_the_subjects_asked_for(sdk_stack: SdkStack) -> None:
+async def test_the_event_stream_says_when_it_is_subscribed_then_tails_what_was_asked(
+    sdk_stack: SdkStack,
+) -> None:
     stream = events(sdk_stack, "/v1/events/stream?subject=run.completed")
-    first = asyncio.ensure_future(anext(stream))
-    await asyncio.sleep(0)  # the request is on its way; the tail starts from its arrival
-    run_id = await _submitted_once_tailing(sdk_stack, first)
+    ready = await asyncio.wait_for(anext(stream), WAIT_S)
+    assert ready.event == "ready"  # subscribed: what is published from now on comes
 
-    event = await asyncio.wait_for(first, WAIT_S)
+    run_id = await submit(sdk_stack.http, command=["true"])
+    event = await asyncio.wait_for(anext(stream), WAIT_S)
 
     assert event.event == "run.completed"
     body: dict[str, Any] = json.loads(event.data)
     assert body["subject"] == "run.completed" and body["data"]["run_id"] == run_id
     assert event.id.startswith("BOXOPS_EVENTS:")
     await stream.aclose()
-
-
-async def _submitted_once_tailing(stack: SdkStack, first: "asyncio.Future[Any]") -> str:
-    """Runs are submitted until one completes while the stream tails (the stream starts
-    when the gateway has made its consumer: a run before that is not sent)."""
-    while True:
-        run_id = await submit(stack.http, command=["true"])
-        await wait_run(stack.http, run_id, timeout=WAIT_S)
-        done, _ = await asyncio.wait([first], timeout=1)
-        if done:
-            return run_id
 
 
 async def test_the_event_stream_refuses_what_is_not_an_event_subject(

@@ -194,3 +194,17 @@ async def test_a_page_whose_service_does_not_answer_is_a_page_saying_so(
     assert "Unavailable" in page.text and "/logout" in page.text
     api = await browser.get("/v1/pipelines")
     assert api.headers["content-type"] == "application/json"  # the API still answers JSON
+
+
+async def test_a_page_seen_without_a_login_carries_no_csrf_token(
+    browser: httpx.AsyncClient,
+) -> None:
+    # An error page renders for anyone: it must not hold the admin token's CSRF token
+    # (once taken from the gateway's own token when no cookie came).
+    page = await browser.get("/no-such-page")
+
+    assert page.status_code == 404 and "/logout" not in page.text
+    assert re.search(r'name="csrf" value="[0-9a-f]+"', page.text) is None
+    await log_in(browser, TOKEN)
+    refused = await browser.post("/logout", data={"csrf": ""})
+    assert refused.status_code == 403  # an empty token never matches

@@ -116,7 +116,7 @@ def metrics(values: Mapping[str, float]) -> list[tuple[str, str]]:
 
 def offset_of(text: str) -> tuple[int, str | None]:
     """The offset a list page's URL asks for, or 0 and why it cannot be used."""
-    if text.isdigit() and int(text) <= INT64_MAX:
+    if text.isascii() and text.isdigit() and int(text) <= INT64_MAX:
         return int(text), None
     return 0, f"offset {text!r} is not a number of items to skip (0 or more)"
 

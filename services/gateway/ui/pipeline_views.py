@@ -99,13 +99,13 @@ def spec_ref(kind: str, name: str, version: str) -> tuple[str, str | None]:
         return name, str(err)
     if not version:
         return name, None
-    if not version.isdigit() or int(version) < 1:
+    if not (version.isascii() and version.isdigit()) or int(version) < 1:
         return name, f"version {version!r} of {kind} {name!r} is not a version number (1, 2, …)"
     return f"{name}@{int(version)}", None
 
 
 def list_offset(text: str) -> tuple[int, str | None]:
     """How many specs a list page skips (`?offset=`), or why the one given is not that."""
-    if text.isdigit() and int(text) <= MAX_OFFSET:
+    if text.isascii() and text.isdigit() and int(text) <= MAX_OFFSET:
         return int(text), None
     return 0, f"offset {text!r} is not a number of entries to skip (0 to 10⁹)"

@@ -31,7 +31,7 @@ NAV = [
 
 
 def render(request: Request, template: str, *, status: int = 200, **context: Any) -> Response:
-    signed_in = template != "login.html"
+    signed_in = template != "login.html" and bool(session.csrf_token(request))
     context |= {
         "csrf": session.csrf_token(request),
         "states": list(RunState),

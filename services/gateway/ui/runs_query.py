@@ -107,7 +107,7 @@ def _dataset(text: str | None) -> tuple[str | None, int | None]:
     if text is None:
         return None, None
     name, at, version = text.partition("@")
-    if not name or (at and not (version.isdigit() and int(version) >= 1)):
+    if not name or (at and not (version.isascii() and version.isdigit() and int(version) >= 1)):
         raise BadQuery(f"dataset {text!r} is not NAME or NAME@VERSION (a version number)")
     return name, int(version) if at else None
 
@@ -134,6 +134,8 @@ def columns_of(text: str) -> list[Column]:
         kind, _, name = spelled.partition(".")
         if kind not in ("metric", "param") or not name or len(name) > MAX_TEXT:
             raise BadQuery(f"column {spelled!r} is not metric.NAME or param.NAME")
+        if ":" in name:
+            raise BadQuery(f"column {spelled!r}: a name with ':' cannot be shown or sorted by")
         if Column(kind, name) not in columns:
             columns.append(Column(kind, name))
     if len(columns) > MAX_COLUMNS:
@@ -151,7 +153,7 @@ def decode_cursor(text: str) -> RunCursor:
         padded = text + "=" * (-len(text) % 4)
         value, created_at, run_id = json.loads(base64.urlsafe_b64decode(padded))
         return RunCursor(value=value, created_at=created_at, id=run_id)
-    except (ValueError, TypeError, binascii.Error, ValidationError):
+    except (ValueError, TypeError, RecursionError, binascii.Error, ValidationError):
         raise BadQuery("after is not a page of this list: open its first page again") from None
 
 

@@ -4,6 +4,7 @@ page of another site can neither read nor compute)."""
 
 import hashlib
 import hmac
+import secrets
 
 from fastapi import HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
@@ -12,6 +13,7 @@ from services.gateway.auth import ADMIN, COOKIE, principal_of
 from services.gateway.scopes import Principal, Requirement, refusal
 
 MAX_AGE_S = 12 * 3600
+OPEN_GATEWAY_KEY = secrets.token_bytes(32)
 
 
 async def viewer(request: Request) -> Principal | None:
@@ -38,12 +40,22 @@ def sign_out(response: Response) -> None:
 
 
 def csrf_token(request: Request) -> str:
-    token = request.cookies.get(COOKIE) or request.app.state.settings.api_token
-    return hmac.new(token.encode(), b"boxops-ui-csrf", hashlib.sha256).hexdigest()
+    """The signed-in cookie's CSRF token ("" without one: no form can be sent then). An open
+    gateway's pages need no login: theirs comes from a secret of this process, which no
+    other page can know."""
+    token = request.cookies.get(COOKIE)
+    if token:
+        key = token.encode()
+    elif not request.app.state.settings.api_token:
+        key = OPEN_GATEWAY_KEY
+    else:
+        return ""
+    return hmac.new(key, b"boxops-ui-csrf", hashlib.sha256).hexdigest()
 
 
 def check_csrf(request: Request, given: str) -> None:
-    if not hmac.compare_digest(given.encode(), csrf_token(request).encode()):
+    expected = csrf_token(request)
+    if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
         raise HTTPException(403, "the form's CSRF token is missing or stale: reload the page")
 
 

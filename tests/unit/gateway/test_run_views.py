@@ -138,3 +138,27 @@ def test_inputs_link_to_the_version_read_and_outputs_to_their_dataset_or_model()
         ("output", "model", "iris classifier", "/models/iris%20classifier"),
         ("output", "report", "r.txt", None),
     ]
+
+
+def test_numbers_in_urls_are_ascii_digits_only() -> None:
+    from services.gateway.ui.catalog_views import offset_of
+    from services.gateway.ui.pipeline_views import list_offset, spec_ref
+
+    assert offset_of("\u00b2")[1] is not None and list_offset("\u00b2")[1] is not None
+    assert spec_ref("component", "train", "\u00b2")[1] is not None
+    assert offset_of("20") == (20, None) and spec_ref("component", "train", "2") == (
+        "train@2",
+        None,
+    )
+
+
+def test_a_chart_file_with_nan_or_infinity_is_no_chart() -> None:
+    import pydantic
+    import pytest
+
+    from shared.artifacts import ConfusionMatrix, Curve
+
+    with pytest.raises(pydantic.ValidationError):
+        ConfusionMatrix.model_validate({"labels": ["a"], "matrix": [[float("nan")]]})
+    with pytest.raises(pydantic.ValidationError):
+        Curve.model_validate({"x": [0, 1], "y": [0, float("inf")]})

@@ -61,6 +61,9 @@ def test_a_time_without_a_zone_is_utc_and_one_with_a_zone_is_kept() -> None:
         ({"sort": "metric."}, "names no metric"),
         ({"columns": "metric.acc,lr"}, "column 'lr' is not metric.NAME or param.NAME"),
         ({"after": "not-a-cursor"}, "after is not a page of this list"),
+        ({"after": "W1tbW1tbW1tbW1tbW1tbW1tb" * 120}, "after is not a page of this list"),
+        ({"dataset": "iris@\u00b2"}, "is not NAME or NAME@VERSION"),  # a digit, not 0-9
+        ({"columns": "metric.val:loss"}, "a name with ':' cannot be shown or sorted by"),
         ({"q": "x" * 201}, "q is longer than 200 characters"),
     ],
 )

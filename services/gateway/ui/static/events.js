@@ -13,7 +13,8 @@ function parseBlock(block) {
     if (field === "data") event.data.push(value);
     else event[field] = value;
   }
-  return event.data.length ? {id: event.id, body: JSON.parse(event.data.join("\n"))} : null;
+  if (!event.data.length) return null;
+  return {name: event.event, id: event.id, body: JSON.parse(event.data.join("\n"))};
 }
 
 function tailRow(body) {
@@ -55,7 +56,7 @@ async function followTail(tbody) {
       status.textContent = "stopped: " + (detail.detail || answer.status);
       return;
     }
-    status.textContent = "live";
+    status.textContent = "connecting…";
     const reader = answer.body.pipeThrough(new TextDecoderStream()).getReader();
     let buffered = "";
     for (;;) {
@@ -67,6 +68,10 @@ async function followTail(tbody) {
       for (const block of blocks) {
         const event = parseBlock(block);
         if (!event) continue;
+        if (event.name === "ready") {  // subscribed: what is published from now on comes
+          status.textContent = "live";
+          continue;
+        }
         last = event.id || last;
         tbody.prepend(tailRow(event.body));  // newest first
         while (tbody.rows.length > keep) tbody.lastElementChild.remove();

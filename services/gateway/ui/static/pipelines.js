@@ -42,9 +42,9 @@ function followSteps(section) {
     }
   };
   const source = new EventSource("/v1/events/stream?subject=run.>");
-  // The steps are fetched once the stream is open, and again on each reconnection: a change
-  // before the stream started was never sent. Without a stream, once.
-  source.addEventListener("open", refresh);
+  // The steps are fetched once the stream is subscribed ("ready"), and again on each
+  // reconnection: a change before then was never sent. Without a stream, once.
+  source.addEventListener("ready", refresh);
   source.addEventListener("error", () => loaded || refresh());
   const changed = (event) => {
     if (ours(JSON.parse(event.data).data?.run_id)) refresh();

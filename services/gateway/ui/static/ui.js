@@ -57,9 +57,9 @@ function followRuns(table) {
       }
     });
   };
-  // On each (re)connection too: what changed between the page's making and the stream's
-  // start was never sent.
-  source.addEventListener("open", refresh);
+  // On each (re)connection too, once the stream is subscribed ("ready"): what changed
+  // between the page's making and then was never sent.
+  source.addEventListener("ready", refresh);
   for (const state of ["pending", "dispatched", "running", "completed", "failed", "aborted"]) {
     source.addEventListener("run." + state, refresh);
   }
