@@ -30,9 +30,9 @@ async def test_a_node_counts_its_edges_both_ways_beyond_what_is_shown(
     model = RunOutput(type="model", name="clf", files=MODEL)
     await publish_run(registry, completed("run-a", inputs=IRIS, outputs={"m": model}), "ev-a")
     await publish_run(registry, completed("run-b", inputs=IRIS), "ev-b")
-    await lineage(registry, "runs/run-b")  # the consumer is in order: both are in
-
-    found = (await registry.http.get("/v1/lineage/models/clf/1?depth=2")).json()
+    await lineage(registry, "runs/run-b")
+    # The model version is recorded once its files are found in the store: wait for it too.
+    found = await lineage(registry, "models/clf/1?depth=2")
 
     assert (found["root"]["edges_in"], found["root"]["edges_out"]) == (1, 0)
     # iris@1 is shown with the one run that made clf; it feeds run-b too.
