@@ -139,3 +139,13 @@ async def caught_up(service: Service, timeout: float = 10) -> None:
         return all(loop.caught_up_at and loop.caught_up_at > since for loop in service.bus.loops)
 
     await eventually(check, timeout=timeout)
+
+
+@pytest.fixture
+async def scheduler_side(
+    nats_url: str, db: tuple[str, str], tmp_path: Path
+) -> AsyncIterator[Stack]:
+    """Scheduler and gateway in this process, no executor: a test starts its own."""
+    stack = await start_stack(nats_url, db, tmp_path / "gateway", with_executor=False)
+    yield stack
+    await stop_stack(stack)

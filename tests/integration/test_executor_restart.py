@@ -5,7 +5,7 @@ no process of a run outlives it."""
 import asyncio
 import signal
 import subprocess
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import nats
@@ -14,22 +14,12 @@ import pytest
 
 from services.executor.settings import ExecutorSettings
 from tests.conftest import eventually
-from tests.integration.conftest import Stack, start_stack, stop_stack, submit, wait_run
+from tests.integration.conftest import Stack, submit, wait_run
 from tests.integration.processes import answers, go, none_left, processes_of, start_service
 
 HEARTBEAT_S = 0.5
 WITHIN = 3 * HEARTBEAT_S  # from the executor's return to the run's final state
 EXECUTOR = "phoenix"
-
-
-@pytest.fixture
-async def scheduler_side(
-    nats_url: str, db: tuple[str, str], tmp_path: Path
-) -> AsyncIterator[Stack]:
-    """Scheduler and gateway in this process; the executor comes as a process."""
-    stack = await start_stack(nats_url, db, tmp_path / "gateway", with_executor=False)
-    yield stack
-    await stop_stack(stack)
 
 
 Start = Callable[[Path], subprocess.Popen[bytes]]

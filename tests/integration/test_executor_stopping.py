@@ -3,11 +3,9 @@ and a run dispatched to an executor that never took the dispatch is not failed a
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import nats
-import pytest
 
 from services.executor.app import build_app
 from services.executor.settings import ExecutorSettings
@@ -16,19 +14,10 @@ from shared.events import ExecutorHeartbeat, ExecutorRunStarted, RunningAttempt
 from shared.runs import LOST_ON_RESTART
 from shared.service import Service
 from tests.conftest import eventually
-from tests.integration.conftest import Stack, caught_up, start_stack, stop_stack, submit, wait_run
+from tests.integration.conftest import Stack, caught_up, submit, wait_run
 
 BEAT_S = 0.3
 STUBBORN = ["sh", "-c", "trap '' TERM; sleep 300"]  # a stop takes its whole grace
-
-
-@pytest.fixture
-async def scheduler_side(
-    nats_url: str, db: tuple[str, str], tmp_path: Path
-) -> AsyncIterator[Stack]:
-    stack = await start_stack(nats_url, db, tmp_path / "gateway", with_executor=False)
-    yield stack
-    await stop_stack(stack)
 
 
 def executor(nats_url: str, home: Path, name: str, slots: int) -> Service:
