@@ -132,6 +132,7 @@ class DataPlane:
             log_config=None,  # its lines go through the service's own logging
             access_log=False,
             lifespan="off",
+            timeout_keep_alive=75,  # longer than a client's idle expiry: it closes first
         )
         self.server = _Server(config)
         self._task: asyncio.Task[None] | None = None

@@ -28,6 +28,9 @@ def unix_socket(path: Path) -> socket.socket:
     return listening
 
 
+KEEP_ALIVE_S = 75
+
+
 def serve(app: object, settings: GatewaySettings) -> None:
     config = uvicorn.Config(
         app,  # type: ignore[arg-type]
@@ -35,6 +38,10 @@ def serve(app: object, settings: GatewaySettings) -> None:
         port=settings.port,
         log_level="warning",
         log_config=None,  # uvicorn's lines go through the service's own logging
+        # An idle connection is closed by the client first (httpx's expiry is 5 s, a
+        # browser's longer than that is rare): when both sides used 5 s, a request sent as
+        # the server closed its connection was reset.
+        timeout_keep_alive=KEEP_ALIVE_S,
     )
     try:
         uvicorn.Server(config).run(sockets=sockets(config, settings))
