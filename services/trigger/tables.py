@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from shared.db import UTCDateTime
@@ -88,10 +88,12 @@ class MonitorPointRow(SQLModel, table=True):
     """A point a monitor saw: its chart's data (the newest KEPT_POINTS of each monitor)."""
 
     __tablename__ = "monitor_points"
+    # A monitor's points newest first: its chart and the trim of its oldest read this.
+    __table_args__ = (Index("ix_monitor_points_monitor_at", "monitor", "at"),)
 
     id: str = Field(primary_key=True)
-    monitor: str = Field(index=True)
-    at: datetime = Field(sa_type=UTCDateTime, index=True)
+    monitor: str
+    at: datetime = Field(sa_type=UTCDateTime)
     value: float
     run_id: str | None = None
 

@@ -20,12 +20,17 @@ from shared.events import (
 from shared.trigger_specs import MonitorSpec
 
 KEPT_POINTS = 10_000  # of each monitor, for its chart
+TRIM_EVERY = 1_000  # new points of a monitor between two trims of its oldest
 
 
 class Monitors:
     def __init__(self, triggers: Triggers) -> None:
         self.triggers = triggers
         self.specs: dict[str, MonitorSpec] = {}
+        # Points kept since a monitor's oldest were last dropped: dropping them is a scan
+        # of its index, so it is done once every TRIM_EVERY points, not once a batch (a
+        # monitor holds up to KEPT_POINTS + TRIM_EVERY; its chart reads the newest).
+        self.untrimmed: dict[str, int] = {}
 
     async def reload(self) -> None:
         async with self.triggers.sessions() as session:
@@ -59,7 +64,12 @@ class Monitors:
             await store.keep_points(tx.session, seen)
             for name, state in states.items():
                 await tx.session.merge(MonitorStateRow(monitor=name, state=_dump(state)))
-                await store.forget_old_points(tx.session, name, KEPT_POINTS)
+            for kept in seen:
+                self.untrimmed[kept["monitor"]] = self.untrimmed.get(kept["monitor"], 0) + 1
+            for name, count in list(self.untrimmed.items()):
+                if count >= TRIM_EVERY:
+                    await store.forget_old_points(tx.session, name, KEPT_POINTS)
+                    del self.untrimmed[name]
 
     async def check_durations(self) -> None:
         """A `for` duration can run out between points: check breached monitors on the clock."""

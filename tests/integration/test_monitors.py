@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from services.trigger import store as trigger_store
+from services.trigger.watch import KEPT_POINTS, TRIM_EVERY
 from shared.bus import EVENTS, now
 from shared.db import create_engine, sessionmaker
 from tests.conftest import eventually, service_db
@@ -194,3 +195,41 @@ async def test_a_monitor_keeps_only_its_newest_points_and_leaves_others_alone(
 
     assert [p.value for p in kept] == [3, 4]  # the newest two, oldest first
     assert len(other) == 5
+
+
+async def test_a_monitor_past_its_kept_points_drops_its_oldest_now_and_then(
+    stack: Stack, db: tuple[str, str]
+) -> None:
+    """Past KEPT_POINTS a monitor drops its oldest once every TRIM_EVERY new points: it
+    holds between the two bounds, and its chart still reads the newest."""
+    await apply(stack, ACCURACY, "monitors")
+    batches, size = 12, 1_000  # 12,000 points: past 10,000, then trimmed at least once
+    start = now()
+    for batch in range(batches):
+        points = [
+            {
+                "name": "accuracy",
+                "value": 1 + batch * size + i,
+                "at": (start + timedelta(milliseconds=batch * size + i)).isoformat(),
+            }
+            for i in range(size)
+        ]
+        await publish(
+            stack, "metrics.logged", {"labels": {"pipeline": "iris-train"}, "points": points}
+        )
+    last = float(batches * size)
+
+    async def seen_last() -> bool:
+        body = (await stack.http.get("/v1/monitors/accuracy-floor/points?limit=1")).json()
+        return bool(body) and body[-1]["value"] == last
+
+    await eventually(seen_last, timeout=60)
+    url, schema = service_db(db, "trigger")
+    engine = create_engine(url, schema)
+    async with sessionmaker(engine)() as session:
+        held = await trigger_store.monitor_points(session, "accuracy-floor", 100_000)
+    await engine.dispose()
+    assert KEPT_POINTS <= len(held) < KEPT_POINTS + TRIM_EVERY
+    assert [p.value for p in held[-3:]] == [last - 2, last - 1, last]
+    chart = (await stack.http.get("/v1/monitors/accuracy-floor/points?limit=1000")).json()
+    assert [p["value"] for p in chart] == [last - 999 + i for i in range(1000)]
