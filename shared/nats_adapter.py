@@ -87,6 +87,11 @@ class NatsAdapter:
         return self._jetstream
 
     @property
+    def connected(self) -> bool:
+        """Connected now (not reconnecting): a publish has a chance to be acked."""
+        return bool(self.client.is_connected)
+
+    @property
     def max_payload(self) -> int:
         return self.client.max_payload
 

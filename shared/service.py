@@ -11,6 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import nats.errors
 from faststream.nats import NatsBroker
 from faststream.security import SASLPlaintext
 from nats.aio.client import DEFAULT_INBOX_PREFIX
@@ -113,7 +114,13 @@ class Service:
             await hook()
         await self.bus.stop_consumers()
         await _cancel(self._tasks)
-        await self.broker.stop()
+        try:
+            await self.broker.stop()  # drains the connection: what is in flight goes out
+        except nats.errors.ConnectionReconnectingError:
+            # NATS is out of reach: nothing can be drained; what must not be lost is kept
+            # by its owner (an executor's reports are spooled) and this stop goes on.
+            log.warning("%s stopped while NATS was out of reach", self.name)
+            await self.broker.connection.close()
         for hook in self.on_stop:
             await hook()
         log.info("%s stopped", self.name)

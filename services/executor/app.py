@@ -13,6 +13,7 @@ from services.executor.backends.sandbox import Sandbox, Unavailable
 from services.executor.handlers import Executor
 from services.executor.inputs import BlobStore, Inputs
 from services.executor.leftovers import LiveAttempts
+from services.executor.reports import Reports
 from services.executor.runner import Context
 from services.executor.settings import ExecutorSettings
 from services.executor.workdirs import private_dir
@@ -33,9 +34,9 @@ def build_app(
     blobs = blobs or artifact_store(settings)
     cache = settings.home / "executor" / "cache"
     live = LiveAttempts(settings.home / "executor" / "live")
-    ctx = Context(
-        settings, service.bus, Inputs(cache, blobs, settings.input_cache_max_bytes), blobs, live
-    )
+    reports = Reports(service.bus, settings.home / "executor" / "reports")
+    inputs = Inputs(cache, blobs, settings.input_cache_max_bytes)
+    ctx = Context(settings, service.bus, inputs, blobs, live, reports)
     workdirs = private_dir(settings.work_dirs())
     backends: dict[str, Backend] = {"local": local_backend(settings, workdirs)}
     executor = Executor(ctx, backends, workdirs)
@@ -71,8 +72,16 @@ def build_app(
 
     # Taking no more dispatches before stopping the runs: one taken while they stop would
     # be refused and left to the next life, unlisted by the heartbeats in between.
-    service.before_stop += [executor.stop_taking, stop_dispatches, executor.stop_all]
-    service.background += [executor.heartbeat_forever, executor.sweep_workdirs_forever]
+    async def send_spooled() -> None:
+        await reports.flush()
+
+    # The runs' end reports go out last: what cannot go now is sent by the next life.
+    service.before_stop += [executor.stop_taking, stop_dispatches, executor.stop_all, send_spooled]
+    service.background += [
+        executor.heartbeat_forever,
+        executor.sweep_workdirs_forever,
+        reports.send_forever,
+    ]
     return service
 
 

@@ -3,6 +3,7 @@ a file, and `::metric`/`::param`/`::tag` markers handed on to be recorded."""
 
 import asyncio
 import contextlib
+import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -14,6 +15,8 @@ from services.executor.markers import Marker
 from shared.bus import now
 from shared.events import LogChunk, LogLine
 
+log = logging.getLogger(__name__)
+
 Ship = Callable[[LogChunk], Awaitable[object]]
 OnMarker = Callable[[Marker], None]
 STDERR_TAIL = 20
@@ -23,9 +26,12 @@ CHUNK_LINES = 500
 class LogShipper:
     """Collects lines and ships them as chunks: at most every `flush_s`, or when many pile up."""
 
-    def __init__(self, run_id: str, ship: Ship, flush_s: float) -> None:
+    def __init__(
+        self, run_id: str, ship: Ship, flush_s: float, online: Callable[[], bool] = lambda: True
+    ) -> None:
         self.run_id = run_id
         self.ship = ship
+        self.online = online  # False while NATS is out of reach: shipping would only wait
         self.flush_s = flush_s
         self.pending: list[LogLine] = []
         self.seq = 0
@@ -37,9 +43,12 @@ class LogShipper:
             self._wake.set()
 
     async def flush(self) -> None:
+        """Ship what is pending; a chunk that cannot be shipped stays pending (with its
+        sequence number) for the next flush."""
         while self.pending:
-            batch, self.pending = self.pending[:CHUNK_LINES], self.pending[CHUNK_LINES:]
+            batch = self.pending[:CHUNK_LINES]
             await self.ship(LogChunk(run_id=self.run_id, seq=self.seq, lines=batch))
+            del self.pending[: len(batch)]
             self.seq += 1
 
     async def flush_forever(self) -> None:
@@ -47,7 +56,25 @@ class LogShipper:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.flush_s)
             self._wake.clear()
+            await self.flush_or_keep()  # kept pending: the next flush ships them
+
+    async def flush_or_keep(self) -> None:
+        """Flush; chunks NATS will not take now stay pending (`unshipped` hands them over)."""
+        if not self.online():
+            return
+        try:
             await self.flush()
+        except Exception as err:
+            log.warning("shipping the log of run %s failed (%s): kept", self.run_id, err)
+
+    def unshipped(self) -> list[LogChunk]:
+        """What is pending, as the chunks a flush would ship; then nothing is pending."""
+        chunks = []
+        while self.pending:
+            batch, self.pending = self.pending[:CHUNK_LINES], self.pending[CHUNK_LINES:]
+            chunks.append(LogChunk(run_id=self.run_id, seq=self.seq, lines=batch))
+            self.seq += 1
+        return chunks
 
 
 class Capture:

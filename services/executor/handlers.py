@@ -90,7 +90,7 @@ class Executor:
         ended = ExecutorRunEnded(
             run_id=run.run_id, executor_id=self.id, attempt=run.attempt, reason=reason, at=now()
         )
-        await self.ctx.bus.publish(ended)
+        await self.ctx.reports.send(ended)
 
     async def on_stop_requested(self, envelope: Envelope[RunStopRequested]) -> None:
         """Stop a run (SIGTERM, then SIGKILL after the grace period), in the background."""
@@ -104,15 +104,17 @@ class Executor:
 
     def heartbeat(self) -> ExecutorHeartbeat:
         settings = self.settings
+        # An attempt whose end report waits in the spool is still this executor's.
+        held = set(self.attempts) | self.ctx.reports.unsent_ends()
         return ExecutorHeartbeat(
             executor_id=self.id,
             slots=settings.slots,
             capacity=Resources(cpu=settings.cpu, memory_mb=settings.memory_mb, gpu=settings.gpu),
             labels=settings.labels,
             backends=sorted(self.backends),
-            running=sorted({run_id for run_id, _ in self.attempts}),
+            running=sorted({run_id for run_id, _ in held}),
             stopping=self.stopping,
-            attempts=[RunningAttempt(run_id=r, attempt=n) for r, n in sorted(self.attempts)],
+            attempts=[RunningAttempt(run_id=r, attempt=n) for r, n in sorted(held)],
             at=now(),
             interval_s=settings.heartbeat_s,
         )
@@ -123,6 +125,8 @@ class Executor:
         except Exception:
             # A missed beat is harmless; the next one follows in a second.
             log.exception("heartbeat failed")
+        else:
+            self.ctx.reports.due()  # the bus takes messages again
 
     async def heartbeat_forever(self) -> None:
         while True:
@@ -140,7 +144,13 @@ class Executor:
         executor left running (killed, it never reported those attempts' end)."""
         if not reaper.become_subreaper():
             log.warning("not a child subreaper: what a run leaves behind may outlive it")
+        await self.ctx.reports.flush()  # what a previous life could not send, first
+        reported = self.ctx.reports.unsent_ends()
         for leftover in await asyncio.to_thread(self.ctx.live.unfinished):
+            if (leftover.run_id, leftover.attempt) in reported:
+                # It ended in that life and its end waits in the spool; it is no leftover.
+                self.ctx.live.end(leftover.run_id, leftover.attempt)
+                continue
             killed = await asyncio.to_thread(leftovers.kill, leftover)
             reason = LOST_ON_RESTART + (f"; killed {', '.join(killed)}" if killed else "")
             log.warning("run %s attempt %d: %s", leftover.run_id, leftover.attempt, reason)
@@ -154,7 +164,7 @@ class Executor:
                 reason=reason,
                 at=now(),
             )
-            await self.ctx.bus.publish(ended)
+            await self.ctx.reports.send(ended)
             self.ctx.live.end(leftover.run_id, leftover.attempt)
 
     async def stop_all(self) -> None:

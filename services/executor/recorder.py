@@ -53,11 +53,14 @@ class Recorder:
         return {name: value for name, (_, _, value) in self.metrics.items()}
 
     async def flush(self) -> None:
+        """Publish the pending points; those that could not be published stay pending, and
+        go again in the same chunks (the same ids: a copy stored before is dropped)."""
         while self.pending:
-            batch, self.pending = self.pending, []
+            batch = self.pending[:]  # points logged while this is published wait their turn
             await publish_many(
                 self.bus, [self._event(batch[i : i + CHUNK]) for i in range(0, len(batch), CHUNK)]
             )
+            del self.pending[: len(batch)]
 
     def _event(self, points: list[MetricPoint]) -> Envelope[Event]:
         event = MetricsLogged(run_id=self.run_id, labels=self.labels, points=points)
@@ -78,4 +81,18 @@ class Recorder:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
-        await self.flush()
+        await self.flush_or_keep()
+
+    async def flush_or_keep(self) -> None:
+        """Flush; points NATS will not take now stay pending (`unsent` hands them over)."""
+        if not self.bus.nats.connected:
+            return  # a publish now would only wait out its timeout
+        try:
+            await self.flush()
+        except Exception as err:
+            log.warning("publishing metrics of run %s failed (%s): kept", self.run_id, err)
+
+    def unsent(self) -> list[Envelope[Event]]:
+        """What is pending, as the events a flush would publish; then nothing is pending."""
+        batch, self.pending = self.pending, []
+        return [self._event(batch[i : i + CHUNK]) for i in range(0, len(batch), CHUNK)]

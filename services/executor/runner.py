@@ -4,6 +4,7 @@ lay out → materialise inputs → start → capture → end → collect outputs
 import asyncio
 import contextlib
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,9 +17,11 @@ from services.executor.inputs import BlobStore, InputError, Inputs
 from services.executor.leftovers import LiveAttempts
 from services.executor.outputs import OutputRefused
 from services.executor.recorder import Recorder
+from services.executor.reports import Reports
 from services.executor.settings import ExecutorSettings
 from shared.artifacts import run_logs_key
 from shared.bus import Bus, now
+from shared.envelope import Envelope
 from shared.events import (
     ExecutorRunEnded,
     ExecutorRunStarted,
@@ -42,6 +45,7 @@ class Context:
     inputs: Inputs
     blobs: BlobStore | None
     live: LiveAttempts  # which attempts have begun and not ended, for a later life
+    reports: Reports  # to the scheduler, spooled until sent
 
 
 @dataclass
@@ -99,7 +103,7 @@ class Attempt:
             return
         if self.running.pid is not None:
             self.ctx.live.started(self.run.run_id, self.run.attempt, self.running.pid)
-        await self.ctx.bus.publish(
+        await self.ctx.reports.send(
             ExecutorRunStarted(
                 run_id=self.run.run_id,
                 executor_id=self.ctx.settings.executor_id,
@@ -142,7 +146,10 @@ class Attempt:
     async def watch(self, running: Running) -> None:
         settings, run = self.ctx.settings, self.run
         recorder = Recorder(self.ctx.bus, run.run_id, self.labels(), settings.metric_flush_s)
-        shipper = LogShipper(run.run_id, self.ctx.bus.publish, settings.log_flush_s)
+        bus = self.ctx.bus
+        shipper = LogShipper(
+            run.run_id, bus.publish, settings.log_flush_s, lambda: bus.nats.connected
+        )
         limit = int(settings.log_limit_mb * 1024 * 1024)
         capture = Capture(shipper, Path(self.host.logs), recorder.on_marker, limit)
         code_of = self._provenance()
@@ -167,7 +174,7 @@ class Attempt:
             found, refused = await self.collect(recorder, capture)
         finally:
             capture.close()
-            await shipper.flush()  # every line is shipped, whatever collecting did
+            await shipper.flush_or_keep()  # every line is shipped, whatever collecting did
         await self.report(
             None if refused else code,
             f"exit code {code}, but {refused}" if refused and not self.stop_reason else reason,
@@ -177,6 +184,7 @@ class Attempt:
             provenance=await _provenance_of(code_of),
             logs=await self.upload_logs(),
             artifacts=await self.artifacts(recorder),
+            unsent=[self.ctx.bus.envelope(c) for c in shipper.unshipped()] + recorder.unsent(),
         )
         self.completed = code == 0 and not self.stop_reason and not refused
 
@@ -193,7 +201,7 @@ class Attempt:
     ) -> tuple[dict[str, RunOutput], str | None]:
         """Every declared output, uploaded; or the reason one was refused."""
         await sdk_buffer.replay(Path(self.host.sdk), recorder)
-        await recorder.flush()
+        await recorder.flush_or_keep()
         found = {}
         for name, declared in self.run.outputs.items():
             try:
@@ -267,8 +275,12 @@ class Attempt:
         provenance: dict[str, Any] | None = None,
         logs: FileEntry | None = None,
         artifacts: list[RunArtifact] | None = None,
+        unsent: Sequence[Envelope[Any]] = (),
     ) -> None:
-        await self.ctx.bus.publish(
+        # What NATS would not take of the run's log and points goes first, through the
+        # spool: the scheduler has them all before it hears the run ended.
+        await self.ctx.reports.send_all(unsent)
+        await self.ctx.reports.send(
             ExecutorRunEnded(
                 run_id=self.run.run_id,
                 executor_id=self.ctx.settings.executor_id,

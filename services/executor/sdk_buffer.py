@@ -41,7 +41,7 @@ async def replay(sdk: Path, recorder: Recorder) -> None:
     while batch := await asyncio.to_thread(_take, points, BATCH):
         for point in batch:
             _replay_point(recorder, point)
-        await recorder.flush()
+        await recorder.flush_or_keep()
 
 
 def _replay_point(recorder: Recorder, point: dict[str, Any]) -> None:

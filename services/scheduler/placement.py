@@ -10,8 +10,9 @@ from types import MappingProxyType
 from services.scheduler.domain import Run
 from shared.events import Resources
 
-HEARTBEAT_INTERVAL = timedelta(seconds=1)
-LOST_AFTER = 3 * HEARTBEAT_INTERVAL
+HEARTBEAT_INTERVAL = timedelta(seconds=1)  # an executor's, until it says its own
+LOST_BEATS = 3  # heartbeats an executor may miss before it is taken for lost
+LOST_AFTER = LOST_BEATS * HEARTBEAT_INTERVAL
 BUSY = "waiting for a free executor"
 
 
@@ -44,7 +45,10 @@ class Load:
 
 
 def alive(executor: Executor, *, at: datetime) -> bool:
-    return executor.last_seen is not None and at - executor.last_seen <= LOST_AFTER
+    """Heard from within LOST_BEATS of its own heartbeat intervals."""
+    return (
+        executor.last_seen is not None and at - executor.last_seen <= LOST_BEATS * executor.interval
+    )
 
 
 def taking(executor: Executor, *, at: datetime) -> bool:

@@ -17,6 +17,9 @@ from tests.conftest import eventually
 from tests.integration.conftest import Stack, caught_up, submit, wait_run
 
 BEAT_S = 0.3
+# The ghost says it beats every second (lost after 3 s without one, a margin a loaded
+# machine needs) and beats every BEAT_S; missing a run is loss after 1.5 of its intervals.
+GHOST_INTERVAL_S = 1.0
 STUBBORN = ["sh", "-c", "trap '' TERM; sleep 300"]  # a stop takes its whole grace
 
 
@@ -99,7 +102,7 @@ async def test_a_run_is_failed_as_lost_only_once_its_executor_said_it_started_it
                 running=[a.run_id for a in attempts],
                 attempts=list(attempts),
                 at=now(),
-                interval_s=BEAT_S,
+                interval_s=GHOST_INTERVAL_S,
             )
         )
 
@@ -107,11 +110,12 @@ async def test_a_run_is_failed_as_lost_only_once_its_executor_said_it_started_it
     run_id = await submit(stack.http, command=["true"])
 
     async def dispatched() -> bool:
+        await beat()  # alive: lost after 3 of its own intervals without a beat
         run = (await stack.http.get(f"/v1/runs/{run_id}")).json()
         return run.get("executor_id") == "ghost"
 
     await eventually(dispatched)
-    for _ in range(10):  # twice the grace, heartbeats that do not list it
+    for _ in range(20):  # four times the grace, heartbeats that do not list it
         await beat()
         await asyncio.sleep(BEAT_S)
     await caught_up(stack.scheduler)
@@ -120,7 +124,7 @@ async def test_a_run_is_failed_as_lost_only_once_its_executor_said_it_started_it
     started = ExecutorRunStarted(run_id=run_id, executor_id="ghost", attempt=1, pid=1, at=now())
     await bus.publish(started)
     await wait_run(stack.http, run_id, ("running",))
-    for _ in range(10):
+    for _ in range(20):
         await beat()
         await asyncio.sleep(BEAT_S)
     run = await wait_run(stack.http, run_id, timeout=10)

@@ -132,6 +132,13 @@ def test_an_executor_is_alive_up_to_lost_after_since_its_last_beat() -> None:
     assert not alive(replace(executor, last_seen=None), at=T0)
 
 
+def test_an_executor_beating_slowly_is_lost_after_as_many_of_its_own_beats() -> None:
+    slow = replace(an_executor("a"), interval=timedelta(seconds=5))
+
+    assert alive(slow, at=T0 + timedelta(seconds=15))
+    assert not alive(slow, at=T0 + timedelta(seconds=15, milliseconds=1))
+
+
 def test_busyness_is_weighed_by_slots() -> None:
     big, small = an_executor("big", slots=10), an_executor("small", slots=2)
 

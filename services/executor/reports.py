@@ -1,0 +1,132 @@
+"""Reports to the scheduler that a NATS blip cannot lose.
+
+Each report (an attempt started, an attempt ended with its exit code and outputs; at a
+run's end, also the log lines and metric points NATS would not take then) is written to
+a spool on disk before it is sent, and sent — in the order written — until
+JetStream has stored it (its publish acknowledged: from there the scheduler's durable,
+idempotent consumer takes it). One that cannot be sent now stays spooled: it is sent
+again with a growing pause, at once when a heartbeat gets through, and by the executor's
+next life if this one dies first. A report keeps its event id across sendings, so a copy
+sent twice is dropped by JetStream or by the scheduler's inbox.
+
+Until its end report is sent, an attempt is still the executor's: the heartbeat lists it,
+so the scheduler does not take it for lost while the report waits.
+"""
+
+import asyncio
+import contextlib
+import itertools
+import json
+import logging
+import os
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from shared.bus import Bus
+from shared.envelope import Envelope, body_for, headers_for
+from shared.events import Event, ExecutorRunEnded
+
+log = logging.getLogger(__name__)
+
+FIRST_RETRY_S = 0.5
+LAST_RETRY_S = 10.0
+
+
+class Reports:
+    def __init__(self, bus: Bus, folder: Path) -> None:
+        self.bus = bus
+        self.folder = folder
+        self._order = itertools.count()
+        self._lock = asyncio.Lock()
+        self._due = asyncio.Event()
+        self._retry_s = FIRST_RETRY_S
+
+    async def send(self, report: Event) -> None:
+        """Spool the report, then try to send what is spooled; it never raises for a
+        failed sending (the report stays spooled and is sent later)."""
+        await self.send_all([self.bus.envelope(report)])
+
+    async def send_all(self, envelopes: Sequence[Envelope[Any]]) -> None:
+        """Spool each (in order, under its own id), then try to send what is spooled."""
+        for envelope in envelopes:
+            event = envelope.data
+            record: dict[str, Any] = {
+                "subject": event.nats_subject(),
+                "headers": headers_for(envelope),
+                "body": body_for(envelope).decode(),
+            }
+            if isinstance(event, ExecutorRunEnded):
+                record["attempt"] = [event.run_id, event.attempt]
+            # Ordered by when it was written, in this life and across lives.
+            name = f"{time.time_ns():020d}-{next(self._order):06d}-{envelope.id}.json"
+            await asyncio.to_thread(_write, self.folder, name, record)
+        await self.flush()
+
+    def unsent_ends(self) -> set[tuple[str, int]]:
+        """The attempts whose end report is spooled and not yet sent."""
+        ends = set()
+        for record in self._spooled():
+            if "attempt" in record[1]:
+                run_id, attempt = record[1]["attempt"]
+                ends.add((run_id, int(attempt)))
+        return ends
+
+    async def flush(self) -> bool:
+        """Send what is spooled, oldest first, stopping at the first that fails (the order
+        the scheduler sees is the order things happened). True once nothing is left."""
+        async with self._lock:
+            spooled = self._spooled()
+            if spooled and not self.bus.nats.connected:
+                return False  # a publish now would only wait out its timeout
+            for path, record in spooled:
+                try:
+                    await self.bus.publish_raw(
+                        record["subject"], record["body"].encode(), record["headers"]
+                    )
+                except Exception as err:
+                    log.warning("report %s not sent yet (%s): kept to send again", path.name, err)
+                    self._due.clear()
+                    return False
+                path.unlink(missing_ok=True)
+            self._retry_s = FIRST_RETRY_S
+            return True
+
+    def due(self) -> None:
+        """Something got through to NATS: what is spooled may go now."""
+        self._due.set()
+
+    async def send_forever(self) -> None:
+        """Send again what is spooled, with a growing pause while the bus will not take it."""
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._due.wait(), self._retry_s)
+            self._due.clear()
+            if self._spooled() and not await self.flush():
+                self._retry_s = min(self._retry_s * 2, LAST_RETRY_S)
+
+    def _spooled(self) -> list[tuple[Path, dict[str, Any]]]:
+        if not self.folder.is_dir():
+            return []
+        spooled = []
+        for path in sorted(self.folder.glob("*.json")):
+            try:
+                spooled.append((path, json.loads(path.read_text())))
+            except (OSError, ValueError):
+                # A file cut short by a crash while it was written was never sent, and
+                # its attempt is still listed as begun: the next life ends that attempt.
+                log.warning("dropping report %s: unreadable", path.name)
+                path.unlink(missing_ok=True)
+        return spooled
+
+
+def _write(folder: Path, name: str, record: dict[str, Any]) -> None:
+    """Atomically and durably: the report is either whole on disk or not there."""
+    folder.mkdir(parents=True, exist_ok=True)
+    partial = folder / f".{name}.partial"
+    with partial.open("w") as file:
+        json.dump(record, file)
+        file.flush()
+        os.fsync(file.fileno())
+    partial.rename(folder / name)
