@@ -218,7 +218,11 @@ class Triggers:
     ) -> None:
         """Request the run; its id comes from the firing, so a re-sent request is one run.
         `origin`: the subject of the event that fired it and the monitor that emitted that
-        event, for the run's cause chain (a debounced window firing later knows neither)."""
+        event, for the run's cause chain (a debounced window firing later knows neither).
+        A notify target's firing keeps its message for delivery instead."""
+        if spec.target.notify:
+            self._notify(tx, spec, firing)
+            return
         run_id = uuid.uuid5(uuid.NAMESPACE_URL, f"boxops:firing:{firing.id}").hex
         kind = "schedule" if firing.tick else "event" if firing.event_id else "manual"
         cause = Cause(
