@@ -99,6 +99,8 @@ def build(kind: str) -> typer.Typer:  # noqa: C901
                     cause,
                     row.get("reason", ""),
                 )
+                for attempt in (row.get("notify") or {}).get("attempts", []):
+                    table.add_row(*_attempt(attempt))
         console.print(table)
 
     if kind == "triggers":
@@ -146,6 +148,13 @@ def build(kind: str) -> typer.Typer:  # noqa: C901
             console.print(table)
 
     return app
+
+
+def _attempt(attempt: dict[str, Any]) -> tuple[str, ...]:
+    """A notification's attempt, as a line under the firing that sent it."""
+    answer = attempt["error"] or f"HTTP {attempt['status_code']}"
+    what = f"  attempt {attempt['attempt']}"
+    return (attempt["at"][:19], what, "", "", f"{answer}: {attempt['outcome']}")
 
 
 def _value(text: str) -> Any:

@@ -1,9 +1,13 @@
 """Notify targets end to end: the trigger service on real NATS and a database, posting to
 a real HTTP receiver on loopback that fails when told to."""
 
+import asyncio
 import hashlib
 import hmac
 import json
+import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +20,7 @@ from shared.bus import now
 from shared.events import ModelAliasSet, RunFailed
 from tests.conftest import eventually
 from tests.integration.conftest import Stack, start_stack, stop_stack
+from tests.integration.served import served
 
 SECRET = "s3cret-for-tests"
 
@@ -201,6 +206,24 @@ async def test_a_receiver_that_keeps_failing_is_dead_lettered_with_the_reason(
     assert letter["data"]["data"] == {"amount": 300}
     assert len(receiver.got) == 3
 
+    async with served(stack.gateway) as url:
+        shown = await asyncio.to_thread(
+            subprocess.run,
+            [sys.executable, "-m", "boxops.cli.main", "triggers", "history", "shop-hook"],
+            env=_without_boxops(os.environ) | {"BOXOPS_GATEWAY_URL": url, "COLUMNS": "300"},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert shown.returncode == 0, shown.stderr
+    lines = [line for line in shown.stdout.splitlines() if "attempt" in line]
+    cells = [[cell.strip() for cell in line.strip(" │").split("│")] for line in lines]
+    assert [(row[1], row[-1]) for row in cells] == [
+        ("attempt 1", "HTTP 502: retry"),
+        ("attempt 2", "HTTP 502: retry"),
+        ("attempt 3", "HTTP 502: failed"),
+    ]
+
 
 async def test_a_pending_delivery_outlives_a_restart_of_the_trigger_service(
     stack: Stack, receiver: Receiver
@@ -218,6 +241,10 @@ async def test_a_pending_delivery_outlives_a_restart_of_the_trigger_service(
     tried = attempts(firing)
     assert [number for number, _, _ in tried] == list(range(1, len(tried) + 1))
     assert tried[0] == (1, 503, "retry") and tried[-1][1:] == (200, "delivered")
+
+
+def _without_boxops(env: Any) -> dict[str, str]:
+    return {k: v for k, v in env.items() if not k.startswith("BOXOPS_")}
 
 
 async def _tried(stack: Stack) -> bool:
