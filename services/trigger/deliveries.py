@@ -16,7 +16,15 @@ import httpx
 
 from services.trigger import store
 from services.trigger.handlers import Triggers
-from services.trigger.notify import SIGNATURE, Answer, content_type, delay, outcome, signature
+from services.trigger.notify import (
+    DELIVERY,
+    SIGNATURE,
+    Answer,
+    content_type,
+    delay,
+    outcome,
+    signature,
+)
 from services.trigger.tables import AttemptRow, DeliveryRow
 from shared.bus import new_id, now
 from shared.notify_specs import Notify
@@ -47,7 +55,7 @@ class Deliveries:
     async def attempt(self, row: DeliveryRow) -> None:
         notify = Notify.model_validate(row.notify)
         number = row.attempts + 1
-        answer = await self.post(notify, row.body.encode())
+        answer = await self.post(notify, row.body.encode(), row.id)
         result = outcome(notify, number, answer)
         async with self.triggers.writing() as tx:
             delivery = await tx.session.get(DeliveryRow, row.id)
@@ -73,12 +81,17 @@ class Deliveries:
         if result == "failed":
             await self.dead_letter_failed()
 
-    async def post(self, notify: Notify, body: bytes) -> Answer:
-        """One attempt: the receiver's status, or why there was none."""
+    async def post(self, notify: Notify, body: bytes, delivery: str) -> Answer:
+        """One attempt: the receiver's status, or why there was none. Every attempt of a
+        delivery carries its id, so a receiver can drop a repeat (delivery is at least once)."""
         url = str(notify.url) if notify.url else self.environ.get(notify.url_env or "")
         if not url:
             return Answer(error=f"{notify.url_env} is not set in the trigger service")
-        headers = {"content-type": content_type(notify), "user-agent": "boxops-notify"}
+        headers = {
+            "content-type": content_type(notify),
+            "user-agent": "boxops-notify",
+            DELIVERY: delivery,
+        }
         if notify.secret_env:
             secret = self.environ.get(notify.secret_env)
             if not secret:

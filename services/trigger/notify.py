@@ -17,6 +17,7 @@ from shared.envelope import SPEC_VERSION, STRUCTURED
 from shared.notify_specs import Notify
 
 SIGNATURE = "X-Boxops-Signature-256"
+DELIVERY = "X-Boxops-Delivery"
 SLACK = "application/json"
 Outcome = Literal["delivered", "retry", "failed"]
 # Answers worth trying again: the receiver was slow, busy or broken for a while. Any other

@@ -23,6 +23,7 @@ from tests.integration.conftest import Stack, start_stack, stop_stack
 from tests.integration.served import served
 
 SECRET = "s3cret-for-tests"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "notify"
 
 
 @dataclass
@@ -130,6 +131,8 @@ async def test_a_webhook_failing_twice_gets_the_signed_cloudevent_at_the_third_a
     assert all(a["at"] and a["error"] == "" for a in firing["notify"]["attempts"])
     assert len(receiver.got) == 3
     assert len({body for _, body in receiver.got}) == 1  # the same bytes every time
+    assert len({headers["X-Boxops-Delivery"] for headers, _ in receiver.got}) == 1
+    assert receiver.got[0][0]["X-Boxops-Delivery"] == firing["id"]
     headers, body = receiver.got[-1]
     assert headers["Content-Type"] == "application/cloudevents+json"
     assert verified(headers, body)
@@ -174,11 +177,34 @@ target:
 
     await notified(stack, "tell-failed", "delivered")
     await notified(stack, "tell-production", "delivered")
-    # Both consumers read the events in order: the filtered ones were passed over before.
+    # The trigger service reads the events in order: the filtered ones were passed over.
     texts = sorted(json.loads(body)["text"] for _, body in receiver.got)
     assert texts == ["clf v2 is in production", "run r1 failed: exit code 2"]
     assert {headers["Content-Type"] for headers, _ in receiver.got} == {"application/json"}
     assert all("X-Boxops-Signature-256" not in headers for headers, _ in receiver.got)
+
+
+async def test_the_example_file_applies_both_triggers_and_tells_the_channel(
+    stack: Stack, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BOXOPS_NOTIFY_CHAT_URL", receiver.url)  # the trigger service's
+    async with served(stack.gateway) as url:
+        applied = await boxops(url, "triggers", "apply", str(EXAMPLES / "tell-the-channel.yaml"))
+    assert applied.returncode == 0, applied.stderr
+    assert applied.stdout.splitlines() == [
+        "trigger tell-failed-runs v1 created",
+        "trigger tell-production-models v1 created",
+    ]
+    bus = stack.scheduler.bus
+    await bus.publish(RunFailed(run_id="r1", state="failed", at=now(), reason="exit code 2"))
+    await bus.publish(ModelAliasSet(model="clf", alias="production", version=2))
+
+    await notified(stack, "tell-failed-runs", "delivered")
+    await notified(stack, "tell-production-models", "delivered")
+    texts = sorted(json.loads(body)["text"] for _, body in receiver.got)
+    assert texts == ["model clf v2 is now in production", "run r1 failed: exit code 2"]
+    shown = (await stack.http.get("/v1/triggers/tell-failed-runs")).json()
+    assert receiver.url not in json.dumps(shown)  # the spec names the variable only
 
 
 async def test_a_receiver_that_keeps_failing_is_dead_lettered_with_the_reason(
@@ -207,14 +233,7 @@ async def test_a_receiver_that_keeps_failing_is_dead_lettered_with_the_reason(
     assert len(receiver.got) == 3
 
     async with served(stack.gateway) as url:
-        shown = await asyncio.to_thread(
-            subprocess.run,
-            [sys.executable, "-m", "boxops.cli.main", "triggers", "history", "shop-hook"],
-            env=_without_boxops(os.environ) | {"BOXOPS_GATEWAY_URL": url, "COLUMNS": "300"},
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        shown = await boxops(url, "triggers", "history", "shop-hook")
     assert shown.returncode == 0, shown.stderr
     lines = [line for line in shown.stdout.splitlines() if "attempt" in line]
     cells = [[cell.strip() for cell in line.strip(" │").split("│")] for line in lines]
@@ -243,8 +262,17 @@ async def test_a_pending_delivery_outlives_a_restart_of_the_trigger_service(
     assert tried[0] == (1, 503, "retry") and tried[-1][1:] == (200, "delivered")
 
 
-def _without_boxops(env: Any) -> dict[str, str]:
-    return {k: v for k, v in env.items() if not k.startswith("BOXOPS_")}
+async def boxops(url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """The CLI, in a process of its own, against the served gateway."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BOXOPS_")}
+    return await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "boxops.cli.main", *args],
+        env=env | {"BOXOPS_GATEWAY_URL": url, "COLUMNS": "300"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 async def _tried(stack: Stack) -> bool:
