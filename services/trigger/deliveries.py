@@ -101,7 +101,7 @@ class Deliveries:
             response = await self.http.post(
                 url, content=body, headers=headers, timeout=notify.timeout
             )
-        except httpx.HTTPError as error:
+        except (httpx.HTTPError, httpx.InvalidURL) as error:  # an env URL is not checked
             return Answer(error=f"{type(error).__name__}: {error}".rstrip(": "))
         return Answer(status_code=response.status_code)
 

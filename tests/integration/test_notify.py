@@ -207,6 +207,39 @@ async def test_the_example_file_applies_both_triggers_and_tells_the_channel(
     assert receiver.url not in json.dumps(shown)  # the spec names the variable only
 
 
+async def test_a_debounced_burst_sends_one_message_with_the_last_values(
+    stack: Stack, receiver: Receiver
+) -> None:
+    text = webhook(receiver.url).replace("target:", "debounce: 3s\ntarget:")
+    assert (await apply(stack, text)).status_code == 200
+    for amount in (100, 200, 300):
+        last = await publish(stack, "ext.shop.sold", {"amount": amount})
+
+    firing = await notified(stack, "shop-hook", "delivered")
+    assert firing["status"] == "debounced"
+    [(headers, body)] = receiver.got
+    assert json.loads(body)["id"] == last
+    assert json.loads(body)["data"] == {"amount": 300}
+    assert verified(headers, body)
+
+
+async def test_a_notify_trigger_fired_by_hand_sends_a_cloudevent_of_its_own(
+    stack: Stack, receiver: Receiver
+) -> None:
+    assert (await apply(stack, webhook(receiver.url))).status_code == 200
+    response = await stack.http.post("/v1/triggers/shop-hook/fire", json={})
+    assert response.status_code == 202, response.text
+
+    await notified(stack, "shop-hook", "delivered")
+    [(_, body)] = receiver.got
+    event = json.loads(body)
+    assert (event["type"], event["source"]) == (
+        "dev.boxops.trigger.fired",
+        "boxops/trigger/shop-hook",
+    )
+    assert event["data"]["trigger"] == {"name": "shop-hook"}
+
+
 async def test_a_receiver_that_keeps_failing_is_dead_lettered_with_the_reason(
     stack: Stack, receiver: Receiver
 ) -> None:
