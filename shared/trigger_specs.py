@@ -144,9 +144,10 @@ class TriggerSpec(Strict):
                     name = ref.split(".")[1]
                     if name not in self.all_of.events:
                         raise ValueError(f"binding {{{{ {ref} }}}} names no condition of all_of")
-        if self.event and target.notify and target.notify.text:
-            for problem in unknown_fields(target.notify.text, self.event.subject):
-                raise ValueError(f"target.notify.text: {problem}")
+        text = target.notify.text if target.notify else None
+        unknown = unknown_fields(text, self.event.subject) if text and self.event else []
+        if unknown:
+            raise ValueError(f"target.notify.text: {unknown[0]}")
         return self
 
     @property

@@ -7,7 +7,6 @@ backoff. One that fails for good goes to `dlq.trigger.notify.<trigger>` with the
 """
 
 import asyncio
-import logging
 import os
 from collections.abc import Mapping
 from datetime import timedelta
@@ -29,7 +28,6 @@ from services.trigger.tables import AttemptRow, DeliveryRow
 from shared.bus import new_id, now
 from shared.notify_specs import Notify
 
-log = logging.getLogger(__name__)
 BATCH = 20  # deliveries attempted together in one round
 # Past the time an attempt may take: only a replica that stopped holds a delivery longer.
 LEASE_MARGIN = timedelta(seconds=5)
@@ -45,7 +43,8 @@ class Deliveries:
         self.environ = environ
 
     async def round(self) -> int:
-        """Attempt every delivery that is due; the number attempted."""
+        """Attempt every delivery that is due, together; the number attempted. The next
+        round waits for the slowest receiver of this one (at most its timeout)."""
         await self.dead_letter_failed()
         async with self.triggers.writing() as tx:
             due = await store.claim_deliveries(tx.session, now(), _lease, BATCH)
