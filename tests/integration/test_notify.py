@@ -19,7 +19,7 @@ from aiohttp import web
 from shared.bus import now
 from shared.events import ModelAliasSet, RunFailed
 from tests.conftest import eventually
-from tests.integration.conftest import Stack, start_stack, stop_stack
+from tests.integration.conftest import Stack, build_other, start_stack, stop_stack
 from tests.integration.served import served
 
 SECRET = "s3cret-for-tests"
@@ -306,6 +306,30 @@ async def boxops(url: str, *args: str) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=60,
     )
+
+
+async def test_two_replicas_make_each_attempt_once(
+    stack: Stack, receiver: Receiver, nats_url: str, db: tuple[str, str], tmp_path: Path
+) -> None:
+    receiver.statuses = [500, 500]
+    assert (await apply(stack, webhook(receiver.url))).status_code == 200
+    replica = build_other("trigger", {"nats_url": nats_url, "home": tmp_path / "replica"}, db, None)
+    await replica.start()  # a second trigger service on the database, with the trigger loaded
+    try:
+        for amount in (100, 200, 300):
+            await publish(stack, "ext.shop.sold", {"amount": amount})
+
+        async def all_delivered() -> list[dict[str, Any]] | None:
+            rows = (await stack.http.get("/v1/triggers/shop-hook/history")).json()
+            done = [r for r in rows if r.get("notify", {}).get("state") == "delivered"]
+            return done if len(done) == 3 else None
+
+        firings: list[dict[str, Any]] = await eventually(all_delivered, timeout=30)  # type: ignore[assignment]
+    finally:
+        await replica.stop()
+    tried = sum(len(firing["notify"]["attempts"]) for firing in firings)
+    assert tried == 3 + 2  # three notifications, two of their attempts failed
+    assert len(receiver.got) == tried  # no attempt was made twice
 
 
 async def _tried(stack: Stack) -> bool:
