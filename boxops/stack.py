@@ -38,6 +38,7 @@ from boxops.imports import without
 from shared.health import health_subject
 
 SERVICES = ("registry", "artifact", "scheduler", "trigger", "executor", "gateway")
+NOTIFY_ENV = "BOXOPS_NOTIFY_"  # shared.notify_specs.ENV_PREFIX, without importing pydantic
 DEFAULT_NATS_PORT = 4222
 STOP_GRACE_S = 20.0
 
@@ -267,7 +268,10 @@ class Stack:
         asyncio.run(declare_streams(settings))
 
     def _identity(self, env: dict[str, str], service: str) -> dict[str, str]:
-        return {**env, "BOXOPS_NATS_CREDENTIALS": str(credentials_file(self.home, service))}
+        own = {"BOXOPS_NATS_CREDENTIALS": str(credentials_file(self.home, service))}
+        if service == "trigger":  # the URLs and keys its notify targets name, it alone
+            own |= {k: v for k, v in os.environ.items() if k.startswith(NOTIFY_ENV)}
+        return {**env, **own}
 
     def _env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("BOXOPS_")}

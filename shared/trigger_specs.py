@@ -14,6 +14,7 @@ from pydantic import Field, field_validator, model_validator
 
 from shared.durations import Duration
 from shared.names import MonitorName, TriggerName
+from shared.notify_specs import Notify, unknown_fields
 from shared.specs import REFERENCE, Strict
 
 OPERATORS = frozenset({"eq", "ne", "lt", "lte", "gt", "gte", "in", "nin", "exists", "regex"})
@@ -95,14 +96,18 @@ class Target(Strict):
     component: str | None = Field(None, description="Component NAME[@VERSION].")
     pipeline: str | None = Field(None, description="Pipeline NAME[@VERSION].")
     command: list[str] | None = Field(None, min_length=1, description="Inline command.")
+    notify: Notify | None = Field(None, description="Send a notification, not a run.")
     params: dict[str, Any] = Field(default_factory=dict, description="May use bindings.")
     inputs: dict[str, str] = Field(default_factory=dict, description="May use bindings.")
     priority: int = 0
 
     @model_validator(mode="after")
     def _one(self) -> "Target":
-        if sum(bool(t) for t in (self.component, self.pipeline, self.command)) != 1:
-            raise ValueError("give exactly one of component, pipeline or command")
+        targets = (self.component, self.pipeline, self.command, self.notify)
+        if sum(bool(t) for t in targets) != 1:
+            raise ValueError("give exactly one of component, pipeline, command or notify")
+        if self.notify and (self.params or self.inputs):
+            raise ValueError("a notify target takes no params or inputs")
         return self
 
 
@@ -128,6 +133,7 @@ class TriggerSpec(Strict):
         allowed = (*allowed, "trigger.", "tick", "fire.")
         target = self.target
         templated = [*target.inputs.values(), *map(str, target.params.values())]
+        templated += [target.notify.text] if target.notify and target.notify.text else []
         for value in [*templated, *(target.command or [])]:
             for ref in REFERENCE.findall(value):
                 if not ref.startswith(allowed):
@@ -138,6 +144,10 @@ class TriggerSpec(Strict):
                     name = ref.split(".")[1]
                     if name not in self.all_of.events:
                         raise ValueError(f"binding {{{{ {ref} }}}} names no condition of all_of")
+        text = target.notify.text if target.notify else None
+        unknown = unknown_fields(text, self.event.subject) if text and self.event else []
+        if unknown:
+            raise ValueError(f"target.notify.text: {unknown[0]}")
         return self
 
     @property

@@ -4,10 +4,12 @@ import logging
 from datetime import datetime
 from pathlib import Path
 
+import httpx
 from opentelemetry.sdk.trace import TracerProvider
 
 from services.trigger.clock import fire_schedules
 from services.trigger.commands import Commands
+from services.trigger.deliveries import Deliveries
 from services.trigger.dryrun import dry_run
 from services.trigger.handlers import Incoming, Triggers
 from services.trigger.settings import TriggerSettings
@@ -90,6 +92,12 @@ def build_app(settings: TriggerSettings, *, tracing: TracerProvider | None = Non
         # unique (trigger, tick) keeps a tick from firing twice.
         await every(settings.tick_s, tick, "trigger tick")
 
+    async def deliver_forever() -> None:
+        # Its own loop and HTTP client: a slow receiver delays notifications, not events.
+        async with httpx.AsyncClient() as http:
+            await every(settings.notify_poll_s, Deliveries(triggers, http).round, "notify")
+
     service.on_start.append(load)
     service.background.append(tick_forever)
+    service.background.append(deliver_forever)
     return service

@@ -2,13 +2,16 @@
 
 import hashlib
 import json
+import os
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.trigger import store
 from services.trigger.handlers import Triggers
-from services.trigger.tables import TriggerRow
+from services.trigger.tables import FiringRow, TriggerRow
 from services.trigger.watch import Monitors
 from shared.bus import new_id, now, stream_of
 from shared.events import CUSTOM_PREFIX
@@ -18,9 +21,12 @@ from shared.trigger_specs import MonitorSpec, TriggerSpec
 
 
 class Commands:
-    def __init__(self, triggers: Triggers, monitors: Monitors) -> None:
+    def __init__(
+        self, triggers: Triggers, monitors: Monitors, environ: Mapping[str, str] = os.environ
+    ) -> None:
         self.triggers = triggers
         self.monitors = monitors
+        self.environ = environ  # where a notify target's URL and secret are read
 
     async def apply(self, request: ApplySpec) -> Reply:
         """Validate and store a spec: a new version if it changed, nothing if it did not."""
@@ -33,7 +39,7 @@ class Commands:
             return Reply(ok=False, status=422, error=str(err), result={"problems": err.problems})
         assert isinstance(spec, TriggerSpec | MonitorSpec)  # noqa: S101
         if isinstance(spec, TriggerSpec):
-            problem = await self._listen(spec)
+            problem = await self._listen(spec) or _unset(spec, self.environ)
             if problem:
                 return Reply(ok=False, status=422, error=problem)
         change = await self._store(spec)
@@ -90,15 +96,13 @@ class Commands:
             if row is None:
                 return _missing(query)
             recent = await store.history(session, row.name, 5) if row.kind == "trigger" else []
+            shown = await _with_deliveries(session, recent)
             if row.kind == "monitor":
                 state = await store.monitor_state(session, row.name)
             else:
                 schedule = await store.last_tick(session, row.name)
                 state = {"last_tick": schedule.last_tick.isoformat()} if schedule else None
-        return Reply(
-            result=_summary(row)
-            | {"spec": row.spec, "recent": [_plain(f) for f in recent], "state": state}
-        )
+        return Reply(result=_summary(row) | {"spec": row.spec, "recent": shown, "state": state})
 
     async def enable(self, query: Enable) -> Reply:
         async with self.triggers.writing() as tx:
@@ -133,7 +137,7 @@ class Commands:
                 events = await store.monitor_history(session, query.name, query.limit)
                 return Reply(result=[_plain(e) for e in events])
             firings = await store.history(session, query.name, query.limit)
-        return Reply(result=[_plain(f) for f in firings])
+            return Reply(result=await _with_deliveries(session, firings))
 
     async def points(self, query: Named) -> Reply:
         """The newest points a monitor saw, oldest first: its chart's data."""
@@ -144,6 +148,30 @@ class Commands:
         return Reply(
             result=[{"at": p.at.isoformat(), "value": p.value, "run_id": p.run_id} for p in found]
         )
+
+
+def _unset(spec: TriggerSpec, environ: Mapping[str, str]) -> str | None:
+    """A notify target's variable this service does not have: every attempt would fail."""
+    notify = spec.target.notify
+    for field in ("url_env", "secret_env"):
+        name = getattr(notify, field, None)
+        if name and not environ.get(name):
+            return f"target.notify.{field}: {name} is not set in the trigger service"
+    return None
+
+
+async def _with_deliveries(session: AsyncSession, firings: list[FiringRow]) -> list[dict[str, Any]]:
+    """Firings as history shows them: a notification's with its state and every attempt."""
+    ids = [firing.id for firing in firings]
+    sent, tried = await store.deliveries(session, ids), await store.attempts(session, ids)
+    shown = []
+    for firing in firings:
+        row = _plain(firing)
+        if firing.id in sent:
+            attempts = [_plain(a) for a in tried.get(firing.id, [])]
+            row["notify"] = {"state": sent[firing.id].state, "attempts": attempts}
+        shown.append(row)
+    return shown
 
 
 def _digest(document: dict[str, Any]) -> str:

@@ -10,6 +10,7 @@ from services.trigger.policy import decide
 from services.trigger.schedules import ticks_between
 from shared.bus import CUSTOM, EVENTS, Bus, new_id, now
 from shared.envelope import Envelope, EnvelopeError, parse
+from shared.notify_specs import Notify
 from shared.queries import DryRun, Reply
 from shared.specs import SpecError, load
 from shared.trigger_specs import TriggerSpec
@@ -55,16 +56,22 @@ def _outcome(
     spec: TriggerSpec, context: dict[str, Any], event_id: str | None, at: datetime, depth: int
 ) -> dict[str, Any]:
     decision = decide(spec, context, depth=depth, active_runs=[], debounced=True)
+    notify = spec.target.notify
+    fires = "notify" if notify else "start run"
     return {
         "at": at.isoformat(),
         "event_id": event_id,
-        "action": "start run" if decision.action == "fire" else decision.action,
+        "action": fires if decision.action == "fire" else decision.action,
         "reason": decision.reason,
-        "target": spec.target.pipeline or spec.target.component,
+        "target": spec.target.pipeline or spec.target.component or _where(notify),
         "command": decision.command,
         "params": decision.params,
         "inputs": decision.inputs,
     }
+
+
+def _where(notify: Notify | None) -> str | None:
+    return (str(notify.url) if notify.url else notify.url_env) if notify else None
 
 
 def _debounced(spec: TriggerSpec, outcomes: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -19,11 +19,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.trigger import store
 from services.trigger.matcher import Matcher
+from services.trigger.notify import body as message_body
 from services.trigger.policy import Decision, admit, decide
-from services.trigger.tables import FiringRow, SeenRow
+from services.trigger.tables import DeliveryRow, FiringRow, SeenRow
 from shared import unit_of_work
 from shared.bus import Bus, new_id, now
-from shared.envelope import Envelope
+from shared.envelope import TYPE_PREFIX, Envelope
 from shared.events import (
     Cause,
     Event,
@@ -166,7 +167,8 @@ class Triggers:
         # needs no look at the runs at all.
         policed = not spec.debounce and spec.concurrency != "allow"
         active = await store.active_runs(tx.session, spec.name) if policed else []
-        decision = decide(spec, context, depth=depth, active_runs=active)
+        attributes = _attributes(spec, envelope, key)
+        decision = decide(spec, context, depth=depth, active_runs=active, attributes=attributes)
         if decision.action == "debounce":
             # Windows are measured in event time, so a backlog read late still lands in the
             # window it was published in.
@@ -216,7 +218,11 @@ class Triggers:
     ) -> None:
         """Request the run; its id comes from the firing, so a re-sent request is one run.
         `origin`: the subject of the event that fired it and the monitor that emitted that
-        event, for the run's cause chain (a debounced window firing later knows neither)."""
+        event, for the run's cause chain (a debounced window firing later knows neither).
+        A notify target's firing keeps its message for delivery instead."""
+        if spec.target.notify:
+            self._notify(tx, spec, firing)
+            return
         run_id = uuid.uuid5(uuid.NAMESPACE_URL, f"boxops:firing:{firing.id}").hex
         kind = "schedule" if firing.tick else "event" if firing.event_id else "manual"
         cause = Cause(
@@ -247,6 +253,24 @@ class Triggers:
         firing.status, firing.run_id, firing.run_state = "fired", run_id, "requested"
         tx.session.add(firing)
         self.watched.add(run_id)
+
+    def _notify(self, tx: Tx, spec: TriggerSpec, firing: FiringRow) -> None:
+        """Keep the message for the delivery loop: sent after commit, retried from the
+        database, so a receiver that is down never holds up the events."""
+        notify = spec.target.notify
+        assert notify is not None  # noqa: S101
+        tx.session.add(
+            DeliveryRow(
+                id=firing.id,
+                trigger=spec.name,
+                notify=notify.model_dump(mode="json"),
+                body=message_body(firing.params).decode(),
+                state="pending",
+                due_at=now(),
+            )
+        )
+        firing.status, firing.reason = "fired", f"notifying {notify.url or notify.url_env}"
+        tx.session.add(firing)
 
     async def _track_run(self, tx: Tx, run_id: str, state: str) -> None:
         trigger = await store.end_run(tx.session, run_id, state)
@@ -305,6 +329,20 @@ async def _insert(session: AsyncSession, firing: FiringRow) -> bool:
         return False
     session.add(firing)
     return True
+
+
+def _attributes(spec: TriggerSpec, envelope: Envelope[Incoming] | None, key: str) -> dict[str, str]:
+    """The CloudEvent attributes a notify target sends: the event's, or the trigger's own
+    when a schedule or a person fired it."""
+    if envelope is None:
+        source, kind = f"boxops/trigger/{spec.name}", TYPE_PREFIX + TriggerFired.subject
+        return {"id": key, "source": source, "type": kind, "time": now().isoformat()}
+    return {
+        "id": envelope.id,
+        "source": envelope.source,
+        "type": envelope.type,
+        "time": envelope.time.isoformat(),
+    }
 
 
 def _origin(envelope: Envelope[Incoming] | None, context: dict[str, Any]) -> dict[str, str]:

@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from services.trigger.bindings import MissingBinding, render
+from services.trigger.notify import message
 from shared import storable
 from shared.trigger_specs import TriggerSpec
 
@@ -27,9 +28,11 @@ def decide(
     depth: int,
     active_runs: list[str],
     debounced: bool = False,
+    attributes: dict[str, str] | None = None,
 ) -> Decision:
     """Depth limit, then bindings (values a run request may carry), then debounce, then
-    concurrency. `context` holds what bindings may use: event/events, tick, trigger, fire."""
+    concurrency. `context` holds what bindings may use: event/events, tick, trigger, fire.
+    A notify target's params are the message it sends (`attributes`: its CloudEvent's)."""
     if depth >= spec.max_depth:
         return Decision(
             "skip", f"causation depth {depth} reached the limit {spec.max_depth}: not firing"
@@ -38,6 +41,8 @@ def decide(
         params = render(spec.target.params, context)
         inputs = {name: str(render(ref, context)) for name, ref in spec.target.inputs.items()}
         command = [str(render(part, context)) for part in spec.target.command or []] or None
+        if spec.target.notify:
+            params = message(spec.target.notify, context, attributes or {})
     except MissingBinding as missing:
         return Decision("skip", str(missing))
     # A run request carries nothing a database cannot store: an event that binds such a

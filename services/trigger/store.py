@@ -1,6 +1,7 @@
 """Triggers, monitors, firings and their state in the database."""
 
-from datetime import datetime
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, insert, update
@@ -8,6 +9,8 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.trigger.tables import (
+    AttemptRow,
+    DeliveryRow,
     FiringRow,
     MonitorEventRow,
     MonitorPointRow,
@@ -188,3 +191,58 @@ async def forget_old_points(session: AsyncSession, monitor: str, keep: int) -> N
         .where(col(MonitorPointRow.monitor) == monitor)
         .where(col(MonitorPointRow.at) < cutoff)
     )
+
+
+async def claim_deliveries(
+    session: AsyncSession, at: datetime, lease: Callable[[DeliveryRow], timedelta], limit: int
+) -> list[DeliveryRow]:
+    """Pending deliveries due at `at`, each leased to this replica until `at + lease(row)`:
+    another replica skips them, and one this replica did not finish (a crash, a stop
+    mid-attempt) is due again when its lease ends."""
+    query = (
+        select(DeliveryRow)
+        .where(DeliveryRow.state == "pending")
+        .where(col(DeliveryRow.due_at) <= at)
+        .order_by(col(DeliveryRow.due_at))
+        .limit(limit)
+    )
+    claimed = []
+    for row in (await session.exec(query)).all():
+        # Only if no replica leased it since it was read: two claims cannot both match.
+        taken = await session.exec(
+            update(DeliveryRow)
+            .where(col(DeliveryRow.id) == row.id)
+            .where(col(DeliveryRow.due_at) == row.due_at)
+            .values(due_at=at + lease(row))
+        )
+        if taken.rowcount:
+            claimed.append(row)
+    return claimed
+
+
+async def undead_lettered(session: AsyncSession) -> list[DeliveryRow]:
+    """Deliveries that failed for good and are not yet in the dead-letter stream."""
+    query = (
+        select(DeliveryRow)
+        .where(DeliveryRow.state == "failed")
+        .where(col(DeliveryRow.dead_lettered).is_(False))
+    )
+    return list((await session.exec(query)).all())
+
+
+async def attempts(session: AsyncSession, deliveries: list[str]) -> dict[str, list[AttemptRow]]:
+    """The attempts of each delivery, in order."""
+    query = (
+        select(AttemptRow)
+        .where(col(AttemptRow.delivery).in_(deliveries))
+        .order_by(col(AttemptRow.attempt))
+    )
+    found: dict[str, list[AttemptRow]] = {}
+    for row in (await session.exec(query)).all():
+        found.setdefault(row.delivery, []).append(row)
+    return found
+
+
+async def deliveries(session: AsyncSession, ids: list[str]) -> dict[str, DeliveryRow]:
+    query = select(DeliveryRow).where(col(DeliveryRow.id).in_(ids))
+    return {row.id: row for row in (await session.exec(query)).all()}

@@ -98,6 +98,37 @@ class MonitorPointRow(SQLModel, table=True):
     run_id: str | None = None
 
 
+class DeliveryRow(SQLModel, table=True):
+    """A notification a firing sends, until it is delivered or dead-lettered: an outbox
+    of its own, so a delivery waiting for its next attempt outlives a restart."""
+
+    __tablename__ = "deliveries"
+
+    id: str = Field(primary_key=True)  # the firing's id: one delivery a firing
+    trigger: str = Field(index=True)
+    notify: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))  # the spec's, then
+    body: str = Field(sa_type=Text)
+    state: str = Field(index=True)  # pending | delivered | failed
+    attempts: int = stored_default(0)
+    due_at: datetime = Field(sa_type=UTCDateTime, index=True)  # next attempt, or lease end
+    dead_lettered: bool = stored_default(False)
+
+
+class AttemptRow(SQLModel, table=True):
+    """One attempt to deliver a notification, shown in its trigger's history."""
+
+    __tablename__ = "delivery_attempts"
+    __table_args__ = (UniqueConstraint("delivery", "attempt", name="uq_attempts_delivery"),)
+
+    id: str = Field(primary_key=True)
+    delivery: str = Field(index=True)
+    attempt: int
+    at: datetime = Field(sa_type=UTCDateTime)
+    status_code: int | None = None
+    error: str = stored_default("", sa_type=Text)
+    outcome: str  # delivered | retry | failed
+
+
 # What this service's migrations build (tests/integration/test_migrations.py holds them to it).
 METADATA = service_metadata(
     TriggerRow,
@@ -107,4 +138,6 @@ METADATA = service_metadata(
     MonitorStateRow,
     MonitorEventRow,
     MonitorPointRow,
+    DeliveryRow,
+    AttemptRow,
 )

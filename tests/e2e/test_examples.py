@@ -26,14 +26,24 @@ COMMANDS = {
 
 def specs() -> list[tuple[str, Path]]:
     """(kind, file) of every spec under examples/, in registration order."""
-    found = [(yaml.safe_load(path.read_text())["kind"], path) for path in EXAMPLES.rglob("*.yaml")]
+    found = [(_kind(path), path) for path in EXAMPLES.rglob("*.yaml")]
     return sorted(found, key=lambda spec: (list(COMMANDS).index(spec[0]), str(spec[1])))
+
+
+def _kind(path: Path) -> str:
+    """The kind of a file's specs (a file of several holds one kind)."""
+    kinds = {spec["kind"] for spec in yaml.safe_load_all(path.read_text())}
+    assert len(kinds) == 1, f"{path}: specs of several kinds"
+    return str(kinds.pop())
 
 
 @pytest.fixture
 def running(tmp_path: Path) -> Iterator[dict[str, str]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BOXOPS_")}
     env["BOXOPS_HOME"] = str(tmp_path / "home")
+    # What the notify examples name: a notify target is refused while its variable is unset.
+    env["BOXOPS_NOTIFY_CHAT_URL"] = "https://chat.example.com/hooks/boxops"
+    env["BOXOPS_NOTIFY_WEBHOOK_SECRET"] = "example-key"
     try:
         started = boxops(env, "up", "--detach", "--port", str(free_port()))
         assert started.returncode == 0, started.stderr + started.stdout

@@ -23,3 +23,17 @@ def test_the_stack_passes_on_how_local_runs_run_and_no_other_boxops_setting(
     assert env["BOXOPS_WORK_ROOT"] == str(tmp_path / "runs")
     assert env["BOXOPS_LOCAL_SANDBOX_HIDE"] == '["/srv/secrets"]'
     assert "BOXOPS_DOCKER_URL" not in env
+
+
+def test_the_trigger_service_alone_gets_the_notify_urls_and_keys(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BOXOPS_NOTIFY_CHAT_URL", "https://chat.example.com/hooks/x")
+    stack = Stack(tmp_path / "home", 8765, report=lambda _: None)
+    stack.nats_url = "nats://127.0.0.1:4222"
+    env = stack._env()
+
+    trigger = stack._identity(env, "trigger")
+    assert trigger["BOXOPS_NOTIFY_CHAT_URL"] == "https://chat.example.com/hooks/x"
+    for other in ("gateway", "executor", "scheduler"):
+        assert "BOXOPS_NOTIFY_CHAT_URL" not in stack._identity(env, other)
