@@ -1,15 +1,15 @@
 """One index over a monitor's points in time order, in place of one on each column: every
 read and every trim names the monitor and orders by time, and each index costs an insert.
 
-Revision ID: trigger_0005
-Revises: trigger_0004
+Revision ID: trigger_0006
+Revises: trigger_0005
 Create Date: 2026-12-07
 """
 
 from alembic import op
 
-revision = "trigger_0005"
-down_revision = "trigger_0004"
+revision = "trigger_0006"
+down_revision = "trigger_0005"
 branch_labels = None
 depends_on = None
 
