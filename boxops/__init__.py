@@ -1,7 +1,9 @@
 """boxops: the user's side — CLI, HTTP client, embedded stack, and the SDK for black boxes.
 
 `import boxops` stays light: the SDK (`boxops.log_metric`, `boxops.inputs`, …) and the
-gateway's client (`boxops.Client`, `boxops.GatewayError`) are loaded on first use.
+gateway's clients (`boxops.Client`, `boxops.AsyncClient`, `boxops.GatewayError`) and the
+decorators declaring components and pipelines (`boxops.component`, `boxops.Dataset`, …) are
+loaded on first use.
 """
 
 from typing import Any
@@ -11,7 +13,8 @@ from boxops.sdk_names import SDK
 __version__ = "0.1.0"
 
 
-CLIENT = ("Client", "GatewayError")
+CLIENT = ("Client", "AsyncClient", "GatewayError")
+DECLARE = ("component", "pipeline", "Dataset", "Model", "File", "Metrics", "DeclarationError")
 
 
 def __getattr__(name: str) -> Any:
@@ -19,6 +22,10 @@ def __getattr__(name: str) -> Any:
         from boxops import client
 
         return getattr(client, name)
+    if name in DECLARE:
+        from boxops import declare
+
+        return getattr(declare, name)
     if name in SDK:
         from boxops import sdk
 
