@@ -1,4 +1,5 @@
-"""`boxops components`: register YAML specs as immutable versions, list and show them.
+"""`boxops components`: register YAML specs (or Python files declaring components) as
+immutable versions, export, list and show them.
 
 PyYAML is imported by the commands that read or print YAML: every `boxops` command, these
 or not, imports this module at start-up.
@@ -22,29 +23,37 @@ from boxops.cli.registry import (
     when,
 )
 
-components_app = typer.Typer(help="Reusable black boxes: register, list, show.")
+components_app = typer.Typer(help="Reusable black boxes: register, export, list, show.")
 
 
 def register_spec(
     file: Path, kind: str, json_out: bool, extra: dict[str, Any] | None = None
 ) -> None:
     """Check the spec here (same models as the registry), then register it."""
+    report(post_spec(spec_text(file), str(file), kind, extra), kind, json_out)
+
+
+def post_spec(text: str, label: str, kind: str, extra: dict[str, Any] | None) -> Any:
+    """Register one spec's YAML text (`extra` fields laid over it); the registry's answer.
+    A spec refused here or by the registry is a message naming `label`, exit 2."""
     import yaml
 
     # Imported here: the spec models are a tenth of a second of start-up for every command.
     from shared.specs import ComponentSpec, PipelineSpec, SpecError, load
 
-    text = spec_text(file)
     model = ComponentSpec if kind == "component" else PipelineSpec
     try:
         load(text, {kind: model})
     except SpecError as error:
-        fail(f"{file}: invalid {kind} spec: {error}")
+        fail(f"{label}: invalid {kind} spec: {error}")
     if extra:
         text = yaml.safe_dump({**yaml.safe_load(text), **extra}, sort_keys=False)
-    found = gateway_call(
+    return gateway_call(
         "POST", f"{kind}s", content=text.encode(), headers={"content-type": "application/yaml"}
     )
+
+
+def report(found: Any, kind: str, json_out: bool) -> None:
     if json_out:
         print_json(found)
     elif found["created"]:
@@ -59,10 +68,15 @@ def register_spec(
 def spec_text(file: Path) -> str:
     """The spec file's text, `{{ spec.dir }}` (its folder) and `{{ python }}` (the Python
     running boxops) filled in: what the registry is sent."""
+    return filled(read_spec(file), file)
+
+
+def filled(text: str, file: Path) -> str:
+    """`{{ spec.dir }}` and `{{ python }}` filled in for a spec read from `file`."""
     from shared.placeholders import fill
 
     values = {"spec.dir": str(file.resolve().parent), "python": sys.executable}
-    return fill(read_spec(file), values)
+    return fill(text, values)
 
 
 def code_of(file: Path) -> dict[str, Any] | None:
@@ -94,19 +108,38 @@ def code_of(file: Path) -> dict[str, Any] | None:
 
 @components_app.command()
 def register(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="YAML spec.")],
+    file: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help="YAML spec, or a Python file.")
+    ],
     git: Annotated[
         bool, typer.Option(help="Record the git repo, commit and path the spec lies in.")
     ] = True,
     json_out: JsonOption = False,
 ) -> None:
     """Register a component; the same content keeps its version, changed content gets a new
-    one. From a git checkout the repo, commit and path are recorded with it."""
+    one. From a git checkout the repo, commit and path are recorded with it. A Python file
+    registers each component it declares with @boxops.component."""
     import yaml
+
+    if file.suffix == ".py":
+        from boxops.cli.python_specs import register_python
+
+        register_python(file, "component", json_out, git=git)
+        return
 
     spec = yaml.safe_load(read_spec(file))
     code = code_of(file) if git and isinstance(spec, dict) and "code" not in spec else None
     register_spec(file, "component", json_out, {"code": code} if code else None)
+
+
+@components_app.command()
+def export(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Python file.")],
+) -> None:
+    """Print the YAML spec of each component a Python file declares."""
+    from boxops.cli.python_specs import export_python
+
+    export_python(file, "component")
 
 
 @components_app.command("list")

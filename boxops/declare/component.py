@@ -129,4 +129,3 @@ def _outputs(declared: Mapping[str, Kind | type[Kind]], where: str) -> dict[str,
             )
         found[key] = value
     return found
-
