@@ -13,7 +13,7 @@ from boxops.sdk_names import SDK
 __version__ = "0.1.0"
 
 
-CLIENT = ("Client", "AsyncClient", "GatewayError")
+CLIENT = ("Client", "GatewayError")
 DECLARE = ("component", "pipeline", "Dataset", "Model", "File", "Metrics", "DeclarationError")
 
 
@@ -22,6 +22,10 @@ def __getattr__(name: str) -> Any:
         from boxops import client
 
         return getattr(client, name)
+    if name == "AsyncClient":
+        from boxops import async_client
+
+        return async_client.AsyncClient
     if name in DECLARE:
         from boxops import declare
 
