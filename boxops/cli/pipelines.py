@@ -8,7 +8,6 @@ import typer
 from rich.table import Table
 
 from boxops.cli.common import JsonOption, console, print_json
-from boxops.cli.components import register_spec
 from boxops.cli.registry import (
     LimitOption,
     OffsetOption,
@@ -17,6 +16,7 @@ from boxops.cli.registry import (
     spec_ref,
     when,
 )
+from boxops.cli.spec_files import register_spec
 
 pipelines_app = typer.Typer(help="DAGs of component steps: register, export, list, show.")
 

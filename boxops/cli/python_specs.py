@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from boxops.cli.common import fail, print_json
-from boxops.cli.components import code_of, filled, post_spec, report
+from boxops.cli.spec_files import code_of, filled, post_spec, report
 
 
 def specs_of(file: Path, kind: str) -> list[Any]:

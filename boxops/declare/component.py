@@ -15,10 +15,15 @@ from typing import TYPE_CHECKING, Any, overload
 
 from boxops.declare import tracing
 from boxops.declare.kinds import DeclarationError, Kind
-from boxops.declare.signature import Parameter, parameters
+from boxops.declare.signature import Parameter, description, parameters
 
 if TYPE_CHECKING:
     from shared.specs import ComponentSpec
+
+
+# The function is imported from the registered file's folder: `{{ spec.dir }}` and
+# `{{ python }}` are filled in by the CLI, as in a YAML file.
+RUNNER = ["{{ python }}", "-m", "boxops.entry", "--path", "{{ spec.dir }}"]
 
 
 class Component:
@@ -61,8 +66,23 @@ class Component:
         if self._spec is None:
             from boxops.declare.specs import component_spec
 
-            self._spec = component_spec(self)
+            self._spec = component_spec(self.fields(), self.where)
         return self._spec
+
+    def fields(self) -> dict[str, Any]:
+        """The spec's fields, as a YAML file would hold them (plain data)."""
+        fields = {
+            "name": self.name,
+            "description": description(self.fn),
+            "command": [*RUNNER, self.reference],
+            "params": {p.name: p.field() for p in self.params()},
+            "inputs": {p.name: p.field() for p in self.inputs()},
+            "outputs": {
+                key: {"type": out.kind, "name": out.name, "description": out.description}
+                for key, out in self.outputs.items()
+            },
+        }
+        return fields | self.options
 
     def params(self) -> list[Parameter]:
         return [p for p in self.parameters if not p.is_input]

@@ -9,13 +9,13 @@ one step output, or a dict naming the pipeline's outputs.
 
 import functools
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any, cast, overload
 
 from boxops.declare import tracing
 from boxops.declare.component import Component
 from boxops.declare.kinds import DeclarationError
 from boxops.declare.refs import InputRef, OutputRef, ParamRef
-from boxops.declare.signature import parameters
+from boxops.declare.signature import description, parameters
 
 if TYPE_CHECKING:
     from shared.specs import PipelineSpec
@@ -64,8 +64,9 @@ class Pipeline:
         """The components its steps run, each once, in the order they are first called."""
         found: dict[str, Component] = {}
         for step in self.trace()[0].values():
-            seen = found.setdefault(step.component.name, step.component)
-            if seen is not step.component and seen.fn is not step.component.fn:
+            component = cast(Component, step.component)  # only a Component records a step
+            seen = found.setdefault(component.name, component)
+            if seen is not component and seen.fn is not component.fn:
                 raise DeclarationError(
                     f"{self.where}: two different components are named {seen.name!r}"
                 )
@@ -91,8 +92,24 @@ class Pipeline:
         if self._spec is None:
             from boxops.declare.specs import pipeline_spec
 
-            self._spec = pipeline_spec(self)
+            self._spec = pipeline_spec(self.fields(), self.where)
         return self._spec
+
+    def fields(self) -> dict[str, Any]:
+        """The spec's fields, as a YAML file would hold them (plain data)."""
+        steps = {
+            name: {"component": s.component.name, "inputs": s.inputs, "params": s.params}
+            for name, s in self.trace()[0].items()
+        }
+        fields = {
+            "name": self.name,
+            "description": description(self.fn),
+            "params": {p.name: p.field() for p in self.parameters if not p.is_input},
+            "inputs": {p.name: p.field() for p in self.parameters if p.is_input},
+            "steps": steps,
+            "outputs": self.outputs(),
+        }
+        return fields | self.options
 
 
 @overload

@@ -37,6 +37,14 @@ class Parameter:
     def required(self) -> bool:
         return self.default is NO_DEFAULT
 
+    def field(self) -> dict[str, Any]:
+        """As a spec's `params.<name>` or `inputs.<name>`."""
+        if self.is_input:
+            return {"type": self.type, "required": self.required}
+        if self.required:
+            return {"type": self.type, "required": True}
+        return {"type": self.type, "default": self.default}
+
 
 def parameters(fn: Callable[..., Any], where: str) -> list[Parameter]:
     """Each parameter of `fn`; DeclarationError naming `where` and the parameter."""

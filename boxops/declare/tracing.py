@@ -3,18 +3,25 @@ placeholder or value the step is given. Nothing runs. Pure logic."""
 
 import inspect
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from boxops.declare.kinds import DeclarationError
+from boxops.declare.kinds import DeclarationError, Kind
 from boxops.declare.refs import InputRef, OutputRef, ParamRef
+from boxops.declare.signature import Parameter
 
-if TYPE_CHECKING:
-    from boxops.declare.component import Component
-    from boxops.declare.signature import Parameter
+
+class Callee(Protocol):
+    """What a step is made from: a declared component (boxops.declare.component)."""
+
+    name: str
+    fn: Callable[..., Any]
+    parameters: list[Parameter]
+    outputs: dict[str, Kind]
+
 
 _tracer: ContextVar["Tracer | None"] = ContextVar("boxops_pipeline_tracer", default=None)
 VALUES = (str, int, float, bool, list, dict, type(None))
@@ -35,7 +42,7 @@ def traced(tracer: "Tracer") -> Iterator["Tracer"]:
 
 @dataclass
 class Step:
-    component: "Component"
+    component: Callee
     inputs: dict[str, str] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)
 
@@ -43,7 +50,7 @@ class Step:
 class Outputs:
     """A step's outputs by name: `step.outputs.model` or `step.outputs["model"]`."""
 
-    def __init__(self, step: str, component: "Component", where: str) -> None:
+    def __init__(self, step: str, component: Callee, where: str) -> None:
         self._step, self._component, self._where = step, component, where
 
     def __getattr__(self, name: str) -> OutputRef:
@@ -73,9 +80,7 @@ class Tracer:
         self.where = pipeline
         self.steps: dict[str, Step] = {}
 
-    def step(
-        self, component: "Component", args: tuple[Any, ...], kwargs: dict[str, Any]
-    ) -> StepHandle:
+    def step(self, component: Callee, args: tuple[Any, ...], kwargs: dict[str, Any]) -> StepHandle:
         """Record a call of `component` as a step; its handle."""
         name = self._name(component.name)
         where = f"{self.where}: step {name!r} ({component.name})"
@@ -108,7 +113,7 @@ class Tracer:
         return name
 
 
-def _input(value: Any, parameter: "Parameter", where: str) -> str:
+def _input(value: Any, parameter: Parameter, where: str) -> str:
     if isinstance(value, (InputRef, OutputRef)):
         if value.kind != parameter.type:
             raise DeclarationError(
@@ -124,7 +129,7 @@ def _input(value: Any, parameter: "Parameter", where: str) -> str:
     )
 
 
-def _param(value: Any, parameter: "Parameter", where: str) -> Any:
+def _param(value: Any, parameter: Parameter, where: str) -> Any:
     if isinstance(value, ParamRef):
         return str(value)
     if isinstance(value, (InputRef, OutputRef)):

@@ -10,8 +10,8 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from boxops.cli.components import filled
 from boxops.cli.main import app
+from boxops.cli.spec_files import filled
 from boxops.declare.files import declared_in
 from shared.specs import ComponentSpec, PipelineSpec, load
 
