@@ -98,7 +98,12 @@ class Pipeline:
     def fields(self) -> dict[str, Any]:
         """The spec's fields, as a YAML file would hold them (plain data)."""
         steps = {
-            name: {"component": s.component.name, "inputs": s.inputs, "params": s.params}
+            name: {
+                "component": s.component.name,
+                "inputs": s.inputs,
+                "params": s.params,
+                "after": s.after,
+            }
             for name, s in self.trace()[0].items()
         }
         fields = {

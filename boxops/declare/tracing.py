@@ -45,13 +45,14 @@ class Step:
     component: Callee
     inputs: dict[str, str] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)
+    after: list[str] = field(default_factory=list)
 
 
 class Outputs:
     """A step's outputs by name: `step.outputs.model` or `step.outputs["model"]`."""
 
     def __init__(self, step: str, component: Callee, where: str) -> None:
-        self._step, self._component, self._where = step, component, where
+        self._step, self._component, self.where = step, component, where
 
     def __getattr__(self, name: str) -> OutputRef:
         return self[name]
@@ -61,7 +62,7 @@ class Outputs:
         if name not in declared:
             has = ", ".join(declared) or "none"
             raise DeclarationError(
-                f"{self._where}: step {self._step!r} has no output {name!r} "
+                f"{self.where}: step {self._step!r} has no output {name!r} "
                 f"({self._component.name} declares: {has})"
             )
         return OutputRef(self._step, name, declared[name].kind)
@@ -73,6 +74,18 @@ class StepHandle:
 
     name: str
     outputs: Outputs
+    step: Step = field(repr=False)
+
+    def after(self, *others: "StepHandle") -> "StepHandle":
+        """Run this step only once `others` have ended (besides the outputs it takes)."""
+        for other in others:
+            if not isinstance(other, StepHandle):
+                raise DeclarationError(
+                    f"{self.outputs.where}: step {self.name!r} can run after steps only, "
+                    f"not {other!r}"
+                )
+            self.step.after.append(other.name)
+        return self
 
 
 class Tracer:
@@ -102,7 +115,7 @@ class Tracer:
             else:
                 step.params[parameter.name] = _param(value, parameter, where)
         self.steps[name] = step
-        return StepHandle(name, Outputs(name, component, self.where))
+        return StepHandle(name, Outputs(name, component, self.where), step)
 
     def _name(self, component: str) -> str:
         base = re.sub(r"[^A-Za-z0-9_-]", "-", component)[:60]

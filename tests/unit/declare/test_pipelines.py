@@ -69,6 +69,23 @@ def test_a_component_called_twice_gets_two_steps_and_literals_stay_values() -> N
     assert spec.max_concurrency == 2
 
 
+def test_a_step_can_be_ordered_after_others_it_takes_nothing_from() -> None:
+    @boxops.pipeline
+    def ordered(data: boxops.Dataset) -> None:
+        first = train(data=data)
+        second = train(data=data)
+        evaluate(model=second.outputs.model, test=data).after(first, second)
+
+    steps = ordered.spec.steps
+    assert steps["evaluate"].after == ["train", "train-2"]
+    assert ordered.spec.dependencies()["evaluate"] == {"train", "train-2"}
+
+
+def test_a_step_after_something_not_a_step_is_refused() -> None:
+    message = refused("train(data=data).after('prepare')")
+    assert message == "pipeline flow (flow): step 'train' can run after steps only, not 'prepare'"
+
+
 def test_a_pipeline_param_can_stand_inside_a_string() -> None:
     @boxops.component
     def greet(who: str) -> None: ...
