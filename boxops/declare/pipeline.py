@@ -53,7 +53,16 @@ class Pipeline:
                 for p in self.parameters
             }
             with tracing.traced(tracing.Tracer(self.where)) as tracer:
-                returned = self.fn(**refs)
+                try:
+                    returned = self.fn(**refs)
+                except DeclarationError:
+                    raise
+                except (TypeError, ValueError, AttributeError) as err:
+                    # Computing with a param while tracing: it is a placeholder, not a value.
+                    raise DeclarationError(
+                        f"{self.where}: {type(err).__name__}: {err}; while it is traced its "
+                        "params and inputs are placeholders, to pass to components as they are"
+                    ) from None
             if not tracer.steps:
                 raise DeclarationError(f"{self.where}: it calls no component, so it has no steps")
             self._traced = (tracer.steps, returned)

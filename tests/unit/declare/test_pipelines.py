@@ -134,6 +134,11 @@ def test_a_step_using_an_output_that_does_not_exist_is_named() -> None:
         ("train(data=depth)", "step 'train' (train): input 'data' takes a pipeline input"),
         ("train(data=data, max_depth=object())", "param 'max_depth' is <object object"),
         ("return 3", "pipeline flow (flow): it calls no component"),
+        (
+            "train(data=data, max_depth=depth + 1)",
+            "pipeline flow (flow): TypeError: unsupported operand type(s) for +: 'ParamRef' and "
+            "'int'; while it is traced its params and inputs are placeholders",
+        ),
         ("return train(data=data)", "pipeline flow (flow): it returns StepHandle("),
     ],
 )
