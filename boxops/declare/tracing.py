@@ -12,6 +12,7 @@ from typing import Any, Protocol
 from boxops.declare.kinds import DeclarationError, Kind
 from boxops.declare.refs import InputRef, OutputRef, ParamRef
 from boxops.declare.signature import Parameter
+from shared.param_values import convert
 
 
 class Callee(Protocol):
@@ -154,4 +155,11 @@ def _param(value: Any, parameter: Parameter, where: str) -> Any:
             f"{where}: param {parameter.name!r} is {value!r}; a param is a str, int, float, "
             "bool, list or dict"
         )
+    if value is not None and "{{" not in str(value):  # a placeholder is filled in per run
+        try:
+            convert(parameter.type, value)  # the scheduler's rule, applied to each run
+        except (TypeError, ValueError):
+            raise DeclarationError(
+                f"{where}: param {parameter.name!r} must be {parameter.type}, got {value!r}"
+            ) from None
     return value

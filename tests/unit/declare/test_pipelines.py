@@ -133,6 +133,10 @@ def test_a_step_using_an_output_that_does_not_exist_is_named() -> None:
         ),
         ("train(data=depth)", "step 'train' (train): input 'data' takes a pipeline input"),
         ("train(data=data, max_depth=object())", "param 'max_depth' is <object object"),
+        (
+            "train(data=data, max_depth='deep')",
+            "step 'train' (train): param 'max_depth' must be int, got 'deep'",
+        ),
         ("return 3", "pipeline flow (flow): it calls no component"),
         (
             "train(data=data, max_depth=depth + 1)",
