@@ -1,8 +1,9 @@
 """`python -m boxops.entry [--path DIR] MODULE:FUNCTION`: a declared component's function
 run inside a run, as the run contract says (services/executor/contract.py).
 
-It is called with the run's params (`$BOXOPS_PARAMS`, a JSON file; a param the run does not
-give keeps the function's default) and its inputs: `$BOXOPS_INPUTS/<name>` as a Path, or
+It is called with the run's params (`$BOXOPS_PARAMS`, a JSON file, or else each
+`$BOXOPS_PARAM_<NAME>`; a param the run does not give keeps the function's default) and its
+inputs: `$BOXOPS_INPUTS/<name>` as a Path, or
 the URI of an input handed over by URI (`$BOXOPS_INPUT_<NAME>_URI`), or None for an
 optional input not bound. What it returns is written to `$BOXOPS_OUTPUTS/<name>`: a dict
 keyed by output names gives each its value; with one declared output, the value is that
@@ -62,11 +63,10 @@ def find(target: str, paths: list[str]) -> Component:
 
 def arguments(component: Component, env: Mapping[str, str]) -> dict[str, Any]:
     """The function's keyword arguments from the run contract."""
-    given = _params(env)
-    found: dict[str, Any] = {p.name: given[p.name] for p in component.params() if p.name in given}
+    found = _params(component, env)
     inputs = Path(env.get("BOXOPS_INPUTS", "inputs"))
     for p in component.inputs():
-        uri = env.get(f"BOXOPS_INPUT_{re.sub('[^A-Za-z0-9]', '_', p.name).upper()}_URI")
+        uri = env.get(f"BOXOPS_INPUT_{_env_name(p.name)}_URI")
         if (inputs / p.name).exists():
             found[p.name] = inputs / p.name
         elif uri:
@@ -76,15 +76,33 @@ def arguments(component: Component, env: Mapping[str, str]) -> dict[str, Any]:
     return found
 
 
-def _params(env: Mapping[str, str]) -> dict[str, Any]:
+def _params(component: Component, env: Mapping[str, str]) -> dict[str, Any]:
+    """The params the run gives: `$BOXOPS_PARAMS` (typed JSON), or without it (the function
+    run by hand) each `BOXOPS_PARAM_<NAME>` converted to its declared type."""
     path = env.get("BOXOPS_PARAMS")
-    if not path:
-        return {}
-    try:
-        params = json.loads(Path(path).read_text())
-    except (OSError, ValueError) as err:
-        raise EntryError(f"cannot read the run's params from {path}: {err}") from None
-    return params if isinstance(params, dict) else {}
+    if path:
+        try:
+            given = json.loads(Path(path).read_text())
+        except (OSError, ValueError) as err:
+            raise EntryError(f"cannot read the run's params from {path}: {err}") from None
+        given = given if isinstance(given, dict) else {}
+        return {p.name: given[p.name] for p in component.params() if p.name in given}
+    from shared.param_values import convert
+
+    found = {}
+    for p in component.params():
+        text = env.get(f"BOXOPS_PARAM_{_env_name(p.name)}")
+        if text is not None:
+            try:
+                found[p.name] = convert(p.type, text)
+            except (TypeError, ValueError):
+                raise EntryError(f"param {p.name!r} must be {p.type}, got {text!r}") from None
+    return found
+
+
+def _env_name(name: str) -> str:
+    """As the run contract names a variable after a param or input (`data-set` → DATA_SET)."""
+    return re.sub("[^A-Za-z0-9]", "_", name).upper()
 
 
 def write_outputs(component: Component, returned: Any, root: Path) -> None:

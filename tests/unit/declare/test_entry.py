@@ -54,15 +54,20 @@ def run_dir(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def entry(root: Path, target: str, params: dict[str, object]) -> subprocess.CompletedProcess[str]:
-    (root / "params.json").write_text(json.dumps(params))
+def entry(
+    root: Path, target: str, params: dict[str, object] | None, **variables: str
+) -> subprocess.CompletedProcess[str]:
+    """`python -m boxops.entry TARGET` in the run dir `root`; `params` None: no params.json."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("BOXOPS_")}
     env |= {
         "PYTHONPATH": str(ROOT),
-        "BOXOPS_PARAMS": str(root / "params.json"),
         "BOXOPS_INPUTS": str(root / "inputs"),
         "BOXOPS_OUTPUTS": str(root / "outputs"),
+        **variables,
     }
+    if params is not None:
+        (root / "params.json").write_text(json.dumps(params))
+        env["BOXOPS_PARAMS"] = str(root / "params.json")
     command = [sys.executable, "-m", "boxops.entry", "--path", str(root / "code"), target]
     return subprocess.run(
         command, cwd=root / "work", env=env, capture_output=True, text=True, timeout=60
@@ -78,6 +83,20 @@ def test_the_function_gets_the_runs_params_and_inputs_and_its_outputs_are_writte
     assert model == "4 rows, depth 5, rate 0.5, base None"
     scores = json.loads((run_dir / "outputs" / "scores" / "metrics.json").read_text())
     assert scores == {"rows": 4, "depth": 5}
+
+
+def test_without_a_params_file_params_come_from_their_variables_by_their_types(
+    run_dir: Path,
+) -> None:
+    variables = {"BOXOPS_PARAM_DEPTH": "7", "BOXOPS_INPUT_BASE_URI": "s3://models/base/"}
+    done = entry(run_dir, "steps:fit", None, **variables)
+    assert done.returncode == 0, done.stderr
+    model = (run_dir / "outputs" / "model" / "model.txt").read_text()
+    assert model == "4 rows, depth 7, rate 0.5, base s3://models/base/"
+
+    wrong = entry(run_dir, "steps:fit", None, BOXOPS_PARAM_DEPTH="deep")
+    assert wrong.returncode == 2
+    assert wrong.stderr == "boxops.entry: param 'depth' must be int, got 'deep'\n"
 
 
 def test_a_returned_folder_is_copied_into_the_single_output(run_dir: Path) -> None:
