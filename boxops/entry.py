@@ -3,13 +3,12 @@ run inside a run, as the run contract says (services/executor/contract.py).
 
 It is called with the run's params (`$BOXOPS_PARAMS`, a JSON file, or else each
 `$BOXOPS_PARAM_<NAME>`; a param the run does not give keeps the function's default) and its
-inputs: `$BOXOPS_INPUTS/<name>` as a Path, or
-the URI of an input handed over by URI (`$BOXOPS_INPUT_<NAME>_URI`), or None for an
-optional input not bound. What it returns is written to `$BOXOPS_OUTPUTS/<name>`: a dict
-keyed by output names gives each its value; with one declared output, the value is that
-output's. A path (file or folder) is copied there; a `boxops.Metrics()` output takes a
-dict of numbers, written as `metrics.json`. A function may also write to
-`boxops.outputs(name)` itself and return nothing.
+inputs: `$BOXOPS_INPUTS/<name>` as a Path, the URI of an input handed over by URI
+(`$BOXOPS_INPUT_<NAME>_URI`), or None for an optional input not bound. What it returns is
+written to `$BOXOPS_OUTPUTS/<name>`: a dict keyed by output names gives each its value;
+with one declared output, the value is that output's. A path (file or folder) is copied
+there; a `boxops.Metrics()` output takes a dict of numbers, written as `metrics.json`. A
+function may also write to `boxops.outputs(name)` itself and return nothing.
 """
 
 import argparse
