@@ -103,3 +103,10 @@ def test_a_pipeline_step_using_an_output_that_does_not_exist_is_named() -> None:
     assert done.stderr.splitlines() == [
         "pipeline flow (flow): step 'fit' has no output 'weights' (fit declares: model)"
     ]
+
+
+def test_export_reads_python_files_only() -> None:
+    Path("flow.yaml").write_text("kind: pipeline\n")
+    done = runner.invoke(app, ["pipelines", "export", "flow.yaml"])
+    assert done.exit_code == 2, done.output
+    assert done.stderr.splitlines() == ["flow.yaml: export reads a Python file declaring pipelines"]
