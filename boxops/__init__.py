@@ -1,7 +1,9 @@
 """boxops: the user's side — CLI, HTTP client, embedded stack, and the SDK for black boxes.
 
 `import boxops` stays light: the SDK (`boxops.log_metric`, `boxops.inputs`, …) and the
-gateway's client (`boxops.Client`, `boxops.GatewayError`) are loaded on first use.
+gateway's clients (`boxops.Client`, `boxops.AsyncClient`, `boxops.GatewayError`) and the
+decorators declaring components and pipelines (`boxops.component`, `boxops.Dataset`, …) are
+loaded on first use.
 """
 
 from typing import Any
@@ -12,6 +14,7 @@ __version__ = "0.1.0"
 
 
 CLIENT = ("Client", "GatewayError")
+DECLARE = ("component", "pipeline", "Dataset", "Model", "File", "Metrics", "DeclarationError")
 
 
 def __getattr__(name: str) -> Any:
@@ -19,6 +22,14 @@ def __getattr__(name: str) -> Any:
         from boxops import client
 
         return getattr(client, name)
+    if name == "AsyncClient":
+        from boxops import async_client
+
+        return async_client.AsyncClient
+    if name in DECLARE:
+        from boxops import declare
+
+        return getattr(declare, name)
     if name in SDK:
         from boxops import sdk
 

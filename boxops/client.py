@@ -1,29 +1,30 @@
 """`boxops.Client`: the gateway's HTTP API from Python, for the CLI and for your own code.
 
 Each method returns the gateway's answer as the pydantic view it is declared with
-(`RunView`, `RunAccepted`, `RunMetrics`, `LogLine`, from `shared.queries` and
-`shared.run_parts`); a refusal or an unreachable gateway raises `GatewayError` with the
-gateway's reason and its HTTP status.
+(`RunView`, `RunAccepted`, `RunMetrics`, `LogLine` from `shared.queries` and
+`shared.run_parts`; `DatasetView`, `ModelVersionView`, … from `shared.registry_api`); a
+refusal or an unreachable gateway raises `GatewayError` with the gateway's reason and its
+HTTP status. `boxops.AsyncClient` (boxops/async_client.py) has the same methods, awaited:
+both send the calls `boxops.gateway_calls` builds and read the answers it reads.
 """
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from boxops.home import api_token, home, read_state
+from boxops import gateway_calls as calls
+from boxops.gateway_calls import GatewayError as GatewayError  # re-exported
 from boxops.imports import without
 from boxops.urls import api_path
 from shared.runs import TERMINAL as TERMINAL  # re-exported: what a waiting caller stops on
 
-# The views are imported by the methods that return them: building their pydantic models
-# is a tenth of a second that `boxops runs list`, which reads plain JSON, does not pay.
 if TYPE_CHECKING:
     from shared.queries import RunAccepted, RunEnded, RunMetrics, RunView
+    from shared.registry_api import DatasetVersionView, DatasetView, ModelVersionView, ModelView
     from shared.run_parts import LogLine
 
 # httpx imports its own command line (click, pygments: a tenth of `boxops runs list`'s
@@ -32,42 +33,19 @@ if TYPE_CHECKING:
 with without("httpx._main"):
     import httpx
 
-
-class GatewayError(Exception):
-    """The gateway could not be reached (`status` None) or refused the request (`status`
-    its HTTP status); the text is the reason, as the gateway gave it."""
-
-    def __init__(self, message: str, status: int | None = None) -> None:
-        super().__init__(message)
-        self.status = status
+T = TypeVar("T")
 
 
 class Client:
     def __init__(self, base_url: str, token: str = "", timeout: float = 30.0) -> None:
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
         self.base_url = base_url
-        # Requests go to base_url alone, so over http:// the TLS settings are never used (a
-        # proxy's own TLS is checked apart): loading the CA certificates, a twentieth of
-        # each command's start-up, is left to an https:// gateway.
-        verify = httpx.URL(base_url).scheme != "http"
-        self.http = httpx.Client(base_url=base_url, headers=headers, timeout=timeout, verify=verify)
+        self.http = httpx.Client(**calls.http_options(base_url, token, timeout))
 
     @classmethod
     def from_env(cls, root: Path | None = None) -> Client:
-        """The gateway of the stack under `root` (default `$BOXOPS_HOME`, `~/.boxops`).
-
-        Each environment variable wins over what the stack left under `root`:
-        `BOXOPS_GATEWAY_URL` over its gateway URL, `BOXOPS_API_TOKEN` (even empty) over its
-        token file. The token file is only ever sent to that stack's own gateway: with
-        `BOXOPS_GATEWAY_URL` and no `BOXOPS_API_TOKEN` no token is sent."""
-        root = root or home()
-        url, token = os.environ.get("BOXOPS_GATEWAY_URL"), os.environ.get("BOXOPS_API_TOKEN")
-        if url:
-            return cls(url.rstrip("/"), token or "")
-        state = read_state(root)
-        if state is None:
-            raise GatewayError(f"boxops is not running under {root}: start it with `boxops up`")
-        return cls(state.gateway_url, api_token(root) if token is None else token)
+        """The gateway of the stack under `root` (default `$BOXOPS_HOME`, `~/.boxops`);
+        `BOXOPS_GATEWAY_URL` and `BOXOPS_API_TOKEN` win (see `gateway_calls.gateway_of`)."""
+        return cls(*calls.gateway_of(root))
 
     def __enter__(self) -> Client:
         return self
@@ -88,53 +66,44 @@ class Client:
         try:
             response = self.http.request(method, path, **kwargs)
         except httpx.TransportError as err:
-            raise GatewayError(f"cannot reach the gateway at {self.base_url}: {err}") from None
-        if response.status_code >= 400:
-            raise GatewayError(_detail(response), response.status_code)
-        return response
+            raise calls.unreachable(self.base_url, err) from None
+        return calls.checked(response)
+
+    def _send(self, call: calls.Call[T]) -> T:
+        try:
+            response = self.http.request(call.method, call.path, **call.options)
+        except httpx.TransportError as err:
+            raise calls.unreachable(self.base_url, err) from None
+        return calls.answer(call, response)
+
+    # --- runs ------------------------------------------------------------------------------
 
     def submit(self, **body: Any) -> RunAccepted:
         """Start a run: `command=[…]`, or `component=`/`pipeline=` NAME[@VERSION] with
         `params`, `inputs` (name → NAME@VERSION) and `env` (the body of POST /v1/runs)."""
-        from shared.queries import RunAccepted
-
-        return RunAccepted.model_validate(self._json("POST", "runs", json=body))
+        return self._send(calls.submit(body))
 
     def run(self, run_id: str) -> RunView | None:
         """The run, or None while the scheduler has not recorded it yet."""
-        from shared.queries import RunView
-
-        try:
-            return RunView.model_validate(self._json("GET", "runs", run_id))
-        except GatewayError as err:
-            if err.status == 404:
-                return None
-            raise
+        return self._send(calls.run(run_id))
 
     def wait(self, run_id: str, timeout: float | None = None, interval: float = 0.2) -> RunView:
         """The run once it has ended (completed, failed or aborted); TimeoutError after
         `timeout` seconds (None: no limit)."""
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
-            run = self.run(run_id)
-            if run is not None and run.state in TERMINAL:
-                return run
-            if deadline is not None and time.monotonic() > deadline:
-                raise TimeoutError(f"run {run_id} did not end within {timeout} s")
+            finished = ended(self.run(run_id), run_id, deadline, timeout)
+            if finished is not None:
+                return finished
             time.sleep(interval)
 
     def runs(self, limit: int = 50, **filters: str | None) -> list[RunView]:
         """Runs, newest first; filters: state, component, pipeline, trigger, since (ISO)."""
-        from shared.queries import RunView
-
-        params = {"limit": limit} | {k: v for k, v in filters.items() if v}
-        return [RunView.model_validate(r) for r in self._json("GET", "runs", params=params)]
+        return self._send(calls.runs(limit, filters))
 
     def logs(self, run_id: str) -> list[LogLine]:
         """What the run printed so far, stdout and stderr in order."""
-        from shared.queries import RunLogs
-
-        return RunLogs.model_validate(self._json("GET", "runs", run_id, "logs")).lines
+        return self._send(calls.logs(run_id))
 
     def follow_logs(self, run_id: str, on_line: Callable[[LogLine], None]) -> RunEnded:
         """Hand each of the run's lines, from its start, to `on_line` as it is printed;
@@ -159,47 +128,73 @@ class Client:
             with connect_sse(self.http, "GET", path, headers=headers) as source:
                 if source.response.status_code >= 400:
                     source.response.read()
-                    raise GatewayError(_detail(source.response), source.response.status_code)
+                    calls.checked(source.response)
                 yield from source.iter_sse()
         except httpx.TransportError as err:
-            raise GatewayError(f"cannot reach the gateway at {self.base_url}: {err}") from None
+            raise calls.unreachable(self.base_url, err) from None
 
     def metrics(self, run_id: str) -> RunMetrics:
         """Each metric's summary and its points."""
-        from shared.queries import RunMetrics
-
-        return RunMetrics.model_validate(self._json("GET", "runs", run_id, "metrics"))
+        return self._send(calls.metrics(run_id))
 
     def abort(self, run_id: str) -> dict[str, str]:
         """Ask for the run to be stopped; {"id", "state", "abort": "requested"}."""
-        return self._json("POST", "runs", run_id, "abort")
+        return self._send(calls.abort(run_id))
 
     def retry(self, run_id: str) -> RunAccepted:
         """A new run of what `run_id` was asked to do, with the same inputs."""
-        from shared.queries import RunAccepted
-
-        return RunAccepted.model_validate(self._json("POST", "runs", run_id, "retry"))
+        return self._send(calls.retry(run_id))
 
     def login_link(self, next: str = "/runs") -> str:
         """A one-time URL that signs a browser in to the web UI with this client's token
         (it works once, for a minute)."""
-        answer = self._json("POST", "ui", "login-links", json={"next": next})
-        return f"{self.base_url}{answer['path']}"
+        return self._send(calls.login_link(self.base_url, next))
 
-    def _json(self, method: str, *segments: str, **kwargs: Any) -> Any:
-        return self.request(method, api_path(*segments), **kwargs).json()
+    # --- datasets, models, triggers --------------------------------------------------------
+
+    def datasets(
+        self, prefix: str | None = None, limit: int = 50, offset: int = 0
+    ) -> list[DatasetView]:
+        """Datasets by name, each with its latest version."""
+        return self._send(calls.datasets(prefix, limit, offset))
+
+    def dataset_version(self, name: str, ref: str = "latest") -> DatasetVersionView | None:
+        """A dataset's version by number or `latest`; None if there is no such version."""
+        return self._send(calls.dataset_version(name, ref))
+
+    def models(
+        self, prefix: str | None = None, limit: int = 50, offset: int = 0
+    ) -> list[ModelView]:
+        """Models by name, with their latest version and aliases."""
+        return self._send(calls.models(prefix, limit, offset))
+
+    def model_version(self, name: str, ref: str = "latest") -> ModelVersionView | None:
+        """A model's version by number, alias (`production`) or `latest`; None if none."""
+        return self._send(calls.model_version(name, ref))
+
+    def set_alias(self, name: str, alias: str, version: int) -> ModelView:
+        """Point the model's `alias` at `version`."""
+        return self._send(calls.set_alias(name, alias, version))
+
+    def triggers(self) -> list[dict[str, Any]]:
+        """Every trigger, as the trigger service shows it."""
+        return self._send(calls.triggers())
+
+    def trigger(self, name: str) -> dict[str, Any] | None:
+        """One trigger with its spec and state; None if there is none of that name."""
+        return self._send(calls.trigger(name))
+
+    def fire(self, name: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Fire a trigger by hand; `params` override the trigger's."""
+        return self._send(calls.fire(name, params))
 
 
-def _detail(response: httpx.Response) -> str:
-    """The gateway's reason on one line: its message, or each invalid field with why."""
-    try:
-        detail = response.json().get("detail", response.text)
-    except ValueError:
-        return response.text or response.reason_phrase
-    if isinstance(detail, dict) and "error" in detail:  # a spec refused, its problems inside
-        return str(detail["error"])
-    if isinstance(detail, list):  # FastAPI's validation errors: name each field
-        return "; ".join(
-            f"{'.'.join(str(p) for p in d.get('loc', [])[1:])}: {d.get('msg')}" for d in detail
-        )
-    return str(detail)
+def ended(
+    run: RunView | None, run_id: str, deadline: float | None, timeout: float | None
+) -> RunView | None:
+    """The run if it has ended; None while it runs; TimeoutError once `deadline` passed."""
+    if run is not None and run.state in TERMINAL:
+        return run
+    if deadline is not None and time.monotonic() > deadline:
+        raise TimeoutError(f"run {run_id} did not end within {timeout} s")
+    return None

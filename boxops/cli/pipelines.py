@@ -1,4 +1,5 @@
-"""`boxops pipelines`: register DAGs of component steps, list and show them."""
+"""`boxops pipelines`: register DAGs of component steps (from YAML or Python), export, list
+and show them."""
 
 from pathlib import Path
 from typing import Annotated
@@ -7,7 +8,6 @@ import typer
 from rich.table import Table
 
 from boxops.cli.common import JsonOption, console, print_json
-from boxops.cli.components import register_spec
 from boxops.cli.registry import (
     LimitOption,
     OffsetOption,
@@ -16,19 +16,42 @@ from boxops.cli.registry import (
     spec_ref,
     when,
 )
+from boxops.cli.spec_files import register_spec
 
-pipelines_app = typer.Typer(help="DAGs of component steps: register, list, show.")
+pipelines_app = typer.Typer(help="DAGs of component steps: register, export, list, show.")
 
 
 @pipelines_app.command()
 def register(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="YAML spec.")],
+    file: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help="YAML spec, or a Python file.")
+    ],
+    git: Annotated[
+        bool,
+        typer.Option(help="Record the git repo, commit and path of a Python file's components."),
+    ] = True,
     json_out: JsonOption = False,
 ) -> None:
     """Register a pipeline. It is refused with each problem named (cycles, unknown steps or
     components, outputs wired to inputs of another kind, missing required inputs); its
-    steps are pinned to the component versions registered now."""
+    steps are pinned to the component versions registered now. A Python file registers
+    each pipeline it declares with @boxops.pipeline, its components first."""
+    if file.suffix == ".py":
+        from boxops.cli.python_specs import register_python
+
+        register_python(file, "pipeline", json_out, git=git)
+        return
     register_spec(file, "pipeline", json_out)
+
+
+@pipelines_app.command()
+def export(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Python file.")],
+) -> None:
+    """Print the YAML spec of each pipeline a Python file declares."""
+    from boxops.cli.python_specs import export_python
+
+    export_python(file, "pipeline")
 
 
 @pipelines_app.command("list")

@@ -17,9 +17,9 @@ from rich.tree import Tree
 
 from boxops.cli import datasets
 from boxops.cli.common import call, client, console, fail
-from boxops.cli.components import spec_text
 from boxops.cli.embedded import up_detached
 from boxops.cli.runs import follow, print_run
+from boxops.cli.spec_files import spec_text
 from boxops.home import home, read_state
 from boxops.stack import free_port, port_free
 

@@ -8,8 +8,8 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from boxops.cli.components import spec_text
 from boxops.cli.main import app
+from boxops.cli.spec_files import spec_text
 
 runner = CliRunner()
 
