@@ -19,6 +19,10 @@ def __getattr__(name: str) -> Any:
         from boxops import client
 
         return getattr(client, name)
+    if name == "autolog":
+        from boxops.autologging import autolog
+
+        return autolog
     if name in SDK:
         from boxops import sdk
 

@@ -1,0 +1,193 @@
+"""Where autolog hooks into scikit-learn: the fit and score methods of every BaseEstimator
+subclass, those loaded already and those defined later, as MLflow's autolog patches them.
+
+Only a top-level call is recorded: a fit made inside another (a Pipeline's steps, a search's
+candidates) or a score computed by autolog itself runs unrecorded, told by a per-thread depth.
+When scikit-learn is not imported yet, nothing is imported here: a finder on sys.meta_path
+waits for `sklearn.base` and hooks in once it is loaded.
+
+scikit-learn's `available_if` methods (Pipeline.score, …) are descriptors holding the function
+as `.fn`: the one place here that reaches into scikit-learn's internals.
+"""
+
+import functools
+import importlib.abc
+import importlib.machinery
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from types import FrameType, ModuleType
+from typing import Any
+
+from boxops.autologging import sklearn_records
+from boxops.autologging.messages import safely
+
+FITS = ("fit", "fit_transform", "fit_predict")
+SCORES = ("score",)
+MARK = "__boxops_autolog__"
+
+
+class Settings:
+    """What autolog() was last asked for; read by every hooked call."""
+
+    enabled = False
+    log_models = True
+
+
+_depth = threading.local()
+
+
+def hook() -> None:
+    """Hook into scikit-learn now if it is loaded, else as soon as it is."""
+    base = sys.modules.get("sklearn.base")
+    if base is not None:
+        _hook_base(base)
+    elif not any(isinstance(f, _Watcher) for f in sys.meta_path):
+        sys.meta_path.insert(0, _Watcher())
+
+
+def _hook_base(module: ModuleType) -> None:
+    base = module.BaseEstimator
+    if MARK in base.__dict__:
+        return
+    _hook_subclasses_of(base)
+    setattr(base, MARK, True)
+    for cls in _subclasses(base):
+        hook_class(cls)
+
+
+def _hook_subclasses_of(base: type) -> None:
+    """Classes defined from now on are hooked as they are created."""
+    own = base.__dict__.get("__init_subclass__")
+
+    def init_subclass(cls: type, **kwargs: Any) -> None:
+        if own is not None:
+            own.__get__(None, cls)(**kwargs)
+        else:
+            super(base, cls).__init_subclass__(**kwargs)  # type: ignore[arg-type]
+        safely("hooks", hook_class, cls)
+
+    base.__init_subclass__ = classmethod(init_subclass)  # type: ignore[assignment]
+
+
+def _subclasses(base: type) -> list[type]:
+    found: dict[type, None] = {}  # a class reached twice (diamonds) is listed once
+    todo = [base]
+    while todo:
+        cls = todo.pop()
+        found[cls] = None
+        subclasses: list[type] = cls.__subclasses__()
+        todo.extend(c for c in subclasses if c not in found)
+    return list(found)
+
+
+def hook_class(cls: type) -> None:
+    """Wrap the fit and score methods `cls` has, in the class that defines each: its own, a
+    base estimator's or a mixin's (ClassifierMixin.score is not a BaseEstimator's)."""
+    for names, wrap in ((FITS, _fit), (SCORES, _score)):
+        for name in names:
+            owner = next((c for c in cls.__mro__ if name in c.__dict__), None)
+            if owner is not None and owner is not object:
+                _wrap_method(owner, name, wrap)
+
+
+def _wrap_method(cls: type, name: str, wrap: Callable[[Any], Any]) -> None:
+    method = cls.__dict__.get(name)
+    if method is None or isinstance(method, (staticmethod, classmethod, property)):
+        return
+    if callable(method):
+        if not getattr(method, MARK, False):
+            setattr(cls, name, wrap(method))
+    elif callable(getattr(method, "fn", None)) and not getattr(method.fn, MARK, False):
+        method.fn = wrap(method.fn)  # scikit-learn's available_if descriptor
+
+
+def _inside() -> bool:
+    return getattr(_depth, "n", 0) > 0
+
+
+class _Nested:
+    """Calls made while this is held are not top-level."""
+
+    def __enter__(self) -> None:
+        _depth.n = getattr(_depth, "n", 0) + 1
+
+    def __exit__(self, *_: object) -> None:
+        _depth.n -= 1
+
+
+def _fit(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
+    def fit(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if not Settings.enabled or _inside():
+            return original(self, *args, **kwargs)
+        with _Nested():
+            result = original(self, *args, **kwargs)
+            safely("fit", sklearn_records.fitted, self, args, kwargs, Settings.log_models)
+        return result
+
+    setattr(fit, MARK, True)
+    return fit
+
+
+def _score(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
+    def score(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if not Settings.enabled or _inside():
+            return original(self, *args, **kwargs)
+        with _Nested():
+            result = original(self, *args, **kwargs)
+            safely("score", _scored, self, result, args, kwargs, sys._getframe(1))
+        return result
+
+    setattr(score, MARK, True)
+    return score
+
+
+def _scored(
+    estimator: Any, result: Any, args: tuple[Any, ...], kwargs: dict[str, Any], caller: FrameType
+) -> None:
+    data = args[0] if args else kwargs.get("X")
+    sklearn_records.scored(estimator, result, name_in(caller, data))
+
+
+def name_in(frame: FrameType | None, value: Any) -> str | None:
+    """The name the calling code gives `value` (`X_test`), if it has one."""
+    if frame is None or value is None:
+        return None
+    try:
+        return next((k for k, v in frame.f_locals.items() if v is value), None)
+    finally:
+        del frame  # no reference cycle through the frame
+
+
+class _Watcher(importlib.abc.MetaPathFinder):
+    """Waits for sklearn.base to be imported, then hooks into it."""
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if fullname != "sklearn.base":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+        if spec is not None and spec.loader is not None:
+            spec.loader = _ThenHook(spec.loader)
+        return spec
+
+
+class _ThenHook(importlib.abc.Loader):
+    """sklearn.base's own loader, and autolog's hooks once it has run."""
+
+    def __init__(self, loader: importlib.abc.Loader) -> None:
+        self.loader = loader
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module: ModuleType) -> None:
+        self.loader.exec_module(module)
+        safely("hooks", _hook_base, module)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.loader, name)
