@@ -6,7 +6,9 @@ Pure logic: no scikit-learn import, so it is tested (and `import boxops` stays) 
                   '.' (`class_weight.1`), anything else not JSON-plain as its short repr
     training      training_score, training_accuracy_score, …, training_r2_score
     evaluation    <Estimator>_score_<X's variable name>  (LogisticRegression_score_X_test),
-                  <Estimator>_score when the data has no name in the calling code
+                  <metric function>_<X's variable name>  (accuracy_score_X_test, for
+                  accuracy_score(y_test, model.predict(X_test))); without the suffix when
+                  the data has no name in the calling code
     search        best_<param> params, best_cv_score metric
     data          training_rows, training_columns, training_y_shape
 """
@@ -60,9 +62,14 @@ def best_params(params: Mapping[str, Any]) -> dict[str, Any]:
     return flat_params(params, "best_")
 
 
+def evaluation_name(metric: str, dataset: str | None) -> str:
+    """A metric the program computed on data it calls `dataset`: `accuracy_score_X_test`."""
+    return f"{metric}_{dataset}" if dataset else metric
+
+
 def score_name(estimator: str, dataset: str | None) -> str:
     """The metric of `estimator.score(X, y)` called by the program on data named `dataset`."""
-    return f"{estimator}_score_{dataset}" if dataset else f"{estimator}_score"
+    return evaluation_name(f"{estimator}_score", dataset)
 
 
 def training_name(metric: str) -> str:

@@ -4,10 +4,12 @@ subclass, those loaded already and those defined later, as MLflow's autolog patc
 Only a top-level call is recorded: a fit made inside another (a Pipeline's steps, a search's
 candidates) or a score computed by autolog itself runs unrecorded, told by a per-thread depth.
 When scikit-learn is not imported yet, nothing is imported here: a finder on sys.meta_path
-waits for `sklearn.base` and hooks in once it is loaded.
+waits for `sklearn.base` (and `sklearn.metrics`) and hooks in once each is loaded.
 
-scikit-learn's `available_if` methods (Pipeline.score, …) are descriptors holding the function
-as `.fn`: the one place here that reaches into scikit-learn's internals.
+Predictions are remembered and the metric functions of `sklearn.metrics` wrapped for what
+sklearn_metric_calls records. scikit-learn's `available_if` methods (Pipeline.score, …) are
+descriptors holding the function as `.fn`: the one place here that reaches into
+scikit-learn's internals.
 """
 
 import functools
@@ -19,11 +21,12 @@ from collections.abc import Callable, Sequence
 from types import FrameType, ModuleType
 from typing import Any
 
-from boxops.autologging import sklearn_records
+from boxops.autologging import sklearn_metric_calls, sklearn_records
 from boxops.autologging.messages import safely
 
 FITS = ("fit", "fit_transform", "fit_predict")
 SCORES = ("score",)
+PREDICTS = ("predict", "predict_proba")
 MARK = "__boxops_autolog__"
 
 
@@ -39,11 +42,15 @@ _depth = threading.local()
 
 def hook() -> None:
     """Hook into scikit-learn now if it is loaded, else as soon as it is."""
-    base = sys.modules.get("sklearn.base")
-    if base is not None:
-        _hook_base(base)
-    elif not any(isinstance(f, _Watcher) for f in sys.meta_path):
-        sys.meta_path.insert(0, _Watcher())
+    waiting = set()
+    for name, hook_module in MODULES.items():
+        module = sys.modules.get(name)
+        if module is not None:
+            hook_module(module)
+        else:
+            waiting.add(name)
+    if waiting and not any(isinstance(f, _Watcher) for f in sys.meta_path):
+        sys.meta_path.insert(0, _Watcher(waiting))
 
 
 def _hook_base(module: ModuleType) -> None:
@@ -54,6 +61,13 @@ def _hook_base(module: ModuleType) -> None:
     setattr(base, MARK, True)
     for cls in _subclasses(base):
         hook_class(cls)
+
+
+def _hook_metrics(module: ModuleType) -> None:
+    for name in sklearn_metric_calls.metric_names(module):
+        function = getattr(module, name, None)
+        if callable(function) and not getattr(function, MARK, False):
+            setattr(module, name, _metric(name, function))
 
 
 def _hook_subclasses_of(base: type) -> None:
@@ -84,7 +98,7 @@ def _subclasses(base: type) -> list[type]:
 def hook_class(cls: type) -> None:
     """Wrap the fit and score methods `cls` has, in the class that defines each: its own, a
     base estimator's or a mixin's (ClassifierMixin.score is not a BaseEstimator's)."""
-    for names, wrap in ((FITS, _fit), (SCORES, _score)):
+    for names, wrap in ((FITS, _fit), (SCORES, _score), (PREDICTS, _predict)):
         for name in names:
             owner = next((c for c in cls.__mro__ if name in c.__dict__), None)
             if owner is not None and owner is not object:
@@ -144,6 +158,41 @@ def _score(original: Callable[..., Any]) -> Callable[..., Any]:
     return score
 
 
+def _predict(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
+    def predict(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if not Settings.enabled or _inside():
+            return original(self, *args, **kwargs)
+        with _Nested():
+            result = original(self, *args, **kwargs)
+            safely("predictions", _predicted, result, args, kwargs, sys._getframe(1))
+        return result
+
+    setattr(predict, MARK, True)
+    return predict
+
+
+def _metric(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
+    def metric(*args: Any, **kwargs: Any) -> Any:
+        if not Settings.enabled or _inside():
+            return original(*args, **kwargs)
+        with _Nested():
+            result = original(*args, **kwargs)
+            safely("metric", sklearn_metric_calls.called, name, result, args, kwargs)
+        return result
+
+    setattr(metric, MARK, True)
+    return metric
+
+
+def _predicted(
+    result: Any, args: tuple[Any, ...], kwargs: dict[str, Any], caller: FrameType
+) -> None:
+    data = args[0] if args else kwargs.get("X")
+    sklearn_metric_calls.remember(result, name_in(caller, data))
+
+
 def _scored(
     estimator: Any, result: Any, args: tuple[Any, ...], kwargs: dict[str, Any], caller: FrameType
 ) -> None:
@@ -161,33 +210,45 @@ def name_in(frame: FrameType | None, value: Any) -> str | None:
         del frame  # no reference cycle through the frame
 
 
+MODULES: dict[str, Callable[[ModuleType], None]] = {
+    "sklearn.base": _hook_base,
+    "sklearn.metrics": _hook_metrics,
+}
+
+
 class _Watcher(importlib.abc.MetaPathFinder):
-    """Waits for sklearn.base to be imported, then hooks into it."""
+    """Waits for the modules of MODULES to be imported, then hooks into each."""
+
+    def __init__(self, waiting: set[str]) -> None:
+        self.waiting = waiting
 
     def find_spec(
         self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
     ) -> importlib.machinery.ModuleSpec | None:
-        if fullname != "sklearn.base":
+        if fullname not in self.waiting:
             return None
-        sys.meta_path.remove(self)
+        self.waiting.discard(fullname)
+        if not self.waiting:
+            sys.meta_path.remove(self)
         spec = importlib.machinery.PathFinder.find_spec(fullname, path)
         if spec is not None and spec.loader is not None:
-            spec.loader = _ThenHook(spec.loader)
+            spec.loader = _ThenHook(spec.loader, MODULES[fullname])
         return spec
 
 
 class _ThenHook(importlib.abc.Loader):
-    """sklearn.base's own loader, and autolog's hooks once it has run."""
+    """A module's own loader, and autolog's hooks once it has run."""
 
-    def __init__(self, loader: importlib.abc.Loader) -> None:
+    def __init__(self, loader: importlib.abc.Loader, then: Callable[[ModuleType], None]) -> None:
         self.loader = loader
+        self.then = then
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
         return self.loader.create_module(spec)
 
     def exec_module(self, module: ModuleType) -> None:
         self.loader.exec_module(module)
-        safely("hooks", _hook_base, module)
+        safely("hooks", self.then, module)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.loader, name)

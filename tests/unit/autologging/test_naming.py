@@ -71,6 +71,8 @@ def test_a_searchs_best_params_are_prefixed() -> None:
 def test_a_score_is_named_after_the_estimator_and_the_datas_variable() -> None:
     assert naming.score_name("LogisticRegression", "X_test") == "LogisticRegression_score_X_test"
     assert naming.score_name("LogisticRegression", None) == "LogisticRegression_score"
+    assert naming.evaluation_name("accuracy_score", "X_test") == "accuracy_score_X_test"
+    assert naming.evaluation_name("accuracy_score", None) == "accuracy_score"
     assert naming.training_name("f1_score") == "training_f1_score"
 
 

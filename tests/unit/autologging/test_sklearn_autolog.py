@@ -88,6 +88,46 @@ print(search.best_score_, search.score(X_test, y_test))
     assert model["metadata"]["estimator"] == "sklearn.model_selection._search.GridSearchCV"
 
 
+def test_metric_functions_on_a_models_predictions_are_recorded_with_the_datas_name(
+    tmp_path: Path,
+) -> None:
+    code = (
+        IRIS
+        + """
+from sklearn.metrics import accuracy_score, f1_score, precision_score
+from sklearn.linear_model import LogisticRegression
+model = LogisticRegression(max_iter=300).fit(X_train, y_train)
+predictions = model.predict(X_test)
+print(accuracy_score(y_test, predictions), f1_score(y_test, predictions, average="macro"))
+precision_score(y_test, predictions, average=None)  # one a class: not one metric
+accuracy_score(y_test, y_test)  # not a model's predictions
+"""
+    )
+    sdk = tmp_path / "sdk"
+    accuracy, f1 = map(float, run(code, sdk).stdout.split())
+
+    evaluated = [(n, v) for n, v in metrics(sdk) if not n.startswith("training_")]
+    assert evaluated == [("accuracy_score_X_test", accuracy), ("f1_score_X_test", f1)]
+
+
+def test_metric_functions_called_through_sklearn_metrics_when_it_was_imported_first(
+    tmp_path: Path,
+) -> None:
+    code = """
+        import sklearn.metrics
+        from sklearn.tree import DecisionTreeRegressor
+        import boxops
+        boxops.autolog()
+        X, y = [[0.0], [1.0], [2.0], [3.0]], [0.0, 1.0, 2.0, 3.0]
+        model = DecisionTreeRegressor().fit(X, y)
+        print(sklearn.metrics.mean_absolute_error([0.5, 1.5], model.predict([[0.0], [1.0]])))
+    """
+    sdk = tmp_path / "sdk"
+    error = float(run(code, sdk).stdout)
+
+    assert ("mean_absolute_error", error) in metrics(sdk)  # data with no name: none in it
+
+
 def test_a_regressors_training_metrics(tmp_path: Path) -> None:
     code = """
         import boxops
