@@ -2,7 +2,10 @@
 subclass, those loaded already and those defined later, as MLflow's autolog patches them.
 
 Only a top-level call is recorded: a fit made inside another (a Pipeline's steps, a search's
-candidates) or a score computed by autolog itself runs unrecorded, told by a per-thread depth.
+candidates) or a score computed by autolog itself runs unrecorded. "Inside" is process-wide,
+not per thread: scikit-learn fits an ensemble's members in threads of its own (joblib's
+threading backend), and those are no top-level fits; the price is that of two fits a
+program runs at once in two threads, one may go unrecorded.
 When scikit-learn is not imported yet, nothing is imported here: a finder on sys.meta_path
 waits for `sklearn.base` (and `sklearn.metrics`) and hooks in once each is loaded.
 
@@ -37,7 +40,11 @@ class Settings:
     log_models = True
 
 
-_depth = threading.local()
+class _Depth:
+    """How many recorded calls are running, in any thread."""
+
+    n = 0
+    lock = threading.Lock()
 
 
 def hook() -> None:
@@ -117,17 +124,19 @@ def _wrap_method(cls: type, name: str, wrap: Callable[[Any], Any]) -> None:
 
 
 def _inside() -> bool:
-    return getattr(_depth, "n", 0) > 0
+    return _Depth.n > 0
 
 
 class _Nested:
     """Calls made while this is held are not top-level."""
 
     def __enter__(self) -> None:
-        _depth.n = getattr(_depth, "n", 0) + 1
+        with _Depth.lock:
+            _Depth.n += 1
 
     def __exit__(self, *_: object) -> None:
-        _depth.n -= 1
+        with _Depth.lock:
+            _Depth.n -= 1
 
 
 def _fit(original: Callable[..., Any]) -> Callable[..., Any]:

@@ -88,6 +88,27 @@ print(search.best_score_, search.score(X_test, y_test))
     assert model["metadata"]["estimator"] == "sklearn.model_selection._search.GridSearchCV"
 
 
+def test_an_ensembles_members_fitted_in_threads_of_its_own_are_not_recorded(
+    tmp_path: Path,
+) -> None:
+    code = (
+        IRIS
+        + """
+from joblib import parallel_backend
+from sklearn.ensemble import BaggingClassifier
+from sklearn.tree import DecisionTreeClassifier
+with parallel_backend("threading", n_jobs=2):
+    BaggingClassifier(DecisionTreeClassifier(), n_estimators=4, n_jobs=2).fit(X_train, y_train)
+"""
+    )
+    sdk = tmp_path / "sdk"
+    run(code, sdk)
+
+    assert [n for n, _ in metrics(sdk)].count("training_score") == 1
+    [model] = lines(sdk / "artifacts.jsonl")
+    assert model["metadata"]["estimator"] == "sklearn.ensemble._bagging.BaggingClassifier"
+
+
 def test_metric_functions_on_a_models_predictions_are_recorded_with_the_datas_name(
     tmp_path: Path,
 ) -> None:
