@@ -53,7 +53,7 @@ def hook() -> None:
     for name, hook_module in MODULES.items():
         module = sys.modules.get(name)
         if module is not None:
-            hook_module(module)
+            safely("hooks", hook_module, module)
         else:
             waiting.add(name)
     if waiting and not any(isinstance(f, _Watcher) for f in sys.meta_path):

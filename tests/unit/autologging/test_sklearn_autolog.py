@@ -88,6 +88,26 @@ print(search.best_score_, search.score(X_test, y_test))
     assert model["metadata"]["estimator"] == "sklearn.model_selection._search.GridSearchCV"
 
 
+def test_a_pipelines_score_is_its_own_not_its_last_steps(tmp_path: Path) -> None:
+    """Pipeline.score is one of scikit-learn's `available_if` methods: hooked all the same."""
+    code = (
+        IRIS
+        + """
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.linear_model import LogisticRegression
+pipe = make_pipeline(StandardScaler(), LogisticRegression()).fit(X_train, y_train)
+print(pipe.score(X_test, y_test))
+"""
+    )
+    sdk = tmp_path / "sdk"
+    score = float(run(code, sdk).stdout)
+
+    evaluated = [(n, v) for n, v in metrics(sdk) if not n.startswith("training_")]
+    assert evaluated == [("Pipeline_score_X_test", score)]
+    assert params(sdk)["logisticregression__C"] == 1.0
+
+
 def test_an_ensembles_members_fitted_in_threads_of_its_own_are_not_recorded(
     tmp_path: Path,
 ) -> None:
