@@ -2,8 +2,8 @@
 
 `import boxops` stays light: the SDK (`boxops.log_metric`, `boxops.inputs`, …) and the
 gateway's clients (`boxops.Client`, `boxops.AsyncClient`, `boxops.GatewayError`) and the
-decorators declaring components and pipelines (`boxops.component`, `boxops.Dataset`, …) are
-loaded on first use.
+decorators declaring components and pipelines (`boxops.component`, `boxops.Dataset`, …) and
+`boxops.autolog` are loaded on first use.
 """
 
 from typing import Any
@@ -30,6 +30,10 @@ def __getattr__(name: str) -> Any:
         from boxops import declare
 
         return getattr(declare, name)
+    if name == "autolog":
+        from boxops.autologging import autolog
+
+        return autolog
     if name in SDK:
         from boxops import sdk
 

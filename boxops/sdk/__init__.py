@@ -17,7 +17,7 @@ import os
 import re
 import sys
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -161,6 +161,35 @@ def outputs(name: str) -> Path:
     return path
 
 
+def write_artifact(
+    name: str, kind: str, suffix: str, media_type: str, write: Callable[[Path], dict[str, Any]]
+) -> None:
+    """For boxops' integrations (autolog): an artifact that `write` puts at the path it is
+    given, returning the file's metadata; its errors are the caller's to report. Not a
+    `boxops.<name>`: users have log_artifact."""
+    session = _current()
+    folder = session.folder() / "artifacts"
+    folder.mkdir(exist_ok=True)
+    file_name = SAFE.sub("_", name).strip("._") or kind
+    if suffix and not file_name.endswith(suffix):
+        file_name += suffix
+    metadata = write(folder / file_name)
+    paths = _files(folder, file_name)
+    session.append(
+        "artifacts.jsonl",
+        [
+            {
+                "name": name if len(paths) == 1 else f"{name}/{p}",
+                "kind": kind,
+                "path": p,
+                "media_type": media_type,
+                "metadata": metadata,
+            }
+            for p in paths
+        ],
+    )
+
+
 def flush() -> None:
     """Send what is pending now (it is also sent in the background and at exit)."""
     _record("flush", lambda: _current().flush())
@@ -179,27 +208,7 @@ def _typed(name: str, kind: str, media_type: str, build: Any) -> None:
 
 def _artifact(name: str, kind: str, suffix: str, media_type: str, write: Any) -> None:
     try:
-        session = _current()
-        folder = session.folder() / "artifacts"
-        folder.mkdir(exist_ok=True)
-        file_name = SAFE.sub("_", name).strip("._") or kind
-        if suffix and not file_name.endswith(suffix):
-            file_name += suffix
-        metadata = write(folder / file_name)
-        paths = _files(folder, file_name)
-        session.append(
-            "artifacts.jsonl",
-            [
-                {
-                    "name": name if len(paths) == 1 else f"{name}/{p}",
-                    "kind": kind,
-                    "path": p,
-                    "media_type": media_type,
-                    "metadata": metadata,
-                }
-                for p in paths
-            ],
-        )
+        write_artifact(name, kind, suffix, media_type, write)
     except Exception as err:  # an SDK call must never end the black box
         _warn(f"artifact {name!r}", err)
 
