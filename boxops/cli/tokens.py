@@ -10,7 +10,8 @@ from boxops.cli.registry import when
 
 tokens_app = typer.Typer(
     help="API tokens: read (every GET), run (submit, abort, retry), write (register, push, "
-    "triggers, monitors, events), admin (tokens, dead letters; everything)."
+    "triggers, monitors, events), admin (tokens, dead letters; everything), hook (only the "
+    "Alertmanager and Grafana hooks)."
 )
 
 
@@ -18,7 +19,7 @@ tokens_app = typer.Typer(
 def create(
     name: str,
     scope: Annotated[
-        list[str], typer.Option(help="read, run, write or admin; repeat for more.")
+        list[str], typer.Option(help="read, run, write, admin or hook; repeat for more.")
     ] = [],  # noqa: B006
     expires: Annotated[
         str | None, typer.Option(help="Lifetime: '30d', '12h', seconds; none: no expiry.")
