@@ -314,3 +314,36 @@ async def test_the_openapi_document_says_a_generic_hook_is_signed_not_tokened(
     assert receive["x-signed"] is True
     assert "X-Hub-Signature-256" in receive["description"]
     assert document["paths"]["/v1/hooks/alertmanager"]["post"]["x-signed"] is False
+
+
+ON_PUSH = """
+kind: trigger
+name: train-on-push
+target:
+  component: retrain
+  params: {model: "{{ event.repo }}", dataset: "{{ event.commit }}"}
+event:
+  subject: ext.hook.git-push
+  where: {ref: refs/heads/main}
+"""
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "hooks"
+
+
+async def test_a_signed_delivery_starts_a_run_with_its_mapped_fields_and_the_examples_apply(
+    stack: Stack, gateway: Gateway
+) -> None:
+    for example in sorted(EXAMPLES.glob("*.yaml")):
+        assert (await apply(stack, example.read_text()))["change"] == "created", example
+    await register(stack, RETRAIN)
+    await apply(stack, ON_PUSH)
+    mapping = {"ref": "ref", "repo": "repository.full_name", "commit": "after"}
+    hook = await make_hook(gateway, name="git-push", mapping=mapping)
+    body = json.dumps(GIT_PUSH).encode()
+    answer = await gateway.http.post(
+        "/v1/hooks/git-push", content=body, headers=signed(hook["secret"], body, "d-1")
+    )
+    assert answer.status_code == 202, answer.text
+    [firing] = await fired(stack, "train-on-push", 1)
+    assert firing["event_id"] == answer.json()["published"][0]
+    run = await wait_run(stack.http, firing["run_id"])
+    assert run["params"] == {"model": "acme/churn", "dataset": "9f8e7d6c"}
