@@ -12,12 +12,13 @@ from typing import NoReturn
 from fastapi import HTTPException, Request
 
 from services.gateway.alerts import Outgoing
+from services.gateway.dead_letters import HOOKS
 from services.gateway.rate_limits import RateLimits
 from shared.bus import Bus, now
 from shared.envelope import Envelope, body_for, headers_for
 from shared.nats_adapter import NoStream
 
-DLQ_SUBJECT = "hooks.{hook}"
+DLQ_SUBJECT = HOOKS + "{hook}"
 
 
 def limits(request: Request) -> RateLimits:

@@ -169,6 +169,9 @@ async def test_a_bad_body_is_refused_with_the_reason_and_kept_as_a_dead_letter(
     [letter] = letters.json()
     assert problem in letter["reason"]
     assert await stored(gateway, EVENTS.name) == before
+    replay = await gateway.http.post(f"/v1/dlq/{letter['id']}/replay", headers=bearer(TOKEN))
+    assert replay.status_code == 403
+    assert "fix the sender" in replay.json()["detail"]
 
 
 async def test_a_hook_called_past_its_rate_is_told_when_to_come_back(
