@@ -49,6 +49,7 @@ EVENTS = Stream(
         "executor.run.>",
         "metric.below_threshold",
         "metric.above_threshold",
+        "alert.>",
     ),
     max_age_s=14 * DAY,
 )

@@ -91,11 +91,14 @@ OWN_PUBLISH: dict[str, tuple[str, ...]] = {
         "log.*",
         "metrics.logged",
     ),
-    # The gateway publishes the commands it serves and, for other systems, public subjects.
+    # The gateway publishes the commands it serves and, for other systems, public subjects;
+    # an alert its hooks receive carrying a value and a threshold is a threshold crossing.
     "gateway": (
         "run.requested",
         "run.abort.requested",
         *PUBLIC_SUBJECTS,
+        "metric.below_threshold",
+        "metric.above_threshold",
         "svc.>",
     ),
 }

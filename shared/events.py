@@ -521,6 +521,40 @@ class MetricAboveThreshold(ThresholdCrossed):
     summary = "A monitored metric rose above its threshold."
 
 
+class Alert(Event):
+    """One alert of a monitoring system's notification (Alertmanager, Grafana): each alert
+    of a grouped notification is an event of its own."""
+
+    status: Literal["firing", "resolved"] = Field(description="firing or resolved.")
+    source: str = Field(description="Who sent it: alertmanager or grafana.")
+    receiver: str = Field(description="The receiver (contact point) that sent it.")
+    labels: dict[str, str] = Field(
+        default_factory=dict, description="The alert's labels (alertname, severity, …)."
+    )
+    annotations: dict[str, str] = Field(
+        default_factory=dict, description="The alert's annotations (summary, description, …)."
+    )
+    fingerprint: str = Field(description="The alert's identity, stable while it lasts.")
+    starts_at: Instant = Field(description="When it started firing.")
+    ends_at: Instant | None = Field(None, description="When it resolved (resolved alerts).")
+    generator_url: str | None = Field(None, description="Where it was computed.")
+    external_url: str | None = Field(None, description="The sending system's own URL.")
+    group_key: str | None = Field(None, description="The notification group it came in.")
+    values: dict[str, float] | None = Field(
+        None, description="Grafana: the values of the rule's queries and expressions."
+    )
+
+
+class AlertFiring(Alert):
+    subject = "alert.firing"
+    summary = "An alert of a monitoring system (Alertmanager, Grafana) is firing."
+
+
+class AlertResolved(Alert):
+    subject = "alert.resolved"
+    summary = "An alert of a monitoring system (Alertmanager, Grafana) resolved."
+
+
 class TriggerFired(Event):
     subject = "trigger.fired"
     summary = "A trigger fired and requested a run."
@@ -561,6 +595,8 @@ CATALOG: tuple[type[Event], ...] = (
     MetricsLogged,
     MetricBelowThreshold,
     MetricAboveThreshold,
+    AlertFiring,
+    AlertResolved,
     TriggerFired,
     DatasetCreated,
     ModelAliasSet,
@@ -573,9 +609,16 @@ CATALOG: tuple[type[Event], ...] = (
 _BY_SUBJECT = {model.subject: model for model in CATALOG}
 
 # What systems outside boxops may publish, over HTTP or with ingress credentials: these
-# catalog subjects and custom subjects (under `ext.`, which triggers listen on). Every
-# other subject is the platform's own.
-PUBLIC: tuple[type[Event], ...] = (DatasetVersionCreated, MetricLogged, MetricsLogged)
+# catalog subjects (alerts, which monitoring systems send through the gateway's hooks)
+# and custom subjects (under `ext.`, which triggers listen on). Every other subject is the
+# platform's own.
+PUBLIC: tuple[type[Event], ...] = (
+    DatasetVersionCreated,
+    MetricLogged,
+    MetricsLogged,
+    AlertFiring,
+    AlertResolved,
+)
 CUSTOM_PREFIX = "ext."
 
 

@@ -20,7 +20,8 @@ def create(
         typer.Option(
             "--publish",
             help="A subject it may publish (repeat for more): dataset.version.created, "
-            "metric.logged, metrics.logged, or ext.… (wildcards only under ext.).",
+            "metric.logged, metrics.logged, alert.firing, alert.resolved, or ext.… "
+            "(wildcards only under ext.).",
         ),
     ],
     out: Annotated[

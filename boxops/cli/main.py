@@ -20,6 +20,7 @@ from boxops.cli.components import components_app
 from boxops.cli.creds import creds_app
 from boxops.cli.datasets import datasets_app
 from boxops.cli.dlq import dlq_app
+from boxops.cli.hooks import hooks_app
 from boxops.cli.logs import logs
 from boxops.cli.models import models_app
 from boxops.cli.pipelines import pipelines_app
@@ -49,6 +50,7 @@ app.add_typer(triggers.build("triggers"), name="triggers")
 app.add_typer(triggers.build("monitors"), name="monitors")
 app.add_typer(triggers.events_app, name="events")
 app.add_typer(tokens_app, name="tokens")
+app.add_typer(hooks_app, name="hooks")
 app.add_typer(dlq_app, name="dlq")
 app.command()(quickstart)
 app.command()(logs)

@@ -10,7 +10,8 @@ from boxops.cli.registry import when
 
 tokens_app = typer.Typer(
     help="API tokens: read (every GET), run (submit, abort, retry), write (register, push, "
-    "triggers, monitors, events), admin (tokens, dead letters; everything)."
+    "triggers, monitors, events), admin (tokens, dead letters; everything), hook (only the "
+    "Alertmanager and Grafana hooks)."
 )
 
 
@@ -18,7 +19,7 @@ tokens_app = typer.Typer(
 def create(
     name: str,
     scope: Annotated[
-        list[str], typer.Option(help="read, run, write or admin; repeat for more.")
+        list[str], typer.Option(help="read, run, write, admin or hook; repeat for more.")
     ] = [],  # noqa: B006
     expires: Annotated[
         str | None, typer.Option(help="Lifetime: '30d', '12h', seconds; none: no expiry.")
@@ -27,7 +28,7 @@ def create(
 ) -> None:
     """Make a token and print it: it is shown this once, and stored only hashed."""
     body = {"name": name, "scopes": scope, "expires_in": expires}
-    made = _gateway("POST", "/v1/tokens", json=body)
+    made = gateway_json("POST", "/v1/tokens", json=body)
     if json_out:
         print_json(made)
         return
@@ -41,7 +42,7 @@ def create(
 @tokens_app.command("list")
 def list_tokens(json_out: JsonOption = False) -> None:
     """Every token's name, scopes and expiry (never the token)."""
-    found = _gateway("GET", "/v1/tokens")
+    found = gateway_json("GET", "/v1/tokens")
     if json_out:
         print_json(found)
         return
@@ -60,11 +61,11 @@ def list_tokens(json_out: JsonOption = False) -> None:
 @tokens_app.command()
 def revoke(name: str) -> None:
     """Revoke a token: it opens nothing from now on."""
-    _gateway("DELETE", f"/v1/tokens/{name}")
+    gateway_json("DELETE", f"/v1/tokens/{name}")
     err.print(f"token {name!r} revoked", soft_wrap=True)
 
 
-def _gateway(method: str, path: str, **kwargs: Any) -> Any:
+def gateway_json(method: str, path: str, **kwargs: Any) -> Any:
     """The gateway's JSON answer; a refusal is one red line and exit 2."""
     from boxops.client import GatewayError
 

@@ -210,7 +210,8 @@ def publish(
     json_out: JsonOption = False,
 ) -> None:
     """Publish an event on a public subject: dataset.version.created, metric.logged,
-    metrics.logged or ext.…, e.g. `boxops events publish ext.sales.updated '{...}'`."""
+    metrics.logged, alert.firing, alert.resolved or ext.…, e.g.
+    `boxops events publish ext.sales.updated '{...}'`."""
     try:
         json.loads(data)
     except ValueError as error:

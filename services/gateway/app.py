@@ -13,13 +13,16 @@ from opentelemetry.trace import SpanKind
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.gateway import (
+    alert_hooks,
     artifacts,
     dlq,
     events,
+    hooks,
     login_links,
     registry,
     runs,
     sdk,
+    signed_hooks,
     streams,
     tokens,
     triggers,
@@ -29,6 +32,7 @@ from services.gateway.decisions import Decisions
 from services.gateway.invalid import invalid_request
 from services.gateway.names import EncodedSlashes, unrouted
 from services.gateway.problems import ERRORS
+from services.gateway.rate_limits import RateLimits
 from services.gateway.settings import GatewaySettings
 from services.gateway.ui import render, site
 from shared.internal_errors import InternalErrors
@@ -62,6 +66,7 @@ def build_app(settings: GatewaySettings, *, tracing: TracerProvider | None = Non
     app.state.tokens = sessions
     app.state.decisions = decisions
     app.state.login_links = login_links.LoginLinks()
+    app.state.hook_limits = RateLimits(settings.hook_rate_per_minute, settings.hook_burst)
     app.middleware("http")(_traced(provider))
     app.add_middleware(EncodedSlashes)
     app.add_exception_handler(StarletteHTTPException, _http_error)
@@ -69,10 +74,13 @@ def build_app(settings: GatewaySettings, *, tracing: TracerProvider | None = Non
     app.add_exception_handler(RequestValidationError, invalid_request)
     # Each route names the scope it needs (scopes.needs); `authorized` checks it.
     modules = (runs, streams, triggers, events, registry, sdk, artifacts, tokens, dlq, login_links)
-    for module in modules:
+    for module in (*modules, alert_hooks, hooks):
         app.include_router(
             module.router, prefix="/v1", dependencies=[Depends(authorized)], responses=ERRORS
         )
+    # After the alert hooks (their paths first), and with no token: a generic hook's
+    # signature authenticates each delivery (signed_hooks.py).
+    app.include_router(signed_hooks.router, prefix="/v1", responses=ERRORS)
 
     app.include_router(site.router)  # the web UI: its own login (ui/session.py)
     app.mount("/static", site.static, name="static")

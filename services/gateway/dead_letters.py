@@ -63,6 +63,7 @@ class NotReplayable(PermissionError):
 # another service's event, nor anything of the bus's own (JetStream API, requests, DLQ),
 # whatever a dead letter's subject says (any service may dead-letter any subject).
 COMMANDS = frozenset({RunRequested.subject, RunAbortRequested.subject})
+HOOKS = "hooks."  # a hook's refused bodies (hook_intake.py)
 
 
 def replayable(subject: str) -> bool:
@@ -71,6 +72,12 @@ def replayable(subject: str) -> bool:
 
 def check_replayable(subjects: set[str]) -> None:
     refused = sorted(s for s in subjects if not replayable(s))
+    hooks = [s for s in refused if s.startswith(HOOKS)]
+    if hooks:
+        raise NotReplayable(
+            f"not replayed: {', '.join(hooks)} keeps bodies a hook refused as their sender "
+            "sent them; fix the sender (the reason says what), it sends again"
+        )
     if refused:
         raise NotReplayable(
             f"not replayed: only the service that owns {', '.join(refused)} publishes it; the"

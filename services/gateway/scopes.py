@@ -3,6 +3,8 @@
 A route names its scope with one line, `@needs(Scope.READ)` under its router decorator;
 a route that names none needs `admin`, so a route added without thought is closed, not open.
 A run's own token opens only the routes marked `own_run`, and only for its own run.
+A `hook` token opens only the alert hooks: what a monitoring system holds can start nothing
+else. (A generic hook needs no token: its signature authenticates it, signed_hooks.py.)
 """
 
 from collections.abc import Callable
@@ -16,6 +18,7 @@ class Scope(StrEnum):
     RUN = "run"  # submit, abort, retry runs
     WRITE = "write"  # register, push, triggers, monitors, publish events
     ADMIN = "admin"  # tokens, DLQ replay; and everything the others allow
+    HOOK = "hook"  # only the alert hooks (Alertmanager, Grafana): a monitoring system's token
 
     @property
     def meaning(self) -> str:
@@ -28,6 +31,7 @@ MEANINGS = {
     Scope.WRITE: "register and push to the registry, store artifacts, apply triggers and "
     "monitors, publish events",
     Scope.ADMIN: "manage tokens, replay dead letters; everything the other scopes allow",
+    Scope.HOOK: "deliver alerts to the Alertmanager and Grafana hooks, and nothing else",
 }
 
 
@@ -35,6 +39,7 @@ MEANINGS = {
 class Requirement:
     scope: Scope
     own_run: bool = False  # a run's token may call it for its own run (path `run_id`)
+    signed: bool = False  # no token: the request's signature authenticates it
 
 
 @dataclass(frozen=True)
@@ -50,11 +55,14 @@ DEFAULT = Requirement(Scope.ADMIN)
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
 
 
-def needs(scope: Scope, *, own_run: bool = False) -> Callable[[Endpoint], Endpoint]:
-    """Mark a route's endpoint with the scope it needs (put it under `@router.get(…)`)."""
+def needs(
+    scope: Scope, *, own_run: bool = False, signed: bool = False
+) -> Callable[[Endpoint], Endpoint]:
+    """Mark a route's endpoint with the scope it needs (put it under `@router.get(…)`);
+    `signed`: a route its signature authenticates, served without the token check."""
 
     def mark(endpoint: Endpoint) -> Endpoint:
-        endpoint.requirement = Requirement(scope, own_run)  # type: ignore[attr-defined]
+        endpoint.requirement = Requirement(scope, own_run, signed)  # type: ignore[attr-defined]
         return endpoint
 
     return mark
@@ -80,7 +88,11 @@ def document_scope(route: Any) -> None:
     """Put the scope a route needs in its OpenAPI operation: `x-required-scope`,
     `x-run-token` and a sentence of its description."""
     needed = requirement_of(route.endpoint)
-    extra = {"x-required-scope": needed.scope.value, "x-run-token": needed.own_run}
+    extra = {
+        "x-required-scope": needed.scope.value,
+        "x-run-token": needed.own_run,
+        "x-signed": needed.signed,
+    }
     route.openapi_extra = (route.openapi_extra or {}) | extra
     route.description = f"{route.description}\n\n{describe(needed)}".strip()
 
@@ -88,6 +100,8 @@ def document_scope(route: Any) -> None:
 def describe(needed: Requirement) -> str:
     """The sentence the OpenAPI document gives each route."""
     text = f"Requires scope `{needed.scope}` (or `admin`)."
+    if needed.signed:
+        return "Needs no token: the hook's signature (`X-Hub-Signature-256`) authenticates it."
     if needed.scope is Scope.ADMIN:
         text = "Requires scope `admin`."
     if needed.own_run:

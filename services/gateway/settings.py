@@ -34,6 +34,23 @@ class GatewaySettings(BoxopsSettings):
         "network, and their SDK reaches the gateway through it.",
     )
 
+    hook_rate_per_minute: float = Field(
+        120.0, gt=0, description="Calls a minute each hook takes, on average (then 429)."
+    )
+    hook_burst: int = Field(60, ge=1, description="Calls each hook takes at once, at most.")
+    hook_replay_window_s: float = Field(
+        300.0,
+        gt=0,
+        description="A generic hook's delivery must be sent (X-Hook-Timestamp) this close to "
+        "now, and its id and signature are refused again for this long.",
+    )
+    alert_memory_s: float = Field(
+        7 * 24 * 3600.0,
+        gt=0,
+        description="How long an alert hook remembers the alerts it published: the same "
+        "alert (fingerprint, start, status) sent again meanwhile publishes nothing.",
+    )
+
     @model_validator(mode="after")
     def _no_open_gateway_beyond_loopback(self) -> "GatewaySettings":
         if not self.api_token and not loopback(self.host):

@@ -1,4 +1,5 @@
-"""The gateway's one table: API tokens, each kept as the sha256 of its text."""
+"""The gateway's tables: API tokens (each kept as the sha256 of its text), generic hooks
+and the deliveries its hooks remember."""
 
 from datetime import datetime
 
@@ -18,5 +19,30 @@ class TokenRow(SQLModel, table=True):
     expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
 
 
+class HookRow(SQLModel, table=True):
+    """A generic hook. Its secret is kept as given: checking an HMAC takes the secret
+    itself, not a hash of it (the gateway's database is its own, like its settings)."""
+
+    __tablename__ = "hooks"
+
+    name: str = Field(primary_key=True)
+    secret: str
+    subject: str
+    mapping: dict[str, str] = Field(sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class DeliveryRow(SQLModel, table=True):
+    """What a hook received, remembered for a while: a generic hook's delivery ids and
+    signatures (replays), an alert's event ids (repeats of a notification)."""
+
+    __tablename__ = "hook_deliveries"
+
+    hook: str = Field(primary_key=True)
+    key: str = Field(primary_key=True)
+    seen_at: datetime = Field(sa_type=UTCDateTime, index=True)
+
+
 METADATA = MetaData()
-TokenRow.__table__.to_metadata(METADATA)  # type: ignore[attr-defined]
+for _table in (TokenRow, HookRow, DeliveryRow):
+    _table.__table__.to_metadata(METADATA)  # type: ignore[union-attr]

@@ -22,7 +22,8 @@ NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 class TokenCreate(BaseModel):
     name: Annotated[str, Field(pattern=NAME, description="Unique; letters, digits, _ . -")]
     scopes: Annotated[
-        list[Scope], Field(min_length=1, description="What it may do: read, run, write, admin.")
+        list[Scope],
+        Field(min_length=1, description="What it may do: read, run, write, admin, hook."),
     ]
     expires_in: Annotated[
         Duration | None, Field(description="Lifetime: seconds or '30d', '12h'; none: no expiry.")

@@ -68,7 +68,7 @@ def test_creds_create_refuses_a_platform_subject_and_makes_no_identity(tmp_path:
     assert refused.returncode == 2
     assert refused.stderr.strip().splitlines() == [
         "--publish: not public subjects: run.failed (public: dataset.version.created, "
-        "metric.logged, metrics.logged, ext.…)"
+        "metric.logged, metrics.logged, alert.firing, alert.resolved, ext.…)"
     ]
     assert bus_auth.load(tmp_path) == before
 

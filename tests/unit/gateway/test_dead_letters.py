@@ -64,9 +64,15 @@ def test_a_since_that_is_neither_says_so() -> None:
         ("$JS.API.STREAM.UPDATE.BOXOPS_EVENTS", False),
         ("svc.registry.components.get", False),
         ("dlq.run.requested", False),
+        ("hooks.alertmanager", False),
     ],
 )
 def test_a_replay_puts_back_only_commands_and_public_subjects(subject: str, replayed: bool) -> None:
     """Any service may dead-letter any subject: a planted `$JS.API…` or another service's
     event must not go out under the gateway's identity."""
     assert dead_letters.replayable(subject) is replayed
+
+
+def test_a_hooks_refused_body_is_not_replayed_its_sender_is_fixed() -> None:
+    with pytest.raises(dead_letters.NotReplayable, match=r"hooks\.git-push keeps bodies a hook"):
+        dead_letters.check_replayable({"hooks.git-push", "ext.orders.placed"})

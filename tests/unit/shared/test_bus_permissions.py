@@ -201,6 +201,10 @@ def test_only_the_gateway_removes_a_dead_letter_it_replayed() -> None:
 def test_the_gateway_forwards_public_subjects() -> None:
     for subject in ("dataset.version.created", "metric.logged", "metrics.logged", "ext.shop"):
         assert bp.allowed(bp.service("gateway"), subject)
+    # and what its alert hooks publish: the alerts, and the crossings some carry
+    for subject in ("alert.firing", "alert.resolved", "metric.below_threshold"):
+        assert bp.allowed(bp.service("gateway"), subject)
+    assert not bp.is_public("metric.below_threshold")
 
 
 def test_an_ingress_identity_publishes_only_public_subjects() -> None:

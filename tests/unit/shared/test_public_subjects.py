@@ -6,7 +6,15 @@ from shared.events import is_public
 
 
 @pytest.mark.parametrize(
-    "subject", ["dataset.version.created", "metric.logged", "metrics.logged", "ext.sales.refresh"]
+    "subject",
+    [
+        "dataset.version.created",
+        "metric.logged",
+        "metrics.logged",
+        "alert.firing",
+        "alert.resolved",
+        "ext.sales.refresh",
+    ],
 )
 def test_public_subjects(subject: str) -> None:
     assert is_public(subject)
@@ -20,6 +28,7 @@ def test_public_subjects(subject: str) -> None:
         "run.completed",
         "run.abort.requested",
         "model.version.created",
+        "metric.below_threshold",
         "dlq.run.requested",
         "ext.",
         "extra.thing",
