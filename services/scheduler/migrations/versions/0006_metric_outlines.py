@@ -95,7 +95,7 @@ def _outline(bind: Any, key: tuple[str, str, str], series: list[Any]) -> None:
     first, last = ends[0], ends[-1]
     shift = 0
     while (x(last) >> shift) - (x(first) >> shift) >= SPAN:
-        shift += 1
+        shift += 2  # as the code widens: by four at a time
     lows: dict[int, Any] = {}
     highs: dict[int, Any] = {}
     for p in series:
