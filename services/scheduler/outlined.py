@@ -79,9 +79,15 @@ def _by_series(rows: Sequence[MetricValues]) -> dict[Key, list[Ranked]]:
 
 
 async def _outlines(connection: AsyncConnection, run_ids: set[str]) -> dict[Key, Outline]:
+    if connection.dialect.name != "sqlite":
+        # One writer a run's outlines at a time, new ones too (a row lock cannot guard a row
+        # not yet written): each is read, extended and written whole. In one order: no
+        # deadlock. SQLite has one writer anyway.
+        for run_id in sorted(run_ids):
+            await connection.execute(
+                sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(run_id)))
+            )
     query = sa.select(OUTLINES).where(OUTLINES.c.run_id.in_(sorted(run_ids)))
-    if connection.dialect.name != "sqlite":  # one writer a series' row at a time
-        query = query.with_for_update()
     rows = (await connection.execute(query)).mappings().all()
     return {(row["run_id"], row["name"], row["axis"]): _outline(row) for row in rows}
 
