@@ -26,6 +26,8 @@ ROWID = sa.literal_column("run_metrics.rowid", sa.Integer).label("rowid")
 
 
 class Charted(Protocol):
+    """A point as a chart shows it: a stored row, or one of an outline's points."""
+
     @property
     def step(self) -> int | None: ...
     @property
