@@ -241,15 +241,18 @@ async def add_metrics(session: AsyncSession, rows: list[MetricValues]) -> list[M
 async def _add_pg_metrics(
     connection: AsyncConnection, rows: list[MetricValues]
 ) -> list[MetricValues]:
-    """PostgreSQL: one statement for the batch, its columns as arrays, saying which it added."""
+    """PostgreSQL: one statement for the batch, its columns as arrays, saying which it added
+    only if not all: one row back, not one a point."""
     columns = [list(column) for column in zip(*rows, strict=True)]
     added = await connection.exec_driver_sql(
-        "INSERT INTO run_metrics (id, run_id, name, step, value, at) "
+        "WITH added AS (INSERT INTO run_metrics (id, run_id, name, step, value, at) "
         "SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::integer[], "
-        "$5::float8[], $6::timestamptz[]) ON CONFLICT (id) DO NOTHING RETURNING id",
-        tuple(columns),
+        "$5::float8[], $6::timestamptz[]) ON CONFLICT (id) DO NOTHING RETURNING id) "
+        "SELECT CASE WHEN count(*) < $7 THEN coalesce(array_agg(id), '{}') END FROM added",
+        (*columns, len(rows)),
     )
-    return _only(rows, {row[0] for row in added})
+    ids = added.scalar()
+    return rows if ids is None else _only(rows, set(ids))
 
 
 def _only(rows: list[MetricValues], ids: set[str]) -> list[MetricValues]:

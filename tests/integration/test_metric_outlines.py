@@ -71,6 +71,7 @@ async def test_batches_out_of_order_repeated_and_of_two_metrics_keep_their_outli
     await writer.on_metrics([batch("r1", batches[1]), batch("r1", batches[4] + acc)])
     await writer.on_metrics([batch("r1", batches[2] + batches[5])])  # a batch again, and new
     await writer.on_metrics([batch("r1", sent + sent[:10]) for sent in batches[6:]])
+    await writer.on_metrics([batch("r1", batches[0])])  # all of it stored before
 
     async with outbox_sessions() as session:
         connection = await session.connection()
