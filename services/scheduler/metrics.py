@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.scheduler import listed, store
+from services.scheduler import listed, outlined, store
 from shared.bus import now
 from shared.envelope import Envelope
 from shared.events import MetricLogged, MetricsBatch
@@ -22,8 +22,9 @@ class MetricWriter:
         """Record metric points from runs (single or batched) in one transaction."""
         rows = [row for e in envelopes for row in _rows(e)]
         async with self.sessions() as session:
-            await store.add_metrics(session, rows)
+            new = await store.add_metrics(session, rows)
             await listed.keep_last_metrics(session, rows)
+            await outlined.keep_outlines(await session.connection(), new)
             await session.commit()
         if rows:
             log.debug("recorded %d metric points at %s", len(rows), now())

@@ -1,19 +1,23 @@
-"""A metric's series read for a chart, thinned in the database: of a run's 200,000 points
+"""A metric's series read for a chart: from its outline (outline.py: a few thousand buckets'
+extremes kept as its points were written), or, when its points are few or the buckets too
+coarse for the points asked, thinned in the database from its points: of a run's 200,000
 only the few hundred kept leave it (thinning.py says which), on SQLite and PostgreSQL."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, cast
+from typing import Any, Protocol, cast
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.scheduler.outline import Axis, covers, thin
+from services.scheduler.outlined import read_buckets, read_outlines
 from services.scheduler.tables import MetricRow
 from services.scheduler.thinning import Slices, kept, slices
 
-Axis = Literal["step", "time"]
 Row = sa.Row[*tuple[Any, ...]]
 Query = sa.Select[*tuple[Any, ...]]
 EPOCH_JULIAN_DAY = 2440587.5
@@ -21,11 +25,22 @@ MS_A_DAY = 86_400_000
 ROWID = sa.literal_column("run_metrics.rowid", sa.Integer).label("rowid")
 
 
+class Charted(Protocol):
+    """A point as a chart shows it: a stored row, or one of an outline's points."""
+
+    @property
+    def step(self) -> int | None: ...
+    @property
+    def value(self) -> float: ...
+    @property
+    def at(self) -> datetime: ...
+
+
 @dataclass(frozen=True)
 class Series:
     total: int  # the metric's points
     count: int  # those on the axis (with a step, for the steps' axis)
-    points: list[Row]  # id, step, at, value, x: in the axis' order
+    points: Sequence[Charted]  # in the axis' order
 
 
 async def read_series(
@@ -34,6 +49,19 @@ async def read_series(
     """The metric's points along `axis`, at most `limit` of them; None if the run has no
     metric of that name."""
     connection = await session.connection()
+    outlines = await read_outlines(connection, run_id, name)
+    outline = outlines.get(axis)
+    if outline is not None and outline.count > limit and covers(outline, axis, limit):
+        buckets = await read_buckets(connection, (run_id, name, axis))
+        points = thin(axis, outline, buckets.values(), limit)
+        return Series(outlines["time"].count, outline.count, points)
+    return await _from_points(connection, run_id, name, axis, limit)
+
+
+async def _from_points(
+    connection: AsyncConnection, run_id: str, name: str, axis: Axis, limit: int
+) -> Series | None:
+    """The series thinned from its points (`limit` too fine for its outline's buckets)."""
     x = _axis(axis, connection.dialect.name)
     # The bounds, and the first and last points, found by the stored column: only the
     # slices need each point's x computed (a time's, on SQLite, parsed from text).

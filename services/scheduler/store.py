@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from pydantic import TypeAdapter
 from pydantic_core import to_jsonable_python
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -210,25 +211,58 @@ async def cached(session: AsyncSession, key: str) -> Run | None:
     return runs[0] if runs else None
 
 
-async def add_metrics(session: AsyncSession, rows: list[MetricValues]) -> None:
-    """Insert a batch; points seen before (same id) are skipped, not doubled."""
+async def add_metrics(session: AsyncSession, rows: list[MetricValues]) -> list[MetricValues]:
+    """Insert a batch; points seen before (same id) are skipped, not doubled. Returns the
+    points stored now, each once (their series' outlines count them)."""
     if not rows:
-        return
+        return []
     connection = await session.connection()
-    sqlite = connection.dialect.name == "sqlite"
+    if connection.dialect.name != "sqlite":
+        return await _add_pg_metrics(connection, rows)
+    before = (await connection.exec_driver_sql("SELECT max(rowid) FROM run_metrics")).scalar()
     # Straight to the driver's executemany: SQLAlchemy binds every row's parameters in
     # Python, which at tens of thousands of points a second was most of the writer's time.
-    marks = "?, ?, ?, ?, ?, ?" if sqlite else "$1, $2, $3, $4, $5, $6"
-    values: Sequence[tuple[Any, ...]] = rows
-    if sqlite:
-        times = _sqlite_times([row[5] for row in rows])
-        values = [(*row[:5], at) for row, at in zip(rows, times, strict=True)]
-    # Only the placeholders are formatted in; the values go as parameters.
-    await connection.exec_driver_sql(
-        f"INSERT INTO run_metrics (id, run_id, name, step, value, at) VALUES ({marks}) "  # noqa: S608
-        "ON CONFLICT (id) DO NOTHING",
+    times = _sqlite_times([row[5] for row in rows])
+    values = [(*row[:5], at) for row, at in zip(rows, times, strict=True)]
+    added = await connection.exec_driver_sql(
+        "INSERT INTO run_metrics (id, run_id, name, step, value, at) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
         values,
     )
+    if added.rowcount == len(rows):
+        return rows
+    # Some were there before, or twice in the batch: the rows added are the new rowids.
+    new = await connection.exec_driver_sql(
+        "SELECT id FROM run_metrics WHERE rowid > ?", (before or 0,)
+    )
+    return _only(rows, {row[0] for row in new})
+
+
+async def _add_pg_metrics(
+    connection: AsyncConnection, rows: list[MetricValues]
+) -> list[MetricValues]:
+    """PostgreSQL: one statement for the batch, its columns as arrays, saying which it added
+    only if not all: one row back, not one a point."""
+    columns = [list(column) for column in zip(*rows, strict=True)]
+    added = await connection.exec_driver_sql(
+        "WITH added AS (INSERT INTO run_metrics (id, run_id, name, step, value, at) "
+        "SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::integer[], "
+        "$5::float8[], $6::timestamptz[]) ON CONFLICT (id) DO NOTHING RETURNING id) "
+        "SELECT CASE WHEN count(*) < $7 THEN coalesce(array_agg(id), '{}') END FROM added",
+        (*columns, len(rows)),
+    )
+    ids = added.scalar()
+    return rows if ids is None else _only(rows, set(ids))
+
+
+def _only(rows: list[MetricValues], ids: set[str]) -> list[MetricValues]:
+    """The rows with these ids, the first of each (a later copy was not stored)."""
+    kept = []
+    for row in rows:
+        if row[0] in ids:
+            ids.discard(row[0])
+            kept.append(row)
+    return kept
 
 
 def _sqlite_times(ats: list[datetime]) -> list[str]:

@@ -146,7 +146,58 @@ class LastMetricRow(SQLModel, table=True):
     __table_args__ = (sa.Index("ix_run_last_metrics_name_value", "name", "value", "run_id"),)
 
 
+def _micros() -> Any:
+    return Field(sa_type=sa.BigInteger)
+
+
+class OutlineRow(SQLModel, table=True):
+    """A metric series' outline along one axis (services/scheduler/outline.py): its buckets'
+    width, its count, its first and last points; written once a batch of points."""
+
+    __tablename__ = "run_metric_outlines"
+
+    run_id: str = Field(primary_key=True)
+    name: str = Field(primary_key=True)
+    axis: str = Field(primary_key=True)
+    shift: int
+    count: int
+    first_id: str
+    first_step: int | None = None
+    first_us: int = _micros()
+    first_value: float
+    last_id: str
+    last_step: int | None = None
+    last_us: int = _micros()
+    last_value: float
+
+
+class BucketRow(SQLModel, table=True):
+    """A bucket of a series' outline: its lowest and highest points, folded in once a batch."""
+
+    __tablename__ = "run_metric_buckets"
+
+    run_id: str = Field(primary_key=True)
+    name: str = Field(primary_key=True)
+    axis: str = Field(primary_key=True)
+    bucket: int = Field(primary_key=True, sa_type=sa.BigInteger)
+    low_id: str
+    low_step: int | None = None
+    low_us: int = _micros()
+    low_value: float
+    high_id: str
+    high_step: int | None = None
+    high_us: int = _micros()
+    high_value: float
+
+
 # What this service's migrations build (tests/integration/test_migrations.py holds them to it).
 METADATA = service_metadata(
-    RunRow, TransitionRow, MetricRow, RunInputRow, RunTextRow, LastMetricRow
+    RunRow,
+    TransitionRow,
+    MetricRow,
+    RunInputRow,
+    RunTextRow,
+    LastMetricRow,
+    OutlineRow,
+    BucketRow,
 )

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 REVISIONS = sorted(Path("services").glob("*/migrations/versions/*.py"))
-LIBRARIES = {"alembic", "sqlalchemy", "sqlmodel", "collections", "typing", "json"}
+LIBRARIES = {"alembic", "sqlalchemy", "sqlmodel", "collections", "typing", "json", "datetime"}
 
 
 def imported(path: Path) -> set[str]:
