@@ -227,6 +227,9 @@ class RunFailed(RunTransition):
 
     exit_code: int | None = Field(None, description="Process exit code, if it ran.")
     error: str = Field("", description="Last lines of stderr or the error.")
+    component: str | None = Field(None, description="Component NAME@VERSION, if any.")
+    pipeline: str | None = Field(None, description="Pipeline NAME@VERSION, if any.")
+    parent_run_id: str | None = Field(None, description="Pipeline run of a step run.")
 
 
 class RunAborted(RunTransition):

@@ -157,7 +157,14 @@ def event_for(run: Run) -> RunTransition:
                 artifacts=list(run.artifacts),
             )
         case RunState.FAILED:
-            return RunFailed(**common, exit_code=run.exit_code, error=run.error)
+            return RunFailed(
+                **common,
+                exit_code=run.exit_code,
+                error=run.error,
+                component=run.component,
+                pipeline=run.pipeline,
+                parent_run_id=run.parent_id,
+            )
         case _:
             return RunAborted(**common)
 

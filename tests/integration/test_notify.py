@@ -192,18 +192,26 @@ async def test_the_example_file_applies_both_triggers_and_tells_the_channel(
         applied = await boxops(url, "triggers", "apply", str(EXAMPLES / "tell-the-channel.yaml"))
     assert applied.returncode == 0, applied.stderr
     assert applied.stdout.splitlines() == [
-        "trigger tell-failed-runs v1 created",
+        "trigger tell-failed-retrainings v1 created",
         "trigger tell-production-models v1 created",
     ]
     bus = stack.scheduler.bus
-    await bus.publish(RunFailed(run_id="r1", state="failed", at=now(), reason="exit code 2"))
+    other = RunFailed(run_id="r0", state="failed", at=now(), reason="exit code 1", pipeline="etl@1")
+    await bus.publish(other)  # not a retraining: no message
+    failed = RunFailed(
+        run_id="r1", state="failed", at=now(), reason="exit code 2", pipeline="iris-train@3"
+    )
+    await bus.publish(failed)
     await bus.publish(ModelAliasSet(model="clf", alias="production", version=2))
 
-    await notified(stack, "tell-failed-runs", "delivered")
+    await notified(stack, "tell-failed-retrainings", "delivered")
     await notified(stack, "tell-production-models", "delivered")
     texts = sorted(json.loads(body)["text"] for _, body in receiver.got)
-    assert texts == ["model clf v2 is now in production", "run r1 failed: exit code 2"]
-    shown = (await stack.http.get("/v1/triggers/tell-failed-runs")).json()
+    assert texts == [
+        "model clf v2 is now in production",
+        "run r1 of iris-train@3 failed: exit code 2",
+    ]
+    shown = (await stack.http.get("/v1/triggers/tell-failed-retrainings")).json()
     assert receiver.url not in json.dumps(shown)  # the spec names the variable only
 
 
