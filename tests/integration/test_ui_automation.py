@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import eventually
-from tests.integration.test_monitors import ACCURACY, log_accuracy
+from tests.integration.test_monitors import ACCURACY, RETRAIN, log_accuracy
 from tests.integration.test_triggers import apply, fired, history, publish
 from tests.integration.ui_automation_stack import (  # noqa: F401
     UiStack,
@@ -167,6 +167,32 @@ async def test_a_monitor_page_charts_its_points_with_its_band_and_crossings(
     ]
     assert '<td class="crossing-below">below</td>' in page
     assert '<td class="crossing-recovered">recovered</td>' in page
+
+
+async def test_a_monitor_page_lists_the_runs_its_crossings_caused_with_links(
+    ui_stack: UiStack,
+) -> None:
+    await apply(ui_stack.stack, RETRAIN)  # fires on accuracy-floor's threshold events
+    await crossed(ui_stack)
+    [firing] = await fired(ui_stack.stack, "retrain-on-drop", 1)
+    run_id = firing["run_id"]
+
+    async def listed() -> str | None:
+        async with ui_stack.signed_in() as browser:
+            page = (await browser.get("/monitors/accuracy-floor")).text
+        return page if f'<tr data-run="{run_id}">' in page else None
+
+    page = await eventually(listed)
+    async with ui_stack.signed_in() as browser:
+        table = (await browser.get("/runs", params={"monitor": "accuracy-floor"})).text
+        other = (await browser.get("/runs", params={"monitor": "accuracy"})).text
+
+    assert isinstance(page, str)
+    caused = page.split('class="automation caused-runs"')[1].split("</table>")[0]
+    assert f'<a href="/runs/{run_id}">{run_id[:12]}</a>' in caused
+    assert "event: retrain-on-drop" in caused  # the trigger it went through
+    assert 'href="/runs?monitor=accuracy-floor"' in page
+    assert f'data-run="{run_id}"' in table and f'data-run="{run_id}"' not in other
 
 
 async def test_these_pages_load_nothing_from_the_internet(ui_stack: UiStack) -> None:

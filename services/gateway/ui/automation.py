@@ -15,15 +15,19 @@ from services.gateway.ask import ask
 from services.gateway.scopes import Principal, Requirement, Scope, needs, requirement_of
 from services.gateway.ui import automation_views as views
 from services.gateway.ui import session
+from services.gateway.ui import views as run_views
 from services.gateway.ui.render import forbidden, not_found, render
 from shared.queries import (
     MONITORS_POINTS,
+    RUNS_LIST,
     TRIGGERS_ENABLE,
     TRIGGERS_GET,
     TRIGGERS_HISTORY,
     TRIGGERS_LIST,
     Enable,
     Named,
+    RunList,
+    RunView,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -110,9 +114,10 @@ async def monitor_page(request: Request, name: str) -> Response:
     if shown is None:
         return not_found(request, f"no monitor named {name!r}")
     asked = Named(name=name, kind="monitor", limit=POINTS)
-    found, points = await asyncio.gather(
+    found, points, caused = await asyncio.gather(
         ask(request, TRIGGERS_HISTORY, asked.model_copy(update={"limit": HISTORY})),
         ask(request, MONITORS_POINTS, asked),
+        ask(request, RUNS_LIST, RunList(monitor=name, limit=HISTORY)),
     )
     crossings = [views.crossing(row) for row in found]
     return render(
@@ -123,6 +128,7 @@ async def monitor_page(request: Request, name: str) -> Response:
         spec=views.spec_text(shown["spec"]),
         chart=views.chart(shown["spec"], points, crossings),
         crossings=crossings,
+        runs=[run_views.row(RunView.model_validate(run)) for run in caused],
         can_switch=_may_switch(viewer, "monitor"),
         kind="monitor",
     )
