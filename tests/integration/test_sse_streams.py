@@ -3,7 +3,7 @@ a run's log lines as they are printed then its end, and a live tail of the bus."
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ WAIT_S = 30
 
 async def events(
     stack: SdkStack, path: str, headers: dict[str, str] | None = None
-) -> AsyncIterator[ServerSentEvent]:
+) -> AsyncGenerator[ServerSentEvent, None]:
     async with aconnect_sse(
         stack.http, "GET", path, headers=dict(headers or {}), timeout=WAIT_S
     ) as source:
