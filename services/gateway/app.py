@@ -16,7 +16,6 @@ from services.gateway import (
     artifacts,
     dlq,
     events,
-    live,
     login_links,
     registry,
     runs,
@@ -28,6 +27,7 @@ from services.gateway import (
 from services.gateway.auth import authorized
 from services.gateway.decisions import Decisions
 from services.gateway.invalid import invalid_request
+from services.gateway.live import router as live_streams
 from services.gateway.names import EncodedSlashes, unrouted
 from services.gateway.problems import ERRORS
 from services.gateway.settings import GatewaySettings
@@ -69,19 +69,7 @@ def build_app(settings: GatewaySettings, *, tracing: TracerProvider | None = Non
     app.add_middleware(InternalErrors, logger=__name__)  # outermost: after tracing's span
     app.add_exception_handler(RequestValidationError, invalid_request)
     # Each route names the scope it needs (scopes.needs); `authorized` checks it.
-    modules = (
-        runs,
-        streams,
-        live,
-        triggers,
-        events,
-        registry,
-        sdk,
-        artifacts,
-        tokens,
-        dlq,
-        login_links,
-    )
+    modules = (runs, streams, triggers, events, registry, sdk, artifacts, tokens, dlq, login_links)
     for module in modules:
         app.include_router(
             module.router, prefix="/v1", dependencies=[Depends(authorized)], responses=ERRORS
@@ -89,6 +77,10 @@ def build_app(settings: GatewaySettings, *, tracing: TracerProvider | None = Non
 
     app.include_router(site.router)  # the web UI: its own login (ui/session.py)
     app.mount("/static", site.static, name="static")
+    # What the pages follow (live.py): /v1 routes like those above.
+    app.include_router(
+        live_streams, prefix="/v1", dependencies=[Depends(authorized)], responses=ERRORS
+    )
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:
