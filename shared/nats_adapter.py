@@ -188,22 +188,32 @@ class NatsAdapter:
         return found
 
     async def tail(
-        self, stream: str, subject: str | None, *, after: int | None, idle_s: float
+        self,
+        stream: str,
+        subject: str | tuple[str, ...] | None,
+        *,
+        after: int | None,
+        idle_s: float,
     ) -> AsyncIterator[list[Msg]]:
-        """Batches of the messages of `subject` (None: all) in `stream` stored after sequence
-        `after` (None: from now on), as they come; an empty batch after `idle_s` without
-        any, and one at once when subscribed. Ends when the caller stops iterating; the server
-        drops the consumer soon after."""
+        """Batches of the messages of `subject` (several: of any of them; None: all) in
+        `stream` stored after sequence `after` (None: from now on), as they come; an empty
+        batch after `idle_s` without any, and one at once when subscribed. Ends when the
+        caller stops iterating; the server drops the consumer soon after."""
         start = (
             {"deliver_policy": DeliverPolicy.NEW}
             if after is None
             else {"deliver_policy": DeliverPolicy.BY_START_SEQUENCE, "opt_start_seq": after + 1}
         )
+        subjects = list(subject) if isinstance(subject, tuple) else [subject] if subject else []
         config = ConsumerConfig(
-            **start, filter_subject=subject, ack_policy=AckPolicy.NONE, inactive_threshold=30
+            **start,
+            filter_subject=subjects[0] if len(subjects) == 1 else None,
+            filter_subjects=subjects if len(subjects) > 1 else None,
+            ack_policy=AckPolicy.NONE,
+            inactive_threshold=30,
         )
         subscription = await self.jetstream.pull_subscribe(
-            subject or ">", stream=stream, config=config
+            subjects[0] if subjects else ">", stream=stream, config=config
         )
         try:
             yield []  # subscribed: whatever is published from now on comes

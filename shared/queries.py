@@ -182,6 +182,9 @@ class RunList(BaseModel):
     component: Text | None = None
     pipeline: Text | None = None
     trigger: Text | None = None
+    monitor: Text | None = Field(
+        None, description="Caused through this monitor: one of its threshold events fired it."
+    )
     parent_id: Text | None = None
     since: Instant | None = None
     before: Instant | None = None

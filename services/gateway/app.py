@@ -30,6 +30,7 @@ from services.gateway import (
 from services.gateway.auth import authorized
 from services.gateway.decisions import Decisions
 from services.gateway.invalid import invalid_request
+from services.gateway.live import router as live_streams
 from services.gateway.names import EncodedSlashes, unrouted
 from services.gateway.problems import ERRORS
 from services.gateway.rate_limits import RateLimits
@@ -84,6 +85,10 @@ def build_app(settings: GatewaySettings, *, tracing: TracerProvider | None = Non
 
     app.include_router(site.router)  # the web UI: its own login (ui/session.py)
     app.mount("/static", site.static, name="static")
+    # What the pages follow (live.py): /v1 routes like those above.
+    app.include_router(
+        live_streams, prefix="/v1", dependencies=[Depends(authorized)], responses=ERRORS
+    )
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:

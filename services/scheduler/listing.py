@@ -47,6 +47,17 @@ def filtered(query: Any, asked: RunList) -> Any:
         if value:
             column = col(getattr(RunRow, name))
             query = query.where(starts_with(column, f"{value}@") | (column == value))
+    if asked.monitor:  # rare enough not to keep a column of its own
+        query = query.where(col(RunRow.cause)["monitor"].as_string() == asked.monitor)
+    query = _created(query, asked)
+    if asked.text:
+        query = query.where(_text(asked.text))
+    if asked.dataset:
+        query = query.where(col(RunRow.id).in_(_reading(asked.dataset, asked.dataset_version)))
+    return query
+
+
+def _created(query: Any, asked: RunList) -> Any:
     created = col(RunRow.created_at)
     if asked.since:
         query = query.where(created >= asked.since)
@@ -54,10 +65,6 @@ def filtered(query: Any, asked: RunList) -> Any:
         query = query.where(created < asked.before)
     if asked.until:
         query = query.where(created <= asked.until)
-    if asked.text:
-        query = query.where(_text(asked.text))
-    if asked.dataset:
-        query = query.where(col(RunRow.id).in_(_reading(asked.dataset, asked.dataset_version)))
     return query
 
 

@@ -5,7 +5,7 @@ reached from the runs table's checkboxes."""
 import time
 from typing import TYPE_CHECKING
 
-from tests.e2e.browser import Stack, Watched
+from tests.e2e.browser import Stack, Watched, running
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -52,6 +52,34 @@ def test_a_stepped_metric_is_charted_by_step_or_by_time(
 
     tab.wait_for_selector("figure.metric-chart[data-metric='loss'][data-drawn='time']")
     assert chart.locator(".uplot canvas").count() == 1
+    assert watched.problems == []
+
+
+def log_points(stack: Stack, run_id: str, name: str, steps: range) -> None:
+    points = [{"id": f"{name}{i}", "name": name, "value": 1 / i, "step": i} for i in steps]
+    answer = stack.client.request("POST", f"/v1/sdk/runs/{run_id}/metrics", json={"points": points})
+    assert answer.status_code < 300, answer.text
+
+
+def test_a_running_runs_charts_show_new_points_without_a_reload(
+    ui_stack: Stack, page: tuple["Page", Watched]
+) -> None:
+    tab, watched = page
+    run_id = running(ui_stack, "until [ -e gate ]; do sleep 0.05; done")
+    tab.goto(f"/runs/{run_id}")
+    tab.wait_for_selector("#metrics .no-metrics")
+
+    log_points(ui_stack, run_id, "loss", range(1, 6))
+    chart = "figure.metric-chart[data-metric='loss']"
+    tab.wait_for_selector(f"{chart}[data-points='5'] .uplot canvas")  # a new chart
+    log_points(ui_stack, run_id, "loss", range(6, 11))
+    tab.wait_for_selector(f"{chart}[data-points='10']")
+
+    assert "10 points" in tab.locator(f"{chart} .metric-summary").inner_text()
+    assert tab.locator("#metrics .no-metrics").count() == 0
+    ui_stack.gate(run_id).touch()
+    ui_stack.client.wait(run_id, timeout=60)
+    tab.wait_for_selector("#metrics:not([data-live])")  # reloaded once ended: not live
     assert watched.problems == []
 
 

@@ -84,3 +84,23 @@ def test_a_bad_filter_is_a_message_in_the_page(
     settled(tab)
     assert tab.locator("table.runs tbody tr[data-run]").count() >= 1  # the retrained runs
     assert watched.problems == []
+
+
+def test_a_live_refresh_after_the_login_ended_sends_the_page_to_the_login_page(
+    ui_stack: Stack, page: tuple["Page", Watched]
+) -> None:
+    tab, _ = page
+    tab.goto("/runs?state=completed")
+    settled(tab)
+    tab.context.clear_cookies()  # the login expired
+
+    ui_stack.client.submit(command=["true"])  # a change: the table asks for its fragment
+
+    # Each refresh the run's events ask for sends the page there (a later one may cut the
+    # navigation an earlier one began): wait for the page it lands on.
+    tab.locator("form[action='/login'] input[name=token]").wait_for()
+    assert tab.url.endswith("/login?next=/runs%3Fstate%3Dcompleted"), tab.url
+    assert tab.locator("table.runs").count() == 0  # the whole page, not a fragment of it
+    tab.fill("input[name=token]", ui_stack.token)
+    tab.click("form[action='/login'] button")
+    tab.wait_for_url("**/runs?state=completed")

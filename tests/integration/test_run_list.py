@@ -81,15 +81,24 @@ def _value(row: RunRow, latest: dict[str, float], sort: Any) -> Any:
 async def test_each_filter_finds_its_runs(outbox_sessions: Sessions) -> None:
     iris = InputRef(type="dataset", name="iris", version=2)
     runs = [
-        a_run(1, component="train@1", cause=Cause(kind="event", trigger="on-iris")),
+        a_run(
+            1, component="train@1", cause=Cause(kind="event", trigger="on-iris", monitor="floor")
+        ),
         a_run(2, pipeline="iris-train@1", inputs={"data": iris}),
         a_run(3, inputs={"raw": iris.model_copy(update={"version": 1})}, reason="50%_done"),
         a_run(4, command=["sh", "-c", "echo café"], state=RunState.FAILED),
-        a_run(5, inputs={"model": InputRef(type="model", name="iris", version=2)}),
+        a_run(
+            5,
+            inputs={"model": InputRef(type="model", name="iris", version=2)},
+            cause=Cause(kind="event", trigger="on-drop", monitor="floor-2"),
+        ),
     ]
     await saved(outbox_sessions, runs)
 
     assert await ids(outbox_sessions, trigger="on-iris") == ["r01"]
+    assert await ids(outbox_sessions, monitor="floor") == ["r01"]  # the threshold event's
+    assert await ids(outbox_sessions, monitor="floor-2") == ["r05"]
+    assert await ids(outbox_sessions, monitor="flo") == []
     assert await ids(outbox_sessions, dataset="iris") == ["r03", "r02"]
     assert await ids(outbox_sessions, dataset="iris", dataset_version=2) == ["r02"]
     assert await ids(outbox_sessions, dataset="iri") == []

@@ -3,7 +3,7 @@ a run's log lines as they are printed then its end, and a live tail of the bus."
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ WAIT_S = 30
 
 async def events(
     stack: SdkStack, path: str, headers: dict[str, str] | None = None
-) -> AsyncIterator[ServerSentEvent]:
+) -> AsyncGenerator[ServerSentEvent, None]:
     async with aconnect_sse(
         stack.http, "GET", path, headers=dict(headers or {}), timeout=WAIT_S
     ) as source:
@@ -129,3 +129,30 @@ async def test_the_event_stream_refuses_what_is_not_an_event_subject(
         response = await sdk_stack.http.get("/v1/events/stream", params={"subject": subject})
         assert response.status_code == 422, (subject, response.text)
         assert why in response.json()["detail"], subject
+
+
+async def test_a_runs_metrics_stream_tells_each_change_then_its_end(
+    sdk_stack: SdkStack,
+) -> None:
+    run_id, gate = await gated_run(sdk_stack, "echo started", "true")
+    stream = events(sdk_stack, f"/v1/runs/{run_id}/metrics/live")
+    assert (await asyncio.wait_for(anext(stream), WAIT_S)).event == "ready"
+    first = await asyncio.wait_for(anext(stream), WAIT_S)
+    assert json.loads(first.data) == {"state": "running", "metrics": {}}
+
+    points = [{"id": f"p{i}", "name": "loss", "value": 1 / i, "step": i} for i in range(1, 4)]
+    logged = await sdk_stack.http.post(f"/v1/sdk/runs/{run_id}/metrics", json={"points": points})
+    assert logged.status_code < 300, logged.text
+    changed = json.loads((await asyncio.wait_for(anext(stream), WAIT_S)).data)
+    assert (changed["state"], changed["metrics"]["loss"]["count"]) == ("running", 3)
+    gate.touch()
+    rest = [event async for event in stream]
+
+    assert json.loads(rest[-2].data)["state"] == "completed"
+    assert json.loads(rest[-2].data)["metrics"]["loss"]["last"] == 1 / 3
+    assert rest[-1].event == "end"
+
+
+async def test_the_metrics_stream_of_an_unknown_run_is_a_404(sdk_stack: SdkStack) -> None:
+    answer = await sdk_stack.http.get("/v1/runs/nope/metrics/live")
+    assert answer.status_code == 404

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import eventually
-from tests.integration.test_monitors import ACCURACY, log_accuracy
+from tests.integration.test_monitors import ACCURACY, RETRAIN, log_accuracy
 from tests.integration.test_triggers import apply, fired, history, publish
 from tests.integration.ui_automation_stack import (  # noqa: F401
     UiStack,
@@ -167,6 +167,56 @@ async def test_a_monitor_page_charts_its_points_with_its_band_and_crossings(
     ]
     assert '<td class="crossing-below">below</td>' in page
     assert '<td class="crossing-recovered">recovered</td>' in page
+
+
+async def test_a_monitor_page_lists_the_runs_its_crossings_caused_with_links(
+    ui_stack: UiStack,
+) -> None:
+    await apply(ui_stack.stack, RETRAIN)  # fires on accuracy-floor's threshold events
+    await crossed(ui_stack)
+    [firing] = await fired(ui_stack.stack, "retrain-on-drop", 1)
+    run_id = firing["run_id"]
+
+    async def listed() -> str | None:
+        async with ui_stack.signed_in() as browser:
+            page = (await browser.get("/monitors/accuracy-floor")).text
+        return page if f'<tr data-run="{run_id}">' in page else None
+
+    page = await eventually(listed)
+    async with ui_stack.signed_in() as browser:
+        table = (await browser.get("/runs", params={"monitor": "accuracy-floor"})).text
+        other = (await browser.get("/runs", params={"monitor": "accuracy"})).text
+
+    assert isinstance(page, str)
+    caused = page.split('class="automation caused-runs"')[1].split("</table>")[0]
+    assert f'<a href="/runs/{run_id}">{run_id[:12]}</a>' in caused
+    assert "event: retrain-on-drop" in caused  # the trigger it went through
+    assert 'href="/runs?monitor=accuracy-floor"' in page
+    assert f'data-run="{run_id}"' in table and f'data-run="{run_id}"' not in other
+
+
+async def test_the_live_parts_of_a_trigger_and_a_monitor_page_are_fragments(
+    ui_stack: UiStack,
+) -> None:
+    await apply(ui_stack.stack, ON_SALES)
+    await publish(ui_stack.stack, "ext.sales.updated", {"region": "eu"})
+    [firing] = await fired(ui_stack.stack, "on-sales", 1)
+    await crossed(ui_stack)
+    async with ui_stack.signed_in() as browser:
+        trigger = (await browser.get("/triggers/on-sales")).text
+        history = await browser.get("/triggers/on-sales/history", headers={"HX-Request": "true"})
+        monitor = (await browser.get("/monitors/accuracy-floor")).text
+        live = await browser.get("/monitors/accuracy-floor/live", headers={"HX-Request": "true"})
+        missing = await browser.get("/monitors/nope/live")
+
+    assert 'data-fragment="/triggers/on-sales/history"' in trigger
+    assert history.status_code == 200 and "<html" not in history.text
+    assert f'<span class="run-state" data-run="{firing["run_id"]}">' in history.text
+    assert 'data-live="/v1/monitors/accuracy-floor/live"' in monitor
+    assert live.status_code == 200 and "<html" not in live.text
+    assert 'id="monitor-data"' in live.text and 'class="automation caused-runs"' in live.text
+    assert '<td class="crossing-below">below</td>' in live.text
+    assert missing.status_code == 404
 
 
 async def test_these_pages_load_nothing_from_the_internet(ui_stack: UiStack) -> None:

@@ -22,10 +22,11 @@ async def dead_letter(ui_stack: UiStack) -> dict[str, Any]:
     )
 
     async def listed() -> list[dict[str, Any]]:
-        return (await ui_stack.api.get("/v1/dlq")).json()  # type: ignore[no-any-return]
+        return list((await ui_stack.api.get("/v1/dlq")).json())
 
-    [entry] = await eventually(listed)  # type: ignore[misc]
-    return entry  # type: ignore[no-any-return]
+    found: list[dict[str, Any]] = await eventually(listed)  # type: ignore[assignment]
+    [entry] = found
+    return entry
 
 
 async def test_the_dead_letters_page_shows_each_with_its_reason_and_replays_it(
@@ -43,11 +44,16 @@ async def test_the_dead_letters_page_shows_each_with_its_reason_and_replays_it(
         forged = await browser.post(action[8:-1], data={"csrf": "0" * 64})
         assert forged.status_code == 403
         answer = await browser.post(action[8:-1], data={"csrf": csrf_of(page)})
+        shown = await browser.get(answer.headers["location"])
+        reloaded = await browser.get(answer.headers["location"])
         again = await browser.post(action[8:-1], data={"csrf": csrf_of(page)})
 
-    assert answer.status_code == 200, answer.text
-    assert f"Dead letter {entry['id']} replayed on <code>run.requested</code>" in answer.text
-    assert f'<tr data-letter="{entry["id"]}">' not in answer.text  # it left the DLQ
+    # POST-redirect-GET: the list, told what the replay did once (a reload repeats nothing).
+    assert (answer.status_code, answer.headers["location"]) == (303, "/events/dead-letters")
+    told = f"Dead letter {entry['id']} replayed on <code>run.requested</code>"
+    assert shown.status_code == 200 and told in shown.text
+    assert f'<tr data-letter="{entry["id"]}">' not in shown.text  # it left the DLQ
+    assert told not in reloaded.text
     assert again.status_code == 404 and "replayed already" in again.text
     # Still unreadable: the scheduler dead-letters the replayed copy, a new entry.
     found = await eventually(lambda: _other_than(ui_stack, entry["id"]))
@@ -81,6 +87,7 @@ async def test_bad_subjects_are_a_message_and_unknown_dead_letters_a_404_page(
         outside = await browser.get("/events", params={"subject": "log.x"})
         good = await browser.get("/events", params={"subject": "run.>"})
         letters = await browser.get("/events/dead-letters", params={"subject": "a b"})
+        browser.cookies.set("boxops_flash", "not-what-a-replay-keeps")
         page = (await browser.get("/events/dead-letters")).text
         missing = await browser.post(
             "/events/dead-letters/999/replay", data={"csrf": csrf_of(page)}
@@ -93,6 +100,7 @@ async def test_bad_subjects_are_a_message_and_unknown_dead_letters_a_404_page(
     assert 'role="alert"' not in good.text
     assert "subject &#39;a b&#39; is not a subject" in letters.text
     assert missing.status_code == 404 and "no dead letter 999" in missing.text
+    assert 'role="status"' not in page  # a cookie that is no replay's tells nothing
 
 
 async def test_a_dead_letter_only_another_service_may_publish_has_no_replay_button(
@@ -104,9 +112,10 @@ async def test_a_dead_letter_only_another_service_may_publish_has_no_replay_butt
     )
 
     async def listed() -> list[dict[str, Any]]:
-        return (await ui_stack.api.get("/v1/dlq?subject=run.completed")).json()  # type: ignore[no-any-return]
+        return list((await ui_stack.api.get("/v1/dlq?subject=run.completed")).json())
 
-    [entry] = await eventually(listed)  # type: ignore[misc]
+    found: list[dict[str, Any]] = await eventually(listed)  # type: ignore[assignment]
+    [entry] = found
     async with ui_stack.signed_in() as browser:
         page = (await browser.get("/events/dead-letters")).text
         path = f"/events/dead-letters/{entry['id']}/replay"
@@ -114,5 +123,6 @@ async def test_a_dead_letter_only_another_service_may_publish_has_no_replay_butt
 
     assert f'action="{path}"' not in page
     assert "only the service that owns run.completed publishes it" in page
-    assert answer.status_code == 200 and "not replayed: only the service that owns" in answer.text
+    assert answer.status_code == 403 and "not replayed: only the service that owns" in answer.text
+    assert 'role="alert"' in answer.text
     assert f'<tr data-letter="{entry["id"]}">' in answer.text  # still there

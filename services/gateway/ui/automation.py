@@ -15,15 +15,19 @@ from services.gateway.ask import ask
 from services.gateway.scopes import Principal, Requirement, Scope, needs, requirement_of
 from services.gateway.ui import automation_views as views
 from services.gateway.ui import session
+from services.gateway.ui import views as run_views
 from services.gateway.ui.render import forbidden, not_found, render
 from shared.queries import (
     MONITORS_POINTS,
+    RUNS_LIST,
     TRIGGERS_ENABLE,
     TRIGGERS_GET,
     TRIGGERS_HISTORY,
     TRIGGERS_LIST,
     Enable,
     Named,
+    RunList,
+    RunView,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -82,50 +86,68 @@ async def monitors_page(request: Request) -> Response:
 @router.get("/triggers/{name}", response_class=HTMLResponse)
 @needs(Scope.READ)
 async def trigger_page(request: Request, name: str) -> Response:
-    viewer = await session.viewer(request)
-    if viewer is None:
-        return session.to_login(request)
-    shown = await _shown(request, "trigger", name)
-    if shown is None:
-        return not_found(request, f"no trigger named {name!r}")
-    found = await ask(request, TRIGGERS_HISTORY, Named(name=name, kind="trigger", limit=HISTORY))
-    return render(
-        request,
-        "triggers/page.html",
-        trigger=views.summary(shown),
-        spec=views.spec_text(shown["spec"]),
-        history=[views.firing(row) for row in found],
-        can_switch=_may_switch(viewer, "trigger"),
-        kind="trigger",
-    )
+    return await _detail(request, "trigger", name, "triggers/page.html")
+
+
+@router.get("/triggers/{name}/history", response_class=HTMLResponse)
+@needs(Scope.READ)
+async def trigger_history(request: Request, name: str) -> Response:
+    """A trigger's history: its page's live part, asked again as it changes."""
+    return await _detail(request, "trigger", name, "triggers/history.html")
 
 
 @router.get("/monitors/{name}", response_class=HTMLResponse)
 @needs(Scope.READ)
 async def monitor_page(request: Request, name: str) -> Response:
+    return await _detail(request, "monitor", name, "monitors/page.html")
+
+
+@router.get("/monitors/{name}/live", response_class=HTMLResponse)
+@needs(Scope.READ)
+async def monitor_live(request: Request, name: str) -> Response:
+    """A monitor's chart, crossings and runs: its page's live part, asked again as they
+    change."""
+    return await _detail(request, "monitor", name, "monitors/live.html")
+
+
+async def _detail(request: Request, kind: str, name: str, template: str) -> Response:
     viewer = await session.viewer(request)
     if viewer is None:
         return session.to_login(request)
-    shown = await _shown(request, "monitor", name)
+    shown = await _shown(request, kind, name)
     if shown is None:
-        return not_found(request, f"no monitor named {name!r}")
+        return not_found(request, f"no {kind} named {name!r}")
+    view = _trigger if kind == "trigger" else _monitor
+    context = await view(request, name, shown)
+    can_switch = _may_switch(viewer, kind)
+    return render(request, template, **context, can_switch=can_switch, kind=kind)
+
+
+async def _trigger(request: Request, name: str, shown: dict[str, Any]) -> dict[str, Any]:
+    found = await ask(request, TRIGGERS_HISTORY, Named(name=name, kind="trigger", limit=HISTORY))
+    return {
+        "trigger": views.summary(shown),
+        "spec": views.spec_text(shown["spec"]),
+        "history": [views.firing(row) for row in found],
+    }
+
+
+async def _monitor(request: Request, name: str, shown: dict[str, Any]) -> dict[str, Any]:
     asked = Named(name=name, kind="monitor", limit=POINTS)
-    found, points = await asyncio.gather(
+    found, points, caused = await asyncio.gather(
         ask(request, TRIGGERS_HISTORY, asked.model_copy(update={"limit": HISTORY})),
         ask(request, MONITORS_POINTS, asked),
+        ask(request, RUNS_LIST, RunList(monitor=name, limit=HISTORY)),
     )
     crossings = [views.crossing(row) for row in found]
-    return render(
-        request,
-        "monitors/page.html",
-        monitor=views.summary(shown),
-        rule=views.rule(shown["spec"]),
-        spec=views.spec_text(shown["spec"]),
-        chart=views.chart(shown["spec"], points, crossings),
-        crossings=crossings,
-        can_switch=_may_switch(viewer, "monitor"),
-        kind="monitor",
-    )
+    return {
+        "monitor": views.summary(shown),
+        "rule": views.rule(shown["spec"]),
+        "spec": views.spec_text(shown["spec"]),
+        "chart": views.chart(shown["spec"], points, crossings),
+        "crossings": crossings,
+        "runs": [run_views.row(RunView.model_validate(run)) for run in caused],
+    }
 
 
 @router.post("/triggers/{name}/enable")

@@ -9,12 +9,20 @@ from pydantic import BaseModel
 
 from services.gateway.ask import ask
 from services.gateway.scopes import Scope, needs
-from services.gateway.ui import lineage_views, session
+from services.gateway.ui import catalog_views, lineage_views, session
 from services.gateway.ui.lineage_views import BadNode
-from shared.registry_api import LINEAGE_GET, LineageQuery, LineageView
+from shared.registry_api import (
+    LINEAGE_GET,
+    LineageQuery,
+    LineageView,
+    ListQuery,
+    NameQuery,
+    VersionsQuery,
+)
 
 router = APIRouter(include_in_schema=False)
 PAGE_DEPTH = 2  # hops each way a page shows at first; "expand" loads more
+PAGE = 50  # datasets, models or versions a page
 
 
 class Missing(Exception):
@@ -29,6 +37,35 @@ async def found(request: Request, subject: str, query: BaseModel) -> Any:
         if err.status_code in (400, 404, 422):
             raise Missing(str(err.detail)) from None
         raise
+
+
+async def list_page(request: Request, subject: str, path: str, offset: str, prefix: str) -> Any:
+    """A page of the datasets or models list (`path`), by name prefix: its items, its page
+    links, the prefix, and what is wrong with the URL's offset or prefix."""
+    skip, problem = catalog_views.offset_of(offset)
+    start, bad_prefix = catalog_views.name_prefix(prefix)
+    listed = await found(request, subject, ListQuery(limit=PAGE, offset=skip, prefix=start))
+    kept = {"prefix": start} if start else {}
+    return {
+        "items": listed["items"],
+        "pages": catalog_views.page_links(path, skip, PAGE, listed["total"], kept),
+        "problem": bad_prefix or problem,
+        "prefix": start or "",
+    }
+
+
+async def versions_page(
+    request: Request, subjects: tuple[str, str], path: str, name: str, offset: str
+) -> tuple[Any, dict[str, Any]]:
+    """A dataset or model (`subjects`: its get and versions queries) and a page of its
+    versions at `path`: their items, page links and what is wrong with the offset; Missing
+    for an unknown name."""
+    get, versions = subjects
+    skip, problem = catalog_views.offset_of(offset)
+    item = await found(request, get, NameQuery(name=name))
+    listed = await found(request, versions, VersionsQuery(name=name, limit=PAGE, offset=skip))
+    pages = catalog_views.page_links(path, skip, PAGE, listed["total"])
+    return item, {"items": listed["items"], "pages": pages, "problem": problem}
 
 
 async def lineage(request: Request, node: str, depth: int = PAGE_DEPTH) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from services.gateway.scopes import Scope, needs
 from services.gateway.ui import catalog_views, session
-from services.gateway.ui.catalog import Missing, found, page_lineage
+from services.gateway.ui.catalog import Missing, found, list_page, page_lineage, versions_page
 from services.gateway.ui.render import not_found, render
 from shared.queries import DATASET_VERSION_GET
 from shared.registry_api import (
@@ -19,14 +19,10 @@ from shared.registry_api import (
     DATASETS_LIST,
     DatasetVersionView,
     FilesQuery,
-    ListQuery,
-    NameQuery,
     VersionQuery,
-    VersionsQuery,
 )
 
 router = APIRouter(include_in_schema=False)
-PAGE = 50
 FILES = 200
 
 
@@ -35,19 +31,8 @@ FILES = 200
 async def datasets_page(request: Request, offset: str = "0", prefix: str = "") -> Response:
     if await session.viewer(request) is None:
         return session.to_login(request)
-    skip, problem = catalog_views.offset_of(offset)
-    start, bad_prefix = catalog_views.name_prefix(prefix)
-    query = ListQuery(limit=PAGE, offset=skip, prefix=start)
-    listed = await found(request, DATASETS_LIST, query)
-    kept = {"prefix": start} if start else {}
-    return render(
-        request,
-        "datasets/list.html",
-        datasets=listed["items"],
-        pages=catalog_views.page_links("/datasets", skip, PAGE, listed["total"], kept),
-        problem=bad_prefix or problem,
-        prefix=start or "",
-    )
+    shown = await list_page(request, DATASETS_LIST, "/datasets", offset, prefix)
+    return render(request, "datasets/list.html", datasets=shown.pop("items"), **shown)
 
 
 @router.get("/datasets/{name}", response_class=HTMLResponse)
@@ -55,20 +40,15 @@ async def datasets_page(request: Request, offset: str = "0", prefix: str = "") -
 async def dataset_page(request: Request, name: str, offset: str = "0") -> Response:
     if await session.viewer(request) is None:
         return session.to_login(request)
-    skip, problem = catalog_views.offset_of(offset)
+    queries = (DATASET_GET, DATASET_VERSIONS)
     try:
-        dataset = await found(request, DATASET_GET, NameQuery(name=name))
-        query = VersionsQuery(name=name, limit=PAGE, offset=skip)
-        listed = await found(request, DATASET_VERSIONS, query)
+        dataset, shown = await versions_page(request, queries, f"/datasets/{name}", name, offset)
     except Missing as err:
         return not_found(request, str(err))
     rows = [
-        catalog_views.version_row(DatasetVersionView.model_validate(v)) for v in listed["items"]
+        catalog_views.version_row(DatasetVersionView.model_validate(v)) for v in shown.pop("items")
     ]
-    pages = catalog_views.page_links(f"/datasets/{name}", skip, PAGE, listed["total"])
-    return render(
-        request, "datasets/dataset.html", dataset=dataset, rows=rows, pages=pages, problem=problem
-    )
+    return render(request, "datasets/dataset.html", dataset=dataset, rows=rows, **shown)
 
 
 @router.get("/datasets/{name}/versions/{ref}", response_class=HTMLResponse)

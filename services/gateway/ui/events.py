@@ -5,17 +5,18 @@ import re
 from typing import Annotated
 
 from fastapi import APIRouter, Form, HTTPException, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from services.gateway import dead_letters, dlq, streams
 from services.gateway.dead_letters import EPOCH, NotReplayable, Replayed, Unknown
 from services.gateway.scopes import Principal, Scope, needs, requirement_of
-from services.gateway.ui import session
+from services.gateway.ui import flash, session
 from services.gateway.ui.render import forbidden, not_found, render
 from shared.nats_adapter import NoStream
 
 router = APIRouter(include_in_schema=False)
 SHOWN = 500  # dead letters on a page, oldest first
+PAGE = "/events/dead-letters"
 
 
 @router.get("/events", response_class=HTMLResponse)
@@ -38,13 +39,18 @@ async def dead_letters_page(request: Request, subject: str = "") -> Response:
     viewer = await session.viewer(request)
     if viewer is None:
         return session.to_login(request)
-    return await _dead_letters(request, viewer, subject)
+    replayed = flash.read(request, Replayed)
+    page = await _dead_letters(request, viewer, subject, replayed=replayed)
+    if replayed is not None:
+        flash.forget(page, PAGE)
+    return page
 
 
 @router.post("/events/dead-letters/{letter_id}/replay", response_class=HTMLResponse)
 @needs(Scope.ADMIN)
 async def replay(request: Request, letter_id: int, csrf: Annotated[str, Form()] = "") -> Response:
-    """Replay one dead letter, if the signed-in token may; the list shows the outcome."""
+    """Replay one dead letter, if the signed-in token may; then the list says what happened
+    (a replay refused shows the list with why, at the refusal's status)."""
     viewer = await session.viewer(request)
     if viewer is None:
         return session.to_login(request)
@@ -57,9 +63,14 @@ async def replay(request: Request, letter_id: int, csrf: Annotated[str, Form()] 
         done = await dead_letters.replay(request.app.state.service.bus.nats, letter_id)
     except Unknown as err:
         return not_found(request, str(err))
-    except (NotReplayable, NoStream) as err:
-        return await _dead_letters(request, viewer, "", problem=f"not replayed: {err}")
-    return await _dead_letters(request, viewer, "", replayed=done)
+    except NotReplayable as err:
+        return await _dead_letters(request, viewer, "", problem=str(err), status=403)
+    except NoStream as err:
+        why = f"no stream keeps {err} any more: not replayed"
+        return await _dead_letters(request, viewer, "", problem=why, status=409)
+    answer = RedirectResponse(PAGE, status_code=303)
+    flash.keep(request, answer, PAGE, done)
+    return answer
 
 
 async def _dead_letters(
@@ -69,6 +80,7 @@ async def _dead_letters(
     *,
     problem: str | None = None,
     replayed: Replayed | None = None,
+    status: int = 200,
 ) -> Response:
     letters = []
     if subject and not re.fullmatch(dlq.FILTER, subject):
@@ -81,6 +93,7 @@ async def _dead_letters(
     return render(
         request,
         "events/dead_letters.html",
+        status=status,
         letters=letters,
         subject=subject,
         problem=problem,

@@ -6,22 +6,18 @@ from fastapi.responses import HTMLResponse, Response
 
 from services.gateway.scopes import Scope, needs
 from services.gateway.ui import catalog_views, session
-from services.gateway.ui.catalog import Missing, found, page_lineage
+from services.gateway.ui.catalog import Missing, found, list_page, page_lineage, versions_page
 from services.gateway.ui.render import not_found, render
 from shared.queries import MODEL_VERSION_GET, RefQuery
 from shared.registry_api import (
     MODEL_GET,
     MODEL_VERSIONS,
     MODELS_LIST,
-    ListQuery,
     ModelVersionView,
     ModelView,
-    NameQuery,
-    VersionsQuery,
 )
 
 router = APIRouter(include_in_schema=False)
-PAGE = 50
 
 
 @router.get("/models", response_class=HTMLResponse)
@@ -29,20 +25,9 @@ PAGE = 50
 async def models_page(request: Request, offset: str = "0", prefix: str = "") -> Response:
     if await session.viewer(request) is None:
         return session.to_login(request)
-    skip, problem = catalog_views.offset_of(offset)
-    start, bad_prefix = catalog_views.name_prefix(prefix)
-    query = ListQuery(limit=PAGE, offset=skip, prefix=start)
-    listed = await found(request, MODELS_LIST, query)
-    kept = {"prefix": start} if start else {}
-    return render(
-        request,
-        "models/list.html",
-        models=[ModelView.model_validate(m) for m in listed["items"]],
-        pages=catalog_views.page_links("/models", skip, PAGE, listed["total"], kept),
-        views=catalog_views,
-        problem=bad_prefix or problem,
-        prefix=start or "",
-    )
+    shown = await list_page(request, MODELS_LIST, "/models", offset, prefix)
+    models = [ModelView.model_validate(m) for m in shown.pop("items")]
+    return render(request, "models/list.html", models=models, views=catalog_views, **shown)
 
 
 @router.get("/models/{name}", response_class=HTMLResponse)
@@ -50,22 +35,18 @@ async def models_page(request: Request, offset: str = "0", prefix: str = "") -> 
 async def model_page(request: Request, name: str, offset: str = "0") -> Response:
     if await session.viewer(request) is None:
         return session.to_login(request)
-    skip, problem = catalog_views.offset_of(offset)
+    queries = (MODEL_GET, MODEL_VERSIONS)
     try:
-        model = ModelView.model_validate(await found(request, MODEL_GET, NameQuery(name=name)))
-        query = VersionsQuery(name=name, limit=PAGE, offset=skip)
-        listed = await found(request, MODEL_VERSIONS, query)
+        model, shown = await versions_page(request, queries, f"/models/{name}", name, offset)
     except Missing as err:
         return not_found(request, str(err))
-    versions = [ModelVersionView.model_validate(v) for v in listed["items"]]
     return render(
         request,
         "models/model.html",
-        model=model,
-        versions=versions,
-        pages=catalog_views.page_links(f"/models/{name}", skip, PAGE, listed["total"]),
+        model=ModelView.model_validate(model),
+        versions=[ModelVersionView.model_validate(v) for v in shown.pop("items")],
         views=catalog_views,
-        problem=problem,
+        **shown,
     )
 
 

@@ -17,7 +17,7 @@ from shared.queries import RunCursor, RunList, RunView
 from shared.run_sorts import DEFAULT, Sort, parse_sort
 from shared.runs import RunState
 
-FILTERS = ("state", "component", "pipeline", "trigger", "dataset", "since", "until", "q")
+FILTERS = ("state", "component", "pipeline", "trigger", "monitor", "dataset", "since", "until", "q")
 KEPT = (*FILTERS, "sort", "columns")  # what the next page and a column's sort keep
 MAX_TEXT = 200
 MAX_COLUMNS = 20
@@ -70,6 +70,7 @@ def _read(values: dict[str, str], after: str | None, limit: int) -> RunsQuery:
         "component": values.get("component"),
         "pipeline": values.get("pipeline"),
         "trigger": values.get("trigger"),
+        "monitor": values.get("monitor"),
         "dataset": dataset,
         "dataset_version": version,
         "since": _time("since", values.get("since"), end_of_day=False),

@@ -5,6 +5,7 @@ page of another site can neither read nor compute)."""
 import hashlib
 import hmac
 import secrets
+from urllib.parse import quote, urlsplit
 
 from fastapi import HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
@@ -59,5 +60,20 @@ def check_csrf(request: Request, given: str) -> None:
         raise HTTPException(403, "the form's CSRF token is missing or stale: reload the page")
 
 
-def to_login(request: Request) -> RedirectResponse:
-    return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+def to_login(request: Request) -> Response:
+    """Where a request without a (valid) login goes: the login page, then back. A fragment
+    htmx asks for sends the whole page there (`HX-Redirect`, with the page it is part of
+    to come back to): a redirect followed in place would put the login form in the
+    fragment's place."""
+    if "hx-request" not in request.headers:
+        back = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(login_url(back), status_code=303)
+    page = urlsplit(request.headers.get("hx-current-url", ""))
+    back = page.path + (f"?{page.query}" if page.query else "")
+    return Response(status_code=401, headers={"HX-Redirect": login_url(back)})
+
+
+def login_url(back: str) -> str:
+    """The login page, to come back to `back` after (a path of this site only)."""
+    local = back.startswith("/") and not back.startswith("//")
+    return f"/login?next={quote(back if local else '/runs', safe='/')}"

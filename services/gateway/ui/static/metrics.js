@@ -38,22 +38,86 @@ async function drawMetric(figure, wanted) {
       y: answer.points.map((p) => p.value),
     }));
     figure.dataset.drawn = axis;
+    figure.dataset.points = String(series.reduce((n, s) => n + s.x.length, 0));
     drawChart(plot, {series, time: axis === "time", xLabel: axis, yLabel: name});
   } catch (error) {
     plot.textContent = "The chart could not be loaded (" + error.message + ").";
   }
 }
 
+function chosenAxis(section) {
+  const chosen = section.querySelector("input[name=metric-axis]:checked");
+  return chosen ? chosen.value : "step";
+}
+
 function followAxis(section) {
-  const figures = section.querySelectorAll("figure.metric-chart");
-  const draw = (axis) => figures.forEach((figure) => drawMetric(figure, axis));
+  // The figures as they are when drawn: a running run's may grow (followRun).
+  const draw = (axis) => section.querySelectorAll("figure.metric-chart")
+    .forEach((figure) => drawMetric(figure, axis));
   section.querySelectorAll("input[name=metric-axis]").forEach((input) => {
     input.addEventListener("change", () => input.checked && draw(input.value));
   });
-  const chosen = section.querySelector("input[name=metric-axis]:checked");
-  draw(chosen ? chosen.value : "step");
+  draw(chosenAxis(section));
+}
+
+// "%.6g", near enough: 6 significant digits, no trailing zeros.
+const g = (value) => String(Number(value.toPrecision(6)));
+
+function summaryText(m) {
+  const step = m.last_step === null || m.last_step === undefined ? "" : ` (step ${m.last_step})`;
+  const points = `${m.count} point${m.count === 1 ? "" : "s"}`;
+  return `last ${g(m.last)}${step}, min ${g(m.min)}, max ${g(m.max)}, ${points}`;
+}
+
+// A chart for a metric the run logged since the page was made, as the page makes them.
+function newFigure(section, name, m) {
+  const figure = document.createElement("figure");
+  figure.className = "metric-chart";
+  Object.assign(figure.dataset, {
+    metric: name,
+    runs: section.dataset.run,
+    labels: section.dataset.run.slice(0, 12),
+    stepped: m.last_step === null || m.last_step === undefined ? "" : "yes",
+  });
+  const caption = document.createElement("figcaption");
+  const title = document.createElement("strong");
+  title.textContent = name;
+  const summary = document.createElement("span");
+  summary.className = "metric-summary";
+  caption.append(title, " ", summary);
+  const plot = document.createElement("div");
+  plot.className = "plot";
+  plot.setAttribute("role", "img");
+  plot.setAttribute("aria-label", "chart of " + name);
+  figure.append(caption, plot);
+  section.querySelector(".no-metrics")?.remove();
+  section.insertBefore(figure, section.querySelector("form.compare-with"));
+  return figure;
+}
+
+// A running run's charts follow it: the gateway says when its metrics changed (at most
+// each second, once stored); each chart whose count changed is drawn again, a new metric
+// gets its chart. The stream ends with the run.
+function followRun(section) {
+  const source = new EventSource(section.dataset.live);
+  source.addEventListener("changed", (event) => {
+    const {metrics} = JSON.parse(event.data);
+    for (const [name, m] of Object.entries(metrics)) {
+      let figure = Array.from(section.querySelectorAll("figure.metric-chart"))
+        .find((f) => f.dataset.metric === name);
+      if (figure && figure.dataset.count === String(m.count)) continue;
+      figure = figure || newFigure(section, name, m);
+      figure.dataset.count = String(m.count);
+      figure.querySelector(".metric-summary").textContent = summaryText(m);
+      drawMetric(figure, chosenAxis(section));
+    }
+  });
+  source.addEventListener("end", () => source.close());
 }
 
 document.addEventListener("DOMContentLoaded", () => {
-  document.querySelectorAll("[data-metric-charts]").forEach(followAxis);
+  document.querySelectorAll("[data-metric-charts]").forEach((section) => {
+    followAxis(section);
+    if (section.dataset.live) followRun(section);
+  });
 });

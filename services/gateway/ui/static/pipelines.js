@@ -25,7 +25,14 @@ function followSteps(section) {
     waiting = true;
     section.setAttribute("aria-busy", "true");
     try {
-      const answer = await fetch(section.dataset.steps, {headers: {"HX-Request": "true"}});
+      const answer = await fetch(section.dataset.steps, {
+        headers: {"HX-Request": "true", "HX-Current-URL": window.location.href},
+      });
+      const away = answer.headers.get("HX-Redirect");  // the login ended: the whole page goes
+      if (away) {
+        window.location.href = away;
+        return;
+      }
       if (answer.ok) {
         section.innerHTML = await answer.text();
         drawDags(section);

@@ -35,12 +35,9 @@ function logSearch(pre, input, count) {
   return {show: (span) => { show(span); if (wanted()) showAll(); }};
 }
 
-function followRuns(table) {
-  // Any run's change refreshes the table as filtered (htmx swaps it in place).
-  const source = new EventSource("/v1/events/stream?subject=run.>");
-  const url = "/runs?fragment=true&" + table.dataset.liveRuns;
-  // One refresh at a time; a change seen meanwhile asks for one more after it (the answer
-  // in flight may predate that change).
+// A refresh `ask` (a promise) done one at a time; a change seen meanwhile asks for one more
+// after it (the answer in flight may predate that change). Live pages share it.
+function oneAtATime(ask) {
   let waiting = false;
   let again = false;
   const refresh = () => {
@@ -49,7 +46,7 @@ function followRuns(table) {
       return;
     }
     waiting = true;
-    htmx.ajax("GET", url, {target: table, swap: "innerHTML"}).finally(() => {
+    ask().finally(() => {
       waiting = false;
       if (again) {
         again = false;
@@ -57,6 +54,14 @@ function followRuns(table) {
       }
     });
   };
+  return refresh;
+}
+
+function followRuns(table) {
+  // Any run's change refreshes the table as filtered (htmx swaps it in place).
+  const source = new EventSource("/v1/events/stream?subject=run.>");
+  const url = "/runs?fragment=true&" + table.dataset.liveRuns;
+  const refresh = oneAtATime(() => htmx.ajax("GET", url, {target: table, swap: "innerHTML"}));
   // On each (re)connection too, once the stream is subscribed ("ready"): what changed
   // between the page's making and then was never sent.
   source.addEventListener("ready", refresh);
