@@ -29,7 +29,6 @@ from shared.events import (
     RunStopRequested,
 )
 from shared.outbox import Outbox
-from shared.periodic import every
 from shared.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -92,6 +91,15 @@ class Scheduler:
 
     def writing(self) -> AbstractAsyncContextManager[Tx]:
         return self.uow.writing()
+
+    async def take_over(self) -> None:
+        """Lead from now on: what an earlier term knew of executors is forgotten (their
+        heartbeats tell again, and they are given time to), occupancy is rebuilt from the
+        database."""
+        self.executors = {}
+        self.reconciler = reconcile.Reconciler(stop_every=timedelta(seconds=STOP_GRACE_S + 5))
+        self.started_at = now()
+        await self.rebuild()
 
     async def rebuild(self) -> None:
         async with self.sessions() as fresh:
@@ -378,10 +386,6 @@ class Scheduler:
             return not placement.alive(executor, at=at)
         # Unknown since this scheduler started: give it time to send its first heartbeat.
         return (at - self.started_at) > placement.LOST_AFTER
-
-    async def tick_forever(self, interval_s: float = 0.5) -> None:
-        await self.rebuild()
-        await every(interval_s, self.tick, "scheduler tick")
 
 
 def _listed(beat: ExecutorHeartbeat, held: set[Attempt]) -> set[Attempt]:
