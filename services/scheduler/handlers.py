@@ -36,6 +36,10 @@ STOP_GRACE_S = 10.0
 Built = tuple[Envelope[RunRequested], Run, str | None]  # a request, its run, why it is refused
 
 
+class NotLeading(RuntimeError):
+    """A write of a scheduler that no longer leads: rolled back, its message redelivered."""
+
+
 @dataclass
 class Tx(unit_of_work.Tx):
     """One write of the scheduler: the runs it changed (latest version each) and their events."""
@@ -59,6 +63,8 @@ class Tx(unit_of_work.Tx):
         return run
 
     async def before_commit(self) -> None:
+        if not self.scheduler.leading:  # its lease lost meanwhile: the new leader decides
+            raise NotLeading("this scheduler stopped leading during the write")
         await store.save_all(self.session, self.runs.values(), now=now(), new=self.absent)
 
     def after_commit(self) -> None:
@@ -85,6 +91,7 @@ class Scheduler:
         self.executors: dict[str, Executor] = {}
         self.occupancy = Occupancy()
         self.started_at = now()
+        self.leading = False  # only the lease's holder writes run state
         # One writer at a time (the unit of work's lock): placement reads free capacity and
         # writes dispatches, and two interleaved handlers would hand the same slot out twice.
         self.uow = UnitOfWork(bus, sessions, outbox, lambda session: Tx(session, scheduler=self))
@@ -100,6 +107,7 @@ class Scheduler:
         self.reconciler = reconcile.Reconciler(stop_every=timedelta(seconds=STOP_GRACE_S + 5))
         self.started_at = now()
         await self.rebuild()
+        self.leading = True
 
     async def rebuild(self) -> None:
         async with self.sessions() as fresh:

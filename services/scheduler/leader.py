@@ -23,6 +23,7 @@ class LeaderWork:
         self.ticking = asyncio.create_task(every(self.tick_s, self.scheduler.tick, "tick"))
 
     async def follow(self) -> None:
+        self.scheduler.leading = False  # a write in hand now fails rather than commits
         if self.ticking is not None:
             self.ticking.cancel()
             with contextlib.suppress(asyncio.CancelledError):

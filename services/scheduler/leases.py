@@ -86,7 +86,8 @@ class AdvisoryLease:
                     return True
         except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
             log.warning("the scheduler lease could not be confirmed: %s", error)
-        await self._drop()  # whatever it held is let go with it
+        # Kept until `release`: the lock, if the session still holds it, is let go only
+        # once the leader's work has stopped.
         return False
 
     async def release(self) -> None:
