@@ -76,6 +76,11 @@ def build_app(settings: SchedulerSettings, *, tracing: TracerProvider | None = N
     # and consumes requests, aborts, reports and heartbeats. Followers answer reads and
     # record metric points (keyed rows: any replica may write them).
     bus.held |= {f"{NAME}-requests", f"{NAME}-aborts", reports, f"{NAME}-heartbeats"}
+
+    @service.broker.subscriber(ExecutorHeartbeat.subject)  # every replica's, not shared
+    async def heard(beat: ExecutorHeartbeat) -> None:
+        scheduler.heard(beat)
+
     leader = LeaderWork(bus, scheduler, settings.tick_s)
     url, schema = settings.database_url(NAME), settings.database_schema(NAME)
     leadership = Leadership(lease_for(url, schema, settings.instance), leader.lead, leader.follow)

@@ -99,11 +99,15 @@ class Scheduler:
     def writing(self) -> AbstractAsyncContextManager[Tx]:
         return self.uow.writing()
 
+    def heard(self, beat: ExecutorHeartbeat) -> None:
+        """A follower hears every heartbeat too: leading from one moment to the next, it
+        knows which executors are alive and what they can take."""
+        if not self.leading:  # the leader's own consumer holds each against occupancy
+            self.executors[beat.executor_id] = _executor(beat)
+
     async def take_over(self) -> None:
-        """Lead from now on: what an earlier term knew of executors is forgotten (their
-        heartbeats tell again, and they are given time to), occupancy is rebuilt from the
-        database."""
-        self.executors = {}
+        """Lead from now on: occupancy is rebuilt from the database, and an executor not
+        heard from yet is given time to send its heartbeat."""
         self.reconciler = reconcile.Reconciler(stop_every=timedelta(seconds=STOP_GRACE_S + 5))
         self.started_at = now()
         await self.rebuild()
@@ -260,16 +264,7 @@ class Scheduler:
         it says it runs against what it should."""
         beat = envelope.data
         known = self.executors.get(beat.executor_id)
-        executor = self.executors[beat.executor_id] = Executor(
-            id=beat.executor_id,
-            capacity=beat.capacity,
-            slots=beat.slots,
-            backends=tuple(beat.backends),
-            labels=dict(beat.labels),
-            last_seen=max(beat.at, now()),
-            interval=timedelta(seconds=beat.interval_s or 1.0),
-            stopping=beat.stopping,
-        )
+        executor = self.executors[beat.executor_id] = _executor(beat)
         newly_taking = known is None or not placement.taking(known, at=now())
         if newly_taking and not beat.stopping:
             async with self.writing() as tx:
@@ -394,6 +389,19 @@ class Scheduler:
             return not placement.alive(executor, at=at)
         # Unknown since this scheduler started: give it time to send its first heartbeat.
         return (at - self.started_at) > placement.LOST_AFTER
+
+
+def _executor(beat: ExecutorHeartbeat) -> Executor:
+    return Executor(
+        id=beat.executor_id,
+        capacity=beat.capacity,
+        slots=beat.slots,
+        backends=tuple(beat.backends),
+        labels=dict(beat.labels),
+        last_seen=max(beat.at, now()),
+        interval=timedelta(seconds=beat.interval_s or 1.0),
+        stopping=beat.stopping,
+    )
 
 
 def _listed(beat: ExecutorHeartbeat, held: set[Attempt]) -> set[Attempt]:
