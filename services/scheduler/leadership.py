@@ -44,6 +44,8 @@ class Leadership:
             await asyncio.sleep(ROUND_S)
 
     async def round(self) -> None:
+        if self.resigned:
+            return
         if self.leading and self.leading.done() and self.leading.exception():
             log.error("taking over failed", exc_info=self.leading.exception())
             await self.step_down("taking over failed")  # and try again
@@ -61,6 +63,7 @@ class Leadership:
         else:
             answered = await self.lease.confirm(within=within)
         if self.resigned:  # stopped while the lease was asked: nothing more starts
+            await self.lease.release()
             return
         was_leading = self.hold.leading
         self.hold = lease.after(self.hold, sent_at=sent_at, answered=answered)

@@ -14,7 +14,7 @@ from pathlib import Path
 from statistics import median
 from typing import Any
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]
 import httpx
 import nats
 import pytest
@@ -100,11 +100,17 @@ async def test_runs_end_once_across_three_leader_kills_and_placement_resumes_wit
     nats_url: str, db: tuple[str, str], tmp_path: Path, gateway: httpx.AsyncClient
 ) -> None:
     url, schema = db
-    settings = {"nats_url": nats_url, "db_url": url, "db_schema": schema}
     processes: dict[str, subprocess.Popen[bytes]] = {}
 
     def start(name: str) -> None:
-        processes[name] = start_service("scheduler", tmp_path / name, instance=name, **settings)
+        processes[name] = start_service(
+            "scheduler",
+            tmp_path / name,
+            instance=name,
+            nats_url=nats_url,
+            db_url=url,
+            db_schema=schema,
+        )
 
     processes["ex"] = start_service(
         "executor", tmp_path / "ex", nats_url=nats_url, executor_id="ex", slots=SLOTS
