@@ -19,6 +19,9 @@ class LeaderWork:
 
     async def lead(self) -> None:
         await self.scheduler.take_over()
+        # Waiting runs are placed before the backlog of requests is taken: a burst that
+        # came while no one led must not hold back what was accepted before it.
+        await self.scheduler.tick()
         await self.bus.start_held()
         self.ticking = asyncio.create_task(every(self.tick_s, self.scheduler.tick, "tick"))
 
