@@ -120,6 +120,8 @@ class Bus:
         self.source = source
         self.tracer = tracer or trace.get_tracer("boxops.bus")
         self.loops: list[PullLoop] = []
+        # Durables `start_consumers` leaves alone: a scheduler starts them while it leads.
+        self.held: set[str] = set()
         self.dead_letters = dead_letters
 
     async def declare_streams(self) -> None:
@@ -285,7 +287,22 @@ class Bus:
 
     async def start_consumers(self) -> None:
         for loop in self.loops:
-            await loop.start(self.nats)
+            if loop.config.durable_name in self.held:
+                await loop.declare(self.nats)  # what comes meanwhile waits for its reader
+            else:
+                await loop.start(self.nats)
+
+    async def start_held(self) -> None:
+        """Start the consumers `held` names (each may be stopped and started again)."""
+        for loop in self.loops:
+            if loop.config.durable_name in self.held:
+                await loop.start(self.nats)
+
+    async def stop_held(self) -> None:
+        """Stop the consumers `held` names: what they have not taken waits in its stream."""
+        await asyncio.gather(
+            *(loop.stop() for loop in self.loops if loop.config.durable_name in self.held)
+        )
 
     async def stop_consumers(self) -> None:
         await asyncio.gather(*(loop.stop() for loop in self.loops))

@@ -299,10 +299,14 @@ class PullLoop:
         # Everything stored before this moment has been handed to `deliver`.
         self.caught_up_at: datetime | None = None
 
+    async def declare(self, nats: NatsAdapter) -> None:
+        """Create or update the durable consumer (one made by an older version takes
+        today's subjects): it keeps what is stored from then on until it is read."""
+        await nats.jetstream.add_consumer(self.stream, self.config)
+
     async def start(self, nats: NatsAdapter) -> None:
         js = nats.jetstream
-        # Create or update: a consumer made by an older version takes today's subjects.
-        await js.add_consumer(self.stream, self.config)
+        await self.declare(nats)
         self.subscription = await js.pull_subscribe(
             self.subject, durable=self.config.durable_name, stream=self.stream, config=self.config
         )

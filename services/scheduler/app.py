@@ -5,6 +5,9 @@ from pathlib import Path
 from opentelemetry.sdk.trace import TracerProvider
 
 from services.scheduler.handlers import Scheduler
+from services.scheduler.leader import LeaderWork
+from services.scheduler.leadership import Leadership
+from services.scheduler.leases import lease_for
 from services.scheduler.metrics import MetricWriter
 from services.scheduler.reads import Reads
 from services.scheduler.resolver import Registry
@@ -69,5 +72,18 @@ def build_app(settings: SchedulerSettings, *, tracing: TracerProvider | None = N
     service.answer(RUNS_METRICS, RunMetricsGet, reads.run_metrics)
     service.answer(RUNS_METRIC_SERIES, MetricSeriesGet, reads.metric_series)
 
-    service.background.append(lambda: scheduler.tick_forever(settings.tick_s))
+    # Only the leader changes run state: it alone places (occupancy is in its memory), ticks
+    # and consumes requests, aborts, reports and heartbeats. Followers answer reads and
+    # record metric points (keyed rows: any replica may write them).
+    bus.held |= {f"{NAME}-requests", f"{NAME}-aborts", reports, f"{NAME}-heartbeats"}
+
+    @service.broker.subscriber(ExecutorHeartbeat.subject)  # every replica's, not shared
+    async def heard(beat: ExecutorHeartbeat) -> None:
+        scheduler.heard(beat)
+
+    leader = LeaderWork(bus, scheduler, settings.tick_s)
+    url, schema = settings.database_url(NAME), settings.database_schema(NAME)
+    leadership = Leadership(lease_for(url, schema, settings.instance), leader.lead, leader.follow)
+    service.background.append(leadership.run_forever)
+    service.before_stop.append(leadership.resign)
     return service

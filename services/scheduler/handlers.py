@@ -29,12 +29,15 @@ from shared.events import (
     RunStopRequested,
 )
 from shared.outbox import Outbox
-from shared.periodic import every
 from shared.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 STOP_GRACE_S = 10.0
 Built = tuple[Envelope[RunRequested], Run, str | None]  # a request, its run, why it is refused
+
+
+class NotLeading(RuntimeError):
+    """A write of a scheduler that no longer leads: rolled back, its message redelivered."""
 
 
 @dataclass
@@ -60,6 +63,8 @@ class Tx(unit_of_work.Tx):
         return run
 
     async def before_commit(self) -> None:
+        if not self.scheduler.leading:  # its lease lost meanwhile: the new leader decides
+            raise NotLeading("this scheduler stopped leading during the write")
         await store.save_all(self.session, self.runs.values(), now=now(), new=self.absent)
 
     def after_commit(self) -> None:
@@ -86,12 +91,27 @@ class Scheduler:
         self.executors: dict[str, Executor] = {}
         self.occupancy = Occupancy()
         self.started_at = now()
+        self.leading = False  # only the lease's holder writes run state
         # One writer at a time (the unit of work's lock): placement reads free capacity and
         # writes dispatches, and two interleaved handlers would hand the same slot out twice.
         self.uow = UnitOfWork(bus, sessions, outbox, lambda session: Tx(session, scheduler=self))
 
     def writing(self) -> AbstractAsyncContextManager[Tx]:
         return self.uow.writing()
+
+    def heard(self, beat: ExecutorHeartbeat) -> None:
+        """A follower hears every heartbeat too: leading from one moment to the next, it
+        knows which executors are alive and what they can take."""
+        if not self.leading:  # the leader's own consumer holds each against occupancy
+            self.executors[beat.executor_id] = _executor(beat)
+
+    async def take_over(self) -> None:
+        """Lead from now on: occupancy is rebuilt from the database, and an executor not
+        heard from yet is given time to send its heartbeat."""
+        self.reconciler = reconcile.Reconciler(stop_every=timedelta(seconds=STOP_GRACE_S + 5))
+        self.started_at = now()
+        await self.rebuild()
+        self.leading = True
 
     async def rebuild(self) -> None:
         async with self.sessions() as fresh:
@@ -244,16 +264,7 @@ class Scheduler:
         it says it runs against what it should."""
         beat = envelope.data
         known = self.executors.get(beat.executor_id)
-        executor = self.executors[beat.executor_id] = Executor(
-            id=beat.executor_id,
-            capacity=beat.capacity,
-            slots=beat.slots,
-            backends=tuple(beat.backends),
-            labels=dict(beat.labels),
-            last_seen=max(beat.at, now()),
-            interval=timedelta(seconds=beat.interval_s or 1.0),
-            stopping=beat.stopping,
-        )
+        executor = self.executors[beat.executor_id] = _executor(beat)
         newly_taking = known is None or not placement.taking(known, at=now())
         if newly_taking and not beat.stopping:
             async with self.writing() as tx:
@@ -379,9 +390,18 @@ class Scheduler:
         # Unknown since this scheduler started: give it time to send its first heartbeat.
         return (at - self.started_at) > placement.LOST_AFTER
 
-    async def tick_forever(self, interval_s: float = 0.5) -> None:
-        await self.rebuild()
-        await every(interval_s, self.tick, "scheduler tick")
+
+def _executor(beat: ExecutorHeartbeat) -> Executor:
+    return Executor(
+        id=beat.executor_id,
+        capacity=beat.capacity,
+        slots=beat.slots,
+        backends=tuple(beat.backends),
+        labels=dict(beat.labels),
+        last_seen=max(beat.at, now()),
+        interval=timedelta(seconds=beat.interval_s or 1.0),
+        stopping=beat.stopping,
+    )
 
 
 def _listed(beat: ExecutorHeartbeat, held: set[Attempt]) -> set[Attempt]:
