@@ -21,6 +21,7 @@ Ship = Callable[[LogChunk], Awaitable[object]]
 OnMarker = Callable[[Marker], None]
 STDERR_TAIL = 20
 CHUNK_LINES = 500
+CHUNK_BYTES = 256 * 1024  # of line text a chunk: well under a NATS message's 1 MiB
 
 
 class LogShipper:
@@ -46,7 +47,7 @@ class LogShipper:
         """Ship what is pending; a chunk that cannot be shipped stays pending (with its
         sequence number) for the next flush."""
         while self.pending:
-            batch = self.pending[:CHUNK_LINES]
+            batch = self.pending[: _chunk_size(self.pending)]
             await self.ship(LogChunk(run_id=self.run_id, seq=self.seq, lines=batch))
             del self.pending[: len(batch)]
             self.seq += 1
@@ -71,10 +72,22 @@ class LogShipper:
         """What is pending, as the chunks a flush would ship; then nothing is pending."""
         chunks = []
         while self.pending:
-            batch, self.pending = self.pending[:CHUNK_LINES], self.pending[CHUNK_LINES:]
+            size = _chunk_size(self.pending)
+            batch, self.pending = self.pending[:size], self.pending[size:]
             chunks.append(LogChunk(run_id=self.run_id, seq=self.seq, lines=batch))
             self.seq += 1
         return chunks
+
+
+def _chunk_size(pending: list[LogLine]) -> int:
+    """How many of the first lines make the next chunk: at most CHUNK_LINES, and no more
+    than CHUNK_BYTES of text (but at least one line, which the line splitter bounds)."""
+    total = 0
+    for count, line in enumerate(pending[:CHUNK_LINES]):
+        total += len(line.line)
+        if total > CHUNK_BYTES and count:
+            return count
+    return min(len(pending), CHUNK_LINES)
 
 
 class Capture:

@@ -144,8 +144,8 @@ class Executor:
         executor left running (killed, it never reported those attempts' end)."""
         if not reaper.become_subreaper():
             log.warning("not a child subreaper: what a run leaves behind may outlive it")
+        reported = self.ctx.reports.unsent_ends()  # before they are sent: ended, not lost
         await self.ctx.reports.flush()  # what a previous life could not send, first
-        reported = self.ctx.reports.unsent_ends()
         for leftover in await asyncio.to_thread(self.ctx.live.unfinished):
             if (leftover.run_id, leftover.attempt) in reported:
                 # It ended in that life and its end waits in the spool; it is no leftover.

@@ -26,6 +26,7 @@ from shared.events import (
     ExecutorRunEnded,
     ExecutorRunStarted,
     FileEntry,
+    LogChunk,
     RunArtifact,
     RunDispatched,
     RunOutput,
@@ -148,7 +149,7 @@ class Attempt:
         recorder = Recorder(self.ctx.bus, run.run_id, self.labels(), settings.metric_flush_s)
         bus = self.ctx.bus
         shipper = LogShipper(
-            run.run_id, bus.publish, settings.log_flush_s, lambda: bus.nats.connected
+            run.run_id, self.ship, settings.log_flush_s, lambda: bus.nats.connected
         )
         limit = int(settings.log_limit_mb * 1024 * 1024)
         capture = Capture(shipper, Path(self.host.logs), recorder.on_marker, limit)
@@ -184,9 +185,17 @@ class Attempt:
             provenance=await _provenance_of(code_of),
             logs=await self.upload_logs(),
             artifacts=await self.artifacts(recorder),
-            unsent=[self.ctx.bus.envelope(c) for c in shipper.unshipped()] + recorder.unsent(),
+            unsent=[self.log_envelope(c) for c in shipper.unshipped()] + recorder.unsent(),
         )
         self.completed = code == 0 and not self.stop_reason and not refused
+
+    def log_envelope(self, chunk: LogChunk) -> Envelope[LogChunk]:
+        # Sent again (a retry, the spool), the same id: JetStream drops the copy.
+        id = f"{self.run.run_id}-{self.run.attempt}-log-{chunk.seq}"
+        return self.ctx.bus.envelope(chunk, id=id)
+
+    async def ship(self, chunk: LogChunk) -> None:
+        await self.ctx.bus.publish(chunk, id=self.log_envelope(chunk).id)
 
     def _provenance(self) -> "asyncio.Task[dict[str, Any]]":
         if self.backend.name != "local":
