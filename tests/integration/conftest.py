@@ -1,5 +1,6 @@
 """In-process stacks of real services on a real nats-server and a real database."""
 
+import asyncio
 import importlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from shared.migrate import upgrade
 from shared.service import Service
 from shared.settings import BoxopsSettings
 from tests.conftest import eventually, service_db
+from tests.integration.nats_cluster import NatsCluster, start_cluster
 
 SCHEDULER_MIGRATIONS = Path("services/scheduler/migrations/versions")
 
@@ -149,3 +151,15 @@ async def scheduler_side(
     stack = await start_stack(nats_url, db, tmp_path / "gateway", with_executor=False)
     yield stack
     await stop_stack(stack)
+
+
+@pytest.fixture
+async def nats_cluster(tmp_path: Path) -> AsyncIterator[NatsCluster]:
+    """Three nats-servers with JetStream routed to each other on loopback, with a meta
+    leader; stopped at the end."""
+    cluster = start_cluster(tmp_path / "cluster")
+    try:
+        await cluster.ready()
+        yield cluster
+    finally:
+        await asyncio.to_thread(cluster.stop)
