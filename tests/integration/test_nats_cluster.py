@@ -8,6 +8,7 @@ import subprocess
 from collections import Counter
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import httpx
 import nats
@@ -67,13 +68,33 @@ async def submit(http: httpx.AsyncClient) -> str | None:
     return str(response.json()["id"]) if response.status_code == 202 else None
 
 
-def start_services(cluster: NatsCluster, home: Path, port: int) -> list[subprocess.Popen[bytes]]:
-    url, db = cluster.url, f"sqlite+aiosqlite:///{home / 's.db'}"
-    return [
-        start_service("scheduler", home, nats_url=url, nats_replicas=3, db_url=db),
-        start_service("executor", home, nats_url=url, nats_replicas=3, executor_id="ex", slots=8),
+def start_services(
+    cluster: NatsCluster, home: Path, port: int, *, registry: bool = False, heartbeat_s: float = 1
+) -> list[subprocess.Popen[bytes]]:
+    """Scheduler, executor and gateway (and the registry) on SQLite, given every node."""
+    url = cluster.url
+
+    def db(name: str) -> str:
+        return f"sqlite+aiosqlite:///{home / f'{name}.db'}"
+
+    processes = [
+        start_service("scheduler", home, nats_url=url, nats_replicas=3, db_url=db("s")),
+        start_service(
+            "executor",
+            home,
+            nats_url=url,
+            nats_replicas=3,
+            executor_id="ex",
+            slots=8,
+            heartbeat_s=heartbeat_s,
+        ),
         start_service("gateway", home, nats_url=url, nats_replicas=3, port=port),
     ]
+    if registry:
+        processes.append(
+            start_service("registry", home, nats_url=url, nats_replicas=3, db_url=db("r"))
+        )
+    return processes
 
 
 async def stop(processes: list[subprocess.Popen[bytes]]) -> None:
@@ -131,6 +152,75 @@ async def test_every_run_completes_once_across_a_node_killed_mid_burst(
         assert all(completed[run_id] == 1 for run_id in accepted), completed
         assert all(started[run_id] == 1 for run_id in accepted), started
         assert refused == 0
+    finally:
+        await http.aclose()
+        await client.close()
+        await stop(processes)
+
+
+def component(name: str, command: str) -> str:
+    return f"kind: component\nname: {name}\ncommand: [sh, -c, '{command}']\n"
+
+
+PIPELINE = """
+kind: pipeline
+name: chain
+steps:
+  first: {component: quick}
+  middle: {component: slow, after: [first]}
+  last: {component: quick, after: [middle]}
+"""
+
+
+async def register(http: httpx.AsyncClient, kind: str, text: str) -> None:
+    headers = {"content-type": "application/yaml"}
+    response = await http.post(f"/v1/{kind}", content=text, headers=headers, timeout=60)
+    assert response.status_code in (200, 201), response.text
+
+
+@pytest.mark.timeout(600)
+async def test_a_pipeline_completes_across_a_whole_cluster_restart(
+    nats_cluster: NatsCluster, tmp_path: Path
+) -> None:
+    port = free_port()
+    # The scheduler counts an executor lost after 3 heartbeats unheard, even while the bus is
+    # down: heartbeats of 10 s outlast the restart.
+    home = tmp_path / "home"
+    processes = start_services(nats_cluster, home, port, registry=True, heartbeat_s=10)
+    client = await nats.connect(nats_cluster.url.split(","))
+    http = httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}")
+    try:
+        for service in (*SERVICES, "registry"):
+            await eventually(partial(answers, client, service), timeout=60)
+        await register(http, "components", component("quick", "true"))
+        await register(http, "components", component("slow", "sleep 3"))
+        await register(http, "pipelines", PIPELINE)
+        response = await http.post("/v1/runs", json={"pipeline": "chain"}, timeout=60)
+        assert response.status_code == 202, response.text
+        run_id = response.json()["id"]
+
+        async def step_running(name: str) -> bool:
+            run = (await http.get(f"/v1/runs/{run_id}", timeout=30)).json()
+            return any(s["step"] == name and s["state"] == "running" for s in run["steps"])
+
+        await eventually(partial(step_running, "middle"), timeout=120, interval=0.1)
+        for node in nats_cluster.nodes:  # the whole bus gone while the step runs
+            nats_cluster.kill(node)
+        for node in nats_cluster.nodes:
+            nats_cluster.start(node)
+        await nats_cluster.ready()
+
+        async def ended() -> dict[str, Any] | None:
+            response = await http.get(f"/v1/runs/{run_id}", timeout=30)
+            run: dict[str, Any] = response.json() if response.status_code == 200 else {}
+            return run if run.get("state") in ("completed", "failed", "aborted") else None
+
+        run = await eventually(ended, timeout=180, interval=0.5)
+        assert isinstance(run, dict)
+        assert run["state"] == "completed", run
+        assert {s["step"]: s["state"] for s in run["steps"]} == dict.fromkeys(
+            ("first", "middle", "last"), "completed"
+        )
     finally:
         await http.aclose()
         await client.close()
