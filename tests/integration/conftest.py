@@ -14,6 +14,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from boxops.nats_cluster import NatsCluster, start_cluster
 from services.executor.app import build_app as build_executor
 from services.executor.settings import ExecutorSettings
 from services.gateway.app import build_app as build_gateway
@@ -27,7 +28,6 @@ from shared.migrate import upgrade
 from shared.service import Service
 from shared.settings import BoxopsSettings
 from tests.conftest import eventually, service_db
-from tests.integration.nats_cluster import NatsCluster, start_cluster
 
 SCHEDULER_MIGRATIONS = Path("services/scheduler/migrations/versions")
 

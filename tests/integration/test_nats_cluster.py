@@ -14,12 +14,12 @@ import httpx
 import nats
 import pytest
 
+from boxops.nats_cluster import NatsCluster
 from shared.bus import EVENTS, STREAMS
 from shared.queries import RUNS_LIST
 from shared.service import declare_streams
 from shared.settings import BoxopsSettings
 from tests.conftest import eventually, free_port
-from tests.integration.nats_cluster import NatsCluster
 from tests.integration.processes import answers, start_service
 
 RUNS = 150

