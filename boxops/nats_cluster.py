@@ -88,7 +88,9 @@ async def jetstream_answers(url: str) -> bool:
     """Whether the server at `url` answers a JetStream account request (it does only once
     the cluster has elected its meta leader)."""
     try:
-        client = await nats.connect(url, allow_reconnect=False, connect_timeout=1)
+        client = await nats.connect(
+            url, allow_reconnect=False, connect_timeout=1, error_cb=_not_yet
+        )
     except Exception:
         return False
     try:
@@ -98,6 +100,10 @@ async def jetstream_answers(url: str) -> bool:
     finally:
         await client.close()
     return True
+
+
+async def _not_yet(_error: Exception) -> None:
+    """A node not listening yet is what `ready` waits out: nothing to log."""
 
 
 def free_port() -> int:
