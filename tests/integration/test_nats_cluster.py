@@ -114,7 +114,9 @@ async def test_every_run_completes_once_across_a_node_killed_mid_burst(
     nats_cluster: NatsCluster, tmp_path: Path
 ) -> None:
     port = free_port()
-    processes = start_services(nats_cluster, tmp_path / "home", port)
+    # A stream's new leader takes seconds to elect on a loaded machine, and the scheduler
+    # counts an executor lost after 3 heartbeats unheard meanwhile: heartbeats of 5 s.
+    processes = start_services(nats_cluster, tmp_path / "home", port, heartbeat_s=5)
     client = await nats.connect(nats_cluster.url.split(","))
     http = httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}")
     try:
@@ -183,8 +185,8 @@ async def test_a_pipeline_completes_across_a_whole_cluster_restart(
     nats_cluster: NatsCluster, tmp_path: Path
 ) -> None:
     port = free_port()
-    # The scheduler counts an executor lost after 3 heartbeats unheard, even while the bus is
-    # down: heartbeats of 10 s outlast the restart.
+    # The scheduler counts an executor lost after 3 heartbeats unheard, even while the bus
+    # is down: heartbeats of 10 s outlast the restart.
     home = tmp_path / "home"
     processes = start_services(nats_cluster, home, port, registry=True, heartbeat_s=10)
     client = await nats.connect(nats_cluster.url.split(","))
