@@ -22,7 +22,7 @@ from shared.settings import BoxopsSettings
 from tests.conftest import eventually, free_port
 from tests.integration.processes import answers, start_service
 
-RUNS = 150
+RUNS = 300
 SERVICES = ("scheduler", "executor", "gateway")
 
 
