@@ -6,6 +6,7 @@ import asyncio
 from bench import (
     artifacts,
     cli,
+    cluster_runs,
     executor,
     monitors,
     registry,
@@ -18,6 +19,7 @@ from bench import (
 
 BENCHMARKS = {
     "runs": runs.main,
+    "cluster_runs": cluster_runs.main,
     "executor": executor.main,
     "triggers": triggers.main,
     "monitors": monitors.main,

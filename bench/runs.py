@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import nats
+from nats.aio.msg import Msg
 
 from bench.embedded import connect, embedded
 from bench.stats import summary
@@ -31,18 +32,26 @@ async def _runs(home: Path) -> None:
     state = read_state(home)
     assert state
     bus = await connect(home, state.nats_url)
+    headers = {"Authorization": f"Bearer {api_token(home)}"}
+    await run_path(bus, state.gateway_url, headers)
+    await bus.close()
+
+
+async def run_path(
+    bus: nats.NATS, gateway_url: str, headers: dict[str, str], label: str = ""
+) -> None:
+    """Submit RUNS runs of `true` one after another; print the latencies of their path."""
     completed: dict[str, asyncio.Future[float]] = {}
 
-    async def on_completed(msg: nats.aio.msg.Msg) -> None:
+    async def on_completed(msg: Msg) -> None:
         run_id = json.loads(msg.data)["run_id"]
         completed.setdefault(run_id, asyncio.get_running_loop().create_future())
         if not completed[run_id].done():
             completed[run_id].set_result(time.time())
 
-    await bus.subscribe("run.completed", cb=on_completed)
-    headers = {"Authorization": f"Bearer {api_token(home)}"}
+    subscription = await bus.subscribe("run.completed", cb=on_completed)
     to_started, to_completed = [], []
-    async with httpx.AsyncClient(base_url=state.gateway_url, headers=headers) as http:
+    async with httpx.AsyncClient(base_url=gateway_url, headers=headers) as http:
         for _ in range(RUNS):
             accepted = time.time()  # request sent: the gateway's handling counts too
             response = await http.post("/v1/runs", json={"command": ["true"]})
@@ -53,6 +62,6 @@ async def _runs(home: Path) -> None:
             running = next(t for t in run["history"] if t["state"] == "running")
             to_started.append(datetime.fromisoformat(running["at"]).timestamp() - accepted)
             to_completed.append(done - accepted)
-    await bus.close()
-    print(summary("accepted → process started", to_started))
-    print(summary("accepted → run.completed recorded", to_completed))
+    await subscription.unsubscribe()
+    print(summary(f"{label}accepted → process started", to_started))
+    print(summary(f"{label}accepted → run.completed recorded", to_completed))

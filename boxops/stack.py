@@ -95,7 +95,10 @@ async def ask_health(
     nats = nats_client(nats_url)
     try:
         client = await nats.connect(
-            nats_url, connect_timeout=timeout, allow_reconnect=False, **(login or {})
+            nats_url.split(","),  # a cluster's seeds: any one answers
+            connect_timeout=timeout,
+            allow_reconnect=False,
+            **(login or {}),
         )
     except Exception:
         return dict.fromkeys(services)

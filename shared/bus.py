@@ -16,6 +16,7 @@ from shared.envelope import Envelope, EnvelopeError, body_for, headers_for, pars
 from shared.events import Event
 from shared.logs import handling
 from shared.nats_adapter import NatsAdapter, PullLoop
+from shared.publish_retries import until_stored
 from shared.settings import DLQ_MAX_AGE_S, DLQ_MAX_BYTES, DUPLICATE_WINDOW_S
 
 log = logging.getLogger(__name__)
@@ -124,9 +125,10 @@ class Bus:
         self.held: set[str] = set()
         self.dead_letters = dead_letters
 
-    async def declare_streams(self) -> None:
-        """Create or update the streams: the operator's identity does before services start
-        (a service may not), or a service on a bus without authorization."""
+    async def declare_streams(self, replicas: int = 1) -> None:
+        """Create or update the streams, each kept by `replicas` servers of a cluster (their
+        durable consumers as many: the server's default): the operator's identity does before
+        services start (a service may not), or a service on a bus without authorization."""
         for stream in STREAMS:
             stream = self.dead_letters if stream.name == DEAD_LETTERS.name else stream
             config = StreamConfig(
@@ -135,6 +137,7 @@ class Bus:
                 max_age=stream.max_age_s,
                 max_bytes=stream.max_bytes,
                 duplicate_window=DUPLICATE_WINDOW_S,
+                num_replicas=replicas,
             )
             await self.nats.declare_stream(config, dynamic=stream.dynamic)
 
@@ -160,9 +163,14 @@ class Bus:
         return envelope.id
 
     async def publish_raw(self, subject: str, body: bytes, headers: dict[str, str]) -> None:
-        await self.broker.publish(
-            body, subject, headers=headers, stream=stream_of(subject).name, timeout=5.0
-        )
+        """Publish until JetStream stores it, through a leader election (`until_stored`):
+        the headers carry the envelope's `Nats-Msg-Id`, so a second copy is dropped."""
+        stream = stream_of(subject).name
+
+        def publish() -> Awaitable[Any]:
+            return self.broker.publish(body, subject, headers=headers, stream=stream, timeout=5.0)
+
+        await until_stored(publish, subject)
 
     async def dead_letter(
         self,
@@ -182,9 +190,17 @@ class Bus:
         dlq_headers[REJECTED_BY] = self.source
         dlq_headers["Nats-Msg-Id"] = "dlq:" + (origin or new_id())
         log.warning("dead-lettered %s: %s", subject, reason)
-        await self.broker.publish(
-            body, DLQ_PREFIX + subject, headers=dlq_headers, stream=DEAD_LETTERS.name, timeout=5.0
-        )
+
+        def publish() -> Awaitable[Any]:
+            return self.broker.publish(
+                body,
+                DLQ_PREFIX + subject,
+                headers=dlq_headers,
+                stream=DEAD_LETTERS.name,
+                timeout=5.0,
+            )
+
+        await until_stored(publish, DLQ_PREFIX + subject)
 
     async def reject(self, raw: Any, reason: str) -> None:
         """Dead-letter a message as it was delivered, then ack it: the consumer goes on."""

@@ -25,6 +25,7 @@ from shared.bus import DEAD_LETTERS, Bus, Stream, now
 from shared.db import create_engine, sessionmaker, wait_for_database
 from shared.health import health_subject
 from shared.migrate import upgrade
+from shared.nats_servers import connect_options
 from shared.outbox import Outbox
 from shared.queries import Reply
 from shared.retention import Horizons, Retention
@@ -37,14 +38,13 @@ log = logging.getLogger(__name__)
 def make_broker(settings: BoxopsSettings, provider: TracerProvider | None) -> NatsBroker:
     login = settings.nats_login()
     return NatsBroker(
-        settings.nats_url,
+        **connect_options(settings.nats_url),
         middlewares=middlewares(provider),
         graceful_timeout=15.0,  # SIGTERM lets in-flight handlers finish and ack
         # Per-message lines at DEBUG (shown when BOXOPS_LOG_LEVEL=DEBUG), through the
         # process's own handler rather than one FastStream would add.
         logger=logging.getLogger("faststream.nats"),
         log_level=logging.DEBUG,
-        max_reconnect_attempts=-1,
         security=SASLPlaintext(login["user"], login["password"]) if login else None,
         inbox_prefix=login.get("inbox_prefix", DEFAULT_INBOX_PREFIX),
     )
@@ -93,7 +93,7 @@ class Service:
             # An identity on an authorized bus may not declare streams: the operator did.
             await self.bus.check_streams()
         else:
-            await self.bus.declare_streams()
+            await self.bus.declare_streams(self.settings.nats_replicas)
         for hook in self.on_start:
             await hook()
         await self.broker.start()
@@ -196,7 +196,8 @@ async def declare_streams(settings: BoxopsSettings) -> None:
     broker = make_broker(settings, None)
     await broker.connect()
     try:
-        await Bus(broker, "boxops/operator", dead_letters=dead_letters(settings)).declare_streams()
+        bus = Bus(broker, "boxops/operator", dead_letters=dead_letters(settings))
+        await bus.declare_streams(settings.nats_replicas)
     finally:
         await broker.stop()
 

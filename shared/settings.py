@@ -8,6 +8,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.credentials import nats_login
 from shared.home import DEFAULT_HOME, absolute
+from shared.nats_servers import seeds
 
 # JetStream drops a message whose Nats-Msg-Id it stored this recently (every stream's
 # duplicate_window: shared/bus.py declares the streams with it).
@@ -29,7 +30,20 @@ class BoxopsSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="BOXOPS_", extra="ignore")
 
     home: Path = Field(DEFAULT_HOME, description="Where the embedded stack keeps its state.")
-    nats_url: str = Field("nats://127.0.0.1:4222", description="NATS server with JetStream.")
+    nats_url: str = Field(
+        "nats://127.0.0.1:4222",
+        description="NATS server with JetStream; for a cluster, its seeds separated by commas "
+        "(nats://nats-1:4222,nats://nats-2:4222,nats://nats-3:4222): a service connects to "
+        "any and moves to another when it is lost.",
+    )
+    nats_replicas: int = Field(
+        1,
+        ge=1,
+        le=5,
+        description="Copies JetStream keeps of each boxops stream (its durable consumers "
+        "follow): 1 for one server, 3 for a three-node cluster, whose streams then survive "
+        "the loss of any one node.",
+    )
     nats_credentials: Path | None = Field(
         None,
         description="This service's bus identity: a credentials file of NATS_USER=…, "
@@ -91,9 +105,7 @@ class BoxopsSettings(BaseSettings):
     @field_validator("nats_url")
     @classmethod
     def _nats_scheme(cls, url: str) -> str:
-        if not url.startswith(("nats://", "tls://", "ws://", "wss://")):
-            raise ValueError(f"BOXOPS_NATS_URL must start with nats:// or tls://, got {url!r}")
-        return url
+        return ",".join(seeds(url))
 
     def nats_login(self) -> dict[str, str]:
         """The NATS client's keyword arguments for this identity: none without one

@@ -1,5 +1,6 @@
 """In-process stacks of real services on a real nats-server and a real database."""
 
+import asyncio
 import importlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from boxops.nats_cluster import NatsCluster, start_cluster
 from services.executor.app import build_app as build_executor
 from services.executor.settings import ExecutorSettings
 from services.gateway.app import build_app as build_gateway
@@ -149,3 +151,15 @@ async def scheduler_side(
     stack = await start_stack(nats_url, db, tmp_path / "gateway", with_executor=False)
     yield stack
     await stop_stack(stack)
+
+
+@pytest.fixture
+async def nats_cluster(tmp_path: Path) -> AsyncIterator[NatsCluster]:
+    """Three nats-servers with JetStream routed to each other on loopback, with a meta
+    leader; stopped at the end."""
+    cluster = start_cluster(tmp_path / "cluster")
+    try:
+        await cluster.ready()
+        yield cluster
+    finally:
+        await asyncio.to_thread(cluster.stop)

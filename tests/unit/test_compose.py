@@ -3,6 +3,7 @@
 import json
 import os
 import re
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import yaml
 from pydantic_settings import BaseSettings
 
 from boxops.bus_auth import write_all
+from boxops.stack import nats_binary
 from services.artifact.settings import ArtifactSettings
 from services.executor.settings import ExecutorSettings
 from services.gateway.settings import GatewaySettings
@@ -29,6 +31,7 @@ SETTINGS: dict[str, type[BaseSettings]] = {
     "gateway": GatewaySettings,
 }
 PENDING: dict[str, set[str]] = {}  # variables whose settings have not landed yet
+NATS_NODES = ("nats-1", "nats-2", "nats-3")
 
 
 @pytest.fixture(scope="module")
@@ -106,8 +109,9 @@ def test_health_probes_ask_the_service_they_run_in(services: dict[str, dict[str,
 def test_the_bus_has_no_default_password(services: dict[str, dict[str, Any]]) -> None:
     text = COMPOSE.read_text(encoding="utf-8")
     assert "NATS_PASSWORD" not in text
-    assert "--pass" not in services["nats"]["command"]
-    assert "-c" in services["nats"]["command"]
+    for node in NATS_NODES:
+        assert "--pass" not in services[node]["command"]
+        assert "-c" in services[node]["command"]
 
 
 def test_each_service_connects_as_its_own_bus_identity(
@@ -129,9 +133,11 @@ def test_compose_nats_config_grants_each_service_its_own_subjects(
     assert module == "boxops.bus_auth"
     bus_mount = dict(m.split(":", 1)[::-1] for m in init["volumes"])
     assert bus_mount[f"{home}/bus"] == "bus"
-    nats_mounts = dict(m.split(":")[:2][::-1] for m in services["nats"]["volumes"])
-    config_path = services["nats"]["command"][services["nats"]["command"].index("-c") + 1]
-    assert nats_mounts[str(Path(config_path).parent)] == "bus"
+    config_path = option(services["nats-1"], "-c")
+    for node in NATS_NODES:
+        nats_mounts = dict(m.split(":")[:2][::-1] for m in services[node]["volumes"])
+        assert option(services[node], "-c") == config_path, node
+        assert nats_mounts[str(Path(config_path).parent)] == "bus", node
 
     write_all(tmp_path, url)
     config = json.loads((tmp_path / "bus" / Path(config_path).name).read_text())
@@ -152,7 +158,8 @@ def test_the_operator_declares_the_streams_before_any_service_starts(
     declare = services["bus-streams"]
     assert declare["command"] == ["python", "-m", "boxops.bus_streams"]
     assert Path(environment(declare)["BOXOPS_NATS_CREDENTIALS"]).name == "admin.env"
-    assert declare["depends_on"]["nats"]["condition"] == "service_healthy"
+    for node in NATS_NODES:
+        assert declare["depends_on"][node]["condition"] == "service_healthy", node
     for name in SETTINGS:
         waits = services[name]["depends_on"]["bus-streams"]["condition"]
         assert waits == "service_completed_successfully", name
@@ -176,7 +183,7 @@ def test_no_service_mounts_another_ones_credentials_or_the_admins(
     assert sorted(admin_readers) == ["bus-init", "bus-streams"]
     assert bus_volumes(services["bus-streams"]) == {"bus-admin": "/home/boxops/bus"}
     whole = [n for n, s in services.items() if "bus" in bus_volumes(s)]
-    assert sorted(whole) == ["bus-init", "nats"]
+    assert sorted(whole) == ["bus-init", *NATS_NODES]
 
 
 def test_bus_init_gives_each_volume_only_its_owners_credentials(
@@ -198,3 +205,51 @@ def test_bus_init_gives_each_volume_only_its_owners_credentials(
             tmp_path / "bus" / f"{name}.env"
         ).read_text()
     assert home == "/home/boxops"
+
+
+def option(service: dict[str, Any], flag: str) -> str:
+    """The value that follows `flag` in the service's command."""
+    command = [str(part) for part in service["command"]]
+    return command[command.index(flag) + 1]
+
+
+def test_the_bus_is_a_three_node_cluster_each_routed_to_the_others(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    names = [option(services[node], "--name") for node in NATS_NODES]
+    assert names == list(NATS_NODES)  # JetStream in a cluster needs a server name each
+    for node in NATS_NODES:
+        assert option(services[node], "--cluster_name") == "boxops", node
+        assert option(services[node], "--cluster") == "nats://0.0.0.0:6222", node
+        routes = option(services[node], "--routes").split(",")
+        assert sorted(routes) == [f"nats://{o}:6222" for o in NATS_NODES if o != node], node
+        assert "-js" in services[node]["command"], node
+    stores = {next(m for m in services[n]["volumes"] if m.endswith(":/data")) for n in NATS_NODES}
+    assert len(stores) == 3  # a store of its own each: a copy of every stream
+
+
+def test_every_service_is_given_every_node_and_streams_are_kept_three_ways(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    seeds = ",".join(f"nats://{node}:4222" for node in NATS_NODES)
+    for name in (*SETTINGS, "bus-streams"):
+        assert boxops_env(services[name])["BOXOPS_NATS_URL"] == seeds, name
+    assert boxops_env(services["bus-streams"])["BOXOPS_NATS_REPLICAS"] == "3"
+    assert services["bus-init"]["command"][4] == seeds
+
+
+def test_every_node_accepts_the_config_bus_init_writes(
+    services: dict[str, dict[str, Any]], tmp_path: Path
+) -> None:
+    """The wheel's nats-server checks (-t) each node's command line with bus-init's config."""
+    write_all(tmp_path, services["bus-init"]["command"][4])
+    config = tmp_path / "bus" / Path(option(services["nats-1"], "-c")).name
+    for node in NATS_NODES:
+        command = [str(part) for part in services[node]["command"]]
+        command[command.index("-c") + 1] = str(config)
+        command[command.index("-sd") + 1] = str(tmp_path / node)
+        checked = subprocess.run(
+            [nats_binary(), "-t", *command], capture_output=True, text=True, timeout=60
+        )
+        assert checked.returncode == 0, (node, checked.stdout, checked.stderr)
+        assert "is valid" in checked.stdout + checked.stderr, node
