@@ -18,7 +18,9 @@ from services.executor.leftovers import LiveAttempts
 from services.executor.outputs import OutputRefused
 from services.executor.recorder import Recorder
 from services.executor.reports import Reports
+from services.executor.sampler import Sampling
 from services.executor.settings import ExecutorSettings
+from services.executor.usage import oom_reason
 from shared.artifacts import run_logs_key
 from shared.bus import Bus, now
 from shared.envelope import Envelope
@@ -29,6 +31,7 @@ from shared.events import (
     RunArtifact,
     RunDispatched,
     RunOutput,
+    RunUsage,
 )
 from shared.logs import log_context
 from shared.run_token import expiry, run_token
@@ -158,16 +161,25 @@ class Attempt:
             asyncio.create_task(recorder.flush_forever()),
         ]
         streaming = asyncio.create_task(running.stream(capture))
+        sampling = Sampling(
+            running.pid,
+            lambda name, value, step: recorder.metric(name, value, step, now()),
+            settings.executor_sample_s,
+        )
         try:
             code = await running.wait()
+            used = await sampling.end(code, run.resources.memory_mb, _cgroup_of(running))
             await _settle(streaming)
         finally:
+            sampling.cancel()
             await running.cleanup()
             streaming.cancel()
             for task in tasks:
                 task.cancel()
         await recorder.close(tasks[1])
         reason = self.stop_reason or f"exit code {code}"
+        if used and used.oom_killed and not self.stop_reason:
+            reason = oom_reason(run.resources.memory_mb, used.last_rss_mb)
         if running.left_behind:
             reason += f"; killed what it left running: {', '.join(running.left_behind)}"
         try:
@@ -184,6 +196,7 @@ class Attempt:
             provenance=await _provenance_of(code_of),
             logs=await self.upload_logs(),
             artifacts=await self.artifacts(recorder),
+            usage=used,
             unsent=[self.ctx.bus.envelope(c) for c in shipper.unshipped()] + recorder.unsent(),
         )
         self.completed = code == 0 and not self.stop_reason and not refused
@@ -275,6 +288,7 @@ class Attempt:
         provenance: dict[str, Any] | None = None,
         logs: FileEntry | None = None,
         artifacts: list[RunArtifact] | None = None,
+        usage: RunUsage | None = None,
         unsent: Sequence[Envelope[Any]] = (),
     ) -> None:
         # What NATS would not take of the run's log and points goes first, through the
@@ -296,6 +310,7 @@ class Attempt:
                 provenance=provenance or {},
                 logs=logs,
                 artifacts=artifacts or [],
+                usage=usage,
             )
         )
 
@@ -326,6 +341,12 @@ async def _provenance_of(task: "asyncio.Task[dict[str, Any]]") -> dict[str, Any]
         # Provenance is a bonus: a run's record must not be lost for it.
         log.exception("no code provenance")
         return {}
+
+
+def _cgroup_of(running: Running) -> Path | None:
+    """A local run's cgroup, where it has one (its OOM kills are counted there)."""
+    cgroup = getattr(running, "cgroup", None)
+    return Path(cgroup.path) if cgroup is not None else None
 
 
 def _printed(logs: Path) -> bool:
