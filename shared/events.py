@@ -21,6 +21,7 @@ from shared.run_parts import (
     Resources,
     RunArtifact,
     RunOutput,
+    RunUsage,
 )
 from shared.runs import RunState, RunSubstate
 from shared.storable import Instant, Int32, Text
@@ -243,22 +244,6 @@ class ExecutorRunStarted(Event):
     pid: int | None = Field(None, description="Process id (local backend).")
     at: datetime = Field(description="When the process started.")
     attempt: int | None = Field(None, ge=1, description="The attempt it reports on.")
-
-
-class RunUsage(BaseModel):
-    """What a run's processes used, sampled while it ran (the `system/` metrics' summary)."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    peak_rss_mb: float = Field(0.0, description="Highest sampled RSS of its process tree, MiB.")
-    last_rss_mb: float = Field(0.0, description="RSS at the last sample before its end, MiB.")
-    cpu_seconds: float = Field(0.0, description="CPU time of its processes (user + system).")
-    io_read_mb: float = Field(0.0, description="Bytes its processes read from storage, MiB.")
-    io_write_mb: float = Field(0.0, description="Bytes its processes wrote to storage, MiB.")
-    samples: int = Field(0, description="How many samples these come from.")
-    gpu_seconds: float | None = Field(None, description="GPU time (with GPUs).")
-    peak_gpu_memory_mb: float | None = Field(None, description="Peak GPU memory (with GPUs).")
-    oom_killed: bool = Field(False, description="Killed for running out of memory.")
 
 
 class ExecutorRunEnded(Event):

@@ -13,6 +13,7 @@ from shared.run_parts import (
     Resources,
     RunArtifact,
     RunOutput,
+    RunUsage,
 )
 from shared.run_sorts import parse_sort
 from shared.runs import RunState
@@ -89,6 +90,9 @@ class RunView(BaseModel):
     tags: dict[str, str] = Field(default_factory=dict)
     artifacts: list[RunArtifact] = Field(default_factory=list, description="Logged with the SDK.")
     logs: FileEntry | None = Field(None, description="Archive of its output, once it ended.")
+    usage: RunUsage | None = Field(
+        None, description="What its processes used (peaks, totals), once it ended."
+    )
     created_at: datetime
     history: list[TransitionView] = Field(default_factory=list)
     steps: list[StepView] = Field(default_factory=list, description="A pipeline's step runs.")

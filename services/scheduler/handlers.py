@@ -222,6 +222,7 @@ class Scheduler:
                 tags=report.tags,
                 artifacts=tuple(report.artifacts),
                 logs=report.logs,
+                usage=report.usage,
             )
             ended = tx.record(ended)
             # A metrics output's numbers come only in this report: the run list shows them too.

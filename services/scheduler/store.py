@@ -25,6 +25,7 @@ from shared.events import (
     Resources,
     RunArtifact,
     RunOutput,
+    RunUsage,
 )
 from shared.queries import MetricSummary
 from shared.runs import ACTIVE
@@ -44,6 +45,7 @@ _SIMPLE = {f.name for f in fields(Run)} - {
     "history",
     "artifacts",
     "logs",
+    "usage",
 }
 _ARTIFACTS = TypeAdapter(tuple[RunArtifact, ...])
 
@@ -59,6 +61,7 @@ def to_domain(row: RunRow, history: Sequence[TransitionRow] = ()) -> Run:
         outputs=_OUTPUTS.validate_python(row.outputs),
         artifacts=_ARTIFACTS.validate_python(row.artifacts),
         logs=FileEntry.model_validate(row.logs) if row.logs else None,
+        usage=RunUsage.model_validate(row.usage) if row.usage else None,
         state=RunState(row.state),
         substate=_substate(row.substate),
         history=tuple(
@@ -79,6 +82,7 @@ def _columns(run: Run) -> dict[str, Any]:
         "outputs": _OUTPUTS.dump_python(run.outputs, mode="json"),
         "artifacts": _ARTIFACTS.dump_python(run.artifacts, mode="json"),
         "logs": run.logs.model_dump() if run.logs else None,
+        "usage": run.usage.model_dump() if run.usage else None,
         "state": run.state.value,
         "substate": _value(run.substate),
     }
