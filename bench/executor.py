@@ -80,7 +80,7 @@ async def _stack(
 ) -> AsyncIterator[tuple[nats.NATS, httpx.AsyncClient, dict[str, int]]]:
     """The embedded stack (`boxops up`): every service its own process, as users run it."""
     stack = Stack(home, free_port(), report=lambda _: None)
-    stack.start()
+    await asyncio.to_thread(stack.start)  # it declares the streams with asyncio.run
     try:
         await stack.wait_healthy()
         nc = await connect(home, stack.nats_url)

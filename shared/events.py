@@ -277,6 +277,9 @@ class ExecutorRunEnded(Event):
     usage: RunUsage | None = Field(
         None, description="Peaks and totals of what it used; None when it was not sampled."
     )
+    devices: list[str] = Field(
+        default_factory=list, description="The GPUs it held, as CUDA_VISIBLE_DEVICES named them."
+    )
 
 
 class RunningAttempt(BaseModel):
@@ -286,6 +289,18 @@ class RunningAttempt(BaseModel):
 
     run_id: str = Field(description="The run.")
     attempt: int = Field(ge=1, description="Its attempt: 1 for the first try, 2 for a retry…")
+
+
+class DeviceState(BaseModel):
+    """One GPU an executor offers, and the run holding it."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str = Field(description="Its id, as CUDA_VISIBLE_DEVICES names it.")
+    uuid: str = Field("", description="NVML's UUID, where known.")
+    name: str = Field("", description="Model name, where known.")
+    memory_mb: int = Field(0, ge=0, description="Memory, MiB, where known.")
+    run_id: str | None = Field(None, description="The run holding it; None: free.")
 
 
 class ExecutorHeartbeat(Event):
@@ -309,6 +324,9 @@ class ExecutorHeartbeat(Event):
     at: datetime = Field(description="When it was sent.")
     interval_s: float | None = Field(
         None, gt=0, description="Seconds until its next heartbeat; None: the default, 1 s."
+    )
+    devices: list[DeviceState] = Field(
+        default_factory=list, description="Its GPUs, each free or held by a run."
     )
 
 

@@ -93,6 +93,7 @@ class RunView(BaseModel):
     usage: RunUsage | None = Field(
         None, description="What its processes used (peaks, totals), once it ended."
     )
+    devices: list[str] = Field(default_factory=list, description="The GPUs it held, by id.")
     created_at: datetime
     history: list[TransitionView] = Field(default_factory=list)
     steps: list[StepView] = Field(default_factory=list, description="A pipeline's step runs.")

@@ -116,6 +116,8 @@ def print_run(run: dict[str, Any]) -> None:
     console.print(f"cause     {_cause(run['cause'])}")
     console.print(f"executor  {executor_of(run)}   attempt {run.get('attempt', 1)}")
     console.print(f"exit code {run['exit_code'] if run['exit_code'] is not None else '-'}")
+    if run.get("devices"):
+        console.print(f"gpus      {', '.join(run['devices'])}")
     for name, value in run.get("params", {}).items():
         console.print(f"param     {name} = {value}")
     for name, value in run.get("reported_params", {}).items():

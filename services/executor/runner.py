@@ -14,6 +14,7 @@ from services.executor.backends import Backend, Launch, Running, StartError
 from services.executor.capture import Capture, LogShipper
 from services.executor.contract import ContractError, Layout
 from services.executor.inputs import BlobStore, InputError, Inputs
+from services.executor.ledger import Ledger, NotEnoughDevices
 from services.executor.leftovers import LiveAttempts
 from services.executor.outputs import OutputRefused
 from services.executor.recorder import Recorder
@@ -49,6 +50,7 @@ class Context:
     blobs: BlobStore | None
     live: LiveAttempts  # which attempts have begun and not ended, for a later life
     reports: Reports  # to the scheduler, spooled until sent
+    ledger: Ledger = field(default_factory=lambda: Ledger([]))  # its GPUs, by attempt
 
 
 @dataclass
@@ -62,6 +64,7 @@ class Attempt:
     ended: asyncio.Event = field(default_factory=asyncio.Event)
     archived: bool = True  # nothing the run left is lost with its dir (outputs, log, SDK's)
     completed: bool = False  # it exited 0, unstopped, and its outputs were taken
+    devices: list[str] = field(default_factory=list)  # the GPUs it holds
 
     @property
     def key(self) -> str:
@@ -82,6 +85,7 @@ class Attempt:
                 await self.report(None, f"executor error: {type(err).__name__}: {err}")
             finally:
                 self.ctx.inputs.release(self.key)
+                self.ctx.ledger.release(self.key)
                 await asyncio.to_thread(self.settle)
                 self.ended.set()
             # Reported: a later life of this executor has nothing of it to end.
@@ -101,7 +105,7 @@ class Attempt:
                 await self.report(None, self.stop_reason)
                 return
             self.running = await self.backend.start(launch)
-        except (StartError, InputError, ContractError) as err:
+        except (StartError, InputError, ContractError, NotEnoughDevices) as err:
             await self.report(None, str(err))
             return
         if self.running.pid is not None:
@@ -135,10 +139,13 @@ class Attempt:
             token=run_token(secret, run.run_id, expires) if secret else "",
             uris=found.uris,
         )
+        if run.resources.gpu:
+            self.devices = self.ctx.ledger.assign(self.key, run.resources.gpu)
         return Launch(
             run_id=run.run_id,
             command=contract.render(run, seen),
-            env=env,
+            env=env | contract.gpu_env(self.devices),
+            devices=tuple(self.devices),
             host=host,
             resources=run.resources,
             image=run.image,
@@ -311,6 +318,7 @@ class Attempt:
                 logs=logs,
                 artifacts=artifacts or [],
                 usage=usage,
+                devices=self.devices,
             )
         )
 

@@ -20,6 +20,11 @@ class ExecutorSettings(BoxopsSettings):
     heartbeat_s: float = 1.0
     stop_grace_s: float = 10.0
     log_flush_s: float = 0.05
+    executor_gpus: str | None = Field(
+        None,
+        description="GPU ids to offer (`0,1`) or `none`; unset: those NVML finds, or `gpu` ids"
+        " 0…gpu-1 without NVML.",
+    )
     executor_sample_s: float = Field(
         5.0, ge=0, description="Sample each run's CPU, memory and I/O this often; 0: off."
     )

@@ -104,6 +104,7 @@ class Run:
     artifacts: tuple[RunArtifact, ...] = ()
     logs: FileEntry | None = None  # the archive of its output
     usage: RunUsage | None = None  # what its processes used, sampled by the executor
+    devices: tuple[str, ...] = ()  # the GPUs its last attempt held
     history: tuple[Transition, ...] = ()
 
     @property

@@ -223,6 +223,7 @@ class Scheduler:
                 artifacts=tuple(report.artifacts),
                 logs=report.logs,
                 usage=report.usage,
+                devices=tuple(report.devices),
             )
             ended = tx.record(ended)
             # A metrics output's numbers come only in this report: the run list shows them too.

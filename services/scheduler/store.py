@@ -46,6 +46,7 @@ _SIMPLE = {f.name for f in fields(Run)} - {
     "artifacts",
     "logs",
     "usage",
+    "devices",
 }
 _ARTIFACTS = TypeAdapter(tuple[RunArtifact, ...])
 
@@ -62,6 +63,7 @@ def to_domain(row: RunRow, history: Sequence[TransitionRow] = ()) -> Run:
         artifacts=_ARTIFACTS.validate_python(row.artifacts),
         logs=FileEntry.model_validate(row.logs) if row.logs else None,
         usage=RunUsage.model_validate(row.usage) if row.usage else None,
+        devices=tuple(row.devices or ()),
         state=RunState(row.state),
         substate=_substate(row.substate),
         history=tuple(
@@ -83,6 +85,7 @@ def _columns(run: Run) -> dict[str, Any]:
         "artifacts": _ARTIFACTS.dump_python(run.artifacts, mode="json"),
         "logs": run.logs.model_dump() if run.logs else None,
         "usage": run.usage.model_dump() if run.usage else None,
+        "devices": list(run.devices),
         "state": run.state.value,
         "substate": _value(run.substate),
     }

@@ -1,4 +1,5 @@
-"""What a run's processes used (peaks and totals sampled by the executor), once it ended.
+"""What a run's processes used (peaks and totals sampled by the executor) and the GPUs it
+held, once it ended.
 
 Revision ID: scheduler_0006
 Revises: scheduler_0005
@@ -17,8 +18,10 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("runs") as batch:
         batch.add_column(sa.Column("usage", sa.JSON(), nullable=True))
+        batch.add_column(sa.Column("devices", sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("runs") as batch:
+        batch.drop_column("devices")
         batch.drop_column("usage")
