@@ -15,6 +15,7 @@ from shared import storable
 from shared.names import BadName, check_name
 from shared.run_parts import (
     Cause,
+    DeviceState,
     FileEntry,
     InputRef,
     LogLine,
@@ -289,18 +290,6 @@ class RunningAttempt(BaseModel):
 
     run_id: str = Field(description="The run.")
     attempt: int = Field(ge=1, description="Its attempt: 1 for the first try, 2 for a retry…")
-
-
-class DeviceState(BaseModel):
-    """One GPU an executor offers, and the run holding it."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    id: str = Field(description="Its id, as CUDA_VISIBLE_DEVICES names it.")
-    uuid: str = Field("", description="NVML's UUID, where known.")
-    name: str = Field("", description="Model name, where known.")
-    memory_mb: int = Field(0, ge=0, description="Memory, MiB, where known.")
-    run_id: str | None = Field(None, description="The run holding it; None: free.")
 
 
 class ExecutorHeartbeat(Event):

@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from shared.run_parts import (
     Cause,
+    DeviceState,
     FileEntry,
     InputRef,
     LogLine,
@@ -209,6 +210,28 @@ class RunList(BaseModel):
     @classmethod
     def _sortable(cls, sort: str) -> str:
         return parse_sort(sort).spelled()
+
+
+EXECUTORS_LIST = "svc.scheduler.executors.list"
+
+
+class ExecutorList(BaseModel):
+    """Ask for the executors the scheduler has heard from."""
+
+
+class ExecutorView(BaseModel):
+    """An executor as its last heartbeat showed it."""
+
+    id: str
+    alive: bool = Field(description="Heard from within three of its heartbeat intervals.")
+    stopping: bool = False
+    backends: list[str] = Field(default_factory=list)
+    capacity: Resources = Field(default_factory=Resources)
+    slots: int = 0
+    running: list[str] = Field(default_factory=list, description="The runs it runs.")
+    labels: dict[str, str] = Field(default_factory=dict)
+    devices: list[DeviceState] = Field(default_factory=list, description="Its GPUs, free or busy.")
+    last_seen: datetime
 
 
 class Reply(BaseModel):

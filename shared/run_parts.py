@@ -114,3 +114,15 @@ class RunUsage(BaseModel):
     gpu_seconds: float | None = Field(None, description="GPU time (with GPUs).")
     peak_gpu_memory_mb: float | None = Field(None, description="Peak GPU memory (with GPUs).")
     oom_killed: bool = Field(False, description="Killed for running out of memory.")
+
+
+class DeviceState(BaseModel):
+    """One GPU an executor offers, and the run holding it."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str = Field(description="Its id, as CUDA_VISIBLE_DEVICES names it.")
+    uuid: str = Field("", description="NVML's UUID, where known.")
+    name: str = Field("", description="Model name, where known.")
+    memory_mb: int = Field(0, ge=0, description="Memory, MiB, where known.")
+    run_id: str | None = Field(None, description="The run holding it; None: free.")

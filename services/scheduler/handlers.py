@@ -10,7 +10,16 @@ from typing import Any
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.scheduler import domain, intake, listed, placement, progression, reconcile, store
+from services.scheduler import (
+    domain,
+    executors_view,
+    intake,
+    listed,
+    placement,
+    progression,
+    reconcile,
+    store,
+)
 from services.scheduler.domain import Run, RunState, RunSubstate
 from services.scheduler.placement import Executor, Occupancy
 from services.scheduler.plan import PlanError
@@ -30,6 +39,7 @@ from shared.events import (
 )
 from shared.outbox import Outbox
 from shared.periodic import every
+from shared.queries import ExecutorList, Reply
 from shared.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -84,6 +94,7 @@ class Scheduler:
         self.reports_unhandled = reports_unhandled
         self.reconciler = reconcile.Reconciler(stop_every=timedelta(seconds=STOP_GRACE_S + 5))
         self.executors: dict[str, Executor] = {}
+        self.beats: dict[str, ExecutorHeartbeat] = {}  # each executor's last, for listing
         self.occupancy = Occupancy()
         self.started_at = now()
         # One writer at a time (the unit of work's lock): placement reads free capacity and
@@ -246,6 +257,7 @@ class Scheduler:
         it says it runs against what it should."""
         beat = envelope.data
         known = self.executors.get(beat.executor_id)
+        self.beats[beat.executor_id] = beat
         executor = self.executors[beat.executor_id] = Executor(
             id=beat.executor_id,
             capacity=beat.capacity,
@@ -261,6 +273,12 @@ class Scheduler:
             async with self.writing() as tx:
                 self.place(tx, await store.waiting(tx.session, limit=10_000))
         await self.reconcile(executor, beat)
+
+    async def list_executors(self, query: ExecutorList) -> Reply:
+        """The executors heard from, as their last heartbeats showed them."""
+        at = now()
+        views = [executors_view.view(self.executors[i], b, at=at) for i, b in self.beats.items()]
+        return Reply(result=[v.model_dump(mode="json") for v in sorted(views, key=lambda v: v.id)])
 
     async def reconcile(self, executor: Executor, beat: ExecutorHeartbeat) -> None:
         """Resolve the runs the executor no longer has; stop those it has that it should not."""

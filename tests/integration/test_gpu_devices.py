@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from boxops.cli.executors import gpus
 from tests.conftest import eventually
 from tests.integration.conftest import Stack, submit, wait_run
 from tests.integration.processes import go, start_service
@@ -58,6 +59,17 @@ async def seen(stack: Stack, run_id: str) -> str:
     return await eventually(printed, timeout=60)  # type: ignore[return-value]
 
 
+async def busy(stack: Stack, runs: set[str]) -> list[dict[str, Any]]:
+    """The executors listed once their devices are held by exactly `runs`."""
+
+    async def check() -> list[dict[str, Any]] | None:
+        found = (await stack.http.get("/v1/executors")).json()
+        holders = {d["run_id"] for e in found for d in e["devices"]} - {None}
+        return found if found and holders == runs else None
+
+    return await eventually(check, timeout=30)  # type: ignore[return-value]
+
+
 async def abort(stack: Stack, run_id: str) -> dict[str, Any]:
     assert (await stack.http.post(f"/v1/runs/{run_id}/abort")).status_code == 202
     return await wait_run(stack.http, run_id, timeout=60)
@@ -71,6 +83,16 @@ async def test_two_gpu_runs_get_different_devices_a_third_waits_and_none_sees_no
     first, second = await gpu_run(stack, 1), await gpu_run(stack, 1)
     shown = {await seen(stack, first), await seen(stack, second)}
     assert shown == {"cuda=[0]", "cuda=[1]"}
+
+    [listed] = await busy(stack, {first, second})
+    assert [(d["id"], d["run_id"]) for d in listed["devices"]] in (
+        [("0", first), ("1", second)],
+        [("0", second), ("1", first)],
+    )
+    assert listed["capacity"]["gpu"] == 2
+    assert gpus(listed).splitlines() == [
+        f"{d['id']}: busy (run {d['run_id']})" for d in listed["devices"]
+    ]
 
     third = await gpu_run(stack, 1)
     none = await gpu_run(stack, 0)
@@ -107,6 +129,7 @@ async def test_after_the_executor_is_killed_and_back_its_dead_runs_devices_are_f
     await back(nats_url)
     for run_id in held:
         assert (await wait_run(stack.http, run_id, timeout=60))["state"] == "failed"
+    await busy(stack, set())  # the new life's heartbeat: both free
 
     again = [await gpu_run(stack, 1), await gpu_run(stack, 1)]
     assert {await seen(stack, run_id) for run_id in again} == {"cuda=[0]", "cuda=[1]"}
