@@ -107,7 +107,9 @@ class RunUsage(BaseModel):
 
     peak_rss_mb: float = Field(0.0, description="Highest sampled RSS of its process tree, MiB.")
     last_rss_mb: float = Field(0.0, description="RSS at the last sample before its end, MiB.")
-    cpu_seconds: float = Field(0.0, description="CPU time of its processes (user + system).")
+    cpu_seconds: float = Field(
+        0.0, description="CPU time of its processes (user + system), up to the last sample."
+    )
     io_read_mb: float = Field(0.0, description="Bytes its processes read from storage, MiB.")
     io_write_mb: float = Field(0.0, description="Bytes its processes wrote to storage, MiB.")
     samples: int = Field(0, description="How many samples these come from.")
