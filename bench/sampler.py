@@ -32,7 +32,7 @@ def sampler_overhead(reads: int = READS) -> float:
         costs = []
         for _ in range(reads):
             cpu = time.process_time()
-            reading = probe.read()
+            reading = probe.now()
             assert reading is not None
             usage.add(reading)
             costs.append(time.process_time() - cpu)

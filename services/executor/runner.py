@@ -169,7 +169,7 @@ class Attempt:
         ]
         streaming = asyncio.create_task(running.stream(capture))
         sampling = Sampling(
-            running.pid,
+            running,
             lambda name, value, step: recorder.metric(name, value, step, now()),
             settings.executor_sample_s,
         )

@@ -1,6 +1,7 @@
-"""Sampling a live run's processes: its leader and every descendant, read with psutil, every
-`BOXOPS_EXECUTOR_SAMPLE_S`; each reading becomes `system/` metric points on the run's own
-recorder, so they travel the path of the run's own metrics."""
+"""Sampling a live run every `BOXOPS_EXECUTOR_SAMPLE_S`: a local run's leader and every
+descendant, read with psutil; a container through its stats (`container_stats.py`). Each
+reading becomes `system/` metric points on the run's own recorder, so they travel the path
+of the run's own metrics."""
 
 import asyncio
 import contextlib
@@ -8,14 +9,21 @@ import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any, Protocol
 
 import psutil
 
+from services.executor.container_stats import ContainerProbe
 from services.executor.usage import Reading, Usage, out_of_memory
 from shared.events import RunUsage
 
 log = logging.getLogger(__name__)
 Record = Callable[[str, float, int], None]  # (name, value, step) → recorded
+
+
+class Probe(Protocol):
+    async def read(self) -> Reading | None:
+        """The run's usage now; None once it has ended."""
 
 
 class TreeProbe:
@@ -25,7 +33,11 @@ class TreeProbe:
         self.root = psutil.Process(pid)
         self.known: dict[int, psutil.Process] = {}  # kept: psutil caches what does not change
 
-    def read(self) -> Reading | None:
+    async def read(self) -> Reading | None:
+        # A few /proc reads per process: cheaper inline than a hop to a thread.
+        return self.now()
+
+    def now(self) -> Reading | None:
         """The tree's sums now; None once its leader has ended."""
         try:
             if self.root.status() == psutil.STATUS_ZOMBIE:
@@ -51,24 +63,24 @@ class TreeProbe:
         )
 
 
-async def sample_forever(probe: TreeProbe, usage: Usage, record: Record, every_s: float) -> None:
+async def sample_forever(probe: Probe, usage: Usage, record: Record, every_s: float) -> None:
     """Read the run every `every_s` and record the points, until cancelled or it ends."""
     while True:
         await asyncio.sleep(every_s)
-        # A few /proc reads per process: cheaper inline than a hop to a thread.
-        reading = probe.read()
+        reading = await probe.read()
         if reading is None:
             return
         for name, value in usage.add(reading).items():
             record(name, value, usage.samples)
 
 
-def probe(pid: int | None) -> TreeProbe | None:
-    """The probe of a run whose leader is `pid`; None without one (a container)."""
-    if pid is None:
-        return None
+def probe_of(running: Any) -> Probe | None:
+    """A local run's probe (by its leader's pid) or a container's; None for another kind."""
+    container = getattr(running, "container", None)  # the docker backend's DockerRun
+    if running.pid is None:
+        return ContainerProbe(container) if container is not None else None
     try:
-        return TreeProbe(pid)
+        return TreeProbe(running.pid)
     except psutil.Error:  # it ended already
         return None
 
@@ -76,9 +88,9 @@ def probe(pid: int | None) -> TreeProbe | None:
 class Sampling:
     """A run's sampling from its start to its end; off (nothing recorded) at 0 s."""
 
-    def __init__(self, pid: int | None, record: Record, every_s: float) -> None:
+    def __init__(self, running: Any, record: Record, every_s: float) -> None:
         self.usage = Usage.since(time.monotonic())
-        found = probe(pid) if every_s > 0 else None
+        found = probe_of(running) if every_s > 0 else None
         self.task = (
             asyncio.create_task(sample_forever(found, self.usage, record, every_s))
             if found

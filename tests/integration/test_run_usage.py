@@ -9,7 +9,7 @@ import pytest
 
 from services.executor.usage import PREFIX
 from tests.conftest import eventually
-from tests.integration.executor_harness import Harness, start_harness
+from tests.integration.executor_harness import Harness, need_docker, start_harness
 
 HOLD = "import os, time\nwhile not os.path.exists('release'): time.sleep(0.02)\n"
 MEMORY = "held = b'\\x01' * (210 << 20)\nprint('held', flush=True)\n" + HOLD
@@ -146,6 +146,25 @@ async def test_with_sampling_off_nothing_is_recorded(nats_url: str, tmp_path: Pa
         await eventually(marker, timeout=20)  # the run's points are in: none of them system/
         assert [p.name for p in executor.points[run_id]] == ["done"]
         assert ended.usage is None
+    finally:
+        await executor.service.stop()
+        await executor.client.close()
+
+
+async def test_a_container_is_sampled_from_its_stats(nats_url: str, tmp_path: Path) -> None:
+    need_docker()
+    executor = await start_harness("docker", nats_url, tmp_path / "home", executor_sample_s=0.2)
+    try:
+        run_id = await executor.dispatch(["sh", "-c", "while [ ! -f release ]; do :; done"])
+        recorded = await sampled(executor, run_id, "cpu_percent", 2)
+        memory = series(executor, run_id, "memory_rss_mb")
+        release(executor, run_id)
+        ended = await executor.ended(run_id, timeout=60)
+
+        assert ended.exit_code == 0
+        assert max(recorded) > 5, recorded  # its busy loop, as the container's stats say
+        assert memory and all(0 < v < 100 for v in memory), memory
+        assert ended.usage is not None and ended.usage.cpu_seconds > 0
     finally:
         await executor.service.stop()
         await executor.client.close()
