@@ -15,7 +15,7 @@ from services.executor.handlers import Executor
 from services.executor.inputs import BlobStore, Inputs
 from services.executor.ledger import Ledger
 from services.executor.leftovers import LiveAttempts
-from services.executor.nvml import NvmlDevices
+from services.executor.nvml import NvmlDevices, NvmlMeter
 from services.executor.reports import Reports
 from services.executor.runner import Context
 from services.executor.settings import ExecutorSettings
@@ -41,7 +41,7 @@ def build_app(
     reports = Reports(service.bus, settings.home / "executor" / "reports")
     inputs = Inputs(cache, blobs, settings.input_cache_max_bytes)
     ledger = Ledger(gpus(settings, devices or NvmlDevices()))
-    ctx = Context(settings, service.bus, inputs, blobs, live, reports, ledger)
+    ctx = Context(settings, service.bus, inputs, blobs, live, reports, ledger, NvmlMeter())
     workdirs = private_dir(settings.work_dirs())
     backends: dict[str, Backend] = {"local": local_backend(settings, workdirs)}
     executor = Executor(ctx, backends, workdirs)

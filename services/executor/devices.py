@@ -16,9 +16,24 @@ class Device:
     memory_mb: int = 0
 
 
+@dataclass(frozen=True)
+class GpuUse:
+    """What one device is doing now."""
+
+    id: str
+    utilization_percent: float
+    memory_used_mb: float
+    power_w: float
+
+
 class DeviceList(Protocol):
     def devices(self) -> list[Device]:
         """The GPUs of this machine; none where there is no driver."""
+
+
+class GpuMeter(Protocol):
+    def use(self, ids: list[str]) -> list[GpuUse]:
+        """What the devices `ids` are doing now; none it cannot read."""
 
 
 def offered(override: str | None, found: DeviceList) -> list[Device]:

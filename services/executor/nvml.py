@@ -5,7 +5,7 @@ import logging
 
 import pynvml
 
-from services.executor.devices import Device
+from services.executor.devices import Device, GpuUse
 
 log = logging.getLogger(__name__)
 MB = 1024 * 1024
@@ -35,6 +35,40 @@ class NvmlDevices:
             name=_text(pynvml.nvmlDeviceGetName(handle)),
             memory_mb=int(memory.total) // MB,
         )
+
+
+class NvmlMeter:
+    """The GpuMeter port over NVML: utilisation, memory used and power of given devices."""
+
+    def __init__(self) -> None:
+        self.ready: bool | None = None  # NVML initialised; None: not tried yet
+
+    def use(self, ids: list[str]) -> list[GpuUse]:
+        if self.ready is None:
+            try:
+                pynvml.nvmlInit()
+                self.ready = True
+            except pynvml.NVMLError:
+                self.ready = False  # detection has said so in the log already
+        if not self.ready:
+            return []
+        found = []
+        for id in ids:
+            try:
+                found.append(_use(id))
+            except (pynvml.NVMLError, ValueError) as err:
+                log.debug("no NVML reading of GPU %s: %s", id, err)
+        return found
+
+
+def _use(id: str) -> GpuUse:
+    handle = pynvml.nvmlDeviceGetHandleByIndex(int(id))
+    return GpuUse(
+        id=id,
+        utilization_percent=float(pynvml.nvmlDeviceGetUtilizationRates(handle).gpu),
+        memory_used_mb=int(pynvml.nvmlDeviceGetMemoryInfo(handle).used) / MB,
+        power_w=pynvml.nvmlDeviceGetPowerUsage(handle) / 1000,  # from milliwatts
+    )
 
 
 def _text(value: str | bytes) -> str:

@@ -13,13 +13,14 @@ from services.executor import contract, outputs, provenance, sdk_buffer, workdir
 from services.executor.backends import Backend, Launch, Running, StartError
 from services.executor.capture import Capture, LogShipper
 from services.executor.contract import ContractError, Layout
+from services.executor.devices import GpuMeter
 from services.executor.inputs import BlobStore, InputError, Inputs
 from services.executor.ledger import Ledger, NotEnoughDevices
 from services.executor.leftovers import LiveAttempts
 from services.executor.outputs import OutputRefused
 from services.executor.recorder import Recorder
 from services.executor.reports import Reports
-from services.executor.sampler import Sampling
+from services.executor.sampler import Gpus, Sampling
 from services.executor.settings import ExecutorSettings
 from services.executor.usage import oom_reason
 from shared.artifacts import run_logs_key
@@ -51,6 +52,7 @@ class Context:
     live: LiveAttempts  # which attempts have begun and not ended, for a later life
     reports: Reports  # to the scheduler, spooled until sent
     ledger: Ledger = field(default_factory=lambda: Ledger([]))  # its GPUs, by attempt
+    gpu_meter: GpuMeter | None = None  # reads what a run's GPUs do (NVML)
 
 
 @dataclass
@@ -172,6 +174,7 @@ class Attempt:
             running,
             lambda name, value, step: recorder.metric(name, value, step, now()),
             settings.executor_sample_s,
+            Gpus(self.devices, self.ctx.gpu_meter) if self.devices and self.ctx.gpu_meter else None,
         )
         try:
             code = await running.wait()

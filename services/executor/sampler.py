@@ -8,17 +8,27 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 import psutil
 
 from services.executor.container_stats import ContainerProbe
+from services.executor.devices import GpuMeter
 from services.executor.usage import Reading, Usage, out_of_memory
 from shared.events import RunUsage
 
 log = logging.getLogger(__name__)
 Record = Callable[[str, float, int], None]  # (name, value, step) → recorded
+
+
+@dataclass(frozen=True)
+class Gpus:
+    """A run's devices, and what reads them (NVML)."""
+
+    ids: list[str]
+    meter: GpuMeter
 
 
 class Probe(Protocol):
@@ -63,14 +73,21 @@ class TreeProbe:
         )
 
 
-async def sample_forever(probe: Probe, usage: Usage, record: Record, every_s: float) -> None:
-    """Read the run every `every_s` and record the points, until cancelled or it ends."""
+async def sample_forever(
+    probe: Probe, usage: Usage, record: Record, every_s: float, gpus: Gpus | None = None
+) -> None:
+    """Read the run (and its GPUs) every `every_s` and record the points, until cancelled
+    or it ends."""
     while True:
         await asyncio.sleep(every_s)
         reading = await probe.read()
         if reading is None:
             return
-        for name, value in usage.add(reading).items():
+        since = usage.last.at
+        points = usage.add(reading)
+        if gpus:
+            points |= usage.add_gpus(gpus.meter.use(gpus.ids), reading.at - since)
+        for name, value in points.items():
             record(name, value, usage.samples)
 
 
@@ -88,11 +105,13 @@ def probe_of(running: Any) -> Probe | None:
 class Sampling:
     """A run's sampling from its start to its end; off (nothing recorded) at 0 s."""
 
-    def __init__(self, running: Any, record: Record, every_s: float) -> None:
+    def __init__(
+        self, running: Any, record: Record, every_s: float, gpus: Gpus | None = None
+    ) -> None:
         self.usage = Usage.since(time.monotonic())
         found = probe_of(running) if every_s > 0 else None
         self.task = (
-            asyncio.create_task(sample_forever(found, self.usage, record, every_s))
+            asyncio.create_task(sample_forever(found, self.usage, record, every_s, gpus))
             if found
             else None
         )

@@ -3,6 +3,7 @@ each reading, and the peaks and totals its end report carries. Pure: readings co
 
 from dataclasses import dataclass
 
+from services.executor.devices import GpuUse
 from shared.events import RunUsage
 
 PREFIX = "system/"  # reserved: the executor's own metrics of a run
@@ -32,6 +33,9 @@ class Usage:
     peak_rss_bytes: int = 0
     last_rss_bytes: int = 0
     samples: int = 0
+    gpu_s: float = 0.0  # device-seconds weighted by utilisation
+    peak_gpu_memory_mb: float = 0.0
+    gpu_samples: int = 0
 
     @classmethod
     def since(cls, at: float) -> "Usage":
@@ -57,7 +61,24 @@ class Usage:
             f"{PREFIX}io_write_mb": round(self.write_bytes / MB, 3),
         }
 
+    def add_gpus(self, uses: list[GpuUse], elapsed: float) -> dict[str, float]:
+        """Account for its devices over the `elapsed` seconds since the last reading."""
+        if not uses:
+            return {}
+        self.gpu_s += sum(u.utilization_percent for u in uses) / 100 * max(0.0, elapsed)
+        memory = sum(u.memory_used_mb for u in uses)
+        self.peak_gpu_memory_mb = max(self.peak_gpu_memory_mb, memory)
+        self.gpu_samples += 1
+        return {
+            f"{PREFIX}gpu_utilization_percent": round(
+                sum(u.utilization_percent for u in uses) / len(uses), 2
+            ),
+            f"{PREFIX}gpu_memory_used_mb": round(memory, 2),
+            f"{PREFIX}gpu_power_w": round(sum(u.power_w for u in uses), 2),
+        }
+
     def summary(self, *, oom: bool = False) -> RunUsage:
+        gpus = self.gpu_samples > 0
         return RunUsage(
             peak_rss_mb=round(self.peak_rss_bytes / MB, 2),
             last_rss_mb=round(self.last_rss_bytes / MB, 2),
@@ -65,6 +86,8 @@ class Usage:
             io_read_mb=round(self.read_bytes / MB, 3),
             io_write_mb=round(self.write_bytes / MB, 3),
             samples=self.samples,
+            gpu_seconds=round(self.gpu_s, 3) if gpus else None,
+            peak_gpu_memory_mb=round(self.peak_gpu_memory_mb, 2) if gpus else None,
             oom_killed=oom,
         )
 
