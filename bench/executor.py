@@ -10,10 +10,12 @@ its own process):
   answered 2xx, so in JetStream: the black box's `boxops.flush()` returned) and points
   recorded (stored by the scheduler) per second, and the CPU time each process spent a
   point (from /proc, Linux only: steadier than the rates on a shared machine);
-- docker backend (if a daemon answers): dispatch → container started for busybox.
+- docker backend (if a daemon answers): dispatch → container started for busybox;
+- the sampling of live runs (`bench/sampler.py`): CPU per reading, share of a core per run.
 
 `BENCH_EXECUTOR=sdk python -m bench executor` runs only the SDK figures,
-`BENCH_EXECUTOR=start` only the local backend's start.
+`BENCH_EXECUTOR=start` only the local backend's start (and the sampler's cost),
+`BENCH_EXECUTOR=sampler` only the sampler's cost.
 """
 
 import asyncio
@@ -36,6 +38,7 @@ import nats
 from nats.aio.msg import Msg
 
 from bench.embedded import connect
+from bench.sampler import sampler_overhead
 from bench.stats import cpu_s, summary
 from boxops.home import api_token
 from boxops.stack import Stack, free_port
@@ -52,6 +55,9 @@ SANDBOXED = ExecutorSettings().local_sandbox  # BOXOPS_LOCAL_SANDBOX, as `boxops
 
 
 async def main() -> None:
+    if os.environ.get("BENCH_EXECUTOR") == "sampler":
+        sampler_overhead()
+        return
     with tempfile.TemporaryDirectory() as directory:
         async with _stack(Path(directory)) as (nc, http, pids):
             if os.environ.get("BENCH_EXECUTOR") == "sdk":
@@ -59,8 +65,10 @@ async def main() -> None:
                 return
             if os.environ.get("BENCH_EXECUTOR") == "start":
                 await _dispatch_to_start(nc, "local", STARTS)
+                sampler_overhead()
                 return
             await _dispatch_to_start(nc, "local", STARTS)
+            sampler_overhead()
             await _log_latency(nc, http)
             await _sdk_throughput(http, Path(directory), pids)
             await _dispatch_to_start(nc, "docker", DOCKER_STARTS)

@@ -15,12 +15,14 @@ from shared import storable
 from shared.names import BadName, check_name
 from shared.run_parts import (
     Cause,
+    DeviceState,
     FileEntry,
     InputRef,
     LogLine,
     Resources,
     RunArtifact,
     RunOutput,
+    RunUsage,
 )
 from shared.runs import RunState, RunSubstate
 from shared.storable import Instant, Int32, Text
@@ -276,6 +278,12 @@ class ExecutorRunEnded(Event):
     artifacts: list[RunArtifact] = Field(
         default_factory=list, description="Artifacts the run logged through the SDK."
     )
+    usage: RunUsage | None = Field(
+        None, description="Peaks and totals of what it used; None when it was not sampled."
+    )
+    devices: list[str] = Field(
+        default_factory=list, description="The GPUs it held, as CUDA_VISIBLE_DEVICES named them."
+    )
 
 
 class RunningAttempt(BaseModel):
@@ -308,6 +316,9 @@ class ExecutorHeartbeat(Event):
     at: datetime = Field(description="When it was sent.")
     interval_s: float | None = Field(
         None, gt=0, description="Seconds until its next heartbeat; None: the default, 1 s."
+    )
+    devices: list[DeviceState] = Field(
+        default_factory=list, description="Its GPUs, each free or held by a run."
     )
 
 

@@ -7,12 +7,14 @@ from pydantic import BaseModel, Field, field_validator
 
 from shared.run_parts import (
     Cause,
+    DeviceState,
     FileEntry,
     InputRef,
     LogLine,
     Resources,
     RunArtifact,
     RunOutput,
+    RunUsage,
 )
 from shared.run_sorts import parse_sort
 from shared.runs import RunState
@@ -89,6 +91,10 @@ class RunView(BaseModel):
     tags: dict[str, str] = Field(default_factory=dict)
     artifacts: list[RunArtifact] = Field(default_factory=list, description="Logged with the SDK.")
     logs: FileEntry | None = Field(None, description="Archive of its output, once it ended.")
+    usage: RunUsage | None = Field(
+        None, description="What its processes used (peaks, totals), once it ended."
+    )
+    devices: list[str] = Field(default_factory=list, description="The GPUs it held, by id.")
     created_at: datetime
     history: list[TransitionView] = Field(default_factory=list)
     steps: list[StepView] = Field(default_factory=list, description="A pipeline's step runs.")
@@ -207,6 +213,28 @@ class RunList(BaseModel):
     @classmethod
     def _sortable(cls, sort: str) -> str:
         return parse_sort(sort).spelled()
+
+
+EXECUTORS_LIST = "svc.scheduler.executors.list"
+
+
+class ExecutorList(BaseModel):
+    """Ask for the executors the scheduler has heard from."""
+
+
+class ExecutorView(BaseModel):
+    """An executor as its last heartbeat showed it."""
+
+    id: str
+    alive: bool = Field(description="Heard from within three of its heartbeat intervals.")
+    stopping: bool = False
+    backends: list[str] = Field(default_factory=list)
+    capacity: Resources = Field(default_factory=Resources)
+    slots: int = 0
+    running: list[str] = Field(default_factory=list, description="The runs it runs.")
+    labels: dict[str, str] = Field(default_factory=dict)
+    devices: list[DeviceState] = Field(default_factory=list, description="Its GPUs, free or busy.")
+    last_seen: datetime
 
 
 class Reply(BaseModel):

@@ -1,5 +1,5 @@
 """The parts of a run that events and query answers share: its cause, resources, inputs,
-outputs, artifacts and log lines.
+outputs, artifacts, log lines and what it used.
 
 Apart from the event catalog (and importing nothing of it), so a client reading runs, such
 as `boxops runs list`, need not build every event model at start-up.
@@ -98,3 +98,33 @@ class LogLine(BaseModel):
     t: datetime = Field(description="When the line was read.")
     stream: Literal["stdout", "stderr"] = Field(description="Which stream.")
     line: str = Field(description="The line, without its newline.")
+
+
+class RunUsage(BaseModel):
+    """What a run's processes used, sampled while it ran (the `system/` metrics' summary)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    peak_rss_mb: float = Field(0.0, description="Highest sampled RSS of its process tree, MiB.")
+    last_rss_mb: float = Field(0.0, description="RSS at the last sample before its end, MiB.")
+    cpu_seconds: float = Field(
+        0.0, description="CPU time of its processes (user + system), up to the last sample."
+    )
+    io_read_mb: float = Field(0.0, description="Bytes its processes read from storage, MiB.")
+    io_write_mb: float = Field(0.0, description="Bytes its processes wrote to storage, MiB.")
+    samples: int = Field(0, description="How many samples these come from.")
+    gpu_seconds: float | None = Field(None, description="GPU time (with GPUs).")
+    peak_gpu_memory_mb: float | None = Field(None, description="Peak GPU memory (with GPUs).")
+    oom_killed: bool = Field(False, description="Killed for running out of memory.")
+
+
+class DeviceState(BaseModel):
+    """One GPU an executor offers, and the run holding it."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str = Field(description="Its id, as CUDA_VISIBLE_DEVICES names it.")
+    uuid: str = Field("", description="NVML's UUID, where known.")
+    name: str = Field("", description="Model name, where known.")
+    memory_mb: int = Field(0, ge=0, description="Memory, MiB, where known.")
+    run_id: str | None = Field(None, description="The run holding it; None: free.")

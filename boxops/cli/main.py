@@ -20,6 +20,7 @@ from boxops.cli.components import components_app
 from boxops.cli.creds import creds_app
 from boxops.cli.datasets import datasets_app
 from boxops.cli.dlq import dlq_app
+from boxops.cli.executors import executors_app
 from boxops.cli.hooks import hooks_app
 from boxops.cli.logs import logs
 from boxops.cli.models import models_app
@@ -52,6 +53,7 @@ app.add_typer(triggers.events_app, name="events")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(hooks_app, name="hooks")
 app.add_typer(dlq_app, name="dlq")
+app.add_typer(executors_app, name="executors")
 app.command()(quickstart)
 app.command()(logs)
 app.command()(ui)

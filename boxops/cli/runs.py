@@ -13,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from boxops.cli.common import JsonOption, call, client, console, err, fail, pairs, print_json
+from boxops.cli.run_usage import usage_lines
 from boxops.urls import api_path
 from shared.runs import TERMINAL, RunState, could_be_run_id
 
@@ -115,6 +116,8 @@ def print_run(run: dict[str, Any]) -> None:
     console.print(f"cause     {_cause(run['cause'])}")
     console.print(f"executor  {executor_of(run)}   attempt {run.get('attempt', 1)}")
     console.print(f"exit code {run['exit_code'] if run['exit_code'] is not None else '-'}")
+    if run.get("devices"):
+        console.print(f"gpus      {', '.join(run['devices'])}")
     for name, value in run.get("params", {}).items():
         console.print(f"param     {name} = {value}")
     for name, value in run.get("reported_params", {}).items():
@@ -124,8 +127,7 @@ def print_run(run: dict[str, Any]) -> None:
         console.print(f"input     {name} ← {ref['type']} {ref['name']}{version}")
     for name, output in run.get("outputs", {}).items():
         console.print(f"output    {name} → {output['type']} {output.get('name') or ''}")
-    for name, m in run.get("metrics", {}).items():
-        console.print(f"metric    {name}: last {m['last']:g}  min {m['min']:g}  max {m['max']:g}")
+    _print_measures(run)
     if run.get("error"):
         console.print(f"[red]error[/red]\n{run['error']}")
     if run.get("steps"):
@@ -134,6 +136,14 @@ def print_run(run: dict[str, Any]) -> None:
     for step in run["history"]:
         table.add_row(step["at"], step["state"], step.get("substate") or "", step["reason"])
     console.print(table)
+
+
+def _print_measures(run: dict[str, Any]) -> None:
+    """Its metrics, then what it used beside what it asked for."""
+    for name, m in run.get("metrics", {}).items():
+        console.print(f"metric    {name}: last {m['last']:g}  min {m['min']:g}  max {m['max']:g}")
+    for line in usage_lines(run):
+        console.print(line, markup=False)
 
 
 def executor_of(run: dict[str, Any]) -> str:

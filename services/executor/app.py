@@ -10,9 +10,12 @@ from services.executor.backends import Backend
 from services.executor.backends.cgroups import usable
 from services.executor.backends.local import LocalBackend
 from services.executor.backends.sandbox import Sandbox, Unavailable
+from services.executor.devices import Device, DeviceList, offered
 from services.executor.handlers import Executor
 from services.executor.inputs import BlobStore, Inputs
+from services.executor.ledger import Ledger
 from services.executor.leftovers import LiveAttempts
+from services.executor.nvml import NvmlDevices, NvmlMeter
 from services.executor.reports import Reports
 from services.executor.runner import Context
 from services.executor.settings import ExecutorSettings
@@ -29,6 +32,7 @@ def build_app(
     *,
     tracing: TracerProvider | None = None,
     blobs: BlobStore | None = None,
+    devices: DeviceList | None = None,
 ) -> Service:
     service = build_service(NAME, settings, tracing, source=f"boxops/{NAME}/{settings.executor_id}")
     blobs = blobs or artifact_store(settings)
@@ -36,7 +40,8 @@ def build_app(
     live = LiveAttempts(settings.home / "executor" / "live")
     reports = Reports(service.bus, settings.home / "executor" / "reports")
     inputs = Inputs(cache, blobs, settings.input_cache_max_bytes)
-    ctx = Context(settings, service.bus, inputs, blobs, live, reports)
+    ledger = Ledger(gpus(settings, devices or NvmlDevices()))
+    ctx = Context(settings, service.bus, inputs, blobs, live, reports, ledger, NvmlMeter())
     workdirs = private_dir(settings.work_dirs())
     backends: dict[str, Backend] = {"local": local_backend(settings, workdirs)}
     executor = Executor(ctx, backends, workdirs)
@@ -83,6 +88,16 @@ def build_app(
         reports.send_forever,
     ]
     return service
+
+
+def gpus(settings: ExecutorSettings, found: DeviceList) -> list[Device]:
+    """The GPUs to offer: as BOXOPS_EXECUTOR_GPUS says, else those found, else as many ids
+    as `gpu` counts (a host without NVML whose GPUs were typed in)."""
+    devices = offered(settings.executor_gpus, found)
+    if not devices and settings.executor_gpus is None:
+        devices = [Device(id=str(i)) for i in range(settings.gpu)]
+    log.info("GPUs offered: %s", ", ".join(d.id for d in devices) or "none")
+    return devices
 
 
 def local_backend(settings: ExecutorSettings, workdirs: Path) -> LocalBackend:

@@ -99,6 +99,13 @@ def param_env(params: dict[str, Any]) -> dict[str, str]:
     return {f"BOXOPS_PARAM_{env_name(k)}": _text(v) for k, v in params.items()}
 
 
+def gpu_env(devices: list[str]) -> dict[str, str]:
+    """The GPUs a run may use, exactly its own: one that asked for none sees an empty
+    CUDA_VISIBLE_DEVICES (and NVIDIA's runtime `void`), so it cannot take one silently."""
+    ids = ",".join(devices)
+    return {"CUDA_VISIBLE_DEVICES": ids, "NVIDIA_VISIBLE_DEVICES": ids or "void"}
+
+
 def run_env(
     run: RunDispatched, seen: Layout, *, api_url: str, token: str, uris: dict[str, str]
 ) -> dict[str, str]:

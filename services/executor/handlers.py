@@ -13,6 +13,7 @@ from services.executor.workdirs import WorkRootError, private_dir
 from shared.bus import now
 from shared.envelope import Envelope
 from shared.events import (
+    DeviceState,
     ExecutorHeartbeat,
     ExecutorRunEnded,
     Resources,
@@ -109,7 +110,9 @@ class Executor:
         return ExecutorHeartbeat(
             executor_id=self.id,
             slots=settings.slots,
-            capacity=Resources(cpu=settings.cpu, memory_mb=settings.memory_mb, gpu=settings.gpu),
+            capacity=Resources(
+                cpu=settings.cpu, memory_mb=settings.memory_mb, gpu=len(self.ctx.ledger.devices)
+            ),
             labels=settings.labels,
             backends=sorted(self.backends),
             running=sorted({run_id for run_id, _ in held}),
@@ -117,7 +120,15 @@ class Executor:
             attempts=[RunningAttempt(run_id=r, attempt=n) for r, n in sorted(held)],
             at=now(),
             interval_s=settings.heartbeat_s,
+            devices=self.devices(),
         )
+
+    def devices(self) -> list[DeviceState]:
+        held = self.ctx.ledger.held
+        return [
+            DeviceState(**vars(d), run_id=held[d.id].split("/")[0] if d.id in held else None)
+            for d in self.ctx.ledger.devices
+        ]
 
     async def beat(self) -> None:
         try:

@@ -13,12 +13,16 @@ from services.executor import contract, outputs, provenance, sdk_buffer, workdir
 from services.executor.backends import Backend, Launch, Running, StartError
 from services.executor.capture import Capture, LogShipper
 from services.executor.contract import ContractError, Layout
+from services.executor.devices import GpuMeter
 from services.executor.inputs import BlobStore, InputError, Inputs
+from services.executor.ledger import Ledger, NotEnoughDevices
 from services.executor.leftovers import LiveAttempts
 from services.executor.outputs import OutputRefused
 from services.executor.recorder import Recorder
 from services.executor.reports import Reports
+from services.executor.sampler import Gpus, Sampling
 from services.executor.settings import ExecutorSettings
+from services.executor.usage import oom_reason
 from shared.artifacts import run_logs_key
 from shared.bus import Bus, now
 from shared.envelope import Envelope
@@ -30,6 +34,7 @@ from shared.events import (
     RunArtifact,
     RunDispatched,
     RunOutput,
+    RunUsage,
 )
 from shared.logs import log_context
 from shared.run_token import expiry, run_token
@@ -47,6 +52,8 @@ class Context:
     blobs: BlobStore | None
     live: LiveAttempts  # which attempts have begun and not ended, for a later life
     reports: Reports  # to the scheduler, spooled until sent
+    ledger: Ledger = field(default_factory=lambda: Ledger([]))  # its GPUs, by attempt
+    gpu_meter: GpuMeter | None = None  # reads what a run's GPUs do (NVML)
 
 
 @dataclass
@@ -60,6 +67,7 @@ class Attempt:
     ended: asyncio.Event = field(default_factory=asyncio.Event)
     archived: bool = True  # nothing the run left is lost with its dir (outputs, log, SDK's)
     completed: bool = False  # it exited 0, unstopped, and its outputs were taken
+    devices: list[str] = field(default_factory=list)  # the GPUs it holds
 
     @property
     def key(self) -> str:
@@ -80,6 +88,7 @@ class Attempt:
                 await self.report(None, f"executor error: {type(err).__name__}: {err}")
             finally:
                 self.ctx.inputs.release(self.key)
+                self.ctx.ledger.release(self.key)
                 await asyncio.to_thread(self.settle)
                 self.ended.set()
             # Reported: a later life of this executor has nothing of it to end.
@@ -99,7 +108,7 @@ class Attempt:
                 await self.report(None, self.stop_reason)
                 return
             self.running = await self.backend.start(launch)
-        except (StartError, InputError, ContractError) as err:
+        except (StartError, InputError, ContractError, NotEnoughDevices) as err:
             await self.report(None, str(err))
             return
         if self.running.pid is not None:
@@ -133,10 +142,13 @@ class Attempt:
             token=run_token(secret, run.run_id, expires) if secret else "",
             uris=found.uris,
         )
+        if run.resources.gpu:
+            self.devices = self.ctx.ledger.assign(self.key, run.resources.gpu)
         return Launch(
             run_id=run.run_id,
             command=contract.render(run, seen),
-            env=env,
+            env=env | contract.gpu_env(self.devices),
+            devices=tuple(self.devices),
             host=host,
             resources=run.resources,
             image=run.image,
@@ -159,16 +171,26 @@ class Attempt:
             asyncio.create_task(recorder.flush_forever()),
         ]
         streaming = asyncio.create_task(running.stream(capture))
+        sampling = Sampling(
+            running,
+            lambda name, value, step: recorder.metric(name, value, step, now()),
+            settings.executor_sample_s,
+            Gpus(self.devices, self.ctx.gpu_meter) if self.devices and self.ctx.gpu_meter else None,
+        )
         try:
             code = await running.wait()
+            used = await sampling.end(code, run.resources.memory_mb, _cgroup_of(running))
             await _settle(streaming)
         finally:
+            sampling.cancel()
             await running.cleanup()
             streaming.cancel()
             for task in tasks:
                 task.cancel()
         await recorder.close(tasks[1])
         reason = self.stop_reason or f"exit code {code}"
+        if used and used.oom_killed and not self.stop_reason:
+            reason = oom_reason(run.resources.memory_mb, used.last_rss_mb)
         if running.left_behind:
             reason += f"; killed what it left running: {', '.join(running.left_behind)}"
         try:
@@ -185,6 +207,7 @@ class Attempt:
             provenance=await _provenance_of(code_of),
             logs=await self.upload_logs(),
             artifacts=await self.artifacts(recorder),
+            usage=used,
             unsent=[self.log_envelope(c) for c in shipper.unshipped()] + recorder.unsent(),
         )
         self.completed = code == 0 and not self.stop_reason and not refused
@@ -284,6 +307,7 @@ class Attempt:
         provenance: dict[str, Any] | None = None,
         logs: FileEntry | None = None,
         artifacts: list[RunArtifact] | None = None,
+        usage: RunUsage | None = None,
         unsent: Sequence[Envelope[Any]] = (),
     ) -> None:
         # What NATS would not take of the run's log and points goes first, through the
@@ -305,6 +329,8 @@ class Attempt:
                 provenance=provenance or {},
                 logs=logs,
                 artifacts=artifacts or [],
+                usage=usage,
+                devices=self.devices,
             )
         )
 
@@ -335,6 +361,12 @@ async def _provenance_of(task: "asyncio.Task[dict[str, Any]]") -> dict[str, Any]
         # Provenance is a bonus: a run's record must not be lost for it.
         log.exception("no code provenance")
         return {}
+
+
+def _cgroup_of(running: Running) -> Path | None:
+    """A local run's cgroup, where it has one (its OOM kills are counted there)."""
+    cgroup = getattr(running, "cgroup", None)
+    return Path(cgroup.path) if cgroup is not None else None
 
 
 def _printed(logs: Path) -> bool:

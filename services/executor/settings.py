@@ -20,6 +20,14 @@ class ExecutorSettings(BoxopsSettings):
     heartbeat_s: float = 1.0
     stop_grace_s: float = 10.0
     log_flush_s: float = 0.05
+    executor_gpus: str | None = Field(
+        None,
+        description="GPU ids to offer (`0,1`) or `none`; unset: those NVML finds, or `gpu` ids"
+        " 0…gpu-1 without NVML.",
+    )
+    executor_sample_s: float = Field(
+        5.0, ge=0, description="Sample each run's CPU, memory and I/O this often; 0: off."
+    )
     log_limit_mb: float = Field(64, gt=0, description="Output recorded per run; the rest dropped.")
     metric_flush_s: float = Field(0.1, gt=0, description="Pause between metric batches.")
     keep_failed_workdirs_s: float = Field(

@@ -17,6 +17,7 @@ from services.gateway import (
     artifacts,
     dlq,
     events,
+    executors,
     hooks,
     login_links,
     registry,
@@ -74,7 +75,19 @@ def build_app(settings: GatewaySettings, *, tracing: TracerProvider | None = Non
     app.add_middleware(InternalErrors, logger=__name__)  # outermost: after tracing's span
     app.add_exception_handler(RequestValidationError, invalid_request)
     # Each route names the scope it needs (scopes.needs); `authorized` checks it.
-    modules = (runs, streams, triggers, events, registry, sdk, artifacts, tokens, dlq, login_links)
+    modules = (
+        runs,
+        streams,
+        triggers,
+        events,
+        registry,
+        sdk,
+        artifacts,
+        tokens,
+        dlq,
+        login_links,
+        executors,
+    )
     for module in (*modules, alert_hooks, hooks):
         app.include_router(
             module.router, prefix="/v1", dependencies=[Depends(authorized)], responses=ERRORS

@@ -23,10 +23,12 @@ from shared.events import (
     RunRequested,
 )
 from shared.queries import (
+    EXECUTORS_LIST,
     RUNS_GET,
     RUNS_LIST,
     RUNS_METRIC_SERIES,
     RUNS_METRICS,
+    ExecutorList,
     MetricSeriesGet,
     RunGet,
     RunList,
@@ -68,6 +70,7 @@ def build_app(settings: SchedulerSettings, *, tracing: TracerProvider | None = N
     )
 
     service.answer(RUNS_GET, RunGet, reads.get_run)
+    service.answer(EXECUTORS_LIST, ExecutorList, scheduler.list_executors)
     service.answer(RUNS_LIST, RunList, reads.list_runs)
     service.answer(RUNS_METRICS, RunMetricsGet, reads.run_metrics)
     service.answer(RUNS_METRIC_SERIES, MetricSeriesGet, reads.metric_series)

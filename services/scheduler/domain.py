@@ -23,6 +23,7 @@ from shared.events import (
     RunPending,
     RunRunning,
     RunTransition,
+    RunUsage,
 )
 from shared.runs import TERMINAL, RunState, RunSubstate
 
@@ -102,6 +103,8 @@ class Run:
     tags: dict[str, str] = field(default_factory=dict)
     artifacts: tuple[RunArtifact, ...] = ()
     logs: FileEntry | None = None  # the archive of its output
+    usage: RunUsage | None = None  # what its processes used, sampled by the executor
+    devices: tuple[str, ...] = ()  # the GPUs its last attempt held
     history: tuple[Transition, ...] = ()
 
     @property

@@ -10,7 +10,16 @@ from typing import Any
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.scheduler import domain, intake, listed, placement, progression, reconcile, store
+from services.scheduler import (
+    domain,
+    executors_view,
+    intake,
+    listed,
+    placement,
+    progression,
+    reconcile,
+    store,
+)
 from services.scheduler.domain import Run, RunState, RunSubstate
 from services.scheduler.placement import Executor, Occupancy
 from services.scheduler.plan import PlanError
@@ -29,6 +38,7 @@ from shared.events import (
     RunStopRequested,
 )
 from shared.outbox import Outbox
+from shared.queries import ExecutorList, Reply
 from shared.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -89,6 +99,7 @@ class Scheduler:
         self.reports_unhandled = reports_unhandled
         self.reconciler = reconcile.Reconciler(stop_every=timedelta(seconds=STOP_GRACE_S + 5))
         self.executors: dict[str, Executor] = {}
+        self.beats: dict[str, ExecutorHeartbeat] = {}  # each executor's last, for listing
         self.occupancy = Occupancy()
         self.started_at = now()
         self.leading = False  # only the lease's holder writes run state
@@ -102,6 +113,7 @@ class Scheduler:
     def heard(self, beat: ExecutorHeartbeat) -> None:
         """A follower hears every heartbeat too: leading from one moment to the next, it
         knows which executors are alive and what they can take."""
+        self.beats[beat.executor_id] = beat  # any replica lists the executors
         if not self.leading:  # the leader's own consumer holds each against occupancy
             self.executors[beat.executor_id] = _executor(beat)
 
@@ -242,6 +254,8 @@ class Scheduler:
                 tags=report.tags,
                 artifacts=tuple(report.artifacts),
                 logs=report.logs,
+                usage=report.usage,
+                devices=tuple(report.devices),
             )
             ended = tx.record(ended)
             # A metrics output's numbers come only in this report: the run list shows them too.
@@ -264,12 +278,19 @@ class Scheduler:
         it says it runs against what it should."""
         beat = envelope.data
         known = self.executors.get(beat.executor_id)
+        self.beats[beat.executor_id] = beat
         executor = self.executors[beat.executor_id] = _executor(beat)
         newly_taking = known is None or not placement.taking(known, at=now())
         if newly_taking and not beat.stopping:
             async with self.writing() as tx:
                 self.place(tx, await store.waiting(tx.session, limit=10_000))
         await self.reconcile(executor, beat)
+
+    async def list_executors(self, query: ExecutorList) -> Reply:
+        """The executors heard from, as their last heartbeats showed them."""
+        at = now()
+        views = [executors_view.view(self.executors[i], b, at=at) for i, b in self.beats.items()]
+        return Reply(result=[v.model_dump(mode="json") for v in sorted(views, key=lambda v: v.id)])
 
     async def reconcile(self, executor: Executor, beat: ExecutorHeartbeat) -> None:
         """Resolve the runs the executor no longer has; stop those it has that it should not."""

@@ -170,6 +170,8 @@ def place(
         executor = None if limited else choose(run, pool, held, at=at)
         if executor is None:
             reason = limited or why_waiting(run, pool, at=at)
+            if reason == BUSY and run.resources.gpu:
+                reason = _gpus_busy(run.resources.gpu, pool, held) or BUSY
             if reason != BUSY:
                 decided.wait.append((run, reason))
             continue
@@ -178,6 +180,16 @@ def place(
         if run.concurrency_key:
             started[run.concurrency_key] = started.get(run.concurrency_key, 0) + 1
     return decided
+
+
+def _gpus_busy(needs: int, executors: list[Executor], held: Mapping[str, Load]) -> str | None:
+    """Why a run waits for GPUs: every executor that has as many holds some for other runs."""
+    fits = [e for e in executors if e.capacity.gpu >= needs]
+    free = {e.id: e.capacity.gpu - held.get(e.id, Load()).gpu for e in fits}
+    if not fits or any(count >= needs for count in free.values()):
+        return None
+    has = ", ".join(f"{e.id} has {free[e.id]} free of {e.capacity.gpu}" for e in fits)
+    return f"waiting for gpu={needs}: {has}"
 
 
 def _concurrency_limit(

@@ -121,6 +121,8 @@ def to_view(run: Run) -> RunView:
         tags=run.tags,
         artifacts=list(run.artifacts),
         logs=run.logs,
+        usage=run.usage,
+        devices=list(run.devices),
         created_at=run.created_at,
         history=[
             TransitionView(state=t.state.value, substate=t.substate, at=t.at, reason=t.reason)

@@ -26,6 +26,7 @@ from shared.events import (
     Resources,
     RunArtifact,
     RunOutput,
+    RunUsage,
 )
 from shared.queries import MetricSummary
 from shared.runs import ACTIVE
@@ -45,6 +46,8 @@ _SIMPLE = {f.name for f in fields(Run)} - {
     "history",
     "artifacts",
     "logs",
+    "usage",
+    "devices",
 }
 _ARTIFACTS = TypeAdapter(tuple[RunArtifact, ...])
 
@@ -60,6 +63,8 @@ def to_domain(row: RunRow, history: Sequence[TransitionRow] = ()) -> Run:
         outputs=_OUTPUTS.validate_python(row.outputs),
         artifacts=_ARTIFACTS.validate_python(row.artifacts),
         logs=FileEntry.model_validate(row.logs) if row.logs else None,
+        usage=RunUsage.model_validate(row.usage) if row.usage else None,
+        devices=tuple(row.devices or ()),
         state=RunState(row.state),
         substate=_substate(row.substate),
         history=tuple(
@@ -80,6 +85,8 @@ def _columns(run: Run) -> dict[str, Any]:
         "outputs": _OUTPUTS.dump_python(run.outputs, mode="json"),
         "artifacts": _ARTIFACTS.dump_python(run.artifacts, mode="json"),
         "logs": run.logs.model_dump() if run.logs else None,
+        "usage": run.usage.model_dump() if run.usage else None,
+        "devices": list(run.devices),
         "state": run.state.value,
         "substate": _value(run.substate),
     }

@@ -66,6 +66,8 @@ class RunRow(SQLModel, table=True):
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )
     logs: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    usage: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    devices: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     created_at: datetime = Field(sa_type=UTCDateTime, index=True)
     updated_at: datetime = Field(sa_type=UTCDateTime)
     # Kept from the transitions for the run list to show and sort by (a pipeline has no

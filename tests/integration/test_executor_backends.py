@@ -214,6 +214,7 @@ def test_the_container_config_asks_for_limits_gpus_and_no_privileges(tmp_path: P
         resources=Resources(cpu=1.5, memory_mb=256, gpu=2, pids=100),
         image="trainer:1",
         mounts={"lake": Path("/data/lake")},
+        devices=("1", "3"),
     )
     config = backend.config(launch)
     host = config["HostConfig"]
@@ -225,7 +226,9 @@ def test_the_container_config_asks_for_limits_gpus_and_no_privileges(tmp_path: P
     assert (host["CapDrop"], host["ReadonlyRootfs"], host["PidsLimit"]) == (["ALL"], True, 100)
     assert host["NanoCpus"] == 1_500_000_000
     assert host["Memory"] == 256 * 1024 * 1024
-    assert host["DeviceRequests"] == [{"Driver": "", "Count": 2, "Capabilities": [["gpu"]]}]
+    # Its own devices, by id, as the executor's ledger assigned them: not any two.
+    gpus = {"Driver": "", "DeviceIDs": ["1", "3"], "Capabilities": [["gpu"]]}
+    assert host["DeviceRequests"] == [gpus]
     assert f"{tmp_path}/inputs:/boxops/inputs:ro" in host["Binds"]
     assert f"{tmp_path}/outputs:/boxops/outputs:rw" in host["Binds"]
     assert "/data/lake:/boxops/inputs/lake:ro" in host["Binds"]

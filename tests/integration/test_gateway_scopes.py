@@ -29,6 +29,7 @@ EXPECTED = {
     ("POST", "/v1/tokens"): "admin",
     ("DELETE", "/v1/tokens/{name}"): "admin",
     ("GET", "/v1/dlq"): "read",
+    ("GET", "/v1/executors"): "read",
     ("POST", "/v1/dlq/{id}/replay"): "admin",
     ("POST", "/v1/dlq/replay"): "admin",
     ("POST", "/v1/sdk/runs/{run_id}/metrics"): "write",

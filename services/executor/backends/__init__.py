@@ -31,6 +31,7 @@ class Launch:
     image: str | None = None
     network: bool = False
     mounts: dict[str, Path] = field(default_factory=dict)  # input name → external host path
+    devices: tuple[str, ...] = ()  # the GPUs it holds, by id
 
 
 class Running(Protocol):

@@ -150,7 +150,8 @@ class DockerBackend:
         }
         if resources.gpu:
             host_config["DeviceRequests"] = [
-                {"Driver": "", "Count": resources.gpu, "Capabilities": [["gpu"]]}
+                # Its own devices, by id: the executor's ledger knows which are busy.
+                {"Driver": "", "DeviceIDs": list(launch.devices), "Capabilities": [["gpu"]]}
             ]
         config: dict[str, Any] = {
             "Image": launch.image,
