@@ -35,6 +35,7 @@ from shared.events import Event, model_for
 router = APIRouter(route_class=JsonRoute, prefix="/hooks", tags=["hooks"])
 SIGNATURE = "X-Hub-Signature-256"
 DELIVERY = ("X-Hook-Delivery", "X-GitHub-Delivery")
+MAX_BODY = 1024 * 1024  # a NATS message's default limit: a bigger body could not be published
 IDS = uuid.UUID("0b9d2c4e-51f4-4c3a-8c1e-7d2f7b6a9e31")  # namespace of hook event ids
 
 
@@ -53,9 +54,11 @@ async def receive(name: str, request: Request) -> Delivered:
         hook = await hook_store.get(session, name)
     if hook is None:
         raise HTTPException(404, f"no hook named {name!r}")
-    check_rate(request, name)
-    body = await request.body()
+    body = await _body(request)
     delivery = _authentic(request, hook, body)
+    # Counted once the sender proved itself: junk sent to a hook's URL does not use up its
+    # sender's rate.
+    check_rate(request, name)
     event = await _event(request, hook, body)
     keys = [f"delivery:{delivery}", f"signature:{request.headers[SIGNATURE].strip()}"]
     await _first_time(request, hook, keys, delivery)
@@ -66,6 +69,20 @@ async def receive(name: str, request: Request) -> Delivered:
         async with request.app.state.tokens() as session:  # its sender may try it again
             await hook_store.forget(session, name, keys)
         raise
+
+
+async def _body(request: Request) -> bytes:
+    """The raw body, read only up to MAX_BODY: no token guards this route."""
+    declared = request.headers.get("content-length", "")
+    if declared.isascii() and declared.isdigit() and int(declared) > MAX_BODY:
+        raise HTTPException(413, f"a hook's body is at most {MAX_BODY:,} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise HTTPException(413, f"a hook's body is at most {MAX_BODY:,} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _authentic(request: Request, hook: Hook, body: bytes) -> str:

@@ -246,6 +246,31 @@ async def test_a_signed_hook_publishes_its_mapped_body_once_per_delivery(
     assert await stored(gateway, CUSTOM.name) == count
 
 
+async def test_a_signed_hooks_rate_is_used_only_by_signed_deliveries_and_its_body_is_bounded(
+    nats_url: str, tmp_path: Path
+) -> None:
+    settings = {"hook_burst": 2, "hook_rate_per_minute": 1}
+    async for gateway in running_gateway(nats_url, tmp_path / "home", **settings):
+        hook = await make_hook(gateway, name="warehouse", subject="ext.warehouse.loaded")
+        body = json.dumps({"table": "sales"}).encode()
+        for n in range(5):  # junk from anyone: refused, and the sender's rate is untouched
+            junk = signed("not-the-secret", body, f"junk-{n}")
+            answer = await gateway.http.post("/v1/hooks/warehouse", content=body, headers=junk)
+            assert answer.status_code == 401, answer.text
+        for n in range(2):
+            sent = signed(hook["secret"], body + b" " * n, f"d-{n}")
+            answer = await gateway.http.post(
+                "/v1/hooks/warehouse", content=body + b" " * n, headers=sent
+            )
+            assert answer.status_code == 202, answer.text
+        big = b'{"table": "' + b"x" * (1024 * 1024) + b'"}'
+        answer = await gateway.http.post(
+            "/v1/hooks/warehouse", content=big, headers=signed(hook["secret"], big, "d-big")
+        )
+        assert answer.status_code == 413, answer.text
+        assert "at most 1,048,576 bytes" in answer.json()["detail"]
+
+
 @pytest.mark.parametrize(
     ("headers", "problem"),
     [
