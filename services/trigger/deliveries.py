@@ -7,6 +7,8 @@ backoff. One that fails for good goes to `dlq.trigger.notify.<trigger>` with the
 """
 
 import asyncio
+import contextlib
+import logging
 import os
 from collections.abc import Mapping
 from datetime import timedelta
@@ -28,6 +30,8 @@ from services.trigger.tables import AttemptRow, DeliveryRow
 from shared.bus import new_id, now
 from shared.notify_specs import Notify
 
+log = logging.getLogger(__name__)
+
 BATCH = 20  # deliveries attempted together in one round
 # Past the time an attempt may take: only a replica that stopped holds a delivery longer.
 LEASE_MARGIN = timedelta(seconds=5)
@@ -45,7 +49,12 @@ class Deliveries:
     async def round(self) -> int:
         """Attempt every delivery that is due, together; the number attempted. The next
         round waits for the slowest receiver of this one (at most its timeout)."""
-        await self.dead_letter_failed()
+        try:
+            await self.dead_letter_failed()
+        except Exception as err:
+            # NATS out of reach: the dead letters wait for the next round; the deliveries,
+            # which need only HTTP, go on.
+            log.warning("dead-lettering failed notifications: %s", err)
         async with self.triggers.writing() as tx:
             due = await store.claim_deliveries(tx.session, now(), _lease, BATCH)
         await asyncio.gather(*(self.attempt(row) for row in due))
@@ -78,7 +87,8 @@ class Deliveries:
                 delivery.state = "delivered" if result == "delivered" else "failed"
             tx.session.add(delivery)
         if result == "failed":
-            await self.dead_letter_failed()
+            with contextlib.suppress(Exception):  # else the next round dead-letters it
+                await self.dead_letter_failed()
 
     async def post(self, notify: Notify, body: bytes, delivery: str) -> Answer:
         """One attempt: the receiver's status, or why there was none. Every attempt of a
