@@ -13,10 +13,12 @@ from services.executor.backends.sandbox import Sandbox, Unavailable
 from services.executor.handlers import Executor
 from services.executor.inputs import BlobStore, Inputs
 from services.executor.leftovers import LiveAttempts
+from services.executor.ray_cluster import RayError
+from services.executor.ray_plan import Capacity
 from services.executor.runner import Context
 from services.executor.settings import ExecutorSettings
 from services.executor.workdirs import private_dir
-from shared.events import RunDispatched, RunStopRequested
+from shared.events import Resources, RunDispatched, RunStopRequested
 from shared.service import Service, build_service
 
 NAME = "executor"
@@ -37,13 +39,17 @@ def build_app(
         settings, service.bus, Inputs(cache, blobs, settings.input_cache_max_bytes), blobs, live
     )
     workdirs = private_dir(settings.work_dirs())
-    backends: dict[str, Backend] = {"local": local_backend(settings, workdirs)}
+    backends: dict[str, Backend] = {}
+    if not settings.ray_address:
+        backends["local"] = local_backend(settings, workdirs)
     executor = Executor(ctx, backends, workdirs)
     if blobs is not None:
         service.on_stop.append(blobs.close)
+    if settings.ray_address:
+        add_ray(service, settings, executor)
 
     async def connect_docker() -> None:
-        if not settings.docker:
+        if not settings.docker or settings.ray_address:
             return
         from services.executor.backends.docker import DockerBackend  # aiodocker only if used
 
@@ -74,6 +80,39 @@ def build_app(
     service.before_stop += [executor.stop_taking, stop_dispatches, executor.stop_all]
     service.background += [executor.heartbeat_forever, executor.sweep_workdirs_forever]
     return service
+
+
+def add_ray(service: Service, settings: ExecutorSettings, executor: Executor) -> None:
+    """A Ray-only executor: backend ray while its cluster answers, with the cluster's
+    capacity; before the first dispatch, the cluster is asked once (take_over may attach)."""
+    from services.executor.backends.ray import RayBackend  # ray only if used
+
+    ray = RayBackend(
+        settings.ray_address,
+        python=settings.ray_python,
+        gpu_resource=settings.ray_gpu_resource,
+        artifact_token=settings.ray_artifact_token or settings.api_token,
+    )
+
+    def on_change(found: Capacity | None) -> None:
+        if found is None:
+            executor.backends.pop("ray", None)
+            executor.capacity = Resources(cpu=0, memory_mb=0, gpu=0)
+            return
+        executor.backends["ray"] = ray
+        executor.capacity = found.resources
+
+    async def watch() -> None:
+        await ray.watch_forever(on_change, settings.ray_poll_s)
+
+    async def first_look() -> None:
+        try:
+            on_change(await ray.connect())
+        except RayError as err:
+            log.warning("%s; no ray backend until it answers (retrying)", err)
+
+    service.on_start.append(first_look)
+    service.background.append(watch)
 
 
 def local_backend(settings: ExecutorSettings, workdirs: Path) -> LocalBackend:

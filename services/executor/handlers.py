@@ -41,6 +41,9 @@ class Executor:
         self.ended: dict[tuple[str, int], float] = {}
         self.tasks: set[asyncio.Task[None]] = set()
         self.stopping = False
+        settings = ctx.settings
+        # What it offers: its settings', or a Ray cluster's as last read (backends/ray.py).
+        self.capacity = Resources(cpu=settings.cpu, memory_mb=settings.memory_mb, gpu=settings.gpu)
 
     async def on_dispatched(self, envelope: Envelope[RunDispatched]) -> None:
         """Start the run's attempt; a redelivered dispatch starts nothing."""
@@ -107,7 +110,7 @@ class Executor:
         return ExecutorHeartbeat(
             executor_id=self.id,
             slots=settings.slots,
-            capacity=Resources(cpu=settings.cpu, memory_mb=settings.memory_mb, gpu=settings.gpu),
+            capacity=self.capacity,
             labels=settings.labels,
             backends=sorted(self.backends),
             running=sorted({run_id for run_id, _ in self.attempts}),

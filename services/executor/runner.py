@@ -9,13 +9,14 @@ from pathlib import Path
 from typing import Any
 
 from services.executor import contract, outputs, provenance, sdk_buffer, workdirs
-from services.executor.backends import Backend, Launch, Running, StartError
+from services.executor.backends import Backend, Launch, Remote, Running, StartError
 from services.executor.capture import Capture, LogShipper
 from services.executor.contract import ContractError, Layout
 from services.executor.inputs import BlobStore, InputError, Inputs
 from services.executor.leftovers import LiveAttempts
 from services.executor.outputs import OutputRefused
 from services.executor.recorder import Recorder
+from services.executor.remote import remote_launch, uploaded_outputs
 from services.executor.settings import ExecutorSettings
 from shared.artifacts import run_logs_key
 from shared.bus import Bus, now
@@ -112,7 +113,9 @@ class Attempt:
 
     async def prepare(self) -> Launch:
         host, run = self.host, self.run
-        _lay_out(host, run)  # a few mkdirs: cheaper here than a hop to a thread
+        workdirs.lay_out(host, run)  # a few mkdirs: cheaper here than a hop to a thread
+        if self.backend.remote:
+            return remote_launch(self.ctx.settings, run, host)
         local = self.backend.name == "local"
         found = await self.ctx.inputs.materialise(
             run.inputs, Path(host.inputs), local=local, by=self.key
@@ -152,7 +155,7 @@ class Attempt:
         ]
         streaming = asyncio.create_task(running.stream(capture))
         try:
-            code = await running.wait()
+            code: int | None = await running.wait()
             await _settle(streaming)
         finally:
             await running.cleanup()
@@ -160,11 +163,14 @@ class Attempt:
             for task in tasks:
                 task.cancel()
         await recorder.close(tasks[1])
+        remote = running if isinstance(running, Remote) else None
         reason = self.stop_reason or f"exit code {code}"
+        if remote is not None and remote.failure:
+            code, reason = None, self.stop_reason or remote.failure
         if running.left_behind:
             reason += f"; killed what it left running: {', '.join(running.left_behind)}"
         try:
-            found, refused = await self.collect(recorder, capture)
+            found, refused = await self.collect(recorder, capture, remote)
         finally:
             capture.close()
             await shipper.flush()  # every line is shipped, whatever collecting did
@@ -176,7 +182,7 @@ class Attempt:
             recorder=recorder,
             provenance=await _provenance_of(code_of),
             logs=await self.upload_logs(),
-            artifacts=await self.artifacts(recorder),
+            artifacts=await self.artifacts(recorder, remote),
         )
         self.completed = code == 0 and not self.stop_reason and not refused
 
@@ -189,11 +195,15 @@ class Attempt:
         return self.run.labels() | {"executor": self.ctx.settings.executor_id}
 
     async def collect(
-        self, recorder: Recorder, capture: Capture
+        self, recorder: Recorder, capture: Capture, remote: Remote | None = None
     ) -> tuple[dict[str, RunOutput], str | None]:
         """Every declared output, uploaded; or the reason one was refused."""
         await sdk_buffer.replay(Path(self.host.sdk), recorder)
         await recorder.flush()
+        if remote is not None:
+            return uploaded_outputs(
+                run_outputs=self.run.outputs, recorder=recorder, ended=remote.uploaded()
+            )
         found = {}
         for name, declared in self.run.outputs.items():
             try:
@@ -243,7 +253,12 @@ class Attempt:
             self.archived = False
             return None
 
-    async def artifacts(self, recorder: Recorder) -> list[RunArtifact]:
+    async def artifacts(
+        self, recorder: Recorder, remote: Remote | None = None
+    ) -> list[RunArtifact]:
+        if remote is not None:
+            ended = remote.uploaded()
+            return ended.artifacts if ended else []
         if self.ctx.blobs is None:
             self.archived = False  # no store: what the SDK left stays in the dir
             return []
@@ -291,14 +306,6 @@ class Attempt:
         self.stop_reason = self.stop_reason or reason
         if self.running is not None:
             await self.running.terminate(grace_s)
-
-
-def _lay_out(host: Layout, run: RunDispatched) -> None:
-    for part in (host.inputs, host.outputs, host.work, host.sdk):
-        Path(part).mkdir(parents=True, exist_ok=True)
-    for name in run.outputs:
-        Path(host.outputs, name).mkdir(exist_ok=True)
-    Path(host.params).write_text(contract.params_json(run.params))
 
 
 async def _settle(streaming: "asyncio.Task[None]", grace_s: float = 5.0) -> None:
