@@ -67,9 +67,14 @@ class Executor:
             await self._refuse(run, str(err))
             return
         root.mkdir(parents=True)
-        self.ctx.live.begin(run.run_id, run.attempt)
+        self.ctx.live.begin(
+            run.run_id, run.attempt, run.model_dump_json() if backend.remote else None
+        )
+        self._begin(run, backend, root)
+
+    def _begin(self, run: RunDispatched, backend: Backend, root: Path) -> None:
         attempt = Attempt(self.ctx, run, backend, Layout(root))
-        self.attempts[key] = attempt
+        self.attempts[(run.run_id, run.attempt)] = attempt
         task = asyncio.create_task(attempt.live())
         self.tasks.add(task)
         task.add_done_callback(lambda _: self._forget(run, task))
@@ -144,6 +149,8 @@ class Executor:
         if not reaper.become_subreaper():
             log.warning("not a child subreaper: what a run leaves behind may outlive it")
         for leftover in await asyncio.to_thread(self.ctx.live.unfinished):
+            if self._attach(leftover):
+                continue
             killed = await asyncio.to_thread(leftovers.kill, leftover)
             reason = LOST_ON_RESTART + (f"; killed {', '.join(killed)}" if killed else "")
             log.warning("run %s attempt %d: %s", leftover.run_id, leftover.attempt, reason)
@@ -159,6 +166,24 @@ class Executor:
             )
             await self.ctx.bus.publish(ended)
             self.ctx.live.end(leftover.run_id, leftover.attempt)
+
+    def _attach(self, leftover: leftovers.Leftover) -> bool:
+        """A remote attempt goes on without us: watch it again (its backend finds the job
+        it started by the attempt's id, and does not start it twice)."""
+        if not leftover.dispatch:
+            return False
+        try:
+            run = RunDispatched.model_validate_json(leftover.dispatch)
+        except ValueError:
+            return False  # cut short by the kill: reported lost as a local attempt is
+        backend = self.backends.get(run.backend)
+        if backend is None or not backend.remote:
+            return False
+        log.info("run %s attempt %d: attaching again after a restart", run.run_id, run.attempt)
+        root = self.workdirs / run.run_id / f"attempt-{run.attempt}"
+        root.mkdir(parents=True, exist_ok=True)
+        self._begin(run, backend, root)
+        return True
 
     async def stop_all(self) -> None:
         """On shutdown: stop every run and report how it ended."""
