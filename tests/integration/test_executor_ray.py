@@ -1,6 +1,7 @@
 """The ray backend against a real two-node Ray cluster on loopback (ray_loopback.py): the
 executor submits each attempt as a Ray Job and reports it as any backend's run."""
 
+import hashlib
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -10,11 +11,13 @@ import pytest
 from ray.job_submission import JobSubmissionClient
 
 from services.executor.ray_plan import submission_id
-from shared.events import Resources
+from shared.events import ExecutorHeartbeat, FileEntry, InputRef, Resources
+from tests.conftest import free_port
+from tests.integration.executor_blobs import TOKEN, BlobStack, blob_stack_fixture
 from tests.integration.executor_harness import Harness, start_harness
 from tests.integration.ray_loopback import LoopbackRay, loopback_ray
 
-__all__ = ["loopback_ray"]  # the fixture, used by name
+__all__ = ["blob_stack_fixture", "loopback_ray"]  # fixtures, used by name
 RUN_S = 90  # a Ray job's start on a loaded 2-core machine takes seconds
 
 
@@ -112,3 +115,113 @@ async def test_abort_stops_the_job_within_five_seconds(ray_executor: Harness) ->
     assert time.monotonic() - asked < 5
     assert ended.exit_code == -15  # its SIGTERM, as a local run's
     assert ended.reason == "aborted by user"
+
+
+@pytest.fixture
+async def ray_with_store(
+    loopback_ray: LoopbackRay, nats_url: str, tmp_path: Path, blob_stack: BlobStack
+) -> AsyncIterator[Harness]:
+    harness = await start_harness(
+        "ray",
+        nats_url,
+        tmp_path / "home",
+        executor_id="ex-ray-store",
+        ray_address=loopback_ray.address,
+        ray_gpu_resource="fakegpu",
+        gateway_url=blob_stack.url,
+        api_token=TOKEN,
+    )
+    yield harness
+    await harness.service.stop()
+    await harness.client.close()
+
+
+async def test_the_node_fetches_inputs_by_digest_and_uploads_outputs(
+    ray_with_store: Harness, blob_stack: BlobStack, tmp_path: Path
+) -> None:
+    data = tmp_path / "train.csv"
+    data.write_bytes(b"x,y\n1,2\n")
+    stored = await blob_stack.artifacts.put_file(data)
+    entry = FileEntry(path="part/train.csv", size=stored.size, sha256=stored.sha256)
+    train = InputRef(type="dataset", name="iris", version=3, files=[entry])
+    script = (
+        'cat "$BOXOPS_INPUTS/train/part/train.csv";'
+        'printf weights > "$BOXOPS_OUTPUTS/model/weights.bin";'
+        'echo \'{"acc": 0.9}\' > "$BOXOPS_OUTPUTS/scores/metrics.json";'
+        'echo "::metric name=loss value=0.1 step=1"; echo "lr=$BOXOPS_PARAM_LR"'
+    )
+    run_id = await ray_with_store.dispatch(
+        ["sh", "-c", script],
+        inputs={"train": train},
+        outputs={"model": "model", "scores": "metrics"},
+        params={"lr": 0.01},
+    )
+    ended = await ray_with_store.ended(run_id, timeout=RUN_S)
+
+    assert (ended.exit_code, ended.reason) == (0, "exit code 0"), ended
+    assert ray_with_store.output(run_id) == [
+        "x,y",
+        "1,2",
+        "::metric name=loss value=0.1 step=1",
+        "lr=0.01",
+    ]
+    assert ended.outputs["model"].files == [
+        FileEntry(path="weights.bin", size=7, sha256=hashlib.sha256(b"weights").hexdigest())
+    ]
+    assert ended.outputs["scores"].metrics == {"loss": 0.1, "acc": 0.9}
+    fetched = await blob_stack.artifacts.get(ended.outputs["model"].files[0].sha256, tmp_path / "w")
+    assert fetched.read_bytes() == b"weights"
+    assert ended.logs is not None  # the executor archived what the job printed
+
+
+async def test_an_input_the_node_cannot_fetch_fails_the_run_with_the_reason(
+    ray_with_store: Harness,
+) -> None:
+    missing = FileEntry(path="gone.bin", size=3, sha256="0" * 64)
+    ref = InputRef(type="model", name="m", version=1, files=[missing])
+    run_id = await ray_with_store.dispatch(["sh", "-c", "echo never"], inputs={"model": ref})
+    ended = await ray_with_store.ended(run_id, timeout=RUN_S)
+
+    assert ended.exit_code is None
+    assert ended.reason.startswith("input 'model': cannot fetch gone.bin"), ended.reason
+    assert "never" not in ray_with_store.output(run_id)
+
+
+async def test_a_run_with_an_image_is_refused_under_ray(ray_executor: Harness) -> None:
+    run_id = await ray_executor.dispatch(["echo", "hi"], image="python:3.11-slim")
+    ended = await ray_executor.ended(run_id, timeout=RUN_S)
+
+    assert ended.exit_code is None
+    assert ended.reason == (
+        "the ray backend runs in the Ray nodes' own environment, not in an image: image "
+        "'python:3.11-slim' is refused (leave image unset, or use backend docker)"
+    )
+
+
+async def test_an_unreachable_ray_address_offers_no_ray_and_says_why(
+    nats_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    address = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    harness = await start_harness(
+        "ray", nats_url, tmp_path / "home", ray_address=address, ray_poll_s=0.2
+    )
+    try:
+        beat = await next_heartbeat(harness)
+        retried = await next_heartbeat(harness)
+    finally:
+        await harness.service.stop()
+        await harness.client.close()
+
+    assert beat.backends == retried.backends == []
+    assert beat.capacity.cpu == 0
+    said = [r.getMessage() for r in caplog.records if address in r.getMessage()]
+    assert said and said[0].startswith(f"ray cluster at {address}: "), said
+    assert said[0].endswith("; no ray backend until it answers (retrying)")
+
+
+async def next_heartbeat(harness: Harness) -> ExecutorHeartbeat:
+    sub = await harness.client.subscribe(ExecutorHeartbeat.subject)
+    try:
+        return ExecutorHeartbeat.model_validate_json((await sub.next_msg(timeout=30)).data)
+    finally:
+        await sub.unsubscribe()
