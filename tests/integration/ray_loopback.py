@@ -154,3 +154,39 @@ def loopback_ray() -> Iterator[LoopbackRay]:
         yield cluster
     finally:
         stop_cluster(cluster.temp_dir)
+
+
+NODE_MARK = "BOXOPS_TEST_RAY_NODE"
+
+
+def add_node(cluster: LoopbackRay, name: str, resources: str) -> None:
+    """One more node of `cluster` (`resources` as JSON), its processes marked with `name`."""
+    env = ray_env(cluster.temp_dir) | {NODE_MARK: name}
+    args = [
+        f"--address={cluster.gcs}",
+        "--node-ip-address=127.0.0.1",
+        f"--temp-dir={cluster.temp_dir}",
+        f"--dashboard-agent-listen-port={free_port()}",
+        "--num-cpus=1",
+        "--num-gpus=0",
+        f"--resources={resources}",
+        "--disable-usage-stats",
+    ]
+    ray_start(args, env, cluster.temp_dir / f"{name}.log")
+
+
+def kill_node(name: str) -> int:
+    """Kill every process of the node added as `name` (a machine lost); how many."""
+    found: dict[int, psutil.Process] = {}
+    for process in psutil.process_iter():
+        try:
+            if process.environ().get(NODE_MARK) == name:
+                found[process.pid] = process
+                found |= {child.pid: child for child in process.children(recursive=True)}
+        except (psutil.Error, OSError):
+            continue
+    for process in found.values():
+        with contextlib.suppress(psutil.Error):
+            process.kill()
+    psutil.wait_procs(list(found.values()), timeout=15)
+    return len(found)

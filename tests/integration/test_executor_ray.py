@@ -1,6 +1,7 @@
 """The ray backend against a real two-node Ray cluster on loopback (ray_loopback.py): the
 executor submits each attempt as a Ray Job and reports it as any backend's run."""
 
+import asyncio
 import hashlib
 import time
 from collections.abc import AsyncIterator
@@ -15,7 +16,7 @@ from shared.events import ExecutorHeartbeat, FileEntry, InputRef, Resources
 from tests.conftest import free_port
 from tests.integration.executor_blobs import TOKEN, BlobStack, blob_stack_fixture
 from tests.integration.executor_harness import Harness, start_harness
-from tests.integration.ray_loopback import LoopbackRay, loopback_ray
+from tests.integration.ray_loopback import LoopbackRay, add_node, kill_node, loopback_ray
 
 __all__ = ["blob_stack_fixture", "loopback_ray"]  # fixtures, used by name
 RUN_S = 90  # a Ray job's start on a loaded 2-core machine takes seconds
@@ -225,3 +226,31 @@ async def next_heartbeat(harness: Harness) -> ExecutorHeartbeat:
         return ExecutorHeartbeat.model_validate_json((await sub.next_msg(timeout=30)).data)
     finally:
         await sub.unsubscribe()
+
+
+async def test_a_node_lost_mid_run_fails_the_run_with_rays_reason(
+    loopback_ray: LoopbackRay, nats_url: str, tmp_path: Path
+) -> None:
+    # A node of its own, which only this test's runs fit on (its resource is their "gpu").
+    await asyncio.to_thread(add_node, loopback_ray, "doomed", '{"doomed": 1}')
+    harness = await start_harness(
+        "ray",
+        nats_url,
+        tmp_path / "home",
+        executor_id="ex-ray-doomed",
+        ray_address=loopback_ray.address,
+        ray_gpu_resource="doomed",
+    )
+    try:
+        run_id = await harness.dispatch(
+            ["sh", "-c", "echo begun; sleep 300"], resources=Resources(cpu=0.5, gpu=1)
+        )
+        await harness.printed(run_id, "begun", timeout=RUN_S)
+        assert await asyncio.to_thread(kill_node, "doomed") > 0
+        ended = await harness.ended(run_id, timeout=RUN_S)
+    finally:
+        await harness.service.stop()
+        await harness.client.close()
+
+    assert ended.exit_code is None
+    assert ended.reason.startswith(f"ray job {submission_id(run_id, 1)} failed: "), ended.reason
