@@ -8,6 +8,7 @@ from bench import (
     cli,
     executor,
     monitors,
+    ray,
     registry,
     runs,
     scheduler,
@@ -27,6 +28,7 @@ BENCHMARKS = {
     "cli": cli.main,
     "ui_metrics": ui_metrics.main,
     "ui_runs": ui_runs.main,
+    "ray": ray.main,
 }
 
 parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
