@@ -50,8 +50,8 @@ class RayRun:
         self.failure: str | None = None  # why it has no exit code of its own
         self._log: str | None = None  # the whole log, once the job ended
         self._done = asyncio.Event()
-        self._fed = 0  # characters of the log fed to the sink
-        self._held: list[str] = []  # Ray's lines before the launcher began
+        self.fed = 0  # characters of the log fed to the sink
+        self.held: list[str] = []  # Ray's lines before the launcher began
         self._began = False
         self._lines = LineSplitter()
 
@@ -65,22 +65,22 @@ class RayRun:
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await tailing
         if self._log is not None:  # what the tail had not delivered yet
-            self._feed(self._log[self._fed :], sink)
+            self.feed(self._log[self.fed :], sink)
         self._lines_of(self._lines.close(), sink)
         if not self._began:  # the launcher never ran: Ray's lines say why
-            for line in self._held:
+            for line in self.held:
                 sink("stderr", (line + "\n").encode())
 
     async def _tail(self, sink: Sink) -> None:
         try:
             async for chunk in self.cluster.tail(self.job):
-                self._feed(chunk, sink)
+                self.feed(chunk, sink)
         except Exception:
             # The tail is the live view only: the end reads the whole log.
             log.warning("tailing the log of ray job %s failed", self.job, exc_info=True)
 
-    def _feed(self, text: str, sink: Sink) -> None:
-        self._fed += len(text)
+    def feed(self, text: str, sink: Sink) -> None:
+        self.fed += len(text)
         self._lines_of(self._lines.feed(text.encode()), sink)
 
     def _lines_of(self, lines: list[str], sink: Sink) -> None:
@@ -88,7 +88,7 @@ class RayRun:
             if not self._began:
                 self._began = line == BEGIN
                 if not self._began:
-                    self._held.append(line)
+                    self.held.append(line)
             elif line.startswith(STDERR):
                 sink("stderr", (line[len(STDERR) :] + "\n").encode())
             elif not line.startswith(ENDED):
