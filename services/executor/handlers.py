@@ -72,8 +72,10 @@ class Executor:
         )
         self._begin(run, backend, root)
 
-    def _begin(self, run: RunDispatched, backend: Backend, root: Path) -> None:
-        attempt = Attempt(self.ctx, run, backend, Layout(root))
+    def _begin(
+        self, run: RunDispatched, backend: Backend, root: Path, *, attached: bool = False
+    ) -> None:
+        attempt = Attempt(self.ctx, run, backend, Layout(root), attached=attached)
         self.attempts[(run.run_id, run.attempt)] = attempt
         task = asyncio.create_task(attempt.live())
         self.tasks.add(task)
@@ -182,7 +184,7 @@ class Executor:
         log.info("run %s attempt %d: attaching again after a restart", run.run_id, run.attempt)
         root = self.workdirs / run.run_id / f"attempt-{run.attempt}"
         root.mkdir(parents=True, exist_ok=True)
-        self._begin(run, backend, root)
+        self._begin(run, backend, root, attached=True)
         return True
 
     async def stop_all(self) -> None:

@@ -32,6 +32,9 @@ from shared.logs import log_context
 from shared.run_token import expiry, run_token
 
 log = logging.getLogger(__name__)
+# A run attached to again ships its chunks after the first life's in seq order (that life
+# shipped fewer chunks than this).
+ATTACHED_SEQ = 1_000_000_000
 
 
 @dataclass
@@ -56,6 +59,7 @@ class Attempt:
     ended: asyncio.Event = field(default_factory=asyncio.Event)
     archived: bool = True  # nothing the run left is lost with its dir (outputs, log, SDK's)
     completed: bool = False  # it exited 0, unstopped, and its outputs were taken
+    attached: bool = False  # started by an earlier life of the executor (a remote run)
 
     @property
     def key(self) -> str:
@@ -147,7 +151,18 @@ class Attempt:
         recorder = Recorder(self.ctx.bus, run.run_id, self.labels(), settings.metric_flush_s)
         shipper = LogShipper(run.run_id, self.ctx.bus.publish, settings.log_flush_s)
         limit = int(settings.log_limit_mb * 1024 * 1024)
-        capture = Capture(shipper, Path(self.host.logs), recorder.on_marker, limit)
+        skip = 0
+        if self.attached:
+            shipper.seq = ATTACHED_SEQ
+            skip = await asyncio.to_thread(_lines_in, Path(self.host.logs))
+        capture = Capture(
+            shipper,
+            Path(self.host.logs),
+            recorder.on_marker,
+            limit,
+            skip=skip,
+            durable=self.backend.remote,
+        )
         code_of = self._provenance()
         tasks = [
             asyncio.create_task(shipper.flush_forever()),
@@ -321,6 +336,15 @@ async def _provenance_of(task: "asyncio.Task[dict[str, Any]]") -> dict[str, Any]
         # Provenance is a bonus: a run's record must not be lost for it.
         log.exception("no code provenance")
         return {}
+
+
+def _lines_in(logs: Path) -> int:
+    """How many lines the archive holds (what an earlier life recorded of the run)."""
+    try:
+        with logs.open("rb") as file:
+            return sum(1 for _ in file)
+    except OSError:
+        return 0
 
 
 def _printed(logs: Path) -> bool:

@@ -15,10 +15,9 @@ from ray.job_submission import JobSubmissionClient
 from tests.conftest import eventually
 from tests.integration.conftest import Stack, start_stack, stop_stack, submit, wait_run
 from tests.integration.executor_harness import Harness, start_harness
-from tests.integration.processes import start_service
-from tests.integration.ray_loopback import LoopbackRay, loopback_ray
+from tests.integration.processes import go, start_service
+from tests.integration.ray_loopback import LoopbackRay
 
-__all__ = ["loopback_ray"]  # the fixture, used by name
 RUN_S = 120  # a Ray job's start on a loaded 2-core machine takes seconds
 EXECUTOR = "ray-front"
 
@@ -100,16 +99,17 @@ async def test_a_run_past_its_timeout_is_stopped(stack: Stack, ray_executor: Har
 @pytest.fixture
 def executor_process(
     loopback_ray: LoopbackRay, nats_url: str
-) -> Iterator[Callable[[Path], subprocess.Popen[bytes]]]:
+) -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
     started: list[subprocess.Popen[bytes]] = []
 
-    def start(home: Path) -> subprocess.Popen[bytes]:
+    def start(home: Path, standby: bool = False) -> subprocess.Popen[bytes]:
         process = start_service(
             "executor",
             home,
+            standby=standby,
             nats_url=nats_url,
             executor_id=EXECUTOR,
-            heartbeat_s=0.5,
+            heartbeat_s=1,
             ray_address=loopback_ray.address,
             ray_gpu_resource="fakegpu",
         )
@@ -123,33 +123,44 @@ def executor_process(
             process.wait(30)
 
 
-async def ended_reports(nats_url: str, run_id: str) -> list[dict[str, Any]]:
+async def logged(stack: Stack, run_id: str, lines: list[str]) -> bool:
+    response = await stack.http.get(f"/v1/runs/{run_id}/logs")
+    return (
+        response.status_code == 200 and [line["line"] for line in response.json()["lines"]] == lines
+    )
+
+
+async def ended_reports(nats_url: str, run_id: str) -> list[Any]:
     """Every end report the stream holds for the run."""
     client = await nats.connect(nats_url)
     try:
         js = client.jetstream()
         sub = await js.subscribe("executor.run.ended", ordered_consumer=True)
-        found = []
-        pending = (await sub.consumer_info()).num_pending or 0
-        for _ in range(pending):
-            body = json.loads((await sub.next_msg(timeout=10)).data)
-            if body["run_id"] == run_id:
-                found.append(body)
-        return found
+        found: list[Any] = []
+        while True:  # stored messages come in a burst: a pause means none is left
+            try:
+                msg = await sub.next_msg(timeout=3)
+            except nats.errors.TimeoutError:
+                return found
+            if json.loads(msg.data)["run_id"] == run_id:
+                found.append(msg)
     finally:
         await client.close()
 
 
 async def test_a_restarted_executor_attaches_to_the_job_instead_of_starting_it_again(
     stack: Stack,
-    executor_process: Callable[[Path], subprocess.Popen[bytes]],
+    executor_process: Callable[..., subprocess.Popen[bytes]],
     loopback_ray: LoopbackRay,
     nats_url: str,
     tmp_path: Path,
 ) -> None:
     starts = tmp_path / "starts"
     go_on = tmp_path / "go-on"
-    wait = f'echo begun >> {starts}; while [ ! -e {go_on} ]; do sleep 0.1; done; echo "ended"'
+    wait = (
+        f"echo begun >> {starts}; echo begun; while [ ! -e {go_on} ]; do sleep 0.1; done; "
+        "echo ended"
+    )
     await register(stack, "long", wait)
     home = tmp_path / "executor"
     first = executor_process(home)
@@ -159,14 +170,22 @@ async def test_a_restarted_executor_attaches_to_the_job_instead_of_starting_it_a
         return starts.exists()
 
     await eventually(begun, timeout=RUN_S)
+    await eventually(lambda: logged(stack, run_id, ["begun"]), timeout=RUN_S)
+    second = executor_process(home, standby=True)  # imported, as a supervisor's would be
+
+    async def on_standby() -> bool:
+        return (home / f"{EXECUTOR}.standby").exists()
+
+    await eventually(on_standby, timeout=60)
     first.send_signal(signal.SIGKILL)
     first.wait(10)
-    executor_process(home)
+    go(second)
     go_on.touch()
     run = await wait_run(stack.http, run_id, timeout=RUN_S)
 
-    assert run["state"] == "completed", run
+    assert run["state"] == "completed", (run["reason"], run["exit_code"])
     assert starts.read_text() == "begun\n"
+    assert await logged(stack, run_id, ["begun", "ended"])  # each line once, in order
     jobs = JobSubmissionClient(loopback_ray.address).list_jobs()
     assert [
         job.submission_id for job in jobs if (job.metadata or {}).get("boxops_run") == run_id
