@@ -14,6 +14,7 @@ import json
 import os
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -83,7 +84,8 @@ async def _figures(backend: str, url: str, home: Path, address: str) -> None:
     await nc.subscribe("log.*", cb=watch.on_log)
     await nc.subscribe("executor.run.ended", cb=watch.on_ended)
     try:
-        ran, seen = [], []
+        ran: list[float] = []
+        seen: list[float] = []
         for _ in range(LATENCY):
             sent, run_id = await _dispatch(nc, settings, backend, watch, ["date", "+%s.%N"])
             ended = await asyncio.wait_for(watch.ended[run_id], 120)
@@ -91,8 +93,9 @@ async def _figures(backend: str, url: str, home: Path, address: str) -> None:
             at, line = watch.first[run_id]
             ran.append(float(line) - sent)
             seen.append(at - sent)
-        print(summary(f"{backend}: dispatch → command runs", ran))
-        print(summary(f"{backend}: dispatch → first line visible", seen))
+        if LATENCY:
+            print(summary(f"{backend}: dispatch → command runs", ran))
+            print(summary(f"{backend}: dispatch → first line visible", seen))
         await _throughput(nc, settings, backend, watch)
     finally:
         await nc.close()
@@ -106,10 +109,10 @@ async def _throughput(
     runs = [(await _dispatch(nc, settings, backend, watch, ["true"]))[1] for _ in range(RUNS)]
     ends = await asyncio.wait_for(asyncio.gather(*(watch.ended[r] for r in runs)), 1800)
     took = time.time() - began
-    failed = sum(end["exit_code"] != 0 for end in ends)
+    failed = Counter(end["reason"][:80] for end in ends if end.get("exit_code") != 0)
     print(
         f"{backend}: {RUNS} short runs dispatched at once{'':<8} {took:8.1f} s  "
-        f"{RUNS / took:6.2f} runs/s  failed={failed}"
+        f"{RUNS / took:6.2f} runs/s  failed={sum(failed.values())} {dict(failed.most_common(3))}"
     )
 
 

@@ -16,9 +16,9 @@ from shared.events import ExecutorHeartbeat, FileEntry, InputRef, Resources
 from tests.conftest import free_port
 from tests.integration.executor_blobs import TOKEN, BlobStack, blob_stack_fixture
 from tests.integration.executor_harness import Harness, start_harness
-from tests.integration.ray_loopback import LoopbackRay, add_node, kill_node, loopback_ray
+from tests.integration.ray_loopback import LoopbackRay, add_node, kill_node
 
-__all__ = ["blob_stack_fixture", "loopback_ray"]  # fixtures, used by name
+__all__ = ["blob_stack_fixture"]  # a fixture, used by name
 RUN_S = 90  # a Ray job's start on a loaded 2-core machine takes seconds
 
 

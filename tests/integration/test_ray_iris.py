@@ -28,9 +28,8 @@ from shared.service import Service
 from tests.conftest import eventually, free_port
 from tests.integration.conftest import build_other, wait_run
 from tests.integration.executor_harness import Harness, start_harness
-from tests.integration.ray_loopback import LoopbackRay, loopback_ray
+from tests.integration.ray_loopback import LoopbackRay
 
-__all__ = ["loopback_ray"]  # the fixture, used by name
 TOKEN = "token-for-ray-tests"
 SECRET = "run-token-secret-for-ray-tests"
 PIPELINE_S = 300

@@ -35,7 +35,9 @@ from services.executor.ray_plan import (
 )
 
 log = logging.getLogger(__name__)
-POLL_S = 0.2
+# A job's state is asked for this often, and at once when its log tail closes (the job
+# has ended then): each ask is a request to the cluster's one dashboard process.
+POLL_S = 1.0
 
 
 class RayRun:
@@ -50,6 +52,7 @@ class RayRun:
         self.failure: str | None = None  # why it has no exit code of its own
         self._log: str | None = None  # the whole log, once the job ended
         self._done = asyncio.Event()
+        self._tail_closed = asyncio.Event()
         self.fed = 0  # characters of the log fed to the sink
         self.held: list[str] = []  # Ray's lines before the launcher began
         self._began = False
@@ -78,6 +81,8 @@ class RayRun:
         except Exception:
             # The tail is the live view only: the end reads the whole log.
             log.warning("tailing the log of ray job %s failed", self.job, exc_info=True)
+        finally:
+            self._tail_closed.set()
 
     def feed(self, text: str, sink: Sink) -> None:
         self.fed += len(text)
@@ -122,7 +127,11 @@ class RayRun:
                 state = None
             if state is not None and state.ended:
                 return state
-            await asyncio.sleep(POLL_S)
+            if self._tail_closed.is_set():  # it ends (or the tail failed): ask again soon
+                await asyncio.sleep(POLL_S / 4)
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._tail_closed.wait(), POLL_S)
 
     async def terminate(self, grace_s: float) -> None:
         try:
