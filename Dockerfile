@@ -9,12 +9,14 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1
 
 WORKDIR /build
+# Extras to install, e.g. `--build-arg EXTRAS=ray` for the Ray nodes and their executor.
+ARG EXTRAS=""
 
 # Dependencies first, against empty packages, so a code change does not reinstall them.
 COPY pyproject.toml README.md ./
 RUN mkdir boxops shared services \
     && touch boxops/__init__.py shared/__init__.py services/__init__.py \
-    && pip install . \
+    && pip install ".${EXTRAS:+[$EXTRAS]}" \
     && pip uninstall --yes boxops
 
 COPY boxops boxops

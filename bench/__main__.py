@@ -9,6 +9,7 @@ from bench import (
     cluster_runs,
     executor,
     monitors,
+    ray,
     registry,
     runs,
     scheduler,
@@ -29,6 +30,7 @@ BENCHMARKS = {
     "cli": cli.main,
     "ui_metrics": ui_metrics.main,
     "ui_runs": ui_runs.main,
+    "ray": ray.main,
 }
 
 parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)

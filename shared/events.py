@@ -161,7 +161,7 @@ class RunDispatched(RunTransition):
         default_factory=dict, description="Declared outputs."
     )
     image: str | None = Field(None, description="Container image (docker backend).")
-    backend: str = Field("local", description="Executor backend: local or docker.")
+    backend: str = Field("local", description="Executor backend: local, docker or ray.")
     network: bool = Field(False, description="Network access (docker backend).")
     timeout_s: float | None = Field(None, description="The scheduler stops it after this long.")
     component: str | None = Field(None, description="Component NAME@VERSION, if any.")

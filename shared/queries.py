@@ -86,7 +86,7 @@ class RunView(BaseModel):
     exit_code: int | None = None
     error: str = ""
     provenance: dict[str, Any] = Field(default_factory=dict)
-    backend: str = Field("local", description="Executor backend: local or docker.")
+    backend: str = Field("local", description="Executor backend: local, docker or ray.")
     image: str | None = Field(None, description="Container image (docker backend).")
     tags: dict[str, str] = Field(default_factory=dict)
     artifacts: list[RunArtifact] = Field(default_factory=list, description="Logged with the SDK.")

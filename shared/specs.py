@@ -87,7 +87,7 @@ class ComponentSpec(Strict):
     description: str = ""
     command: list[str] = Field(min_length=1, description="Entrypoint; may use {{ params.x }}.")
     image: str | None = Field(None, description="Container image (docker backend).")
-    backend: Literal["local", "docker"] = "local"
+    backend: Literal["local", "docker", "ray"] = "local"
     network: bool = Field(False, description="Network access in the container.")
     env: dict[str, str] = Field(default_factory=dict)
     resources: Resources = Field(default_factory=Resources)

@@ -1,4 +1,5 @@
 import asyncio
+import contextlib
 import os
 import sys
 
@@ -27,6 +28,16 @@ def _watch_children_by_pidfd() -> None:
         return  # a kernel before 5.3: the threads it is
     asyncio.set_child_watcher(asyncio.PidfdChildWatcher())
 
+
+def _preload_ray() -> None:
+    """Ray's job client takes seconds to import: an executor waiting on standby to replace
+    one (as a supervisor's does) has it imported before it starts, not after."""
+    if os.environ.get("BOXOPS_RAY_ADDRESS"):
+        with contextlib.suppress(ImportError):  # the executor says so once it starts
+            import ray.job_submission  # noqa: F401
+
+
+_preload_ray()
 
 if __name__ == "__main__":
     main()

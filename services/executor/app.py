@@ -16,11 +16,13 @@ from services.executor.inputs import BlobStore, Inputs
 from services.executor.ledger import Ledger
 from services.executor.leftovers import LiveAttempts
 from services.executor.nvml import NvmlDevices, NvmlMeter
+from services.executor.ray_cluster import RayError
+from services.executor.ray_plan import Capacity
 from services.executor.reports import Reports
 from services.executor.runner import Context
 from services.executor.settings import ExecutorSettings
 from services.executor.workdirs import private_dir
-from shared.events import RunDispatched, RunStopRequested
+from shared.events import Resources, RunDispatched, RunStopRequested
 from shared.service import Service, build_service
 
 NAME = "executor"
@@ -43,13 +45,17 @@ def build_app(
     ledger = Ledger(gpus(settings, devices or NvmlDevices()))
     ctx = Context(settings, service.bus, inputs, blobs, live, reports, ledger, NvmlMeter())
     workdirs = private_dir(settings.work_dirs())
-    backends: dict[str, Backend] = {"local": local_backend(settings, workdirs)}
+    backends: dict[str, Backend] = {}
+    if not settings.ray_address:
+        backends["local"] = local_backend(settings, workdirs)
     executor = Executor(ctx, backends, workdirs)
     if blobs is not None:
         service.on_stop.append(blobs.close)
+    if settings.ray_address:
+        add_ray(service, settings, executor)
 
     async def connect_docker() -> None:
-        if not settings.docker:
+        if not settings.docker or settings.ray_address:
             return
         from services.executor.backends.docker import DockerBackend  # aiodocker only if used
 
@@ -98,6 +104,39 @@ def gpus(settings: ExecutorSettings, found: DeviceList) -> list[Device]:
         devices = [Device(id=str(i)) for i in range(settings.gpu)]
     log.info("GPUs offered: %s", ", ".join(d.id for d in devices) or "none")
     return devices
+
+
+def add_ray(service: Service, settings: ExecutorSettings, executor: Executor) -> None:
+    """A Ray-only executor: backend ray while its cluster answers, with the cluster's
+    capacity; before the first dispatch, the cluster is asked once (take_over may attach)."""
+    from services.executor.backends.ray import RayBackend  # ray only if used
+
+    ray = RayBackend(
+        settings.ray_address,
+        python=settings.ray_python,
+        gpu_resource=settings.ray_gpu_resource,
+        artifact_token=settings.ray_artifact_token or settings.api_token,
+    )
+
+    def on_change(found: Capacity | None) -> None:
+        if found is None:
+            executor.backends.pop("ray", None)
+            executor.capacity = Resources(cpu=0, memory_mb=0, gpu=0)
+            return
+        executor.backends["ray"] = ray
+        executor.capacity = found.resources
+
+    async def watch() -> None:
+        await ray.watch_forever(on_change, settings.ray_poll_s)
+
+    async def first_look() -> None:
+        try:
+            on_change(await ray.connect())
+        except RayError as err:
+            log.warning("%s; no ray backend until it answers (retrying)", err)
+
+    service.on_start.append(first_look)
+    service.background.append(watch)
 
 
 def local_backend(settings: ExecutorSettings, workdirs: Path) -> LocalBackend:

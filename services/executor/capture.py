@@ -94,9 +94,21 @@ class Capture:
     """The sink a backend feeds: bounded in bytes, so a flood cannot exhaust the executor."""
 
     def __init__(
-        self, shipper: LogShipper, archive: Path, on_marker: OnMarker, limit_bytes: int
+        self,
+        shipper: LogShipper,
+        archive: Path,
+        on_marker: OnMarker,
+        limit_bytes: int,
+        *,
+        skip: int = 0,
+        durable: bool = False,
     ) -> None:
         self.shipper = shipper
+        # Lines an earlier life of the executor recorded already: a run attached to again
+        # (a Ray Job) replays its output from the start.
+        self.skip = skip
+        # Each chunk's lines on disk at once: a later life counts them to skip (remote runs).
+        self.durable = durable
         self.on_marker = on_marker
         self.limit = limit_bytes
         self.seen = 0
@@ -111,6 +123,8 @@ class Capture:
             return
         self.seen += len(chunk)
         self.add(stream, self.splitters[stream].feed(chunk))
+        if self.durable:
+            self.archive.flush()
         if self.seen >= self.limit:
             mib = self.limit / 1024 / 1024
             self.add("stderr", [f"boxops: output beyond {mib:g} MiB is not recorded"])
@@ -118,6 +132,9 @@ class Capture:
     def add(self, stream: str, lines: list[str]) -> None:
         at = now()
         for text in lines:
+            if self.skip:
+                self.skip -= 1
+                continue
             line = LogLine(t=at, stream=stream, line=text)
             self.shipper.add(line)
             self.archive.write(line.model_dump_json() + "\n")

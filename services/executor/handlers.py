@@ -42,6 +42,12 @@ class Executor:
         self.ended: dict[tuple[str, int], float] = {}
         self.tasks: set[asyncio.Task[None]] = set()
         self.stopping = False
+        settings = ctx.settings
+        # What it offers: its settings' with its own GPUs (the ledger's), or a Ray
+        # cluster's as last read (backends/ray.py).
+        self.capacity = Resources(
+            cpu=settings.cpu, memory_mb=settings.memory_mb, gpu=len(ctx.ledger.devices)
+        )
 
     async def on_dispatched(self, envelope: Envelope[RunDispatched]) -> None:
         """Start the run's attempt; a redelivered dispatch starts nothing."""
@@ -65,9 +71,16 @@ class Executor:
             await self._refuse(run, str(err))
             return
         root.mkdir(parents=True)
-        self.ctx.live.begin(run.run_id, run.attempt)
-        attempt = Attempt(self.ctx, run, backend, Layout(root))
-        self.attempts[key] = attempt
+        self.ctx.live.begin(
+            run.run_id, run.attempt, run.model_dump_json() if backend.remote else None
+        )
+        self._begin(run, backend, root)
+
+    def _begin(
+        self, run: RunDispatched, backend: Backend, root: Path, *, attached: bool = False
+    ) -> None:
+        attempt = Attempt(self.ctx, run, backend, Layout(root), attached=attached)
+        self.attempts[(run.run_id, run.attempt)] = attempt
         task = asyncio.create_task(attempt.live())
         self.tasks.add(task)
         task.add_done_callback(lambda _: self._forget(run, task))
@@ -110,9 +123,7 @@ class Executor:
         return ExecutorHeartbeat(
             executor_id=self.id,
             slots=settings.slots,
-            capacity=Resources(
-                cpu=settings.cpu, memory_mb=settings.memory_mb, gpu=len(self.ctx.ledger.devices)
-            ),
+            capacity=self.capacity,
             labels=settings.labels,
             backends=sorted(self.backends),
             running=sorted({run_id for run_id, _ in held}),
@@ -162,6 +173,8 @@ class Executor:
                 # It ended in that life and its end waits in the spool; it is no leftover.
                 self.ctx.live.end(leftover.run_id, leftover.attempt)
                 continue
+            if self._attach(leftover):
+                continue
             killed = await asyncio.to_thread(leftovers.kill, leftover)
             reason = LOST_ON_RESTART + (f"; killed {', '.join(killed)}" if killed else "")
             log.warning("run %s attempt %d: %s", leftover.run_id, leftover.attempt, reason)
@@ -177,6 +190,24 @@ class Executor:
             )
             await self.ctx.reports.send(ended)
             self.ctx.live.end(leftover.run_id, leftover.attempt)
+
+    def _attach(self, leftover: leftovers.Leftover) -> bool:
+        """A remote attempt goes on without us: watch it again (its backend finds the job
+        it started by the attempt's id, and does not start it twice)."""
+        if not leftover.dispatch:
+            return False
+        try:
+            run = RunDispatched.model_validate_json(leftover.dispatch)
+        except ValueError:
+            return False  # cut short by the kill: reported lost as a local attempt is
+        backend = self.backends.get(run.backend)
+        if backend is None or not backend.remote:
+            return False
+        log.info("run %s attempt %d: attaching again after a restart", run.run_id, run.attempt)
+        root = self.workdirs / run.run_id / f"attempt-{run.attempt}"
+        root.mkdir(parents=True, exist_ok=True)
+        self._begin(run, backend, root, attached=True)
+        return True
 
     async def stop_all(self) -> None:
         """On shutdown: stop every run and report how it ended."""

@@ -4,7 +4,9 @@ The executor keeps one file per live attempt in a folder of its own state (not i
 attempt's dir, which the run can write to): from the dispatch to the end report, with the
 attempt's process (pid, process group, start time) once it started. An executor that
 starts and finds such a file was stopped without ending that attempt (SIGKILL, a crash, a
-lost machine): it kills what still runs of the attempt and reports it lost.
+lost machine): it kills what still runs of the attempt and reports it lost. An attempt on
+a remote backend (a Ray Job) keeps its dispatch in that file instead: the next life attaches
+to it again, as it goes on without the executor.
 """
 
 import json
@@ -23,14 +25,15 @@ class Leftover:
     run_id: str
     attempt: int
     process: dict[str, Any] | None = None  # pid, pgid, started (its create time)
+    dispatch: str | None = None  # a remote attempt's RunDispatched (JSON), to attach to
 
 
 @dataclass(frozen=True)
 class LiveAttempts:
     folder: Path
 
-    def begin(self, run_id: str, attempt: int) -> None:
-        self._write(Leftover(run_id, attempt))
+    def begin(self, run_id: str, attempt: int, dispatch: str | None = None) -> None:
+        self._write(Leftover(run_id, attempt, dispatch=dispatch))
 
     def started(self, run_id: str, attempt: int, pid: int) -> None:
         """Once its process started: what a later life needs to find it."""
@@ -60,6 +63,8 @@ class LiveAttempts:
         record = {"run_id": leftover.run_id, "attempt": leftover.attempt}
         if leftover.process:
             record["process"] = leftover.process
+        if leftover.dispatch:
+            record["dispatch"] = leftover.dispatch
         self._file(leftover.run_id, leftover.attempt).write_text(json.dumps(record))
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from services.executor import contract, outputs, provenance, sdk_buffer, workdirs
-from services.executor.backends import Backend, Launch, Running, StartError
+from services.executor.backends import Backend, Launch, Remote, Running, StartError
 from services.executor.capture import Capture, LogShipper
 from services.executor.contract import ContractError, Layout
 from services.executor.devices import GpuMeter
@@ -19,6 +19,7 @@ from services.executor.ledger import Ledger, NotEnoughDevices
 from services.executor.leftovers import LiveAttempts
 from services.executor.outputs import OutputRefused
 from services.executor.recorder import Recorder
+from services.executor.remote import remote_launch, uploaded_outputs
 from services.executor.reports import Reports
 from services.executor.sampler import Gpus, Sampling
 from services.executor.settings import ExecutorSettings
@@ -40,6 +41,9 @@ from shared.logs import log_context
 from shared.run_token import expiry, run_token
 
 log = logging.getLogger(__name__)
+# A run attached to again ships its chunks after the first life's in seq order (that life
+# shipped fewer chunks than this).
+ATTACHED_SEQ = 1_000_000_000
 
 
 @dataclass
@@ -68,6 +72,7 @@ class Attempt:
     archived: bool = True  # nothing the run left is lost with its dir (outputs, log, SDK's)
     completed: bool = False  # it exited 0, unstopped, and its outputs were taken
     devices: list[str] = field(default_factory=list)  # the GPUs it holds
+    attached: bool = False  # started by an earlier life of the executor (a remote run)
 
     @property
     def key(self) -> str:
@@ -126,7 +131,9 @@ class Attempt:
 
     async def prepare(self) -> Launch:
         host, run = self.host, self.run
-        _lay_out(host, run)  # a few mkdirs: cheaper here than a hop to a thread
+        workdirs.lay_out(host, run)  # a few mkdirs: cheaper here than a hop to a thread
+        if self.backend.remote:
+            return remote_launch(self.ctx.settings, run, host)
         local = self.backend.name == "local"
         found = await self.ctx.inputs.materialise(
             run.inputs, Path(host.inputs), local=local, by=self.key
@@ -164,7 +171,18 @@ class Attempt:
             run.run_id, self.ship, settings.log_flush_s, lambda: bus.nats.connected
         )
         limit = int(settings.log_limit_mb * 1024 * 1024)
-        capture = Capture(shipper, Path(self.host.logs), recorder.on_marker, limit)
+        skip = 0
+        if self.attached:
+            shipper.seq = ATTACHED_SEQ
+            skip = await asyncio.to_thread(_lines_in, Path(self.host.logs))
+        capture = Capture(
+            shipper,
+            Path(self.host.logs),
+            recorder.on_marker,
+            limit,
+            skip=skip,
+            durable=self.backend.remote,
+        )
         code_of = self._provenance()
         tasks = [
             asyncio.create_task(shipper.flush_forever()),
@@ -178,7 +196,7 @@ class Attempt:
             Gpus(self.devices, self.ctx.gpu_meter) if self.devices and self.ctx.gpu_meter else None,
         )
         try:
-            code = await running.wait()
+            code: int | None = await running.wait()
             used = await sampling.end(code, run.resources.memory_mb, _cgroup_of(running))
             await _settle(streaming)
         finally:
@@ -188,13 +206,16 @@ class Attempt:
             for task in tasks:
                 task.cancel()
         await recorder.close(tasks[1])
+        remote = running if isinstance(running, Remote) else None
         reason = self.stop_reason or f"exit code {code}"
         if used and used.oom_killed and not self.stop_reason:
             reason = oom_reason(run.resources.memory_mb, used.last_rss_mb)
+        if remote is not None and remote.failure:
+            code, reason = None, self.stop_reason or remote.failure
         if running.left_behind:
             reason += f"; killed what it left running: {', '.join(running.left_behind)}"
         try:
-            found, refused = await self.collect(recorder, capture)
+            found, refused = await self.collect(recorder, capture, remote)
         finally:
             capture.close()
             await shipper.flush_or_keep()  # every line is shipped, whatever collecting did
@@ -206,7 +227,7 @@ class Attempt:
             recorder=recorder,
             provenance=await _provenance_of(code_of),
             logs=await self.upload_logs(),
-            artifacts=await self.artifacts(recorder),
+            artifacts=await self.artifacts(recorder, remote),
             usage=used,
             unsent=[self.log_envelope(c) for c in shipper.unshipped()] + recorder.unsent(),
         )
@@ -229,11 +250,15 @@ class Attempt:
         return self.run.labels() | {"executor": self.ctx.settings.executor_id}
 
     async def collect(
-        self, recorder: Recorder, capture: Capture
+        self, recorder: Recorder, capture: Capture, remote: Remote | None = None
     ) -> tuple[dict[str, RunOutput], str | None]:
         """Every declared output, uploaded; or the reason one was refused."""
         await sdk_buffer.replay(Path(self.host.sdk), recorder)
         await recorder.flush_or_keep()
+        if remote is not None:
+            return uploaded_outputs(
+                run_outputs=self.run.outputs, recorder=recorder, ended=remote.uploaded()
+            )
         found = {}
         for name, declared in self.run.outputs.items():
             try:
@@ -283,7 +308,12 @@ class Attempt:
             self.archived = False
             return None
 
-    async def artifacts(self, recorder: Recorder) -> list[RunArtifact]:
+    async def artifacts(
+        self, recorder: Recorder, remote: Remote | None = None
+    ) -> list[RunArtifact]:
+        if remote is not None:
+            ended = remote.uploaded()
+            return ended.artifacts if ended else []
         if self.ctx.blobs is None:
             self.archived = False  # no store: what the SDK left stays in the dir
             return []
@@ -340,14 +370,6 @@ class Attempt:
             await self.running.terminate(grace_s)
 
 
-def _lay_out(host: Layout, run: RunDispatched) -> None:
-    for part in (host.inputs, host.outputs, host.work, host.sdk):
-        Path(part).mkdir(parents=True, exist_ok=True)
-    for name in run.outputs:
-        Path(host.outputs, name).mkdir(exist_ok=True)
-    Path(host.params).write_text(contract.params_json(run.params))
-
-
 async def _settle(streaming: "asyncio.Task[None]", grace_s: float = 5.0) -> None:
     """Let the last output arrive; a stream still open after the end is cut off."""
     with contextlib.suppress(TimeoutError):
@@ -367,6 +389,15 @@ def _cgroup_of(running: Running) -> Path | None:
     """A local run's cgroup, where it has one (its OOM kills are counted there)."""
     cgroup = getattr(running, "cgroup", None)
     return Path(cgroup.path) if cgroup is not None else None
+
+
+def _lines_in(logs: Path) -> int:
+    """How many lines the archive holds (what an earlier life recorded of the run)."""
+    try:
+        with logs.open("rb") as file:
+            return sum(1 for _ in file)
+    except OSError:
+        return 0
 
 
 def _printed(logs: Path) -> bool:

@@ -29,7 +29,7 @@ BATCH = 5000
 
 async def replay(sdk: Path, recorder: Recorder) -> None:
     """Params, tags and undelivered metric points of the buffer, into the recorder."""
-    for record in await asyncio.to_thread(lambda: list(_records(sdk / "records.jsonl"))):
+    for record in await asyncio.to_thread(lambda: list(records(sdk / "records.jsonl"))):
         name, value = str(record.get("name", "")), record.get("value")
         if not name or value is None:
             continue
@@ -37,7 +37,7 @@ async def replay(sdk: Path, recorder: Recorder) -> None:
             recorder.params[name] = value
         elif record.get("kind") == "tag":
             recorder.tags[name] = str(value)
-    points = _records(sdk / "metrics.jsonl")
+    points = records(sdk / "metrics.jsonl")
     while batch := await asyncio.to_thread(_take, points, BATCH):
         for point in batch:
             _replay_point(recorder, point)
@@ -63,7 +63,7 @@ async def upload_artifacts(sdk: Path, blobs: BlobStore) -> list[RunArtifact]:
     except OutputRefused:
         return []  # tampered with: none of it is trusted
     found = []
-    for record in await asyncio.to_thread(lambda: list(_records(sdk / "artifacts.jsonl"))):
+    for record in await asyncio.to_thread(lambda: list(records(sdk / "artifacts.jsonl"))):
         path = files.get(str(record.get("path", "")))
         if path is None:
             continue
@@ -105,7 +105,7 @@ async def _buffer(sdk: Path, blobs: BlobStore) -> list[RunArtifact]:
     ]
 
 
-def _records(path: Path) -> Iterator[dict[str, Any]]:
+def records(path: Path) -> Iterator[dict[str, Any]]:
     try:
         file = path.open(encoding="utf-8", errors="replace")
     except OSError:

@@ -4,6 +4,7 @@ import re
 import socket
 import tempfile
 from pathlib import Path
+from urllib.parse import urlparse
 
 from pydantic import Field, field_validator, model_validator
 
@@ -62,6 +63,22 @@ class ExecutorSettings(BoxopsSettings):
     local_rlimit_memory: bool = Field(
         False, description="Without cgroup v2: cap a local run's address space at its memory."
     )
+    ray_address: str = Field(
+        "",
+        description="A Ray cluster's dashboard (job API) URL, e.g. http://127.0.0.1:8265: set, "
+        "this executor runs every run as a Ray Job there (backend ray, and only it) and offers "
+        "the cluster's capacity.",
+    )
+    ray_python: str = Field("python", description="The Python on the Ray nodes (with boxops).")
+    ray_gpu_resource: str = Field(
+        "GPU", description="The Ray resource a run's gpu asks for: GPU, or a custom resource."
+    )
+    ray_poll_s: float = Field(5.0, gt=0, description="How often the cluster's capacity is read.")
+    ray_artifact_token: str = Field(
+        "",
+        description="The token a Ray node fetches inputs and stores outputs with; empty: the "
+        "executor's own api_token.",
+    )
     work_root: Path | None = Field(
         None,
         description="Where runs' work dirs live, outside home; default: a private (0700) "
@@ -92,6 +109,19 @@ class ExecutorSettings(BoxopsSettings):
         if not token:
             raise ValueError(f"executor id {value!r} has no usable characters")
         return token
+
+    @field_validator("ray_address")
+    @classmethod
+    def _ray_url(cls, value: str) -> str:
+        if not value:
+            return value
+        parsed = urlparse(value)
+        if parsed.scheme not in ("http", "https") or not parsed.hostname:
+            raise ValueError(
+                f"BOXOPS_RAY_ADDRESS {value!r} must be the Ray dashboard's http(s) URL, "
+                "e.g. http://127.0.0.1:8265"
+            )
+        return value.rstrip("/")
 
     @model_validator(mode="after")
     def _work_root_outside_home(self) -> "ExecutorSettings":

@@ -12,8 +12,21 @@ import stat
 from collections.abc import Iterator
 from pathlib import Path
 
+from services.executor import contract
+from services.executor.contract import Layout
+from shared.events import RunDispatched
+
 log = logging.getLogger(__name__)
 ENDED = ".ended"
+
+
+def lay_out(host: Layout, run: RunDispatched) -> None:
+    """An attempt's dirs and params file (see contract.py), under host.root."""
+    for part in (host.inputs, host.outputs, host.work, host.sdk):
+        Path(part).mkdir(parents=True, exist_ok=True)
+    for name in run.outputs:
+        Path(host.outputs, name).mkdir(exist_ok=True)
+    Path(host.params).write_text(contract.params_json(run.params))
 
 
 class WorkRootError(RuntimeError):

@@ -28,6 +28,9 @@ from shared.migrate import upgrade
 from shared.service import Service
 from shared.settings import BoxopsSettings
 from tests.conftest import eventually, service_db
+from tests.integration.ray_loopback import loopback_ray
+
+__all__ = ["loopback_ray"]  # one Ray cluster for the session's tests that use it
 
 SCHEDULER_MIGRATIONS = Path("services/scheduler/migrations/versions")
 

@@ -253,3 +253,27 @@ def test_every_node_accepts_the_config_bus_init_writes(
         )
         assert checked.returncode == 0, (node, checked.stdout, checked.stderr)
         assert "is valid" in checked.stdout + checked.stderr, node
+
+
+def test_the_cluster_profile_puts_an_executor_in_front_of_a_ray_head_and_worker(
+    services: dict[str, dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cluster = {"ray-head", "ray-worker", "executor-ray"}
+    assert {n for n, s in services.items() if "cluster" in (s.get("profiles") or ())} == cluster
+    head = services["ray-head"]["command"]
+    for name in ("ray-head", "executor-ray"):  # one image, built alike
+        assert services[name]["build"]["args"] == {"EXTRAS": "ray"}, name
+    assert {services[name]["image"] for name in cluster} == {"boxops-ray:${BOXOPS_TAG:-latest}"}
+    port = next(arg.split("=")[1] for arg in head if arg.startswith("--port="))
+    assert f"--address=ray-head:{port}" in services["ray-worker"]["command"]
+    dashboard = next(arg.split("=")[1] for arg in head if arg.startswith("--dashboard-port="))
+    env = boxops_env(services["executor-ray"])
+    assert env["BOXOPS_RAY_ADDRESS"] == f"http://ray-head:{dashboard}"
+    with monkeypatch.context() as patched:
+        for key in [k for k in os.environ if k.startswith("BOXOPS_")]:
+            patched.delenv(key)
+        for key, value in env.items():
+            patched.setenv(key, interpolated(value))
+        assert ExecutorSettings().ray_address == f"http://ray-head:{dashboard}"
+    dockerfile = COMPOSE.with_name("Dockerfile").read_text(encoding="utf-8")
+    assert 'pip install ".${EXTRAS:+[$EXTRAS]}"' in dockerfile

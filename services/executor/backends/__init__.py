@@ -1,4 +1,5 @@
-"""Backends run a laid-out attempt somewhere: a local process group, a Docker container.
+"""Backends run a laid-out attempt somewhere: a local process group, a Docker container, a
+Ray Job on a cluster (a remote backend: its node lays the attempt out and uploads itself).
 
 Every backend honours the same run contract (see `services/executor/contract.py`), so the
 contract tests run the same cases on each.
@@ -7,10 +8,11 @@ contract tests run the same cases on each.
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from services.executor.contract import Layout
-from shared.events import Resources
+from services.executor.ray_plan import Ended
+from shared.events import Resources, RunDispatched
 
 Sink = Callable[[str, bytes], None]  # (stream name, bytes read) → captured
 
@@ -32,6 +34,7 @@ class Launch:
     network: bool = False
     mounts: dict[str, Path] = field(default_factory=dict)  # input name → external host path
     devices: tuple[str, ...] = ()  # the GPUs it holds, by id
+    run: RunDispatched | None = None  # for a remote backend, which lays it out itself
 
 
 class Running(Protocol):
@@ -53,8 +56,19 @@ class Running(Protocol):
         """After the end: nothing of the run is left running (children, container)."""
 
 
+@runtime_checkable
+class Remote(Protocol):
+    """A run on another machine: it uploaded its outputs itself and says how it ended."""
+
+    failure: str | None  # why it has no exit code of its own (it did not run, Ray's reason)
+
+    def uploaded(self) -> Ended | None:
+        """What the run's node stored, once it ended (None: it said nothing)."""
+
+
 class Backend(Protocol):
     name: str
+    remote: bool  # the attempt is laid out elsewhere: no inputs here, outputs uploaded there
 
     def seen(self, host: Layout) -> Layout:
         """The attempt's paths as the run sees them."""

@@ -73,6 +73,7 @@ def _writable_by_anyone(host: Layout) -> None:
 
 class DockerBackend:
     name = "docker"
+    remote = False
 
     def __init__(self, docker: aiodocker.Docker, *, user: str = "") -> None:
         self.docker = docker

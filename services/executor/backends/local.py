@@ -132,6 +132,7 @@ async def _pump(stream: asyncio.StreamReader, name: str, sink: Sink) -> None:
 
 class LocalBackend:
     name = "local"
+    remote = False
 
     def __init__(
         self,
