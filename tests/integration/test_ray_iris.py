@@ -16,8 +16,8 @@ import httpx
 import pytest
 import uvicorn
 
-from boxops.cli.components import spec_text
 from boxops.cli.quickstart import _write_iris, examples_dir
+from boxops.cli.spec_files import spec_text
 from services.artifact.app import build_app as build_artifact
 from services.artifact.settings import ArtifactSettings
 from services.gateway.app import build_app as build_gateway
