@@ -8,6 +8,7 @@ from bench import (
     cli,
     cluster_runs,
     executor,
+    gpu,
     monitors,
     ray,
     registry,
@@ -31,6 +32,7 @@ BENCHMARKS = {
     "ui_metrics": ui_metrics.main,
     "ui_runs": ui_runs.main,
     "ray": ray.main,
+    "gpu": gpu.main,
 }
 
 parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)

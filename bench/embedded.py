@@ -30,11 +30,15 @@ def free_port() -> int:
 
 
 @contextmanager
-def embedded(db_url: str | None = None) -> Iterator[tuple[Path, StackState, float]]:
-    """(home, state, seconds `up` took); the stack is stopped afterwards."""
+def embedded(
+    db_url: str | None = None, settings: dict[str, str] | None = None
+) -> Iterator[tuple[Path, StackState, float]]:
+    """(home, state, seconds `up` took); the stack is stopped afterwards. `settings` are
+    BOXOPS_* variables for its services."""
     with tempfile.TemporaryDirectory() as directory:
         home = Path(directory)
         env = {k: v for k, v in os.environ.items() if not k.startswith("BOXOPS_")}
+        env |= settings or {}
         env["BOXOPS_HOME"] = str(home)
         if db_url:
             env["BOXOPS_DB_URL"] = db_url
