@@ -420,7 +420,8 @@ def _executor(beat: ExecutorHeartbeat) -> Executor:
         backends=tuple(beat.backends),
         labels=dict(beat.labels),
         last_seen=max(beat.at, now()),
-        interval=timedelta(seconds=beat.interval_s or 1.0),
+        # As it says, up to a minute: a mistyped interval must not hide a dead executor.
+        interval=min(timedelta(seconds=beat.interval_s or 1.0), placement.LONGEST_INTERVAL),
         stopping=beat.stopping,
     )
 

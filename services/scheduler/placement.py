@@ -12,6 +12,7 @@ from shared.events import Resources
 
 HEARTBEAT_INTERVAL = timedelta(seconds=1)  # an executor's, until it says its own
 LOST_BEATS = 3  # heartbeats an executor may miss before it is taken for lost
+LONGEST_INTERVAL = timedelta(seconds=60)  # heeded of what an executor says it beats at
 LOST_AFTER = LOST_BEATS * HEARTBEAT_INTERVAL
 BUSY = "waiting for a free executor"
 

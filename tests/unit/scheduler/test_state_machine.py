@@ -161,3 +161,12 @@ def test_gpus_in_use_count_against_an_executors_gpus() -> None:
 
 def test_an_executor_without_slots_takes_nothing() -> None:
     assert choose(a_run(), [an_executor("a", slots=0)], {}, at=T0) is None
+
+
+def test_an_executor_saying_it_beats_hourly_is_heeded_up_to_a_minute() -> None:
+    from services.scheduler.handlers import _executor
+    from shared.events import ExecutorHeartbeat
+
+    beat = ExecutorHeartbeat(executor_id="a", at=T0, interval_s=3600)
+    assert _executor(beat).interval == timedelta(seconds=60)
+    assert _executor(beat.model_copy(update={"interval_s": 5})).interval == timedelta(seconds=5)
