@@ -107,20 +107,27 @@ class AsyncClient:
         from shared.run_parts import LogLine
 
         last_id, path = "", api_path("runs", run_id, "logs", "stream")
+        pause = calls.FIRST_PAUSE_S
         while True:
             headers = {"Last-Event-ID": last_id} if last_id else {}
+            heard = False
             try:
                 async with aconnect_sse(self.http, "GET", path, headers=headers) as source:
                     if source.response.status_code >= 400:
                         await source.response.aread()
                         calls.checked(source.response)
                     async for event in source.aiter_sse():
+                        heard = True
                         if event.event == "end":
                             return RunEnded.model_validate_json(event.data)
                         last_id = event.id or last_id
                         on_line(LogLine.model_validate_json(event.data))
             except httpx.TransportError as err:
                 raise calls.unreachable(self.base_url, err) from None
+            # A stream closed with nothing in it: taken up again after a growing pause.
+            pause = calls.FIRST_PAUSE_S if heard else min(pause * 2, calls.LAST_PAUSE_S)
+            if not heard:
+                await asyncio.sleep(pause)
 
     async def metrics(self, run_id: str) -> RunMetrics:
         """Each metric's summary and its points."""

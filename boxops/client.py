@@ -112,14 +112,20 @@ class Client:
         from shared.queries import RunEnded
         from shared.run_parts import LogLine
 
-        last_id = ""
+        last_id, pause = "", calls.FIRST_PAUSE_S
         while True:
             headers = {"Last-Event-ID": last_id} if last_id else {}
+            heard = False
             for event in self._events(api_path("runs", run_id, "logs", "stream"), headers):
+                heard = True
                 if event.event == "end":
                     return RunEnded.model_validate_json(event.data)
                 last_id = event.id or last_id
                 on_line(LogLine.model_validate_json(event.data))
+            # A stream closed with nothing in it: taken up again after a growing pause.
+            pause = calls.FIRST_PAUSE_S if heard else min(pause * 2, calls.LAST_PAUSE_S)
+            if not heard:
+                time.sleep(pause)
 
     def _events(self, path: str, headers: dict[str, str]) -> Iterator[Any]:
         from httpx_sse import connect_sse

@@ -18,6 +18,11 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from boxops.home import api_token, home, read_state
 from boxops.urls import api_path
 
+# A followed stream that closes with nothing in it is taken up again after a pause that
+# grows from the first to the last (a gateway that keeps closing it is not hammered).
+FIRST_PAUSE_S = 0.1
+LAST_PAUSE_S = 2.0
+
 if TYPE_CHECKING:
     import httpx
 
