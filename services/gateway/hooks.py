@@ -9,7 +9,7 @@ secret itself, so a hash of it would not do.
 
 import secrets
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field, field_validator
@@ -19,6 +19,7 @@ from services.gateway.alert_hooks import ALERT_HOOKS
 from services.gateway.hook_store import Hook
 from services.gateway.json_bodies import JsonRoute
 from services.gateway.scopes import Scope, needs
+from shared import storable
 from shared.bus import now
 from shared.events import CUSTOM_PREFIX, is_public
 from shared.specs import SUBJECT_TOKEN
@@ -41,6 +42,14 @@ class HookCreate(BaseModel):
     secret: str | None = Field(
         None, min_length=16, description="The signing secret; none: one is made."
     )
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _storable(cls, value: Any) -> Any:
+        """Accepted means stored: nothing the database would refuse (a NUL) gets past."""
+        if found := storable.problem(value):
+            raise ValueError(found)
+        return value
 
     @field_validator("name")
     @classmethod

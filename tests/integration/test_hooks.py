@@ -322,6 +322,7 @@ async def test_hooks_are_made_with_a_public_subject_and_a_name_of_their_own(
         ({"name": "x", "subject": "ext.a b"}, "is not a subject"),
         ({"name": "alertmanager"}, "the built-in alertmanager hook's name"),
         ({"name": "x", "secret": "short"}, "at least 16 characters"),
+        ({"name": "x", "secret": "a-secret-with-a-\u0000-in-it"}, "NUL"),  # fuzzing found it
     ):
         answer = await gateway.http.post("/v1/hooks", json=body, headers=bearer(TOKEN))
         assert answer.status_code == 422, answer.text
