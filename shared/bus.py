@@ -44,6 +44,7 @@ EVENTS = Stream(
         "model.>",
         "component.>",
         "pipeline.>",
+        "sweep.>",
         "trigger.>",
         "artifact.>",
         "executor.run.>",

@@ -63,6 +63,7 @@ OWN_PUBLISH: dict[str, tuple[str, ...]] = {
         "model.alias.set",
         "component.registered",
         "pipeline.registered",
+        "sweep.registered",
         "svc.artifact.>",
     ),
     "artifact": ("artifact.stored",),

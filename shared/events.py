@@ -441,6 +441,16 @@ class PipelineRegistered(Event):
     )
 
 
+class SweepRegistered(Event):
+    subject = "sweep.registered"
+    summary = "A sweep (hyper-parameter search) version was registered."
+
+    name: str = Field(description="Sweep name.")
+    version: int = Field(ge=1, description="Version number.")
+    digest: str = Field(description="Digest of its spec, sha256:….")
+    target: str = Field(description="Component or pipeline NAME@VERSION each trial runs.")
+
+
 class MetricLogged(Event):
     subject = "metric.logged"
     summary = "A metric value from a run or from outside."
@@ -566,6 +576,7 @@ CATALOG: tuple[type[Event], ...] = (
     ModelAliasSet,
     ComponentRegistered,
     PipelineRegistered,
+    SweepRegistered,
     ArtifactStored,
 )
 

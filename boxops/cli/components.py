@@ -33,11 +33,12 @@ def register_spec(
 
     # Imported here: the spec models are a tenth of a second of start-up for every command.
     from shared.specs import ComponentSpec, PipelineSpec, SpecError, load
+    from shared.sweep_specs import SweepSpec
 
     text = spec_text(file)
-    model = ComponentSpec if kind == "component" else PipelineSpec
+    models = {"component": ComponentSpec, "pipeline": PipelineSpec, "sweep": SweepSpec}
     try:
-        load(text, {kind: model})
+        load(text, {kind: models[kind]})
     except SpecError as error:
         fail(f"{file}: invalid {kind} spec: {error}")
     if extra:
