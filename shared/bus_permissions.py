@@ -75,6 +75,7 @@ OWN_PUBLISH: dict[str, tuple[str, ...]] = {
         "run.failed",
         "run.aborted",
         "run.stop.requested.*",
+        "sweep.started",
         "svc.registry.>",
     ),
     "trigger": (
@@ -117,6 +118,7 @@ READS: dict[str, tuple[Reads, ...]] = {
     "scheduler": (
         Reads(EVENTS.name, "scheduler-requests", ("run.requested",)),
         Reads(EVENTS.name, "scheduler-aborts", ("run.abort.requested",)),
+        Reads(EVENTS.name, "scheduler-sweeps", ("sweep.ended",)),
         Reads(EVENTS.name, "scheduler-reports", ("executor.run.*",)),
         Reads(TELEMETRY.name, "scheduler-heartbeats", ("executor.heartbeat",)),
         Reads(TELEMETRY.name, "scheduler-metrics", ("metric.logged", "metrics.logged")),

@@ -94,6 +94,7 @@ class AllOf(Strict):
 class Target(Strict):
     component: str | None = Field(None, description="Component NAME[@VERSION].")
     pipeline: str | None = Field(None, description="Pipeline NAME[@VERSION].")
+    sweep: str | None = Field(None, description="Sweep NAME[@VERSION]: a hyper-parameter search.")
     command: list[str] | None = Field(None, min_length=1, description="Inline command.")
     params: dict[str, Any] = Field(default_factory=dict, description="May use bindings.")
     inputs: dict[str, str] = Field(default_factory=dict, description="May use bindings.")
@@ -101,8 +102,9 @@ class Target(Strict):
 
     @model_validator(mode="after")
     def _one(self) -> "Target":
-        if sum(bool(t) for t in (self.component, self.pipeline, self.command)) != 1:
-            raise ValueError("give exactly one of component, pipeline or command")
+        targets = (self.component, self.pipeline, self.sweep, self.command)
+        if sum(bool(t) for t in targets) != 1:
+            raise ValueError("give exactly one of component, pipeline, sweep or command")
         return self
 
 

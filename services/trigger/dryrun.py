@@ -60,7 +60,7 @@ def _outcome(
         "event_id": event_id,
         "action": "start run" if decision.action == "fire" else decision.action,
         "reason": decision.reason,
-        "target": spec.target.pipeline or spec.target.component,
+        "target": spec.target.pipeline or spec.target.component or spec.target.sweep,
         "command": decision.command,
         "params": decision.params,
         "inputs": decision.inputs,
