@@ -86,6 +86,7 @@ OWN_PUBLISH: dict[str, tuple[str, ...]] = {
         "metric.above_threshold",
         "svc.registry.>",
     ),
+    "tuner": ("run.requested", "run.abort.requested", "sweep.ended"),
     "executor": (
         "executor.run.started",
         "executor.run.ended",
@@ -130,6 +131,14 @@ READS: dict[str, tuple[Reads, ...]] = {
         # A dry run replays what its trigger would have heard.
         Reads(EVENTS.name, ANY, acks=False),
         Reads(CUSTOM.name, ANY, acks=False),
+    ),
+    "tuner": (
+        Reads(
+            EVENTS.name,
+            "tuner-runs",
+            ("sweep.started", "run.completed", "run.failed", "run.aborted"),
+        ),
+        Reads(TELEMETRY.name, "tuner-metrics", ("metric.logged", "metrics.logged")),
     ),
     "executor": (
         Reads(EVENTS.name, ANY, ("run.dispatched.*",)),
