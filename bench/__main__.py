@@ -11,6 +11,7 @@ from bench import (
     registry,
     runs,
     scheduler,
+    sweeps,
     triggers,
     ui_metrics,
     ui_runs,
@@ -27,6 +28,7 @@ BENCHMARKS = {
     "cli": cli.main,
     "ui_metrics": ui_metrics.main,
     "ui_runs": ui_runs.main,
+    "sweeps": sweeps.main,
 }
 
 parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
