@@ -45,6 +45,7 @@ EVENTS = Stream(
         "model.>",
         "component.>",
         "pipeline.>",
+        "sweep.>",
         "trigger.>",
         "artifact.>",
         "executor.run.>",
