@@ -107,8 +107,13 @@ OWN_PUBLISH: dict[str, tuple[str, ...]] = {
 }
 SERVICES = tuple(OWN_PUBLISH)
 # Core (not JetStream) subscriptions beyond a service's own requests and replies: the
-# gateway hears the scheduler's intake decisions to answer a submission with them.
-OWN_SUBSCRIBE: dict[str, tuple[str, ...]] = {"gateway": ("run.pending", "run.failed")}
+# gateway hears the scheduler's intake decisions to answer a submission with them; every
+# scheduler replica hears the executors' heartbeats as they are sent (a follower knows the
+# executors the moment it leads).
+OWN_SUBSCRIBE: dict[str, tuple[str, ...]] = {
+    "gateway": ("run.pending", "run.failed"),
+    "scheduler": ("executor.heartbeat",),
+}
 
 
 # The consumers each service reads (shared/bus.py `consume`, shared/nats_adapter.py
