@@ -50,8 +50,9 @@ async def test_a_run_holding_200_mb_records_its_rss_and_its_peak(executor: Harne
     run_id = await executor.dispatch([sys.executable, "-c", MEMORY])
     await executor.printed(run_id, "held", timeout=60)
 
-    async def held() -> bool:
-        return any(v >= 200 for v in series(executor, run_id, "memory_rss_mb"))
+    async def held() -> bool:  # sampled twice at least, once holding it
+        points = series(executor, run_id, "memory_rss_mb")
+        return len(points) >= 2 and any(v >= 200 for v in points)
 
     await eventually(held, timeout=60)
     release(executor, run_id)
