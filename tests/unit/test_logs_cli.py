@@ -31,8 +31,8 @@ def test_an_unknown_service_is_one_line_naming_the_valid_ones(home: Path) -> Non
     result = runner.invoke(app, ["logs", "sched"])
     assert result.exit_code == 2
     assert result.stderr.splitlines() == [
-        "no service 'sched': choose one of registry, artifact, scheduler, trigger, tuner, "
-        "executor, gateway, nats"
+        "no service 'sched': choose one of registry, artifact, scheduler, trigger, executor, "
+        "gateway, nats"
     ]
 
 

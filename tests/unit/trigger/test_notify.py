@@ -51,7 +51,7 @@ def test_a_notify_target_is_one_target_among_the_others() -> None:
     assert notify is not None
     assert (notify.attempts, notify.backoff, notify.max_backoff, notify.timeout) == (5, 2, 300, 10)
     both = SPEC.replace("  notify:", "  command: [echo]\n  notify:")
-    assert "give exactly one of component, pipeline, sweep, command or notify" in refusal(both)
+    assert "give exactly one of component, pipeline, command or notify" in refusal(both)
 
 
 @pytest.mark.parametrize(
