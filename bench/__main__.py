@@ -14,7 +14,6 @@ from bench import (
     registry,
     runs,
     scheduler,
-    sweeps,
     triggers,
     ui_metrics,
     ui_runs,
@@ -34,7 +33,6 @@ BENCHMARKS = {
     "ui_runs": ui_runs.main,
     "ray": ray.main,
     "gpu": gpu.main,
-    "sweeps": sweeps.main,
 }
 
 parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)

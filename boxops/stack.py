@@ -37,7 +37,7 @@ from boxops.home import (
 from boxops.imports import without
 from shared.health import health_subject
 
-SERVICES = ("registry", "artifact", "scheduler", "trigger", "tuner", "executor", "gateway")
+SERVICES = ("registry", "artifact", "scheduler", "trigger", "executor", "gateway")
 NOTIFY_ENV = "BOXOPS_NOTIFY_"  # shared.notify_specs.ENV_PREFIX, without importing pydantic
 DEFAULT_NATS_PORT = 4222
 STOP_GRACE_S = 20.0

@@ -45,7 +45,6 @@ EVENTS = Stream(
         "model.>",
         "component.>",
         "pipeline.>",
-        "sweep.>",
         "trigger.>",
         "artifact.>",
         "executor.run.>",

@@ -63,7 +63,6 @@ OWN_PUBLISH: dict[str, tuple[str, ...]] = {
         "model.alias.set",
         "component.registered",
         "pipeline.registered",
-        "sweep.registered",
         "svc.artifact.>",
     ),
     "artifact": ("artifact.stored",),
@@ -75,7 +74,6 @@ OWN_PUBLISH: dict[str, tuple[str, ...]] = {
         "run.failed",
         "run.aborted",
         "run.stop.requested.*",
-        "sweep.started",
         "svc.registry.>",
     ),
     "trigger": (
@@ -86,7 +84,6 @@ OWN_PUBLISH: dict[str, tuple[str, ...]] = {
         "metric.above_threshold",
         "svc.registry.>",
     ),
-    "tuner": ("run.requested", "run.abort.requested", "sweep.ended"),
     "executor": (
         "executor.run.started",
         "executor.run.ended",
@@ -127,7 +124,6 @@ READS: dict[str, tuple[Reads, ...]] = {
     "scheduler": (
         Reads(EVENTS.name, "scheduler-requests", ("run.requested",)),
         Reads(EVENTS.name, "scheduler-aborts", ("run.abort.requested",)),
-        Reads(EVENTS.name, "scheduler-sweeps", ("sweep.ended",)),
         Reads(EVENTS.name, "scheduler-reports", ("executor.run.*",)),
         Reads(TELEMETRY.name, "scheduler-heartbeats", ("executor.heartbeat",)),
         Reads(TELEMETRY.name, "scheduler-metrics", ("metric.logged", "metrics.logged")),
@@ -139,14 +135,6 @@ READS: dict[str, tuple[Reads, ...]] = {
         # A dry run replays what its trigger would have heard.
         Reads(EVENTS.name, ANY, acks=False),
         Reads(CUSTOM.name, ANY, acks=False),
-    ),
-    "tuner": (
-        Reads(
-            EVENTS.name,
-            "tuner-runs",
-            ("sweep.started", "run.completed", "run.failed", "run.aborted"),
-        ),
-        Reads(TELEMETRY.name, "tuner-metrics", ("metric.logged", "metrics.logged")),
     ),
     "executor": (
         Reads(EVENTS.name, ANY, ("run.dispatched.*",)),

@@ -65,12 +65,6 @@ class RunRequest(BaseModel):
     pipeline: str | None = Field(
         None, min_length=1, description="Pipeline reference NAME[@VERSION]."
     )
-    sweep: str | None = Field(
-        None,
-        min_length=1,
-        description="Sweep reference NAME[@VERSION]: a hyper-parameter search; its params and "
-        "inputs override the target's fixed ones.",
-    )
     params: dict[str, Any] = Field(default_factory=dict, description="Run parameters.")
     inputs: dict[str, str] = Field(
         default_factory=dict, description="Input → NAME[@VERSION], NAME@ALIAS or a blob id."
@@ -106,21 +100,18 @@ class RunRequest(BaseModel):
 
     @model_validator(mode="after")
     def _one_target(self) -> "RunRequest":
-        targets = [t for t in (self.command, self.component, self.pipeline, self.sweep) if t]
+        targets = [t for t in (self.command, self.component, self.pipeline) if t]
         if len(targets) != 1:
-            raise ValueError("give exactly one of command, component, pipeline or sweep")
+            raise ValueError("give exactly one of command, component or pipeline")
         return self
 
 
 class RunRequested(RunRequest, Event):
     subject = "run.requested"
-    summary = "A command: start a run of an inline command, a component, a pipeline or a sweep."
+    summary = "A command: start a run of an inline command, a component or a pipeline."
 
     run_id: str | None = Field(None, description="Id to give the run; the event id if absent.")
     cause: Cause = Field(default_factory=Cause, description="Why the run was requested.")
-    parent_run_id: str | None = Field(
-        None, description="A sweep's trial: the sweep run it belongs to (the tuner sets it)."
-    )
 
 
 class RunAbortRequested(Event):
@@ -464,61 +455,6 @@ class PipelineRegistered(Event):
     )
 
 
-class SweepRegistered(Event):
-    subject = "sweep.registered"
-    summary = "A sweep (hyper-parameter search) version was registered."
-
-    name: str = Field(description="Sweep name.")
-    version: int = Field(ge=1, description="Version number.")
-    digest: str = Field(description="Digest of its spec, sha256:….")
-    target: str = Field(description="Component or pipeline NAME@VERSION each trial runs.")
-
-
-class SweepStarted(Event):
-    subject = "sweep.started"
-    summary = "The scheduler began a sweep run: the tuner's cue to start its study."
-
-    run_id: str = Field(description="The sweep run.")
-    sweep: str = Field(description="Sweep NAME@VERSION.")
-    spec: dict[str, Any] = Field(description="The sweep's spec (shared.sweep_specs.SweepSpec).")
-    target: str = Field(description="Component or pipeline NAME@VERSION each trial runs.")
-    target_kind: Literal["component", "pipeline"] = Field(description="What the target is.")
-    params: dict[str, Any] = Field(
-        default_factory=dict, description="Fixed params of every trial (spec's, then run's)."
-    )
-    inputs: dict[str, str] = Field(
-        default_factory=dict, description="Inputs of every trial (spec's, then run's)."
-    )
-    cause: Cause = Field(default_factory=Cause, description="Why the sweep run was requested.")
-    at: datetime = Field(description="When it began.")
-
-
-class BestTrial(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    run_id: str = Field(description="The trial's run.")
-    number: int = Field(ge=0, description="The trial's number in the study, from 0.")
-    value: float = Field(description="Its objective value.")
-    params: dict[str, Any] = Field(default_factory=dict, description="The params it ran with.")
-
-
-class SweepEnded(Event):
-    subject = "sweep.ended"
-    summary = "The tuner finished a sweep's study: the scheduler ends the sweep run with it."
-
-    run_id: str = Field(description="The sweep run.")
-    state: Literal["completed", "failed"] = Field(description="How the sweep run ends.")
-    reason: str = Field(description="Why: the best trial, or why no trial gave a value.")
-    objective: str = Field(description="The objective metric.")
-    best: BestTrial | None = Field(None, description="The best trial, if any completed.")
-    importances: dict[str, float] = Field(
-        default_factory=dict, description="Optuna's importance of each param (sums to 1)."
-    )
-    trials: dict[str, int] = Field(
-        default_factory=dict, description="Trials by outcome: completed, failed, pruned."
-    )
-
-
 class MetricLogged(Event):
     subject = "metric.logged"
     summary = "A metric value from a run or from outside."
@@ -680,9 +616,6 @@ CATALOG: tuple[type[Event], ...] = (
     ModelAliasSet,
     ComponentRegistered,
     PipelineRegistered,
-    SweepRegistered,
-    SweepStarted,
-    SweepEnded,
     ArtifactStored,
 )
 

@@ -56,7 +56,6 @@ ComponentName = Annotated[str, AfterValidator(_validator("component")), _field("
 PipelineName = Annotated[str, AfterValidator(_validator("pipeline")), _field("pipeline")]
 TriggerName = Annotated[str, AfterValidator(_validator("trigger")), _field("trigger")]
 MonitorName = Annotated[str, AfterValidator(_validator("monitor")), _field("monitor")]
-SweepName = Annotated[str, AfterValidator(_validator("sweep")), _field("sweep")]
 OutputName = Annotated[
     str, AfterValidator(_validator("dataset or model")), _field("dataset or model")
 ]

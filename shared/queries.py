@@ -24,7 +24,6 @@ RUNS_GET = "svc.scheduler.runs.get"
 # Registry lookups: body RefQuery; result the view named (shared.registry_api).
 COMPONENT_GET = "svc.registry.components.get"  # NAME[@VERSION] → ComponentView
 PIPELINE_GET = "svc.registry.pipelines.get"  # NAME[@VERSION] → PipelineView
-SWEEP_GET = "svc.registry.sweeps.get"  # NAME[@VERSION] → SweepView
 DATASET_VERSION_GET = "svc.registry.datasets.version"  # NAME[@VERSION] → DatasetVersionView
 MODEL_VERSION_GET = "svc.registry.models.version"  # NAME@VERSION | NAME@ALIAS → ModelVersionView
 RUNS_LIST = "svc.scheduler.runs.list"

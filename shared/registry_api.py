@@ -34,9 +34,6 @@ COMPONENT_REGISTER = "svc.registry.components.register"
 PIPELINES_LIST = "svc.registry.pipelines.list"
 PIPELINE_VERSIONS = "svc.registry.pipelines.versions"
 PIPELINE_REGISTER = "svc.registry.pipelines.register"
-SWEEPS_LIST = "svc.registry.sweeps.list"
-SWEEP_VERSIONS = "svc.registry.sweeps.versions"
-SWEEP_REGISTER = "svc.registry.sweeps.register"
 LINEAGE_GET = "svc.registry.lineage"
 
 DatasetType = Literal["table", "image", "audio", "video", "text", "other"]
@@ -123,7 +120,7 @@ class AliasSet(BaseModel):
 
 
 class SpecRegister(BaseModel):
-    text: str = Field(description="The YAML spec (kind: component, pipeline or sweep).")
+    text: str = Field(description="The YAML spec (kind: component or kind: pipeline).")
 
 
 class LineageQuery(BaseModel):
@@ -236,22 +233,6 @@ class PipelineView(BaseModel):
     description: str = ""
     spec: dict[str, Any]
     components: dict[str, PinnedComponent] = Field(description="Step → component version.")
-    created_at: datetime
-    created: bool | None = None
-
-    @property
-    def ref(self) -> str:
-        return f"{self.name}@{self.version}"
-
-
-class SweepView(BaseModel):
-    name: str
-    version: int
-    digest: str
-    description: str = ""
-    spec: dict[str, Any]
-    target: str = Field(description="Component or pipeline NAME@VERSION each trial runs.")
-    target_kind: Literal["component", "pipeline"] = Field(description="What the target is.")
     created_at: datetime
     created: bool | None = None
 

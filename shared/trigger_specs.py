@@ -95,7 +95,6 @@ class AllOf(Strict):
 class Target(Strict):
     component: str | None = Field(None, description="Component NAME[@VERSION].")
     pipeline: str | None = Field(None, description="Pipeline NAME[@VERSION].")
-    sweep: str | None = Field(None, description="Sweep NAME[@VERSION]: a hyper-parameter search.")
     command: list[str] | None = Field(None, min_length=1, description="Inline command.")
     notify: Notify | None = Field(None, description="Send a notification, not a run.")
     params: dict[str, Any] = Field(default_factory=dict, description="May use bindings.")
@@ -104,9 +103,9 @@ class Target(Strict):
 
     @model_validator(mode="after")
     def _one(self) -> "Target":
-        targets = (self.component, self.pipeline, self.sweep, self.command, self.notify)
+        targets = (self.component, self.pipeline, self.command, self.notify)
         if sum(bool(t) for t in targets) != 1:
-            raise ValueError("give exactly one of component, pipeline, sweep, command or notify")
+            raise ValueError("give exactly one of component, pipeline, command or notify")
         if self.notify and (self.params or self.inputs):
             raise ValueError("a notify target takes no params or inputs")
         return self

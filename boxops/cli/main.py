@@ -27,7 +27,6 @@ from boxops.cli.models import models_app
 from boxops.cli.pipelines import pipelines_app
 from boxops.cli.quickstart import quickstart
 from boxops.cli.runs import runs_app
-from boxops.cli.sweeps import sweeps_app
 from boxops.cli.tokens import tokens_app
 from boxops.cli.ui import ui
 from boxops.home import (
@@ -48,7 +47,6 @@ app.add_typer(models_app, name="models")
 app.add_typer(components_app, name="components")
 app.add_typer(creds_app, name="creds")
 app.add_typer(pipelines_app, name="pipelines")
-app.add_typer(sweeps_app, name="sweeps")
 app.add_typer(triggers.build("triggers"), name="triggers")
 app.add_typer(triggers.build("monitors"), name="monitors")
 app.add_typer(triggers.events_app, name="events")

@@ -35,9 +35,7 @@ WHOLE = 100_000  # a console width no line of `runs list --wide` reaches
 def submit(
     target: Annotated[
         list[str],
-        typer.Argument(
-            help="COMPONENT[@VERSION], PIPELINE[@VERSION] or SWEEP[@VERSION]; or -- CMD ARGS…"
-        ),
+        typer.Argument(help="COMPONENT[@VERSION] or PIPELINE[@VERSION]; or -- CMD ARGS…"),
     ],
     param: Annotated[list[str], typer.Option("--param", "-p", help="NAME=VALUE.")] = [],  # noqa: B006
     input: Annotated[list[str], typer.Option("--input", "-i", help="NAME=REF.")] = [],  # noqa: B006
@@ -45,23 +43,20 @@ def submit(
     pipeline: Annotated[
         bool, typer.Option(help="TARGET is a pipeline (needed only if a component has its name).")
     ] = False,
-    sweep: Annotated[
-        bool, typer.Option(help="TARGET is a sweep (needed only if another has its name).")
-    ] = False,
     wait: Annotated[
         bool, typer.Option(help="Wait for the run to end; exit 0 only if it completed.")
     ] = False,
     json_out: JsonOption = False,
 ) -> None:
-    """Run a component, pipeline or sweep (`boxops runs submit train -p lr=0.1 -i
-    data=iris@2`), or an inline command (`boxops runs submit --wait -- python train.py`)."""
+    """Run a component or pipeline (`boxops runs submit train -p lr=0.1 -i data=iris@2`),
+    or an inline command (`boxops runs submit --wait -- python train.py`)."""
     body: dict[str, Any] = {"env": pairs(env, "--env")}
     if "--" in sys.argv:  # everything after -- is a command, even a single word
         body["command"] = target
     else:
         if len(target) != 1:
             fail("give one COMPONENT or PIPELINE, or a command after --")
-        body["pipeline" if pipeline else "sweep" if sweep else "component"] = target[0]
+        body["pipeline" if pipeline else "component"] = target[0]
         body["params"] = {k: _value(v) for k, v in pairs(param, "--param").items()}
         body["inputs"] = pairs(input, "--input")
     gateway = client()

@@ -25,19 +25,13 @@ def post_spec(text: str, label: str, kind: str, extra: dict[str, Any] | None) ->
     """Register one spec's YAML text (`extra` fields laid over it); the registry's answer.
     A spec refused here or by the registry is a message naming `label`, exit 2."""
     import yaml
-    from pydantic import BaseModel
 
     # Imported here: the spec models are a tenth of a second of start-up for every command.
     from shared.specs import ComponentSpec, PipelineSpec, SpecError, load
-    from shared.sweep_specs import SweepSpec
 
-    models: dict[str, type[BaseModel]] = {
-        "component": ComponentSpec,
-        "pipeline": PipelineSpec,
-        "sweep": SweepSpec,
-    }
+    model = ComponentSpec if kind == "component" else PipelineSpec
     try:
-        load(text, {kind: models[kind]})
+        load(text, {kind: model})
     except SpecError as error:
         fail(f"{label}: invalid {kind} spec: {error}")
     if extra:

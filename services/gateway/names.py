@@ -26,16 +26,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from shared.names import BadName, check_name
 
 # The collections whose paths carry names (`/v1/datasets/{name}/…`).
-NAMED = (
-    "datasets",
-    "models",
-    "components",
-    "pipelines",
-    "sweeps",
-    "triggers",
-    "monitors",
-    "lineage",
-)
+NAMED = ("datasets", "models", "components", "pipelines", "triggers", "monitors", "lineage")
 ENCODED_SLASH = "%2F"
 SLASH_CODE = re.compile("%2F", re.IGNORECASE)
 

@@ -1,5 +1,4 @@
-"""/v1/components, /v1/pipelines and /v1/sweeps: register YAML specs as immutable versions,
-read them."""
+"""/v1/components and /v1/pipelines: register YAML specs as immutable versions, read them."""
 
 from typing import Annotated, Any
 
@@ -11,7 +10,7 @@ from services.gateway.created import ask_created
 from services.gateway.json_bodies import JsonRoute
 from services.gateway.names import checked
 from services.gateway.scopes import Scope, needs
-from shared.queries import COMPONENT_GET, PIPELINE_GET, SWEEP_GET, RefQuery
+from shared.queries import COMPONENT_GET, PIPELINE_GET, RefQuery
 from shared.registry_api import (
     COMPONENT_REGISTER,
     COMPONENT_VERSIONS,
@@ -19,15 +18,11 @@ from shared.registry_api import (
     PIPELINE_REGISTER,
     PIPELINE_VERSIONS,
     PIPELINES_LIST,
-    SWEEP_REGISTER,
-    SWEEP_VERSIONS,
-    SWEEPS_LIST,
     ComponentView,
     ListQuery,
     Page,
     PipelineView,
     SpecRegister,
-    SweepView,
     VersionsQuery,
 )
 from shared.storable import Offset, Text
@@ -44,12 +39,11 @@ KINDS: dict[str, tuple[str, str, str, str, type[BaseModel]]] = {
         ComponentView,
     ),
     "pipeline": (PIPELINE_REGISTER, PIPELINES_LIST, PIPELINE_VERSIONS, PIPELINE_GET, PipelineView),
-    "sweep": (SWEEP_REGISTER, SWEEPS_LIST, SWEEP_VERSIONS, SWEEP_GET, SweepView),
 }
 
 
 def _routes(kind: str) -> None:
-    """The same routes for /v1/components, /v1/pipelines and /v1/sweeps."""
+    """The same routes for /v1/components and /v1/pipelines."""
     register, listing, versions, get, view = KINDS[kind]
     plural = f"/{kind}s"
     tags: list[str | Any] = [f"{kind}s"]
@@ -104,4 +98,3 @@ def _routes(kind: str) -> None:
 
 _routes("component")
 _routes("pipeline")
-_routes("sweep")

@@ -69,9 +69,6 @@ READS: dict[str, tuple[type[BaseModel], Callable[..., Awaitable[Any]]]] = {
     api.PIPELINES_LIST: (api.ListQuery, reads.pipeline_list),
     api.PIPELINE_VERSIONS: (api.VersionsQuery, reads.pipeline_versions),
     queries.PIPELINE_GET: (queries.RefQuery, reads.pipeline),
-    api.SWEEPS_LIST: (api.ListQuery, reads.sweep_list),
-    api.SWEEP_VERSIONS: (api.VersionsQuery, reads.sweep_versions),
-    queries.SWEEP_GET: (queries.RefQuery, reads.sweep),
     api.LINEAGE_GET: (api.LineageQuery, reads.lineage_of),
 }
 
@@ -88,7 +85,6 @@ def writes(
         api.MODEL_ALIAS_SET: (api.AliasSet, handlers.set_alias),
         api.COMPONENT_REGISTER: (api.SpecRegister, handlers.register_component),
         api.PIPELINE_REGISTER: (api.SpecRegister, handlers.register_pipeline),
-        api.SWEEP_REGISTER: (api.SpecRegister, handlers.register_sweep),
     }
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from faststream.nats import NatsBroker
 
-from services.registry import blobs, datasets, lookup, models, reads, runs, specs, sweeps, views
+from services.registry import blobs, datasets, lookup, models, reads, runs, specs, views
 from services.registry.domain import versions
 from services.registry.errors import CatalogError, Invalid, Unavailable
 from services.registry.pinning import Pinning
@@ -264,14 +264,6 @@ class Handlers:
             async with self.writer.writing() as tx:
                 row, components, created = await specs.register_pipeline(tx, body.text)
             return views.pipeline(row, components).model_copy(update={"created": created})
-
-        return await self.answer(work)
-
-    async def register_sweep(self, body: SpecRegister) -> Reply:
-        async def work() -> Any:
-            async with self.writer.writing() as tx:
-                row, created = await sweeps.register(tx, body.text)
-            return views.sweep(row).model_copy(update={"created": created})
 
         return await self.answer(work)
 

@@ -2,14 +2,14 @@
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.registry import lookup, specs, sweeps, views
+from services.registry import lookup, specs, views
 from services.registry.domain import lineage
 from services.registry.domain.lineage import Node, Tree
 from services.registry.errors import Invalid, NotFound
 from services.registry.store import datasets, models
 from services.registry.store import lineage as edges
 from services.registry.store import specs as spec_store
-from services.registry.tables import ComponentRow, PipelineRow, SweepRow
+from services.registry.tables import ComponentRow, PipelineRow
 from shared.queries import RefQuery
 from shared.registry_api import (
     DatasetVersionView,
@@ -148,24 +148,6 @@ async def pipeline_versions(session: AsyncSession, query: VersionsQuery) -> Page
 
 async def pipeline(session: AsyncSession, query: RefQuery) -> object:
     return views.pipeline(*(await specs.pipeline(session, query.ref)))
-
-
-async def sweep_list(session: AsyncSession, query: ListQuery) -> Page:
-    rows, total = await spec_store.page(session, SweepRow, query)
-    return page([views.sweep(r) for r in rows], total, query.limit, query.offset)
-
-
-async def sweep_versions(session: AsyncSession, query: VersionsQuery) -> Page:
-    rows, total = await spec_store.versions(
-        session, SweepRow, query.name, limit=query.limit, offset=query.offset
-    )
-    if not total:
-        raise NotFound(f"no sweep {query.name!r}")
-    return page([views.sweep(r) for r in rows], total, query.limit, query.offset)
-
-
-async def sweep(session: AsyncSession, query: RefQuery) -> object:
-    return views.sweep(await sweeps.sweep(session, query.ref))
 
 
 async def lineage_of(session: AsyncSession, query: LineageQuery) -> LineageView:

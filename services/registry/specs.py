@@ -101,12 +101,12 @@ async def _component(session: AsyncSession, text: str) -> ComponentRow | None:
 
 async def component(session: AsyncSession, text: str) -> ComponentRow:
     """NAME (latest) or NAME@VERSION."""
-    return await find(session, ComponentRow, text, "component")
+    return await _find(session, ComponentRow, text, "component")
 
 
 async def pipeline(session: AsyncSession, text: str) -> tuple[PipelineRow, dict[str, ComponentRow]]:
     """NAME (latest) or NAME@VERSION, with the component versions its steps were pinned to."""
-    row = await find(session, PipelineRow, text, "pipeline")
+    row = await _find(session, PipelineRow, text, "pipeline")
     components = {}
     for step, pin in row.components.items():
         name, _, number = pin.rpartition("@")
@@ -117,7 +117,7 @@ async def pipeline(session: AsyncSession, text: str) -> tuple[PipelineRow, dict[
     return row, components
 
 
-async def find(session: AsyncSession, table: type[store.Row], text: str, what: str) -> Any:
+async def _find(session: AsyncSession, table: type[store.Row], text: str, what: str) -> Any:
     try:
         ref = parse_ref(text, f"{what} name")
     except RefError as err:

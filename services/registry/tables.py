@@ -143,21 +143,6 @@ class PipelineRow(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime)
 
 
-class SweepRow(SQLModel, table=True):
-    __tablename__ = "sweeps"
-    __table_args__ = (UniqueConstraint("name", "version"), UniqueConstraint("name", "digest"))
-
-    id: int | None = Field(default=None, primary_key=True)
-    name: str = Field(index=True)
-    version: int
-    digest: str
-    description: str = stored_default("", sa_type=Text)
-    spec: dict[str, Any] = json_column()
-    target: str  # component or pipeline NAME@VERSION, pinned when registered
-    source: str = stored_default("", sa_type=Text)
-    created_at: datetime = Field(sa_type=UTCDateTime)
-
-
 class LineageRunRow(SQLModel, table=True):
     __tablename__ = "lineage_runs"
 
@@ -188,7 +173,6 @@ METADATA = service_metadata(
     AliasRow,
     ComponentRow,
     PipelineRow,
-    SweepRow,
     LineageRunRow,
     EdgeRow,
 )

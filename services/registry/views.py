@@ -11,7 +11,6 @@ from services.registry.tables import (
     ModelRow,
     ModelVersionRow,
     PipelineRow,
-    SweepRow,
 )
 from shared.events import DatasetChanges, FileEntry
 from shared.registry_api import (
@@ -22,7 +21,6 @@ from shared.registry_api import (
     ModelView,
     PinnedComponent,
     PipelineView,
-    SweepView,
 )
 
 
@@ -112,19 +110,6 @@ def pipeline(row: PipelineRow, components: dict[str, ComponentRow]) -> PipelineV
         description=row.description,
         spec=row.spec,
         components={step: pinned(c) for step, c in components.items()},
-        created_at=row.created_at,
-    )
-
-
-def sweep(row: SweepRow) -> SweepView:
-    return SweepView(
-        name=row.name,
-        version=row.version,
-        digest=row.digest,
-        description=row.description,
-        spec=row.spec,
-        target=row.target,
-        target_kind="component" if row.spec["target"].get("component") else "pipeline",
         created_at=row.created_at,
     )
 

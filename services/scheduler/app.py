@@ -21,7 +21,6 @@ from shared.events import (
     MetricsBatch,
     RunAbortRequested,
     RunRequested,
-    SweepEnded,
 )
 from shared.queries import (
     EXECUTORS_LIST,
@@ -58,7 +57,6 @@ def build_app(settings: SchedulerSettings, *, tracing: TracerProvider | None = N
         scheduler.on_runs_requested
     )
     bus.consume(RunAbortRequested, durable=f"{NAME}-aborts")(scheduler.on_abort_requested)
-    bus.consume(SweepEnded, durable=f"{NAME}-sweeps")(scheduler.on_sweep_ended)
     bus.consume((ExecutorRunStarted, ExecutorRunEnded), durable=reports, subject="executor.run.*")(
         scheduler.on_executor_report
     )

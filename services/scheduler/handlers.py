@@ -19,7 +19,6 @@ from services.scheduler import (
     progression,
     reconcile,
     store,
-    sweeps,
 )
 from services.scheduler.domain import Run, RunState, RunSubstate
 from services.scheduler.placement import Executor, Occupancy
@@ -37,7 +36,6 @@ from shared.events import (
     RunAbortRequested,
     RunRequested,
     RunStopRequested,
-    SweepEnded,
 )
 from shared.outbox import Outbox
 from shared.queries import ExecutorList, Reply
@@ -168,18 +166,12 @@ class Scheduler:
                 if envelope.id not in fresh or await tx.get(run.id):
                     continue
                 fresh.discard(envelope.id)  # the same event twice in one batch: once
-                if run.parent_id and not refused:  # a sweep's trial
-                    refused = sweeps.trial_refusal(await tx.get(run.parent_id), run.parent_id)
                 if refused:  # run.failed is its only event: the submitter waits for one
                     tx.record(domain.reject(run, refused, at=now()))
                     continue
                 run = tx.record(domain.accept(run, at=now()))
                 if run.kind == "pipeline":
                     placeable += await progression.advance(tx, run)
-                elif run.kind == "sweep":
-                    begun, started = sweeps.begin(run, at=now())
-                    tx.record(begun)
-                    tx.emit(started, run.cause.depth)
                 else:
                     placeable.append(run)
             self.place(tx, placeable)
@@ -204,14 +196,7 @@ class Scheduler:
             await self.abort(tx, run, envelope.data.reason)
 
     async def abort(self, tx: Tx, run: Run, reason: str) -> None:
-        if run.kind == "sweep":
-            # The sweep first: a trial the tuner asks for from now on is refused.
-            tx.record(domain.abort(run, reason, at=now()))
-            for child in await store.children(tx.session, run.id):
-                child = tx.runs.get(child.id, child)
-                if not child.finished:
-                    await self.abort(tx, child, reason)
-        elif run.kind == "pipeline":
+        if run.kind == "pipeline":
             tx.runs[run.id] = domain.request_stop(run, reason)
             for child in await store.children(tx.session, run.id):
                 child = tx.runs.get(child.id, child)
@@ -284,21 +269,9 @@ class Scheduler:
         """Move the pipeline of a step that ended; the steps it starts, to be placed."""
         if run.finished and run.parent_id:
             parent = await tx.get(run.parent_id)
-            # A sweep's trial moves nothing here: the tuner hears of its end and decides.
-            if parent and not parent.finished and parent.kind == "pipeline":
+            if parent and not parent.finished:
                 return await progression.advance(tx, parent)
         return []
-
-    async def on_sweep_ended(self, envelope: Envelope[SweepEnded]) -> None:
-        """End a sweep run as its tuner says: completed with the best trial, or failed."""
-        async with self.writing() as tx:
-            if await tx.seen("sweep.ended", envelope.id):
-                return
-            run = await tx.get(envelope.data.run_id)
-            if run is None or run.finished or run.kind != "sweep":
-                log.warning("ignored sweep.ended for run %s", envelope.data.run_id)
-                return
-            tx.record(sweeps.end(run, envelope.data, at=now()))
 
     async def on_heartbeat(self, envelope: Envelope[ExecutorHeartbeat]) -> None:
         """Remember the executor; a new one may take runs that were waiting. Then hold what
@@ -412,7 +385,7 @@ class Scheduler:
         waiting = (
             run.state == RunState.PENDING
             and run.substate in (RunSubstate.QUEUED, RunSubstate.RETRYING)
-            and run.kind not in ("pipeline", "sweep")
+            and run.kind != "pipeline"
         )
         on_executor = run.executor_id is not None and (
             running or run.substate == RunSubstate.DISPATCHED

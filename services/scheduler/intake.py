@@ -1,5 +1,5 @@
-"""From `run.requested` to a run: inline commands as they are, components, pipelines and
-sweeps resolved through the registry and checked. A request that cannot run becomes a run that
+"""From `run.requested` to a run: inline commands as they are, components and pipelines
+resolved through the registry and checked. A request that cannot run becomes a run that
 is refused with the reason, never one stuck in pending."""
 
 from dataclasses import replace
@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from services.scheduler import plan, sweeps
+from services.scheduler import plan
 from services.scheduler.domain import Run
 from services.scheduler.pipeline import PipelinePlan
 from services.scheduler.plan import PlanError
@@ -16,7 +16,6 @@ from services.scheduler.resolver import Missing, Registry
 from shared.events import Cause, InputRef, RunRequested
 from shared.registry_api import PinnedComponent, PipelineView
 from shared.specs import REFERENCE, ComponentSpec, PipelineSpec, validation_problems
-from shared.sweep_specs import SweepSpec
 
 # What a request may set over a component's own; each is null in a request that did not.
 ASKABLE = ("resources", "timeout_s", "retries", "retry_backoff_s")
@@ -33,7 +32,6 @@ def base_run(run_id: str, request: RunRequested, at: datetime) -> Run:
         selector=dict(request.selector),
         concurrency_key=request.concurrency_key,
         max_concurrency=request.max_concurrency,
-        parent_id=request.parent_run_id,
     )
     return asked(run, request)
 
@@ -41,7 +39,7 @@ def base_run(run_id: str, request: RunRequested, at: datetime) -> Run:
 def refused_run(run_id: str, request: RunRequested, at: datetime) -> Run:
     """A request that cannot run, with what it named as asked, so listings and their
     --component and --pipeline filters show it."""
-    kind = next((k for k in ("component", "pipeline", "sweep") if getattr(request, k)), "command")
+    kind = "component" if request.component else "pipeline" if request.pipeline else "command"
     run = base_run(run_id, request, at)
     return replace(run, kind=kind, component=request.component, pipeline=request.pipeline)
 
@@ -79,55 +77,19 @@ async def build(run_id: str, request: RunRequested, registry: Registry, at: date
         return asked(component_run(run, found, request.params, inputs), request)
     if request.pipeline:
         return await pipeline_run(run, await registry.pipeline(request.pipeline), request, registry)
-    if request.sweep:
-        return await sweep_run(run, request, registry)
     return run
-
-
-async def sweep_run(run: Run, request: RunRequested, registry: Registry) -> Run:
-    """A sweep version with what every trial gets besides the sampled params; a param or
-    input its target does not take is refused now, not in each trial."""
-    found = await registry.sweep(request.sweep or "")
-    spec = stored(SweepSpec, found.spec, found.ref)
-    target: ComponentSpec | PipelineSpec
-    if found.target_kind == "component":
-        target = stored(ComponentSpec, (await registry.component(found.target)).spec, found.target)
-    else:
-        target = stored(PipelineSpec, (await registry.pipeline(found.target)).spec, found.target)
-    for given, known, what in (
-        (request.params, target.params, "param"),
-        (request.inputs, target.inputs, "input"),
-    ):
-        unknown = sorted(set(given) - set(known))
-        if unknown:
-            raise PlanError(f"unknown {what} {unknown[0]!r} for {found.target} (sweep {found.ref})")
-    return sweeps.sweep_run(run, found, spec, request.params, request.inputs)
 
 
 async def named_pipeline_run(run: Run, request: RunRequested, registry: Registry) -> Run:
     """A name no component has, but a pipeline has, runs the pipeline: `runs submit
     iris-train` needs no `--pipeline`, and over HTTP `{"component": "iris-train"}` does the
     same."""
-    name = request.component or ""
-    try:
-        found = await registry.pipeline(name)
-    except Missing:
-        return await named_sweep_run(run, request, registry)
-    return await pipeline_run(run, found, request, registry)
-
-
-async def named_sweep_run(run: Run, request: RunRequested, registry: Registry) -> Run:
-    """A name no component or pipeline has, but a sweep has, runs the sweep."""
     name = request.component
     try:
-        await registry.sweep(name or "")
+        found = await registry.pipeline(name or "")
     except Missing:
-        raise PlanError(
-            f"unknown component {name!r}: no component, pipeline or sweep {name!r}"
-        ) from None
-    return await sweep_run(
-        run, request.model_copy(update={"component": None, "sweep": name}), registry
-    )
+        raise PlanError(f"unknown component {name!r}: no component or pipeline {name!r}") from None
+    return await pipeline_run(run, found, request, registry)
 
 
 SpecModel = TypeVar("SpecModel", bound=BaseModel)

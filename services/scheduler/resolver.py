@@ -15,17 +15,10 @@ from shared.queries import (
     DATASET_VERSION_GET,
     MODEL_VERSION_GET,
     PIPELINE_GET,
-    SWEEP_GET,
     RefQuery,
     Reply,
 )
-from shared.registry_api import (
-    ComponentView,
-    DatasetVersionView,
-    ModelVersionView,
-    PipelineView,
-    SweepView,
-)
+from shared.registry_api import ComponentView, DatasetVersionView, ModelVersionView, PipelineView
 
 BLOB = re.compile(r"^(sha256:)?([0-9a-f]{64})$")
 PINNED = re.compile(r"^[^@]+@\d+$")  # NAME@VERSION: a version never changes once registered
@@ -83,9 +76,6 @@ class Registry:
 
     async def pipeline(self, ref: str) -> PipelineView:
         return await self._version(PIPELINE_GET, ref, "pipeline", PipelineView)
-
-    async def sweep(self, ref: str) -> SweepView:
-        return await self._version(SWEEP_GET, ref, "sweep", SweepView)
 
     async def input(self, kind: str, ref: str) -> InputRef:
         """Resolve `NAME[@VERSION]`, `NAME@ALIAS` or a blob id to exactly what will be read."""

@@ -181,7 +181,7 @@ async def waiting(session: AsyncSession, *, limit: int) -> list[Run]:
         select(RunRow)
         .where(RunRow.state == RunState.PENDING.value)
         .where(col(RunRow.substate).in_([RunSubstate.QUEUED.value, RunSubstate.RETRYING.value]))
-        .where(col(RunRow.kind).not_in(["pipeline", "sweep"]))
+        .where(RunRow.kind != "pipeline")
         .order_by(col(RunRow.priority).desc(), col(RunRow.created_at))
         .limit(limit)
     )

@@ -63,10 +63,7 @@ def _outcome(
         "event_id": event_id,
         "action": fires if decision.action == "fire" else decision.action,
         "reason": decision.reason,
-        "target": spec.target.pipeline
-        or spec.target.component
-        or spec.target.sweep
-        or _where(notify),
+        "target": spec.target.pipeline or spec.target.component or _where(notify),
         "command": decision.command,
         "params": decision.params,
         "inputs": decision.inputs,

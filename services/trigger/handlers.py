@@ -240,7 +240,6 @@ class Triggers:
                 command=firing.command or target.command,
                 component=target.component,
                 pipeline=target.pipeline,
-                sweep=target.sweep,
                 params=firing.params,
                 inputs=firing.inputs,
                 priority=target.priority,

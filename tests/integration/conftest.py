@@ -22,7 +22,6 @@ from services.gateway.settings import GatewaySettings
 from services.scheduler.app import build_app as build_scheduler
 from services.scheduler.settings import SchedulerSettings
 from services.trigger.settings import TriggerSettings
-from services.tuner.settings import TunerSettings
 from shared.bus import now
 from shared.db import create_engine, sessionmaker
 from shared.migrate import upgrade
@@ -96,7 +95,7 @@ def build_other(
     name: str, common: dict[str, Any], db: tuple[str, str], tracing: TracerProvider | None
 ) -> Service:
     module = importlib.import_module(f"services.{name}.app")
-    settings_class = {"trigger": TriggerSettings, "tuner": TunerSettings}.get(name, BoxopsSettings)
+    settings_class = {"trigger": TriggerSettings}.get(name, BoxopsSettings)
     url, schema = service_db(db, name)
     settings = settings_class(**common, db_url=url, db_schema=schema)
     return module.build_app(settings, tracing=tracing)  # type: ignore[no-any-return]

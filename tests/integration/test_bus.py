@@ -139,7 +139,7 @@ async def test_unparseable_messages_are_dead_lettered_with_the_reason_and_the_ne
         (b"not json {", {}, "body is not JSON"),
         (b"[1, 2, 3]", {}, "data must be a JSON object, got list"),
         (b'{"command": []}', {}, "run.requested: command: "),
-        (b"{}", {}, "give exactly one of command, component, pipeline or sweep"),
+        (b"{}", {}, "give exactly one of command, component or pipeline"),
         (b'["x"]', {"content-type": STRUCTURED}, "must be a JSON object, got list"),
         (VALID, {"ce-specversion": "1.0", "ce-time": "noon"}, "time is not an RFC 3339"),
     ]

@@ -338,7 +338,4 @@ async def test_a_pipeline_named_where_a_component_is_expected_runs_the_pipeline(
     answer = await stack.http.post("/v1/runs", json={"component": "neither"})
     assert answer.status_code == 422, answer.text
     refused = await wait_run(stack.http, answer.json()["id"])
-    assert (
-        refused["reason"]
-        == "unknown component 'neither': no component, pipeline or sweep 'neither'"
-    )
+    assert refused["reason"] == "unknown component 'neither': no component or pipeline 'neither'"

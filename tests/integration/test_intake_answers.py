@@ -45,7 +45,7 @@ REFUSALS = [
     ),
     pytest.param(
         {"component": "greet@9", "params": {"who": "a"}},
-        "unknown component 'greet@9': no component, pipeline or sweep 'greet@9'",
+        "unknown component 'greet@9': no component or pipeline 'greet@9'",
         id="unknown-version",
     ),
 ]

@@ -21,7 +21,6 @@ from services.gateway import tables as gateway
 from services.registry import tables as registry
 from services.scheduler import tables as scheduler
 from services.trigger import tables as trigger
-from services.tuner import tables as tuner
 from shared.db import create_engine
 from shared.metadata import COMPARE
 from shared.migrate import alembic_config, upgrade
@@ -43,7 +42,6 @@ SERVICES = [
     Migrations("artifact", artifact.METADATA, "artifact_0003"),
     Migrations("scheduler", scheduler.METADATA, "scheduler_0001"),
     Migrations("trigger", trigger.METADATA, "trigger_0002"),
-    Migrations("tuner", tuner.METADATA, "tuner_0001"),  # born with the inbox index
 ]
 
 

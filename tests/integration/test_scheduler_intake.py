@@ -76,7 +76,7 @@ async def test_requests_failing_validation_are_dead_lettered_with_the_field_at_f
     reasons = [letter.headers["boxops-dlq-reason"] for letter in letters]
     assert reasons[0].startswith("run.requested: command: ")
     assert reasons[1].startswith("run.requested: ")
-    assert "give exactly one of command, component, pipeline or sweep" in reasons[1]
+    assert "give exactly one of command, component or pipeline" in reasons[1]
     assert reasons[2] == "empty body: expected a JSON object"
     assert len((await stack.http.get("/v1/runs")).json()) == 1
 

@@ -1,4 +1,4 @@
-"""Components, pipelines and sweeps: immutable numbered versions of a spec."""
+"""Components and pipelines: immutable numbered versions of a spec."""
 
 from typing import TypeVar
 
@@ -6,11 +6,11 @@ from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.registry.store import count
-from services.registry.tables import ComponentRow, PipelineRow, SweepRow
+from services.registry.tables import ComponentRow, PipelineRow
 from shared.db import starts_with
 from shared.registry_api import ListQuery
 
-Row = TypeVar("Row", ComponentRow, PipelineRow, SweepRow)
+Row = TypeVar("Row", ComponentRow, PipelineRow)
 
 
 async def by_digest(session: AsyncSession, table: type[Row], name: str, digest: str) -> Row | None:

@@ -273,32 +273,3 @@ async def test_verify_finds_a_managed_version_whose_blob_was_deleted(
     drift = json.loads(found.stdout)
     assert (found.returncode, drift["status"]) == (1, "drift")
     assert drift["differences"] == [f"missing a.txt (sha256 {gone['sha256']})"]
-
-
-SWEEP = """kind: sweep
-name: search
-target: {component: train}
-objective: {metric: accuracy}
-space:
-  depth: {type: int, low: 2, high: 12}
-"""
-
-
-async def test_sweeps_register_list_show_and_refuse(served: Served, tmp_path: Path) -> None:
-    (tmp_path / "train.yaml").write_text(COMPONENT + "params:\n  depth: {type: int}\n")
-    await served.boxops("components", "register", str(tmp_path / "train.yaml"))
-    spec = tmp_path / "sweep.yaml"
-    spec.write_text(SWEEP)
-    first = await served.boxops("sweeps", "register", str(spec))
-    assert "registered sweep search@1" in first.stdout
-    shown = await served.boxops("sweeps", "show", "search")
-    assert "component train@1" in shown.stdout and "depth" in shown.stdout
-    listed = await served.json("sweeps", "list")
-    assert [(s["name"], s["target"]) for s in listed] == [("search", "train@1")]
-
-    spec.write_text(SWEEP.replace("low: 2, high: 12", "low: 12, high: 2"))
-    local = await served.boxops("sweeps", "register", str(spec), ok=False)
-    assert "space.depth.int (line 6): low (12) is greater than high (2)" in local.stderr
-    spec.write_text(SWEEP.replace("depth:", "width:"))
-    remote = await served.boxops("sweeps", "register", str(spec), ok=False)
-    assert "'width' is not a param of component train@1 (its params: depth)" in remote.stderr

@@ -16,14 +16,10 @@ NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 def test_the_http_request_has_every_field_of_the_contract_but_who_asks_and_why() -> None:
     assert set(RunCreate.model_fields) == set(RunRequest.model_fields)
-    assert set(RunRequested.model_fields) - set(RunCreate.model_fields) == {
-        "run_id",
-        "cause",
-        "parent_run_id",  # a sweep's trial: the tuner's to set
-    }
+    assert set(RunRequested.model_fields) - set(RunCreate.model_fields) == {"run_id", "cause"}
 
 
-@pytest.mark.parametrize("field", ["run_id", "cause", "parent_run_id", "colour"])
+@pytest.mark.parametrize("field", ["run_id", "cause", "colour"])
 def test_a_field_the_gateway_sets_or_does_not_know_is_refused(field: str) -> None:
     with pytest.raises(ValidationError, match=field):
         RunCreate.model_validate({"command": ["true"], field: "x"})
@@ -50,9 +46,7 @@ def test_resources_asked_for_arrive_as_asked() -> None:
 
 
 def test_the_contracts_checks_apply_over_http() -> None:
-    with pytest.raises(
-        ValidationError, match="exactly one of command, component, pipeline or sweep"
-    ):
+    with pytest.raises(ValidationError, match="exactly one of command, component or pipeline"):
         RunCreate.model_validate({"command": ["true"], "component": "train"})
     with pytest.raises(ValidationError, match="retries"):
         RunCreate.model_validate({"command": ["true"], "retries": 21})

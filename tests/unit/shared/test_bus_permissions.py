@@ -22,7 +22,6 @@ from services.gateway.settings import GatewaySettings
 from services.registry.settings import RegistrySettings
 from services.scheduler.settings import SchedulerSettings
 from services.trigger.settings import TriggerSettings
-from services.tuner.settings import TunerSettings
 from shared import bus_permissions as bp
 from shared import events
 from shared.bus import DEAD_LETTERS, STREAMS
@@ -33,7 +32,6 @@ SETTINGS: dict[str, type[BoxopsSettings]] = {
     "artifact": ArtifactSettings,
     "scheduler": SchedulerSettings,
     "trigger": TriggerSettings,
-    "tuner": TunerSettings,
     "executor": ExecutorSettings,
     "gateway": GatewaySettings,
 }

@@ -227,7 +227,7 @@ def test_a_request_without_a_target_says_what_is_missing() -> None:
     message = refused("{}")
 
     assert message.startswith("run.requested: ")
-    assert "give exactly one of command, component, pipeline or sweep" in message
+    assert "give exactly one of command, component or pipeline" in message
 
 
 def test_every_problem_is_listed() -> None:
