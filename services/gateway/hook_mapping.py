@@ -7,7 +7,7 @@ fields, each the value at a dotted path of the body (`repository.full_name`, `co
 
 from typing import Any
 
-MISSING = object()
+from shared.dotted import MISSING, lookup
 
 
 class Unmappable(ValueError):
@@ -26,16 +26,4 @@ def mapped(body: Any, mapping: dict[str, str]) -> dict[str, Any]:
         if value is MISSING:
             raise Unmappable(f"{name}: the body has no {path!r}")
         data[name] = value
-    return data
-
-
-def lookup(data: Any, path: str) -> Any:
-    """The value at a dotted path, or MISSING."""
-    for part in path.split("."):
-        if isinstance(data, dict) and part in data:
-            data = data[part]
-        elif isinstance(data, list) and part.isascii() and part.isdigit() and int(part) < len(data):
-            data = data[int(part)]
-        else:
-            return MISSING
     return data

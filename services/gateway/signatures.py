@@ -3,15 +3,9 @@ the HMAC-SHA256 of the raw body under the hook's secret, compared in constant ti
 its freshness: a timestamp header within the replay window. Pure: no I/O.
 """
 
-import hashlib
 import hmac
 
-PREFIX = "sha256="
-
-
-def signature(secret: str, body: bytes) -> str:
-    """The header value a sender puts on `body`: `sha256=` and the hex HMAC-SHA256."""
-    return PREFIX + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+from shared.body_signature import signature
 
 
 def signed(secret: str, body: bytes, header: str | None) -> bool:

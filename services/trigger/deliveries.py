@@ -24,9 +24,9 @@ from services.trigger.notify import (
     content_type,
     delay,
     outcome,
-    signature,
 )
 from services.trigger.tables import AttemptRow, DeliveryRow
+from shared.body_signature import signature
 from shared.bus import new_id, now
 from shared.notify_specs import Notify
 

@@ -3,19 +3,7 @@
 import re
 from typing import Any
 
-MISSING = object()
-
-
-def lookup(data: Any, path: str) -> Any:
-    """The value at a dotted path (`metadata.rows`, `files.0.path`), or MISSING."""
-    for part in path.split("."):
-        if isinstance(data, dict) and part in data:
-            data = data[part]
-        elif isinstance(data, list) and part.isascii() and part.isdigit() and int(part) < len(data):
-            data = data[int(part)]
-        else:
-            return MISSING
-    return data
+from shared.dotted import MISSING, lookup
 
 
 def matches(where: dict[str, Any], data: dict[str, Any]) -> bool:

@@ -6,8 +6,6 @@ notify target reads like any other (`{{ event.run_id }}`), its references are ch
 apply time like theirs, and a missing value is a skipped firing with the reason.
 """
 
-import hashlib
-import hmac
 import json
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -46,11 +44,6 @@ def content_type(notify: Notify) -> str:
 def body(document: dict[str, Any]) -> bytes:
     """The bytes sent (and signed): the same at every attempt."""
     return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
-
-
-def signature(secret: str, payload: bytes) -> str:
-    """GitHub-style: `sha256=` and the hex HMAC-SHA256 of the raw body."""
-    return "sha256=" + hmac.new(secret.encode(), payload, hashlib.sha256).hexdigest()
 
 
 def delay(notify: Notify, failed: int) -> float:

@@ -15,9 +15,9 @@ from services.trigger.notify import (
     message,
     outcome,
     schedule,
-    signature,
 )
 from services.trigger.policy import decide
+from shared.body_signature import signature
 from shared.notify_specs import Notify
 from shared.specs import SpecError, load
 from shared.trigger_specs import TriggerSpec
